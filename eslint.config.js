@@ -1,0 +1,142 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+/** Postgres, Kafka and Nest code: what the pure agent core must never reach. */
+const infrastructure = [
+  'pg',
+  'pg-*',
+  'drizzle-orm',
+  'drizzle-orm/*',
+  '@electric-sql/*',
+  'kafkajs',
+  '@nestjs/*',
+  'fastify',
+  '@grpc/*',
+];
+const apps = [
+  '@agentledger/gateway',
+  '@agentledger/gateway/*',
+  '@agentledger/orchestrator',
+  '@agentledger/orchestrator/*',
+  '@agentledger/standalone',
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.data/**',
+      '.kafka/**',
+      '.nx/**',
+      'bench/results/**',
+      'libs/proto/generated/**',
+    ],
+  },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [
+        createNodeResolver({ conditionNames: ['@agentledger/source', 'import', 'node', 'default'] }),
+      ],
+    },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+      'import-x/no-self-import': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'No TypeScript enum: use a union of string literals.' },
+      ],
+    },
+  },
+  {
+    // Libraries never depend on applications.
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: apps, message: 'libs must not import apps' }] },
+      ],
+    },
+  },
+  {
+    // The agent library sees only ports: no Postgres, Kafka or Nest code.
+    files: ['libs/agents/src/**/*.ts'],
+    ignores: ['libs/agents/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...infrastructure, ...apps],
+              message: 'libs/agents sees only ports, never infrastructure or apps',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The decider, teams and termination are pure: not even node built-ins.
+    files: ['libs/agents/src/core/**/*.ts'],
+    ignores: ['libs/agents/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', ...infrastructure, ...apps, '@agentledger/events/*'],
+              message: 'the session core is pure: no I/O modules',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The gateway and the orchestrator meet only through the log and the bus.
+    files: ['apps/gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@agentledger/orchestrator', '@agentledger/orchestrator/*'],
+              message: 'gateway must not import orchestrator',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/orchestrator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@agentledger/gateway', '@agentledger/gateway/*'],
+              message: 'orchestrator must not import gateway',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+);

@@ -1,0 +1,2 @@
+export { createTestDatabase, type TestDatabase } from './postgres.ts';
+export { eventually } from './deadline.ts';

@@ -1,0 +1,37 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript sources, so tests never need a build first.
+const conditions = ['@agentledger/source', ...defaultServerConditions];
+const services = './libs/testing/src/global-setup.ts';
+
+export default defineConfig({
+  ssr: { resolve: { conditions, externalConditions: ['@agentledger/source'] } },
+  test: {
+    // `.js` under dist/ are build output; specs live beside their sources.
+    exclude: ['**/node_modules/**', '**/dist/**', '.data/**', '.kafka/**'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['**/*.unit.spec.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'int',
+          include: ['**/*.int.spec.ts'],
+          globalSetup: [services],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['**/*.e2e.spec.ts'],
+          globalSetup: [services],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
