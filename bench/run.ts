@@ -1,21 +1,26 @@
-/**
- * `npm run bench -- <name>…`: runs the named benchmarks (all when none is named). Each prints its
- * numbers and writes bench/results/<name>.json.
- */
-const benchmarks: Record<string, () => Promise<void>> = {};
+import { readdir } from 'node:fs/promises';
 
+/**
+ * `npm run bench -- <name>…`: runs bench/<name>.bench.ts for each name (all when none is named).
+ * Each benchmark module's default export prints its numbers and writes bench/results/<name>.json.
+ */
 const main = async (): Promise<void> => {
+  const here = new URL('.', import.meta.url);
+  const known = (await readdir(here))
+    .filter((file) => file.endsWith('.bench.ts'))
+    .map((file) => file.slice(0, -9));
   const requested = process.argv.slice(2);
-  const names = requested.length > 0 ? requested : Object.keys(benchmarks);
-  if (names.length === 0) {
-    console.log('no benchmarks registered yet');
-    return;
+  const names = requested.length > 0 ? requested : known;
+  for (const name of names) {
+    if (!known.includes(name))
+      throw new Error(`unknown benchmark "${name}"; known: ${known.join(', ') || 'none'}`);
   }
   for (const name of names) {
-    const bench = benchmarks[name];
-    if (!bench) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}`);
     console.log(`== bench ${name}`);
-    await bench();
+    const module = (await import(new URL(`./${name}.bench.ts`, here).href)) as {
+      default: () => Promise<void>;
+    };
+    await module.default();
   }
 };
 
