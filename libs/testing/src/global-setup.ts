@@ -27,7 +27,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('runId', `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
 }
 
-async function checkPostgres(url: string): Promise<void> {
+export async function checkPostgres(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
@@ -42,7 +42,7 @@ async function checkPostgres(url: string): Promise<void> {
   }
 }
 
-async function checkKafka(brokers: string): Promise<void> {
+export async function checkKafka(brokers: string): Promise<void> {
   const admin = new Kafka({
     clientId: 'agentledger-test-setup',
     brokers: brokers.split(','),
