@@ -1,0 +1,63 @@
+/**
+ * A token bucket per model endpoint: `capacity` tokens, refilled continuously at `perMinute`.
+ * `take(n)` resolves when n tokens are available; the clock is injected so tests need no sleeps.
+ */
+export type TokenBucket = Readonly<{
+  take: (tokens: number, signal?: AbortSignal) => Promise<void>;
+  /** Milliseconds until `tokens` would be available (0 when they are now). */
+  delayFor: (tokens: number) => number;
+}>;
+
+export type Clock = Readonly<{
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}>;
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    }),
+};
+
+export const createTokenBucket = (
+  perMinute: number,
+  clock: Clock = systemClock,
+  capacity = perMinute,
+): TokenBucket => {
+  if (!(perMinute > 0)) throw new RangeError(`perMinute must be positive, got ${perMinute}`);
+  const ratePerMs = perMinute / 60_000;
+  let tokens = capacity;
+  let updatedAt = clock.now();
+
+  const refill = (): void => {
+    const now = clock.now();
+    tokens = Math.min(capacity, tokens + (now - updatedAt) * ratePerMs);
+    updatedAt = now;
+  };
+
+  const delayFor = (wanted: number): number => {
+    refill();
+    const need = Math.min(wanted, capacity) - tokens;
+    return need <= 0 ? 0 : Math.ceil(need / ratePerMs);
+  };
+
+  return {
+    delayFor,
+    take: async (wanted, signal) => {
+      // A request larger than the bucket waits for a full bucket, then takes it all (never forever).
+      for (let delay = delayFor(wanted); delay > 0; delay = delayFor(wanted))
+        await clock.sleep(delay, signal);
+      tokens -= Math.min(wanted, capacity);
+    },
+  };
+};
