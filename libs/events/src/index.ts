@@ -1,12 +1,40 @@
 export type { EventEnvelope, EventMetadata, NewEvent } from './envelope.ts';
 export type {
+  AggregateOptions,
+  AggregateResult,
   AppendOptions,
+  AppendOptionsBase,
   AppendResult,
   EventStore,
+  EventSubscription,
+  EventSubscriptionOptions,
+  Evolve,
   ExpectedVersion,
+  InlineProjection,
+  ProjectionContext,
   ReadAllOptions,
   ReadStreamOptions,
+  Snapshot,
+  VerifyResult,
 } from './store.ts';
+export {
+  AgentLedgerError,
+  DataDirectoryLocked,
+  InvalidEvent,
+  StreamTenantMismatch,
+  StreamVersionConflict,
+} from './errors.ts';
+export {
+  canonicalJson,
+  computeEventHash,
+  GENESIS_HASH,
+  HASHED_FIELDS,
+  sha256Hex,
+  type HashedEvent,
+} from './hash.ts';
+export { isUuid, uuidv7 } from './ids.ts';
+export { createUpcast, type Upcast, type Upcaster } from './upcasting.ts';
+export { createInMemoryEventStore, type InMemoryEventStoreOptions } from './memory/index.ts';
 export {
   SESSION_EVENTS_TOPIC,
   type Delivery,

@@ -2,13 +2,37 @@ import type { EventEnvelope, EventMetadata, NewEvent } from './envelope.ts';
 
 export type ExpectedVersion = number | 'no_stream' | 'any';
 
-export type AppendOptions = Readonly<{
+/**
+ * Runs inside the append's transaction, after the events are inserted and before the commit (the
+ * `sessions` read model, the lease fencing check). Whatever it writes through `tx` commits with
+ * the events; if it throws, nothing is written and its error reaches the caller of `append`
+ * unchanged. It runs for real appends only, never for an idempotent duplicate.
+ *
+ * `tx` depends on the adapter: a drizzle transaction on Postgres and PGlite, `undefined` in memory.
+ */
+export type InlineProjection<Tx = unknown> = (context: ProjectionContext<Tx>) => Promise<void> | void;
+
+export type ProjectionContext<Tx = unknown> = Readonly<{
+  tx: Tx;
+  streamId: string;
+  /** The appended events as stored (versions, positions and hashes assigned), not upcast. */
+  events: readonly EventEnvelope[];
+  options: AppendOptionsBase;
+}>;
+
+export type AppendOptions<Tx = unknown> = AppendOptionsBase &
+  Readonly<{
+    /** Runs in the append transaction after the store's own projections. */
+    inline?: InlineProjection<Tx>;
+  }>;
+
+export type AppendOptionsBase = Readonly<{
   tenantId: string;
-  /** A number is the stream's current version; 'no_stream' requires a new stream; 'any' skips the check. */
+  /** A number is the stream's current version (0 = no stream yet); 'no_stream' requires a new stream; 'any' skips the check. */
   expectedVersion: ExpectedVersion;
-  /** The same key on the same stream returns the first append's result and writes nothing. */
+  /** The same key on the same stream (and tenant) returns the first append's result and writes nothing. */
   idempotencyKey?: string;
-  /** Merged into every appended event's metadata. */
+  /** Merged into every appended event's metadata (an event's own metadata wins). */
   metadata?: EventMetadata;
 }>;
 
@@ -40,14 +64,100 @@ export type ReadAllOptions = Readonly<{
   tenantId?: string;
 }>;
 
+export type VerifyResult = Readonly<{
+  streamId: string;
+  valid: boolean;
+  eventCount: number;
+  /** Hash of the last event (the genesis hash for an empty stream). */
+  headHash: string;
+  /** The first version whose row does not verify (edited, missing or out of chain). */
+  firstBrokenVersion?: number;
+  reason?: 'hash_mismatch' | 'prev_hash_mismatch' | 'version_gap' | 'head_mismatch';
+}>;
+
+export type Snapshot<S = unknown> = Readonly<{
+  streamId: string;
+  tenantId: string;
+  version: number;
+  /** Identifies the state's shape; a snapshot with another tag is ignored. */
+  schemaTag: string;
+  state: S;
+}>;
+
+export type AggregateOptions = Readonly<{
+  tenantId: string;
+  /** Save a snapshot when at least this many events were folded past the last one. */
+  snapshotEvery?: number;
+  /** The state shape's tag; change it whenever `evolve` or the state changes. Default 'v1'. */
+  schemaTag?: string;
+  /** Page size of the reads while folding. */
+  pageSize?: number;
+}>;
+
+export type AggregateResult<S> = Readonly<{
+  state: S;
+  /** The stream version the state includes (0 for an empty stream). */
+  version: number;
+  /** The version of the snapshot the fold started from, if any. */
+  snapshotVersion?: number;
+}>;
+
+export type Evolve<S> = (state: S, event: EventEnvelope) => S;
+
+export type EventSubscriptionOptions = Readonly<{
+  /** The checkpoint is stored under this id. */
+  subscriberId: string;
+  /** Where to start when no checkpoint is stored: 'start' (default), 'end', or after a position. */
+  from?: 'start' | 'end' | number;
+  /** Awaited per event, in global order; the checkpoint moves only past handled events. */
+  handler: (event: EventEnvelope) => Promise<void> | void;
+  tenantId?: string;
+  batchSize?: number;
+  /** Fallback polling period when no notification arrives (default 1000 ms). */
+  pollIntervalMs?: number;
+}>;
+
+export type EventSubscription = Readonly<{
+  /** Resolves once the subscription has read everything committed when it started. */
+  caughtUp: Promise<void>;
+  /** Rejects with the handler's (or the store's) error; resolves after `stop`. */
+  done: Promise<void>;
+  /** The global position of the last handled event. */
+  position: () => number;
+  /** Stops after the event in progress; its checkpoint is saved. */
+  stop: () => Promise<void>;
+}>;
+
 /**
  * The system of record. Every adapter (Postgres, PGlite, in-memory) passes one contract suite.
  * `readAll` returns only events whose transactions have committed in position order: it never
- * skips an event that commits late with a lower position.
+ * skips an event that commits late with a lower position. Reads apply the registered upcasters.
  */
-export type EventStore = Readonly<{
-  append: (streamId: string, events: readonly NewEvent[], options: AppendOptions) => Promise<AppendResult>;
+export type EventStore<Tx = unknown> = Readonly<{
+  append: (
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions<Tx>,
+  ) => Promise<AppendResult>;
   readStream: (streamId: string, options: ReadStreamOptions) => Promise<readonly EventEnvelope[]>;
   readAll: (options?: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
+  /** Catch-up then live delivery in global order, at least once, with a stored checkpoint. */
+  subscribe: (options: EventSubscriptionOptions) => EventSubscription;
+  /** Recomputes the stream's hash chain from the stored rows. */
+  verifyStream: (streamId: string, options: { tenantId: string }) => Promise<VerifyResult>;
+  /** Folds the stream from its newest matching snapshot; saves snapshots per `snapshotEvery`. */
+  aggregate: <S>(
+    streamId: string,
+    evolve: Evolve<S>,
+    initial: S,
+    options: AggregateOptions,
+  ) => Promise<AggregateResult<S>>;
+  loadCheckpoint: (subscriberId: string) => Promise<number | undefined>;
+  saveCheckpoint: (subscriberId: string, position: number) => Promise<void>;
+  loadSnapshot: <S>(
+    streamId: string,
+    options: { tenantId: string; schemaTag: string },
+  ) => Promise<Snapshot<S> | undefined>;
+  saveSnapshot: (snapshot: Snapshot) => Promise<void>;
   close: () => Promise<void>;
 }>;

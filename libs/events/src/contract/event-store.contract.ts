@@ -1,0 +1,506 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventEnvelope, NewEvent } from '../envelope.ts';
+import { AgentLedgerError, InvalidEvent, StreamTenantMismatch, StreamVersionConflict } from '../errors.ts';
+import { computeEventHash, GENESIS_HASH } from '../hash.ts';
+import { uuidv7 } from '../ids.ts';
+import type { EventStore } from '../store.ts';
+import type { Upcaster } from '../upcasting.ts';
+
+/** What an adapter gives the contract suite: store views over one database, opened once per file. */
+export type ContractHarness = Readonly<{
+  store: (options?: { upcasters?: readonly Upcaster[] }) => EventStore;
+  /** Overwrites a stored event's data behind the store's back (SQL UPDATE); absent in memory. */
+  tamper?: (streamId: string, version: number, data: unknown) => Promise<void>;
+  close: () => Promise<void>;
+}>;
+
+const tenantId = 'tenant-a';
+const ev = (type: string, data: unknown = {}, extra: Partial<NewEvent> = {}): NewEvent => ({
+  type,
+  data,
+  ...extra,
+});
+const streamOf = (label: string): string => `session-${label}-${uuidv7()}`;
+const deadline = async (what: string, probe: () => boolean | Promise<boolean>): Promise<void> => {
+  const until = Date.now() + 10_000;
+  while (!(await probe())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+/** One contract for every `EventStore` adapter (in-memory, PGlite, Postgres). */
+export const eventStoreContract = (name: string, open: () => Promise<ContractHarness>): void => {
+  describe(`EventStore contract: ${name}`, () => {
+    let harness: ContractHarness;
+    let store: EventStore;
+    beforeAll(async () => {
+      harness = await open();
+      store = harness.store();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await harness?.close();
+    });
+
+    describe('append and read', () => {
+      it('assigns versions 1..n and increasing global positions', async () => {
+        const streamId = streamOf('append');
+        const result = await store.append(streamId, [ev('A', { n: 1 }), ev('B'), ev('C')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+          metadata: { correlationId: 'c-1' },
+        });
+        expect(result).toMatchObject({
+          streamId,
+          versions: [1, 2, 3],
+          nextExpectedVersion: 3,
+          duplicate: false,
+        });
+        const [p1 = 0, p2 = 0, p3 = 0] = result.globalPositions;
+        expect(p1).toBeGreaterThan(0);
+        expect(p2).toBeGreaterThan(p1);
+        expect(p3).toBeGreaterThan(p2);
+        const events = await store.readStream(streamId, { tenantId });
+        expect(events.map((event) => [event.version, event.type])).toEqual([
+          [1, 'A'],
+          [2, 'B'],
+          [3, 'C'],
+        ]);
+        expect(events[0]).toMatchObject({
+          streamId,
+          tenantId,
+          schemaVersion: 1,
+          data: { n: 1 },
+          metadata: { correlationId: 'c-1' },
+          globalPosition: p1,
+          prevHash: GENESIS_HASH,
+        });
+        expect(new Date(events[0]?.recordedAt ?? '').toISOString()).toBe(events[0]?.recordedAt);
+      });
+
+      it('reads a version window with a limit', async () => {
+        const streamId = streamOf('window');
+        await store.append(
+          streamId,
+          Array.from({ length: 10 }, (_, index) => ev('N', { index })),
+          {
+            tenantId,
+            expectedVersion: 0,
+          },
+        );
+        const window = await store.readStream(streamId, { tenantId, fromVersion: 3, toVersion: 8, limit: 4 });
+        expect(window.map((event) => event.version)).toEqual([3, 4, 5, 6]);
+        const tail = await store.readStream(streamId, { tenantId, fromVersion: 9 });
+        expect(tail.map((event) => event.version)).toEqual([9, 10]);
+        expect(await store.readStream(streamOf('missing'), { tenantId })).toEqual([]);
+      });
+
+      it('keeps a given event id and rejects a duplicate one without writing', async () => {
+        const streamId = streamOf('ids');
+        const eventId = uuidv7();
+        await store.append(streamId, [ev('A', {}, { eventId })], { tenantId, expectedVersion: 'no_stream' });
+        expect((await store.readStream(streamId, { tenantId }))[0]?.eventId).toBe(eventId);
+        await expect(
+          store.append(streamId, [ev('B'), ev('C', {}, { eventId })], { tenantId, expectedVersion: 1 }),
+        ).rejects.toBeInstanceOf(AgentLedgerError);
+        await expect(
+          store.append(streamId, [ev('B', {}, { eventId: 'not-a-uuid' })], { tenantId, expectedVersion: 1 }),
+        ).rejects.toBeInstanceOf(InvalidEvent);
+        expect(await store.readStream(streamId, { tenantId })).toHaveLength(1);
+      });
+    });
+
+    describe('expected version', () => {
+      it('throws StreamVersionConflict and writes nothing on a wrong version', async () => {
+        const streamId = streamOf('conflict');
+        await store.append(streamId, [ev('A'), ev('B')], { tenantId, expectedVersion: 'no_stream' });
+        const before = await store.readAll();
+        const error = await store
+          .append(streamId, [ev('C'), ev('D')], { tenantId, expectedVersion: 1 })
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(StreamVersionConflict);
+        expect(error).toMatchObject({
+          code: 'STREAM_VERSION_CONFLICT',
+          retryable: true,
+          expected: 1,
+          actual: 2,
+        });
+        await expect(
+          store.append(streamId, [ev('C')], { tenantId, expectedVersion: 'no_stream' }),
+        ).rejects.toMatchObject({ expected: 'no_stream', actual: 2 });
+        await expect(
+          store.append(streamOf('new'), [ev('C')], { tenantId, expectedVersion: 3 }),
+        ).rejects.toMatchObject({
+          actual: 0,
+        });
+        expect(await store.readStream(streamId, { tenantId })).toHaveLength(2);
+        expect((await store.readAll()).length).toBe(before.length);
+      });
+
+      it("appends at the head with 'any'", async () => {
+        const streamId = streamOf('any');
+        await store.append(streamId, [ev('A')], { tenantId, expectedVersion: 'any' });
+        const result = await store.append(streamId, [ev('B'), ev('C')], { tenantId, expectedVersion: 'any' });
+        expect(result.versions).toEqual([2, 3]);
+      });
+
+      it('lets exactly one of 50 concurrent appends with the same expected version win', async () => {
+        const streamId = streamOf('race');
+        await store.append(streamId, [ev('Start')], { tenantId, expectedVersion: 'no_stream' });
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 50 }, (_, index) =>
+            store.append(streamId, [ev('Race', { index }), ev('Race2', { index })], {
+              tenantId,
+              expectedVersion: 1,
+            }),
+          ),
+        );
+        const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+        const lost = outcomes.filter((outcome) => outcome.status === 'rejected');
+        expect(won).toHaveLength(1);
+        for (const outcome of lost) expect(outcome.reason).toBeInstanceOf(StreamVersionConflict);
+        const events = await store.readStream(streamId, { tenantId });
+        expect(events.map((event) => event.version)).toEqual([1, 2, 3]);
+        expect((await store.verifyStream(streamId, { tenantId })).valid).toBe(true);
+      });
+
+      it("leaves no gaps or duplicates with concurrent 'any' appends", async () => {
+        const streamId = streamOf('any-race');
+        await Promise.all(
+          Array.from({ length: 30 }, (_, index) =>
+            store.append(streamId, [ev('X', { index })], { tenantId, expectedVersion: 'any' }),
+          ),
+        );
+        const events = await store.readStream(streamId, { tenantId });
+        expect(events.map((event) => event.version)).toEqual(
+          Array.from({ length: 30 }, (_, index) => index + 1),
+        );
+        expect(new Set(events.map((event) => (event.data as { index: number }).index)).size).toBe(30);
+        expect((await store.verifyStream(streamId, { tenantId })).valid).toBe(true);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('returns the first result for the same key and writes nothing', async () => {
+        const streamId = streamOf('idem');
+        const first = await store.append(streamId, [ev('A'), ev('B')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+          idempotencyKey: 'k-1',
+        });
+        const again = await store.append(streamId, [ev('A'), ev('B')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+          idempotencyKey: 'k-1',
+        });
+        expect(again).toEqual({ ...first, duplicate: true });
+        const concurrent = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            store.append(streamId, [ev('C')], { tenantId, expectedVersion: 'any', idempotencyKey: 'k-2' }),
+          ),
+        );
+        expect(new Set(concurrent.map((result) => result.versions[0]))).toEqual(new Set([3]));
+        expect(concurrent.filter((result) => !result.duplicate)).toHaveLength(1);
+        const events = await store.readStream(streamId, { tenantId });
+        expect(events).toHaveLength(3);
+        expect(events[0]?.metadata.idempotencyKey).toBe('k-1');
+      });
+    });
+
+    describe('inline projections', () => {
+      it('runs with the stored events inside the append', async () => {
+        const streamId = streamOf('inline');
+        const seen: EventEnvelope[] = [];
+        const result = await store.append(streamId, [ev('A'), ev('B')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+          inline: ({ events }) => {
+            seen.push(...events);
+          },
+        });
+        expect(seen.map((event) => [event.version, event.globalPosition])).toEqual([
+          [1, result.globalPositions[0]],
+          [2, result.globalPositions[1]],
+        ]);
+        expect(seen[1]?.hash).toBe((await store.readStream(streamId, { tenantId }))[1]?.hash);
+      });
+
+      it('writes nothing and rethrows the same error when it throws', async () => {
+        const streamId = streamOf('inline-fail');
+        class LeaseLost extends Error {}
+        const thrown = new LeaseLost('fenced');
+        const before = (await store.readAll()).length;
+        const error = await store
+          .append(streamId, [ev('A')], {
+            tenantId,
+            expectedVersion: 'no_stream',
+            idempotencyKey: 'fenced-key',
+            inline: () => {
+              throw thrown;
+            },
+          })
+          .catch((caught: unknown) => caught);
+        expect(error).toBe(thrown);
+        expect(await store.readStream(streamId, { tenantId })).toEqual([]);
+        expect((await store.readAll()).length).toBe(before);
+        const retried = await store.append(streamId, [ev('A')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+          idempotencyKey: 'fenced-key',
+        });
+        expect(retried).toMatchObject({ versions: [1], duplicate: false });
+      });
+    });
+
+    describe('readAll', () => {
+      it('reads committed events in global order after a position', async () => {
+        const first = await store.append(streamOf('all-1'), [ev('A'), ev('B')], {
+          tenantId,
+          expectedVersion: 0,
+        });
+        await store.append(streamOf('all-2'), [ev('C')], { tenantId, expectedVersion: 0 });
+        const after = (first.globalPositions[0] ?? 0) - 1;
+        const page = await store.readAll({ after, limit: 3 });
+        expect(page.map((event) => event.type)).toEqual(['A', 'B', 'C']);
+        const positions = (await store.readAll()).map((event) => event.globalPosition);
+        expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        expect(new Set(positions).size).toBe(positions.length);
+      });
+    });
+
+    describe('tenancy', () => {
+      it("never returns or changes another tenant's events", async () => {
+        const streamId = streamOf('tenancy');
+        await store.append(streamId, [ev('Secret', { pin: 1 })], {
+          tenantId: 'tenant-x',
+          expectedVersion: 0,
+        });
+        await store.append(streamOf('tenancy-y'), [ev('Other')], {
+          tenantId: 'tenant-y',
+          expectedVersion: 0,
+        });
+        expect(await store.readStream(streamId, { tenantId: 'tenant-y' })).toEqual([]);
+        await expect(
+          store.append(streamId, [ev('Hijack')], { tenantId: 'tenant-y', expectedVersion: 'any' }),
+        ).rejects.toBeInstanceOf(StreamTenantMismatch);
+        const ofY = await store.readAll({ tenantId: 'tenant-y' });
+        expect(ofY.length).toBeGreaterThan(0);
+        expect(ofY.every((event) => event.tenantId === 'tenant-y')).toBe(true);
+        expect((await store.verifyStream(streamId, { tenantId: 'tenant-y' })).eventCount).toBe(0);
+        const folded = await store.aggregate(streamId, (count: number) => count + 1, 0, {
+          tenantId: 'tenant-y',
+        });
+        expect(folded).toEqual({ state: 0, version: 0 });
+        expect(await store.readStream(streamId, { tenantId: 'tenant-x' })).toHaveLength(1);
+      });
+    });
+
+    describe('hash chain', () => {
+      it('chains each event to the previous one with the documented hash', async () => {
+        const streamId = streamOf('chain');
+        await store.append(streamId, [ev('A', { b: 2, a: [1, { z: null, y: 'ü' }] }), ev('B')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+        });
+        await store.append(streamId, [ev('C', 'text', { schemaVersion: 3 })], {
+          tenantId,
+          expectedVersion: 2,
+        });
+        const events = await store.readStream(streamId, { tenantId });
+        let prevHash = GENESIS_HASH;
+        for (const event of events) {
+          expect(event.prevHash).toBe(prevHash);
+          expect(event.hash).toBe(computeEventHash(prevHash, event));
+          prevHash = event.hash;
+        }
+        expect(await store.verifyStream(streamId, { tenantId })).toEqual({
+          streamId,
+          valid: true,
+          eventCount: 3,
+          headHash: prevHash,
+        });
+        expect((await store.verifyStream(streamOf('empty'), { tenantId })).valid).toBe(true);
+      });
+
+      it('finds a tampered row at its version', async (context) => {
+        if (harness.tamper === undefined) return context.skip();
+        const streamId = streamOf('tamper');
+        await store.append(streamId, [ev('A'), ev('B', { amount: 10 }), ev('C')], {
+          tenantId,
+          expectedVersion: 0,
+        });
+        await harness.tamper(streamId, 2, { amount: 1_000_000 });
+        expect(await store.verifyStream(streamId, { tenantId })).toMatchObject({
+          valid: false,
+          firstBrokenVersion: 2,
+          reason: 'hash_mismatch',
+        });
+      });
+    });
+
+    describe('aggregate and snapshots', () => {
+      type Count = { count: number; last: string };
+      const evolve = (state: Count, event: EventEnvelope): Count => ({
+        count: state.count + 1,
+        last: event.type,
+      });
+
+      it('folds from the newest snapshot with a matching tag', async () => {
+        const streamId = streamOf('fold');
+        await store.append(
+          streamId,
+          Array.from({ length: 25 }, (_, index) => ev(`E${index + 1}`)),
+          {
+            tenantId,
+            expectedVersion: 0,
+          },
+        );
+        const initial: Count = { count: 0, last: '' };
+        const full = await store.aggregate(streamId, evolve, initial, { tenantId, snapshotEvery: 10 });
+        expect(full).toEqual({ state: { count: 25, last: 'E25' }, version: 25 });
+        expect(await store.loadSnapshot(streamId, { tenantId, schemaTag: 'v1' })).toMatchObject({
+          version: 25,
+        });
+        await store.append(streamId, [ev('E26')], { tenantId, expectedVersion: 25 });
+        const resumed = await store.aggregate(streamId, evolve, initial, { tenantId, snapshotEvery: 10 });
+        expect(resumed).toEqual({ state: { count: 26, last: 'E26' }, version: 26, snapshotVersion: 25 });
+        await store.saveSnapshot({
+          streamId,
+          tenantId,
+          version: 26,
+          schemaTag: 'v1',
+          state: { count: -1, last: 'x' },
+        });
+        const retagged = await store.aggregate(streamId, evolve, initial, { tenantId, schemaTag: 'v2' });
+        expect(retagged).toEqual({ state: { count: 26, last: 'E26' }, version: 26 });
+        const paged = await store.aggregate(streamId, evolve, initial, {
+          tenantId,
+          schemaTag: 'v3',
+          pageSize: 7,
+        });
+        expect(paged.state.count).toBe(26);
+      });
+    });
+
+    describe('upcasting', () => {
+      it('folds an event stored as v1 with the v2 shape', async () => {
+        const streamId = streamOf('upcast');
+        const upcasters: Upcaster[] = [
+          {
+            type: 'UserMessageReceived',
+            fromSchemaVersion: 1,
+            upcast: (data: { text: string }) => ({ content: data.text, role: 'user' }),
+          },
+        ];
+        const today = harness.store({ upcasters });
+        await today.append(streamId, [ev('UserMessageReceived', { text: 'hi' }, { schemaVersion: 1 })], {
+          tenantId,
+          expectedVersion: 0,
+        });
+        const [event] = await today.readStream(streamId, { tenantId });
+        expect(event).toMatchObject({ schemaVersion: 2, data: { content: 'hi', role: 'user' } });
+        const folded = await today.aggregate(
+          streamId,
+          (messages: string[], e: EventEnvelope) => [...messages, (e.data as { content: string }).content],
+          [],
+          { tenantId },
+        );
+        expect(folded.state).toEqual(['hi']);
+        const all = await today.readAll({ after: (event?.globalPosition ?? 1) - 1, limit: 1 });
+        expect(all[0]?.schemaVersion).toBe(2);
+        expect((await today.verifyStream(streamId, { tenantId })).valid).toBe(true);
+      });
+    });
+
+    describe('checkpoints and subscribe', () => {
+      it('stores checkpoints per subscriber', async () => {
+        expect(await store.loadCheckpoint('nobody')).toBeUndefined();
+        await store.saveCheckpoint('relay', 41);
+        await store.saveCheckpoint('relay', 42);
+        expect(await store.loadCheckpoint('relay')).toBe(42);
+      });
+
+      it('catches up, goes live, and resumes from its checkpoint without loss', async () => {
+        const subscriberId = `sub-${uuidv7()}`;
+        const tenant = `tenant-${uuidv7()}`;
+        const streamA = streamOf('sub-a');
+        await store.append(streamA, [ev('A1'), ev('A2')], { tenantId: tenant, expectedVersion: 0 });
+        const received: EventEnvelope[] = [];
+        const first = store.subscribe({
+          subscriberId,
+          tenantId: tenant,
+          handler: (event) => {
+            received.push(event);
+          },
+        });
+        await first.caughtUp;
+        await deadline('catch-up', () => received.length === 2);
+        await store.append(streamA, [ev('A3')], { tenantId: tenant, expectedVersion: 2 });
+        await deadline('live event', () => received.length === 3);
+        await first.stop();
+        await store.append(streamOf('sub-b'), [ev('B1'), ev('B2')], { tenantId: tenant, expectedVersion: 0 });
+        const second = store.subscribe({
+          subscriberId,
+          tenantId: tenant,
+          handler: (event) => {
+            received.push(event);
+          },
+        });
+        await deadline('resume', () => received.length === 5);
+        await store.append(streamA, [ev('A4')], { tenantId: tenant, expectedVersion: 3 });
+        await deadline('live after resume', () => received.length === 6);
+        await second.stop();
+        expect(received.map((event) => event.type)).toEqual(['A1', 'A2', 'A3', 'B1', 'B2', 'A4']);
+        const positions = received.map((event) => event.globalPosition);
+        expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        expect(await store.loadCheckpoint(subscriberId)).toBe(positions.at(-1));
+      });
+
+      it('redelivers an event whose handler failed, after a restart', async () => {
+        const subscriberId = `sub-${uuidv7()}`;
+        const tenant = `tenant-${uuidv7()}`;
+        await store.append(streamOf('redeliver'), [ev('R1'), ev('R2')], {
+          tenantId: tenant,
+          expectedVersion: 0,
+        });
+        const failing = store.subscribe({
+          subscriberId,
+          tenantId: tenant,
+          batchSize: 1,
+          handler: (event) => {
+            if (event.type === 'R2') throw new Error('handler down');
+          },
+        });
+        await expect(failing.done).rejects.toThrow('handler down');
+        const seen: string[] = [];
+        const retry = store.subscribe({
+          subscriberId,
+          tenantId: tenant,
+          handler: (event) => void seen.push(event.type),
+        });
+        await deadline('redelivery', () => seen.length === 1);
+        await retry.stop();
+        expect(seen).toEqual(['R2']);
+      });
+
+      it("starts at the end with from: 'end'", async () => {
+        const tenant = `tenant-${uuidv7()}`;
+        const streamId = streamOf('end');
+        await store.append(streamId, [ev('Old')], { tenantId: tenant, expectedVersion: 0 });
+        const seen: string[] = [];
+        const live = store.subscribe({
+          subscriberId: `sub-${uuidv7()}`,
+          tenantId: tenant,
+          from: 'end',
+          handler: (event) => void seen.push(event.type),
+        });
+        await live.caughtUp;
+        await store.append(streamId, [ev('New')], { tenantId: tenant, expectedVersion: 1 });
+        await deadline('live event', () => seen.length === 1);
+        await live.stop();
+        expect(seen).toEqual(['New']);
+      });
+    });
+  });
+};

@@ -1,0 +1,1 @@
+export { createInMemoryEventStore, type InMemoryEventStoreOptions } from './in-memory-event-store.ts';

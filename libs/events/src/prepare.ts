@@ -1,0 +1,120 @@
+import type { EventEnvelope, EventMetadata, NewEvent } from './envelope.ts';
+import { InvalidEvent } from './errors.ts';
+import { computeEventHash, GENESIS_HASH, hashPrefix, sha256Hex } from './hash.ts';
+import { isUuid, uuidv7 } from './ids.ts';
+import type { AppendOptionsBase, ExpectedVersion, VerifyResult } from './store.ts';
+
+/** An event ready to store: JSON-normalised, with its id, time and the hash prefix of its body. */
+export type PreparedEvent = Readonly<{
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recordedAt: string;
+  /** `canonicalJson(event)` up to the version; see `hashPrefix`. */
+  body: string;
+}>;
+
+const normalize = (value: unknown, what: string): unknown => {
+  try {
+    return JSON.parse(JSON.stringify(value ?? null)) as unknown;
+  } catch (error) {
+    throw new InvalidEvent(`${what} is not JSON-serialisable`, error);
+  }
+};
+
+/** Assigns ids and the time, merges metadata and normalises data as it will be read back. */
+export const prepareEvents = (
+  streamId: string,
+  events: readonly NewEvent[],
+  options: AppendOptionsBase,
+  now: Date = new Date(),
+): PreparedEvent[] => {
+  const recordedAt = now.toISOString();
+  return events.map((event, index) => {
+    if (typeof event.type !== 'string' || event.type.length === 0)
+      throw new InvalidEvent(`event ${index}: type must be a non-empty string`);
+    const eventId = event.eventId ?? uuidv7(now.getTime());
+    if (!isUuid(eventId)) throw new InvalidEvent(`event ${index}: eventId ${eventId} is not a UUID`);
+    const schemaVersion = event.schemaVersion ?? 1;
+    if (!Number.isInteger(schemaVersion) || schemaVersion < 1)
+      throw new InvalidEvent(`event ${index}: schemaVersion must be a positive integer`);
+    const merged = { ...options.metadata, ...event.metadata };
+    if (options.idempotencyKey !== undefined && merged.idempotencyKey === undefined)
+      merged.idempotencyKey = options.idempotencyKey;
+    const metadata = normalize(merged, `event ${index} metadata`) as EventMetadata;
+    const data = normalize(event.data, `event ${index} data`);
+    const prepared = {
+      eventId: eventId.toLowerCase(),
+      type: event.type,
+      schemaVersion,
+      data,
+      metadata,
+      recordedAt,
+    };
+    return { ...prepared, body: hashPrefix({ ...prepared, streamId, tenantId: options.tenantId }) };
+  });
+};
+
+/** Expected version as the SQL function takes it: null = any, 0 = no stream, n = at version n. */
+export const expectedAsNumber = (expected: ExpectedVersion): number | null => {
+  if (expected === 'any') return null;
+  if (expected === 'no_stream') return 0;
+  if (!Number.isInteger(expected) || expected < 0)
+    throw new InvalidEvent(`expectedVersion must be a non-negative integer, 'no_stream' or 'any'`);
+  return expected;
+};
+
+/** Recomputes a stream's chain; `headVersion` is what the stream head row says, if any. */
+export const verifyChain = (
+  streamId: string,
+  events: readonly EventEnvelope[],
+  head?: { version: number; hash: string },
+): VerifyResult => {
+  let prevHash = GENESIS_HASH;
+  const broken = (version: number, reason: NonNullable<VerifyResult['reason']>): VerifyResult => ({
+    streamId,
+    valid: false,
+    eventCount: events.length,
+    headHash: events.at(-1)?.hash ?? GENESIS_HASH,
+    firstBrokenVersion: version,
+    reason,
+  });
+  for (const [index, event] of events.entries()) {
+    const expectedVersion = index + 1;
+    if (event.version !== expectedVersion) return broken(expectedVersion, 'version_gap');
+    if (event.prevHash !== prevHash) return broken(event.version, 'prev_hash_mismatch');
+    if (computeEventHash(prevHash, event) !== event.hash) return broken(event.version, 'hash_mismatch');
+    prevHash = event.hash;
+  }
+  if (head !== undefined && (head.version !== events.length || head.hash !== prevHash))
+    return broken(Math.min(head.version, events.length) + 1, 'head_mismatch');
+  return { streamId, valid: true, eventCount: events.length, headHash: prevHash };
+};
+
+/** Builds the stored envelope of a prepared event (in-memory adapter; tests). */
+export const envelopeOf = (
+  streamId: string,
+  tenantId: string,
+  event: PreparedEvent,
+  version: number,
+  globalPosition: number,
+  prevHash: string,
+): EventEnvelope => {
+  const hash = sha256Hex(`${prevHash}${event.body}${version}}`);
+  return {
+    eventId: event.eventId,
+    streamId,
+    tenantId,
+    version,
+    globalPosition,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+    recordedAt: event.recordedAt,
+    prevHash,
+    hash,
+  };
+};

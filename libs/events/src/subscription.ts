@@ -1,0 +1,113 @@
+import type { EventEnvelope } from './envelope.ts';
+import type { EventSubscription, EventSubscriptionOptions, ReadAllOptions } from './store.ts';
+
+export type SubscriptionDeps = Readonly<{
+  readAll: (options: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
+  loadCheckpoint: (subscriberId: string) => Promise<number | undefined>;
+  saveCheckpoint: (subscriberId: string, position: number) => Promise<void>;
+  /** The position a subscription starting at 'end' starts after. */
+  headPosition: () => Promise<number>;
+  /** A counter that moves on every append notification. */
+  appendCount: () => number;
+  /**
+   * Resolves once the counter has moved past `seen` (at once if it already has), or after
+   * `timeoutMs`, or on abort.
+   */
+  waitForAppend: (seen: number, timeoutMs: number, signal: AbortSignal) => Promise<void>;
+}>;
+
+/**
+ * Catch-up then live: reads pages after the checkpoint, hands each event to the handler in global
+ * order, stores the checkpoint after each handled page, and waits for a notification (or the
+ * polling period) when there is nothing new. Delivery is at least once: a crash between handling
+ * and the checkpoint redelivers the page.
+ */
+export const startSubscription = (
+  deps: SubscriptionDeps,
+  options: EventSubscriptionOptions,
+): EventSubscription => {
+  const { subscriberId, handler, tenantId, batchSize = 500, pollIntervalMs = 1_000 } = options;
+  const abort = new AbortController();
+  let position = 0;
+  let markCaughtUp: () => void = () => undefined;
+  const caughtUp = new Promise<void>((resolve) => {
+    markCaughtUp = resolve;
+  });
+
+  const startPosition = async (): Promise<number> => {
+    const stored = await deps.loadCheckpoint(subscriberId);
+    if (stored !== undefined) return stored;
+    const from = options.from ?? 'start';
+    if (from === 'start') return 0;
+    if (from === 'end') return deps.headPosition();
+    return from;
+  };
+
+  const run = async (): Promise<void> => {
+    position = await startPosition();
+    while (!abort.signal.aborted) {
+      const seen = deps.appendCount();
+      const page = await deps.readAll({ after: position, limit: batchSize, tenantId });
+      let handled = position;
+      for (const event of page) {
+        if (abort.signal.aborted) break;
+        await handler(event);
+        handled = event.globalPosition;
+      }
+      if (handled !== position) {
+        position = handled;
+        await deps.saveCheckpoint(subscriberId, position);
+      }
+      if (page.length < batchSize && !abort.signal.aborted) {
+        markCaughtUp();
+        await deps.waitForAppend(seen, pollIntervalMs, abort.signal);
+      }
+    }
+  };
+
+  const done = run();
+  done.catch(() => markCaughtUp());
+  return {
+    caughtUp,
+    done,
+    position: () => position,
+    stop: async () => {
+      abort.abort();
+      await done.catch(() => undefined);
+    },
+  };
+};
+
+/** A wake-up source: `notify` wakes every pending wait (in-process appends, LISTEN/NOTIFY). */
+export type AppendSignal = Readonly<{
+  notify: () => void;
+  count: () => number;
+  wait: (seen: number, timeoutMs: number, signal: AbortSignal) => Promise<void>;
+}>;
+
+export const createAppendSignal = (): AppendSignal => {
+  let count = 0;
+  let waiters: (() => void)[] = [];
+  return {
+    notify: () => {
+      count += 1;
+      const current = waiters;
+      waiters = [];
+      for (const wake of current) wake();
+    },
+    count: () => count,
+    wait: (seen, timeoutMs, signal) =>
+      new Promise<void>((resolve) => {
+        if (signal.aborted || count !== seen) return resolve();
+        const finish = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', finish);
+          waiters = waiters.filter((waiter) => waiter !== finish);
+          resolve();
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        signal.addEventListener('abort', finish, { once: true });
+        waiters.push(finish);
+      }),
+  };
+};
