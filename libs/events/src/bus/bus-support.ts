@@ -1,0 +1,56 @@
+import type { Logger, SubscribeOptions } from '../bus.ts';
+
+/** Drops everything: the default when no logger is injected. */
+export const quietLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A broadcast wake-up: `wait` resolves at the next `notify`. */
+export const createSignal = () => {
+  let wake: () => void = () => undefined;
+  let next = new Promise<void>((resolve) => (wake = resolve));
+  return {
+    wait: (): Promise<void> => next,
+    notify: (): void => {
+      const current = wake;
+      next = new Promise<void>((resolve) => (wake = resolve));
+      current();
+    },
+  };
+};
+
+/**
+ * Runs a subscription's assignment callbacks one after another, in the order the changes
+ * happened; a failing callback is logged, never allowed to stop the consumer.
+ */
+export type SerialCallbacks = Readonly<{
+  push: (kind: 'assigned' | 'revoked', partitions: readonly number[]) => void;
+  /** Resolves when every callback pushed so far has finished. */
+  idle: () => Promise<void>;
+}>;
+
+export const serialCallbacks = (options: SubscribeOptions, logger: Logger): SerialCallbacks => {
+  let chain = Promise.resolve();
+  return {
+    push: (kind, partitions) => {
+      const callback = kind === 'assigned' ? options.onAssigned : options.onRevoked;
+      const copy = [...partitions].sort((a, b) => a - b);
+      chain = chain.then(async () => {
+        try {
+          await callback?.(copy);
+        } catch (error) {
+          logger.error(`on${kind === 'assigned' ? 'Assigned' : 'Revoked'} callback failed`, {
+            partitions: copy,
+            error: String(error),
+          });
+        }
+      });
+    },
+    idle: () => chain,
+  };
+};

@@ -1,0 +1,15 @@
+export {
+  DEFAULT_PARTITIONS,
+  SESSION_EVENTS_TOPIC,
+  partitionKeyOf,
+  type Delivery,
+  type DeliveryHandler,
+  type EventBus,
+  type Logger,
+  type SubscribeOptions,
+  type Subscription,
+} from '../bus.ts';
+export { createInProcessEventBus, type InProcessEventBusOptions } from './in-process-event-bus.ts';
+export { murmur2, partitionForKey } from './murmur2.ts';
+export { createStreamDedupe, dedupeVerdict, type DedupeVerdict, type StreamDedupe } from './stream-dedupe.ts';
+export { quietLogger } from './bus-support.ts';

@@ -1,0 +1,120 @@
+import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import {
+  SESSION_EVENTS_TOPIC,
+  partitionKeyOf,
+  type DeliveryHandler,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+} from '../bus.ts';
+import type { EventEnvelope } from '../envelope.ts';
+import { quietLogger } from '../bus/bus-support.ts';
+import { createKafkaClient, type KafkaClientOptions } from './kafka-client.ts';
+import { createKafkaSubscription, type ConsumerSettings } from './kafka-subscription.ts';
+
+export type KafkaEventBusOptions = KafkaClientOptions &
+  Readonly<{
+    /** Default `agentledger.session-events`; create it first with `ensureKafkaTopic`. */
+    topic?: string;
+    /** Consumer session timeout: a member silent this long is removed from its group. Default 10 s. */
+    sessionTimeoutMs?: number;
+    /** Default 1 s; rebalances are noticed within about this long. */
+    heartbeatIntervalMs?: number;
+    /** Longest idle fetch wait; also bounds how long `stop` waits for an idle consumer. Default 500 ms. */
+    maxWaitTimeMs?: number;
+  }>;
+
+const headersOf = (envelope: EventEnvelope): IHeaders => {
+  const headers: IHeaders = { 'event-id': envelope.eventId, type: envelope.type, tenant: envelope.tenantId };
+  if (envelope.metadata.traceparent) headers.traceparent = envelope.metadata.traceparent;
+  return headers;
+};
+
+/**
+ * `EventBus` on Kafka (kafkajs). Publishing: idempotent producer, acks from all in-sync replicas,
+ * one request in flight, Java-compatible murmur2 partitioning by session id; a failed send drops
+ * the producer so the next publish starts a fresh one (new producer id, clean sequence numbers).
+ * Subscribing: one consumer per subscription, see `createKafkaSubscription`.
+ */
+export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => {
+  const topic = options.topic ?? SESSION_EVENTS_TOPIC;
+  const logger = options.logger ?? quietLogger;
+  const kafka: Kafka = createKafkaClient(options);
+  const settings: ConsumerSettings = {
+    topic,
+    logger,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+  };
+  const subscriptions = new Set<Subscription>();
+  let producer: Promise<Producer> | undefined;
+  let closed = false;
+
+  const connectProducer = async (): Promise<Producer> => {
+    const created = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await created.connect();
+    return created;
+  };
+
+  const dropProducer = async (): Promise<void> => {
+    const current = producer;
+    producer = undefined;
+    await current?.then((p) => p.disconnect()).catch(() => undefined);
+  };
+
+  const publish = async (envelopes: readonly EventEnvelope[]): Promise<void> => {
+    if (closed) throw new Error('the Kafka bus is closed');
+    if (envelopes.length === 0) return;
+    producer ??= connectProducer();
+    try {
+      await (
+        await producer
+      ).send({
+        topic,
+        acks: -1,
+        messages: envelopes.map((envelope) => ({
+          key: partitionKeyOf(envelope),
+          value: JSON.stringify(envelope),
+          headers: headersOf(envelope),
+        })),
+      });
+    } catch (error) {
+      logger.warn('publish failed; the producer will be recreated', { topic, error: String(error) });
+      await dropProducer();
+      throw error;
+    }
+  };
+
+  const subscribe = async (
+    groupId: string,
+    handler: DeliveryHandler,
+    subscribeOptions: SubscribeOptions = {},
+  ): Promise<Subscription> => {
+    if (closed) throw new Error('the Kafka bus is closed');
+    const subscription = await createKafkaSubscription(kafka, settings, groupId, handler, subscribeOptions);
+    subscriptions.add(subscription);
+    return {
+      ...subscription,
+      stop: async () => {
+        subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  };
+
+  return {
+    publish,
+    subscribe,
+    close: async () => {
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      subscriptions.clear();
+      await dropProducer();
+    },
+  };
+};

@@ -1,0 +1,155 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { DeliveryHandler, Logger, SubscribeOptions, Subscription } from '../bus.ts';
+import type { EventEnvelope } from '../envelope.ts';
+import { delay, serialCallbacks } from '../bus/bus-support.ts';
+
+export type ConsumerSettings = Readonly<{
+  topic: string;
+  logger: Logger;
+  sessionTimeout: number;
+  heartbeatInterval: number;
+  maxWaitTimeInMs: number;
+}>;
+
+/**
+ * One group member on kafkajs (eager rebalancing, the only protocol kafkajs has).
+ *
+ * Delivery: `eachBatch` with manual resolution; one message at a time per partition; an offset is
+ * resolved after its handler returns and committed at the end of each batch (and on stop). A
+ * handler that throws ends the batch unresolved, so the fetch after `retryDelayMs` starts again at
+ * that message. Pausing stops at the next message boundary; the rest is fetched again on resume.
+ *
+ * Assignment, and how precise it is: `onRevoked(all owned)` fires when this member learns of a
+ * rebalance (the REBALANCING event, raised when a fetch or heartbeat meets REBALANCE_IN_PROGRESS,
+ * before it re-joins), and on crash and stop; `onAssigned(new assignment)` fires on GROUP_JOIN,
+ * after the sync. Neither blocks the protocol: a slow `onRevoked` may still be running when
+ * another member already received the partition, so ownership must be fenced (the orchestrator's
+ * session leases), not inferred from the callbacks alone. A member that loses its session without
+ * noticing (a long GC pause) learns only at its next heartbeat. Deliveries wait until every
+ * callback fired so far has returned.
+ *
+ * Broker loss: kafkajs retries and restarts the consumer on retriable errors; when it gives up
+ * (restart: false), this member builds a new consumer and joins again until stopped.
+ */
+export const createKafkaSubscription = async (
+  kafka: Kafka,
+  settings: ConsumerSettings,
+  groupId: string,
+  handler: DeliveryHandler,
+  options: SubscribeOptions,
+): Promise<Subscription> => {
+  const { topic, logger } = settings;
+  const retryDelayMs = options.retryDelayMs ?? 500;
+  const callbacks = serialCallbacks(options, logger);
+  let owned: number[] = [];
+  let paused = false;
+  let stopped = false;
+  let consumer: Consumer | undefined;
+  let joined: () => void = () => undefined;
+  const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+
+  const revokeAll = (): void => {
+    if (owned.length > 0) callbacks.push('revoked', owned);
+    owned = [];
+  };
+
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    await callbacks.idle();
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || paused || stopped) return;
+      const envelope = JSON.parse(message.value?.toString() ?? 'null') as EventEnvelope;
+      try {
+        await handler({
+          envelope,
+          key: message.key?.toString() ?? '',
+          partition: batch.partition,
+          offset: message.offset,
+        });
+      } catch (error) {
+        logger.warn('handler failed; redelivering', {
+          groupId,
+          partition: batch.partition,
+          offset: message.offset,
+          error: String(error),
+        });
+        await delay(retryDelayMs);
+        return;
+      }
+      resolveOffset(message.offset);
+      await heartbeat();
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    const created = kafka.consumer({
+      groupId,
+      sessionTimeout: settings.sessionTimeout,
+      heartbeatInterval: settings.heartbeatInterval,
+      maxWaitTimeInMs: settings.maxWaitTimeInMs,
+    });
+    consumer = created;
+    created.on(created.events.GROUP_JOIN, ({ payload }) => {
+      revokeAll();
+      owned = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+      callbacks.push('assigned', owned);
+      if (paused) created.pause([{ topic }]);
+      joined();
+    });
+    created.on(created.events.REBALANCING, () => revokeAll());
+    created.on(created.events.CRASH, ({ payload }) => {
+      revokeAll();
+      logger.error('consumer crashed', { groupId, error: String(payload.error), restart: payload.restart });
+      if (!payload.restart && !stopped && consumer === created) void restart(created);
+    });
+    await created.connect();
+    await created.subscribe({ topic, fromBeginning: options.fromBeginning ?? false });
+    await created.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 1,
+      eachBatch,
+    });
+  };
+
+  const restart = async (crashed: Consumer): Promise<void> => {
+    await crashed.disconnect().catch(() => undefined);
+    while (!stopped) {
+      await delay(1_000);
+      if (stopped) return;
+      try {
+        await start();
+        logger.info('consumer rejoining after a crash', { groupId });
+        return;
+      } catch (error) {
+        logger.warn('consumer restart failed; retrying', { groupId, error: String(error) });
+        await consumer?.disconnect().catch(() => undefined);
+      }
+    }
+  };
+
+  await start();
+  const joinTimeout = setTimeout(() => logger.warn('still waiting to join the group', { groupId }), 30_000);
+  await firstJoin.finally(() => clearTimeout(joinTimeout));
+  let stopping: Promise<void> | undefined;
+  return {
+    pause: () => {
+      paused = true;
+      consumer?.pause([{ topic }]);
+    },
+    resume: () => {
+      paused = false;
+      consumer?.resume([{ topic }]);
+    },
+    isPaused: () => paused,
+    assignment: () => [...owned],
+    stop: () => {
+      stopping ??= (async () => {
+        stopped = true;
+        await consumer?.disconnect();
+        revokeAll();
+        await callbacks.idle();
+      })();
+      return stopping;
+    },
+  };
+};

@@ -1,0 +1,43 @@
+import { DEFAULT_PARTITIONS, SESSION_EVENTS_TOPIC } from '../bus.ts';
+import { createKafkaClient, type KafkaClientOptions } from './kafka-client.ts';
+
+export type EnsureTopicOptions = KafkaClientOptions &
+  Readonly<{
+    topic?: string;
+    /** Default 12. */
+    partitions?: number;
+    /** Default 1 (single broker); use 3 in production. */
+    replicationFactor?: number;
+  }>;
+
+/**
+ * The admin step that creates the session-events topic (brokers run with
+ * auto.create.topics.enable=false). Idempotent. An existing topic is left as it is: adding
+ * partitions would move keys to other partitions and break per-session order.
+ */
+export const ensureKafkaTopic = async (
+  options: EnsureTopicOptions,
+): Promise<Readonly<{ topic: string; created: boolean; partitions: number }>> => {
+  const topic = options.topic ?? SESSION_EVENTS_TOPIC;
+  const numPartitions = options.partitions ?? DEFAULT_PARTITIONS;
+  const admin = createKafkaClient({ ...options, clientId: options.clientId ?? 'agentledger-admin' }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions, replicationFactor: options.replicationFactor ?? 1 }],
+    });
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = metadata.topics[0]?.partitions.length ?? 0;
+    if (partitions !== numPartitions) {
+      options.logger?.warn('topic exists with a different partition count; left unchanged', {
+        topic,
+        partitions,
+        requested: numPartitions,
+      });
+    }
+    return { topic, created, partitions };
+  } finally {
+    await admin.disconnect();
+  }
+};
