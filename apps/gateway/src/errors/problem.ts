@@ -1,0 +1,77 @@
+import { STATUS_CODES } from 'node:http';
+import { HttpException } from '@nestjs/common';
+import { GatewayError, type FieldError } from './gateway-errors.ts';
+
+/** RFC 9457 problem details, plus our stable `code` and, for validation, the offending fields. */
+export type Problem = Readonly<{
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: readonly FieldError[];
+  retryAfterSeconds?: number;
+}>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const problemType = (code: string): string => `urn:agentledger:problem:${code}`;
+
+/** Codes for errors the HTTP layer (Fastify, Nest routing) raises before our handlers run. */
+const frameworkCodes: Readonly<Record<number, string>> = {
+  400: 'bad-request',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  431: 'headers-too-large',
+};
+
+/**
+ * The one mapping from a thrown value to what a client sees, for REST and gRPC alike. Client
+ * faults keep their message; anything unexpected becomes a 500 whose detail reveals nothing.
+ */
+export const toProblem = (error: unknown, instance?: string): Problem => {
+  if (error instanceof GatewayError) {
+    return {
+      type: problemType(error.code),
+      title: STATUS_CODES[error.status] ?? 'Error',
+      status: error.status,
+      detail: error.message,
+      code: error.code,
+      ...(instance === undefined ? {} : { instance }),
+      ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  }
+  const status = error instanceof HttpException ? error.getStatus() : 500;
+  if (status >= 400 && status < 500) {
+    const code = frameworkCodes[status] ?? 'bad-request';
+    return {
+      type: problemType(code),
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail: frameworkDetail(status, error),
+      code,
+      ...(instance === undefined ? {} : { instance }),
+    };
+  }
+  return {
+    type: problemType('internal'),
+    title: STATUS_CODES[500] ?? 'Internal Server Error',
+    status: 500,
+    detail: 'The request could not be completed; it has been logged',
+    code: 'internal',
+    ...(instance === undefined ? {} : { instance }),
+  };
+};
+
+const frameworkDetail = (status: number, error: unknown): string => {
+  if (status === 404) return 'No such route';
+  if (status === 413) return 'The request body exceeds the size limit';
+  if (status === 415) return 'Unsupported content type: send application/json';
+  if (status === 400) return 'The request body is not valid JSON';
+  return error instanceof Error ? error.message : 'Bad request';
+};

@@ -1,0 +1,70 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { EventStore } from '@agentledger/events';
+import { Registry } from 'prom-client';
+import { ApiKeyGuard } from './auth/api-key.guard.ts';
+import type { ApiKeyStore } from './auth/api-key-store.port.ts';
+import { createAuthenticator } from './auth/authenticator.ts';
+import { createTokenBuckets, type RateLimit } from './auth/token-bucket.ts';
+import {
+  API_KEY_STORE,
+  AUTHENTICATOR,
+  EVENT_STORE,
+  GATEWAY_OPTIONS,
+  METRICS_REGISTRY,
+  READINESS_CHECKS,
+  TEAMS_SERVICE,
+} from './gateway.tokens.ts';
+import { HealthController } from './health/health.controller.ts';
+import type { ReadinessCheck } from './health/readiness.ts';
+import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
+import type { TeamSpecParser } from './teams/team-spec.ts';
+import type { TeamRepository } from './teams/team-repository.port.ts';
+import { TeamsHttpController } from './teams/teams.http.controller.ts';
+import { createTeamsService } from './teams/teams.service.ts';
+
+export type GatewayOptions = Readonly<{
+  /** Per tenant, over REST and gRPC together. */
+  rateLimit: RateLimit;
+}>;
+
+/** Everything the gateway needs from outside; the composition root (main.ts, standalone) supplies it. */
+export type GatewayDeps = Readonly<{
+  eventStore: EventStore;
+  apiKeys: ApiKeyStore;
+  /** Validates and normalises team specs (libs/agents' schema and AutoGen importer). */
+  parseTeamSpec: TeamSpecParser;
+  /** Default: team specs as event streams in `eventStore`. */
+  teams?: TeamRepository;
+  /** Default: a registry of its own; pass the process's to share one `/metrics`. */
+  metrics?: Registry;
+  /** Run by `/health/ready`; default none (always ready). */
+  readiness?: readonly ReadinessCheck[];
+  options: GatewayOptions;
+}>;
+
+@Module({})
+export class GatewayModule {
+  /** The gateway's controllers and services over the given ports. */
+  static register(deps: GatewayDeps): DynamicModule {
+    const teams = deps.teams ?? createEventStoreTeamRepository(deps.eventStore);
+    const providers: Provider[] = [
+      { provide: GATEWAY_OPTIONS, useValue: deps.options },
+      { provide: EVENT_STORE, useValue: deps.eventStore },
+      { provide: API_KEY_STORE, useValue: deps.apiKeys },
+      { provide: METRICS_REGISTRY, useValue: deps.metrics ?? new Registry() },
+      { provide: READINESS_CHECKS, useValue: deps.readiness ?? [] },
+      {
+        provide: AUTHENTICATOR,
+        useValue: createAuthenticator(deps.apiKeys, createTokenBuckets(deps.options.rateLimit)),
+      },
+      { provide: TEAMS_SERVICE, useValue: createTeamsService({ teams, parseTeamSpec: deps.parseTeamSpec }) },
+      ApiKeyGuard,
+    ];
+    return {
+      module: GatewayModule,
+      controllers: [HealthController, TeamsHttpController],
+      providers,
+      exports: [METRICS_REGISTRY, AUTHENTICATOR, TEAMS_SERVICE],
+    };
+  }
+}

@@ -1,0 +1,76 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { DynamicModule, LogLevel, Type } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import { ProblemFilter } from '../errors/problem.filter.ts';
+import { METRICS_REGISTRY } from '../gateway.tokens.ts';
+import { healthOperations } from '../health/health.api.ts';
+import { buildOpenApiDocument } from '../openapi/openapi-document.ts';
+import type { ApiOperation } from '../openapi/api-operation.ts';
+import { teamOperations } from '../teams/teams.api.ts';
+
+export type GatewayHttpOptions = Readonly<{
+  /** Largest accepted request body; 413 beyond it. DESIGN.md default 1 MiB. */
+  bodyLimitBytes: number;
+  logger?: false | LogLevel[];
+}>;
+
+export const gatewayOperations: readonly ApiOperation[] = [...teamOperations, ...healthOperations];
+
+/** JSON only (anything else is a 415); an empty JSON body reads as no body. */
+const acceptJsonOnly = (fastify: FastifyInstance): void => {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
+};
+
+const countRequests = (fastify: FastifyInstance, registry: Registry): void => {
+  const name = 'agentledger_gateway_http_requests_total';
+  const counter =
+    (registry.getSingleMetric(name) as Counter<'method' | 'route' | 'status'> | undefined) ??
+    new Counter({
+      name,
+      help: 'HTTP requests answered by the gateway',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+  fastify.addHook('onResponse', async (request, reply) => {
+    counter.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
+  });
+};
+
+/**
+ * The HTTP side every composition shares: Fastify with the body limit, JSON-only parsing, the
+ * problem+json filter, request metrics, `/openapi.json` and `/docs`. `module` imports
+ * `GatewayModule.register(...)` (alone, or beside the orchestrator's module in the standalone app).
+ */
+export const createGatewayApp = async (
+  module: Type | DynamicModule,
+  options: GatewayHttpOptions,
+): Promise<NestFastifyApplication> => {
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bodyParser: false,
+    logger: options.logger ?? ['log', 'warn', 'error'],
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  acceptJsonOnly(fastify);
+  countRequests(fastify, app.get<Registry>(METRICS_REGISTRY, { strict: false }));
+  app.useGlobalFilters(new ProblemFilter());
+  const document = buildOpenApiDocument(gatewayOperations, '1.0.0') as unknown as OpenAPIObject;
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  return app;
+};
