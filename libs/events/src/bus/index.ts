@@ -13,3 +13,16 @@ export { createInProcessEventBus, type InProcessEventBusOptions } from './in-pro
 export { murmur2, partitionForKey } from './murmur2.ts';
 export { createStreamDedupe, dedupeVerdict, type DedupeVerdict, type StreamDedupe } from './stream-dedupe.ts';
 export { quietLogger } from './bus-support.ts';
+export {
+  RELAY_LOCK_KEY,
+  createAdvisoryLockLeadership,
+  createOutboxRelay,
+  registerRelayMetrics,
+  soleLeadership,
+  type AdvisoryLockLeadershipOptions,
+  type LockClient,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+  type RelayLeadership,
+  type RelayStatus,
+} from '../relay/index.ts';

@@ -1,0 +1,186 @@
+import type { EventBus, Logger } from '../bus.ts';
+import type { EventEnvelope } from '../envelope.ts';
+import type { EventStore } from '../store.ts';
+import { quietLogger } from '../bus/bus-support.ts';
+import { soleLeadership, type RelayLeadership } from './relay-leadership.ts';
+
+export type OutboxRelayOptions = Readonly<{
+  /** Committed events in global order (`readAll`, with the late-commit guard) and the checkpoint. */
+  store: Pick<EventStore, 'readAll' | 'loadCheckpoint' | 'saveCheckpoint'>;
+  bus: Pick<EventBus, 'publish'>;
+  /** Default `soleLeadership()` (embedded); use `createAdvisoryLockLeadership` across replicas. */
+  leadership?: RelayLeadership;
+  /** The checkpoint's subscriber id. Default 'outbox-relay'. */
+  relayId?: string;
+  /** Events per read and publish. Default 500. */
+  batchSize?: number;
+  /** Wait between reads when caught up (cut short by `wake`). Default 20 ms. */
+  idlePollMs?: number;
+  /** How often a standby tries to take leadership. Default 1 s. */
+  standbyPollMs?: number;
+  /** First back-off after a failure, doubled up to `maxRetryDelayMs` (default 100 ms / 2 s). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** The newest global position in the store, for the event lag when a whole batch is behind. */
+  headPosition?: () => Promise<number>;
+  /** Runs after the broker acknowledged a batch and before its checkpoint is saved. */
+  onPublished?: (batch: readonly EventEnvelope[]) => Promise<void> | void;
+  logger?: Logger;
+  now?: () => number;
+}>;
+
+export type RelayStatus = Readonly<{
+  running: boolean;
+  leader: boolean;
+  /** The global position published and checkpointed up to. */
+  checkpoint: number;
+  /** Committed events not yet published (exact when under a batch behind; else from `headPosition`). */
+  lagEvents: number;
+  /** Age of the oldest committed event not yet published; 0 when caught up. */
+  lagMs: number;
+  publishedEvents: number;
+  failures: number;
+  lastError?: string;
+}>;
+
+export type OutboxRelay = Readonly<{
+  /** Starts the loop in the background; `done` settles when it ends. */
+  start: () => void;
+  /** Finishes the batch in progress (its checkpoint saved if published), then releases leadership. */
+  stop: () => Promise<void>;
+  /** A hint that events were committed: skips the rest of the idle wait. */
+  wake: () => void;
+  status: () => RelayStatus;
+}>;
+
+/**
+ * The outbox relay (DESIGN.md, flow step 2): reads committed events after its checkpoint,
+ * publishes them in batches keyed by session, and saves the checkpoint only after the broker
+ * acknowledged. A crash anywhere republishes at most the batch in flight (at least once; consumers
+ * dedupe by stream and version). Only the holder of `leadership` reads and publishes.
+ */
+export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
+  const relayId = options.relayId ?? 'outbox-relay';
+  const batchSize = options.batchSize ?? 500;
+  const idlePollMs = options.idlePollMs ?? 20;
+  const standbyPollMs = options.standbyPollMs ?? 1_000;
+  const retryDelayMs = options.retryDelayMs ?? 100;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
+  const leadership = options.leadership ?? soleLeadership();
+  const logger = options.logger ?? quietLogger;
+  const now = options.now ?? Date.now;
+  const state = {
+    running: false,
+    stopping: false,
+    leader: false,
+    checkpoint: 0,
+    lagEvents: 0,
+    lagMs: 0,
+    publishedEvents: 0,
+    failures: 0,
+    lastError: undefined as string | undefined,
+  };
+  let headCheckedAt = 0;
+  let loop: Promise<void> | undefined;
+
+  let wakeUp: (() => void) | undefined;
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakeUp = done;
+    });
+
+  const measureLag = async (batch: readonly EventEnvelope[]): Promise<void> => {
+    const oldest = batch[0];
+    state.lagMs = oldest ? Math.max(0, now() - Date.parse(oldest.recordedAt)) : 0;
+    if (batch.length < batchSize || !options.headPosition) {
+      state.lagEvents = batch.length;
+    } else if (now() - headCheckedAt >= 1_000) {
+      headCheckedAt = now();
+      state.lagEvents = Math.max(batch.length, (await options.headPosition()) - state.checkpoint);
+    }
+  };
+
+  /** One read-publish-checkpoint step; false when there was nothing to publish. */
+  const step = async (): Promise<boolean> => {
+    const batch = await options.store.readAll({ after: state.checkpoint, limit: batchSize });
+    await measureLag(batch);
+    const last = batch.at(-1);
+    if (!last) return false;
+    await options.bus.publish(batch);
+    await options.onPublished?.(batch);
+    if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
+    await options.store.saveCheckpoint(relayId, last.globalPosition);
+    state.checkpoint = last.globalPosition;
+    state.publishedEvents += batch.length;
+    state.lagEvents = Math.max(0, state.lagEvents - batch.length);
+    state.failures = 0;
+    return true;
+  };
+
+  const lead = async (): Promise<boolean> => {
+    if (!(await leadership.acquire())) {
+      if (state.leader) logger.warn('relay is no longer the leader', { relayId });
+      state.leader = false;
+      return false;
+    }
+    if (!state.leader) {
+      state.checkpoint = (await options.store.loadCheckpoint(relayId)) ?? 0;
+      state.leader = true;
+      logger.info('relay active', { relayId, checkpoint: state.checkpoint });
+    }
+    return true;
+  };
+
+  const run = async (): Promise<void> => {
+    while (!state.stopping) {
+      try {
+        if (!(await lead())) {
+          await pause(standbyPollMs);
+          continue;
+        }
+        if (!(await step())) await pause(idlePollMs);
+      } catch (error) {
+        state.failures++;
+        state.lastError = String(error);
+        state.leader = false; // reload the checkpoint before the next batch
+        const backoff = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (state.failures - 1));
+        logger.warn('relay step failed; retrying', { relayId, error: state.lastError, backoff });
+        await pause(backoff);
+      }
+    }
+    state.leader = false;
+    await leadership.release();
+  };
+
+  return {
+    start: () => {
+      if (loop) return;
+      state.running = true;
+      loop = run().finally(() => {
+        state.running = false;
+      });
+    },
+    stop: async () => {
+      state.stopping = true;
+      wakeUp?.();
+      await loop;
+    },
+    wake: () => wakeUp?.(),
+    status: () => ({
+      running: state.running,
+      leader: state.leader,
+      checkpoint: state.checkpoint,
+      lagEvents: state.lagEvents,
+      lagMs: state.lagMs,
+      publishedEvents: state.publishedEvents,
+      failures: state.failures,
+      ...(state.lastError === undefined ? {} : { lastError: state.lastError }),
+    }),
+  };
+};
