@@ -2,11 +2,13 @@
 # Single-node Apache Kafka broker (KRaft) for development and tests, run from the jars on Maven Central.
 # Usage: scripts/kafka.sh up|down|status. Idempotent: `up` on a running broker only checks it.
 # Everything lives under .kafka/ (ignored): libs/ (jars), data/ (log dirs), broker.pid, broker.log.
+# KAFKA_DIR puts data, pid and log elsewhere (a second broker, with KAFKA_PORT and
+# KAFKA_CONTROLLER_PORT); the jars stay shared in .kafka/libs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dir="$root/.kafka"
-libs="$dir/libs"
+dir="${KAFKA_DIR:-$root/.kafka}"
+libs="$root/.kafka/libs"
 data="$dir/data"
 pidfile="$dir/broker.pid"
 logfile="$dir/broker.log"
