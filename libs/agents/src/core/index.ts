@@ -1,0 +1,34 @@
+export * from './errors.ts';
+export { canonicalJson, hashOf, sha256Hex } from './hash.ts';
+export type {
+  FinishReason,
+  ModelClient,
+  ModelMessage,
+  ModelRequest,
+  ModelResponse,
+  ModelToolCall,
+  TokenUsage,
+  ToolSchema,
+} from './model/model-client.port.ts';
+export {
+  buildAgentContext,
+  buildSelectorContext,
+  contextForCall,
+  contextHashOf,
+  handoffToolSchemas,
+  mentionedAgents,
+  offeredToolNames,
+  renderSelectorPrompt,
+  selectorCandidates,
+} from './prompt/model-context.ts';
+export * from './session/next-action.ts';
+export type * from './session/session.commands.ts';
+export { decide } from './session/session.decide.ts';
+export { foldSession, sessionDecider, type Decider } from './session/session.decider.ts';
+export type * from './session/session.events.ts';
+export { SESSION_EVENT_TYPES, sessionStreamId } from './session/session.events.ts';
+export { evolve, toolResultText } from './session/session.evolve.ts';
+export * from './session/session.state.ts';
+export * from './spec/team-spec.ts';
+export * from './spec/termination.schema.ts';
+export { effectiveTermination, terminationReason, type TurnView } from './team/termination.ts';

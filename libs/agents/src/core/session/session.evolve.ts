@@ -1,0 +1,332 @@
+import type { TokenUsage } from '../model/model-client.port.ts';
+import type { SessionEvent } from './session.events.ts';
+import {
+  initialSession,
+  type ModelCallState,
+  type PendingView,
+  type Session,
+  type SessionStatus,
+  type ThreadItem,
+  type ToolCallState,
+  type TurnState,
+} from './session.state.ts';
+
+const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
+  promptTokens: a.promptTokens + b.promptTokens,
+  completionTokens: a.completionTokens + b.completionTokens,
+});
+
+const withTurn = (s: Session, patch: Partial<TurnState>): Session =>
+  s.turn ? { ...s, turn: { ...s.turn, ...patch } } : s;
+
+const putModelCall = (s: Session, callId: string, patch: Partial<ModelCallState>): Session => {
+  const call = s.modelCalls[callId];
+  return call ? { ...s, modelCalls: { ...s.modelCalls, [callId]: { ...call, ...patch } } } : s;
+};
+
+const putToolCall = (s: Session, toolCallId: string, patch: Partial<ToolCallState>): Session => {
+  const call = s.toolCalls[toolCallId];
+  return call ? { ...s, toolCalls: { ...s.toolCalls, [toolCallId]: { ...call, ...patch } } } : s;
+};
+
+/** The text a tool result shows the model. */
+export const toolResultText = (call: ToolCallState): string =>
+  call.status === 'completed' ? (call.result ?? '') : `Error: ${call.failure?.message ?? 'tool call failed'}`;
+
+/**
+ * When the current batch is resolved, the agent's tool exchange (its tool calls and their results,
+ * handoff calls answered with the handoff message) joins the thread.
+ */
+const closeBatchIfDone = (s: Session): Session => {
+  const turn = s.turn;
+  if (!turn || turn.phase !== 'speaking') return s;
+  const callId = turn.stepCalls.at(-1);
+  const call = callId ? s.modelCalls[callId] : undefined;
+  if (!call || call.status !== 'completed' || !call.toolCalls?.length) return s;
+  if (s.thread.some((item) => item.kind === 'tool_exchange' && item.callId === call.callId)) return s;
+  const agent = s.spec?.agents.find((a) => a.name === call.agent);
+  const handoffs = agent?.kind === 'assistant' ? agent.handoffs : [];
+  const isHandoff = (name: string): boolean => handoffs.some((h) => h.name === name);
+  const resolved = call.toolCalls.every((tc) => {
+    const tool = s.toolCalls[tc.id];
+    return tool ? tool.status !== 'pending' : isHandoff(tc.name);
+  });
+  if (!resolved) return s;
+  const results = call.toolCalls.map((tc) => {
+    const tool = s.toolCalls[tc.id];
+    if (tool) return { toolCallId: tc.id, content: toolResultText(tool) };
+    return { toolCallId: tc.id, content: handoffs.find((h) => h.name === tc.name)?.message ?? '' };
+  });
+  const item: ThreadItem = {
+    kind: 'tool_exchange',
+    agent: call.agent,
+    callId: call.callId,
+    content: call.content ?? null,
+    toolCalls: call.toolCalls,
+    results,
+  };
+  return { ...s, thread: [...s.thread, item] };
+};
+
+/** Calls still out when a turn ends are abandoned: their late results change nothing. */
+const abandonTurnWork = (s: Session, turnId: string): Session => {
+  const modelCalls = Object.fromEntries(
+    Object.entries(s.modelCalls).map(([id, c]) => [
+      id,
+      c.turnId === turnId && c.status === 'pending' ? { ...c, status: 'abandoned' as const } : c,
+    ]),
+  );
+  const toolCalls = Object.fromEntries(
+    Object.entries(s.toolCalls).map(([id, c]) => [
+      id,
+      c.turnId === turnId && c.status === 'pending' ? { ...c, status: 'abandoned' as const } : c,
+    ]),
+  );
+  return { ...s, modelCalls, toolCalls, turn: null };
+};
+
+const pendingOf = (s: Session): PendingView => {
+  const turnId = s.turn?.turnId;
+  if (!turnId) return { modelCalls: [], toolCalls: [], approvals: [] };
+  const models = Object.values(s.modelCalls).filter((c) => c.turnId === turnId && c.status === 'pending');
+  const tools = Object.values(s.toolCalls).filter((c) => c.turnId === turnId && c.status === 'pending');
+  return {
+    modelCalls: models.map((c) => ({ callId: c.callId, agent: c.agent, purpose: c.purpose })),
+    toolCalls: tools
+      .filter((c) => c.approval !== 'requested')
+      .map((c) => ({ toolCallId: c.toolCallId, agent: c.agent, name: c.name })),
+    approvals: tools
+      .filter((c) => c.approval === 'requested')
+      .map((c) => ({ toolCallId: c.toolCallId, agent: c.agent, name: c.name, arguments: c.arguments })),
+  };
+};
+
+const statusOf = (s: Session): SessionStatus => {
+  if (s.closed) return 'closed';
+  if (s.stalledReason !== null) return 'stalled';
+  if (s.awaitingInput) return 'awaiting_input';
+  if (!s.turn) return s.lastTurn?.outcome === 'failed' ? 'failed' : 'idle';
+  if (s.pending.approvals.length > 0) return 'awaiting_approval';
+  return 'running';
+};
+
+const apply = (s: Session, event: SessionEvent): Session => {
+  const version = s.version + 1;
+  switch (event.type) {
+    case 'SessionStarted': {
+      const { sessionId, tenantId, teamId, spec, specHash } = event.data;
+      return { ...s, sessionId, tenantId, teamId, spec, specHash };
+    }
+    case 'SessionForked': {
+      const parent = event.data.parentEvents.reduce(evolve, initialSession());
+      const base = parent.turn ? abandonTurnWork(parent, parent.turn.turnId) : parent;
+      return {
+        ...base,
+        sessionId: event.data.sessionId,
+        tenantId: event.data.tenantId,
+        forkedFrom: { sessionId: event.data.parentSessionId, atVersion: event.data.atVersion },
+        awaitingInput: parent.turn ? null : base.awaitingInput,
+        stalledReason: null,
+        queue: [],
+      };
+    }
+    case 'UserMessageReceived': {
+      const { messageId, content, source } = event.data;
+      const turn = s.turn;
+      const joinsTurn = turn !== null && turn.phase === 'awaiting_input' && s.awaitingInput !== null;
+      const message = {
+        id: messageId,
+        version,
+        source,
+        role: 'user' as const,
+        content,
+        messageType: 'text' as const,
+        turnId: joinsTurn ? turn.turnId : null,
+      };
+      const next = { ...s, messages: [...s.messages, message] };
+      if (!joinsTurn) return { ...next, queue: [...s.queue, messageId] };
+      const item: ThreadItem = { kind: 'message', id: messageId, source, content, messageType: 'text' };
+      return {
+        ...next,
+        thread: [...s.thread, item],
+        awaitingInput: null,
+        turn: { ...turn, phase: 'between_steps', messageCount: turn.messageCount + 1, handoffToUser: null },
+      };
+    }
+    case 'TurnStarted': {
+      const { turnId, messageId, at } = event.data;
+      const message = s.messages.find((m) => m.id === messageId);
+      const item: ThreadItem = {
+        kind: 'message',
+        id: messageId,
+        source: message?.source ?? 'user',
+        content: message?.content ?? '',
+        messageType: 'text',
+      };
+      return {
+        ...s,
+        queue: s.queue.filter((id) => id !== messageId),
+        messages: s.messages.map((m) => (m.id === messageId ? { ...m, turnId } : m)),
+        thread: [...s.thread, item],
+        awaitingInput: null,
+        turnCount: s.turnCount + 1,
+        turn: {
+          turnId,
+          index: s.turnCount + 1,
+          messageId,
+          startedAt: at,
+          phase: 'between_steps',
+          step: 0,
+          speaker: null,
+          stepCalls: [],
+          batch: [],
+          messageCount: 1,
+          usage: { promptTokens: 0, completionTokens: 0 },
+          functionCalls: [],
+          handoffToUser: null,
+        },
+      };
+    }
+    case 'SpeakerSelected': {
+      const { agent, step } = event.data;
+      const agents = s.spec?.agents ?? [];
+      const index = agents.findIndex((a) => a.name === agent);
+      return {
+        ...withTurn(s, { phase: 'speaking', step, speaker: agent, stepCalls: [], batch: [] }),
+        lastSpeaker: agent,
+        roundRobinNext: s.spec?.type === 'round_robin' ? (index + 1) % agents.length : s.roundRobinNext,
+        swarmSpeaker: s.spec?.type === 'swarm' ? agent : s.swarmSpeaker,
+      };
+    }
+    case 'ModelCallRequested': {
+      const d = event.data;
+      const call: ModelCallState = { ...d, status: 'pending' };
+      const phase = d.purpose === 'select_speaker' ? 'selecting' : 'speaking';
+      const turn = s.turn;
+      const stepCalls = turn && turn.phase === phase ? [...turn.stepCalls, d.callId] : [d.callId];
+      return {
+        ...withTurn(s, { phase, stepCalls, batch: [] }),
+        modelCalls: { ...s.modelCalls, [d.callId]: call },
+      };
+    }
+    case 'ModelCallCompleted': {
+      const { callId, content, toolCalls, usage, finishReason } = event.data;
+      const purpose = s.modelCalls[callId]?.purpose;
+      const renamed = purpose === 'agent' ? toolCalls.map((tc, i) => ({ ...tc, id: `${callId}.t${i}` })) : [];
+      const next = putModelCall(s, callId, {
+        status: 'completed',
+        content,
+        toolCalls: renamed,
+        usage,
+        finishReason,
+      });
+      const turnUsage = s.turn ? addUsage(s.turn.usage, usage) : undefined;
+      return closeBatchIfDone({
+        ...(turnUsage ? withTurn(next, { usage: turnUsage }) : next),
+        usage: addUsage(s.usage, usage),
+      });
+    }
+    case 'ModelCallFailed':
+      return putModelCall(s, event.data.callId, { status: 'failed', error: event.data.error });
+    case 'ToolCallRequested': {
+      const d = event.data;
+      const call: ToolCallState = {
+        ...d,
+        turnId: s.turn?.turnId ?? '',
+        status: 'pending',
+        approval: 'none',
+      };
+      const next = { ...s, toolCalls: { ...s.toolCalls, [d.toolCallId]: call } };
+      return withTurn(next, { batch: [...(s.turn?.batch ?? []), d.toolCallId] });
+    }
+    case 'ToolApprovalRequested':
+      return putToolCall(s, event.data.toolCallId, { approval: 'requested' });
+    case 'ToolApprovalGranted':
+      return putToolCall(s, event.data.toolCallId, { approval: 'granted' });
+    case 'ToolApprovalDenied':
+      return putToolCall(s, event.data.toolCallId, { approval: 'denied' });
+    case 'ToolCallCompleted': {
+      const { toolCallId, result } = event.data;
+      const name = s.toolCalls[toolCallId]?.name;
+      const next = putToolCall(s, toolCallId, { status: 'completed', result });
+      const functionCalls = [...(s.turn?.functionCalls ?? []), ...(name ? [name] : [])];
+      return closeBatchIfDone(withTurn(next, { functionCalls }));
+    }
+    case 'ToolCallFailed': {
+      const { toolCallId, reason, message } = event.data;
+      return closeBatchIfDone(putToolCall(s, toolCallId, { status: 'failed', failure: { reason, message } }));
+    }
+    case 'AgentMessageEmitted': {
+      const { messageId, turnId, agent, content, messageType, target } = event.data;
+      const message = {
+        id: messageId,
+        version,
+        source: agent,
+        role: 'assistant' as const,
+        content,
+        messageType,
+        turnId,
+        ...(target === undefined ? {} : { target }),
+      };
+      const item: ThreadItem = { kind: 'message', id: messageId, source: agent, content, messageType };
+      const next = { ...s, messages: [...s.messages, message], thread: [...s.thread, item] };
+      return withTurn(next, {
+        phase: 'between_steps',
+        messageCount: (s.turn?.messageCount ?? 0) + 1,
+        stepCalls: [],
+        batch: [],
+      });
+    }
+    case 'HandoffOccurred': {
+      const { from, to } = event.data;
+      const member = s.spec?.agents.some((a) => a.name === to) ?? false;
+      return {
+        ...withTurn(s, { handoffToUser: member ? null : from }),
+        swarmSpeaker: s.spec?.type === 'swarm' ? (member ? to : from) : s.swarmSpeaker,
+      };
+    }
+    case 'SessionAwaitingInput': {
+      const { agent, reason } = event.data;
+      return { ...withTurn(s, { phase: 'awaiting_input' }), awaitingInput: { agent, reason } };
+    }
+    case 'TurnCompleted': {
+      const { turnId, reason } = event.data;
+      const handoffToUser = s.turn?.handoffToUser ?? null;
+      return {
+        ...abandonTurnWork(s, turnId),
+        lastTurn: { turnId, outcome: 'completed', reason },
+        awaitingInput: handoffToUser ? { agent: handoffToUser, reason: 'handoff' } : null,
+      };
+    }
+    case 'TurnCancelled':
+      return {
+        ...abandonTurnWork(s, event.data.turnId),
+        lastTurn: { turnId: event.data.turnId, outcome: 'cancelled', reason: event.data.reason },
+        awaitingInput: null,
+      };
+    case 'TurnFailed':
+      return {
+        ...abandonTurnWork(s, event.data.turnId),
+        lastTurn: { turnId: event.data.turnId, outcome: 'failed', reason: event.data.reason },
+        awaitingInput: null,
+      };
+    case 'SessionStalled':
+      return { ...s, stalledReason: event.data.reason };
+    case 'SessionClosed':
+      return { ...(s.turn ? abandonTurnWork(s, s.turn.turnId) : s), closed: true, awaitingInput: null };
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+};
+
+/** `state = events.reduce(evolve, initialSession())`: pure, total, and the only way state changes. */
+export const evolve = (state: Session, event: SessionEvent): Session => {
+  const applied = apply(state, event);
+  const progressed = event.type === 'SessionStalled' ? applied : { ...applied, stalledReason: null };
+  const withPending = { ...progressed, version: state.version + 1 };
+  const pending = pendingOf(withPending);
+  const next = { ...withPending, pending };
+  return { ...next, status: statusOf(next) };
+};

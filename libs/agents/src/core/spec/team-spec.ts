@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { hashOf } from '../hash.ts';
+import { terminationPolicySchema } from './termination.schema.ts';
+
+/** Agent names become message sources and handoff targets; `user` is reserved for the human. */
+const agentName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/,
+    'an identifier: letters, digits, _ or -, starting with a letter or _',
+  )
+  .refine((name) => name !== 'user', { message: '"user" is reserved for the human user' });
+
+/**
+ * The model an agent (or a selector) calls. The API key is never part of a spec: `apiKeyEnv` names
+ * the environment variable that holds it, read by the adapter at call time.
+ */
+export const modelSpecSchema = z.strictObject({
+  provider: z.enum(['openai', 'azure_openai', 'scripted']).default('openai'),
+  model: z.string().min(1),
+  baseUrl: z.url().optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
+  /** Azure OpenAI only. */
+  apiVersion: z.string().optional(),
+  deployment: z.string().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  timeoutSeconds: z.number().positive().optional(),
+  maxRetries: z.number().int().min(0).max(10).optional(),
+  /** `scripted` only: fixed replies, in order (AutoGen's ReplayChatCompletionClient). */
+  script: z.array(z.string()).optional(),
+});
+
+export const handoffSpecSchema = z.strictObject({
+  target: z.string().min(1),
+  /** The function name the model calls; default `transfer_to_<target>`. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  description: z.string(),
+  /** The handoff message's content; AutoGen's default wording. */
+  message: z.string(),
+});
+
+const handoffInput = z.union([
+  z.string().min(1),
+  z.strictObject({
+    target: z.string().min(1),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    message: z.string().optional(),
+  }),
+]);
+
+export const modelContextSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('unbounded') }),
+  z.strictObject({ kind: z.literal('buffered'), bufferSize: z.number().int().positive() }),
+]);
+
+const assistantAgentSchema = z.strictObject({
+  kind: z.literal('assistant').default('assistant'),
+  name: agentName,
+  description: z.string().default('An agent that provides assistance with ability to use tools.'),
+  systemMessage: z.string().default('You are a helpful AI assistant. Solve tasks using your tools.'),
+  /** Absent: the deployment's default model (OPENAI_BASE_URL / OPENAI_API_KEY, or scripted). */
+  model: modelSpecSchema.optional(),
+  tools: z.array(z.string().min(1)).default([]),
+  handoffs: z
+    .array(handoffInput)
+    .default([])
+    .transform((handoffs) =>
+      handoffs.map((h) => {
+        const target = typeof h === 'string' ? h : h.target;
+        const given: { name?: string; description?: string; message?: string } =
+          typeof h === 'string' ? {} : h;
+        return {
+          target,
+          name: given.name ?? `transfer_to_${target.toLowerCase()}`,
+          description: given.description ?? `Handoff to ${target}.`,
+          message: given.message ?? `Transferred to ${target}, adopting the role of ${target} immediately.`,
+        };
+      }),
+    ),
+  /** Tools that need a human's approval before they run (the registry may require it too). */
+  approvalRequired: z.array(z.string()).default([]),
+  parallelToolCalls: z.boolean().optional(),
+  reflectOnToolUse: z.boolean().default(false),
+  maxToolIterations: z.number().int().positive().max(100).default(1),
+  toolCallSummaryFormat: z.string().default('{result}'),
+  modelContext: modelContextSchema.default({ kind: 'unbounded' }),
+});
+
+const userProxyAgentSchema = z.strictObject({
+  kind: z.literal('user_proxy'),
+  name: agentName,
+  description: z.string().default('A human user'),
+});
+
+export const agentSpecSchema = z.union([userProxyAgentSchema, assistantAgentSchema]);
+
+export const DEFAULT_SELECTOR_PROMPT = `You are in a role play game. The following roles are available:
+{roles}.
+Read the following conversation. Then select the next role from {participants} to play. Only return the role.
+
+{history}
+
+Read the above conversation. Then select the next role from {participants} to play. Only return the role.`;
+
+export const selectorSpecSchema = z.strictObject({
+  model: modelSpecSchema.optional(),
+  prompt: z.string().default(DEFAULT_SELECTOR_PROMPT),
+  allowRepeatedSpeaker: z.boolean().default(false),
+  maxSelectorAttempts: z.number().int().positive().max(10).default(3),
+});
+
+export const limitsSchema = z.strictObject({
+  maxParallelToolCalls: z.number().int().positive().max(64).default(4),
+  /** A hard per-turn token budget (selector calls count too), on top of any termination condition. */
+  maxTokens: z.number().int().positive().optional(),
+  turnTimeoutSeconds: z.number().positive().optional(),
+});
+
+export const teamSpecSchema = z
+  .strictObject({
+    specVersion: z.literal(1),
+    name: z.string().min(1).max(128),
+    description: z.string().optional(),
+    type: z.enum(['single', 'round_robin', 'selector', 'swarm']),
+    agents: z.array(agentSpecSchema).min(1).max(32),
+    selector: selectorSpecSchema.optional(),
+    termination: terminationPolicySchema.optional(),
+    /** AutoGen's `max_turns`: agent turns (speaker steps) per run. */
+    maxTurns: z.number().int().positive().optional(),
+    limits: limitsSchema.default({ maxParallelToolCalls: 4 }),
+    onBusy: z.enum(['enqueue', 'reject', 'interrupt']).default('enqueue'),
+  })
+  .superRefine((spec, ctx) => {
+    const names = spec.agents.map((a) => a.name);
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agents', i, 'name'],
+          message: `duplicate agent name "${name}"`,
+        });
+    });
+    if (spec.type === 'single' && (spec.agents.length !== 1 || spec.agents[0]?.kind !== 'assistant'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents'],
+        message: 'a single team has exactly one assistant agent',
+      });
+    if (spec.type === 'swarm' && spec.agents[0]?.kind !== 'assistant')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', 0],
+        message: 'a swarm starts with an assistant agent',
+      });
+    if (!spec.agents.some((a) => a.kind === 'assistant'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents'],
+        message: 'a team needs at least one assistant agent',
+      });
+    spec.agents.forEach((agent, i) => {
+      if (agent.kind !== 'assistant') return;
+      agent.handoffs.forEach((h, j) => {
+        const known = h.target === 'user' || names.includes(h.target) || spec.type === 'single';
+        if (!known)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', i, 'handoffs', j, 'target'],
+            message: `handoff target "${h.target}" is neither a team member nor "user"`,
+          });
+      });
+      if (new Set(agent.tools).size !== agent.tools.length)
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'tools'], message: 'duplicate tool name' });
+    });
+  });
+
+/** A validated, normalized team spec (defaults filled in): what `SessionStarted` pins. */
+export type TeamSpec = z.output<typeof teamSpecSchema>;
+/** A team spec as written (defaults optional). */
+export type TeamSpecInput = z.input<typeof teamSpecSchema>;
+export type AgentSpec = TeamSpec['agents'][number];
+export type AssistantAgentSpec = Extract<AgentSpec, { kind: 'assistant' }>;
+export type UserProxyAgentSpec = Extract<AgentSpec, { kind: 'user_proxy' }>;
+export type ModelSpec = z.output<typeof modelSpecSchema>;
+export type HandoffSpec = z.output<typeof handoffSpecSchema>;
+export type SelectorSpec = z.output<typeof selectorSpecSchema>;
+export type TeamType = TeamSpec['type'];
+
+export const TEAM_SPEC_VERSION = 1;
+
+/** The hash a session pins with its spec: SHA-256 over the canonical JSON of the normalized spec. */
+export const teamSpecHash = (spec: TeamSpec): string => hashOf(spec);
