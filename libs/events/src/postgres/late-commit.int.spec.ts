@@ -1,0 +1,119 @@
+import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { EventEnvelope } from '../envelope.ts';
+import { uuidv7 } from '../ids.ts';
+import { runMigrations } from './migrate.ts';
+import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.ts';
+
+const tenantId = 't-late';
+
+describe('postgres: late commits and concurrent start-up', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('databaseUrl'), 'events_late');
+    store = await createPostgresEventStore({ connectionString: database.url, migrate: true });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  /** Appends one event in a transaction that stays open until the returned `commit` is called. */
+  const holdOpen = async (streamId: string) => {
+    let release: () => void = () => undefined;
+    let inserted: (position: number) => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const position = new Promise<number>((resolve) => (inserted = resolve));
+    const appended = store.append(streamId, [{ type: 'Slow', data: {} }], {
+      tenantId,
+      expectedVersion: 'no_stream',
+      inline: async ({ events }) => {
+        inserted(events[0]?.globalPosition ?? 0);
+        await gate;
+      },
+    });
+    return { position: await position, commit: async () => (release(), appended) };
+  };
+
+  it('readAll and subscribe never skip an event committed after a later position', async () => {
+    const subscriberId = `sub-${uuidv7()}`;
+    const start = (await store.readAll()).at(-1)?.globalPosition ?? 0;
+    const received: EventEnvelope[] = [];
+    const subscription = store.subscribe({
+      subscriberId,
+      tenantId,
+      pollIntervalMs: 100,
+      handler: (event) => void received.push(event),
+    });
+    await subscription.caughtUp;
+    const slow = await holdOpen(`session-slow-${uuidv7()}`);
+    const fast = await store.append(
+      `session-fast-${uuidv7()}`,
+      [
+        { type: 'Fast1', data: {} },
+        { type: 'Fast2', data: {} },
+      ],
+      {
+        tenantId,
+        expectedVersion: 'no_stream',
+      },
+    );
+    expect(fast.globalPositions[0]).toBeGreaterThan(slow.position);
+    const visible = await store.pool.query(
+      'select count(*)::int as n from events where global_position > $1',
+      [start],
+    );
+    expect(visible.rows[0].n).toBe(2);
+    expect(await store.readAll({ after: start })).toEqual([]);
+
+    // The subscriber stops and restarts while the slow transaction is still open: it must not skip it.
+    await subscription.stop();
+    expect(received).toEqual([]);
+    const resumed: EventEnvelope[] = [];
+    const restarted = store.subscribe({
+      subscriberId,
+      tenantId,
+      pollIntervalMs: 100,
+      handler: (event) => void resumed.push(event),
+    });
+    await restarted.caughtUp;
+    expect(resumed).toEqual([]);
+
+    await slow.commit();
+    const all = await eventually('the late commit to be readable', async () => {
+      const events = await store.readAll({ after: start });
+      return events.length === 3 ? events : undefined;
+    });
+    expect(all.map((event) => event.type)).toEqual(['Slow', 'Fast1', 'Fast2']);
+    await eventually('the subscriber to receive all three', () => (resumed.length === 3 ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    await restarted.stop();
+    expect(resumed.map((event) => event.type)).toEqual(['Slow', 'Fast1', 'Fast2']);
+    expect(await store.loadCheckpoint(subscriberId)).toBe(fast.globalPositions[1]);
+  });
+
+  it('applies migrations once when many replicas start together', async () => {
+    const fresh = await createTestDatabase(inject('databaseUrl'), 'events_migrate');
+    try {
+      await Promise.all(Array.from({ length: 6 }, () => runMigrations(fresh.url)));
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      try {
+        const applied = await client.query('select count(*)::int as n from drizzle.__drizzle_migrations');
+        expect(applied.rows[0].n).toBeGreaterThanOrEqual(2);
+        const fn = await client.query(
+          "select count(*)::int as n from pg_proc where proname = 'agentledger_append'",
+        );
+        expect(fn.rows[0].n).toBe(1);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+});

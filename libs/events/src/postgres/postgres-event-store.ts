@@ -1,0 +1,69 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { EventStore } from '../store.ts';
+import { runMigrations } from './migrate.ts';
+import type { AnyPgDatabase, SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
+import { createSqlEventStore, type SqlEventStoreOptions } from './sql-event-store.ts';
+
+export type PostgresEventStoreOptions = SqlEventStoreOptions &
+  Readonly<{
+    /** Share a pool with other components (not ended by `close`); or give a connection string. */
+    pool?: pg.Pool;
+    connectionString?: string;
+    /** Pool size when the store creates the pool (default 20). */
+    maxConnections?: number;
+    /** Apply migrations (under the advisory lock) before returning (default false). */
+    migrate?: boolean;
+  }>;
+
+export type PostgresEventStore = EventStore<SqlTransaction> &
+  Readonly<{
+    /** The pool the store uses (shared with the relay, read models…). */
+    pool: pg.Pool;
+    /** A drizzle database on that pool, with the event store tables available from `schema.ts`. */
+    db: AnyPgDatabase;
+  }>;
+
+/** A driver for node-postgres: pooled single statements (prepared by name), LISTEN on its own client. */
+export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
+  const db = drizzle({ client: pool });
+  return {
+    db,
+    query: async (text, values, name) =>
+      (
+        await pool.query<SqlRow>(
+          name === undefined ? { text, values: [...values] } : { name, text, values: [...values] },
+        )
+      ).rows,
+    listen: async (channel, onNotify) => {
+      const client = new pg.Client(pool.options);
+      client.on('notification', onNotify);
+      client.on('error', () => undefined);
+      await client.connect();
+      await client.query(`listen ${channel}`);
+      return async () => {
+        await client.end().catch(() => undefined);
+      };
+    },
+    close: async () => {
+      if (ownsPool) await pool.end();
+    },
+  };
+};
+
+/**
+ * The event store on a Postgres server (drizzle + `pg`). Appends take one round trip (the
+ * `agentledger_append` function) unless inline projections need an explicit transaction.
+ */
+export const createPostgresEventStore = async (
+  options: PostgresEventStoreOptions,
+): Promise<PostgresEventStore> => {
+  const ownsPool = options.pool === undefined;
+  const pool =
+    options.pool ??
+    new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20 });
+  if (ownsPool) pool.on('error', () => undefined);
+  if (options.migrate === true) await runMigrations(pool);
+  const driver = createPgDriver(pool, ownsPool);
+  return { ...createSqlEventStore(driver, options), pool, db: driver.db };
+};

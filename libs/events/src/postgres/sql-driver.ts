@@ -1,0 +1,29 @@
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+
+export type SqlRow = Record<string, unknown>;
+
+/** A drizzle database on Postgres (`node-postgres`) or PGlite. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, any>;
+
+/**
+ * The drizzle transaction an inline projection writes through (`tx.execute(sql\`…\`)`, or the query
+ * builder with the exported tables). Rows of `execute` are in `.rows` on both drivers.
+ */
+export type SqlTransaction = PgTransaction<
+  PgQueryResultHKT,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  any,
+  ExtractTablesWithRelations<Record<string, never>>
+>;
+
+/** What the SQL event store needs from a driver; one implementation per driver. */
+export type SqlDriver = Readonly<{
+  db: AnyPgDatabase;
+  /** One statement outside any explicit transaction (one round trip). */
+  query: (text: string, values: readonly unknown[], name?: string) => Promise<SqlRow[]>;
+  /** LISTEN on a channel; resolves to an unlisten function. */
+  listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  close: () => Promise<void>;
+}>;

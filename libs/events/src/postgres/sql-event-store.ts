@@ -1,0 +1,316 @@
+import { sql } from 'drizzle-orm';
+import { aggregateStream } from '../aggregate.ts';
+import type { EventEnvelope, EventMetadata, NewEvent } from '../envelope.ts';
+import { InvalidEvent, StreamTenantMismatch, StreamVersionConflict } from '../errors.ts';
+import { expectedAsNumber, prepareEvents, verifyChain, type PreparedEvent } from '../prepare.ts';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  InlineProjection,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+} from '../store.ts';
+import { createAppendSignal, startSubscription } from '../subscription.ts';
+import { createUpcast, type Upcaster } from '../upcasting.ts';
+import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
+
+export const EVENTS_CHANNEL = 'agentledger_events';
+
+export type SqlEventStoreOptions = Readonly<{
+  /**
+   * Run in every append's transaction (e.g. the `sessions` read model). With none (and no
+   * per-append `inline`), an append is a single statement: one round trip.
+   */
+  projections?: readonly InlineProjection<SqlTransaction>[];
+  upcasters?: readonly Upcaster[];
+  /** NOTIFY subscribers on append (default true); subscribers also poll as a fallback. */
+  notify?: boolean;
+}>;
+
+const APPEND_TEXT =
+  'select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::jsonb, $7::boolean)';
+
+const COLUMNS =
+  'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
+
+const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+
+const toIso = (value: unknown): string =>
+  value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+
+const rowToEnvelope = (row: SqlRow): EventEnvelope => ({
+  eventId: row.event_id as string,
+  streamId: row.stream_id as string,
+  tenantId: row.tenant_id as string,
+  version: Number(row.version),
+  globalPosition: Number(row.global_position),
+  type: row.type as string,
+  schemaVersion: Number(row.schema_version),
+  data: row.data,
+  metadata: row.metadata as EventMetadata,
+  recordedAt: toIso(row.recorded_at),
+  prevHash: row.prev_hash as string,
+  hash: row.hash as string,
+});
+
+const eventsJson = (prepared: readonly PreparedEvent[]): string =>
+  JSON.stringify(
+    prepared.map(({ eventId, type, schemaVersion, data, metadata, body }) => ({
+      eventId,
+      type,
+      schemaVersion,
+      data,
+      metadata,
+      body,
+    })),
+  );
+
+const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
+
+/**
+ * The event store over SQL: the same code on Postgres (`pg`) and PGlite. Appends call the
+ * `agentledger_append` function of the migrations; `readAll` reads only positions below the
+ * oldest running transaction (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`), so an
+ * event that commits late is never skipped.
+ */
+export const createSqlEventStore = (
+  driver: SqlDriver,
+  options: SqlEventStoreOptions = {},
+): EventStore<SqlTransaction> => {
+  const upcast = createUpcast(options.upcasters);
+  const notify = options.notify ?? true;
+  const signal = createAppendSignal();
+  let unlisten: Promise<(() => Promise<void>) | undefined> | undefined;
+  const subscriptions = new Set<{ stop: () => Promise<void> }>();
+
+  const mapError = (
+    error: unknown,
+    streamId: string,
+    appendOptions: AppendOptions<SqlTransaction>,
+  ): unknown => {
+    const { code, detail, constraint } = (error ?? {}) as {
+      code?: string;
+      detail?: string;
+      constraint?: string;
+    };
+    if (code === 'ALV01') {
+      const expected =
+        appendOptions.expectedVersion === 'no_stream' ? 'no_stream' : Number(appendOptions.expectedVersion);
+      return new StreamVersionConflict(streamId, expected, Number(detail));
+    }
+    if (code === 'ALT01') return new StreamTenantMismatch(streamId);
+    if (code === '23505' && (constraint === 'events_event_id_key' || String(detail).includes('event_id')))
+      return new InvalidEvent(`an event id of this append is already stored (stream ${streamId})`, error);
+    return error;
+  };
+
+  const append = async (
+    streamId: string,
+    newEvents: readonly NewEvent[],
+    appendOptions: AppendOptions<SqlTransaction>,
+  ): Promise<AppendResult> => {
+    const now = new Date();
+    const prepared = prepareEvents(streamId, newEvents, appendOptions, now);
+    const expected = expectedAsNumber(appendOptions.expectedVersion);
+    const values = [
+      streamId,
+      appendOptions.tenantId,
+      expected,
+      appendOptions.idempotencyKey ?? null,
+      now.toISOString(),
+      eventsJson(prepared),
+      notify,
+    ];
+    const projections = [
+      ...(options.projections ?? []),
+      ...(appendOptions.inline ? [appendOptions.inline] : []),
+    ];
+    const toResult = (row: SqlRow | undefined): AppendResult => ({
+      streamId,
+      versions: asNumbers(row?.versions),
+      globalPositions: asNumbers(row?.positions),
+      nextExpectedVersion: Number(row?.next_version),
+      duplicate: row?.duplicate === true,
+    });
+    try {
+      if (projections.length === 0)
+        return toResult((await driver.query(APPEND_TEXT, values, 'agentledger_append'))[0]);
+      return await driver.db.transaction(async (tx) => {
+        const [a, b, c, d, e, f, g] = values;
+        const { rows } = (await tx.execute(
+          sql`select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::jsonb, ${g}::boolean)`,
+        )) as unknown as { rows: SqlRow[] };
+        const result = toResult(rows[0]);
+        if (result.duplicate) return result;
+        const hashes = Array.isArray(rows[0]?.hashes) ? (rows[0].hashes as string[]) : [];
+        const stored = prepared.map((event, index): EventEnvelope => ({
+          eventId: event.eventId,
+          streamId,
+          tenantId: appendOptions.tenantId,
+          version: result.versions[index] ?? 0,
+          globalPosition: result.globalPositions[index] ?? 0,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata: event.metadata,
+          recordedAt: event.recordedAt,
+          prevHash: index === 0 ? String(rows[0]?.first_prev_hash) : (hashes[index - 1] ?? ''),
+          hash: hashes[index] ?? '',
+        }));
+        for (const projection of projections)
+          await projection({
+            tx: tx as unknown as SqlTransaction,
+            streamId,
+            events: stored,
+            options: appendOptions,
+          });
+        return result;
+      });
+    } catch (error) {
+      throw mapError(error, streamId, appendOptions);
+    }
+  };
+
+  const readStream = async (
+    streamId: string,
+    readOptions: ReadStreamOptions,
+  ): Promise<readonly EventEnvelope[]> => {
+    const from = readOptions.fromVersion ?? 1;
+    const to = readOptions.toVersion ?? 2_147_483_647;
+    const limit = readOptions.limit ?? null;
+    const rows = await driver.query(
+      `select ${COLUMNS} from events where stream_id = $1 and tenant_id = $2 and version >= $3 and version <= $4 order by version limit $5`,
+      [streamId, readOptions.tenantId, from, to, limit],
+      'agentledger_read_stream',
+    );
+    return rows.map((row) => upcast(rowToEnvelope(row)));
+  };
+
+  const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {
+    const { after = 0, limit = null, tenantId } = readOptions;
+    const rows =
+      tenantId === undefined
+        ? await driver.query(
+            `select ${COLUMNS} from events where global_position > $1 and ${SAFE} order by global_position limit $2`,
+            [after, limit],
+            'agentledger_read_all',
+          )
+        : await driver.query(
+            `select ${COLUMNS} from events where tenant_id = $3 and global_position > $1 and ${SAFE} order by global_position limit $2`,
+            [after, limit, tenantId],
+            'agentledger_read_all_tenant',
+          );
+    return rows.map((row) => upcast(rowToEnvelope(row)));
+  };
+
+  const loadSnapshot = async <S>(
+    streamId: string,
+    { tenantId, schemaTag }: { tenantId: string; schemaTag: string },
+  ): Promise<Snapshot<S> | undefined> => {
+    const [row] = await driver.query(
+      'select version, state from snapshots where stream_id = $1 and schema_tag = $2 and tenant_id = $3',
+      [streamId, schemaTag, tenantId],
+    );
+    return row === undefined
+      ? undefined
+      : { streamId, tenantId, schemaTag, version: Number(row.version), state: row.state as S };
+  };
+
+  const saveSnapshot = async (snapshot: Snapshot): Promise<void> => {
+    await driver.query(
+      `insert into snapshots (stream_id, schema_tag, tenant_id, version, state) values ($1, $2, $3, $4, $5::jsonb)
+       on conflict (stream_id, schema_tag) do update set version = excluded.version, state = excluded.state, created_at = now()
+       where snapshots.version < excluded.version and snapshots.tenant_id = excluded.tenant_id`,
+      [
+        snapshot.streamId,
+        snapshot.schemaTag,
+        snapshot.tenantId,
+        snapshot.version,
+        JSON.stringify(snapshot.state),
+      ],
+    );
+  };
+
+  const loadCheckpoint = async (subscriberId: string): Promise<number | undefined> => {
+    const [row] = await driver.query('select position from checkpoints where subscriber_id = $1', [
+      subscriberId,
+    ]);
+    return row === undefined ? undefined : Number(row.position);
+  };
+
+  const saveCheckpoint = async (subscriberId: string, position: number): Promise<void> => {
+    await driver.query(
+      `insert into checkpoints (subscriber_id, position) values ($1, $2)
+       on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`,
+      [subscriberId, position],
+    );
+  };
+
+  const ensureListening = (): void => {
+    unlisten ??= driver.listen(EVENTS_CHANNEL, signal.notify).catch(() => undefined);
+  };
+
+  return {
+    append,
+    readStream,
+    readAll,
+    subscribe: (subscribeOptions) => {
+      ensureListening();
+      const subscription = startSubscription(
+        {
+          readAll,
+          loadCheckpoint,
+          saveCheckpoint,
+          headPosition: async () => {
+            const [row] = await driver.query(
+              `select coalesce(max(global_position), 0) as head from events where ${SAFE}`,
+              [],
+            );
+            return Number(row?.head ?? 0);
+          },
+          appendCount: signal.count,
+          waitForAppend: signal.wait,
+        },
+        subscribeOptions,
+      );
+      subscriptions.add(subscription);
+      void subscription.done.catch(() => undefined).finally(() => subscriptions.delete(subscription));
+      return subscription;
+    },
+    verifyStream: async (streamId, { tenantId }) => {
+      const rows = await driver.query(
+        `select ${COLUMNS} from events where stream_id = $1 and tenant_id = $2 order by version`,
+        [streamId, tenantId],
+      );
+      const [head] = await driver.query(
+        'select version, head_hash from streams where stream_id = $1 and tenant_id = $2',
+        [streamId, tenantId],
+      );
+      return verifyChain(
+        streamId,
+        rows.map(rowToEnvelope),
+        head === undefined ? undefined : { version: Number(head.version), hash: String(head.head_hash) },
+      );
+    },
+    aggregate: (streamId, evolve, initial, aggregateOptions) =>
+      aggregateStream(
+        { readStream, loadSnapshot, saveSnapshot },
+        streamId,
+        evolve,
+        initial,
+        aggregateOptions,
+      ),
+    loadCheckpoint,
+    saveCheckpoint,
+    loadSnapshot,
+    saveSnapshot,
+    close: async () => {
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      const stop = await unlisten;
+      await stop?.();
+      await driver.close();
+    },
+  };
+};
