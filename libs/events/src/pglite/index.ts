@@ -1,0 +1,8 @@
+export {
+  createPgliteDriver,
+  createPgliteEventStore,
+  runPgliteMigrations,
+  type PgliteEventStore,
+  type PgliteEventStoreOptions,
+} from './pglite-event-store.ts';
+export { lockDataDirectory } from './data-dir-lock.ts';

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataDirectoryLocked } from '../errors.ts';
+import { lockDataDirectory } from './data-dir-lock.ts';
+import { createPgliteEventStore } from './pglite-event-store.ts';
+
+const run = promisify(execFile);
+
+describe('pglite: data directory', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'agentledger-pglite-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('persists events across a reopen and locks the directory while open', async () => {
+    const dataDir = join(root, 'data');
+    const first = await createPgliteEventStore({ dataDir });
+    await first.append('session-p', [{ type: 'Kept', data: { n: 1 } }], {
+      tenantId: 't',
+      expectedVersion: 0,
+    });
+    await expect(createPgliteEventStore({ dataDir })).rejects.toBeInstanceOf(DataDirectoryLocked);
+    const other = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { lockDataDirectory } from './src/pglite/data-dir-lock.ts';
+         try { lockDataDirectory(${JSON.stringify(dataDir)}); console.log('opened'); }
+         catch (error) { console.log(error.code); }`,
+      ],
+      { cwd: new URL('../..', import.meta.url) },
+    );
+    expect(other.stdout.trim()).toBe('DATA_DIRECTORY_LOCKED');
+    await first.close();
+
+    const reopened = await createPgliteEventStore({ dataDir });
+    try {
+      const events = await reopened.readStream('session-p', { tenantId: 't' });
+      expect(events.map((event) => [event.type, event.data])).toEqual([['Kept', { n: 1 }]]);
+      expect((await reopened.verifyStream('session-p', { tenantId: 't' })).valid).toBe(true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('takes over a lock left by a process that is gone', async () => {
+    const dataDir = join(root, 'stale');
+    await writeFile(`${dataDir}.lock`, '999999999');
+    const release = lockDataDirectory(dataDir);
+    expect(() => lockDataDirectory(dataDir)).toThrow(DataDirectoryLocked);
+    release();
+    lockDataDirectory(dataDir)();
+  });
+});

@@ -1,0 +1,71 @@
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import type { EventStore } from '../store.ts';
+import { MIGRATIONS_FOLDER } from '../postgres/migrate.ts';
+import type { AnyPgDatabase, SqlDriver, SqlRow, SqlTransaction } from '../postgres/sql-driver.ts';
+import { createSqlEventStore, type SqlEventStoreOptions } from '../postgres/sql-event-store.ts';
+import { lockDataDirectory } from './data-dir-lock.ts';
+
+export type PgliteEventStoreOptions = SqlEventStoreOptions &
+  Readonly<{
+    /** Persist here (locked with `<dataDir>.lock`); omit for an in-memory database. */
+    dataDir?: string;
+    /** Use an already open PGlite (not closed by `close`); migrations are still applied. */
+    pglite?: PGlite;
+  }>;
+
+export type PgliteEventStore = EventStore<SqlTransaction> &
+  Readonly<{
+    pglite: PGlite;
+    /** A drizzle database on the same PGlite, for read models and the relay. */
+    db: AnyPgDatabase;
+  }>;
+
+/** Applies pending migrations to a PGlite database (one session: no lock needed beyond the file lock). */
+export const runPgliteMigrations = async (
+  pglite: PGlite,
+  { migrationsFolder = MIGRATIONS_FOLDER }: { migrationsFolder?: string } = {},
+): Promise<void> => {
+  await migrate(drizzle({ client: pglite }), { migrationsFolder });
+};
+
+export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>): SqlDriver => ({
+  db: drizzle({ client: pglite }),
+  query: async (text, values) => (await pglite.query<SqlRow>(text, [...values])).rows,
+  listen: async (channel, onNotify) => {
+    const unlisten = await pglite.listen(channel, onNotify);
+    return async () => {
+      await unlisten();
+    };
+  },
+  close: onClose,
+});
+
+/**
+ * The event store embedded in the process: the same SQL adapter on PGlite (PostgreSQL in WASM).
+ * Opens (and file-locks) `dataDir`, applies the migrations, then serves the `EventStore` contract.
+ * PGlite runs one query at a time, so concurrent appends queue; they never conflict at the SQL level.
+ */
+export const createPgliteEventStore = async (
+  options: PgliteEventStoreOptions = {},
+): Promise<PgliteEventStore> => {
+  const release =
+    options.pglite === undefined && options.dataDir !== undefined
+      ? lockDataDirectory(options.dataDir)
+      : undefined;
+  try {
+    const pglite =
+      options.pglite ??
+      (await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir }));
+    await runPgliteMigrations(pglite);
+    const driver = createPgliteDriver(pglite, async () => {
+      if (options.pglite === undefined) await pglite.close();
+      release?.();
+    });
+    return { ...createSqlEventStore(driver, options), pglite, db: driver.db };
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+};

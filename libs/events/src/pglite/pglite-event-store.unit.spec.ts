@@ -1,0 +1,20 @@
+import { eventStoreContract } from '../contract/event-store.contract.ts';
+import { createSqlEventStore } from '../postgres/sql-event-store.ts';
+import { createPgliteDriver, createPgliteEventStore } from './pglite-event-store.ts';
+
+// One PGlite per file (each costs ~0.7 GB and seconds to start); store views share it.
+eventStoreContract('pglite', async () => {
+  const { pglite } = await createPgliteEventStore();
+  const keepOpen = async (): Promise<void> => undefined;
+  return {
+    store: (options) => createSqlEventStore(createPgliteDriver(pglite, keepOpen), options),
+    tamper: async (streamId, version, data) => {
+      await pglite.query('update events set data = $3::jsonb where stream_id = $1 and version = $2', [
+        streamId,
+        version,
+        JSON.stringify(data),
+      ]);
+    },
+    close: () => pglite.close(),
+  };
+});
