@@ -1,0 +1,110 @@
+import { InvalidCursor, LeaseLost } from '../errors.ts';
+import { decodeCursor, encodeCursor, type SessionIndex, type SessionRow } from '../session-index.ts';
+import type { ToolAttempts } from '../tool-attempts.ts';
+
+/**
+ * The sessions read model in memory, with the same semantics as the SQL one, for the in-memory
+ * event store (library use and fast tests). `now` is injectable for lease-expiry tests.
+ */
+export const createInMemorySessionIndex = (
+  now: () => number = Date.now,
+): SessionIndex<unknown> & ToolAttempts => {
+  const rows = new Map<string, SessionRow>();
+  const attempts = new Set<string>();
+  const stamp = (): string => new Date(now()).toISOString();
+  const expired = (row: SessionRow): boolean =>
+    row.leaseExpiresAt !== null && Date.parse(row.leaseExpiresAt) < now();
+  const update = (sessionId: string, patch: Partial<SessionRow>): void => {
+    const row = rows.get(sessionId);
+    if (row) rows.set(sessionId, { ...row, ...patch });
+  };
+
+  return {
+    project: (_tx, row, lease) => {
+      const current = rows.get(row.sessionId);
+      if (lease) {
+        if (!current || current.leaseOwner !== lease.owner || current.leaseEpoch !== lease.epoch)
+          return Promise.reject(new LeaseLost(lease.sessionId, lease.epoch));
+      }
+      if (current && current.tenantId !== row.tenantId) return Promise.resolve();
+      rows.set(row.sessionId, {
+        leaseOwner: null,
+        leaseEpoch: 0,
+        leaseExpiresAt: null,
+        createdAt: stamp(),
+        ...current,
+        ...row,
+        lastProgressAt: stamp(),
+      });
+      return Promise.resolve();
+    },
+    get: (tenantId, sessionId) => {
+      const row = rows.get(sessionId);
+      return Promise.resolve(row?.tenantId === tenantId ? row : undefined);
+    },
+    list: ({ tenantId, status, teamId, limit, cursor }) => {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && after === undefined) return Promise.reject(new InvalidCursor());
+      const matching = [...rows.values()]
+        .filter(
+          (r) =>
+            r.tenantId === tenantId && (!status || r.status === status) && (!teamId || r.teamId === teamId),
+        )
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sessionId.localeCompare(b.sessionId))
+        .filter(
+          (r) => !after || r.createdAt > after[0] || (r.createdAt === after[0] && r.sessionId > after[1]),
+        );
+      const items = matching.slice(0, limit);
+      return Promise.resolve({
+        items,
+        nextCursor: matching.length > limit ? encodeCursor(items.at(-1)!) : null,
+      });
+    },
+    acquire: (sessionId, owner, ttlMs) => {
+      const row = rows.get(sessionId);
+      if (!row || (row.leaseOwner !== null && row.leaseOwner !== owner && !expired(row)))
+        return Promise.resolve(undefined);
+      const epoch = row.leaseOwner === owner ? row.leaseEpoch : row.leaseEpoch + 1;
+      update(sessionId, {
+        leaseOwner: owner,
+        leaseEpoch: epoch,
+        leaseExpiresAt: new Date(now() + ttlMs).toISOString(),
+      });
+      return Promise.resolve({ sessionId, owner, epoch });
+    },
+    renew: (lease, ttlMs) => {
+      const row = rows.get(lease.sessionId);
+      if (!row || row.leaseOwner !== lease.owner || row.leaseEpoch !== lease.epoch)
+        return Promise.resolve(false);
+      update(lease.sessionId, { leaseExpiresAt: new Date(now() + ttlMs).toISOString() });
+      return Promise.resolve(true);
+    },
+    release: (lease) => {
+      const row = rows.get(lease.sessionId);
+      if (row?.leaseOwner === lease.owner && row.leaseEpoch === lease.epoch)
+        update(lease.sessionId, { leaseOwner: null, leaseExpiresAt: null });
+      return Promise.resolve();
+    },
+    recoverable: (partitions, limit) =>
+      Promise.resolve(
+        [...rows.values()]
+          .filter(
+            (r) => r.pendingWork && partitions.includes(r.partition) && (r.leaseOwner === null || expired(r)),
+          )
+          .sort((a, b) => a.lastProgressAt.localeCompare(b.lastProgressAt))
+          .slice(0, limit),
+      ),
+    stalled: (before, limit) =>
+      Promise.resolve(
+        [...rows.values()]
+          .filter((r) => r.status === 'running' && Date.parse(r.lastProgressAt) < before.getTime())
+          .slice(0, limit),
+      ),
+    markAttempt: (lease, toolCallId) => {
+      const key = `${lease.sessionId}\u0000${toolCallId}`;
+      if (attempts.has(key)) return Promise.resolve(false);
+      attempts.add(key);
+      return Promise.resolve(true);
+    },
+  };
+};

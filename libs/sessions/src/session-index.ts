@@ -1,0 +1,79 @@
+import type { SessionStatus } from '@agentledger/agents';
+
+/** One row of the `sessions` read model: what lists, leases, recovery and the watchdog query. */
+export type SessionRow = Readonly<{
+  tenantId: string;
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  /** The session has work an effect runner can do now (model, selector or tool calls). */
+  pendingWork: boolean;
+  /** The bus partition of the session's key, so a replica recovers only what it owns. */
+  partition: number;
+  leaseOwner: string | null;
+  leaseEpoch: number;
+  leaseExpiresAt: string | null;
+  lastProgressAt: string;
+  createdAt: string;
+}>;
+
+/** What an append writes into the read model, computed from the session's state after it. */
+export type SessionProjection = Readonly<{
+  tenantId: string;
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  pendingWork: boolean;
+  partition: number;
+}>;
+
+/** A worker's claim on a session. `epoch` is the fencing token every one of its appends carries. */
+export type Lease = Readonly<{ sessionId: string; owner: string; epoch: number }>;
+
+export type ListSessionsQuery = Readonly<{
+  tenantId: string;
+  status?: SessionStatus;
+  teamId?: string;
+  limit: number;
+  /** Opaque: the `nextCursor` of the previous page. */
+  cursor?: string;
+}>;
+
+export type SessionPage = Readonly<{ items: readonly SessionRow[]; nextCursor: string | null }>;
+
+/**
+ * The sessions read model and its leases. `project` runs inside the event store's append
+ * transaction (the inline projection) with that transaction as `tx`, so the row and the events
+ * commit together; with a lease it is also the fencing check: it throws `LeaseLost` when the
+ * lease's epoch is no longer current, and the append writes nothing.
+ */
+export type SessionIndex<Tx = unknown> = Readonly<{
+  project: (tx: Tx, row: SessionProjection, lease?: Lease) => Promise<void>;
+  get: (tenantId: string, sessionId: string) => Promise<SessionRow | undefined>;
+  list: (query: ListSessionsQuery) => Promise<SessionPage>;
+  /** Takes the lease when it is free, expired or already this owner's; the epoch grows on every takeover. */
+  acquire: (sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
+  /** Extends a lease still held; false when it was taken. */
+  renew: (lease: Lease, ttlMs: number) => Promise<boolean>;
+  release: (lease: Lease) => Promise<void>;
+  /** Sessions with runnable work whose lease is free or expired, in the given partitions. */
+  recoverable: (partitions: readonly number[], limit: number) => Promise<readonly SessionRow[]>;
+  /** Sessions in `running` with no progress since `before` (for the watchdog). */
+  stalled: (before: Date, limit: number) => Promise<readonly SessionRow[]>;
+}>;
+
+export const encodeCursor = (row: Pick<SessionRow, 'createdAt' | 'sessionId'>): string =>
+  Buffer.from(JSON.stringify([row.createdAt, row.sessionId])).toString('base64url');
+
+export const decodeCursor = (cursor: string): readonly [string, string] | undefined => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string'))
+      return [value[0] as string, value[1] as string];
+  } catch {
+    // an undecodable cursor is reported as undefined
+  }
+  return undefined;
+};

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { createInMemoryEventStore } from '@agentledger/events';
+import { LeaseLost } from './errors.ts';
+import { createInMemorySessionIndex } from './memory/memory-session-index.ts';
+import { createSessionRepository } from './session-repository.ts';
+import { postMessage, startSession } from './testing/fixtures.ts';
+
+const setup = () => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const store = createInMemoryEventStore();
+  const index = createInMemorySessionIndex(() => now);
+  const repository = createSessionRepository({ store, index, partitions: 12 });
+  return { store, index, repository, advance: (ms: number) => (now += ms) };
+};
+
+describe('session repository', () => {
+  it('appends decided events and keeps the read model in step, in one append', async () => {
+    const { repository, index, store } = setup();
+    await repository.execute('tenant-a', 's1', startSession('s1'));
+    const { state, events } = await repository.execute('tenant-a', 's1', postMessage('m1', 'hello'));
+    expect(events.map((e) => e.type)).toContain('UserMessageReceived');
+    const row = await index.get('tenant-a', 's1');
+    expect(row).toMatchObject({
+      sessionId: 's1',
+      teamId: 'team-1',
+      version: state.version,
+      status: state.status,
+    });
+    expect(row?.pendingWork).toBe(true);
+    expect((await store.readStream('session-s1', { tenantId: 'tenant-a' })).length).toBe(state.version);
+  });
+
+  it('returns the first result for a repeated idempotency key and stores the message once', async () => {
+    const { repository, store } = setup();
+    await repository.execute('tenant-a', 's1', startSession('s1'));
+    const first = await repository.execute('tenant-a', 's1', postMessage('m1', 'hello'), {
+      idempotencyKey: 'k1',
+    });
+    const second = await repository.execute('tenant-a', 's1', postMessage('m2', 'hello'), {
+      idempotencyKey: 'k1',
+    });
+    expect(second.duplicate).toBe(true);
+    expect(second.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
+    const received = (await store.readStream('session-s1', { tenantId: 'tenant-a' })).filter(
+      (e) => e.type === 'UserMessageReceived',
+    );
+    expect(received).toHaveLength(1);
+  });
+
+  it('hides a session from other tenants', async () => {
+    const { repository, index } = setup();
+    await repository.execute('tenant-a', 's1', startSession('s1'));
+    expect(await repository.load('tenant-b', 's1')).toBeUndefined();
+    expect(await index.get('tenant-b', 's1')).toBeUndefined();
+    expect((await index.list({ tenantId: 'tenant-b', limit: 10 })).items).toEqual([]);
+  });
+
+  it('rejects an append fenced by a lease that another owner took, writing nothing', async () => {
+    const { repository, index, store, advance } = setup();
+    await repository.execute('tenant-a', 's1', startSession('s1'));
+    const stale = await index.acquire('s1', 'replica-1', 1_000);
+    advance(2_000);
+    const current = await index.acquire('s1', 'replica-2', 1_000);
+    expect(current?.epoch).toBe(stale!.epoch + 1);
+    const before = (await store.readStream('session-s1', { tenantId: 'tenant-a' })).length;
+    await expect(
+      repository.execute('tenant-a', 's1', postMessage('m1', 'late'), { lease: stale! }),
+    ).rejects.toBeInstanceOf(LeaseLost);
+    expect((await store.readStream('session-s1', { tenantId: 'tenant-a' })).length).toBe(before);
+    await repository.execute('tenant-a', 's1', postMessage('m1', 'fenced ok'), { lease: current! });
+    expect((await store.readStream('session-s1', { tenantId: 'tenant-a' })).length).toBeGreaterThan(before);
+  });
+
+  it('re-folds and re-decides after a concurrent append changed the stream', async () => {
+    const { store, index } = setup();
+    const a = createSessionRepository({ store, index, partitions: 12 });
+    const b = createSessionRepository({ store, index, partitions: 12 });
+    await a.execute('tenant-a', 's1', startSession('s1'));
+    await a.load('tenant-a', 's1'); // a caches version 1
+    await b.execute('tenant-a', 's1', postMessage('m1', 'first'));
+    const { state } = await a.execute('tenant-a', 's1', postMessage('m2', 'second'));
+    expect(state.messages.map((m) => m.content)).toEqual(['first', 'second']);
+  });
+
+  it('folds a session as of an earlier version', async () => {
+    const { repository } = setup();
+    await repository.execute('tenant-a', 's1', startSession('s1'));
+    await repository.execute('tenant-a', 's1', postMessage('m1', 'hello'));
+    const at1 = await repository.loadAt('tenant-a', 's1', 1);
+    expect(at1?.version).toBe(1);
+    expect(at1?.messages).toEqual([]);
+  });
+});

@@ -1,0 +1,1 @@
+export { createSqlSessionIndex } from './sql-session-index.ts';

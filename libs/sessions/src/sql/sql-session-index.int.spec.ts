@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
+import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
+import { LeaseLost } from '../errors.ts';
+import { createSessionRepository } from '../session-repository.ts';
+import { postMessage, startSession } from '../testing/fixtures.ts';
+import { createSqlSessionIndex } from './sql-session-index.ts';
+
+describe('sessions read model and leases on Postgres', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+  let index: ReturnType<typeof createSqlSessionIndex>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('databaseUrl'), 'sessions');
+    store = await createPostgresEventStore({ connectionString: database.url, migrate: true });
+    index = createSqlSessionIndex(store.db);
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  const repository = () => createSessionRepository({ store, index, partitions: 12 });
+
+  it('writes the row in the append transaction and pages through a tenant’s sessions', async () => {
+    for (const id of ['p1', 'p2', 'p3']) await repository().execute('tenant-a', id, startSession(id));
+    await repository().execute('tenant-b', 'p4', startSession('p4', 'tenant-b'));
+    const first = await index.list({ tenantId: 'tenant-a', limit: 2 });
+    expect(first.items.map((r) => r.sessionId)).toEqual(['p1', 'p2']);
+    const second = await index.list({ tenantId: 'tenant-a', limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((r) => r.sessionId)).toEqual(['p3']);
+    expect(second.nextCursor).toBeNull();
+    expect(await index.get('tenant-b', 'p1')).toBeUndefined();
+  });
+
+  it('gives a free lease to exactly one of many concurrent claimants', async () => {
+    await repository().execute('tenant-a', 'l1', startSession('l1'));
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => index.acquire('l1', `replica-${i}`, 30_000)),
+    );
+    const winners = claims.filter((c) => c !== undefined);
+    expect(winners).toHaveLength(1);
+    expect(winners[0]!.epoch).toBe(1);
+  });
+
+  it('fences appends by epoch: a worker whose lease expired and was taken changes nothing', async () => {
+    await repository().execute('tenant-a', 'l2', startSession('l2'));
+    const stale = await index.acquire('l2', 'replica-1', 1); // expires at once
+    const current = await (async () => {
+      for (;;) {
+        const lease = await index.acquire('l2', 'replica-2', 30_000);
+        if (lease) return lease;
+      }
+    })();
+    expect(current.epoch).toBe(stale!.epoch + 1);
+    const before = await store.readStream('session-l2', { tenantId: 'tenant-a' });
+    await expect(
+      repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: stale! }),
+    ).rejects.toBeInstanceOf(LeaseLost);
+    expect(await store.readStream('session-l2', { tenantId: 'tenant-a' })).toHaveLength(before.length);
+    await repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: current });
+    const row = await index.get('tenant-a', 'l2');
+    expect(row).toMatchObject({ leaseOwner: 'replica-2', leaseEpoch: current.epoch, pendingWork: true });
+    expect(await index.renew(stale!, 30_000)).toBe(false);
+    await index.release(current);
+    expect((await index.get('tenant-a', 'l2'))?.leaseOwner).toBeNull();
+  });
+
+  it('lists sessions with work and a free lease in owned partitions only', async () => {
+    const { state } = await repository().execute('tenant-a', 'r1', startSession('r1'));
+    await repository().execute('tenant-a', 'r1', postMessage('m1', 'work'));
+    const partition = repository().projectionOf(state).partition;
+    const mine = await index.recoverable([partition], 100);
+    expect(mine.map((r) => r.sessionId)).toContain('r1');
+    const others = await index.recoverable([(partition + 1) % 12], 100);
+    expect(others.map((r) => r.sessionId)).not.toContain('r1');
+    const lease = await index.acquire('r1', 'replica-1', 30_000);
+    expect((await index.recoverable([partition], 100)).map((r) => r.sessionId)).not.toContain('r1');
+    expect(await index.markAttempt(lease!, 'r1-t1')).toBe(true);
+    expect(await index.markAttempt(lease!, 'r1-t1')).toBe(false);
+  });
+});

@@ -1,0 +1,162 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { SessionStatus } from '@agentledger/agents';
+import type { AnyPgDatabase, SqlTransaction } from '@agentledger/events/postgres';
+import { InvalidCursor, LeaseLost } from '../errors.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  type Lease,
+  type SessionIndex,
+  type SessionProjection,
+  type SessionRow,
+} from '../session-index.ts';
+import type { ToolAttempts } from '../tool-attempts.ts';
+
+type Executor = Pick<AnyPgDatabase, 'execute'>;
+
+const rowsOf = async (db: Executor, query: SQL): Promise<Record<string, unknown>[]> =>
+  ((await db.execute(query)) as unknown as { rows: Record<string, unknown>[] }).rows;
+
+const COLUMNS = sql.raw(
+  `session_id, tenant_id, team_id, status, version, pending_work, partition, lease_owner, lease_epoch,
+   lease_expires_at, last_progress_at, created_at`,
+);
+
+const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
+
+const toRow = (r: Record<string, unknown>): SessionRow => ({
+  sessionId: String(r.session_id),
+  tenantId: String(r.tenant_id),
+  teamId: String(r.team_id),
+  status: r.status as SessionStatus,
+  version: Number(r.version),
+  pendingWork: Boolean(r.pending_work),
+  partition: Number(r.partition),
+  leaseOwner: r.lease_owner === null ? null : String(r.lease_owner),
+  leaseEpoch: Number(r.lease_epoch),
+  leaseExpiresAt: r.lease_expires_at === null ? null : iso(r.lease_expires_at),
+  lastProgressAt: iso(r.last_progress_at),
+  createdAt: iso(r.created_at),
+});
+
+/**
+ * The sessions read model on Postgres or PGlite (any drizzle database). Times come from the
+ * database clock, so replicas with skewed clocks still agree on lease expiry.
+ */
+export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransaction> & ToolAttempts => ({
+  project: async (tx, row, lease) => {
+    if (lease) {
+      const updated = await rowsOf(
+        tx,
+        sql`update sessions set status = ${row.status}, version = ${row.version}, pending_work = ${row.pendingWork},
+              last_progress_at = clock_timestamp()
+            where session_id = ${row.sessionId} and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
+            returning 1 as ok`,
+      );
+      if (updated.length === 0) throw new LeaseLost(lease.sessionId, lease.epoch);
+      return;
+    }
+    await tx.execute(
+      sql`insert into sessions (session_id, tenant_id, team_id, status, version, pending_work, partition)
+          values (${row.sessionId}, ${row.tenantId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition})
+          on conflict (session_id) do update set status = excluded.status, version = excluded.version,
+            pending_work = excluded.pending_work, last_progress_at = clock_timestamp()
+          where sessions.tenant_id = excluded.tenant_id`,
+    );
+  },
+
+  get: async (tenantId, sessionId) => {
+    const [row] = await rowsOf(
+      db,
+      sql`select ${COLUMNS} from sessions where tenant_id = ${tenantId} and session_id = ${sessionId}`,
+    );
+    return row && toRow(row);
+  },
+
+  list: async ({ tenantId, status, teamId, limit, cursor }) => {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (cursor !== undefined && after === undefined) throw new InvalidCursor();
+    const conditions = [sql`tenant_id = ${tenantId}`];
+    if (status) conditions.push(sql`status = ${status}`);
+    if (teamId) conditions.push(sql`team_id = ${teamId}`);
+    if (after) conditions.push(sql`(created_at, session_id) > (${after[0]}::timestamptz, ${after[1]})`);
+    const rows = (
+      await rowsOf(
+        db,
+        sql`select ${COLUMNS} from sessions where ${sql.join(conditions, sql` and `)}
+            order by created_at, session_id limit ${limit + 1}`,
+      )
+    ).map(toRow);
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? encodeCursor(items.at(-1)!) : null };
+  },
+
+  acquire: async (sessionId, owner, ttlMs) => {
+    const [row] = await rowsOf(
+      db,
+      sql`update sessions set lease_owner = ${owner},
+            lease_epoch = case when lease_owner = ${owner} then lease_epoch else lease_epoch + 1 end,
+            lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
+          where session_id = ${sessionId}
+            and (lease_owner is null or lease_owner = ${owner} or lease_expires_at < clock_timestamp())
+          returning lease_epoch`,
+    );
+    return row && { sessionId, owner, epoch: Number(row.lease_epoch) };
+  },
+
+  renew: async (lease, ttlMs) =>
+    (
+      await rowsOf(
+        db,
+        sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
+            where session_id = ${lease.sessionId} and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
+            returning 1 as ok`,
+      )
+    ).length > 0,
+
+  release: async (lease) => {
+    await db.execute(
+      sql`update sessions set lease_owner = null, lease_expires_at = null
+          where session_id = ${lease.sessionId} and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}`,
+    );
+  },
+
+  recoverable: async (partitions, limit) => {
+    if (partitions.length === 0) return [];
+    const list = sql.join(
+      partitions.map((p) => sql`${p}`),
+      sql`, `,
+    );
+    return (
+      await rowsOf(
+        db,
+        sql`select ${COLUMNS} from sessions
+            where pending_work and partition in (${list})
+              and (lease_owner is null or lease_expires_at < clock_timestamp())
+            order by last_progress_at limit ${limit}`,
+      )
+    ).map(toRow);
+  },
+
+  stalled: async (before, limit) =>
+    (
+      await rowsOf(
+        db,
+        sql`select ${COLUMNS} from sessions where status = 'running' and last_progress_at < ${before.toISOString()}::timestamptz
+            order by last_progress_at limit ${limit}`,
+      )
+    ).map(toRow),
+
+  markAttempt: async (lease, toolCallId) => {
+    const inserted = await rowsOf(
+      db,
+      sql`insert into tool_call_attempts (session_id, tool_call_id, owner, epoch)
+          values (${lease.sessionId}, ${toolCallId}, ${lease.owner}, ${lease.epoch})
+          on conflict do nothing returning 1 as ok`,
+    );
+    return inserted.length > 0;
+  },
+});
+
+/** Re-exported for callers that only need the type of a lease-fenced projection. */
+export type { Lease, SessionProjection };
