@@ -12,10 +12,15 @@ import {
   GATEWAY_OPTIONS,
   METRICS_REGISTRY,
   READINESS_CHECKS,
+  SESSIONS_SERVICE,
+  SHUTDOWN,
   TEAMS_SERVICE,
 } from './gateway.tokens.ts';
+import { GrpcGateway, type GrpcOptions } from './grpc/grpc-gateway.ts';
 import { HealthController } from './health/health.controller.ts';
 import type { ReadinessCheck } from './health/readiness.ts';
+import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
+import { createSessionsService, type SessionsService } from './sessions/sessions.service.ts';
 import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
 import type { TeamSpecParser } from './teams/team-spec.ts';
 import type { TeamRepository } from './teams/team-repository.port.ts';
@@ -25,6 +30,10 @@ import { createTeamsService } from './teams/teams.service.ts';
 export type GatewayOptions = Readonly<{
   /** Per tenant, over REST and gRPC together. */
   rateLimit: RateLimit;
+  /** How often a live stream (SSE, gRPC StreamEvents) looks for new events. Default 250 ms. */
+  streamPollIntervalMs?: number;
+  /** Serve gRPC too; absent: REST only. */
+  grpc?: GrpcOptions;
 }>;
 
 /** Everything the gateway needs from outside; the composition root (main.ts, standalone) supplies it. */
@@ -35,6 +44,8 @@ export type GatewayDeps = Readonly<{
   parseTeamSpec: TeamSpecParser;
   /** Default: team specs as event streams in `eventStore`. */
   teams?: TeamRepository;
+  /** Default: sessions over `eventStore`. */
+  sessions?: SessionsService;
   /** Default: a registry of its own; pass the process's to share one `/metrics`. */
   metrics?: Registry;
   /** Run by `/health/ready`; default none (always ready). */
@@ -47,6 +58,7 @@ export class GatewayModule {
   /** The gateway's controllers and services over the given ports. */
   static register(deps: GatewayDeps): DynamicModule {
     const teams = deps.teams ?? createEventStoreTeamRepository(deps.eventStore);
+    const shutdown = new AbortController();
     const providers: Provider[] = [
       { provide: GATEWAY_OPTIONS, useValue: deps.options },
       { provide: EVENT_STORE, useValue: deps.eventStore },
@@ -58,13 +70,25 @@ export class GatewayModule {
         useValue: createAuthenticator(deps.apiKeys, createTokenBuckets(deps.options.rateLimit)),
       },
       { provide: TEAMS_SERVICE, useValue: createTeamsService({ teams, parseTeamSpec: deps.parseTeamSpec }) },
+      {
+        provide: SESSIONS_SERVICE,
+        useValue:
+          deps.sessions ??
+          createSessionsService({
+            store: deps.eventStore,
+            pollIntervalMs: deps.options.streamPollIntervalMs ?? 250,
+            shutdown: shutdown.signal,
+          }),
+      },
+      { provide: SHUTDOWN, useValue: shutdown },
+      GrpcGateway,
       ApiKeyGuard,
     ];
     return {
       module: GatewayModule,
-      controllers: [HealthController, TeamsHttpController],
+      controllers: [HealthController, TeamsHttpController, SessionEventsHttpController],
       providers,
-      exports: [METRICS_REGISTRY, AUTHENTICATOR, TEAMS_SERVICE],
+      exports: [METRICS_REGISTRY, AUTHENTICATOR, TEAMS_SERVICE, SESSIONS_SERVICE, GrpcGateway],
     };
   }
 }

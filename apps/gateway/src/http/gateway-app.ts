@@ -9,6 +9,7 @@ import { METRICS_REGISTRY } from '../gateway.tokens.ts';
 import { healthOperations } from '../health/health.api.ts';
 import { buildOpenApiDocument } from '../openapi/openapi-document.ts';
 import type { ApiOperation } from '../openapi/api-operation.ts';
+import { sessionOperations } from '../sessions/sessions.api.ts';
 import { teamOperations } from '../teams/teams.api.ts';
 
 export type GatewayHttpOptions = Readonly<{
@@ -17,7 +18,11 @@ export type GatewayHttpOptions = Readonly<{
   logger?: false | LogLevel[];
 }>;
 
-export const gatewayOperations: readonly ApiOperation[] = [...teamOperations, ...healthOperations];
+export const gatewayOperations: readonly ApiOperation[] = [
+  ...teamOperations,
+  ...sessionOperations,
+  ...healthOperations,
+];
 
 /** JSON only (anything else is a 415); an empty JSON body reads as no body. */
 const acceptJsonOnly = (fastify: FastifyInstance): void => {

@@ -4,6 +4,7 @@ import type { EventStore } from '@agentledger/events';
 import { seededApiKey } from '../auth/api-key.ts';
 import { createInMemoryApiKeyStore } from '../auth/in-memory-api-key-store.ts';
 import { GatewayModule, type GatewayDeps } from '../gateway.module.ts';
+import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
 import type { TeamSpecParser } from '../teams/team-spec.ts';
 
@@ -26,6 +27,7 @@ export const parseTestTeamSpec: TeamSpecParser = (input) => {
 
 export type TestGateway = Readonly<{
   url: string;
+  grpcAddress: string;
   app: NestFastifyApplication;
   store: EventStore;
   close: () => Promise<void>;
@@ -41,14 +43,24 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
     eventStore: store,
     apiKeys,
     parseTeamSpec: parseTestTeamSpec,
-    options: { rateLimit: { requestsPerSecond: 1000, burst: 1000 } },
+    options: {
+      rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+      streamPollIntervalMs: 20,
+      grpc: { host: '127.0.0.1', port: 0, maxMessageBytes: 1024 * 1024 },
+    },
     ...overrides,
   });
   const app = await createGatewayApp(module, { bodyLimitBytes: 1024 * 1024, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('the gateway is not listening on TCP');
-  return { url: `http://127.0.0.1:${address.port}`, app, store, close: () => app.close() };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    grpcAddress: `127.0.0.1:${app.get(GrpcGateway).port()}`,
+    app,
+    store,
+    close: () => app.close(),
+  };
 };
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });

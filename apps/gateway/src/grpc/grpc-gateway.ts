@@ -1,0 +1,84 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Authenticator } from '../auth/authenticator.ts';
+import {
+  AUTHENTICATOR,
+  GATEWAY_OPTIONS,
+  SESSIONS_SERVICE,
+  SHUTDOWN,
+  TEAMS_SERVICE,
+} from '../gateway.tokens.ts';
+import type { SessionsService } from '../sessions/sessions.service.ts';
+import type { TeamsService } from '../teams/teams.service.ts';
+import { loadAgentLedgerServices } from './proto.ts';
+import { sessionsGrpcHandlers } from './sessions.grpc.ts';
+import { teamsGrpcHandlers } from './teams.grpc.ts';
+
+export type GrpcOptions = Readonly<{ host: string; port: number; maxMessageBytes: number }>;
+
+/**
+ * The gRPC server in the gateway process (plain @grpc/grpc-js): the `Sessions` and `Teams`
+ * services of libs/proto over the same application services as REST. Binds when the application
+ * starts (if `grpc` options are given); on shutdown live streams end and the server stops.
+ */
+@Injectable()
+export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Gateway');
+  private server: Server | undefined;
+  private boundPort: number | undefined;
+
+  constructor(
+    @Inject(GATEWAY_OPTIONS) private readonly options: Readonly<{ grpc?: GrpcOptions }>,
+    @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
+    @Inject(TEAMS_SERVICE) private readonly teams: TeamsService,
+    @Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService,
+    @Inject(SHUTDOWN) private readonly shutdown: AbortController,
+  ) {}
+
+  /** The bound port (useful with port 0); undefined when gRPC is off. */
+  port(): number | undefined {
+    return this.boundPort;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const grpc = this.options.grpc;
+    if (grpc === undefined) return;
+    const services = await loadAgentLedgerServices();
+    const server = new Server({
+      'grpc.max_receive_message_length': grpc.maxMessageBytes,
+      'grpc.max_send_message_length': 16 * 1024 * 1024,
+    });
+    server.addService(services.sessions, sessionsGrpcHandlers(this.authenticator, this.sessions));
+    server.addService(services.teams, teamsGrpcHandlers(this.authenticator, this.teams));
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${grpc.host}:${grpc.port}`, ServerCredentials.createInsecure(), (error, port) =>
+        error === null ? resolve(port) : reject(error),
+      ),
+    );
+    this.server = server;
+    this.logger.log(`gRPC listening on ${grpc.host}:${this.boundPort}`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.shutdown.abort();
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 5_000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}

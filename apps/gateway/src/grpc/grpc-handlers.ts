@@ -1,0 +1,80 @@
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  Metadata,
+  ServerWritableStream,
+  ServiceError,
+} from '@grpc/grpc-js';
+import type { Principal, Scope } from '../auth/api-key.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { toGrpcError } from '../errors/grpc-status.ts';
+import { toProblem } from '../errors/problem.ts';
+
+const authorizationOf = (metadata: Metadata): string | undefined => {
+  const [value] = metadata.get('authorization');
+  return typeof value === 'string' ? value : undefined;
+};
+
+const asServiceError = (error: unknown): ServiceError => {
+  const mapped = toGrpcError(toProblem(error));
+  return Object.assign(new Error(mapped.details), mapped) as ServiceError;
+};
+
+/** A unary rpc: authenticate from metadata, run, map any error to its gRPC status. */
+export const unary =
+  <Req, Res>(
+    authenticator: Authenticator,
+    scope: Scope,
+    handle: (principal: Principal, request: Req) => Promise<Res>,
+  ): handleUnaryCall<Req, Res> =>
+  (call, callback) => {
+    const run = async (): Promise<void> => {
+      try {
+        const principal = await authenticator.authenticate(authorizationOf(call.metadata), scope);
+        callback(null, await handle(principal, call.request));
+      } catch (error) {
+        callback(asServiceError(error));
+      }
+    };
+    void run();
+  };
+
+const writeWithBackpressure = async <Res>(
+  call: ServerWritableStream<unknown, Res>,
+  message: Res,
+): Promise<void> => {
+  if (call.write(message)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+  });
+};
+
+/** A server-streaming rpc: messages until the source ends or the client cancels. */
+export const serverStream =
+  <Req, Res>(
+    authenticator: Authenticator,
+    scope: Scope,
+    open: (principal: Principal, request: Req, signal: AbortSignal) => Promise<AsyncIterable<Res>>,
+  ): handleServerStreamingCall<Req, Res> =>
+  (call) => {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const run = async (): Promise<void> => {
+      try {
+        const principal = await authenticator.authenticate(authorizationOf(call.metadata), scope);
+        for await (const message of await open(principal, call.request, abort.signal)) {
+          await writeWithBackpressure(call, message);
+        }
+        call.end();
+      } catch (error) {
+        call.emit('error', asServiceError(error));
+      }
+    };
+    void run();
+  };
