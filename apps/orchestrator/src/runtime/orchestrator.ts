@@ -1,0 +1,221 @@
+import type { EffectDeps, ToolRegistry } from '@agentledger/agents';
+import {
+  createStreamDedupe,
+  type Delivery,
+  type EventBus,
+  type Logger,
+  type Subscription,
+} from '@agentledger/events/bus';
+import type { SessionIndex, SessionRepository, ToolAttempts } from '@agentledger/sessions';
+import { createSemaphore } from '../flow/semaphore.ts';
+import { createSessionScheduler } from '../flow/session-scheduler.ts';
+import { createTokenBucket } from '../flow/token-bucket.ts';
+import type { OrchestratorMetrics } from './metrics.ts';
+import { runSession } from './session-worker.ts';
+
+export const ORCHESTRATOR_GROUP = 'agentledger-orchestrator';
+
+export type OrchestratorSettings = Readonly<{
+  replicaId: string;
+  groupId: string;
+  maxConcurrentSessions: number;
+  maxModelCalls: number;
+  maxToolCalls: number;
+  /** Requests per minute to model endpoints from this replica (undefined: unlimited). */
+  modelRequestsPerMinute?: number;
+  leaseTtlMs: number;
+  recoveryIntervalMs: number;
+  /** A `running` session without progress for this long is marked stalled (and re-queued once). */
+  stallAfterMs: number;
+  shutdownDeadlineMs: number;
+}>;
+
+export type OrchestratorDeps = Readonly<{
+  bus: EventBus;
+  repository: SessionRepository;
+  index: SessionIndex & ToolAttempts;
+  effects: Omit<EffectDeps, 'signal'>;
+  tools: ToolRegistry;
+  metrics: OrchestratorMetrics;
+  logger: Logger;
+  settings: OrchestratorSettings;
+  /** The clock of command metadata (the watchdog's MarkStalled). */
+  clock: () => Date;
+}>;
+
+export type Orchestrator = Readonly<{
+  start: () => Promise<void>;
+  /** Stops taking work, lets running steps finish until the deadline, releases leases, leaves the group. */
+  stop: () => Promise<void>;
+  /** True once subscribed and assigned partitions by the group (or after the first assignment). */
+  ready: () => boolean;
+  /** Partitions this replica owns now. */
+  partitions: () => readonly number[];
+  /** Schedules a session now (recovery scans and tests). */
+  schedule: (tenantId: string, sessionId: string) => void;
+  /** Runs one recovery scan and one watchdog pass now. */
+  sweep: () => Promise<void>;
+}>;
+
+/**
+ * One orchestrator replica: a consumer of the session-events topic in the orchestrator group that
+ * hands sessions with work to a bounded worker pool. The consumer never waits on a model or tool:
+ * it schedules and returns, so its offsets move as soon as the hand-off is done; the log (the
+ * sessions read model's `pending_work`) is the source of pending work, scanned on assignment and
+ * periodically, so nothing depends on a delivery that was skipped or lost.
+ */
+export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
+  const { settings, metrics, logger } = deps;
+  const tenants = new Map<string, string>();
+  const dedupe = createStreamDedupe({ maxStreams: 100_000 });
+  const shutdown = new AbortController();
+  let stopping = false;
+  let subscription: Subscription | undefined;
+  let owned: readonly number[] = [];
+  let assigned = false;
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+
+  const modelCalls = createSemaphore(settings.maxModelCalls);
+  const toolCalls = createSemaphore(settings.maxToolCalls);
+  const modelRequests =
+    settings.modelRequestsPerMinute === undefined
+      ? undefined
+      : createTokenBucket(settings.modelRequestsPerMinute);
+
+  const scheduler = createSessionScheduler({
+    maxConcurrent: settings.maxConcurrentSessions,
+    highWater: settings.maxConcurrentSessions * 4,
+    run: async (sessionId) => {
+      const tenantId = tenants.get(sessionId);
+      if (tenantId === undefined) return;
+      metrics.sessionsInFlight.inc();
+      try {
+        await runSession(
+          {
+            repository: deps.repository,
+            index: deps.index,
+            effects: deps.effects,
+            tools: deps.tools,
+            replicaId: settings.replicaId,
+            leaseTtlMs: settings.leaseTtlMs,
+            modelCalls,
+            toolCalls,
+            modelRequests,
+            metrics,
+            shutdown: shutdown.signal,
+            stopping: () => stopping,
+            onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
+          },
+          tenantId,
+          sessionId,
+        );
+      } finally {
+        metrics.sessionsInFlight.dec();
+        metrics.sessionsQueued.set(scheduler.queued());
+      }
+    },
+    onPressure: (saturated) => {
+      if (saturated) subscription?.pause();
+      else subscription?.resume();
+    },
+    onError: (sessionId, error) =>
+      logger.error(`session ${sessionId} failed in its worker: ${describe(error)}`),
+  });
+
+  const schedule = (tenantId: string, sessionId: string): void => {
+    if (stopping) return;
+    tenants.set(sessionId, tenantId);
+    scheduler.schedule(sessionId);
+    metrics.sessionsQueued.set(scheduler.queued());
+  };
+
+  const onDelivery = async ({ envelope }: Delivery): Promise<void> => {
+    if (!envelope.streamId.startsWith('session-')) return;
+    metrics.consumerLag.set(Math.max(0, Date.now() - Date.parse(envelope.recordedAt)));
+    // A redelivered event is skipped; a gap needs nothing special: the worker folds from the store.
+    if (dedupe.verdict(envelope).kind === 'duplicate') return;
+    dedupe.applied(envelope);
+    schedule(envelope.tenantId, envelope.streamId.slice('session-'.length));
+  };
+
+  const recover = async (): Promise<void> => {
+    const rows = await deps.index.recoverable(owned, settings.maxConcurrentSessions * 4);
+    for (const row of rows) {
+      metrics.recovered.inc();
+      schedule(row.tenantId, row.sessionId);
+    }
+  };
+
+  const watchdog = async (): Promise<void> => {
+    const before = new Date(deps.clock().getTime() - settings.stallAfterMs);
+    for (const row of await deps.index.stalled(before, 100)) {
+      if (!owned.includes(row.partition)) continue;
+      const now = deps.clock();
+      const { events } = await deps.repository.execute(row.tenantId, row.sessionId, {
+        type: 'MarkStalled',
+        data: { reason: `no progress since ${row.lastProgressAt}` },
+        metadata: { commandId: `${row.sessionId}:stalled:${row.version}`, correlationId: row.sessionId, now },
+      });
+      if (events.length > 0) {
+        metrics.stalled.inc();
+        logger.warn(
+          `session ${row.sessionId} marked stalled (no progress since ${row.lastProgressAt}); re-queued once`,
+        );
+        schedule(row.tenantId, row.sessionId);
+      }
+    }
+  };
+
+  const sweep = (): Promise<void> => {
+    sweeping ??= (async () => {
+      try {
+        await recover();
+        await watchdog();
+      } catch (error) {
+        logger.warn(`recovery sweep failed: ${describe(error)}`);
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
+  };
+
+  return {
+    start: async () => {
+      subscription = await deps.bus.subscribe(settings.groupId, onDelivery, {
+        onAssigned: (partitions) => {
+          owned = [...partitions];
+          assigned = true;
+          logger.info(`replica ${settings.replicaId} owns partitions [${owned.join(', ')}]`);
+          void sweep();
+        },
+        onRevoked: () => {
+          owned = [];
+        },
+      });
+      timer = setInterval(() => void sweep(), settings.recoveryIntervalMs);
+    },
+    stop: async () => {
+      stopping = true;
+      clearInterval(timer);
+      const finished = await scheduler.drain(settings.shutdownDeadlineMs);
+      if (!finished) {
+        logger.warn(
+          `shutdown deadline of ${settings.shutdownDeadlineMs} ms passed: aborting in-flight steps`,
+        );
+        shutdown.abort(new Error('shutdown'));
+        await scheduler.drain(5_000);
+      }
+      await sweeping;
+      await subscription?.stop();
+    },
+    ready: () => assigned,
+    partitions: () => owned,
+    schedule,
+    sweep,
+  };
+};
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

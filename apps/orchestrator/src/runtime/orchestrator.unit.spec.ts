@@ -1,0 +1,161 @@
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createToolRegistry,
+  defineTool,
+  singleModelClient,
+  teamSpecSchema,
+  type ModelClient,
+  type SessionCommand,
+} from '@agentledger/agents';
+import { createInMemoryEventStore } from '@agentledger/events';
+import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
+import { createInMemorySessionIndex, createSessionRepository } from '@agentledger/sessions';
+import { eventually } from '@agentledger/testing';
+import { toolThenAnswerModel } from '../testing/tool-then-answer.ts';
+import { createOrchestratorMetrics } from './metrics.ts';
+import { createOrchestrator, type OrchestratorSettings } from './orchestrator.ts';
+
+const spec = teamSpecSchema.parse({
+  specVersion: 1,
+  name: 'ledger-team',
+  type: 'single',
+  agents: [{ name: 'clerk', tools: ['ledger'] }],
+});
+
+const settings: OrchestratorSettings = {
+  replicaId: 'replica-1',
+  groupId: 'orchestrator-test',
+  maxConcurrentSessions: 50,
+  maxModelCalls: 4,
+  maxToolCalls: 8,
+  leaseTtlMs: 5_000,
+  recoveryIntervalMs: 200,
+  stallAfterMs: 60_000,
+  shutdownDeadlineMs: 2_000,
+};
+
+const meta = (id: string) => ({ commandId: id, correlationId: id, now: new Date('2026-01-01T00:00:00Z') });
+
+const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}) => {
+  const store = createInMemoryEventStore();
+  const index = createInMemorySessionIndex();
+  const bus = createInProcessEventBus({ partitions: 12 });
+  const repository = createSessionRepository({ store, index, partitions: 12 });
+  const executions = new Map<string, number>();
+  const ledger = defineTool({
+    name: 'ledger',
+    description: 'Writes a ledger entry',
+    parameters: z.object({ text: z.string() }),
+    idempotent: true,
+    requiresApproval: false,
+    execute: ({ text }, ctx) => {
+      executions.set(ctx.idempotencyKey, (executions.get(ctx.idempotencyKey) ?? 0) + 1);
+      return `recorded ${text}`;
+    },
+  });
+  const tools = createToolRegistry([ledger]);
+  const relay = createOutboxRelay({ store, bus, idlePollMs: 5 });
+  const orchestrator = createOrchestrator({
+    bus,
+    repository,
+    index,
+    effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
+    tools,
+    metrics: createOrchestratorMetrics(new Registry()),
+    logger: quietLogger,
+    settings: { ...settings, ...overrides },
+    clock: () => new Date(),
+  });
+  const send = (command: SessionCommand, sessionId: string) =>
+    repository.execute('tenant-a', sessionId, command);
+  const startAndPost = async (sessionId: string, content: string) => {
+    await send(
+      {
+        type: 'StartSession',
+        data: { sessionId, tenantId: 'tenant-a', teamId: 't', spec },
+        metadata: meta(`${sessionId}-start`),
+      },
+      sessionId,
+    );
+    await send(
+      {
+        type: 'PostUserMessage',
+        data: { messageId: `${sessionId}-m1`, content },
+        metadata: meta(`${sessionId}-m1`),
+      },
+      sessionId,
+    );
+  };
+  const idle = async (sessionId: string) => {
+    const state = await repository.load('tenant-a', sessionId);
+    return state && state.status === 'idle' && state.turnCount > 0 && !state.turn ? state : undefined;
+  };
+  return { store, bus, relay, orchestrator, repository, executions, startAndPost, idle };
+};
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+const running = async (w: ReturnType<typeof world>) => {
+  w.relay.start();
+  await w.orchestrator.start();
+  cleanups.push(async () => {
+    await w.orchestrator.stop();
+    await w.relay.stop();
+    await w.bus.close();
+  });
+  await eventually('partition assignment', () => (w.orchestrator.ready() ? true : undefined));
+};
+
+describe('orchestrator runtime (in-process bus, in-memory store)', () => {
+  it('runs turns with a tool call to the end, executing each tool call once', async () => {
+    const w = world(toolThenAnswerModel());
+    await running(w);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => w.startAndPost(`s${i}`, `task ${i}`)));
+    for (let i = 0; i < 20; i += 1) {
+      const state = await eventually(`session s${i} to finish its turn`, () => w.idle(`s${i}`));
+      expect(state.messages.at(-1)?.content).toContain(`recorded task ${i}`);
+    }
+    expect(w.executions.size).toBe(20);
+    expect([...w.executions.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it('keeps model calls within the replica bound', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const model = toolThenAnswerModel({
+      delayMs: () => 20,
+      onCall: () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        setTimeout(() => (inFlight -= 1), 20);
+      },
+    });
+    const w = world(model, { maxModelCalls: 2 });
+    await running(w);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => w.startAndPost(`b${i}`, `task ${i}`)));
+    for (let i = 0; i < 12; i += 1) await eventually(`session b${i}`, () => w.idle(`b${i}`));
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBeGreaterThan(0);
+  });
+
+  it('does not let a slow model call of one session delay the others', async () => {
+    const w = world(
+      toolThenAnswerModel({
+        delayMs: (request) => (request.messages.some((m) => m.content === 'slow') ? 3_000 : 0),
+      }),
+    );
+    await running(w);
+    await w.startAndPost('slow-1', 'slow');
+    await Promise.all(Array.from({ length: 10 }, (_, i) => w.startAndPost(`fast-${i}`, `fast ${i}`)));
+    for (let i = 0; i < 10; i += 1)
+      await eventually(`fast-${i}`, () => w.idle(`fast-${i}`), { timeoutMs: 2_500 });
+    expect(await w.idle('slow-1')).toBeUndefined();
+    await eventually('the slow session', () => w.idle('slow-1'), { timeoutMs: 10_000 });
+  });
+});

@@ -1,0 +1,141 @@
+import {
+  nextAction,
+  runModelCall,
+  runToolCall,
+  type EffectDeps,
+  type NextAction,
+  type SessionCommand,
+  type Session,
+  type ToolRegistry,
+} from '@agentledger/agents';
+import {
+  LeaseLost,
+  type Lease,
+  type SessionIndex,
+  type SessionRepository,
+  type ToolAttempts,
+} from '@agentledger/sessions';
+import type { Semaphore } from '../flow/semaphore.ts';
+import type { TokenBucket } from '../flow/token-bucket.ts';
+import type { OrchestratorMetrics } from './metrics.ts';
+
+export type WorkerDeps = Readonly<{
+  repository: SessionRepository;
+  index: SessionIndex & ToolAttempts;
+  effects: Omit<EffectDeps, 'signal'>;
+  tools: ToolRegistry;
+  replicaId: string;
+  leaseTtlMs: number;
+  modelCalls: Semaphore;
+  toolCalls: Semaphore;
+  /** Requests per minute to any model endpoint of this replica. */
+  modelRequests?: TokenBucket;
+  metrics: OrchestratorMetrics;
+  /** Aborted at the shutdown deadline: in-flight effects stop and their results are not recorded. */
+  shutdown: AbortSignal;
+  /** Set when shutdown begins: no new step starts. */
+  stopping: () => boolean;
+  onError: (sessionId: string, error: unknown) => void;
+}>;
+
+type Runnable = Extract<NextAction, { kind: 'call_model' | 'select_speaker' | 'run_tools' }>;
+
+const isRunnable = (action: NextAction): action is Runnable =>
+  action.kind === 'call_model' || action.kind === 'select_speaker' || action.kind === 'run_tools';
+
+/**
+ * Runs one session until it has no runnable work: takes the lease (or leaves the session to its
+ * owner), folds, asks `nextAction`, performs the effect, and records its result through the
+ * repository fenced by the lease epoch. A lost lease stops the worker; nothing it had not
+ * recorded is kept.
+ */
+export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: string): Promise<void> => {
+  const lease = await deps.index.acquire(sessionId, deps.replicaId, deps.leaseTtlMs);
+  if (!lease) return;
+  deps.metrics.leasesHeld.inc();
+  const lost = new AbortController();
+  const renewal = setInterval(
+    () => {
+      deps.index.renew(lease, deps.leaseTtlMs).then(
+        (held) => held || lost.abort(new LeaseLost(sessionId, lease.epoch)),
+        (error: unknown) => deps.onError(sessionId, error),
+      );
+    },
+    Math.max(50, Math.floor(deps.leaseTtlMs / 3)),
+  );
+  const signal = AbortSignal.any([deps.shutdown, lost.signal]);
+  try {
+    while (!deps.stopping() && !signal.aborted) {
+      const state = await deps.repository.load(tenantId, sessionId);
+      if (!state) return;
+      const action = nextAction(state);
+      if (!isRunnable(action)) return;
+      const commands = await perform(deps, lease, state, action, signal);
+      // Results of effects cut short by shutdown or a lost lease are dropped: the next owner
+      // retries them (model calls, idempotent tools) or records them unknown-outcome.
+      if (signal.aborted) return;
+      for (const command of commands) {
+        await deps.repository.execute(tenantId, sessionId, command, { lease });
+      }
+    }
+  } catch (error) {
+    if (error instanceof LeaseLost || lost.signal.aborted) deps.metrics.leasesLost.inc();
+    else if (!signal.aborted) throw error;
+  } finally {
+    clearInterval(renewal);
+    deps.metrics.leasesHeld.dec();
+    await deps.index.release(lease).catch((error: unknown) => deps.onError(sessionId, error));
+  }
+};
+
+const perform = async (
+  deps: WorkerDeps,
+  lease: Lease,
+  state: Session,
+  action: Runnable,
+  signal: AbortSignal,
+): Promise<SessionCommand[]> => {
+  const effects: EffectDeps = { ...deps.effects, signal };
+  if (action.kind === 'run_tools') {
+    const results = await Promise.all(
+      action.calls.map((call) =>
+        deps.toolCalls.run(async () => {
+          const tool = deps.tools.get(call.name);
+          // A non-idempotent tool gets a marker before it runs; a marker left by an earlier owner
+          // means the call may have reached the outside world, so it is not run again.
+          const resumed =
+            tool !== undefined && !tool.idempotent && !(await deps.index.markAttempt(lease, call.toolCallId));
+          const command = await runToolCall(effects, state, call, { resumed });
+          deps.metrics.steps.inc({ kind: 'tool', outcome: outcomeOf(command) });
+          return command;
+        }, signal),
+      ),
+    );
+    return results.filter((command): command is NonNullable<typeof command> => command !== null);
+  }
+  const command = await deps.modelCalls.run(async () => {
+    await deps.modelRequests?.take(1, signal);
+    deps.metrics.modelCallsInFlight.inc();
+    const stop = deps.metrics.modelLatency.startTimer();
+    try {
+      return await runModelCall(effects, state, action);
+    } finally {
+      stop();
+      deps.metrics.modelCallsInFlight.dec();
+    }
+  }, signal);
+  if (!command) return [];
+  const kind = action.kind === 'select_speaker' ? 'selector' : 'model';
+  deps.metrics.steps.inc({ kind, outcome: command.data.outcome });
+  if (command.data.outcome === 'completed') {
+    deps.metrics.modelTokens.inc({ kind: 'prompt' }, command.data.usage.promptTokens);
+    deps.metrics.modelTokens.inc({ kind: 'completion' }, command.data.usage.completionTokens);
+  }
+  return [command];
+};
+
+const outcomeOf = (command: SessionCommand | null): string => {
+  if (!command) return 'skipped';
+  if (command.type === 'RequestApproval') return 'approval_requested';
+  return command.type === 'RecordToolResult' ? command.data.outcome : 'other';
+};
