@@ -1,1 +1,65 @@
 export * from './core/index.ts';
+export {
+  importAutogenComponent,
+  importAutogenGallery,
+  isAutogenComponent,
+  isAutogenGallery,
+  UnsupportedComponent,
+  type AutogenImportOptions,
+  type GalleryImport,
+  type ImportIssue,
+} from './core/autogen/autogen-import.ts';
+export {
+  InvalidTeamSpec,
+  parseTeamSpec,
+  unknownToolNames,
+  type SpecIssue,
+} from './core/spec/parse-team-spec.ts';
+export { ModelCallError } from './model/model-call-error.ts';
+export {
+  classifyOpenAIError,
+  createOpenAIModelClient,
+  retryAfterMs,
+  type OpenAIModelClientOptions,
+} from './model/openai-client.ts';
+export {
+  createScriptedModelClient,
+  demoAnswer,
+  estimateUsage,
+  type ScriptedModelClient,
+  type ScriptedModelClientOptions,
+  type ScriptStep,
+} from './model/scripted-client.ts';
+export {
+  createModelClientResolver,
+  singleModelClient,
+  type ModelClientResolver,
+  type ModelClientResolverOptions,
+} from './model/model-resolver.ts';
+export {
+  createToolRegistry,
+  defineTool,
+  type Tool,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolRegistry,
+} from './tools/tool.ts';
+export { calculatorTool } from './tools/calculator.tool.ts';
+export {
+  createHttpRequestTool,
+  IDEMPOTENCY_HEADER,
+  type HttpRequestToolOptions,
+} from './tools/http-request.tool.ts';
+export { BUILTIN_TOOL_NAMES, builtinTools } from './tools/builtin.ts';
+export type { EffectDeps } from './effects/effect-deps.ts';
+export { buildModelRequest, modelSpecFor, runModelCall } from './effects/run-model-call.ts';
+export { runToolCall, type RunToolOptions } from './effects/run-tool-call.ts';
+export {
+  createTeamSession,
+  foldEnvelopes,
+  runTeam,
+  type ApprovalPolicy,
+  type TeamRunOptions,
+  type TeamRunResult,
+  type TeamSession,
+} from './runner/team-session.ts';

@@ -35,6 +35,8 @@ export type ModelRequest = Readonly<{
   /** Who is asking, for scripted clients and logs: the agent name, or `selector`. */
   agent: string;
   purpose: 'agent' | 'reflection' | 'select_speaker';
+  /** Selector calls: the names it may pick. */
+  candidates?: readonly string[];
   /** Derived from the work (`<sessionId>:<callId>`), the same on every retry. */
   idempotencyKey: string;
 }>;

@@ -1,0 +1,37 @@
+import { importAutogenComponent, isAutogenComponent, isAutogenGallery } from '../autogen/autogen-import.ts';
+import { teamSpecSchema, type TeamSpec } from './team-spec.ts';
+
+export type SpecIssue = Readonly<{ path: string; message: string }>;
+
+/** A team spec that does not validate (400): each issue names its field. */
+export class InvalidTeamSpec extends Error {
+  readonly code = 'invalid_team_spec';
+  readonly retryable = false;
+  readonly issues: readonly SpecIssue[];
+  constructor(issues: readonly SpecIssue[]) {
+    super(`invalid team spec: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'InvalidTeamSpec';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Our team spec JSON, or an AutoGen AgentChat component JSON, in; a normalized, validated spec
+ * out. Throws `InvalidTeamSpec` (400) or `UnsupportedComponent` (422).
+ */
+export const parseTeamSpec = (
+  input: unknown,
+  options: Readonly<{ toolNames: readonly string[] }>,
+): TeamSpec => {
+  if (isAutogenComponent(input) || isAutogenGallery(input)) return importAutogenComponent(input, options);
+  const parsed = teamSpecSchema.safeParse(input);
+  if (!parsed.success)
+    throw new InvalidTeamSpec(
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  return parsed.data;
+};
+
+/** The names a spec's agents use that the registry does not have (a spec that cannot run: 422). */
+export const unknownToolNames = (spec: TeamSpec, toolNames: readonly string[]): string[] =>
+  spec.agents.flatMap((a) => (a.kind === 'assistant' ? a.tools.filter((t) => !toolNames.includes(t)) : []));

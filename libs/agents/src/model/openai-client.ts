@@ -1,0 +1,199 @@
+import OpenAI, { AzureOpenAI } from 'openai';
+import type {
+  FinishReason,
+  ModelClient,
+  ModelMessage,
+  ModelRequest,
+  ModelResponse,
+} from '../core/model/model-client.port.ts';
+import type { ModelSpec } from '../core/spec/team-spec.ts';
+import { ModelCallError } from './model-call-error.ts';
+
+export type OpenAIModelClientOptions = Readonly<{
+  model: ModelSpec;
+  /** Where `model.apiKeyEnv` (default OPENAI_API_KEY) is looked up at each call; the key is never kept. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Per attempt; default the spec's `timeoutSeconds`, else 60 s. */
+  timeoutMs?: number;
+  /** Retries after the first attempt on 429, 5xx, timeouts and connection errors; default spec or 3. */
+  maxRetries?: number;
+  backoff?: Readonly<{ initialMs: number; maxMs: number }>;
+  /** Injected for tests: jitter source and sleeping. */
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  fetch?: typeof fetch;
+}>;
+
+const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ModelCallError('aborted', 'the model call was aborted', true));
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(new ModelCallError('aborted', 'the model call was aborted', true));
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+const toOpenAIMessage = (m: ModelMessage): OpenAI.Chat.Completions.ChatCompletionMessageParam => {
+  switch (m.role) {
+    case 'system':
+      return { role: 'system', content: m.content };
+    case 'user':
+      return m.name
+        ? { role: 'user', content: m.content, name: m.name }
+        : { role: 'user', content: m.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: m.content,
+        ...(m.toolCalls?.length
+          ? {
+              tool_calls: m.toolCalls.map((tc) => ({
+                id: tc.id,
+                type: 'function' as const,
+                function: { name: tc.name, arguments: tc.arguments },
+              })),
+            }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  }
+};
+
+const finishReasonOf = (reason: string | null | undefined): FinishReason =>
+  reason === 'stop' || reason === 'tool_calls' || reason === 'length' || reason === 'content_filter'
+    ? reason
+    : reason === 'function_call'
+      ? 'tool_calls'
+      : 'other';
+
+/** Milliseconds the server asked us to wait (`retry-after-ms`, `retry-after` seconds or date). */
+export const retryAfterMs = (headers: Headers | undefined, now: number): number | undefined => {
+  const ms = headers?.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  if (Number.isFinite(Number(value))) return Math.max(0, Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+};
+
+/** Classifies an SDK error: rate limits, 5xx, 408/409, timeouts and lost connections are retryable. */
+export const classifyOpenAIError = (error: unknown, signal?: AbortSignal): ModelCallError => {
+  if (error instanceof ModelCallError) return error;
+  if (error instanceof OpenAI.APIUserAbortError || signal?.aborted)
+    return new ModelCallError('aborted', 'the model call was aborted', true);
+  if (error instanceof OpenAI.APIConnectionTimeoutError)
+    return new ModelCallError('timeout', 'the model call timed out', true);
+  if (error instanceof OpenAI.APIConnectionError)
+    return new ModelCallError('connection', `cannot reach the model endpoint: ${error.message}`, true);
+  if (error instanceof OpenAI.APIError) {
+    const status = error.status ?? 0;
+    const message = `model endpoint answered ${status}: ${error.message}`.slice(0, 500);
+    if (status === 429) return new ModelCallError('rate_limited', message, true, status);
+    if (status >= 500) return new ModelCallError('server_error', message, true, status);
+    if (status === 408 || status === 409)
+      return new ModelCallError('conflict_or_timeout', message, true, status);
+    if (status === 401) return new ModelCallError('authentication', message, false, status);
+    if (status === 403) return new ModelCallError('permission', message, false, status);
+    if (status === 404) return new ModelCallError('not_found', message, false, status);
+    return new ModelCallError('bad_request', message, false, status);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ModelCallError('invalid_response', message.slice(0, 500), false);
+};
+
+/**
+ * A model client for any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio)
+ * on the official SDK. The SDK's own retries are off: ours back off exponentially with jitter,
+ * honour `retry-after`, and stop at once on errors that retrying cannot fix.
+ */
+export const createOpenAIModelClient = (options: OpenAIModelClientOptions): ModelClient => {
+  const spec = options.model;
+  const timeoutMs = options.timeoutMs ?? (spec.timeoutSeconds ? spec.timeoutSeconds * 1000 : 60_000);
+  const maxRetries = options.maxRetries ?? spec.maxRetries ?? 3;
+  const backoff = options.backoff ?? { initialMs: 500, maxMs: 8_000 };
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? abortableSleep;
+
+  const client = (): OpenAI => {
+    const keyName = spec.apiKeyEnv ?? 'OPENAI_API_KEY';
+    const key = options.env[keyName];
+    if (!key && !spec.baseUrl)
+      throw new ModelCallError('authentication', `environment variable ${keyName} is not set`, false);
+    const common = {
+      apiKey: key || 'not-needed',
+      timeout: timeoutMs,
+      maxRetries: 0,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    };
+    if (spec.provider === 'azure_openai')
+      return new AzureOpenAI({
+        ...common,
+        ...(spec.baseUrl ? { endpoint: spec.baseUrl } : {}),
+        apiVersion: spec.apiVersion ?? '2024-10-21',
+        deployment: spec.deployment ?? spec.model,
+      });
+    return new OpenAI({ ...common, ...(spec.baseUrl ? { baseURL: spec.baseUrl } : {}) });
+  };
+
+  const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {
+    const tools = request.tools.map((t) => ({
+      type: 'function' as const,
+      function: { name: t.name, description: t.description, parameters: { ...t.parameters } },
+    }));
+    const completion = await client().chat.completions.create(
+      {
+        model: spec.model,
+        messages: request.messages.map(toOpenAIMessage),
+        stream: false,
+        ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
+        ...(tools.length > 0 && request.parallelToolCalls !== undefined
+          ? { parallel_tool_calls: request.parallelToolCalls }
+          : {}),
+        ...(spec.temperature === undefined ? {} : { temperature: spec.temperature }),
+        ...(spec.maxTokens === undefined ? {} : { max_tokens: spec.maxTokens }),
+      },
+      { ...(signal ? { signal } : {}), headers: { 'Idempotency-Key': request.idempotencyKey } },
+    );
+    const choice = completion.choices?.[0];
+    if (!choice) throw new ModelCallError('invalid_response', 'the model returned no choices', true);
+    const toolCalls = (choice.message.tool_calls ?? []).flatMap((tc) =>
+      tc.type === 'function' ? [{ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }] : [],
+    );
+    return {
+      content: choice.message.content ?? null,
+      toolCalls,
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+      finishReason: finishReasonOf(choice.finish_reason),
+      ...(completion.model ? { model: completion.model } : {}),
+    };
+  };
+
+  return {
+    complete: async (request, { signal }) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await once(request, signal);
+        } catch (raw) {
+          const error = classifyOpenAIError(raw, signal);
+          if (!error.retryable || attempt >= maxRetries || signal?.aborted) throw error;
+          const headers = raw instanceof OpenAI.APIError ? raw.headers : undefined;
+          const exponential = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt);
+          const jittered = exponential * (0.5 + random() / 2);
+          const asked = retryAfterMs(headers, Date.now());
+          await sleep(asked === undefined ? jittered : Math.min(asked, 60_000), signal);
+        }
+      }
+    },
+  };
+};

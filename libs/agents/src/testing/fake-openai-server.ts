@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One scripted answer of the fake server. */
+export type FakeReply =
+  | Readonly<{
+      kind: 'message';
+      content?: string | null;
+      toolCalls?: readonly Readonly<{ id?: string; name: string; arguments: string }>[];
+      usage?: Readonly<{ promptTokens: number; completionTokens: number }>;
+      finishReason?: string;
+      delayMs?: number;
+    }>
+  | Readonly<{
+      kind: 'error';
+      status: number;
+      message?: string;
+      headers?: Readonly<Record<string, string>>;
+      delayMs?: number;
+    }>
+  /** Anything on the wire, e.g. a body that is not JSON. */
+  | Readonly<{
+      kind: 'raw';
+      status: number;
+      body: string;
+      headers?: Readonly<Record<string, string>>;
+      delayMs?: number;
+    }>;
+
+export type RecordedRequest = Readonly<{
+  method: string;
+  path: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: unknown;
+}>;
+
+export type FakeOpenAIServer = Readonly<{
+  /** `http://127.0.0.1:<port>/v1`: what the SDK takes as `baseURL`. */
+  baseUrl: string;
+  requests: readonly RecordedRequest[];
+  /** Queues replies, answered in order; when the queue is empty `fallback` answers. */
+  enqueue: (...replies: readonly FakeReply[]) => void;
+  setFallback: (reply: FakeReply | ((body: unknown) => FakeReply)) => void;
+  close: () => Promise<void>;
+}>;
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+let completionCounter = 0;
+
+const completionBody = (reply: Extract<FakeReply, { kind: 'message' }>, model: string): unknown => {
+  completionCounter += 1;
+  const toolCalls = (reply.toolCalls ?? []).map((tc, i) => ({
+    id: tc.id ?? `call_${completionCounter}_${i}`,
+    type: 'function',
+    function: { name: tc.name, arguments: tc.arguments },
+  }));
+  const usage = reply.usage ?? { promptTokens: 10, completionTokens: 5 };
+  return {
+    id: `chatcmpl-fake-${completionCounter}`,
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: reply.content ?? null,
+          refusal: null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        logprobs: null,
+        finish_reason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+      },
+    ],
+    usage: {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.promptTokens + usage.completionTokens,
+    },
+  };
+};
+
+/**
+ * A fake OpenAI-compatible server on 127.0.0.1 that speaks the real wire format (chat completions
+ * with `tool_calls` and usage; streaming refused) and answers from a script: 429 with
+ * `retry-after`, 500, slow answers, malformed tool arguments. Test helper; never used in production.
+ */
+export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
+  const queue: FakeReply[] = [];
+  const requests: RecordedRequest[] = [];
+  let fallback: FakeReply | ((body: unknown) => FakeReply) = { kind: 'message', content: 'ok' };
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void => {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const text = await readBody(req);
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        // recorded as text
+      }
+      const path = req.url ?? '/';
+      requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+      if (req.method === 'GET' && path.endsWith('/models'))
+        return send(
+          res,
+          200,
+          JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model' }] }),
+        );
+      if (req.method !== 'POST' || !path.endsWith('/chat/completions'))
+        return send(
+          res,
+          404,
+          JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }),
+        );
+      const request = (typeof body === 'object' && body !== null ? body : {}) as {
+        stream?: boolean;
+        model?: string;
+      };
+      if (request.stream)
+        return send(
+          res,
+          400,
+          JSON.stringify({ error: { message: 'streaming is not supported', type: 'invalid_request_error' } }),
+        );
+      const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body) : fallback);
+      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      switch (reply.kind) {
+        case 'message':
+          return send(res, 200, JSON.stringify(completionBody(reply, request.model ?? 'fake-model')));
+        case 'error':
+          return send(
+            res,
+            reply.status,
+            JSON.stringify({
+              error: {
+                message: reply.message ?? `fake error ${reply.status}`,
+                type: 'fake_error',
+                code: null,
+              },
+            }),
+            { ...reply.headers },
+          );
+        case 'raw':
+          return send(res, reply.status, reply.body, { ...reply.headers });
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    enqueue: (...replies) => queue.push(...replies),
+    setFallback: (reply) => {
+      fallback = reply;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};

@@ -1,0 +1,2 @@
+export * from './fake-openai-server.ts';
+export * from './decider-spec.ts';
