@@ -43,6 +43,8 @@ export type TeamRunOptions = Readonly<{
   /** Decides approvals as they are requested; without it the run stops at `awaiting_approval`. */
   approve?: ApprovalPolicy;
   signal?: AbortSignal;
+  /** Per model call, retries included; default 120 s. */
+  modelCallTimeoutMs?: number;
   /** Safety net against runaway loops: effects performed per drive. Default 1000. */
   maxEffects?: number;
 }>;
@@ -102,7 +104,13 @@ export const createTeamSession = async (
       : model
         ? singleModelClient(model)
         : createModelClientResolver({ env: {} });
-  const deps: EffectDeps = { models, tools, clock, ...(options.signal ? { signal: options.signal } : {}) };
+  const deps: EffectDeps = {
+    models,
+    tools,
+    clock,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.modelCallTimeoutMs ? { modelCallTimeoutMs: options.modelCallTimeoutMs } : {}),
+  };
   let cached: Session = initialSession();
   let commandCount = 0;
 

@@ -1,0 +1,257 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createScriptedModelClient } from '../../model/scripted-client.ts';
+import { runTeam } from '../../runner/team-session.ts';
+import { BUILTIN_TOOL_NAMES } from '../../tools/builtin.ts';
+import { importAutogenComponent, importAutogenGallery, UnsupportedComponent } from './autogen-import.ts';
+
+/** A copy of the shared fixtures (with their SOURCES.md attribution), so the suite runs on a clean clone. */
+const fixtures = fileURLToPath(new URL('../../../fixtures/autogen/', import.meta.url));
+const load = (name: string): unknown => JSON.parse(readFileSync(`${fixtures}${name}.txt`, 'utf8'));
+const options = { toolNames: [...BUILTIN_TOOL_NAMES] };
+
+const rejection = (json: unknown): UnsupportedComponent => {
+  try {
+    importAutogenComponent(json, options);
+  } catch (error) {
+    if (error instanceof UnsupportedComponent) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+};
+
+/** Which shared fixture does what: asserted below and listed in the closing note. */
+const RUNS = [
+  'docs-usage-weather-team.json',
+  'notebooks-team.json',
+  'serialize-components-agent-assistant-handoffs.json',
+  'team-roundrobin-team.json',
+  'travel-team.json',
+] as const;
+const REJECTED = {
+  'gallery-default.json':
+    'cannot run this AutoGen component: $ ((gallery)): this is an AutoGen Studio gallery, not a component; import one of $.items.teams[i]',
+  'team-web-agent-team-operator.json':
+    'cannot run this AutoGen component: $.config.participants[0] (autogen_ext.agents.web_surfer.MultimodalWebSurfer): this agent type cannot run here (only AssistantAgent and UserProxyAgent)',
+} as const;
+
+describe('AutoGen fixtures', () => {
+  it.each(RUNS)('%s imports and runs with the scripted client', async (name) => {
+    const spec = importAutogenComponent(load(name), options);
+    const result = await runTeam(spec, 'What is 6 * 7?', { model: createScriptedModelClient() });
+    expect(result.state.status).toMatch(/^(idle|awaiting_input)$/);
+    expect(result.state.lastTurn?.outcome).toBe('completed');
+    expect(result.messages.filter((m) => m.role === 'assistant').length).toBeGreaterThan(0);
+  });
+
+  it.each(Object.entries(REJECTED))('%s is rejected with a precise message', (name, message) => {
+    expect(rejection(load(name)).message).toBe(message);
+  });
+
+  it('covers every shared fixture', () => {
+    const all = readdir();
+    expect([...RUNS, ...Object.keys(REJECTED)].sort()).toEqual(all);
+  });
+
+  it('maps the gallery default team to our spec: round robin, calculator, Or(text, max 10)', () => {
+    const spec = importAutogenComponent(load('team-roundrobin-team.json'), options);
+    expect(spec).toMatchObject({
+      type: 'round_robin',
+      name: 'RoundRobin Team',
+      agents: [
+        {
+          kind: 'assistant',
+          name: 'assistant_agent',
+          tools: ['calculator'],
+          model: { provider: 'openai', model: 'gpt-4o-mini' },
+        },
+      ],
+      termination: {
+        kind: 'any_of',
+        conditions: [
+          { kind: 'text_mention', text: 'TERMINATE' },
+          { kind: 'max_messages', limit: 10 },
+        ],
+      },
+    });
+    expect(importAutogenComponent(load('notebooks-team.json'), options).agents[0]).toMatchObject({
+      maxToolIterations: 1,
+    });
+  });
+
+  it('maps an agent with handoffs to a single team; handoff to the user pauses', async () => {
+    const spec = importAutogenComponent(load('serialize-components-agent-assistant-handoffs.json'), options);
+    expect(spec.type).toBe('single');
+    expect(spec.agents[0]).toMatchObject({
+      name: 'assistant',
+      handoffs: [
+        { target: 'flights_refunder', name: 'transfer_to_flights_refunder' },
+        { target: 'user', name: 'transfer_to_user' },
+      ],
+    });
+    const model = createScriptedModelClient({
+      script: [{ toolCalls: [{ name: 'transfer_to_user', arguments: '{}' }] }],
+    });
+    const result = await runTeam(spec, 'refund my flight', { model });
+    expect(result.state.status).toBe('awaiting_input');
+    expect(result.messages.at(-1)).toMatchObject({ messageType: 'handoff', target: 'user' });
+  });
+
+  it('imports every team of the gallery on its own', () => {
+    const results = importAutogenGallery(load('gallery-default.json'), options);
+    expect(results.map((r) => [r.label, r.result.ok])).toEqual([
+      ['Default Team', true],
+      ['Web Agent Team (Operator)', false],
+    ]);
+    const rejected = results[1]!.result;
+    if (rejected.ok) throw new Error('expected a rejection');
+    expect(rejected.error.issues).toEqual([
+      {
+        path: '$.items.teams[1].config.participants[0]',
+        provider: 'autogen_ext.agents.web_surfer.MultimodalWebSurfer',
+        message: 'this agent type cannot run here (only AssistantAgent and UserProxyAgent)',
+      },
+    ]);
+  });
+});
+
+describe('importer rejections and mappings', () => {
+  const assistant = (config: Record<string, unknown>) => ({
+    provider: 'autogen_agentchat.agents.AssistantAgent',
+    component_type: 'agent',
+    config: {
+      name: 'a',
+      model_client: {
+        provider: 'autogen_ext.models.openai.OpenAIChatCompletionClient',
+        config: { model: 'm' },
+      },
+      ...config,
+    },
+  });
+  const team = (provider: string, participants: unknown[], extra: Record<string, unknown> = {}) => ({
+    provider,
+    component_type: 'team',
+    config: { participants, ...extra },
+  });
+
+  it('names an unregistered FunctionTool (Python source) with its path', () => {
+    const json = team('autogen_agentchat.teams.RoundRobinGroupChat', [
+      assistant({
+        tools: [
+          {
+            provider: 'autogen_core.tools.FunctionTool',
+            config: { name: 'generate_image', source_code: 'def f(): ...' },
+          },
+        ],
+      }),
+    ]);
+    expect(rejection(json).issues).toEqual([
+      {
+        path: '$.config.participants[0].config.tools[0]',
+        provider: 'autogen_core.tools.FunctionTool',
+        message:
+          'FunctionTool "generate_image" is Python source that cannot run here, and no tool named "generate_image" is registered',
+      },
+    ]);
+  });
+
+  it('maps Swarm with handoffs, selector settings and every termination provider', () => {
+    const cond = (name: string, config: Record<string, unknown> = {}) => ({
+      provider: `autogen_agentchat.conditions.${name}`,
+      component_type: 'termination',
+      config,
+    });
+    const swarm = importAutogenComponent(
+      team(
+        'autogen_agentchat.teams.Swarm',
+        [assistant({ name: 'a', handoffs: ['b', 'user'] }), assistant({ name: 'b' })],
+        {
+          termination_condition: {
+            provider: 'autogen_agentchat.base.OrTerminationCondition',
+            config: {
+              conditions: [
+                cond('HandoffTermination', { target: 'user' }),
+                cond('TokenUsageTermination', { max_total_token: 1000 }),
+                cond('TimeoutTermination', { timeout_seconds: 30 }),
+                cond('ExternalTermination'),
+                cond('SourceMatchTermination', { sources: ['b'] }),
+                cond('StopMessageTermination'),
+                cond('TextMessageTermination', { source: 'a' }),
+                cond('FunctionCallTermination', { function_name: 'calculator' }),
+                {
+                  provider: 'autogen_agentchat.base.AndTerminationCondition',
+                  config: {
+                    conditions: [
+                      cond('MaxMessageTermination', { max_messages: 5 }),
+                      cond('TextMentionTermination', { text: 'DONE' }),
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        },
+      ),
+      options,
+    );
+    expect(swarm.type).toBe('swarm');
+    expect(swarm.termination).toEqual({
+      kind: 'any_of',
+      conditions: [
+        { kind: 'handoff', target: 'user' },
+        { kind: 'token_budget', maxTokens: 1000 },
+        { kind: 'timeout', seconds: 30 },
+        { kind: 'external' },
+        { kind: 'source_match', sources: ['b'] },
+        { kind: 'stop_message' },
+        { kind: 'text_message', source: 'a' },
+        { kind: 'function_call', functionName: 'calculator' },
+        {
+          kind: 'all_of',
+          conditions: [
+            { kind: 'max_messages', limit: 5 },
+            { kind: 'text_mention', text: 'DONE' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('rejects an unknown termination, model client, team type and Python selector function', () => {
+    const json = team(
+      'autogen_agentchat.teams.SelectorGroupChat',
+      [
+        assistant({
+          model_client: {
+            provider: 'autogen_ext.models.anthropic.AnthropicChatCompletionClient',
+            config: { model: 'c' },
+          },
+        }),
+        assistant({ name: 'b' }),
+      ],
+      {
+        selector_func: { source: 'def f(m): ...' },
+        termination_condition: { provider: 'autogen_agentchat.conditions.FunctionalTermination', config: {} },
+      },
+    );
+    expect(rejection(json).issues.map((i) => `${i.path} ${i.provider}`)).toEqual([
+      '$.config.selector_func autogen_agentchat.teams.SelectorGroupChat',
+      '$.config.participants[0].config.model_client autogen_ext.models.anthropic.AnthropicChatCompletionClient',
+      '$.config.termination_condition autogen_agentchat.conditions.FunctionalTermination',
+    ]);
+    expect(
+      rejection(team('autogen_agentchat.teams.MagenticOneGroupChat', [assistant({})])).issues[0],
+    ).toMatchObject({
+      path: '$',
+      provider: 'autogen_agentchat.teams.MagenticOneGroupChat',
+    });
+  });
+});
+
+function readdir(): string[] {
+  return readdirSync(fixtures)
+    .filter((f) => f.endsWith('.json.txt'))
+    .map((f) => f.slice(0, -'.txt'.length))
+    .sort();
+}

@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spec } from '../testing/session-harness.ts';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../testing/fake-openai-server.ts';
+import { runTeam } from '../runner/team-session.ts';
+import type { ModelRequest } from '../core/model/model-client.port.ts';
+import { ModelCallError } from './model-call-error.ts';
+import { createOpenAIModelClient } from './openai-client.ts';
+import { createModelClientResolver } from './model-resolver.ts';
+
+let server: FakeOpenAIServer;
+beforeAll(async () => {
+  server = await startFakeOpenAIServer();
+});
+afterAll(() => server.close());
+beforeEach(() => server.setFallback({ kind: 'message', content: 'ok' }));
+
+const env = { TEST_KEY: 'sk-test' };
+const request: ModelRequest = {
+  messages: [
+    { role: 'system', content: 'You are helpful.' },
+    { role: 'user', content: 'What is 2 + 3?' },
+  ],
+  tools: [
+    {
+      name: 'calculator',
+      description: 'calc',
+      parameters: { type: 'object', properties: { a: { type: 'number' } }, required: ['a'] },
+    },
+  ],
+  agent: 'assistant',
+  purpose: 'agent',
+  idempotencyKey: 's1:t1.s1.m1',
+};
+
+const client = (extra: Partial<Parameters<typeof createOpenAIModelClient>[0]> = {}) => {
+  const sleeps: number[] = [];
+  const c = createOpenAIModelClient({
+    model: { provider: 'openai', model: 'gpt-test', baseUrl: server.baseUrl, apiKeyEnv: 'TEST_KEY' },
+    env,
+    maxRetries: 2,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...extra,
+  });
+  return { c, sleeps };
+};
+
+describe('OpenAI adapter through the real SDK against the fake server', () => {
+  it('sends messages, tools, the key and the idempotency key; parses tool calls and usage', async () => {
+    server.enqueue({
+      kind: 'message',
+      toolCalls: [{ id: 'call_9', name: 'calculator', arguments: '{"a":2}' }],
+      usage: { promptTokens: 21, completionTokens: 7 },
+    });
+    const before = server.requests.length;
+    const response = await client().c.complete(request, {});
+    expect(response).toEqual({
+      content: null,
+      toolCalls: [{ id: 'call_9', name: 'calculator', arguments: '{"a":2}' }],
+      usage: { promptTokens: 21, completionTokens: 7 },
+      finishReason: 'tool_calls',
+      model: 'gpt-test',
+    });
+    const sent = server.requests[before]!;
+    expect(sent.path).toBe('/v1/chat/completions');
+    expect(sent.headers['authorization']).toBe('Bearer sk-test');
+    expect(sent.headers['idempotency-key']).toBe('s1:t1.s1.m1');
+    expect(sent.body).toMatchObject({
+      model: 'gpt-test',
+      stream: false,
+      tool_choice: 'auto',
+      messages: [
+        { role: 'system', content: 'You are helpful.' },
+        { role: 'user', content: 'What is 2 + 3?' },
+      ],
+      tools: [{ type: 'function', function: { name: 'calculator', description: 'calc' } }],
+    });
+  });
+
+  it('retries a 429 after the server-given retry-after, then succeeds', async () => {
+    server.enqueue(
+      { kind: 'error', status: 429, headers: { 'retry-after': '2' } },
+      { kind: 'message', content: 'after the limit' },
+    );
+    const { c, sleeps } = client();
+    const response = await c.complete(request, {});
+    expect(response.content).toBe('after the limit');
+    expect(sleeps).toEqual([2000]);
+  });
+
+  it('backs off with jitter when no retry-after is given', async () => {
+    server.enqueue(
+      { kind: 'error', status: 503 },
+      { kind: 'error', status: 502 },
+      { kind: 'message', content: 'up' },
+    );
+    const { c, sleeps } = client({ backoff: { initialMs: 100, maxMs: 1000 } });
+    await expect(c.complete(request, {})).resolves.toMatchObject({ content: 'up' });
+    expect(sleeps).toEqual([75, 150]);
+  });
+
+  it('gives up on a 500 after its retries with a retryable server_error', async () => {
+    server.setFallback({ kind: 'error', status: 500, message: 'upstream exploded' });
+    const before = server.requests.length;
+    const error = await client()
+      .c.complete(request, {})
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelCallError);
+    expect(error).toMatchObject({ type: 'server_error', retryable: true, status: 500 });
+    expect(server.requests.length - before).toBe(3);
+  });
+
+  it('does not retry a 400 or 401', async () => {
+    server.enqueue({ kind: 'error', status: 401 });
+    const { c, sleeps } = client();
+    await expect(c.complete(request, {})).rejects.toMatchObject({ type: 'authentication', retryable: false });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('honours an AbortSignal on a slow response', async () => {
+    server.enqueue({ kind: 'message', content: 'too late', delayMs: 2_000 });
+    const started = Date.now();
+    const error = await client()
+      .c.complete(request, { signal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ type: 'aborted' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('times out an attempt with the SDK timeout (retryable)', async () => {
+    server.enqueue({ kind: 'message', content: 'slow', delayMs: 1_000 });
+    const error = await client({ timeoutMs: 100, maxRetries: 0 })
+      .c.complete(request, {})
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ type: 'timeout', retryable: true });
+  });
+
+  it('refuses to call OpenAI without the named key, and never needs one for a local base URL', async () => {
+    const noKey = createOpenAIModelClient({
+      model: { provider: 'openai', model: 'm', apiKeyEnv: 'MISSING' },
+      env: {},
+    });
+    await expect(noKey.complete(request, {})).rejects.toMatchObject({
+      type: 'authentication',
+      retryable: false,
+    });
+    const local = createOpenAIModelClient({
+      model: { provider: 'openai', model: 'm', baseUrl: server.baseUrl },
+      env: {},
+    });
+    await expect(local.complete(request, {})).resolves.toMatchObject({ content: 'ok' });
+  });
+});
+
+describe('a team on the OpenAI adapter (fake server)', () => {
+  const team = spec({
+    type: 'single',
+    agents: [
+      {
+        name: 'assistant',
+        tools: ['calculator'],
+        reflectOnToolUse: true,
+        model: { provider: 'openai', model: 'gpt-test', baseUrl: 'http://placeholder/v1', maxRetries: 1 },
+      },
+    ],
+  });
+  const resolver = () =>
+    createModelClientResolver({
+      env: {},
+      openai: { backoff: { initialMs: 1, maxMs: 2 } },
+    });
+  const withServer = () => ({
+    ...team,
+    agents: team.agents.map((a) =>
+      a.kind === 'assistant' ? { ...a, model: { ...a.model!, baseUrl: server.baseUrl } } : a,
+    ),
+  });
+
+  it('records a 500 that exhausts retries as a failed model call and a failed turn', async () => {
+    server.setFallback({ kind: 'error', status: 500 });
+    const result = await runTeam(withServer(), 'hi', { model: resolver() });
+    const failed = result.events.find((e) => e.type === 'ModelCallFailed');
+    expect(failed?.data).toMatchObject({
+      callId: 't1.s1.m1',
+      error: { type: 'server_error', retryable: true },
+    });
+    expect(result.state.status).toBe('failed');
+  });
+
+  it('records a timeout (AbortSignal) as a failed call', async () => {
+    server.setFallback({ kind: 'message', content: 'slow', delayMs: 1_000 });
+    const result = await runTeam(withServer(), 'hi', { model: resolver(), modelCallTimeoutMs: 100 });
+    expect(result.events.find((e) => e.type === 'ModelCallFailed')?.data).toMatchObject({
+      error: { type: 'timeout' },
+    });
+  });
+
+  it('turns malformed tool arguments into a tool error the model sees', async () => {
+    server.enqueue(
+      { kind: 'message', toolCalls: [{ name: 'calculator', arguments: '{"a": 2, "b": ' }] },
+      { kind: 'message', content: 'I could not compute that.' },
+    );
+    const before = server.requests.length;
+    const result = await runTeam(withServer(), 'what is 2 + ?', { model: resolver() });
+    expect(result.events.find((e) => e.type === 'ToolCallFailed')?.data).toMatchObject({
+      reason: 'invalid-arguments',
+    });
+    expect(result.messages.at(-1)?.content).toBe('I could not compute that.');
+    const reflection = server.requests[before + 1]!.body as {
+      messages: { role: string; content: string; tool_call_id?: string }[];
+    };
+    expect(reflection.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: 't1.s1.m1.t0' });
+    expect(reflection.messages.at(-1)?.content).toMatch(/^Error: arguments are not valid JSON/);
+  });
+});
