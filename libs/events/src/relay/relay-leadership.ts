@@ -31,6 +31,11 @@ export type AdvisoryLockLeadershipOptions = Readonly<{
   lockKey?: string;
   /** How often the holder checks that its connection (and so its lock) is still alive. Default 1 s. */
   checkIntervalMs?: number;
+  /**
+   * After losing the lock, how long this process leaves it to the standbys before trying again
+   * (so a flapping connection hands over instead of winning the race back). Default 3 s.
+   */
+  holdOffMs?: number;
   logger?: Logger;
 }>;
 
@@ -57,10 +62,15 @@ export const createAdvisoryLockLeadership = (options: AdvisoryLockLeadershipOpti
   const logger = options.logger ?? quietLogger;
   let client: LockClient | undefined;
   let held = false;
+  const holdOffMs = options.holdOffMs ?? 3_000;
   let checkedAt = 0;
+  let lostAt = Number.NEGATIVE_INFINITY;
 
   const drop = async (reason: string): Promise<void> => {
-    if (held) logger.warn('relay leadership lost', { reason });
+    if (held) {
+      logger.warn('relay leadership lost', { reason });
+      lostAt = Date.now();
+    }
     held = false;
     const current = client;
     client = undefined;
@@ -82,6 +92,7 @@ export const createAdvisoryLockLeadership = (options: AdvisoryLockLeadershipOpti
         checkedAt = Date.now();
         return held;
       }
+      if (Date.now() - lostAt < holdOffMs) return false;
       const current = client ?? (await open());
       const { rows } = await withTimeout(
         current.query('select pg_try_advisory_lock($1::bigint) as locked', [lockKey]),

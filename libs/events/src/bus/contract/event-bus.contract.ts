@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '@agentledger/testing';
 import type { EventEnvelope } from '../../envelope.ts';
 import { partitionKeyOf, type Delivery, type EventBus, type Subscription } from '../../bus.ts';
 import { partitionForKey } from '../murmur2.ts';
@@ -28,6 +27,19 @@ export const testEnvelope = (streamId: string, version: number, globalPosition =
   prevHash: '0'.repeat(64),
   hash: '1'.repeat(64),
 });
+
+/** Polls until `probe` returns true (the contract stays free of workspace imports). */
+const eventually = async (
+  what: string,
+  probe: () => boolean | undefined,
+  { timeoutMs = 30_000 }: { timeoutMs?: number } = {},
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
 
 const streams = (count: number, events: number): EventEnvelope[] => {
   const result: EventEnvelope[] = [];
