@@ -28,17 +28,44 @@ export type HashedEvent = Pick<EventEnvelope, (typeof HASHED_FIELDS)[number]>;
  * units (JavaScript's default sort) at every depth.
  */
 export const canonicalJson = (value: unknown): string => {
-  const text = JSON.stringify(value, sortKeys);
+  const text = serialize(value, false);
   if (text === undefined) throw new TypeError('value has no JSON representation');
   return text;
 };
 
-const sortKeys = (_key: string, value: unknown): unknown => {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const record = value as Record<string, unknown>;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(record).sort()) sorted[key] = record[key];
-  return sorted;
+const serialize = (value: unknown, inArray: boolean): string | undefined => {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+        return serialize((value as { toJSON: () => unknown }).toJSON(), inArray);
+      if (value instanceof Number || value instanceof String || value instanceof Boolean)
+        return serialize(value.valueOf(), inArray);
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let index = 0; index < value.length; index += 1)
+          out += `${index === 0 ? '' : ','}${serialize(value[index], true) ?? 'null'}`;
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      let out = '';
+      for (const key of Object.keys(record).sort()) {
+        const member = serialize(record[key], false);
+        if (member !== undefined) out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${member}`;
+      }
+      return `{${out}}`;
+    }
+    case 'bigint':
+      throw new TypeError('a BigInt has no JSON representation');
+    default:
+      return inArray ? 'null' : undefined;
+  }
 };
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -68,8 +95,18 @@ export const hashedFieldsOf = (event: HashedEvent): HashedEvent => ({
  * The canonical JSON of an event without its version, cut open where the version goes: `version`
  * sorts last, so `canonicalJson(event) === hashPrefix + String(version) + '}'`. The database
  * computes the chain from this prefix once it has assigned versions (one round trip per append).
+ * `dataJson` and `metadataJson` are the canonical JSON of `data` and `metadata`.
  */
-export const hashPrefix = (event: Omit<HashedEvent, 'version'>): string => {
-  const json = canonicalJson({ ...hashedFieldsOf({ ...event, version: 0 }), version: undefined });
-  return `${json.slice(0, -1)},"version":`;
-};
+export const hashPrefixOf = (
+  event: Omit<HashedEvent, 'version' | 'data' | 'metadata'>,
+  dataJson: string,
+  metadataJson: string,
+): string =>
+  `{"data":${dataJson},"eventId":${JSON.stringify(event.eventId)},"metadata":${metadataJson},` +
+  `"recordedAt":${JSON.stringify(event.recordedAt)},"schemaVersion":${event.schemaVersion},` +
+  `"streamId":${JSON.stringify(event.streamId)},"tenantId":${JSON.stringify(event.tenantId)},` +
+  `"type":${JSON.stringify(event.type)},"version":`;
+
+/** {@link hashPrefixOf} for an event whose data and metadata are not serialised yet. */
+export const hashPrefix = (event: Omit<HashedEvent, 'version'>): string =>
+  hashPrefixOf(event, canonicalJson(event.data), canonicalJson(event.metadata));

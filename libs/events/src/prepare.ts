@@ -1,6 +1,6 @@
 import type { EventEnvelope, EventMetadata, NewEvent } from './envelope.ts';
 import { InvalidEvent } from './errors.ts';
-import { computeEventHash, GENESIS_HASH, hashPrefix, sha256Hex } from './hash.ts';
+import { canonicalJson, computeEventHash, GENESIS_HASH, hashPrefixOf, sha256Hex } from './hash.ts';
 import { isUuid, uuidv7 } from './ids.ts';
 import type { AppendOptionsBase, ExpectedVersion, VerifyResult } from './store.ts';
 
@@ -9,16 +9,17 @@ export type PreparedEvent = Readonly<{
   eventId: string;
   type: string;
   schemaVersion: number;
-  data: unknown;
-  metadata: EventMetadata;
   recordedAt: string;
-  /** `canonicalJson(event)` up to the version; see `hashPrefix`. */
+  /** Canonical JSON of the data and the metadata, exactly as hashed and stored. */
+  dataJson: string;
+  metadataJson: string;
+  /** `canonicalJson(event)` up to the version; see `hashPrefixOf`. */
   body: string;
 }>;
 
-const normalize = (value: unknown, what: string): unknown => {
+const serialise = (value: unknown, what: string): string => {
   try {
-    return JSON.parse(JSON.stringify(value ?? null)) as unknown;
+    return canonicalJson(value ?? null);
   } catch (error) {
     throw new InvalidEvent(`${what} is not JSON-serialisable`, error);
   }
@@ -43,17 +44,11 @@ export const prepareEvents = (
     const merged = { ...options.metadata, ...event.metadata };
     if (options.idempotencyKey !== undefined && merged.idempotencyKey === undefined)
       merged.idempotencyKey = options.idempotencyKey;
-    const metadata = normalize(merged, `event ${index} metadata`) as EventMetadata;
-    const data = normalize(event.data, `event ${index} data`);
-    const prepared = {
-      eventId: eventId.toLowerCase(),
-      type: event.type,
-      schemaVersion,
-      data,
-      metadata,
-      recordedAt,
-    };
-    return { ...prepared, body: hashPrefix({ ...prepared, streamId, tenantId: options.tenantId }) };
+    const metadataJson = serialise(merged, `event ${index} metadata`);
+    const dataJson = serialise(event.data, `event ${index} data`);
+    const prepared = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, recordedAt };
+    const body = hashPrefixOf({ ...prepared, streamId, tenantId: options.tenantId }, dataJson, metadataJson);
+    return { ...prepared, dataJson, metadataJson, body };
   });
 };
 
@@ -111,8 +106,8 @@ export const envelopeOf = (
     globalPosition,
     type: event.type,
     schemaVersion: event.schemaVersion,
-    data: event.data,
-    metadata: event.metadata,
+    data: JSON.parse(event.dataJson) as unknown,
+    metadata: JSON.parse(event.metadataJson) as EventMetadata,
     recordedAt: event.recordedAt,
     prevHash,
     hash,

@@ -63,7 +63,11 @@ export const createPgliteEventStore = async (
       if (options.pglite === undefined) await pglite.close();
       release?.();
     });
-    return { ...createSqlEventStore(driver, options), pglite, db: driver.db };
+    return {
+      ...createSqlEventStore(driver, { ...options, notify: options.notify ?? 'off' }),
+      pglite,
+      db: driver.db,
+    };
   } catch (error) {
     release?.();
     throw error;

@@ -1,5 +1,7 @@
 export {
+  createPgDriver,
   createPostgresEventStore,
+  ignoreClientErrors,
   type PostgresEventStore,
   type PostgresEventStoreOptions,
 } from './postgres-event-store.ts';

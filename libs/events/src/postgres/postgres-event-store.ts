@@ -24,6 +24,16 @@ export type PostgresEventStore = EventStore<SqlTransaction> &
     db: AnyPgDatabase;
   }>;
 
+/**
+ * A pool reports an idle client's error (a server restart, a terminated backend) on itself, and
+ * `pool.end()` resolves before its clients have closed: without a listener either one would crash
+ * the process. Queries in flight still reject with the error.
+ */
+export const ignoreClientErrors = (pool: pg.Pool): void => {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+};
+
 /** A driver for node-postgres: pooled single statements (prepared by name), LISTEN on its own client. */
 export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
   const db = drizzle({ client: pool });
@@ -62,7 +72,7 @@ export const createPostgresEventStore = async (
   const pool =
     options.pool ??
     new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 20 });
-  if (ownsPool) pool.on('error', () => undefined);
+  if (ownsPool) ignoreClientErrors(pool);
   if (options.migrate === true) await runMigrations(pool);
   const driver = createPgDriver(pool, ownsPool);
   return { ...createSqlEventStore(driver, options), pool, db: driver.db };

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   customType,
-  index,
   integer,
   jsonb,
   pgTable,
@@ -42,7 +41,6 @@ export const events = pgTable(
   (table) => [
     unique('events_stream_version_key').on(table.streamId, table.version),
     unique('events_event_id_key').on(table.eventId),
-    index('events_tenant_position_idx').on(table.tenantId, table.globalPosition),
   ],
 );
 

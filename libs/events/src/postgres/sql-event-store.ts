@@ -25,12 +25,17 @@ export type SqlEventStoreOptions = Readonly<{
    */
   projections?: readonly InlineProjection<SqlTransaction>[];
   upcasters?: readonly Upcaster[];
-  /** NOTIFY subscribers on append (default true); subscribers also poll as a fallback. */
-  notify?: boolean;
+  /**
+   * How other processes' subscribers learn of an append (they also poll as a fallback):
+   * 'after-commit' (default) sends one coalesced NOTIFY after appends commit; 'in-transaction'
+   * notifies inside the append (simplest, but Postgres serialises the commits of notifying
+   * transactions); 'off' relies on polling. Subscribers of this store are always woken in-process.
+   */
+  notify?: 'after-commit' | 'in-transaction' | 'off';
 }>;
 
 const APPEND_TEXT =
-  'select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::jsonb, $7::boolean)';
+  'select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
 
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
@@ -55,17 +60,9 @@ const rowToEnvelope = (row: SqlRow): EventEnvelope => ({
   hash: row.hash as string,
 });
 
-const eventsJson = (prepared: readonly PreparedEvent[]): string =>
-  JSON.stringify(
-    prepared.map(({ eventId, type, schemaVersion, data, metadata, body }) => ({
-      eventId,
-      type,
-      schemaVersion,
-      data,
-      metadata,
-      body,
-    })),
-  );
+/** Canonical JSON never holds a raw newline, so newline-joined bodies need no escaping. */
+const bodiesOf = (prepared: readonly PreparedEvent[]): string =>
+  prepared.map((event) => event.body).join('\n');
 
 const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 
@@ -80,8 +77,26 @@ export const createSqlEventStore = (
   options: SqlEventStoreOptions = {},
 ): EventStore<SqlTransaction> => {
   const upcast = createUpcast(options.upcasters);
-  const notify = options.notify ?? true;
+  const notifyMode = options.notify ?? 'after-commit';
   const signal = createAppendSignal();
+  let notifying: Promise<void> | undefined;
+  let notifyAgain = false;
+  const sendNotify = async (): Promise<void> => {
+    while (notifyAgain) {
+      notifyAgain = false;
+      await driver.query(`select pg_notify('${EVENTS_CHANNEL}', '')`, []).catch(() => undefined);
+    }
+    notifying = undefined;
+  };
+  const appended = (result: AppendResult): AppendResult => {
+    if (result.duplicate || result.versions.length === 0) return result;
+    signal.notify();
+    if (notifyMode === 'after-commit') {
+      notifyAgain = true;
+      notifying ??= sendNotify();
+    }
+    return result;
+  };
   let unlisten: Promise<(() => Promise<void>) | undefined> | undefined;
   const subscriptions = new Set<{ stop: () => Promise<void> }>();
 
@@ -120,8 +135,8 @@ export const createSqlEventStore = (
       expected,
       appendOptions.idempotencyKey ?? null,
       now.toISOString(),
-      eventsJson(prepared),
-      notify,
+      bodiesOf(prepared),
+      notifyMode === 'in-transaction',
     ];
     const projections = [
       ...(options.projections ?? []),
@@ -137,10 +152,10 @@ export const createSqlEventStore = (
     try {
       if (projections.length === 0)
         return toResult((await driver.query(APPEND_TEXT, values, 'agentledger_append'))[0]);
-      return await driver.db.transaction(async (tx) => {
+      const committed = await driver.db.transaction(async (tx) => {
         const [a, b, c, d, e, f, g] = values;
         const { rows } = (await tx.execute(
-          sql`select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::jsonb, ${g}::boolean)`,
+          sql`select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::text, ${g}::boolean)`,
         )) as unknown as { rows: SqlRow[] };
         const result = toResult(rows[0]);
         if (result.duplicate) return result;
@@ -153,8 +168,8 @@ export const createSqlEventStore = (
           globalPosition: result.globalPositions[index] ?? 0,
           type: event.type,
           schemaVersion: event.schemaVersion,
-          data: event.data,
-          metadata: event.metadata,
+          data: JSON.parse(event.dataJson) as unknown,
+          metadata: JSON.parse(event.metadataJson) as EventMetadata,
           recordedAt: event.recordedAt,
           prevHash: index === 0 ? String(rows[0]?.first_prev_hash) : (hashes[index - 1] ?? ''),
           hash: hashes[index] ?? '',
@@ -168,6 +183,7 @@ export const createSqlEventStore = (
           });
         return result;
       });
+      return appended(committed);
     } catch (error) {
       throw mapError(error, streamId, appendOptions);
     }
@@ -310,6 +326,7 @@ export const createSqlEventStore = (
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       const stop = await unlisten;
       await stop?.();
+      await notifying;
       await driver.close();
     },
   };

@@ -1,0 +1,311 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import pg from 'pg';
+import type { EventEnvelope, NewEvent } from '@agentledger/events';
+import {
+  createPostgresEventStore,
+  ignoreClientErrors,
+  runMigrations,
+  type PostgresEventStore,
+} from '@agentledger/events/postgres';
+
+/**
+ * `npm run bench -- events`: the event store on the real Postgres against plain `pg` INSERTs into
+ * a minimal table, in one run on one fresh database (dropped at the end).
+ */
+
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CONCURRENCY = [1, 16, 64] as const;
+const SECONDS_PER_RUN = Number(process.env.BENCH_SECONDS ?? 3);
+const TURN = 5;
+const FOLD_EVENTS = 10_000;
+
+type Pattern = 'turn' | 'singles';
+type RunResult = {
+  eventsPerSecond: number;
+  turnsPerSecond: number;
+  turnP50Ms: number;
+  turnP99Ms: number;
+  txP50Ms: number;
+  txP99Ms: number;
+  events: number;
+};
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+const payload = (turn: number, index: number): Record<string, unknown> => ({
+  role: 'assistant',
+  content: `message ${turn}.${index} ${'lorem ipsum dolor sit amet '.repeat(4)}`,
+  usage: { promptTokens: 120 + index, completionTokens: 40 },
+  toolCalls: [{ id: `call-${turn}-${index}`, name: 'calculator', arguments: { a: 1, b: 2, operator: '+' } }],
+});
+
+const turnEvents = (turn: number): NewEvent[] =>
+  Array.from({ length: TURN }, (_, index) => ({
+    type: 'AgentMessageEmitted',
+    data: payload(turn, index),
+    metadata: { correlationId: `turn-${turn}`, actor: 'bench' },
+  }));
+
+/** Runs `workers` loops until the deadline; each loop does one turn per iteration. */
+const measure = async (
+  workers: number,
+  doTurn: (worker: number, turn: number, txLatencies: number[]) => Promise<void>,
+): Promise<RunResult> => {
+  const turnLatencies: number[] = [];
+  const txLatencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + SECONDS_PER_RUN * 1000;
+  let turns = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      for (let turn = 0; performance.now() < deadline; turn += 1) {
+        const t0 = performance.now();
+        await doTurn(worker, turn, txLatencies);
+        turnLatencies.push(performance.now() - t0);
+        turns += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  turnLatencies.sort((a, b) => a - b);
+  txLatencies.sort((a, b) => a - b);
+  return {
+    eventsPerSecond: round((turns * TURN) / seconds, 0),
+    turnsPerSecond: round(turns / seconds, 0),
+    turnP50Ms: round(percentile(turnLatencies, 50)),
+    turnP99Ms: round(percentile(turnLatencies, 99)),
+    txP50Ms: round(percentile(txLatencies, 50)),
+    txP99Ms: round(percentile(txLatencies, 99)),
+    events: turns * TURN,
+  };
+};
+
+const timed = async <T>(latencies: number[], work: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
+  const result = await work();
+  latencies.push(performance.now() - t0);
+  return result;
+};
+
+const ours = (store: PostgresEventStore, pattern: Pattern, workers: number, label: string) => {
+  const versions = new Array<number>(workers).fill(0);
+  return measure(workers, async (worker, turn, tx) => {
+    const streamId = `session-${label}-${worker}`;
+    const events = turnEvents(turn);
+    if (pattern === 'turn') {
+      const result = await timed(tx, () =>
+        store.append(streamId, events, { tenantId: 'bench', expectedVersion: versions[worker] ?? 0 }),
+      );
+      versions[worker] = result.nextExpectedVersion;
+      return;
+    }
+    for (const event of events) {
+      const result = await timed(tx, () =>
+        store.append(streamId, [event], { tenantId: 'bench', expectedVersion: versions[worker] ?? 0 }),
+      );
+      versions[worker] = result.nextExpectedVersion;
+    }
+  });
+};
+
+const RAW_INSERT_ONE =
+  'insert into raw_events (stream_id, version, type, data) values ($1, $2, $3, $4::jsonb)';
+const RAW_INSERT_TURN = `insert into raw_events (stream_id, version, type, data) values ${Array.from(
+  { length: TURN },
+  (_, index) => `($1, $${index * 3 + 2}, $${index * 3 + 3}, $${index * 3 + 4}::jsonb)`,
+).join(', ')}`;
+
+/** The baseline: the same events as plain INSERTs (a turn is one multi-row INSERT, one transaction). */
+const raw = (pool: pg.Pool, pattern: Pattern, workers: number, label: string) => {
+  const versions = new Array<number>(workers).fill(0);
+  return measure(workers, async (worker, turn, tx) => {
+    const streamId = `raw-${label}-${worker}`;
+    const events = turnEvents(turn);
+    const base = versions[worker] ?? 0;
+    versions[worker] = base + TURN;
+    if (pattern === 'turn') {
+      const values: unknown[] = [streamId];
+      events.forEach((event, index) => values.push(base + index + 1, event.type, JSON.stringify(event.data)));
+      await timed(tx, () => pool.query({ name: 'raw_turn', text: RAW_INSERT_TURN, values }));
+      return;
+    }
+    for (const [index, event] of events.entries())
+      await timed(tx, () =>
+        pool.query({
+          name: 'raw_one',
+          text: RAW_INSERT_ONE,
+          values: [streamId, base + index + 1, event.type, JSON.stringify(event.data)],
+        }),
+      );
+  });
+};
+
+type Counter = { count: number; tokens: number };
+const evolve = (state: Counter, event: EventEnvelope): Counter => {
+  const usage = (event.data as { usage?: { completionTokens?: number } }).usage;
+  return { count: state.count + 1, tokens: state.tokens + (usage?.completionTokens ?? 0) };
+};
+
+const best = async (times: number, work: () => Promise<void>): Promise<number> => {
+  let fastest = Infinity;
+  for (let run = 0; run < times; run += 1) {
+    const t0 = performance.now();
+    await work();
+    fastest = Math.min(fastest, performance.now() - t0);
+  }
+  return fastest;
+};
+
+export default async function bench(): Promise<void> {
+  const name = `al_bench_events_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const log = (line: string): void => console.log(`[events] ${line}`);
+  log(`database ${name}; ${SECONDS_PER_RUN}s per run`);
+  // One pool of 64 + 2 for both sides (the server allows 100 connections in all).
+  const rawPool = new pg.Pool({ connectionString: url.toString(), max: 66 });
+  ignoreClientErrors(rawPool);
+  let store: PostgresEventStore | undefined;
+  try {
+    await runMigrations(url.toString());
+    store = await createPostgresEventStore({ pool: rawPool });
+    await rawPool.query(
+      'create table raw_events (id bigint generated always as identity primary key, stream_id text not null, version integer not null, type text not null, data jsonb not null)',
+    );
+    await Promise.all([
+      ours(store, 'turn', 32, 'warmup').then(() => undefined),
+      raw(rawPool, 'turn', 32, 'warmup').then(() => undefined),
+    ]);
+
+    const appends: Record<string, unknown>[] = [];
+    for (const pattern of ['turn', 'singles'] as const) {
+      for (const workers of CONCURRENCY) {
+        const label = `${pattern}-${workers}`;
+        const rawResult = await raw(rawPool, pattern, workers, label);
+        const ourResult = await ours(store, pattern, workers, label);
+        const ratio = round(ourResult.eventsPerSecond / rawResult.eventsPerSecond);
+        appends.push({ pattern, streams: workers, ours: ourResult, raw: rawResult, ratio });
+        log(
+          `${pattern.padEnd(7)} streams=${String(workers).padStart(2)}  ours ${String(ourResult.eventsPerSecond).padStart(6)} ev/s ` +
+            `(turn p50 ${ourResult.turnP50Ms} ms, p99 ${ourResult.turnP99Ms} ms)  raw ${String(rawResult.eventsPerSecond).padStart(6)} ev/s ` +
+            `(turn p50 ${rawResult.turnP50Ms} ms, p99 ${rawResult.turnP99Ms} ms)  ours/raw ${ratio}`,
+        );
+      }
+    }
+
+    const foldStream = 'session-fold';
+    for (let version = 0; version < FOLD_EVENTS; version += 500) {
+      const batch = Array.from({ length: 500 }, (_, index) => turnEvents(version + index)[0] as NewEvent);
+      await store.append(foldStream, batch, { tenantId: 'bench', expectedVersion: version });
+    }
+    const initial: Counter = { count: 0, tokens: 0 };
+    const foldOnce = async (tag: string): Promise<void> => {
+      const { state } = await store!.aggregate(foldStream, evolve, initial, {
+        tenantId: 'bench',
+        schemaTag: tag,
+      });
+      if (state.count !== FOLD_EVENTS) throw new Error(`fold saw ${state.count} events`);
+    };
+    const foldMs = await best(5, () => foldOnce('none'));
+    const prefix = (
+      await store.readStream(foldStream, { tenantId: 'bench', toVersion: FOLD_EVENTS - 100 })
+    ).reduce(evolve, initial);
+    await store.saveSnapshot({
+      streamId: foldStream,
+      tenantId: 'bench',
+      version: FOLD_EVENTS - 100,
+      schemaTag: 'snap',
+      state: prefix,
+    });
+    const snapshotMs = await best(5, () => foldOnce('snap'));
+    const fold = {
+      events: FOLD_EVENTS,
+      withoutSnapshot: { ms: round(foldMs), eventsPerSecond: round(FOLD_EVENTS / (foldMs / 1000), 0) },
+      withSnapshot: {
+        snapshotVersion: FOLD_EVENTS - 100,
+        ms: round(snapshotMs),
+        eventsPerSecond: round(FOLD_EVENTS / (snapshotMs / 1000), 0),
+      },
+    };
+    log(
+      `fold 10,000 events: ${fold.withoutSnapshot.eventsPerSecond} ev/s (${fold.withoutSnapshot.ms} ms); ` +
+        `from a snapshot at 9,900: ${fold.withSnapshot.eventsPerSecond} ev/s equivalent (${fold.withSnapshot.ms} ms)`,
+    );
+
+    let read = 0;
+    const readStarted = performance.now();
+    for (let after = 0; ;) {
+      const page = await store.readAll({ after, limit: 5_000 });
+      if (page.length === 0) break;
+      read += page.length;
+      after = page[page.length - 1]?.globalPosition ?? after;
+    }
+    const readMs = performance.now() - readStarted;
+    const readAll = { events: read, ms: round(readMs), eventsPerSecond: round(read / (readMs / 1000), 0) };
+    log(`readAll: ${readAll.events} events in ${readAll.ms} ms = ${readAll.eventsPerSecond} ev/s`);
+
+    const at16 = appends.filter((row) => row.streams === 16).map((row) => row.ratio as number);
+    const targets = {
+      appendRatioAt16Streams: {
+        target: 0.8,
+        turn: at16[0],
+        singles: at16[1],
+        met: at16.every((ratio) => ratio >= 0.8),
+      },
+      fold: {
+        target: 200_000,
+        value: fold.withoutSnapshot.eventsPerSecond,
+        met: fold.withoutSnapshot.eventsPerSecond >= 200_000,
+      },
+      readAll: { target: 100_000, value: readAll.eventsPerSecond, met: readAll.eventsPerSecond >= 100_000 },
+    };
+    console.table(
+      appends.map((row) => {
+        const o = row.ours as RunResult;
+        const r = row.raw as RunResult;
+        return {
+          pattern: row.pattern,
+          streams: row.streams,
+          'ours ev/s': o.eventsPerSecond,
+          'ours p50 ms': o.turnP50Ms,
+          'ours p99 ms': o.turnP99Ms,
+          'raw ev/s': r.eventsPerSecond,
+          'raw p50 ms': r.turnP50Ms,
+          'raw p99 ms': r.turnP99Ms,
+          'ours/raw': row.ratio,
+        };
+      }),
+    );
+    log(`targets: ${JSON.stringify(targets)}`);
+    await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+    await writeFile(
+      new URL('./results/events.json', import.meta.url),
+      `${JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          secondsPerRun: SECONDS_PER_RUN,
+          eventsPerTurn: TURN,
+          notes:
+            'latency = one turn (5 events): one append of 5 events, or 5 sequential single-event appends; raw turn = one multi-row INSERT',
+          appends,
+          fold,
+          readAll,
+          targets,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    log('wrote bench/results/events.json');
+  } finally {
+    await store?.close();
+    await rawPool.end();
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
