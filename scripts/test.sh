@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# `npm test`: brings up what the integration tests need (Postgres check, Kafka broker), then runs
-# every tier (unit, int, e2e). The broker is left running for the next run; `npm run infra:down`
-# stops it. Extra arguments go to vitest (e.g. `npm test -- libs/events`).
+# `npm test`: brings up what the integration tests need (Postgres check, Kafka broker), builds the
+# apps (e2e tests spawn them as processes), then runs every tier (unit, int, e2e). The broker is
+# left running for the next run; `npm run infra:down` stops it. Extra arguments go to vitest (e.g. `npm test -- libs/events`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="$root/node_modules/.bin:$PATH"
 node scripts/check-node.mjs
 bash scripts/infra.sh up
+# e2e tests run the apps as processes from their build output.
+echo "[test] building (tsc -b, incremental)…"
+tsc -b tsconfig.build.json
 exec vitest run "$@"

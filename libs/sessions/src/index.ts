@@ -6,6 +6,7 @@ export {
   type Lease,
   type ListSessionsQuery,
   type SessionIndex,
+  type SessionLeases,
   type SessionPage,
   type SessionProjection,
   type SessionRow,

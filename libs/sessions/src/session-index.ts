@@ -60,6 +60,11 @@ export type SessionIndex<Tx = unknown> = Readonly<{
   release: (lease: Lease) => Promise<void>;
   /** Sessions with runnable work whose lease is free or expired, in the given partitions. */
   recoverable: (partitions: readonly number[], limit: number) => Promise<readonly SessionRow[]>;
+  /**
+   * Sessions with runnable work whose owner's lease expired (the owner died), in any partition:
+   * any replica may take them over at once instead of waiting for the group to rebalance.
+   */
+  orphaned: (limit: number) => Promise<readonly SessionRow[]>;
   /** Sessions in `running` with no progress since `before` (for the watchdog). */
   stalled: (before: Date, limit: number) => Promise<readonly SessionRow[]>;
 }>;
@@ -77,3 +82,6 @@ export const decodeCursor = (cursor: string): readonly [string, string] | undefi
   }
   return undefined;
 };
+
+/** What a worker needs of the read model: everything but the in-transaction projection. */
+export type SessionLeases = Omit<SessionIndex<never>, 'project'>;

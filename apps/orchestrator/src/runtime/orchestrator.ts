@@ -6,7 +6,7 @@ import {
   type Logger,
   type Subscription,
 } from '@agentledger/events/bus';
-import type { SessionIndex, SessionRepository, ToolAttempts } from '@agentledger/sessions';
+import type { SessionLeases, SessionRepository, ToolAttempts } from '@agentledger/sessions';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createTokenBucket } from '../flow/token-bucket.ts';
@@ -33,7 +33,7 @@ export type OrchestratorSettings = Readonly<{
 export type OrchestratorDeps = Readonly<{
   bus: EventBus;
   repository: SessionRepository;
-  index: SessionIndex & ToolAttempts;
+  index: SessionLeases & ToolAttempts;
   effects: Omit<EffectDeps, 'signal'>;
   tools: ToolRegistry;
   metrics: OrchestratorMetrics;
@@ -139,8 +139,11 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     schedule(envelope.tenantId, envelope.streamId.slice('session-'.length));
   };
 
+  // Sessions of owned partitions with work and no live lease, then orphans of any partition whose
+  // owner's lease expired (a crashed replica): taken over at once, without waiting for a rebalance.
   const recover = async (): Promise<void> => {
-    const rows = await deps.index.recoverable(owned, settings.maxConcurrentSessions * 4);
+    const limit = settings.maxConcurrentSessions * 4;
+    const rows = [...(await deps.index.recoverable(owned, limit)), ...(await deps.index.orphaned(limit))];
     for (const row of rows) {
       metrics.recovered.inc();
       schedule(row.tenantId, row.sessionId);

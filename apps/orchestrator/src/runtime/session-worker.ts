@@ -11,7 +11,7 @@ import {
 import {
   LeaseLost,
   type Lease,
-  type SessionIndex,
+  type SessionLeases,
   type SessionRepository,
   type ToolAttempts,
 } from '@agentledger/sessions';
@@ -21,7 +21,7 @@ import type { OrchestratorMetrics } from './metrics.ts';
 
 export type WorkerDeps = Readonly<{
   repository: SessionRepository;
-  index: SessionIndex & ToolAttempts;
+  index: SessionLeases & ToolAttempts;
   effects: Omit<EffectDeps, 'signal'>;
   tools: ToolRegistry;
   replicaId: string;
@@ -75,7 +75,14 @@ export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: 
       // retries them (model calls, idempotent tools) or records them unknown-outcome.
       if (signal.aborted) return;
       for (const command of commands) {
-        await deps.repository.execute(tenantId, sessionId, command, { lease });
+        await deps.repository.execute(tenantId, sessionId, command, {
+          lease,
+          metadata: {
+            replicaId: deps.replicaId,
+            actor: 'orchestrator',
+            correlationId: command.metadata.correlationId,
+          },
+        });
       }
     }
   } catch (error) {

@@ -94,6 +94,12 @@ export const createInMemorySessionIndex = (
           .sort((a, b) => a.lastProgressAt.localeCompare(b.lastProgressAt))
           .slice(0, limit),
       ),
+    orphaned: (limit) =>
+      Promise.resolve(
+        [...rows.values()]
+          .filter((r) => r.pendingWork && r.leaseOwner !== null && expired(r))
+          .slice(0, limit),
+      ),
     stalled: (before, limit) =>
       Promise.resolve(
         [...rows.values()]

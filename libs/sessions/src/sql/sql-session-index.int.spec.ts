@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
-import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import { LeaseLost } from '../errors.ts';
 import { createSessionRepository } from '../session-repository.ts';
 import { postMessage, startSession } from '../testing/fixtures.ts';
@@ -68,6 +68,18 @@ describe('sessions read model and leases on Postgres', () => {
     expect((await index.get('tenant-a', 'l2'))?.leaseOwner).toBeNull();
   });
 
+  it('lists sessions whose owner’s lease expired as orphans in any partition', async () => {
+    await repository().execute('tenant-a', 'o1', startSession('o1'));
+    await repository().execute('tenant-a', 'o1', postMessage('m1', 'work'));
+    await index.acquire('o1', 'replica-dead', 1);
+    await eventually('the lease to expire', async () =>
+      (await index.orphaned(100)).some((r) => r.sessionId === 'o1') ? true : undefined,
+    );
+    const taken = await index.acquire('o1', 'replica-alive', 30_000);
+    expect(taken?.owner).toBe('replica-alive');
+    expect((await index.orphaned(100)).map((r) => r.sessionId)).not.toContain('o1');
+  });
+
   it('lists sessions with work and a free lease in owned partitions only', async () => {
     const { state } = await repository().execute('tenant-a', 'r1', startSession('r1'));
     await repository().execute('tenant-a', 'r1', postMessage('m1', 'work'));
@@ -78,6 +90,7 @@ describe('sessions read model and leases on Postgres', () => {
     expect(others.map((r) => r.sessionId)).not.toContain('r1');
     const lease = await index.acquire('r1', 'replica-1', 30_000);
     expect((await index.recoverable([partition], 100)).map((r) => r.sessionId)).not.toContain('r1');
+    expect(await index.orphaned(100)).toEqual([]);
     expect(await index.markAttempt(lease!, 'r1-t1')).toBe(true);
     expect(await index.markAttempt(lease!, 'r1-t1')).toBe(false);
   });

@@ -138,6 +138,16 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
     ).map(toRow);
   },
 
+  orphaned: async (limit) =>
+    (
+      await rowsOf(
+        db,
+        sql`select ${COLUMNS} from sessions
+            where pending_work and lease_owner is not null and lease_expires_at < clock_timestamp()
+            order by lease_expires_at limit ${limit}`,
+      )
+    ).map(toRow),
+
   stalled: async (before, limit) =>
     (
       await rowsOf(

@@ -1,0 +1,131 @@
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { builtinTools, createModelClientResolver, type Tool } from '@agentledger/agents';
+import {
+  createAdvisoryLockLeadership,
+  createOutboxRelay,
+  registerRelayMetrics,
+  type OutboxRelay,
+} from '@agentledger/events/bus';
+import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
+import {
+  createPostgresEventStore,
+  ensureDatabase,
+  type PostgresEventStore,
+} from '@agentledger/events/postgres';
+import { createSessionRepository } from '@agentledger/sessions';
+import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { createJsonLogger } from './logger.ts';
+import type { OrchestratorConfig } from './orchestrator.config.ts';
+import type { ReadinessCheck } from './orchestrator-http.module.ts';
+import { createOrchestratorMetrics } from './runtime/metrics.ts';
+import { createOrchestrator, type Orchestrator } from './runtime/orchestrator.ts';
+
+export type DistributedOrchestrator = Readonly<{
+  orchestrator: Orchestrator;
+  relay: OutboxRelay;
+  registry: Registry;
+  readiness: readonly ReadinessCheck[];
+  /** Closes the relay, the bus and the store (after the orchestrator has stopped). */
+  close: () => Promise<void>;
+}>;
+
+const loadTools = async (modulePath: string | undefined): Promise<readonly Tool[]> => {
+  if (!modulePath) return [];
+  const loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as { tools?: readonly Tool[] };
+  if (!Array.isArray(loaded.tools)) throw new Error(`TOOLS_MODULE ${modulePath} has no 'tools' array export`);
+  return loaded.tools;
+};
+
+/**
+ * The distributed composition: Postgres event store (migrated under the advisory lock), Kafka bus
+ * (topic ensured), SQL sessions read model, the outbox relay (one active across replicas by an
+ * advisory lock) and the orchestrator replica. `env` is where model endpoints and keys are read.
+ */
+export const composeDistributed = async (
+  config: OrchestratorConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<DistributedOrchestrator> => {
+  const logger = createJsonLogger(config.LOG_LEVEL, { app: 'orchestrator', replica: config.REPLICA_ID });
+  await ensureDatabase(config.DATABASE_URL);
+  const store: PostgresEventStore = await createPostgresEventStore({
+    connectionString: config.DATABASE_URL,
+    migrate: true,
+  });
+  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
+  await ensureKafkaTopic({ brokers, topic: config.KAFKA_TOPIC, partitions: config.KAFKA_PARTITIONS, logger });
+  const bus = createKafkaEventBus({
+    brokers,
+    topic: config.KAFKA_TOPIC,
+    logger,
+    clientId: config.REPLICA_ID,
+  });
+  const index = createSqlSessionIndex(store.db);
+  const repository = createSessionRepository({ store, index, partitions: config.KAFKA_PARTITIONS });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const relay = createOutboxRelay({
+    store,
+    bus,
+    logger,
+    leadership: createAdvisoryLockLeadership({
+      logger,
+      connect: async () => {
+        const client = new pg.Client({ connectionString: config.DATABASE_URL });
+        await client.connect();
+        return client;
+      },
+    }),
+  });
+  registerRelayMetrics(registry, relay);
+  const extra = await loadTools(config.TOOLS_MODULE);
+  const allowedHosts = config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const tools = builtinTools({ allowedHosts }).with(...extra);
+  const orchestrator = createOrchestrator({
+    bus,
+    repository,
+    index,
+    tools,
+    effects: {
+      models: createModelClientResolver({ env }),
+      tools,
+      clock: () => new Date(),
+      modelCallTimeoutMs: config.MODEL_CALL_TIMEOUT_MS,
+    },
+    metrics: createOrchestratorMetrics(registry),
+    logger,
+    clock: () => new Date(),
+    settings: {
+      replicaId: config.REPLICA_ID,
+      groupId: config.ORCHESTRATOR_GROUP,
+      maxConcurrentSessions: config.MAX_CONCURRENT_SESSIONS,
+      maxModelCalls: config.MAX_MODEL_CALLS,
+      maxToolCalls: config.MAX_TOOL_CALLS,
+      modelRequestsPerMinute: config.MODEL_REQUESTS_PER_MINUTE,
+      leaseTtlMs: config.LEASE_TTL_MS,
+      recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
+      stallAfterMs: config.STALL_AFTER_MS,
+      shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
+    },
+  });
+  const readiness: ReadinessCheck[] = [
+    { name: 'store', check: async () => (await store.pool.query('select 1')).rowCount === 1 },
+    { name: 'consumer', check: () => orchestrator.ready() },
+    { name: 'relay', check: () => relay.status().running },
+  ];
+  return {
+    orchestrator,
+    relay,
+    registry,
+    readiness,
+    close: async () => {
+      await relay.stop();
+      await bus.close();
+      await store.close();
+    },
+  };
+};

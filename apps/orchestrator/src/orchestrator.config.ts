@@ -1,0 +1,48 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The orchestrator's whole configuration, parsed once from the environment by the composition root. */
+export const orchestratorConfigSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Health and metrics. */
+  ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  KAFKA_TOPIC: z.string().min(1).default('agentledger.session-events'),
+  KAFKA_PARTITIONS: positiveInt.default(12),
+  ORCHESTRATOR_GROUP: z.string().min(1).default('agentledger-orchestrator'),
+  /** Unique per process; the default adds the pid and a random suffix to the host name. */
+  REPLICA_ID: z.string().min(1).optional(),
+  MAX_CONCURRENT_SESSIONS: positiveInt.default(64),
+  MAX_MODEL_CALLS: positiveInt.default(16),
+  MAX_TOOL_CALLS: positiveInt.default(32),
+  MODEL_REQUESTS_PER_MINUTE: positiveInt.optional(),
+  LEASE_TTL_MS: positiveInt.default(15_000),
+  RECOVERY_INTERVAL_MS: positiveInt.default(5_000),
+  STALL_AFTER_MS: positiveInt.default(300_000),
+  SHUTDOWN_DEADLINE_MS: positiveInt.default(20_000),
+  MODEL_CALL_TIMEOUT_MS: positiveInt.default(120_000),
+  /** Hosts the built-in `http_request` tool may call, comma-separated. */
+  HTTP_TOOL_ALLOWED_HOSTS: z.string().default(''),
+  /** A module whose `tools` export (an array of `defineTool` results) is registered beside the built-ins. */
+  TOOLS_MODULE: z.string().optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+});
+
+export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema> & { REPLICA_ID: string };
+
+/** Parses the environment, or throws naming every bad variable (values are never echoed). */
+export const parseOrchestratorConfig = (
+  env: Readonly<Record<string, string | undefined>>,
+): OrchestratorConfig => {
+  const result = orchestratorConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid orchestrator configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const replicaId =
+    result.data.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  return { ...result.data, REPLICA_ID: replicaId };
+};

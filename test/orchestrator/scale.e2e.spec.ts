@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from '@agentledger/testing';
+import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orchestrator-world.ts';
+
+// DESIGN.md invariants 1, 4 and 6 across processes: 200 sessions × 3 turns, each turn a model call
+// and a tool call, on two orchestrator replicas sharing the partitions of one consumer group.
+describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
+  let world: OrchestratorWorld;
+  const sessions = Array.from({ length: 200 }, (_, i) => `scale-${i}`);
+
+  beforeAll(async () => {
+    world = await createOrchestratorWorld({
+      adminUrl: inject('databaseUrl'),
+      brokers: inject('kafkaBrokers'),
+      runId: inject('runId'),
+      name: 'scale',
+    });
+    await Promise.all([world.start('replica-a'), world.start('replica-b')]);
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('completes every turn with contiguous histories and every tool call executed exactly once', async () => {
+    await Promise.all(sessions.map((id) => world.startSession(id, 'ledger')));
+    for (const turn of [1, 2, 3]) {
+      await Promise.all(sessions.map((id) => world.post(id, `turn ${turn} of ${id}`)));
+      await eventually(
+        `all sessions to complete turn ${turn}`,
+        async () => {
+          const done = await world.completedTurns();
+          return sessions.every((id) => (done.get(id) ?? 0) >= turn) ? true : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 250 },
+      );
+    }
+    const { rows: failures } = await world.store.pool.query(
+      `select type, data from events where type in ('ToolCallFailed','ModelCallFailed','TurnFailed') limit 5`,
+    );
+    expect(failures).toEqual([]);
+    const { gaps, duplicateOutcomes, ledger } = await world.auditLog();
+    expect(gaps).toEqual([]);
+    expect(duplicateOutcomes).toEqual([]);
+    expect(ledger).toHaveLength(600);
+    expect(ledger.filter((row) => row.executions !== 1)).toEqual([]);
+    const last = await world.load('scale-7');
+    expect(last?.messages.at(-1)?.content).toContain('ledger turn 3 of scale-7');
+    const { rows: writers } = await world.store.pool.query<{ replica: string }>(
+      `select distinct metadata->>'replicaId' as replica from events where metadata ? 'replicaId' order by 1`,
+    );
+    expect(writers.map((row) => row.replica)).toEqual(['replica-a', 'replica-b']);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Tools for the orchestrator e2e tests, loaded by orchestrator processes through TOOLS_MODULE
+ * (Node runs this file with its type stripping). Each call counts an execution in a `ledger` table
+ * keyed by the idempotency key, so tests can prove every tool call ran exactly once.
+ */
+import pg from 'pg';
+import { z } from 'zod';
+import { defineTool } from '@agentledger/agents';
+
+const pool = new pg.Pool({ connectionString: process.env.LEDGER_DATABASE_URL, max: 4 });
+pool.on('error', () => undefined);
+
+const record = async (key: string, tool: string): Promise<number> => {
+  const { rows } = await pool.query<{ executions: number }>(
+    `insert into ledger (key, tool, executions) values ($1, $2, 1)
+     on conflict (key) do update set executions = ledger.executions + 1 returning executions`,
+    [key, tool],
+  );
+  return rows[0]!.executions;
+};
+
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('aborted'))), {
+      once: true,
+    });
+  });
+
+export const tools = [
+  defineTool({
+    name: 'ledger',
+    description: 'Records a line in the ledger (idempotent: the business system dedupes by key)',
+    parameters: z.object({ text: z.string() }),
+    idempotent: true,
+    requiresApproval: false,
+    execute: async ({ text }, ctx) => `ledger ${text} #${await record(ctx.idempotencyKey, 'ledger')}`,
+  }),
+  defineTool({
+    name: 'charge',
+    description: 'Charges a card (not idempotent); the charge lands, then the call takes a while to answer',
+    parameters: z.object({ text: z.string() }),
+    idempotent: false,
+    requiresApproval: false,
+    execute: async ({ text }, ctx) => {
+      const executions = await record(ctx.idempotencyKey, 'charge');
+      await pause(Number(process.env.CHARGE_DELAY_MS ?? 0), ctx.signal);
+      return `charged ${text} #${executions}`;
+    },
+  }),
+];

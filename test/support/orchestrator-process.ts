@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '@agentledger/testing';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const mainJs = `${root}apps/orchestrator/dist/main.js`;
+
+export type OrchestratorProcess = Readonly<{
+  replicaId: string;
+  url: string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+  output: () => string;
+}>;
+
+/**
+ * Starts `apps/orchestrator/dist/main.js` (built by `npm test`) as its own process and waits until
+ * `/health/ready` answers 200 (store, relay, consumer group joined).
+ */
+export const startOrchestratorProcess = async (
+  replicaId: string,
+  port: number,
+  env: Readonly<Record<string, string>>,
+): Promise<OrchestratorProcess> => {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npm run build)`);
+  let output = '';
+  const child = spawn(process.execPath, ['--enable-source-maps', mainJs], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      REPLICA_ID: replicaId,
+      ORCHESTRATOR_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      NODE_NO_WARNINGS: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(
+    `orchestrator ${replicaId} to be ready`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
+      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  return { replicaId, url, child, exited, output: () => output };
+};

@@ -1,0 +1,187 @@
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { teamSpecSchema, type CommandMetadata, type TeamSpec } from '@agentledger/agents';
+import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply } from '@agentledger/agents/testing';
+import { ensureKafkaTopic } from '@agentledger/events/kafka';
+import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
+import { createSessionRepository, type SessionRepository } from '@agentledger/sessions';
+import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
+import { startOrchestratorProcess, type OrchestratorProcess } from './orchestrator-process.ts';
+
+const TENANT = 'tenant-e2e';
+const toolsModule = fileURLToPath(new URL('./ledger-tools.ts', import.meta.url));
+
+type OpenAIMessage = { role: string; content?: string | null };
+type OpenAIBody = { messages: OpenAIMessage[]; tools?: { function: { name: string } }[] };
+
+/**
+ * A model on the wire that is a pure function of its request, so any replica answers alike before
+ * and after a crash: to a user message it calls the first offered tool with `{ text }`; to a tool
+ * result it answers `done: …`. `delayMs` slows chosen requests; in-flight requests are counted.
+ */
+const wireModel = (fake: FakeOpenAIServer, delayMs: (text: string) => number) => {
+  let inFlight = 0;
+  let peak = 0;
+  fake.setFallback((raw): FakeReply => {
+    const body = raw as OpenAIBody;
+    const last = body.messages.at(-1);
+    const text = typeof last?.content === 'string' ? last.content : '';
+    const delay = delayMs(body.messages.find((m) => m.role === 'user')?.content ?? '');
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    setTimeout(() => (inFlight -= 1), delay + 5);
+    const tool = body.tools?.[0]?.function.name;
+    if (last?.role === 'user' && tool)
+      return {
+        kind: 'message',
+        toolCalls: [{ name: tool, arguments: JSON.stringify({ text }) }],
+        delayMs: delay,
+      };
+    return { kind: 'message', content: `done: ${text}`, delayMs: delay };
+  });
+  return { peak: () => peak };
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+export type WorldOptions = Readonly<{
+  adminUrl: string;
+  brokers: string;
+  runId: string;
+  name: string;
+  /** Model latency per task text (the session's first user message). */
+  modelDelayMs?: (task: string) => number;
+  env?: Readonly<Record<string, string>>;
+}>;
+
+export type OrchestratorWorld = Awaited<ReturnType<typeof createOrchestratorWorld>>;
+
+/**
+ * Everything an orchestrator e2e scenario needs: a fresh database, its own topic and group, the
+ * fake OpenAI endpoint, orchestrator processes, and a repository that plays the gateway's part.
+ */
+export const createOrchestratorWorld = async (options: WorldOptions) => {
+  const database: TestDatabase = await createTestDatabase(options.adminUrl, options.name);
+  const store: PostgresEventStore = await createPostgresEventStore({
+    connectionString: database.url,
+    migrate: true,
+  });
+  await store.pool.query(
+    'create table ledger (key text primary key, tool text not null, executions int not null)',
+  );
+  const topic = `e2e.${options.name}.${options.runId}`;
+  const brokers = options.brokers.split(',');
+  await ensureKafkaTopic({ brokers, topic, partitions: 12 });
+  const fake = await startFakeOpenAIServer();
+  const model = wireModel(fake, options.modelDelayMs ?? (() => 0));
+  const repository: SessionRepository = createSessionRepository({
+    store,
+    index: createSqlSessionIndex(store.db),
+    partitions: 12,
+  });
+  const processes: OrchestratorProcess[] = [];
+  const env: Record<string, string> = {
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: options.brokers,
+    KAFKA_TOPIC: topic,
+    KAFKA_PARTITIONS: '12',
+    ORCHESTRATOR_GROUP: `orch-${options.name}-${options.runId}`,
+    OPENAI_BASE_URL: fake.baseUrl,
+    OPENAI_API_KEY: 'test-key-not-secret',
+    TOOLS_MODULE: toolsModule,
+    LEDGER_DATABASE_URL: database.url,
+    LEASE_TTL_MS: '3000',
+    RECOVERY_INTERVAL_MS: '500',
+    ...options.env,
+  };
+  let commands = 0;
+  const meta = (): CommandMetadata => {
+    commands += 1;
+    return { commandId: `test-${commands}`, correlationId: `test-${commands}`, now: new Date() };
+  };
+  const team = (tool: string): TeamSpec =>
+    teamSpecSchema.parse({
+      specVersion: 1,
+      name: `${tool}-team`,
+      type: 'single',
+      agents: [
+        { name: 'clerk', tools: [tool], model: { provider: 'openai', model: 'fake-model', maxRetries: 0 } },
+      ],
+    });
+
+  return {
+    store,
+    repository,
+    fake,
+    modelPeak: model.peak,
+    start: async (replicaId: string, extraEnv: Readonly<Record<string, string>> = {}) => {
+      const started = await startOrchestratorProcess(replicaId, await freePort(), { ...env, ...extraEnv });
+      processes.push(started);
+      return started;
+    },
+    startSession: async (sessionId: string, tool: string) => {
+      await repository.execute(TENANT, sessionId, {
+        type: 'StartSession',
+        data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool) },
+        metadata: meta(),
+      });
+    },
+    post: async (sessionId: string, content: string) => {
+      await repository.execute(
+        TENANT,
+        sessionId,
+        {
+          type: 'PostUserMessage',
+          data: { messageId: `${sessionId}:${content}`, content },
+          metadata: meta(),
+        },
+        { idempotencyKey: `${sessionId}:${content}` },
+      );
+    },
+    load: (sessionId: string) => repository.load(TENANT, sessionId),
+    /** Completed turns per session id. */
+    completedTurns: async (): Promise<Map<string, number>> => {
+      const { rows } = await store.pool.query<{ stream_id: string; turns: string }>(
+        `select stream_id, count(*) as turns from events where type = 'TurnCompleted' group by stream_id`,
+      );
+      return new Map(rows.map((r) => [r.stream_id.slice('session-'.length), Number(r.turns)]));
+    },
+    /** Invariants over the whole log: contiguous versions, one outcome per model and tool call. */
+    auditLog: async () => {
+      const { rows: gaps } = await store.pool.query(
+        `select stream_id from events group by stream_id having max(version) <> count(*) or min(version) <> 1`,
+      );
+      const { rows: duplicateOutcomes } = await store.pool.query(
+        `select stream_id, coalesce(data->>'toolCallId', data->>'callId') as id, count(*) from events
+         where type in ('ToolCallCompleted','ToolCallFailed','ModelCallCompleted')
+         group by 1, 2 having count(*) > 1`,
+      );
+      const { rows: ledger } = await store.pool.query<{ key: string; tool: string; executions: number }>(
+        'select key, tool, executions from ledger',
+      );
+      return { gaps, duplicateOutcomes, ledger };
+    },
+    close: async () => {
+      for (const p of processes)
+        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await Promise.all(processes.map((p) => p.exited));
+      await fake.close();
+      await store.close();
+      await database.drop();
+      const admin = new Kafka({ clientId: 'e2e-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+};
