@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import type { EventStore } from '@agentledger/events';
+import { uuidv7, type EventStore } from '@agentledger/events';
+import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard } from './auth/api-key.guard.ts';
 import type { ApiKeyStore } from './auth/api-key-store.port.ts';
@@ -20,6 +21,7 @@ import { GrpcGateway, type GrpcOptions } from './grpc/grpc-gateway.ts';
 import { HealthController } from './health/health.controller.ts';
 import type { ReadinessCheck } from './health/readiness.ts';
 import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
+import { SessionsHttpController } from './sessions/sessions.http.controller.ts';
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.ts';
 import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
 import type { TeamSpecParser } from './teams/team-spec.ts';
@@ -44,7 +46,15 @@ export type GatewayDeps = Readonly<{
   parseTeamSpec: TeamSpecParser;
   /** Default: team specs as event streams in `eventStore`. */
   teams?: TeamRepository;
-  /** Default: sessions over `eventStore`. */
+  /** Sessions: fold, decide and append (libs/sessions), over the same `eventStore`. */
+  sessionRepository: SessionRepository;
+  /** The sessions read model (lists). */
+  sessionIndex: SessionIndex;
+  /** Default: the system clock. */
+  clock?: () => Date;
+  /** Default: UUIDv7. */
+  newId?: () => string;
+  /** Default: the sessions service over the ports above. */
   sessions?: SessionsService;
   /** Default: a registry of its own; pass the process's to share one `/metrics`. */
   metrics?: Registry;
@@ -76,6 +86,11 @@ export class GatewayModule {
           deps.sessions ??
           createSessionsService({
             store: deps.eventStore,
+            repository: deps.sessionRepository,
+            index: deps.sessionIndex,
+            teams,
+            clock: deps.clock ?? (() => new Date()),
+            newId: deps.newId ?? (() => uuidv7()),
             pollIntervalMs: deps.options.streamPollIntervalMs ?? 250,
             shutdown: shutdown.signal,
           }),
@@ -86,7 +101,12 @@ export class GatewayModule {
     ];
     return {
       module: GatewayModule,
-      controllers: [HealthController, TeamsHttpController, SessionEventsHttpController],
+      controllers: [
+        HealthController,
+        TeamsHttpController,
+        SessionsHttpController,
+        SessionEventsHttpController,
+      ],
       providers,
       exports: [METRICS_REGISTRY, AUTHENTICATOR, TEAMS_SERVICE, SESSIONS_SERVICE, GrpcGateway],
     };

@@ -29,6 +29,33 @@ const frameworkCodes: Readonly<Record<number, string>> = {
   431: 'headers-too-large',
 };
 
+/** Stable codes of library errors (AgentLedgerError, rejected session commands) → HTTP status. */
+const libraryStatuses: Readonly<Record<string, number>> = {
+  illegal_session_state: 409,
+  session_busy: 409,
+  session_closed: 409,
+  tool_call_not_found: 404,
+  SESSION_NOT_FOUND: 404,
+  STREAM_TENANT_MISMATCH: 404,
+  STREAM_VERSION_CONFLICT: 409,
+  INVALID_CURSOR: 400,
+  LEASE_LOST: 409,
+};
+
+const libraryProblemCodes: Readonly<Record<number, string>> = {
+  400: 'validation-failed',
+  404: 'not-found',
+  409: 'conflict',
+};
+
+const libraryError = (error: unknown): { status: number; code: string; message: string } | undefined => {
+  if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
+  const status = libraryStatuses[error.code];
+  if (status === undefined) return undefined;
+  const message = error.code === 'STREAM_TENANT_MISMATCH' ? 'No such resource' : error.message;
+  return { status, code: libraryProblemCodes[status] ?? 'conflict', message };
+};
+
 /**
  * The one mapping from a thrown value to what a client sees, for REST and gRPC alike. Client
  * faults keep their message; anything unexpected becomes a 500 whose detail reveals nothing.
@@ -44,6 +71,17 @@ export const toProblem = (error: unknown, instance?: string): Problem => {
       ...(instance === undefined ? {} : { instance }),
       ...(error.errors.length > 0 ? { errors: error.errors } : {}),
       ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  }
+  const library = libraryError(error);
+  if (library !== undefined) {
+    return {
+      type: problemType(library.code),
+      title: STATUS_CODES[library.status] ?? 'Error',
+      status: library.status,
+      detail: library.message,
+      code: library.code,
+      ...(instance === undefined ? {} : { instance }),
     };
   }
   const status = error instanceof HttpException ? error.getStatus() : 500;

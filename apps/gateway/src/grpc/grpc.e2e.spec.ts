@@ -2,7 +2,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../errors/problem.ts';
 import { connectGrpc, type GrpcTestClient } from '../testing/grpc-client.ts';
-import { KEYS, startTestGateway, type TestGateway } from '../testing/test-gateway.ts';
+import { bearer, KEYS, singleTeamSpec, startTestGateway, type TestGateway } from '../testing/test-gateway.ts';
 
 type GrpcEvent = { version: string; type: string; data_json: string; stream_id: string };
 
@@ -39,7 +39,7 @@ describe('gRPC with a client generated from libs/proto', () => {
   });
 
   it('puts and gets a team, tenant-scoped', async () => {
-    const spec = { name: 'support', type: 'single' };
+    const spec = singleTeamSpec('g1');
     const put = await client.call(
       'Teams',
       'PutTeam',
@@ -51,7 +51,7 @@ describe('gRPC with a client generated from libs/proto', () => {
       spec_json: string;
       version: string;
     };
-    expect(JSON.parse(team.spec_json)).toEqual(spec);
+    expect(JSON.parse(team.spec_json)).toMatchObject({ name: 'g1', type: 'single' });
     expect(team.version).toBe('1');
     const other = await failure(client.call('Teams', 'GetTeam', { team_id: 'g1' }, KEYS.b));
     expect(other.code).toBe(status.NOT_FOUND);
@@ -64,24 +64,67 @@ describe('gRPC with a client generated from libs/proto', () => {
     const badJson = await failure(client.call('Teams', 'PutTeam', { team_id: 'x', spec_json: '{' }, KEYS.a));
     expect(problemOf(badJson).errors).toEqual([expect.objectContaining({ field: 'spec_json' })]);
     const invalid = await failure(
-      client.call('Teams', 'PutTeam', { team_id: 'x', spec_json: '{"a":1}' }, KEYS.a),
+      client.call(
+        'Teams',
+        'PutTeam',
+        { team_id: 'x', spec_json: JSON.stringify({ ...singleTeamSpec(), name: 7 }) },
+        KEYS.a,
+      ),
     );
     expect(invalid.code).toBe(status.INVALID_ARGUMENT);
     expect(problemOf(invalid).errors).toEqual([expect.objectContaining({ field: 'name' })]);
   });
 
+  it('creates a session idempotently, sends a message, reads the state, cancels', async () => {
+    const created = await client.call(
+      'Sessions',
+      'CreateSession',
+      { team_id: 'g1', session_id: 'g1' },
+      KEYS.a,
+    );
+    expect(created).toEqual({ session_id: 'g1', status: 'idle', version: '1' });
+    expect(
+      await client.call('Sessions', 'CreateSession', { team_id: 'g1', session_id: 'g1' }, KEYS.a),
+    ).toEqual(created);
+    const unknownTeam = await failure(client.call('Sessions', 'CreateSession', { team_id: 'nope' }, KEYS.a));
+    expect(unknownTeam.code).toBe(status.NOT_FOUND);
+    const message = { session_id: 'g1', content: 'Hello', idempotency_key: 'k-1' };
+    const sent = await client.call('Sessions', 'SendMessage', message, KEYS.a);
+    expect(sent).toMatchObject({ version: '2', completed: false });
+    expect(await client.call('Sessions', 'SendMessage', message, KEYS.a)).toEqual(sent);
+    const reused = await failure(
+      client.call('Sessions', 'SendMessage', { ...message, content: 'Other' }, KEYS.a),
+    );
+    expect(reused.code).toBe(status.FAILED_PRECONDITION);
+    const state = (await client.call('Sessions', 'GetSession', { session_id: 'g1' }, KEYS.a)) as {
+      status: string;
+      messages: unknown[];
+    };
+    expect(state.status).toBe('running');
+    expect(state.messages).toEqual([
+      expect.objectContaining({ content: 'Hello', source: 'user', version: '2' }),
+    ]);
+    const atOne = await client.call('Sessions', 'GetSession', { session_id: 'g1', at_version: '1' }, KEYS.a);
+    expect(atOne).toMatchObject({ version: '1', status: 'idle', messages: [] });
+    const hidden = await failure(client.call('Sessions', 'GetSession', { session_id: 'g1' }, KEYS.b));
+    expect(hidden.code).toBe(status.NOT_FOUND);
+    const cancelled = (await client.call('Sessions', 'Cancel', { session_id: 'g1' }, KEYS.a)) as {
+      version: string;
+    };
+    expect(Number(cancelled.version)).toBeGreaterThan(2);
+    const approval = await failure(
+      client.call('Sessions', 'Approve', { session_id: 'g1', tool_call_id: 'nope', approve: true }, KEYS.a),
+    );
+    expect(approval.code).toBe(status.NOT_FOUND);
+  });
+
   it('lists and streams events: past ones, then live ones', async () => {
-    const append = (type: string) =>
-      gateway.store.append('session-g1', [{ type, data: {} }], {
-        tenantId: 'tenant-a',
-        expectedVersion: 'any',
-      });
-    await append('SessionStarted');
-    await append('UserMessageReceived');
+    await client.call('Sessions', 'CreateSession', { team_id: 'g1', session_id: 'g2' }, KEYS.a);
+    await client.call('Sessions', 'SendMessage', { session_id: 'g2', content: 'Hi' }, KEYS.a);
     const page = (await client.call(
       'Sessions',
       'ListEvents',
-      { session_id: 'g1', after: '0', limit: 1 },
+      { session_id: 'g2', after: '0', limit: 1 },
       KEYS.a,
     )) as {
       events: GrpcEvent[];
@@ -89,29 +132,29 @@ describe('gRPC with a client generated from libs/proto', () => {
     };
     expect(page.events.map((event) => event.version)).toEqual(['1']);
     expect(page.next_after).toBe('1');
-    const hidden = await failure(client.call('Sessions', 'ListEvents', { session_id: 'g1' }, KEYS.b));
+    const hidden = await failure(client.call('Sessions', 'ListEvents', { session_id: 'g2' }, KEYS.b));
     expect(hidden.code).toBe(status.NOT_FOUND);
 
-    const stream = client.stream('StreamEvents', { session_id: 'g1', after: '1' }, KEYS.a);
+    const stream = client.stream('StreamEvents', { session_id: 'g2', after: '1' }, KEYS.a);
     const received: GrpcEvent[] = [];
-    const third = new Promise<void>((resolve) =>
+    const closed = new Promise<void>((resolve) =>
       stream.on('data', (event: GrpcEvent) => {
         received.push(event);
-        if (received.length === 2) resolve();
+        if (event.type === 'SessionClosed') resolve();
       }),
     );
     stream.on('error', () => undefined);
-    await append('TurnStarted');
-    await third;
-    expect(received.map((event) => [event.version, event.type])).toEqual([
-      ['2', 'UserMessageReceived'],
-      ['3', 'TurnStarted'],
-    ]);
+    await fetch(`${gateway.url}/v1/sessions/g2/close`, { method: 'POST', headers: bearer(KEYS.a) });
+    await closed;
+    expect(received.map((event) => Number(event.version))).toEqual(
+      Array.from({ length: received.length }, (_, i) => i + 2),
+    );
+    expect(received[0]?.type).toBe('UserMessageReceived');
     stream.cancel();
   });
 
   it('ends a stream with NOT_FOUND for another tenant', async () => {
-    const stream = client.stream('StreamEvents', { session_id: 'g1', after: '0' }, KEYS.b);
+    const stream = client.stream('StreamEvents', { session_id: 'g2', after: '0' }, KEYS.b);
     const error = await new Promise<ServiceError>((resolve) => stream.on('error', resolve));
     expect(error.code).toBe(status.NOT_FOUND);
   });

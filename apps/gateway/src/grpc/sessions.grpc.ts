@@ -2,7 +2,13 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EventEnvelope } from '@agentledger/events';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
-import { clientId, parseInput } from '../http/validation.ts';
+import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
+import {
+  postMessageBodySchema,
+  type MessageView,
+  type SessionStateView,
+  type SessionSummary,
+} from '../sessions/sessions.schemas.ts';
 import type { SessionsService } from '../sessions/sessions.service.ts';
 import { serverStream, unary } from './grpc-handlers.ts';
 
@@ -20,11 +26,101 @@ type GrpcEvent = {
   prev_hash: string;
   hash: string;
 };
+type CreateSessionRequest = {
+  team_id: string;
+  session_id: string;
+  metadata_json: string;
+  idempotency_key: string;
+};
+type Summary = { session_id: string; status: string; version: number };
+type SendMessageRequest = {
+  session_id: string;
+  content: string;
+  idempotency_key: string;
+  wait_seconds: number;
+};
+type GrpcMessage = { id: string; version: number; source: string; role: string; content: string };
+type SendMessageResponse = {
+  message_id: string;
+  version: number;
+  completed: boolean;
+  status: string;
+  messages: GrpcMessage[];
+};
+type GetSessionRequest = { session_id: string; at_version?: string };
+type GrpcSessionState = {
+  session_id: string;
+  team_id: string;
+  status: string;
+  version: number;
+  messages: GrpcMessage[];
+  usage: { prompt_tokens: number; completion_tokens: number };
+  pending: { model_calls: number; tool_calls: number; approvals: number };
+};
+type CancelRequest = { session_id: string; reason: string; idempotency_key: string };
+type ApproveRequest = {
+  session_id: string;
+  tool_call_id: string;
+  approve: boolean;
+  reason: string;
+  idempotency_key: string;
+};
 type ListEventsRequest = { session_id: string; after: string; limit: number };
 type ListEventsResponse = { events: GrpcEvent[]; next_after?: number };
 type StreamEventsRequest = { session_id: string; after: string };
 
 const version = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const optionalKey = z.union([z.literal(''), idempotencyKey]);
+const optionalId = z.union([z.literal(''), clientId]);
+const createSessionSchema = z.object({
+  team_id: clientId,
+  session_id: optionalId,
+  metadata_json: z.literal('', { message: 'session metadata is not supported yet: leave it empty' }),
+  idempotency_key: optionalKey,
+});
+const sendMessageSchema = z.object({
+  session_id: clientId,
+  content: postMessageBodySchema.shape.content,
+  idempotency_key: optionalKey,
+  wait_seconds: z.int().min(0).max(300),
+});
+const getSessionSchema = z.object({
+  session_id: clientId,
+  at_version: z.coerce.number().int().min(1).optional(),
+});
+const cancelSchema = z.object({
+  session_id: clientId,
+  reason: z.string().max(1000),
+  idempotency_key: optionalKey,
+});
+const approveSchema = z.object({
+  session_id: clientId,
+  tool_call_id: clientId,
+  approve: z.boolean(),
+  reason: z.string().max(1000),
+  idempotency_key: optionalKey,
+});
+
+const keyOf = (key: string): string | undefined => (key === '' ? undefined : key);
+const toSummary = (summary: SessionSummary): Summary => ({
+  session_id: summary.sessionId,
+  status: summary.status,
+  version: summary.version,
+});
+const toGrpcMessage = (message: MessageView): GrpcMessage => ({ ...message });
+const toGrpcState = (state: SessionStateView): GrpcSessionState => ({
+  session_id: state.sessionId,
+  team_id: state.teamId,
+  status: state.status,
+  version: state.version,
+  messages: state.messages.map(toGrpcMessage),
+  usage: { prompt_tokens: state.usage.promptTokens, completion_tokens: state.usage.completionTokens },
+  pending: {
+    model_calls: state.pending.modelCalls.length,
+    tool_calls: state.pending.toolCalls.length,
+    approvals: state.pending.approvals.length,
+  },
+});
 const listEventsSchema = z.object({
   session_id: clientId,
   after: version,
@@ -56,6 +152,86 @@ export const sessionsGrpcHandlers = (
   authenticator: Authenticator,
   sessions: SessionsService,
 ): UntypedServiceImplementation => ({
+  CreateSession: unary<CreateSessionRequest, Summary>(
+    authenticator,
+    'sessions:write',
+    async (principal, request) => {
+      const input = parseInput(createSessionSchema, request, 'body');
+      const summary = await sessions.createSession(
+        principal,
+        { teamId: input.team_id, ...(input.session_id === '' ? {} : { sessionId: input.session_id }) },
+        keyOf(input.idempotency_key),
+      );
+      return toSummary(summary);
+    },
+  ),
+  SendMessage: unary<SendMessageRequest, SendMessageResponse>(
+    authenticator,
+    'sessions:write',
+    async (principal, request) => {
+      const input = parseInput(sendMessageSchema, request, 'body');
+      const result = await sessions.postMessage(
+        principal,
+        input.session_id,
+        { content: input.content, waitSeconds: input.wait_seconds },
+        keyOf(input.idempotency_key),
+      );
+      if (result.outcome === 'accepted') {
+        return {
+          message_id: result.body.messageId,
+          version: result.body.version,
+          completed: false,
+          status: '',
+          messages: [],
+        };
+      }
+      const user = result.body.messages.find((message) => message.role === 'user');
+      return {
+        message_id: user?.id ?? '',
+        version: user?.version ?? 0,
+        completed: true,
+        status: result.body.status,
+        messages: result.body.messages.map(toGrpcMessage),
+      };
+    },
+  ),
+  GetSession: unary<GetSessionRequest, GrpcSessionState>(
+    authenticator,
+    'sessions:read',
+    async (principal, request) => {
+      const input = parseInput(getSessionSchema, request, 'body');
+      return toGrpcState(await sessions.getSession(principal, input.session_id, input.at_version));
+    },
+  ),
+  Cancel: unary<CancelRequest, { version: number }>(
+    authenticator,
+    'sessions:write',
+    async (principal, request) => {
+      const input = parseInput(cancelSchema, request, 'body');
+      const summary = await sessions.cancel(
+        principal,
+        input.session_id,
+        input.reason === '' ? undefined : input.reason,
+        keyOf(input.idempotency_key),
+      );
+      return { version: summary.version };
+    },
+  ),
+  Approve: unary<ApproveRequest, { version: number }>(
+    authenticator,
+    'sessions:write',
+    async (principal, request) => {
+      const input = parseInput(approveSchema, request, 'body');
+      const summary = await sessions.approve(
+        principal,
+        input.session_id,
+        input.tool_call_id,
+        { approve: input.approve, ...(input.reason === '' ? {} : { reason: input.reason }) },
+        keyOf(input.idempotency_key),
+      );
+      return { version: summary.version };
+    },
+  ),
   ListEvents: unary<ListEventsRequest, ListEventsResponse>(
     authenticator,
     'sessions:read',

@@ -37,3 +37,131 @@ export const eventPageSchema = z.object({
   events: z.array(eventEnvelopeSchema),
   nextAfter: z.int().nullable().meta({ description: 'The `after` of the next page; null at the end' }),
 });
+
+const sessionStatus = z.enum([
+  'idle',
+  'running',
+  'awaiting_input',
+  'awaiting_approval',
+  'stalled',
+  'failed',
+  'closed',
+]);
+
+export const createSessionBodySchema = z.strictObject({
+  teamId: clientId,
+  sessionId: clientId
+    .optional()
+    .meta({ description: 'Client-chosen id: creating it again answers the same' }),
+});
+
+export const postMessageBodySchema = z.strictObject({
+  content: z
+    .string()
+    .min(1)
+    .max(256 * 1024),
+});
+
+export const postMessageQuerySchema = z.object({
+  wait: z.coerce
+    .number()
+    .min(0)
+    .max(300)
+    .optional()
+    .meta({ description: 'Seconds to wait for the turn: 200 with its outcome, or 202 at the deadline' }),
+});
+
+export const getSessionQuerySchema = z.object({
+  at: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .meta({ description: 'State as of this version' }),
+});
+
+export const listSessionsQuerySchema = z.object({
+  status: sessionStatus.optional(),
+  teamId: clientId.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export const cancelBodySchema = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
+export const closeBodySchema = cancelBodySchema;
+
+export const approvalPathSchema = z.object({ id: clientId, toolCallId: clientId });
+export const approvalBodySchema = z.strictObject({
+  approve: z.boolean(),
+  reason: z.string().max(1000).optional(),
+});
+
+export const forkBodySchema = z.strictObject({
+  atVersion: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+  sessionId: clientId.optional().meta({ description: 'The new session id; generated when absent' }),
+});
+
+export const sessionSummarySchema = z.object({
+  sessionId: z.string(),
+  status: sessionStatus,
+  version: z.int(),
+});
+
+export const messageAcceptedSchema = z.object({ messageId: z.string(), version: z.int() });
+
+export const messageViewSchema = z.object({
+  id: z.string(),
+  version: z.int(),
+  source: z.string().meta({ description: '`user` or an agent name' }),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+});
+
+export const turnResultSchema = z.object({ status: sessionStatus, messages: z.array(messageViewSchema) });
+
+const pendingSchema = z.object({
+  modelCalls: z.array(z.object({ callId: z.string(), agent: z.string(), purpose: z.string() })),
+  toolCalls: z.array(z.object({ toolCallId: z.string(), agent: z.string(), name: z.string() })),
+  approvals: z.array(
+    z.object({ toolCallId: z.string(), agent: z.string(), name: z.string(), arguments: z.string() }),
+  ),
+});
+
+export const sessionStateSchema = z.object({
+  sessionId: z.string(),
+  teamId: z.string(),
+  status: sessionStatus,
+  version: z.int(),
+  messages: z.array(messageViewSchema),
+  usage: z.object({ promptTokens: z.int(), completionTokens: z.int() }),
+  pending: pendingSchema,
+});
+
+export const sessionListSchema = z.object({
+  items: z.array(
+    z.object({
+      sessionId: z.string(),
+      teamId: z.string(),
+      status: sessionStatus,
+      version: z.int(),
+      createdAt: z.string(),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
+export const auditSchema = z.object({
+  eventCount: z.int(),
+  headHash: z.string(),
+  hashChainValid: z.boolean(),
+  replayMatches: z.boolean(),
+});
+
+export type SessionSummary = z.output<typeof sessionSummarySchema>;
+export type MessageAccepted = z.output<typeof messageAcceptedSchema>;
+export type MessageView = z.output<typeof messageViewSchema>;
+export type TurnResult = z.output<typeof turnResultSchema>;
+export type SessionStateView = z.output<typeof sessionStateSchema>;
+export type SessionList = z.output<typeof sessionListSchema>;
+export type AuditReport = z.output<typeof auditSchema>;

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { nextAction } from '@agentledger/agents';
 import { createInMemoryEventStore } from '@agentledger/events';
 import type { EventStore } from '@agentledger/events';
 import { seededApiKey } from '../auth/api-key.ts';
@@ -6,30 +7,31 @@ import { createInMemoryApiKeyStore } from '../auth/in-memory-api-key-store.ts';
 import { GatewayModule, type GatewayDeps } from '../gateway.module.ts';
 import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
-import type { TeamSpecParser } from '../teams/team-spec.ts';
+import { parseTeamSpecWithSchema } from '../teams/schema-team-spec-parser.ts';
+import {
+  createInMemorySessionIndex,
+  createSessionRepository,
+  type SessionRepository,
+} from '@agentledger/sessions';
 
 /** Two tenants, one key each, as AGENTLEDGER_API_KEYS would seed them. */
 export const KEYS = { a: 'key-tenant-a', b: 'key-tenant-b' } as const;
 
-/** Accepts objects with a string `name`; `"unsupported": true` stands for a component that cannot run. */
-export const parseTestTeamSpec: TeamSpecParser = (input) => {
-  const spec = input as { name?: unknown; unsupported?: unknown };
-  if (typeof spec.name !== 'string')
-    return { ok: false, kind: 'invalid', issues: [{ path: '/name', message: 'required' }] };
-  if (spec.unsupported === true)
-    return {
-      ok: false,
-      kind: 'unsupported',
-      issues: [{ path: '/unsupported', message: 'provider x.Y cannot run' }],
-    };
-  return { ok: true, spec: input };
-};
+/** A one-agent team on the scripted model (DESIGN.md's example, reduced). */
+export const singleTeamSpec = (name = 'support') => ({
+  specVersion: 1,
+  name,
+  type: 'single',
+  agents: [{ name: 'helper', systemMessage: 'Help.', model: { provider: 'scripted', model: 'scripted' } }],
+});
 
 export type TestGateway = Readonly<{
   url: string;
   grpcAddress: string;
   app: NestFastifyApplication;
   store: EventStore;
+  /** What the orchestrator would use to record effects (tests play its part). */
+  sessions: SessionRepository;
   close: () => Promise<void>;
 }>;
 
@@ -39,10 +41,14 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
   const apiKeys = createInMemoryApiKeyStore();
   await apiKeys.add(seededApiKey('tenant-a', KEYS.a, new Date()));
   await apiKeys.add(seededApiKey('tenant-b', KEYS.b, new Date()));
+  const sessionIndex = createInMemorySessionIndex();
+  const sessions = createSessionRepository({ store, index: sessionIndex, partitions: 12 });
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
-    parseTeamSpec: parseTestTeamSpec,
+    parseTeamSpec: parseTeamSpecWithSchema,
+    sessionRepository: sessions,
+    sessionIndex,
     options: {
       rateLimit: { requestsPerSecond: 1000, burst: 1000 },
       streamPollIntervalMs: 20,
@@ -59,8 +65,67 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
     grpcAddress: `127.0.0.1:${app.get(GrpcGateway).port()}`,
     app,
     store,
+    sessions,
     close: () => app.close(),
   };
 };
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
+
+/** Calls the gateway with a key: JSON in, the fetch Response out. */
+export const request = (
+  gateway: TestGateway,
+  method: string,
+  path: string,
+  options: Readonly<{ key?: string; body?: unknown; headers?: Record<string, string> }> = {},
+): Promise<Response> =>
+  fetch(`${gateway.url}${path}`, {
+    method,
+    headers: {
+      ...(options.key === undefined ? {} : bearer(options.key)),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+
+/** Puts the team (if needed) and starts a session of it over REST. */
+export const startSession = async (
+  gateway: TestGateway,
+  key: string,
+  sessionId: string,
+  teamId = 'support',
+) => {
+  const team = await request(gateway, 'PUT', `/v1/teams/${teamId}`, { key, body: singleTeamSpec(teamId) });
+  if (team.status !== 200) throw new Error(`PUT team answered ${team.status}: ${await team.text()}`);
+  const session = await request(gateway, 'POST', '/v1/sessions', { key, body: { teamId, sessionId } });
+  if (session.status !== 201)
+    throw new Error(`POST session answered ${session.status}: ${await session.text()}`);
+};
+
+/** Plays the orchestrator for one step: records the pending model call's answer. */
+export const answerModelCall = async (
+  gateway: TestGateway,
+  tenantId: string,
+  sessionId: string,
+  content: string,
+) => {
+  const state = await gateway.sessions.load(tenantId, sessionId);
+  if (state === undefined) throw new Error(`no session ${sessionId}`);
+  const action = nextAction(state);
+  if (action.kind !== 'call_model')
+    throw new Error(`session ${sessionId} waits for ${action.kind}, not a model call`);
+  await gateway.sessions.execute(tenantId, sessionId, {
+    type: 'RecordModelCall',
+    data: {
+      callId: action.callId,
+      outcome: 'completed',
+      content,
+      toolCalls: [],
+      usage: { promptTokens: 5, completionTokens: 3 },
+      finishReason: 'stop',
+      latencyMs: 1,
+    },
+    metadata: { commandId: `${action.callId}:result`, correlationId: action.callId, now: new Date() },
+  });
+};

@@ -1,0 +1,52 @@
+import type { Session, SessionMessage } from '@agentledger/agents';
+import type { SessionRow } from '@agentledger/sessions';
+import type { MessageView, SessionStateView, SessionSummary } from './sessions.schemas.ts';
+
+export const toMessageView = ({ id, version, source, role, content }: SessionMessage): MessageView => ({
+  id,
+  version,
+  source,
+  role,
+  content,
+});
+
+export const toSummary = (state: Session): SessionSummary => ({
+  sessionId: state.sessionId,
+  status: state.status,
+  version: state.version,
+});
+
+export const toStateView = (state: Session): SessionStateView => ({
+  sessionId: state.sessionId,
+  teamId: state.teamId,
+  status: state.status,
+  version: state.version,
+  messages: state.messages.map(toMessageView),
+  usage: { promptTokens: state.usage.promptTokens, completionTokens: state.usage.completionTokens },
+  pending: {
+    modelCalls: state.pending.modelCalls.map(({ callId, agent, purpose }) => ({ callId, agent, purpose })),
+    toolCalls: state.pending.toolCalls.map(({ toolCallId, agent, name }) => ({ toolCallId, agent, name })),
+    approvals: state.pending.approvals.map(({ toolCallId, agent, name, arguments: args }) => ({
+      toolCallId,
+      agent,
+      name,
+      arguments: args,
+    })),
+  },
+});
+
+export const toListItem = ({ sessionId, teamId, status, version, createdAt }: SessionRow) => ({
+  sessionId,
+  teamId,
+  status,
+  version,
+  createdAt,
+});
+
+/** The turn a message started has ended, or waits for the human (input or an approval). */
+export const turnSettled = (state: Session, messageId: string): string | undefined => {
+  const turnId = state.messages.find((message) => message.id === messageId)?.turnId;
+  if (turnId === null || turnId === undefined) return undefined;
+  if (state.turn?.turnId !== turnId) return turnId;
+  return state.status === 'awaiting_input' || state.status === 'awaiting_approval' ? turnId : undefined;
+};
