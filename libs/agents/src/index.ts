@@ -1,20 +1,4 @@
 export * from './core/index.ts';
-export {
-  importAutogenComponent,
-  importAutogenGallery,
-  isAutogenComponent,
-  isAutogenGallery,
-  UnsupportedComponent,
-  type AutogenImportOptions,
-  type GalleryImport,
-  type ImportIssue,
-} from './core/autogen/autogen-import.ts';
-export {
-  InvalidTeamSpec,
-  parseTeamSpec,
-  unknownToolNames,
-  type SpecIssue,
-} from './core/spec/parse-team-spec.ts';
 export { ModelCallError } from './model/model-call-error.ts';
 export {
   classifyOpenAIError,

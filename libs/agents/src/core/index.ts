@@ -29,6 +29,18 @@ export type * from './session/session.events.ts';
 export { SESSION_EVENT_TYPES, sessionStreamId } from './session/session.events.ts';
 export { evolve, toolResultText } from './session/session.evolve.ts';
 export * from './session/session.state.ts';
+export { toSessionView, turnDeadline, type SessionView } from './session/session.view.ts';
 export * from './spec/team-spec.ts';
 export * from './spec/termination.schema.ts';
 export { effectiveTermination, terminationReason, type TurnView } from './team/termination.ts';
+export {
+  importAutogenComponent,
+  importAutogenGallery,
+  isAutogenComponent,
+  isAutogenGallery,
+  UnsupportedComponent,
+  type AutogenImportOptions,
+  type GalleryImport,
+  type ImportIssue,
+} from './autogen/autogen-import.ts';
+export { InvalidTeamSpec, parseTeamSpec, unknownToolNames, type SpecIssue } from './spec/parse-team-spec.ts';
