@@ -68,28 +68,42 @@ const closeBatchIfDone = (s: Session): Session => {
   return { ...s, thread: [...s.thread, item] };
 };
 
-/** Calls still out when a turn ends are abandoned: their late results change nothing. */
+/**
+ * Calls still out when a turn ends are abandoned: their late results change nothing. Only the
+ * step's last model call and the current batch can be pending.
+ */
 const abandonTurnWork = (s: Session, turnId: string): Session => {
-  const modelCalls = Object.fromEntries(
-    Object.entries(s.modelCalls).map(([id, c]) => [
-      id,
-      c.turnId === turnId && c.status === 'pending' ? { ...c, status: 'abandoned' as const } : c,
-    ]),
-  );
-  const toolCalls = Object.fromEntries(
-    Object.entries(s.toolCalls).map(([id, c]) => [
-      id,
-      c.turnId === turnId && c.status === 'pending' ? { ...c, status: 'abandoned' as const } : c,
-    ]),
-  );
+  const turn = s.turn;
+  if (!turn || turn.turnId !== turnId) return { ...s, turn: null };
+  const lastCall = turn.stepCalls.at(-1);
+  const call = lastCall ? s.modelCalls[lastCall] : undefined;
+  const modelCalls =
+    call && call.status === 'pending'
+      ? { ...s.modelCalls, [call.callId]: { ...call, status: 'abandoned' as const } }
+      : s.modelCalls;
+  const pendingTools = turn.batch.flatMap((id) => {
+    const tool = s.toolCalls[id];
+    return tool && tool.status === 'pending'
+      ? [[id, { ...tool, status: 'abandoned' as const }] as const]
+      : [];
+  });
+  const toolCalls =
+    pendingTools.length > 0 ? { ...s.toolCalls, ...Object.fromEntries(pendingTools) } : s.toolCalls;
   return { ...s, modelCalls, toolCalls, turn: null };
 };
 
+const NO_PENDING: PendingView = { modelCalls: [], toolCalls: [], approvals: [] };
+
 const pendingOf = (s: Session): PendingView => {
-  const turnId = s.turn?.turnId;
-  if (!turnId) return { modelCalls: [], toolCalls: [], approvals: [] };
-  const models = Object.values(s.modelCalls).filter((c) => c.turnId === turnId && c.status === 'pending');
-  const tools = Object.values(s.toolCalls).filter((c) => c.turnId === turnId && c.status === 'pending');
+  const turn = s.turn;
+  if (!turn) return NO_PENDING;
+  const lastCall = turn.stepCalls.at(-1);
+  const call = lastCall ? s.modelCalls[lastCall] : undefined;
+  const models = call && call.status === 'pending' ? [call] : [];
+  const tools = turn.batch.flatMap((id) => {
+    const tool = s.toolCalls[id];
+    return tool && tool.status === 'pending' ? [tool] : [];
+  });
   return {
     modelCalls: models.map((c) => ({ callId: c.callId, agent: c.agent, purpose: c.purpose })),
     toolCalls: tools
