@@ -154,6 +154,28 @@ describe('OpenAI adapter through the real SDK against the fake server', () => {
   });
 });
 
+describe('Azure OpenAI', () => {
+  it('calls the deployment URL with the api-version and the api-key header', async () => {
+    const azure = createOpenAIModelClient({
+      model: {
+        provider: 'azure_openai',
+        model: 'gpt-4o',
+        baseUrl: server.baseUrl.replace(/\/v1$/, ''),
+        deployment: 'my-deployment',
+        apiVersion: '2024-10-21',
+        apiKeyEnv: 'AZ_KEY',
+      },
+      env: { AZ_KEY: 'az-secret' },
+    });
+    const before = server.requests.length;
+    await expect(azure.complete(request, {})).resolves.toMatchObject({ content: 'ok' });
+    const sent = server.requests[before]!;
+    expect(sent.path).toBe('/openai/deployments/my-deployment/chat/completions');
+    expect(sent.query).toBe('api-version=2024-10-21');
+    expect(sent.headers['api-key']).toBe('az-secret');
+  });
+});
+
 describe('a team on the OpenAI adapter (fake server)', () => {
   const team = spec({
     type: 'single',

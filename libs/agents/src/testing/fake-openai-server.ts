@@ -30,6 +30,8 @@ export type FakeReply =
 export type RecordedRequest = Readonly<{
   method: string;
   path: string;
+  /** The query string, e.g. Azure's `api-version`. */
+  query: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body: unknown;
 }>;
@@ -118,8 +120,9 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
       } catch {
         // recorded as text
       }
-      const path = req.url ?? '/';
-      requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+      const path = (req.url ?? '/').split('?')[0]!;
+      const query = (req.url ?? '').split('?')[1] ?? '';
+      requests.push({ method: req.method ?? 'GET', path, query, headers: req.headers, body });
       if (req.method === 'GET' && path.endsWith('/models'))
         return send(
           res,
