@@ -50,6 +50,8 @@ export const streams = pgTable('streams', {
   tenantId: text('tenant_id').notNull(),
   version: integer('version').notNull(),
   headHash: text('head_hash').notNull(),
+  /** The head hash before the last append: lets one UPDATE both lock the head and move it. */
+  prevHeadHash: text('prev_head_hash'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

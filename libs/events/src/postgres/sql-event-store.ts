@@ -35,7 +35,7 @@ export type SqlEventStoreOptions = Readonly<{
 }>;
 
 const APPEND_TEXT =
-  'select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
+  'select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
 
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
@@ -63,6 +63,11 @@ const rowToEnvelope = (row: SqlRow): EventEnvelope => ({
 /** Canonical JSON never holds a raw newline, so newline-joined bodies need no escaping. */
 const bodiesOf = (prepared: readonly PreparedEvent[]): string =>
   prepared.map((event) => event.body).join('\n');
+
+const isIdempotencyRace = (error: unknown): boolean => {
+  const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
+  return code === '23505' && (constraint ?? '').startsWith('idempotency_keys');
+};
 
 const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 
@@ -142,20 +147,43 @@ export const createSqlEventStore = (
       ...(options.projections ?? []),
       ...(appendOptions.inline ? [appendOptions.inline] : []),
     ];
-    const toResult = (row: SqlRow | undefined): AppendResult => ({
-      streamId,
-      versions: asNumbers(row?.versions),
-      globalPositions: asNumbers(row?.positions),
-      nextExpectedVersion: Number(row?.next_version),
-      duplicate: row?.duplicate === true,
-    });
-    try {
+    const toResult = (row: SqlRow | undefined): AppendResult => {
+      const globalPositions = asNumbers(row?.positions);
+      const next = Number(row?.next_version);
+      return {
+        streamId,
+        versions: globalPositions.map((_, index) => next - globalPositions.length + index + 1),
+        globalPositions,
+        nextExpectedVersion: next,
+        duplicate: row?.duplicate === true,
+      };
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await appendOnce(values, prepared, projections, toResult, appendOptions, streamId);
+      } catch (error) {
+        // Two appends with one idempotency key met on its primary key: the retry finds the first.
+        if (attempt === 1 && isIdempotencyRace(error)) continue;
+        throw mapError(error, streamId, appendOptions);
+      }
+    }
+  };
+
+  const appendOnce = async (
+    values: readonly unknown[],
+    prepared: readonly PreparedEvent[],
+    projections: readonly InlineProjection<SqlTransaction>[],
+    toResult: (row: SqlRow | undefined) => AppendResult,
+    appendOptions: AppendOptions<SqlTransaction>,
+    streamId: string,
+  ): Promise<AppendResult> => {
+    {
       if (projections.length === 0)
-        return toResult((await driver.query(APPEND_TEXT, values, 'agentledger_append'))[0]);
+        return appended(toResult((await driver.query(APPEND_TEXT, values, 'agentledger_append'))[0]));
       const committed = await driver.db.transaction(async (tx) => {
         const [a, b, c, d, e, f, g] = values;
         const { rows } = (await tx.execute(
-          sql`select versions, positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::text, ${g}::boolean)`,
+          sql`select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::text, ${g}::boolean)`,
         )) as unknown as { rows: SqlRow[] };
         const result = toResult(rows[0]);
         if (result.duplicate) return result;
@@ -184,8 +212,6 @@ export const createSqlEventStore = (
         return result;
       });
       return appended(committed);
-    } catch (error) {
-      throw mapError(error, streamId, appendOptions);
     }
   };
 
