@@ -48,8 +48,8 @@ export type GatewayDeps = Readonly<{
   teams?: TeamRepository;
   /** Sessions: fold, decide and append (libs/sessions), over the same `eventStore`. */
   sessionRepository: SessionRepository;
-  /** The sessions read model (lists). */
-  sessionIndex: SessionIndex;
+  /** The sessions read model; the gateway only lists it. */
+  sessionIndex: Pick<SessionIndex, 'list'>;
   /** Default: the system clock. */
   clock?: () => Date;
   /** Default: UUIDv7. */

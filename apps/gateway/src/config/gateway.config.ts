@@ -26,13 +26,17 @@ const apiKeySeeds = z
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
-/** The gateway's whole configuration, parsed once from the environment by the composition root. */
+/**
+ * The gateway's whole configuration, parsed once from the environment by the composition root.
+ * No KAFKA_BROKERS: the gateway only appends to the store; the relay (orchestrator) publishes.
+ */
 export const gatewayConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   GRPC_PORT: port.default(50051),
-  DATABASE_URL: z.url().optional(),
-  KAFKA_BROKERS: z.string().optional(),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
+  /** Partitions of the session-events topic: the sessions read model records each session's one. */
+  KAFKA_PARTITIONS: z.coerce.number().int().positive().default(12),
   AGENTLEDGER_API_KEYS: apiKeySeeds,
   BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -42,6 +46,8 @@ export const gatewayConfigSchema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(100),
   STREAM_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+  /** As for the orchestrator: a module whose `tools` export names the application's tools. */
+  TOOLS_MODULE: z.string().optional(),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -99,6 +99,30 @@ describe('the REST edge over a real socket', () => {
     expect(badJson.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers 422 naming the component or tool that cannot run', async () => {
+    const unknownTool = await putJson('/v1/teams/x', {
+      ...spec,
+      agents: [{ ...spec.agents[0], tools: ['web_surfer'] }],
+    });
+    expect(unknownTool.status).toBe(422);
+    expect(await problemOf(unknownTool)).toMatchObject({ code: 'unprocessable' });
+    const autogen = await putJson('/v1/teams/x', {
+      provider: 'autogen_agentchat.teams.RoundRobinGroupChat',
+      component_type: 'team',
+      config: {
+        participants: [
+          {
+            provider: 'autogen_ext.agents.web_surfer.MultimodalWebSurfer',
+            component_type: 'agent',
+            config: {},
+          },
+        ],
+      },
+    });
+    expect(autogen.status).toBe(422);
+    expect((await problemOf(autogen)).detail).toContain('MultimodalWebSurfer');
+  });
+
   it('answers 413 over the body limit and 415 for another content type', async () => {
     const large = await putJson('/v1/teams/x', { name: 'x'.repeat(1024 * 1024) });
     expect(large.status).toBe(413);

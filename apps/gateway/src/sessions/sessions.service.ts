@@ -86,7 +86,7 @@ export type SessionsService = Readonly<{
 export type SessionsServiceDeps = Readonly<{
   store: EventStore;
   repository: SessionRepository;
-  index: SessionIndex;
+  index: Pick<SessionIndex, 'list'>;
   teams: TeamRepository;
   clock: () => Date;
   newId: () => string;

@@ -7,7 +7,7 @@ import { createInMemoryApiKeyStore } from '../auth/in-memory-api-key-store.ts';
 import { GatewayModule, type GatewayDeps } from '../gateway.module.ts';
 import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
-import { parseTeamSpecWithSchema } from '../teams/schema-team-spec-parser.ts';
+import { createTeamSpecParser } from '../teams/agents-team-spec-parser.ts';
 import {
   createInMemorySessionIndex,
   createSessionRepository,
@@ -46,7 +46,7 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
-    parseTeamSpec: parseTeamSpecWithSchema,
+    parseTeamSpec: createTeamSpecParser(['calculator']),
     sessionRepository: sessions,
     sessionIndex,
     options: {

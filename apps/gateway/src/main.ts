@@ -1,0 +1,27 @@
+import { parseGatewayConfig } from './config/gateway.config.ts';
+import { composeDistributedGateway } from './compose.ts';
+import { GrpcGateway } from './grpc/grpc-gateway.ts';
+import { createGatewayApp } from './http/gateway-app.ts';
+
+/**
+ * `npm run start:gateway`: the gateway alone (distributed mode), against Postgres. The only place
+ * the gateway reads the environment.
+ */
+const main = async (): Promise<void> => {
+  const config = parseGatewayConfig(process.env);
+  const composed = await composeDistributedGateway(config);
+  const app = await createGatewayApp(composed.module, { bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.getHttpServer().address();
+  const url = `http://${config.HOST}:${typeof address === 'object' && address !== null ? address.port : config.PORT}`;
+  console.log(
+    `AgentLedger gateway: ${url} (docs ${url}/docs, gRPC ${config.HOST}:${app.get(GrpcGateway).port()})`,
+  );
+  const stop = async (): Promise<void> => {
+    await app.close();
+    await composed.close();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
+};
+
+await main();
