@@ -130,6 +130,20 @@ describe('runTeam', () => {
     expect(done.stopReason).toBe("Text 'TERMINATE' mentioned");
   });
 
+  it('a handoff to a system outside the team waits for its input, like a handoff to the user', async () => {
+    const team = spec({
+      type: 'swarm',
+      agents: [{ name: 'a', handoffs: ['crm_system'] }],
+      termination: { kind: 'handoff', target: 'crm_system' },
+    });
+    const model = createScriptedModelClient({
+      script: [{ toolCalls: [{ name: 'transfer_to_crm_system', arguments: '{}' }] }],
+    });
+    const result = await runTeam(team, 'sync the CRM', { model });
+    expect(result.stopReason).toBe('Handoff to crm_system from a detected.');
+    expect(result.state.status).toBe('awaiting_input');
+  });
+
   it('stops a round robin on its token budget, selector and agent calls counted', async () => {
     const team = spec({
       type: 'round_robin',

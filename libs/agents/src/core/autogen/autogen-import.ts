@@ -35,9 +35,18 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 export const isAutogenComponent = (value: unknown): value is Component =>
   isObject(value) && typeof value['provider'] === 'string' && isObject(value['config']);
 
-/** An AutoGen Studio gallery (`items.teams`, `items.components`): a collection, not a component. */
-export const isAutogenGallery = (value: unknown): boolean =>
-  isObject(value) && isObject(value['items']) && Array.isArray((value['items'] as Json)['teams']);
+/** Where a gallery keeps its teams: `items.teams` (older AutoGen Studio) or `components.teams`. */
+const galleryTeamsKey = (value: unknown): 'items' | 'components' | null => {
+  if (!isObject(value) || isAutogenComponent(value)) return null;
+  for (const key of ['items', 'components'] as const) {
+    const section = value[key];
+    if (isObject(section) && Array.isArray(section['teams'])) return key;
+  }
+  return null;
+};
+
+/** An AutoGen Studio gallery (teams and components): a collection, not a component. */
+export const isAutogenGallery = (value: unknown): boolean => galleryTeamsKey(value) !== null;
 
 /** The class name at the end of a provider path, when the module is one of AutoGen's. */
 const known = (provider: string): string | null => {
@@ -157,7 +166,7 @@ class Importer {
     for (const key of ['memory', 'output_content_type', 'structured_message_factory'])
       if (cfg[key] !== undefined && cfg[key] !== null && !(Array.isArray(cfg[key]) && cfg[key].length === 0))
         this.reject(`${path}.config.${key}`, c.provider, `${key} is not supported`);
-    const buffered = this.bufferedContext(cfg['model_context']);
+    const modelContext = this.contextSpec(cfg['model_context']);
     const parallel = isAutogenComponent(cfg['model_client'])
       ? cfg['model_client'].config['parallel_tool_calls']
       : undefined;
@@ -177,7 +186,7 @@ class Importer {
       ...(typeof cfg['tool_call_summary_format'] === 'string'
         ? { toolCallSummaryFormat: cfg['tool_call_summary_format'] }
         : {}),
-      ...(buffered ? { modelContext: { kind: 'buffered', bufferSize: buffered } } : {}),
+      ...(modelContext ? { modelContext } : {}),
     };
   }
 
@@ -188,14 +197,34 @@ class Importer {
     const cls = known(c.provider);
     if (cls === 'UnboundedChatCompletionContext') return;
     if (cls === 'BufferedChatCompletionContext' && typeof c.config['buffer_size'] === 'number') return;
-    this.reject(path, c.provider, 'only Unbounded and Buffered chat completion contexts are supported');
+    if (
+      cls === 'HeadAndTailChatCompletionContext' &&
+      typeof c.config['head_size'] === 'number' &&
+      typeof c.config['tail_size'] === 'number'
+    )
+      return;
+    this.reject(
+      path,
+      c.provider,
+      'only Unbounded, Buffered and HeadAndTail chat completion contexts are supported',
+    );
   }
 
-  bufferedContext(value: unknown): number | undefined {
-    if (!isAutogenComponent(value) || known(value.provider) !== 'BufferedChatCompletionContext')
-      return undefined;
-    const size = value.config['buffer_size'];
-    return typeof size === 'number' ? size : undefined;
+  contextSpec(value: unknown): ModelContextInput | undefined {
+    if (!isAutogenComponent(value)) return undefined;
+    const cfg = value.config;
+    switch (known(value.provider)) {
+      case 'BufferedChatCompletionContext':
+        return typeof cfg['buffer_size'] === 'number'
+          ? { kind: 'buffered', bufferSize: cfg['buffer_size'] }
+          : undefined;
+      case 'HeadAndTailChatCompletionContext':
+        return typeof cfg['head_size'] === 'number' && typeof cfg['tail_size'] === 'number'
+          ? { kind: 'head_and_tail', headSize: cfg['head_size'], tailSize: cfg['tail_size'] }
+          : undefined;
+      default:
+        return undefined;
+    }
   }
 
   model(value: unknown, path: string): ModelInput | undefined {
@@ -380,6 +409,9 @@ class Importer {
 }
 
 type ModelInput = NonNullable<Extract<TeamSpecInput['agents'][number], { kind?: 'assistant' }>['model']>;
+type ModelContextInput = NonNullable<
+  Extract<TeamSpecInput['agents'][number], { kind?: 'assistant' }>['modelContext']
+>;
 type HandoffInput =
   string | Readonly<{ target: string; name?: string; description?: string; message?: string }>;
 
@@ -394,7 +426,7 @@ export const importAutogenComponent = (json: unknown, options: AutogenImportOpti
       {
         path: '$',
         provider: '(gallery)',
-        message: 'this is an AutoGen Studio gallery, not a component; import one of $.items.teams[i]',
+        message: `this is an AutoGen Studio gallery, not a component; import one of $.${galleryTeamsKey(json)}.teams[i]`,
       },
     ]);
   const importer = new Importer(options);
@@ -405,9 +437,9 @@ export const importAutogenComponent = (json: unknown, options: AutogenImportOpti
   if (!parsed.success)
     throw new UnsupportedComponent(
       parsed.error.issues.map((i) => ({
-        path: `$spec.${i.path.join('.')}`,
+        path: '$',
         provider: root?.provider ?? '(none)',
-        message: i.message,
+        message: `translated spec is invalid at ${i.path.join('.') || '(root)'}: ${i.message}`,
       })),
     );
   return parsed.data;
@@ -428,9 +460,10 @@ export const importAutogenGallery = (
     throw new UnsupportedComponent([
       { path: '$', provider: '(none)', message: 'not an AutoGen Studio gallery' },
     ]);
-  const teams = ((json as Json)['items'] as Json)['teams'] as unknown[];
+  const key = galleryTeamsKey(json)!;
+  const teams = ((json as Json)[key] as Json)['teams'] as unknown[];
   return teams.map((team, i) => {
-    const path = `$.items.teams[${i}]`;
+    const path = `$.${key}.teams[${i}]`;
     const label = isAutogenComponent(team) ? String(team.label ?? team.provider) : path;
     try {
       return { path, label, result: { ok: true, spec: importAutogenComponent(team, options) } };

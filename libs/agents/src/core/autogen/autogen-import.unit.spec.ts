@@ -117,6 +117,62 @@ describe('AutoGen fixtures', () => {
 });
 
 describe('importer rejections and mappings', () => {
+  it('reads galleries that keep their teams under components.teams (newer AutoGen Studio)', () => {
+    const team = load('team-roundrobin-team.json');
+    const gallery = { id: 'g', components: { teams: [team], agents: [] } };
+    expect(rejection(gallery).message).toContain('import one of $.components.teams[i]');
+    expect(importAutogenGallery(gallery, options).map((r) => [r.path, r.result.ok])).toEqual([
+      ['$.components.teams[0]', true],
+    ]);
+  });
+
+  it('maps Buffered and HeadAndTail model contexts and rejects other ones', () => {
+    const ctx = (provider: string, config: Record<string, unknown>) => ({
+      provider: `autogen_core.model_context.${provider}`,
+      config,
+    });
+    const withContext = (c: unknown) =>
+      team('autogen_agentchat.teams.RoundRobinGroupChat', [assistant({ model_context: c })]);
+    expect(
+      importAutogenComponent(withContext(ctx('BufferedChatCompletionContext', { buffer_size: 5 })), options)
+        .agents[0],
+    ).toMatchObject({
+      modelContext: { kind: 'buffered', bufferSize: 5 },
+    });
+    expect(
+      importAutogenComponent(
+        withContext(ctx('HeadAndTailChatCompletionContext', { head_size: 1, tail_size: 4 })),
+        options,
+      ).agents[0],
+    ).toMatchObject({ modelContext: { kind: 'head_and_tail', headSize: 1, tailSize: 4 } });
+    expect(rejection(withContext(ctx('TokenLimitedChatCompletionContext', {}))).issues[0]).toMatchObject({
+      path: '$.config.participants[0].config.model_context',
+    });
+  });
+
+  it('rejects a model, tool or termination component given on its own, and an MCP workbench', () => {
+    expect(
+      rejection({
+        provider: 'autogen_ext.models.openai.OpenAIChatCompletionClient',
+        component_type: 'model',
+        config: { model: 'm' },
+      }).issues[0],
+    ).toMatchObject({
+      path: '$',
+      provider: 'autogen_ext.models.openai.OpenAIChatCompletionClient',
+    });
+    const mcp = team('autogen_agentchat.teams.RoundRobinGroupChat', [
+      assistant({
+        workbench: [{ provider: 'autogen_ext.tools.mcp.McpWorkbench', config: { server_params: {} } }],
+      }),
+    ]);
+    expect(rejection(mcp).issues[0]).toEqual({
+      path: '$.config.participants[0].config.workbench[0]',
+      provider: 'autogen_ext.tools.mcp.McpWorkbench',
+      message: 'only static workbenches (a fixed list of tools) are supported',
+    });
+  });
+
   const assistant = (config: Record<string, unknown>) => ({
     provider: 'autogen_agentchat.agents.AssistantAgent',
     component_type: 'agent',

@@ -34,15 +34,31 @@ export const buildAgentContext = (
   return [{ role: 'system', content: agent.systemMessage }, ...bufferContext(body, agent)];
 };
 
-/** AutoGen's BufferedChatCompletionContext: the last N messages, never starting on a tool result. */
+/**
+ * AutoGen's Buffered (last N) and HeadAndTail (first H, a skipped-count note, last T) contexts.
+ * A kept slice never starts on a tool result whose call was cut off.
+ */
 const bufferContext = (
   messages: readonly ModelMessage[],
   agent: AssistantAgentSpec,
 ): readonly ModelMessage[] => {
-  if (agent.modelContext.kind !== 'buffered') return messages;
-  let kept = messages.slice(-agent.modelContext.bufferSize);
-  while (kept[0]?.role === 'tool') kept = kept.slice(1);
-  return kept;
+  const context = agent.modelContext;
+  const dropOrphans = (kept: readonly ModelMessage[]): readonly ModelMessage[] => {
+    let out = kept;
+    while (out[0]?.role === 'tool') out = out.slice(1);
+    return out;
+  };
+  if (context.kind === 'buffered') return dropOrphans(messages.slice(-context.bufferSize));
+  if (context.kind === 'head_and_tail') {
+    if (messages.length <= context.headSize + context.tailSize) return messages;
+    let head = messages.slice(0, context.headSize);
+    while (head.at(-1)?.role === 'assistant' && (head.at(-1) as { toolCalls?: unknown[] }).toolCalls?.length)
+      head = head.slice(0, -1);
+    const tail = dropOrphans(messages.slice(-context.tailSize));
+    const skipped = messages.length - head.length - tail.length;
+    return [...head, { role: 'user', content: `Skipped ${skipped} messages.` }, ...tail];
+  }
+  return messages;
 };
 
 /** The handoff functions an assistant may call (AutoGen's `transfer_to_<target>`). */

@@ -53,9 +53,15 @@ const handoffInput = z.union([
   }),
 ]);
 
+/** AutoGen's chat completion contexts: everything, the last N messages, or the first and last N. */
 export const modelContextSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('unbounded') }),
   z.strictObject({ kind: z.literal('buffered'), bufferSize: z.number().int().positive() }),
+  z.strictObject({
+    kind: z.literal('head_and_tail'),
+    headSize: z.number().int().nonnegative(),
+    tailSize: z.number().int().positive(),
+  }),
 ]);
 
 const assistantAgentSchema = z.strictObject({
@@ -166,12 +172,13 @@ export const teamSpecSchema = z
     spec.agents.forEach((agent, i) => {
       if (agent.kind !== 'assistant') return;
       agent.handoffs.forEach((h, j) => {
-        const known = h.target === 'user' || names.includes(h.target) || spec.type === 'single';
-        if (!known)
+        // A target outside the team (the human, another system) pauses the session for input,
+        // as AutoGen's HandoffTermination does.
+        if (h.target === agent.name)
           ctx.addIssue({
             code: 'custom',
             path: ['agents', i, 'handoffs', j, 'target'],
-            message: `handoff target "${h.target}" is neither a team member nor "user"`,
+            message: `agent "${agent.name}" cannot hand off to itself`,
           });
       });
       if (new Set(agent.tools).size !== agent.tools.length)

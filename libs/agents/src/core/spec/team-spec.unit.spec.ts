@@ -80,14 +80,17 @@ describe('team spec schema', () => {
     );
   });
 
-  it('checks team shapes: single has one assistant, handoff targets exist, names are unique', () => {
+  it('checks team shapes: single has one assistant, no self-handoff, names are unique', () => {
     const issues = (input: unknown) =>
       teamSpecSchema.safeParse(input).error?.issues.map((i) => i.message) ?? [];
     expect(issues({ ...design, type: 'single', agents: [{ name: 'a' }, { name: 'b' }] })).toContain(
       'a single team has exactly one assistant agent',
     );
-    expect(issues({ ...design, type: 'swarm', agents: [{ name: 'a', handoffs: ['ghost'] }] })).toContain(
-      'handoff target "ghost" is neither a team member nor "user"',
+    expect(issues({ ...design, type: 'swarm', agents: [{ name: 'a', handoffs: ['a'] }] })).toContain(
+      'agent "a" cannot hand off to itself',
+    );
+    expect(issues({ ...design, type: 'swarm', agents: [{ name: 'a', handoffs: ['crm_system'] }] })).toEqual(
+      [],
     );
     expect(issues({ ...design, agents: [{ name: 'a' }, { name: 'a' }] })).toContain(
       'duplicate agent name "a"',
