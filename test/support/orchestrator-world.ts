@@ -31,7 +31,8 @@ const wireModel = (fake: FakeOpenAIServer, delayMs: (text: string) => number) =>
     const delay = delayMs(body.messages.find((m) => m.role === 'user')?.content ?? '');
     inFlight += 1;
     peak = Math.max(peak, inFlight);
-    setTimeout(() => (inFlight -= 1), delay + 5);
+    // Counted until just before the reply is sent: the client cannot start its next call earlier.
+    setTimeout(() => (inFlight -= 1), Math.max(1, delay - 2));
     const tool = body.tools?.[0]?.function.name;
     if (last?.role === 'user' && tool)
       return {
