@@ -173,8 +173,9 @@ describe('runToolCall', () => {
     h.answer(null, [{ name: 'calculator', arguments: '{"a":1,"b":1,"operator":"+"}' }]);
     const empty = { ...deps, tools: createToolRegistry([]) };
     expect(await runToolCall(empty, h.state(), call(h))).toMatchObject({ data: { reason: 'unknown-tool' } });
-    const command = await runToolCall(deps, h.state(), call(h));
+    const action = call(h);
+    const command = await runToolCall(deps, h.state(), action);
     h.send(command!);
-    expect(await runToolCall(deps, h.state(), call(h))).toBeNull();
+    expect(await runToolCall(deps, h.state(), action)).toBeNull();
   });
 });

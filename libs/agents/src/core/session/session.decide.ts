@@ -219,9 +219,18 @@ const recordToolResult = ({ data, metadata }: RecordToolResult, state: Session):
   return andAdvance(state, [event], metadata.now);
 };
 
+/** A tool call id of a turn that has ended (its record is gone): `t<n>.…` with n ≤ turnCount. */
+const isPastCall = (state: Session, toolCallId: string): boolean => {
+  const turn = /^t(\d+)\./.exec(toolCallId);
+  return turn !== null && Number(turn[1]) <= state.turnCount;
+};
+
 const requestApproval = ({ data }: RequestApproval, state: Session): SessionEvent[] => {
   const tool = state.toolCalls[data.toolCallId];
-  if (!tool) throw new UnknownToolCall(data.toolCallId);
+  if (!tool) {
+    if (isPastCall(state, data.toolCallId)) return [];
+    throw new UnknownToolCall(data.toolCallId);
+  }
   if (tool.status !== 'pending' || tool.approval !== 'none') return [];
   return [
     {
@@ -234,7 +243,10 @@ const requestApproval = ({ data }: RequestApproval, state: Session): SessionEven
 const decideApproval = ({ data, metadata }: DecideApproval, state: Session): SessionEvent[] => {
   requireOpen(state);
   const tool = state.toolCalls[data.toolCallId];
-  if (!tool) throw new UnknownToolCall(data.toolCallId);
+  if (!tool) {
+    if (isPastCall(state, data.toolCallId)) return [];
+    throw new UnknownToolCall(data.toolCallId);
+  }
   if (tool.status !== 'pending' || tool.approval !== 'requested') return [];
   const who = {
     toolCallId: data.toolCallId,

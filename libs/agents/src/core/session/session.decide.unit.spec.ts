@@ -493,6 +493,21 @@ describe('approvals', () => {
     expect(out[1]).toMatchObject({ data: { reason: 'approval-denied' } });
   });
 
+  it('a decision or request arriving after the turn ended changes nothing', () => {
+    const h = awaiting();
+    h.send({ type: 'RequestApproval', data: { toolCallId: 't1.s1.m1.t0' } });
+    h.send({ type: 'CancelTurn', data: {} });
+    given(...h.events)
+      .when({ type: 'DecideApproval', data: { toolCallId: 't1.s1.m1.t0', approve: true }, metadata: meta() })
+      .thenNothing();
+    given(...h.events)
+      .when({ type: 'RequestApproval', data: { toolCallId: 't1.s1.m1.t0' }, metadata: meta() })
+      .thenNothing();
+    given(...h.events)
+      .when({ type: 'DecideApproval', data: { toolCallId: 't9.s1.m1.t0', approve: true }, metadata: meta() })
+      .thenThrows('tool_call_not_found');
+  });
+
   it('a second decision changes nothing; an unknown call is rejected', () => {
     const h = awaiting();
     h.send({ type: 'RequestApproval', data: { toolCallId: 't1.s1.m1.t0' } });
@@ -507,12 +522,12 @@ describe('approvals', () => {
 });
 
 describe('CancelTurn, CloseSession, MarkStalled, CheckTimeout', () => {
-  it('cancels a running turn and abandons its pending call', () => {
+  it('cancels a running turn and forgets its pending call', () => {
     const h = started();
     h.post('m1', 'Hi');
     const out = h.send({ type: 'CancelTurn', data: { reason: 'user' } });
     expect(types(out)).toEqual(['TurnCancelled']);
-    expect(h.state().modelCalls['t1.s1.m1']?.status).toBe('abandoned');
+    expect(h.state().modelCalls['t1.s1.m1']).toBeUndefined();
     expect(h.state().status).toBe('idle');
   });
 

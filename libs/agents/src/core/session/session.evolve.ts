@@ -69,27 +69,14 @@ const closeBatchIfDone = (s: Session): Session => {
 };
 
 /**
- * Calls still out when a turn ends are abandoned: their late results change nothing. Only the
- * step's last model call and the current batch can be pending.
+ * A turn that ends takes its call records with it: the thread keeps what the model saw, and a late
+ * or duplicate result for a call that is no longer recorded decides `[]`. State stays proportional
+ * to the conversation, not to the number of calls ever made.
  */
-const abandonTurnWork = (s: Session, turnId: string): Session => {
-  const turn = s.turn;
-  if (!turn || turn.turnId !== turnId) return { ...s, turn: null };
-  const lastCall = turn.stepCalls.at(-1);
-  const call = lastCall ? s.modelCalls[lastCall] : undefined;
-  const modelCalls =
-    call && call.status === 'pending'
-      ? { ...s.modelCalls, [call.callId]: { ...call, status: 'abandoned' as const } }
-      : s.modelCalls;
-  const pendingTools = turn.batch.flatMap((id) => {
-    const tool = s.toolCalls[id];
-    return tool && tool.status === 'pending'
-      ? [[id, { ...tool, status: 'abandoned' as const }] as const]
-      : [];
-  });
-  const toolCalls =
-    pendingTools.length > 0 ? { ...s.toolCalls, ...Object.fromEntries(pendingTools) } : s.toolCalls;
-  return { ...s, modelCalls, toolCalls, turn: null };
+const retireTurn = (s: Session, turnId: string): Session => {
+  const keep = <T extends { turnId: string }>(calls: Readonly<Record<string, T>>): Record<string, T> =>
+    Object.fromEntries(Object.entries(calls).filter(([, c]) => c.turnId !== turnId));
+  return { ...s, modelCalls: keep(s.modelCalls), toolCalls: keep(s.toolCalls), turn: null };
 };
 
 const NO_PENDING: PendingView = { modelCalls: [], toolCalls: [], approvals: [] };
@@ -133,7 +120,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
     }
     case 'SessionForked': {
       const parent = event.data.parentEvents.reduce(evolve, initialSession());
-      const base = parent.turn ? abandonTurnWork(parent, parent.turn.turnId) : parent;
+      const base = parent.turn ? retireTurn(parent, parent.turn.turnId) : parent;
       return {
         ...base,
         sessionId: event.data.sessionId,
@@ -307,27 +294,27 @@ const apply = (s: Session, event: SessionEvent): Session => {
       const { turnId, reason } = event.data;
       const handoffToUser = s.turn?.handoffToUser ?? null;
       return {
-        ...abandonTurnWork(s, turnId),
+        ...retireTurn(s, turnId),
         lastTurn: { turnId, outcome: 'completed', reason },
         awaitingInput: handoffToUser ? { agent: handoffToUser, reason: 'handoff' } : null,
       };
     }
     case 'TurnCancelled':
       return {
-        ...abandonTurnWork(s, event.data.turnId),
+        ...retireTurn(s, event.data.turnId),
         lastTurn: { turnId: event.data.turnId, outcome: 'cancelled', reason: event.data.reason },
         awaitingInput: null,
       };
     case 'TurnFailed':
       return {
-        ...abandonTurnWork(s, event.data.turnId),
+        ...retireTurn(s, event.data.turnId),
         lastTurn: { turnId: event.data.turnId, outcome: 'failed', reason: event.data.reason },
         awaitingInput: null,
       };
     case 'SessionStalled':
       return { ...s, stalledReason: event.data.reason };
     case 'SessionClosed':
-      return { ...(s.turn ? abandonTurnWork(s, s.turn.turnId) : s), closed: true, awaitingInput: null };
+      return { ...(s.turn ? retireTurn(s, s.turn.turnId) : s), closed: true, awaitingInput: null };
     default: {
       const unhandled: never = event;
       return unhandled;

@@ -46,7 +46,7 @@ export type ModelCallState = Readonly<{
   iteration: number;
   contextLength: number;
   contextHash: string;
-  status: 'pending' | 'completed' | 'failed' | 'abandoned';
+  status: 'pending' | 'completed' | 'failed';
   content?: string | null;
   /** Tool calls with our ids (`<callId>.t<i>`); the model's own ids are not kept. */
   toolCalls?: readonly ModelToolCall[];
@@ -62,7 +62,7 @@ export type ToolCallState = Readonly<{
   agent: string;
   name: string;
   arguments: string;
-  status: 'pending' | 'completed' | 'failed' | 'abandoned';
+  status: 'pending' | 'completed' | 'failed';
   approval: 'none' | 'requested' | 'granted' | 'denied';
   result?: string;
   failure?: Readonly<{ reason: ToolFailureReason; message: string }>;
@@ -130,6 +130,7 @@ export type Session = Readonly<{
   turnCount: number;
   /** User messages waiting for their turn (onBusy: enqueue), oldest first. */
   queue: readonly string[];
+  /** Calls of the running turn (records leave with their turn; the thread keeps the content). */
   modelCalls: Readonly<Record<string, ModelCallState>>;
   toolCalls: Readonly<Record<string, ToolCallState>>;
   /** Who waits for the human, when someone does (inside a turn, or after one ended on a handoff). */
