@@ -1,2 +1,2 @@
+/** Test helpers for other packages: the fake OpenAI-compatible server (no vitest import here). */
 export * from './fake-openai-server.ts';
-export * from './decider-spec.ts';

@@ -38,8 +38,8 @@ const REJECTED = {
 
 describe('AutoGen fixtures', () => {
   it.each(RUNS)('%s imports and runs with the scripted client', async (name) => {
-    const spec = importAutogenComponent(load(name), options);
-    const result = await runTeam(spec, 'What is 6 * 7?', { model: createScriptedModelClient() });
+    // runTeam takes the AutoGen JSON as is (it imports it with the built-in tools bound by name)
+    const result = await runTeam(load(name), 'What is 6 * 7?', { model: createScriptedModelClient() });
     expect(result.state.status).toMatch(/^(idle|awaiting_input)$/);
     expect(result.state.lastTurn?.outcome).toBe('completed');
     expect(result.messages.filter((m) => m.role === 'assistant').length).toBeGreaterThan(0);
