@@ -106,6 +106,8 @@ export const composeDistributed = async (
       maxModelCalls: config.MAX_MODEL_CALLS,
       maxToolCalls: config.MAX_TOOL_CALLS,
       modelRequestsPerMinute: config.MODEL_REQUESTS_PER_MINUTE,
+      modelTokensPerMinute: config.MODEL_TOKENS_PER_MINUTE,
+      maxModelParks: config.MAX_MODEL_PARKS,
       leaseTtlMs: config.LEASE_TTL_MS,
       recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
       stallAfterMs: config.STALL_AFTER_MS,

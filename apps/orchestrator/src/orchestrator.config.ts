@@ -18,7 +18,11 @@ export const orchestratorConfigSchema = z.object({
   MAX_CONCURRENT_SESSIONS: positiveInt.default(64),
   MAX_MODEL_CALLS: positiveInt.default(16),
   MAX_TOOL_CALLS: positiveInt.default(32),
+  /** Per model endpoint (base URL) of this replica. */
   MODEL_REQUESTS_PER_MINUTE: positiveInt.optional(),
+  MODEL_TOKENS_PER_MINUTE: positiveInt.optional(),
+  /** A model call failing with a retryable error parks its session up to this many times (backoff 0.5 s doubling). */
+  MAX_MODEL_PARKS: z.coerce.number().int().min(0).default(5),
   LEASE_TTL_MS: positiveInt.default(15_000),
   RECOVERY_INTERVAL_MS: positiveInt.default(5_000),
   STALL_AFTER_MS: positiveInt.default(300_000),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createEndpointLimits } from './endpoint-limits.ts';
 import { createSemaphore } from './semaphore.ts';
 import { createSessionScheduler } from './session-scheduler.ts';
 import { createTokenBucket, type Clock } from './token-bucket.ts';
@@ -72,6 +73,25 @@ describe('token bucket', () => {
     await bucket.take(10);
     await bucket.take(50);
     expect(elapsed()).toBe(60_000);
+  });
+});
+
+describe('endpoint limits', () => {
+  it('waits per endpoint for requests, and for token debt to be paid back', async () => {
+    let now = 0;
+    const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const limits = createEndpointLimits({ requestsPerMinute: 2, tokensPerMinute: 600 }, clock);
+    await limits.before('a');
+    await limits.before('a');
+    await limits.before('b');
+    expect(now).toBe(0);
+    await limits.before('a');
+    expect(now).toBe(30_000);
+    limits.after('b', 1_200); // a full bucket of 600, so 600 tokens of debt at 10 tokens a second
+    await limits.before('b');
+    expect(now).toBe(30_000 + 60_000);
+    await limits.before('a'); // a's request bucket refilled meanwhile
+    expect(now).toBe(90_000);
   });
 });
 

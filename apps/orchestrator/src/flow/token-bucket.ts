@@ -6,6 +6,8 @@ export type TokenBucket = Readonly<{
   take: (tokens: number, signal?: AbortSignal) => Promise<void>;
   /** Milliseconds until `tokens` would be available (0 when they are now). */
   delayFor: (tokens: number) => number;
+  /** Spends tokens already used (the bucket may go into debt; later takes wait it out). */
+  debit: (tokens: number) => void;
 }>;
 
 export type Clock = Readonly<{
@@ -53,6 +55,10 @@ export const createTokenBucket = (
 
   return {
     delayFor,
+    debit: (used) => {
+      refill();
+      tokens -= used;
+    },
     take: async (wanted, signal) => {
       // A request larger than the bucket waits for a full bucket, then takes it all (never forever).
       for (let delay = delayFor(wanted); delay > 0; delay = delayFor(wanted))

@@ -9,7 +9,7 @@ import {
 import type { SessionLeases, SessionRepository, ToolAttempts } from '@agentledger/sessions';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
-import { createTokenBucket } from '../flow/token-bucket.ts';
+import { createEndpointLimits } from '../flow/endpoint-limits.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import { runSession } from './session-worker.ts';
 
@@ -21,8 +21,11 @@ export type OrchestratorSettings = Readonly<{
   maxConcurrentSessions: number;
   maxModelCalls: number;
   maxToolCalls: number;
-  /** Requests per minute to model endpoints from this replica (undefined: unlimited). */
+  /** Requests and tokens per minute per model endpoint from this replica (undefined: unlimited). */
   modelRequestsPerMinute?: number;
+  modelTokensPerMinute?: number;
+  /** Times a model call failing with a retryable error parks its session before the failure is recorded. */
+  maxModelParks?: number;
   leaseTtlMs: number;
   recoveryIntervalMs: number;
   /** A `running` session without progress for this long is marked stalled (and re-queued once). */
@@ -78,10 +81,22 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
 
   const modelCalls = createSemaphore(settings.maxModelCalls);
   const toolCalls = createSemaphore(settings.maxToolCalls);
-  const modelRequests =
-    settings.modelRequestsPerMinute === undefined
-      ? undefined
-      : createTokenBucket(settings.modelRequestsPerMinute);
+  const endpoints = createEndpointLimits({
+    requestsPerMinute: settings.modelRequestsPerMinute,
+    tokensPerMinute: settings.modelTokensPerMinute,
+  });
+  const parks = new Map<string, number>();
+  const parkedTimers = new Set<NodeJS.Timeout>();
+  const park = (callId: string): number | undefined => {
+    const count = parks.get(callId) ?? 0;
+    if (count >= (settings.maxModelParks ?? 5)) {
+      parks.delete(callId);
+      return undefined;
+    }
+    parks.set(callId, count + 1);
+    if (parks.size > 10_000) parks.delete(parks.keys().next().value!);
+    return Math.min(30_000, 500 * 2 ** count);
+  };
 
   const scheduler = createSessionScheduler({
     maxConcurrent: settings.maxConcurrentSessions,
@@ -101,7 +116,15 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
             leaseTtlMs: settings.leaseTtlMs,
             modelCalls,
             toolCalls,
-            modelRequests,
+            endpoints,
+            park,
+            reschedule: (delayMs) => {
+              const timer = setTimeout(() => {
+                parkedTimers.delete(timer);
+                schedule(tenantId, sessionId);
+              }, delayMs);
+              parkedTimers.add(timer);
+            },
             metrics,
             shutdown: shutdown.signal,
             stopping: () => stopping,
@@ -202,6 +225,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     stop: async () => {
       stopping = true;
       clearInterval(timer);
+      for (const parked of parkedTimers) clearTimeout(parked);
       const finished = await scheduler.drain(settings.shutdownDeadlineMs);
       if (!finished) {
         logger.warn(

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createToolRegistry,
   defineTool,
+  ModelCallError,
   singleModelClient,
   teamSpecSchema,
   type ModelClient,
@@ -142,6 +143,64 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     for (let i = 0; i < 12; i += 1) await eventually(`session b${i}`, () => w.idle(`b${i}`));
     expect(peak).toBeLessThanOrEqual(2);
     expect(peak).toBeGreaterThan(0);
+  });
+
+  it('parks a session on a retryable model failure and resumes it, recording no failure', async () => {
+    let failures = 2;
+    const inner = toolThenAnswerModel();
+    const flaky: ModelClient = {
+      complete: async (request, options) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new ModelCallError('rate_limited', '429 Too Many Requests', true, 429);
+        }
+        return inner.complete(request, options);
+      },
+    };
+    const w = world(flaky);
+    await running(w);
+    await w.startAndPost('parked', 'task');
+    const state = await eventually('the parked session to finish', () => w.idle('parked'), {
+      timeoutMs: 10_000,
+    });
+    expect(state.messages.at(-1)?.content).toContain('recorded task');
+    const events = await w.store.readStream('session-parked', { tenantId: 'tenant-a' });
+    expect(events.filter((e) => e.type === 'ModelCallFailed')).toEqual([]);
+    expect(failures).toBe(0);
+  });
+
+  it('records the failure once a retryable error outlasts its parks', async () => {
+    const failing: ModelClient = {
+      complete: () => Promise.reject(new ModelCallError('server_error', '500', true, 500)),
+    };
+    const w = world(failing, { maxModelParks: 1 });
+    await running(w);
+    await w.startAndPost('doomed', 'task');
+    await eventually('the failure to be recorded', async () => {
+      const events = await w.store.readStream('session-doomed', { tenantId: 'tenant-a' });
+      return events.some((e) => e.type === 'ModelCallFailed') ? true : undefined;
+    });
+  });
+
+  it('marks a session without progress stalled, visibly, and re-queues it once', async () => {
+    const hanging: ModelClient = {
+      complete: (_request, { signal }) =>
+        new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        ),
+    };
+    const w = world(hanging, { stallAfterMs: 50, recoveryIntervalMs: 60_000 });
+    await running(w);
+    await w.startAndPost('stuck', 'task');
+    await eventually('the session to be running', async () =>
+      (await w.repository.load('tenant-a', 'stuck'))?.status === 'running' ? true : undefined,
+    );
+    await eventually('the watchdog to mark it stalled', async () => {
+      await w.orchestrator.sweep();
+      const events = await w.store.readStream('session-stuck', { tenantId: 'tenant-a' });
+      return events.some((e) => e.type === 'SessionStalled') ? events : undefined;
+    });
+    expect((await w.repository.load('tenant-a', 'stuck'))?.status).toBe('stalled');
   });
 
   it('does not let a slow model call of one session delay the others', async () => {

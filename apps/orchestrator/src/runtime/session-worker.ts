@@ -1,4 +1,5 @@
 import {
+  modelSpecFor,
   nextAction,
   runModelCall,
   runToolCall,
@@ -16,7 +17,7 @@ import {
   type ToolAttempts,
 } from '@agentledger/sessions';
 import type { Semaphore } from '../flow/semaphore.ts';
-import type { TokenBucket } from '../flow/token-bucket.ts';
+import type { EndpointLimits } from '../flow/endpoint-limits.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 
 export type WorkerDeps = Readonly<{
@@ -28,8 +29,15 @@ export type WorkerDeps = Readonly<{
   leaseTtlMs: number;
   modelCalls: Semaphore;
   toolCalls: Semaphore;
-  /** Requests per minute to any model endpoint of this replica. */
-  modelRequests?: TokenBucket;
+  /** Requests and tokens per minute per model endpoint. */
+  endpoints: EndpointLimits;
+  /**
+   * A model call failed with a retryable error (429, 5xx, timeout) after the client's own retries:
+   * returns how long to park the session before trying again, or undefined to record the failure.
+   */
+  park: (callId: string) => number | undefined;
+  /** Runs the session again after `delayMs` (a parked session). */
+  reschedule: (delayMs: number) => void;
   metrics: OrchestratorMetrics;
   /** Aborted at the shutdown deadline: in-flight effects stop and their results are not recorded. */
   shutdown: AbortSignal;
@@ -70,7 +78,9 @@ export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: 
       if (!state) return;
       const action = nextAction(state);
       if (!isRunnable(action)) return;
-      const commands = await perform(deps, lease, state, action, signal);
+      const performed = await perform(deps, lease, state, action, signal);
+      if (performed === 'parked') return;
+      const commands = performed;
       // Results of effects cut short by shutdown or a lost lease are dropped: the next owner
       // retries them (model calls, idempotent tools) or records them unknown-outcome.
       if (signal.aborted) return;
@@ -101,7 +111,7 @@ const perform = async (
   state: Session,
   action: Runnable,
   signal: AbortSignal,
-): Promise<SessionCommand[]> => {
+): Promise<SessionCommand[] | 'parked'> => {
   const effects: EffectDeps = { ...deps.effects, signal };
   if (action.kind === 'run_tools') {
     const results = await Promise.all(
@@ -120,8 +130,10 @@ const perform = async (
     );
     return results.filter((command): command is NonNullable<typeof command> => command !== null);
   }
+  const call = state.modelCalls[action.callId];
+  const endpoint = (call && state.spec && modelSpecFor(state.spec, call)?.baseUrl) || 'default';
   const command = await deps.modelCalls.run(async () => {
-    await deps.modelRequests?.take(1, signal);
+    await deps.endpoints.before(endpoint, signal);
     deps.metrics.modelCallsInFlight.inc();
     const stop = deps.metrics.modelLatency.startTimer();
     try {
@@ -133,8 +145,18 @@ const perform = async (
   }, signal);
   if (!command) return [];
   const kind = action.kind === 'select_speaker' ? 'selector' : 'model';
+  if (command.data.outcome === 'failed' && command.data.error.retryable) {
+    // Park instead of failing the turn: what the session did so far is in the log already.
+    const delayMs = deps.park(action.callId);
+    if (delayMs !== undefined) {
+      deps.metrics.steps.inc({ kind, outcome: 'parked' });
+      deps.reschedule(delayMs);
+      return 'parked';
+    }
+  }
   deps.metrics.steps.inc({ kind, outcome: command.data.outcome });
   if (command.data.outcome === 'completed') {
+    deps.endpoints.after(endpoint, command.data.usage.promptTokens + command.data.usage.completionTokens);
     deps.metrics.modelTokens.inc({ kind: 'prompt' }, command.data.usage.promptTokens);
     deps.metrics.modelTokens.inc({ kind: 'completion' }, command.data.usage.completionTokens);
   }

@@ -1,0 +1,39 @@
+import { createTokenBucket, systemClock, type Clock, type TokenBucket } from './token-bucket.ts';
+
+/**
+ * Requests and tokens per minute, one pair of buckets per model endpoint (base URL). A call waits
+ * for a request token and for the token bucket to be out of debt, then its real usage is debited
+ * afterwards (usage is only known once the model answered), as providers' TPM limits count it.
+ */
+export type EndpointLimits = Readonly<{
+  before: (endpoint: string, signal?: AbortSignal) => Promise<void>;
+  after: (endpoint: string, tokens: number) => void;
+}>;
+
+export type EndpointLimitSettings = Readonly<{ requestsPerMinute?: number; tokensPerMinute?: number }>;
+
+export const createEndpointLimits = (
+  settings: EndpointLimitSettings,
+  clock: Clock = systemClock,
+): EndpointLimits => {
+  const requests = new Map<string, TokenBucket>();
+  const tokens = new Map<string, TokenBucket>();
+  const bucket = (map: Map<string, TokenBucket>, endpoint: string, perMinute: number): TokenBucket => {
+    let found = map.get(endpoint);
+    if (!found) {
+      found = createTokenBucket(perMinute, clock);
+      map.set(endpoint, found);
+    }
+    return found;
+  };
+  return {
+    before: async (endpoint, signal) => {
+      if (settings.requestsPerMinute)
+        await bucket(requests, endpoint, settings.requestsPerMinute).take(1, signal);
+      if (settings.tokensPerMinute) await bucket(tokens, endpoint, settings.tokensPerMinute).take(0, signal);
+    },
+    after: (endpoint, used) => {
+      if (settings.tokensPerMinute) bucket(tokens, endpoint, settings.tokensPerMinute).debit(used);
+    },
+  };
+};
