@@ -40,6 +40,11 @@ const libraryStatuses: Readonly<Record<string, number>> = {
   STREAM_VERSION_CONFLICT: 409,
   INVALID_CURSOR: 400,
   LEASE_LOST: 409,
+  /** Postgres SQLSTATEs that mean "a concurrent change won": retryable, never a server fault. */
+  ALV01: 409,
+  '23505': 409,
+  '40001': 409,
+  '40P01': 409,
 };
 
 const libraryProblemCodes: Readonly<Record<number, string>> = {
@@ -48,11 +53,23 @@ const libraryProblemCodes: Readonly<Record<number, string>> = {
   409: 'conflict',
 };
 
-const libraryError = (error: unknown): { status: number; code: string; message: string } | undefined => {
-  if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
-  const status = libraryStatuses[error.code];
-  if (status === undefined) return undefined;
-  const message = error.code === 'STREAM_TENANT_MISMATCH' ? 'No such resource' : error.message;
+const CONCURRENT_CHANGE = 'A concurrent change to this resource won: retry the request';
+
+/** The first error in the `cause` chain with a known stable code (drivers wrap database errors). */
+const libraryError = (
+  error: unknown,
+  depth = 0,
+): { status: number; code: string; message: string } | undefined => {
+  if (!(error instanceof Error) || depth > 4) return undefined;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const status = code === undefined ? undefined : libraryStatuses[code];
+  if (code === undefined || status === undefined) return libraryError(error.cause, depth + 1);
+  const message =
+    code === 'STREAM_TENANT_MISMATCH'
+      ? 'No such resource'
+      : /^[0-9A-Z]{5}$/.test(code)
+        ? CONCURRENT_CHANGE
+        : error.message;
   return { status, code: libraryProblemCodes[status] ?? 'conflict', message };
 };
 

@@ -154,6 +154,22 @@ describe('the REST edge over a real socket', () => {
     expect(openapi.paths['/v1/teams/{teamId}']?.['put']?.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'teamId', in: 'path', required: true })]),
     );
+    const document = JSON.stringify(openapi);
+    const components = (openapi as unknown as { components: { schemas: Record<string, unknown> } }).components
+      .schemas;
+    for (const [, name] of document.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      expect(components[name ?? ''], `$ref ${name}`).toBeDefined();
+    }
+    expect(document).not.toContain('"#/$defs/');
+    const paths = Object.keys(openapi.paths);
+    for (const path of [
+      '/v1/sessions',
+      '/v1/sessions/{id}/messages',
+      '/v1/sessions/{id}/stream',
+      '/v1/sessions/{id}/audit',
+    ]) {
+      expect(paths).toContain(path);
+    }
     const docs = await call('/docs');
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');

@@ -4,9 +4,22 @@ import { PROBLEM_CONTENT_TYPE } from '../errors/problem.ts';
 
 type JsonSchema = Record<string, unknown>;
 
+/** Shared definitions (recursive schemas) hoisted to components.schemas, uniquely named. */
+const definitions: Record<string, unknown> = {};
+
 const toJsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return rest;
+  const {
+    $schema: _ignored,
+    $defs,
+    ...rest
+  } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  if ($defs === undefined) return rest;
+  const prefix = `S${Object.keys(definitions).length}_`;
+  const rename = (value: unknown): unknown =>
+    JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', `"#/components/schemas/${prefix}`));
+  for (const [name, definition] of Object.entries($defs as JsonSchema))
+    definitions[`${prefix}${name}`] = rename(definition);
+  return rename(rest) as JsonSchema;
 };
 
 const problemSchema = z.object({
@@ -109,7 +122,7 @@ export const buildOpenApiDocument = (operations: readonly ApiOperation[], versio
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
       },
-      schemas: { Problem: toJsonSchema(problemSchema, 'output') },
+      schemas: { Problem: toJsonSchema(problemSchema, 'output'), ...definitions },
     },
     paths,
   };

@@ -1,11 +1,19 @@
+import { teamSpecSchema } from '@agentledger/agents';
+import { z } from 'zod';
 import { mutationHeadersSchema } from '../http/headers.ts';
 import type { ApiOperation } from '../openapi/api-operation.ts';
-import {
-  putTeamResponseSchema,
-  teamPathSchema,
-  teamResponseSchema,
-  teamSpecBodySchema,
-} from './teams.schemas.ts';
+import { putTeamResponseSchema, teamPathSchema, teamResponseSchema } from './teams.schemas.ts';
+
+/**
+ * What PUT accepts, as documented: libs/agents' team spec schema (the parser validates with it), or
+ * an AutoGen AgentChat component, which is translated.
+ */
+const teamSpecDocumentation = z.union([
+  teamSpecSchema,
+  z.looseObject({ provider: z.string(), component_type: z.string(), config: z.looseObject({}) }).meta({
+    description: 'An AutoGen AgentChat component (provider / component_type / config)',
+  }),
+]);
 
 export const teamOperations: readonly ApiOperation[] = [
   {
@@ -17,7 +25,7 @@ export const teamOperations: readonly ApiOperation[] = [
     scope: 'teams:write',
     params: teamPathSchema,
     headers: mutationHeadersSchema,
-    body: teamSpecBodySchema,
+    body: teamSpecDocumentation,
     responses: {
       200: { description: 'Stored; an unchanged spec keeps its version', schema: putTeamResponseSchema },
       422: { description: 'The spec validates but names a component that cannot run' },

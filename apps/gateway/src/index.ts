@@ -1,0 +1,10 @@
+export { GatewayModule, type GatewayDeps, type GatewayOptions } from './gateway.module.ts';
+export { createGatewayApp, type GatewayHttpOptions } from './http/gateway-app.ts';
+export { GrpcGateway } from './grpc/grpc-gateway.ts';
+export { TEAMS_SERVICE } from './gateway.tokens.ts';
+export type { TeamsService } from './teams/teams.service.ts';
+export { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
+export { SCOPES, type Principal } from './auth/api-key.ts';
+export { createPostgresApiKeyStore, GATEWAY_MIGRATIONS_FOLDER } from './auth/postgres-api-key-store.ts';
+export { seedApiKeys } from './auth/seed-api-keys.ts';
+export type { ReadinessCheck } from './health/readiness.ts';
