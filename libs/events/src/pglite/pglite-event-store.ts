@@ -33,6 +33,13 @@ export const runPgliteMigrations = async (
 export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>): SqlDriver => ({
   db: drizzle({ client: pglite }),
   query: async (text, values) => (await pglite.query<SqlRow>(text, [...values])).rows,
+  queryArrays: async (text, values) =>
+    (
+      await pglite.query<unknown[]>(text, [...values], {
+        rowMode: 'array',
+        parsers: { 1184: (value) => value },
+      })
+    ).rows,
   listen: async (channel, onNotify) => {
     const unlisten = await pglite.listen(channel, onNotify);
     return async () => {

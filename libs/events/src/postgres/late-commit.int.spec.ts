@@ -96,6 +96,59 @@ describe('postgres: late commits and concurrent start-up', () => {
     expect(await store.loadCheckpoint(subscriberId)).toBe(fast.globalPositions[1]);
   });
 
+  it('wakes a subscriber of another store instance through NOTIFY, not polling', async () => {
+    const other = await createPostgresEventStore({ connectionString: database.url });
+    try {
+      const seen: string[] = [];
+      const subscription = other.subscribe({
+        subscriberId: `sub-${uuidv7()}`,
+        tenantId: 't-notify',
+        from: 'end',
+        pollIntervalMs: 60_000,
+        handler: (event) => void seen.push(event.type),
+      });
+      await subscription.caughtUp;
+      // The LISTEN connection is opened in the background: wait until it is registered.
+      await eventually('the listener', async () => {
+        const { rows } = await store.pool.query(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+        );
+        return rows[0].n > 0 ? true : undefined;
+      });
+      await store.append(`session-notify-${uuidv7()}`, [{ type: 'Ping', data: {} }], {
+        tenantId: 't-notify',
+        expectedVersion: 0,
+      });
+      await eventually('the notified subscriber', () => (seen.length === 1 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      await subscription.stop();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("is not held back by another database's open transaction", async () => {
+    const other = await createTestDatabase(inject('databaseUrl'), 'events_other');
+    const client = new pg.Client({ connectionString: other.url });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_current_xact_id()');
+      const streamId = `session-free-${uuidv7()}`;
+      const { globalPositions } = await store.append(streamId, [{ type: 'Free', data: {} }], {
+        tenantId,
+        expectedVersion: 'no_stream',
+      });
+      const read = await store.readAll({ after: (globalPositions[0] ?? 1) - 1 });
+      expect(read.map((event) => event.streamId)).toEqual([streamId]);
+      await client.query('rollback');
+    } finally {
+      await client.end();
+      await other.drop();
+    }
+  });
+
   it('applies migrations once when many replicas start together', async () => {
     const fresh = await createTestDatabase(inject('databaseUrl'), 'events_migrate');
     try {

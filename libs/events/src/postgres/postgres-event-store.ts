@@ -34,6 +34,14 @@ export const ignoreClientErrors = (pool: pg.Pool): void => {
   pool.on('connect', (client) => client.on('error', () => undefined));
 };
 
+const TIMESTAMPTZ = 1184;
+const RAW_TIMES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 /** A driver for node-postgres: pooled single statements (prepared by name), LISTEN on its own client. */
 export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
   const db = drizzle({ client: pool });
@@ -44,6 +52,16 @@ export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
         await pool.query<SqlRow>(
           name === undefined ? { text, values: [...values] } : { name, text, values: [...values] },
         )
+      ).rows,
+    queryArrays: async (text, values, name) =>
+      (
+        await pool.query<unknown[]>({
+          text,
+          values: [...values],
+          rowMode: 'array',
+          types: RAW_TIMES,
+          ...(name === undefined ? {} : { name }),
+        })
       ).rows,
     listen: async (channel, onNotify) => {
       const client = new pg.Client(pool.options);

@@ -23,6 +23,11 @@ export type SqlDriver = Readonly<{
   db: AnyPgDatabase;
   /** One statement outside any explicit transaction (one round trip). */
   query: (text: string, values: readonly unknown[], name?: string) => Promise<SqlRow[]>;
+  /**
+   * Like `query`, with rows as arrays in column order, `timestamptz` as its text and `bigint` as a
+   * string (the event read path: no Date or object per row).
+   */
+  queryArrays: (text: string, values: readonly unknown[], name?: string) => Promise<unknown[][]>;
   /** LISTEN on a channel; resolves to an unlisten function. */
   listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   close: () => Promise<void>;

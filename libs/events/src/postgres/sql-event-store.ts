@@ -32,6 +32,8 @@ export type SqlEventStoreOptions = Readonly<{
    * transactions); 'off' relies on polling. Subscribers of this store are always woken in-process.
    */
   notify?: 'after-commit' | 'in-transaction' | 'off';
+  /** 'after-commit': how long a notification waits to cover more appends (default 5 ms). */
+  notifyDelayMs?: number;
 }>;
 
 const APPEND_TEXT =
@@ -40,24 +42,27 @@ const APPEND_TEXT =
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
 
-const SAFE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+/** `timestamptz` text (ISO DateStyle, any session time zone) or a Date, as an ISO-8601 UTC string. */
+const toIso = (value: unknown): string => {
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  return new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
+};
 
-const toIso = (value: unknown): string =>
-  value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
-
-const rowToEnvelope = (row: SqlRow): EventEnvelope => ({
-  eventId: row.event_id as string,
-  streamId: row.stream_id as string,
-  tenantId: row.tenant_id as string,
-  version: Number(row.version),
-  globalPosition: Number(row.global_position),
-  type: row.type as string,
-  schemaVersion: Number(row.schema_version),
-  data: row.data,
-  metadata: row.metadata as EventMetadata,
-  recordedAt: toIso(row.recorded_at),
-  prevHash: row.prev_hash as string,
-  hash: row.hash as string,
+/** Decodes a row of {@link COLUMNS} read with `queryArrays`. */
+const arrayToEnvelope = (row: unknown[]): EventEnvelope => ({
+  globalPosition: Number(row[0]),
+  streamId: row[1] as string,
+  tenantId: row[2] as string,
+  version: row[3] as number,
+  eventId: row[4] as string,
+  type: row[5] as string,
+  schemaVersion: row[6] as number,
+  data: row[7],
+  metadata: row[8] as EventMetadata,
+  recordedAt: toIso(row[9]),
+  prevHash: row[10] as string,
+  hash: row[11] as string,
 });
 
 /** Canonical JSON never holds a raw newline, so newline-joined bodies need no escaping. */
@@ -73,9 +78,10 @@ const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.ma
 
 /**
  * The event store over SQL: the same code on Postgres (`pg`) and PGlite. Appends call the
- * `agentledger_append` function of the migrations; `readAll` reads only positions below the
- * oldest running transaction (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`), so an
- * event that commits late is never skipped.
+ * `agentledger_append` function of the migrations; `readAll` (`agentledger_read_all`) returns only
+ * rows whose `transaction_id` is below the oldest transaction still running in this database
+ * (DESIGN.md's `pg_snapshot_xmin(pg_current_snapshot())` guard, narrowed to the database so other
+ * databases' long transactions do not stall it), so an event that commits late is never skipped.
  */
 export const createSqlEventStore = (
   driver: SqlDriver,
@@ -84,22 +90,41 @@ export const createSqlEventStore = (
   const upcast = createUpcast(options.upcasters);
   const notifyMode = options.notify ?? 'after-commit';
   const signal = createAppendSignal();
-  let notifying: Promise<void> | undefined;
-  let notifyAgain = false;
-  const sendNotify = async (): Promise<void> => {
-    while (notifyAgain) {
-      notifyAgain = false;
-      await driver.query(`select pg_notify('${EVENTS_CHANNEL}', '')`, []).catch(() => undefined);
+  // After-commit NOTIFY, coalesced: at most one in flight, sent a few ms after the first append
+  // it covers, so a burst of appends costs one notification (each NOTIFY is a transaction that
+  // takes Postgres' global notify lock at commit).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: Promise<void> | undefined;
+  let again = false;
+  const fireNotify = (): void => {
+    timer = undefined;
+    inFlight = driver
+      .query(`select pg_notify('${EVENTS_CHANNEL}', '')`, [])
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        inFlight = undefined;
+        if (again) {
+          again = false;
+          scheduleNotify();
+        }
+      });
+  };
+  const scheduleNotify = (): void => {
+    if (timer !== undefined) return;
+    if (inFlight !== undefined) {
+      again = true;
+      return;
     }
-    notifying = undefined;
+    timer = setTimeout(fireNotify, options.notifyDelayMs ?? 5);
+    timer.unref?.();
   };
   const appended = (result: AppendResult): AppendResult => {
     if (result.duplicate || result.versions.length === 0) return result;
     signal.notify();
-    if (notifyMode === 'after-commit') {
-      notifyAgain = true;
-      notifying ??= sendNotify();
-    }
+    if (notifyMode === 'after-commit') scheduleNotify();
     return result;
   };
   let unlisten: Promise<(() => Promise<void>) | undefined> | undefined;
@@ -222,29 +247,22 @@ export const createSqlEventStore = (
     const from = readOptions.fromVersion ?? 1;
     const to = readOptions.toVersion ?? 2_147_483_647;
     const limit = readOptions.limit ?? null;
-    const rows = await driver.query(
+    const rows = await driver.queryArrays(
       `select ${COLUMNS} from events where stream_id = $1 and tenant_id = $2 and version >= $3 and version <= $4 order by version limit $5`,
       [streamId, readOptions.tenantId, from, to, limit],
       'agentledger_read_stream',
     );
-    return rows.map((row) => upcast(rowToEnvelope(row)));
+    return rows.map((row) => upcast(arrayToEnvelope(row)));
   };
 
   const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {
     const { after = 0, limit = null, tenantId } = readOptions;
-    const rows =
-      tenantId === undefined
-        ? await driver.query(
-            `select ${COLUMNS} from events where global_position > $1 and ${SAFE} order by global_position limit $2`,
-            [after, limit],
-            'agentledger_read_all',
-          )
-        : await driver.query(
-            `select ${COLUMNS} from events where tenant_id = $3 and global_position > $1 and ${SAFE} order by global_position limit $2`,
-            [after, limit, tenantId],
-            'agentledger_read_all_tenant',
-          );
-    return rows.map((row) => upcast(rowToEnvelope(row)));
+    const rows = await driver.queryArrays(
+      `select ${COLUMNS} from agentledger_read_all($1, $2, $3)`,
+      [after, limit, tenantId ?? null],
+      'agentledger_read_all',
+    );
+    return rows.map((row) => upcast(arrayToEnvelope(row)));
   };
 
   const loadSnapshot = async <S>(
@@ -306,10 +324,7 @@ export const createSqlEventStore = (
           loadCheckpoint,
           saveCheckpoint,
           headPosition: async () => {
-            const [row] = await driver.query(
-              `select coalesce(max(global_position), 0) as head from events where ${SAFE}`,
-              [],
-            );
+            const [row] = await driver.query('select agentledger_safe_position() as head', []);
             return Number(row?.head ?? 0);
           },
           appendCount: signal.count,
@@ -322,7 +337,7 @@ export const createSqlEventStore = (
       return subscription;
     },
     verifyStream: async (streamId, { tenantId }) => {
-      const rows = await driver.query(
+      const rows = await driver.queryArrays(
         `select ${COLUMNS} from events where stream_id = $1 and tenant_id = $2 order by version`,
         [streamId, tenantId],
       );
@@ -332,13 +347,24 @@ export const createSqlEventStore = (
       );
       return verifyChain(
         streamId,
-        rows.map(rowToEnvelope),
+        rows.map(arrayToEnvelope),
         head === undefined ? undefined : { version: Number(head.version), hash: String(head.head_hash) },
       );
     },
     aggregate: (streamId, evolve, initial, aggregateOptions) =>
       aggregateStream(
-        { readStream, loadSnapshot, saveSnapshot },
+        {
+          readStream,
+          loadSnapshot,
+          saveSnapshot,
+          headVersion: async (id, tenantId) => {
+            const [row] = await driver.query(
+              'select version from streams where stream_id = $1 and tenant_id = $2',
+              [id, tenantId],
+            );
+            return Number(row?.version ?? 0);
+          },
+        },
         streamId,
         evolve,
         initial,
@@ -352,7 +378,11 @@ export const createSqlEventStore = (
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       const stop = await unlisten;
       await stop?.();
-      await notifying;
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        fireNotify();
+      }
+      await inFlight;
       await driver.close();
     },
   };
