@@ -1,11 +1,86 @@
-/**
- * The embedded composition root. The gateway (REST/gRPC) and the orchestrator are not built yet;
- * until they are, this reports what exists and exits.
- */
-const main = (): void => {
-  console.log(`AgentLedger (embedded mode) on Node ${process.version}`);
-  console.log('Ready: toolchain, Postgres and Kafka services for tests (npm test).');
-  console.log('Coming: event store (libs/events), agents (libs/agents), orchestrator and gateway (apps/).');
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  createGatewayApp,
+  GrpcGateway,
+  SCOPES,
+  TEAMS_SERVICE,
+  type TeamsService,
+} from '@agentledger/gateway';
+import { composeStandalone } from './compose.ts';
+import { parseStandaloneConfig } from './standalone.config.ts';
+
+const log = (message: string): void => void process.stdout.write(`${message}\n`);
+const logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => void process.stderr.write(`[warn] ${message}\n`),
+  error: (message: string) => void process.stderr.write(`[error] ${message}\n`),
 };
 
-main();
+/**
+ * `npm start`: AgentLedger embedded — gateway (REST + gRPC), orchestrator and relay in one process
+ * on PGlite (data under DATA_DIR, reused by the next start) and the in-process bus.
+ */
+const main = async (): Promise<void> => {
+  const config = parseStandaloneConfig(process.env);
+  const standalone = await composeStandalone(config, process.env, logger);
+  const app: NestFastifyApplication = await createGatewayApp(standalone.module, {
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    logger: ['warn', 'error'],
+  });
+  standalone.start();
+  await app.listen({ port: config.PORT, host: config.HOST });
+
+  const teams = app.get<TeamsService>(TEAMS_SERVICE, { strict: false });
+  const principal = { tenantId: config.DEV_TENANT, keyId: 'standalone', scopes: SCOPES };
+  const loaded: string[] = [];
+  for (const example of standalone.examples) {
+    try {
+      await teams.putTeam(principal, { teamId: example.teamId, spec: example.spec });
+      loaded.push(example.teamId);
+    } catch (error) {
+      logger.warn(
+        `example ${example.teamId} not loaded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  const url = `http://${config.HOST}:${port}`;
+  log(`AgentLedger is running (embedded: PGlite in ${config.DATA_DIR}, in-process bus)`);
+  log(`  REST     ${url}`);
+  log(`  docs     ${url}/docs`);
+  log(`  gRPC     ${config.HOST}:${app.get(GrpcGateway, { strict: false }).port() ?? 'off'}`);
+  log(`  API key  ${standalone.devApiKey}   (tenant ${config.DEV_TENANT}; Authorization: Bearer <key>)`);
+  log(`  model    ${standalone.modelMode}`);
+  log(`  teams    ${loaded.length > 0 ? loaded.join(', ') : 'none loaded'} (from ${config.EXAMPLES_DIR}/)`);
+  log(`Try it: npm run demo   (Ctrl+C stops)`);
+
+  let closing = false;
+  const stop = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    log(`${signal}: stopping…`);
+    app
+      .close()
+      .then(() => standalone.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `AgentLedger failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
