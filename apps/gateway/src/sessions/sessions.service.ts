@@ -178,14 +178,25 @@ export const createSessionsService = (deps: SessionsServiceDeps): SessionsServic
     return undefined;
   };
 
-  const matchingOrReused = (
-    state: Session,
-    events: readonly EventEnvelope[],
-    duplicate: boolean,
+  /**
+   * Same key, same request → the same answer; same key, another request → 422. When the command
+   * decided nothing (already cancelled, closed, decided), the events stored under the key decide.
+   */
+  const matchingOrReused = async (
+    p: Principal,
+    result: Readonly<{ state: Session; events: readonly EventEnvelope[]; duplicate: boolean }>,
+    key: Key,
     matches: (events: readonly EventEnvelope[]) => boolean,
-  ) => {
-    if (duplicate && !matches(events)) throw new IdempotencyKeyReused();
-    return toSummary(state);
+  ): Promise<SessionSummary> => {
+    if (result.duplicate && !matches(result.events)) throw new IdempotencyKeyReused();
+    if (result.events.length === 0 && key !== undefined) {
+      const stream = await store.readStream(sessionStreamId(result.state.sessionId), {
+        tenantId: p.tenantId,
+      });
+      const earlier = stream.filter((event) => event.metadata.idempotencyKey === key);
+      if (earlier.length > 0 && !matches(earlier)) throw new IdempotencyKeyReused();
+    }
+    return toSummary(result.state);
   };
 
   return {
@@ -271,7 +282,7 @@ export const createSessionsService = (deps: SessionsServiceDeps): SessionsServic
         metadata: metadataFor(p),
       };
       const result = await execute(p, sessionId, command, key);
-      return matchingOrReused(result.state, result.events, result.duplicate, (events) =>
+      return matchingOrReused(p, result, key, (events) =>
         events.some(
           (event) =>
             event.type === 'TurnCancelled' &&
@@ -288,7 +299,7 @@ export const createSessionsService = (deps: SessionsServiceDeps): SessionsServic
         metadata: metadataFor(p),
       };
       const result = await execute(p, sessionId, command, key);
-      return matchingOrReused(result.state, result.events, result.duplicate, (events) =>
+      return matchingOrReused(p, result, key, (events) =>
         events.some(
           (event) => event.type === 'SessionClosed' && dataOf<{ reason: string }>(event).reason === reason,
         ),
@@ -304,12 +315,17 @@ export const createSessionsService = (deps: SessionsServiceDeps): SessionsServic
       };
       const result = await execute(p, sessionId, command, key);
       const expected = approve ? 'ToolApprovalGranted' : 'ToolApprovalDenied';
-      return matchingOrReused(result.state, result.events, result.duplicate, (events) =>
+      const summary = await matchingOrReused(p, result, key, (events) =>
         events.some(
           (event) =>
             event.type === expected && dataOf<{ toolCallId: string }>(event).toolCallId === toolCallId,
         ),
       );
+      const decided = result.state.toolCalls[toolCallId]?.approval;
+      if (result.events.length === 0 && decided === (approve ? 'denied' : 'granted')) {
+        throw new ResourceConflict(`Tool call ${toolCallId} was already ${decided}`);
+      }
+      return summary;
     },
 
     fork: async (p, parentId, { atVersion, sessionId: chosen }, key) => {

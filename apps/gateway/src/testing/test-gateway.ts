@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { nextAction } from '@agentledger/agents';
+import { eventually } from '@agentledger/testing';
 import { createInMemoryEventStore } from '@agentledger/events';
 import type { EventStore } from '@agentledger/events';
 import { seededApiKey } from '../auth/api-key.ts';
@@ -23,6 +24,22 @@ export const singleTeamSpec = (name = 'support') => ({
   name,
   type: 'single',
   agents: [{ name: 'helper', systemMessage: 'Help.', model: { provider: 'scripted', model: 'scripted' } }],
+});
+
+/** One agent whose calculator calls wait for a human's approval. */
+export const approvalTeamSpec = (name = 'careful') => ({
+  specVersion: 1,
+  name,
+  type: 'single',
+  agents: [
+    {
+      name: 'helper',
+      systemMessage: 'Compute.',
+      model: { provider: 'scripted', model: 'scripted' },
+      tools: ['calculator'],
+      approvalRequired: ['calculator'],
+    },
+  ],
 });
 
 export type TestGateway = Readonly<{
@@ -108,22 +125,23 @@ export const answerModelCall = async (
   gateway: TestGateway,
   tenantId: string,
   sessionId: string,
-  content: string,
-) => {
-  const state = await gateway.sessions.load(tenantId, sessionId);
-  if (state === undefined) throw new Error(`no session ${sessionId}`);
-  const action = nextAction(state);
-  if (action.kind !== 'call_model')
-    throw new Error(`session ${sessionId} waits for ${action.kind}, not a model call`);
+  content: string | null,
+  toolCalls: readonly Readonly<{ id: string; name: string; arguments: string }>[] = [],
+): Promise<void> => {
+  const action = await eventually(`a model call pending in session ${sessionId}`, async () => {
+    const state = await gateway.sessions.load(tenantId, sessionId);
+    const next = state === undefined ? undefined : nextAction(state);
+    return next?.kind === 'call_model' ? next : undefined;
+  });
   await gateway.sessions.execute(tenantId, sessionId, {
     type: 'RecordModelCall',
     data: {
       callId: action.callId,
       outcome: 'completed',
       content,
-      toolCalls: [],
+      toolCalls,
       usage: { promptTokens: 5, completionTokens: 3 },
-      finishReason: 'stop',
+      finishReason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
       latencyMs: 1,
     },
     metadata: { commandId: `${action.callId}:result`, correlationId: action.callId, now: new Date() },
