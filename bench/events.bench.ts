@@ -14,7 +14,7 @@ import {
  */
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const CONCURRENCY = [1, 16, 64] as const;
+const CONCURRENCY = (process.env.BENCH_STREAMS ?? '1,16,64').split(',').map(Number);
 const SECONDS_PER_RUN = Number(process.env.BENCH_SECONDS ?? 3);
 const TURN = 5;
 const FOLD_EVENTS = 10_000;

@@ -32,12 +32,13 @@ export type SqlEventStoreOptions = Readonly<{
    * transactions); 'off' relies on polling. Subscribers of this store are always woken in-process.
    */
   notify?: 'after-commit' | 'in-transaction' | 'off';
-  /** 'after-commit': how long a notification waits to cover more appends (default 5 ms). */
+  /** 'after-commit': how long a notification waits to cover more appends (default 25 ms). */
   notifyDelayMs?: number;
 }>;
 
+/** The hot path: hashes are only read back when inline projections need the stored envelopes. */
 const APPEND_TEXT =
-  'select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
+  'select positions, next_version, duplicate from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
 
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
@@ -118,7 +119,7 @@ export const createSqlEventStore = (
       again = true;
       return;
     }
-    timer = setTimeout(fireNotify, options.notifyDelayMs ?? 5);
+    timer = setTimeout(fireNotify, options.notifyDelayMs ?? 25);
     timer.unref?.();
   };
   const appended = (result: AppendResult): AppendResult => {
