@@ -13,3 +13,10 @@ export {
   type RelayLeadership,
 } from './relay-leadership.ts';
 export { registerRelayMetrics } from './relay-metrics.ts';
+export {
+  createPostgresGapResolver,
+  gaplessPrefix,
+  immediateGapResolver,
+  timedGapResolver,
+  type GapResolver,
+} from './position-gaps.ts';

@@ -2,6 +2,7 @@ import type { EventBus, Logger } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
 import type { EventStore } from '../store.ts';
 import { quietLogger } from '../bus/bus-support.ts';
+import { gaplessPrefix, timedGapResolver, type GapResolver } from './position-gaps.ts';
 import { soleLeadership, type RelayLeadership } from './relay-leadership.ts';
 
 export type OutboxRelayOptions = Readonly<{
@@ -10,6 +11,12 @@ export type OutboxRelayOptions = Readonly<{
   bus: Pick<EventBus, 'publish'>;
   /** Default `soleLeadership()` (embedded); use `createAdvisoryLockLeadership` across replicas. */
   leadership?: RelayLeadership;
+  /**
+   * When a hole in the global positions is final (see `GapResolver`). Use
+   * `createPostgresGapResolver(pool.query)` on Postgres, `immediateGapResolver` on PGlite or in
+   * memory. Default: a gap is final after 10 s.
+   */
+  gaps?: GapResolver;
   /** The checkpoint's subscriber id. Default 'outbox-relay'. */
   relayId?: string;
   /** Events per read and publish. Default 500. */
@@ -39,6 +46,8 @@ export type RelayStatus = Readonly<{
   /** Age of the oldest committed event not yet published; 0 when caught up. */
   lagMs: number;
   publishedEvents: number;
+  /** Positions skipped as never committed (rolled-back appends, sequence jumps). */
+  skippedPositions: number;
   failures: number;
   lastError?: string;
 }>;
@@ -77,9 +86,12 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     lagEvents: 0,
     lagMs: 0,
     publishedEvents: 0,
+    skippedPositions: 0,
     failures: 0,
     lastError: undefined as string | undefined,
   };
+  const gaps = options.gaps ?? timedGapResolver(10_000);
+  let gap: { mark: unknown; upTo: number } | undefined;
   let headCheckedAt = 0;
   let loop: Promise<void> | undefined;
 
@@ -106,18 +118,31 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     }
   };
 
+  /** Positions up to which a gap seen earlier is final; asked before the read that relies on it. */
+  const settledUpTo = async (): Promise<number> => {
+    if (!gap || !(await gaps.settled(gap.mark))) return state.checkpoint;
+    const upTo = gap.upTo;
+    gap = undefined;
+    return upTo;
+  };
+
   /** One read-publish-checkpoint step; false when there was nothing to publish. */
   const step = async (): Promise<boolean> => {
-    const batch = await options.store.readAll({ after: state.checkpoint, limit: batchSize });
-    await measureLag(batch);
+    const settled = await settledUpTo();
+    const read = await options.store.readAll({ after: state.checkpoint, limit: batchSize });
+    const { events: batch, open, skipped } = gaplessPrefix(read, state.checkpoint, settled);
+    if (open && !gap) gap = { mark: await gaps.mark(), upTo: read.at(-1)!.globalPosition };
+    await measureLag(read);
     const last = batch.at(-1);
     if (!last) return false;
     await options.bus.publish(batch);
     await options.onPublished?.(batch);
     if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
     await options.store.saveCheckpoint(relayId, last.globalPosition);
+    if (skipped > 0) logger.info('skipped positions that never committed', { relayId, skipped });
     state.checkpoint = last.globalPosition;
     state.publishedEvents += batch.length;
+    state.skippedPositions += skipped;
     state.lagEvents = Math.max(0, state.lagEvents - batch.length);
     state.failures = 0;
     return true;
@@ -130,6 +155,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       return false;
     }
     if (!state.leader) {
+      gap = undefined;
       state.checkpoint = (await options.store.loadCheckpoint(relayId)) ?? 0;
       state.leader = true;
       logger.info('relay active', { relayId, checkpoint: state.checkpoint });
@@ -179,6 +205,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       lagEvents: state.lagEvents,
       lagMs: state.lagMs,
       publishedEvents: state.publishedEvents,
+      skippedPositions: state.skippedPositions,
       failures: state.failures,
       ...(state.lastError === undefined ? {} : { lastError: state.lastError }),
     }),

@@ -11,6 +11,7 @@ import { ensureKafkaTopic } from '../kafka/kafka-topics.ts';
 import { createPostgresEventStore, type PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { EventBus } from '../bus.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+import { createPostgresGapResolver } from './position-gaps.ts';
 import { dedupingConsumer } from './testing/relay-test-support.ts';
 
 const run = promisify(execFile);
@@ -64,7 +65,12 @@ describe('outbox relay across a Kafka broker outage', () => {
 
   it('loses nothing while the broker is down for 10 s, and catches up by itself', async () => {
     const consumer = await dedupingConsumer(bus, `relay-outage-${runId}`);
-    relay = createOutboxRelay({ store, bus, relayId: 'outage' });
+    relay = createOutboxRelay({
+      store,
+      bus,
+      relayId: 'outage',
+      gaps: createPostgresGapResolver((text, values) => store.pool.query(text, values)),
+    });
     relay.start();
     let appending = true;
     let appended = 0;

@@ -7,6 +7,7 @@ import { ensureKafkaTopic } from '../kafka/kafka-topics.ts';
 import { createPostgresEventStore, type PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import type { EventBus } from '../bus.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+import { createPostgresGapResolver } from './position-gaps.ts';
 import { createAdvisoryLockLeadership } from './relay-leadership.ts';
 import { appendConcurrently, dedupingConsumer } from './testing/relay-test-support.ts';
 
@@ -34,6 +35,8 @@ describe('outbox relay on Postgres and Kafka', () => {
       },
     });
 
+  const gapResolver = () => createPostgresGapResolver((text, values) => store.pool.query(text, values));
+
   beforeAll(async () => {
     database = await createTestDatabase(inject('databaseUrl'), 'relay_kafka');
     store = await createPostgresEventStore({
@@ -58,7 +61,13 @@ describe('outbox relay on Postgres and Kafka', () => {
 
   it('100 streams × 100 events appended concurrently reach Kafka, every stream in version order, none missing', async () => {
     const consumer = await dedupingConsumer(bus, `relay-order-${runId}`);
-    const relay = createOutboxRelay({ store, bus, leadership: leadership('1001'), relayId: 'order' });
+    const relay = createOutboxRelay({
+      store,
+      bus,
+      leadership: leadership('1001'),
+      relayId: 'order',
+      gaps: gapResolver(),
+    });
     relays.push(relay);
     relay.start();
     const appended = await appendConcurrently(store, {
@@ -90,12 +99,14 @@ describe('outbox relay on Postgres and Kafka', () => {
       store,
       bus,
       leadership: leadership(lockKey, 'relay-failover-first'),
+      gaps: gapResolver(),
       relayId: 'failover',
     });
     const second = createOutboxRelay({
       store,
       bus,
       leadership: leadership(lockKey, 'relay-failover-second'),
+      gaps: gapResolver(),
       relayId: 'failover',
       standbyPollMs: 200,
     });

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createKafkaEventBus } from '../../kafka/kafka-event-bus.ts';
 import { createPostgresEventStore } from '../../postgres/postgres-event-store.ts';
 import { createOutboxRelay } from '../outbox-relay.ts';
+import { createPostgresGapResolver } from '../position-gaps.ts';
 import { createAdvisoryLockLeadership } from '../relay-leadership.ts';
 
 type Config = Readonly<{
@@ -40,6 +41,7 @@ const relay = createOutboxRelay({
   store,
   bus,
   leadership,
+  gaps: createPostgresGapResolver((text, values) => store.pool.query(text, values)),
   batchSize: config.batchSize,
   standbyPollMs: 200,
   onPublished: async (batch) => {

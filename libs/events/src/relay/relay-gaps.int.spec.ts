@@ -1,0 +1,100 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
+import type { EventEnvelope } from '../envelope.ts';
+import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
+import { createPostgresEventStore, type PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+import { createPostgresGapResolver } from './position-gaps.ts';
+
+// Positions are taken inside append transactions, and transaction ids are taken earlier (at the
+// first write), so a committed event can sit at a higher position than one still in flight, with
+// a lower transaction id: the xid8 guard of readAll alone lets the later one through first.
+describe('outbox relay and gaps in the global positions', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+  let relay: OutboxRelay;
+  const received: EventEnvelope[] = [];
+  const published: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('databaseUrl'), 'relay_gaps');
+    store = await createPostgresEventStore({
+      connectionString: database.url,
+      migrate: true,
+      maxConnections: 6,
+    });
+    const bus = createInProcessEventBus();
+    await bus.subscribe('consumer', async ({ envelope }) => void received.push(envelope), {
+      fromBeginning: true,
+    });
+    relay = createOutboxRelay({
+      store,
+      bus,
+      gaps: createPostgresGapResolver((text, values) => store.pool.query(text, values)),
+      onPublished: (batch) => void published.push(...batch.map((event) => event.streamId)),
+    });
+    relay.start();
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await store?.close();
+    await database?.drop();
+  });
+
+  it('never publishes past a position whose transaction is still in flight', async () => {
+    const early = new pg.Client({ connectionString: database.url });
+    await early.connect();
+    await early.query('begin');
+    await early.query('select pg_current_xact_id()'); // the older transaction id
+
+    let release: () => void = () => undefined;
+    let inserted: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
+    const slow = store.append('session-slow', [{ type: 'UserMessageReceived', data: { n: 1 } }], {
+      tenantId: 't',
+      expectedVersion: 'no_stream',
+      inline: async () => {
+        inserted();
+        await gate; // holds the lower position, with the newer transaction id, uncommitted
+      },
+    });
+    await insertedSignal;
+    await early.query(
+      `insert into events (stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash)
+       values ('session-fast', 't', 1, gen_random_uuid(), 'UserMessageReceived', 1, '{}', '{}', now(), repeat('0', 64), repeat('1', 64))`,
+    );
+    await early.query('commit');
+    await early.end();
+
+    await eventually('the relay to read the committed later position', () =>
+      relay.status().lagEvents >= 1 ? true : undefined,
+    );
+    expect(received).toEqual([]);
+    release();
+    await slow;
+    await eventually('both published', () => (received.length === 2 ? true : undefined));
+    expect(published).toEqual(['session-slow', 'session-fast']);
+  });
+
+  it('skips a position whose append rolled back, once no transaction can still commit it', async () => {
+    const failed = store.append('session-rolled-back', [{ type: 'UserMessageReceived', data: {} }], {
+      tenantId: 't',
+      expectedVersion: 'no_stream',
+      inline: () => {
+        throw new Error('projection failed: the append rolls back');
+      },
+    });
+    await expect(failed).rejects.toThrow('projection failed');
+    await store.append('session-after', [{ type: 'UserMessageReceived', data: {} }], {
+      tenantId: 't',
+      expectedVersion: 'no_stream',
+    });
+    await eventually('the later event', () =>
+      received.some((event) => event.streamId === 'session-after') ? true : undefined,
+    );
+    expect(relay.status().skippedPositions).toBeGreaterThanOrEqual(1);
+  });
+});
