@@ -16,6 +16,8 @@ export type GatewayHttpOptions = Readonly<{
   /** Largest accepted request body; 413 beyond it. DESIGN.md default 1 MiB. */
   bodyLimitBytes: number;
   logger?: false | LogLevel[];
+  /** On close, connections still open after this long are cut (idle ones close at once). Default 1000. */
+  shutdownGraceMs?: number;
 }>;
 
 export const gatewayOperations: readonly ApiOperation[] = [
@@ -35,6 +37,16 @@ const acceptJsonOnly = (fastify: FastifyInstance): void => {
       return;
     }
     void parseJson(request, text, done);
+  });
+};
+
+/** Bounded shutdown: a connection a client keeps open without a request cannot hold the close. */
+const boundShutdown = (fastify: FastifyInstance, graceMs: number): void => {
+  fastify.addHook('preClose', (done) => {
+    const timer = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
+    timer.unref();
+    fastify.server.once('close', () => clearTimeout(timer));
+    done();
   });
 };
 
@@ -73,6 +85,7 @@ export const createGatewayApp = async (
   });
   const fastify = app.getHttpAdapter().getInstance();
   acceptJsonOnly(fastify);
+  boundShutdown(fastify, options.shutdownGraceMs ?? 1000);
   countRequests(fastify, app.get<Registry>(METRICS_REGISTRY, { strict: false }));
   app.useGlobalFilters(new ProblemFilter());
   const document = buildOpenApiDocument(gatewayOperations, '1.0.0') as unknown as OpenAPIObject;

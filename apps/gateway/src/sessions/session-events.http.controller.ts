@@ -89,7 +89,9 @@ export class SessionEventsHttpController {
         this.logger.error(`SSE stream of session ${id} failed`, (error as Error).stack);
       } finally {
         clearInterval(keepAlive);
+        // The client left or the server stops: the connection goes too (it cannot be reused).
         raw.end();
+        raw.socket?.destroySoon();
       }
     };
     void pump();
