@@ -15,6 +15,7 @@ import type {
 import { createAppendSignal, startSubscription } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
+import { timestamptzToIso } from './timestamptz.ts';
 
 export const EVENTS_CHANNEL = 'agentledger_events';
 
@@ -43,13 +44,6 @@ const APPEND_TEXT =
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
 
-/** `timestamptz` text (ISO DateStyle, any session time zone) or a Date, as an ISO-8601 UTC string. */
-const toIso = (value: unknown): string => {
-  if (value instanceof Date) return value.toISOString();
-  const text = String(value);
-  return new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
-};
-
 /** Decodes a row of {@link COLUMNS} read with `queryArrays`. */
 const arrayToEnvelope = (row: unknown[]): EventEnvelope => ({
   globalPosition: Number(row[0]),
@@ -61,7 +55,7 @@ const arrayToEnvelope = (row: unknown[]): EventEnvelope => ({
   schemaVersion: row[6] as number,
   data: row[7],
   metadata: row[8] as EventMetadata,
-  recordedAt: toIso(row[9]),
+  recordedAt: timestamptzToIso(row[9]),
   prevHash: row[10] as string,
   hash: row[11] as string,
 });
