@@ -7,7 +7,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { defineTool } from '@agentledger/agents';
 
-const pool = new pg.Pool({ connectionString: process.env.LEDGER_DATABASE_URL, max: 4 });
+const pool = new pg.Pool({ connectionString: process.env.LEDGER_DATABASE_URL, max: 2 });
 pool.on('error', () => undefined);
 
 const record = async (key: string, tool: string): Promise<number> => {

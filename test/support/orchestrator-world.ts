@@ -75,6 +75,7 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
   const database: TestDatabase = await createTestDatabase(options.adminUrl, options.name);
   const store: PostgresEventStore = await createPostgresEventStore({
     connectionString: database.url,
+    maxConnections: 4,
     migrate: true,
   });
   await store.pool.query(
@@ -101,6 +102,8 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     OPENAI_API_KEY: 'test-key-not-secret',
     TOOLS_MODULE: toolsModule,
     LEDGER_DATABASE_URL: database.url,
+    // Small pools: several scenarios may run at once against one server (max_connections 100).
+    DATABASE_POOL_SIZE: '5',
     LEASE_TTL_MS: '3000',
     RECOVERY_INTERVAL_MS: '500',
     ...options.env,

@@ -52,6 +52,7 @@ export const composeDistributed = async (
   await ensureDatabase(config.DATABASE_URL);
   const store: PostgresEventStore = await createPostgresEventStore({
     connectionString: config.DATABASE_URL,
+    maxConnections: config.DATABASE_POOL_SIZE,
     migrate: true,
   });
   const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());

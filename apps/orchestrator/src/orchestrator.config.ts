@@ -9,10 +9,14 @@ export const orchestratorConfigSchema = z.object({
   /** Health and metrics. */
   ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
+  /** Connections of this replica's pool (the relay's lock holds one more). */
+  DATABASE_POOL_SIZE: positiveInt.default(10),
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   KAFKA_TOPIC: z.string().min(1).default('agentledger.session-events'),
   KAFKA_PARTITIONS: positiveInt.default(12),
   ORCHESTRATOR_GROUP: z.string().min(1).default('agentledger-orchestrator'),
+  /** A consumer silent this long leaves the group; sessions of a dead replica are taken over by lease expiry first. */
+  KAFKA_SESSION_TIMEOUT_MS: positiveInt.default(10_000),
   /** Unique per process; the default adds the pid and a random suffix to the host name. */
   REPLICA_ID: z.string().min(1).optional(),
   MAX_CONCURRENT_SESSIONS: positiveInt.default(64),

@@ -58,6 +58,8 @@ export type SessionIndex<Tx = unknown> = Readonly<{
   /** Extends a lease still held; false when it was taken. */
   renew: (lease: Lease, ttlMs: number) => Promise<boolean>;
   release: (lease: Lease) => Promise<void>;
+  /** Releases every lease `owner` holds (shutdown): any append still fenced by them is then rejected. */
+  releaseAll: (owner: string) => Promise<number>;
   /** Sessions with runnable work whose lease is free or expired, in the given partitions. */
   recoverable: (partitions: readonly number[], limit: number) => Promise<readonly SessionRow[]>;
   /**

@@ -234,6 +234,9 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         shutdown.abort(new Error('shutdown'));
         await scheduler.drain(5_000);
       }
+      // Whatever a worker still holds now is released: its late appends are rejected by the fence.
+      const released = await deps.index.releaseAll(settings.replicaId).catch(() => 0);
+      if (released > 0) logger.warn(`released ${released} lease(s) still held at shutdown`);
       await sweeping;
       await subscription?.stop();
     },

@@ -85,6 +85,11 @@ export const createInMemorySessionIndex = (
         update(lease.sessionId, { leaseOwner: null, leaseExpiresAt: null });
       return Promise.resolve();
     },
+    releaseAll: (owner) => {
+      const held = [...rows.values()].filter((r) => r.leaseOwner === owner);
+      for (const row of held) update(row.sessionId, { leaseOwner: null, leaseExpiresAt: null });
+      return Promise.resolve(held.length);
+    },
     recoverable: (partitions, limit) =>
       Promise.resolve(
         [...rows.values()]

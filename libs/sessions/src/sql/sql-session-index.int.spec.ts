@@ -64,6 +64,7 @@ describe('sessions read model and leases on Postgres', () => {
     const row = await index.get('tenant-a', 'l2');
     expect(row).toMatchObject({ leaseOwner: 'replica-2', leaseEpoch: current.epoch, pendingWork: true });
     expect(await index.renew(stale!, 30_000)).toBe(false);
+    expect(await index.releaseAll('replica-without-leases')).toBe(0);
     await index.release(current);
     expect((await index.get('tenant-a', 'l2'))?.leaseOwner).toBeNull();
   });
@@ -88,10 +89,12 @@ describe('sessions read model and leases on Postgres', () => {
     expect(mine.map((r) => r.sessionId)).toContain('r1');
     const others = await index.recoverable([(partition + 1) % 12], 100);
     expect(others.map((r) => r.sessionId)).not.toContain('r1');
-    const lease = await index.acquire('r1', 'replica-1', 30_000);
+    const lease = await index.acquire('r1', 'replica-r1', 30_000);
     expect((await index.recoverable([partition], 100)).map((r) => r.sessionId)).not.toContain('r1');
     expect(await index.orphaned(100)).toEqual([]);
     expect(await index.markAttempt(lease!, 'r1-t1')).toBe(true);
     expect(await index.markAttempt(lease!, 'r1-t1')).toBe(false);
+    expect(await index.releaseAll('replica-r1')).toBe(1);
+    expect((await index.get('tenant-a', 'r1'))?.leaseOwner).toBeNull();
   });
 });

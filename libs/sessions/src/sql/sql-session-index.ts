@@ -121,6 +121,15 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
     );
   },
 
+  releaseAll: async (owner) =>
+    (
+      await rowsOf(
+        db,
+        sql`update sessions set lease_owner = null, lease_expires_at = null where lease_owner = ${owner}
+            returning 1 as ok`,
+      )
+    ).length,
+
   recoverable: async (partitions, limit) => {
     if (partitions.length === 0) return [];
     const list = sql.join(
