@@ -8,6 +8,9 @@ const services = './libs/testing/src/global-setup.ts';
 export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['@agentledger/source'] } },
   test: {
+    // Two test files at a time (the machine has 2 cores), which also bounds the Postgres
+    // connections the int and e2e tiers open at once (the server allows 100).
+    maxWorkers: 2,
     // `.js` under dist/ are build output; specs live beside their sources.
     exclude: ['**/node_modules/**', '**/dist/**', '.data/**', '.kafka/**'],
     projects: [
