@@ -98,9 +98,10 @@ describe('the distributed gateway on Postgres', () => {
     const own = (await (await call('GET', '/v1/sessions', 'key-globex')).json()) as { items: unknown[] };
     expect(own.items).toEqual([]);
     const acme = (await (await call('GET', '/v1/sessions?teamId=support', 'key-acme')).json()) as {
-      items: { sessionId: string }[];
+      items: { sessionId: string; createdAt: string }[];
     };
     expect(acme.items.map((item) => item.sessionId)).toContain('pg-1');
+    expect(acme.items[0]?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('streams a session over SSE from Postgres, then live', async () => {

@@ -35,12 +35,18 @@ export const toStateView = (state: Session): SessionStateView => ({
   },
 });
 
+/** ISO-8601 UTC, whether the read model gives a Date-like ISO string or Postgres `timestamptz` text. */
+const isoTime = (value: string): string => {
+  const time = new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+  return Number.isNaN(time.getTime()) ? value : time.toISOString();
+};
+
 export const toListItem = ({ sessionId, teamId, status, version, createdAt }: SessionRow) => ({
   sessionId,
   teamId,
   status,
   version,
-  createdAt,
+  createdAt: isoTime(createdAt),
 });
 
 /** The turn a message started has ended, or waits for the human (input or an approval). */
