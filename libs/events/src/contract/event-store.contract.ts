@@ -31,17 +31,18 @@ const deadline = async (what: string, probe: () => boolean | Promise<boolean>): 
 
 /** One contract for every `EventStore` adapter (in-memory, PGlite, Postgres). */
 export const eventStoreContract = (name: string, open: () => Promise<ContractHarness>): void => {
-  describe(`EventStore contract: ${name}`, () => {
+  // Generous limits: PGlite starts in seconds, and CI machines are busy.
+  describe(`EventStore contract: ${name}`, { timeout: 30_000 }, () => {
     let harness: ContractHarness;
     let store: EventStore;
     beforeAll(async () => {
       harness = await open();
       store = harness.store();
-    });
+    }, 120_000);
     afterAll(async () => {
       await store?.close();
       await harness?.close();
-    });
+    }, 60_000);
 
     describe('append and read', () => {
       it('assigns versions 1..n and increasing global positions', async () => {

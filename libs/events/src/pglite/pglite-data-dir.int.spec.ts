@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from '@agentledger/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirectoryLocked } from '../errors.ts';
 import { lockDataDirectory } from './data-dir-lock.ts';
@@ -10,7 +11,7 @@ import { createPgliteEventStore } from './pglite-event-store.ts';
 
 const run = promisify(execFile);
 
-describe('pglite: data directory', () => {
+describe('pglite: data directory', { timeout: 120_000 }, () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'agentledger-pglite-'));
@@ -48,6 +49,31 @@ describe('pglite: data directory', () => {
       expect((await reopened.verifyStream('session-p', { tenantId: 't' })).valid).toBe(true);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('wakes subscribers of another store instance on the same PGlite', async () => {
+    const owner = await createPgliteEventStore();
+    const other = await createPgliteEventStore({ pglite: owner.pglite });
+    try {
+      const seen: string[] = [];
+      const subscription = other.subscribe({
+        subscriberId: 'sub-shared',
+        pollIntervalMs: 60_000,
+        handler: (event) => void seen.push(event.type),
+      });
+      await subscription.caughtUp;
+      await owner.append('session-shared', [{ type: 'Ping', data: {} }], {
+        tenantId: 't',
+        expectedVersion: 0,
+      });
+      await eventually('the other instance to be woken', () => (seen.length === 1 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      await subscription.stop();
+    } finally {
+      await other.close();
+      await owner.close();
     }
   });
 

@@ -53,6 +53,8 @@ export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>)
  * The event store embedded in the process: the same SQL adapter on PGlite (PostgreSQL in WASM).
  * Opens (and file-locks) `dataDir`, applies the migrations, then serves the `EventStore` contract.
  * PGlite runs one query at a time, so concurrent appends queue; they never conflict at the SQL level.
+ * Appends NOTIFY inside their transaction by default (no commit contention on one connection), so
+ * subscribers of every store instance on the same PGlite wake at once.
  */
 export const createPgliteEventStore = async (
   options: PgliteEventStoreOptions = {},
@@ -71,7 +73,7 @@ export const createPgliteEventStore = async (
       release?.();
     });
     return {
-      ...createSqlEventStore(driver, { ...options, notify: options.notify ?? 'off' }),
+      ...createSqlEventStore(driver, { ...options, notify: options.notify ?? 'in-transaction' }),
       pglite,
       db: driver.db,
     };
