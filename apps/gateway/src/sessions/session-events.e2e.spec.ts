@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '@agentledger/events';
 import type { Problem } from '../errors/problem.ts';
-import { openSse } from '../testing/sse-client.ts';
+import { openSse, type SseFrame } from '../testing/sse-client.ts';
 import {
+  answerModelCall,
   bearer,
   KEYS,
   request,
@@ -110,6 +111,29 @@ describe('session events over REST: pages, NDJSON and SSE', () => {
     const closing = await resumed.next();
     expect(Number(closing.id)).toBe(total + 1);
     resumed.close();
+  });
+
+  it('resumes in the middle of a turn: the reconnected client gets the rest of the turn exactly once', async () => {
+    await startSession(gateway, KEYS.a, 's5');
+    const first = await openSse(`${gateway.url}/v1/sessions/s5/stream`, bearer(KEYS.a));
+    await post('s5', 'What is up?');
+    const before: SseFrame[] = [];
+    while (before.at(-1)?.event !== 'ModelCallRequested') before.push(await first.next());
+    first.close();
+    const lastSeen = before.at(-1)?.id ?? '0';
+
+    await answerModelCall(gateway, 'tenant-a', 's5', 'All good.');
+    const resumed = await openSse(`${gateway.url}/v1/sessions/s5/stream`, {
+      ...bearer(KEYS.a),
+      'last-event-id': lastSeen,
+    });
+    const after: SseFrame[] = [];
+    while (after.at(-1)?.event !== 'TurnCompleted') after.push(await resumed.next());
+    resumed.close();
+
+    const ids = [...before, ...after].map((frame) => Number(frame.id));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    expect(after.map((frame) => frame.event)).toContain('AgentMessageEmitted');
   });
 
   it('serves many clients of one session at once', async () => {
