@@ -1,5 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { DeliveryHandler, Logger, SubscribeOptions, Subscription } from '../bus.ts';
+import {
+  DEFAULT_PARTITIONS,
+  type DeliveryHandler,
+  type Logger,
+  type SubscribeOptions,
+  type Subscription,
+} from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
 import { delay, serialCallbacks } from '../bus/bus-support.ts';
 
@@ -106,7 +112,7 @@ export const createKafkaSubscription = async (
     await created.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.concurrency ?? 1,
+      partitionsConsumedConcurrently: options.concurrency ?? DEFAULT_PARTITIONS,
       eachBatch,
     });
   };

@@ -23,6 +23,8 @@ export type OutboxRelayOptions = Readonly<{
   batchSize?: number;
   /** Wait between reads when caught up (cut short by `wake`). Default 20 ms. */
   idlePollMs?: number;
+  /** Wait between reads while a gap in positions is open (usually filled within ms). Default 5 ms. */
+  gapPollMs?: number;
   /** How often a standby tries to take leadership. Default 1 s. */
   standbyPollMs?: number;
   /** First back-off after a failure, doubled up to `maxRetryDelayMs` (default 100 ms / 2 s). */
@@ -72,6 +74,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   const relayId = options.relayId ?? 'outbox-relay';
   const batchSize = options.batchSize ?? 500;
   const idlePollMs = options.idlePollMs ?? 20;
+  const gapPollMs = options.gapPollMs ?? 5;
   const standbyPollMs = options.standbyPollMs ?? 1_000;
   const retryDelayMs = options.retryDelayMs ?? 100;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
@@ -170,7 +173,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
           await pause(standbyPollMs);
           continue;
         }
-        if (!(await step())) await pause(idlePollMs);
+        if (!(await step())) await pause(gap ? gapPollMs : idlePollMs);
       } catch (error) {
         state.failures++;
         state.lastError = String(error);
