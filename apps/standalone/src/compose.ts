@@ -23,7 +23,7 @@ import {
 import { createOrchestrator, createOrchestratorMetrics, OrchestratorModule } from '@agentledger/orchestrator';
 import { createSessionRepository } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
-import { parseKeySeeds, type StandaloneConfig } from './standalone.config.ts';
+import type { StandaloneConfig } from './standalone.config.ts';
 
 const PARTITIONS = 12;
 
@@ -79,7 +79,7 @@ export const composeStandalone = async (
   const devApiKey = await developmentKey(config.DATA_DIR);
   await seedApiKeys(
     apiKeys,
-    [{ tenantId: config.DEV_TENANT, key: devApiKey }, ...parseKeySeeds(config.AGENTLEDGER_API_KEYS)],
+    [{ tenantId: config.DEV_TENANT, key: devApiKey }, ...config.AGENTLEDGER_API_KEYS],
     new Date(),
   );
 
@@ -141,6 +141,7 @@ export const composeStandalone = async (
     ],
     options: {
       rateLimit: { requestsPerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+      streamPollIntervalMs: config.STREAM_POLL_INTERVAL_MS,
       grpc: { host: config.HOST, port: config.GRPC_PORT, maxMessageBytes: config.BODY_LIMIT_BYTES },
     },
   });
