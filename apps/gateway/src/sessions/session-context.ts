@@ -1,0 +1,93 @@
+import {
+  sessionStreamId,
+  type CommandMetadata,
+  type Session,
+  type SessionCommand,
+} from '@agentledger/agents';
+import type { EventEnvelope, EventStore } from '@agentledger/events';
+import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
+import type { Principal } from '../auth/api-key.ts';
+import { IdempotencyKeyReused, ResourceConflict, ResourceNotFound } from '../errors/gateway-errors.ts';
+import type { TeamRepository } from '../teams/team-repository.port.ts';
+import { toSummary } from './session-views.ts';
+import type { SessionSummary } from './sessions.schemas.ts';
+
+export type Key = string | undefined;
+
+export type SessionsServiceDeps = Readonly<{
+  store: EventStore;
+  repository: SessionRepository;
+  index: Pick<SessionIndex, 'list'>;
+  teams: TeamRepository;
+  clock: () => Date;
+  newId: () => string;
+  pollIntervalMs: number;
+  /** Ends every live stream and wait (application shutdown). */
+  shutdown?: AbortSignal;
+}>;
+
+type Executed = Readonly<{ state: Session; events: readonly EventEnvelope[]; duplicate: boolean }>;
+
+export const dataOf = <T>(event: EventEnvelope | undefined): Partial<T> => (event?.data ?? {}) as Partial<T>;
+
+/** What the session use cases share: the ports and the few rules every command follows. */
+export const createSessionContext = (deps: SessionsServiceDeps) => {
+  const { store, repository, clock, newId } = deps;
+
+  const withShutdown = (signal: AbortSignal): AbortSignal =>
+    deps.shutdown === undefined ? signal : AbortSignal.any([signal, deps.shutdown]);
+
+  /** Time and ids travel in the command; the decider never fetches them. */
+  const metadataFor = (p: Principal): CommandMetadata => {
+    const commandId = newId();
+    return { commandId, correlationId: commandId, now: clock(), actor: p.keyId };
+  };
+
+  /** Fold, decide, append with the key (the store answers a repeat with the first append). */
+  const execute = (p: Principal, sessionId: string, command: SessionCommand, key: Key) =>
+    repository.execute(p.tenantId, sessionId, command, {
+      ...(key === undefined ? {} : { idempotencyKey: key }),
+      metadata: {
+        actor: p.keyId,
+        correlationId: command.metadata.correlationId,
+        ...(key === undefined ? {} : { idempotencyKey: key }),
+      },
+    });
+
+  /** The caller's session, or 404 (another tenant's session is not found either). */
+  const loadOwn = async (p: Principal, sessionId: string): Promise<Session> => {
+    const state = await repository.load(p.tenantId, sessionId);
+    if (state === undefined) throw new ResourceNotFound('session', sessionId);
+    return state;
+  };
+
+  const takenByAnotherTenant = (error: unknown, sessionId: string): unknown =>
+    error instanceof Error && 'code' in error && error.code === 'STREAM_TENANT_MISMATCH'
+      ? new ResourceConflict(`The session id ${JSON.stringify(sessionId)} is taken: choose another`)
+      : error;
+
+  /**
+   * Same key, same request → the same answer; same key, another request → 422. When the command
+   * decided nothing (already cancelled, closed, decided), the events stored under the key decide.
+   */
+  const matchingOrReused = async (
+    p: Principal,
+    result: Executed,
+    key: Key,
+    matches: (events: readonly EventEnvelope[]) => boolean,
+  ): Promise<SessionSummary> => {
+    if (result.duplicate && !matches(result.events)) throw new IdempotencyKeyReused();
+    if (result.events.length === 0 && key !== undefined) {
+      const stream = await store.readStream(sessionStreamId(result.state.sessionId), {
+        tenantId: p.tenantId,
+      });
+      const earlier = stream.filter((event) => event.metadata.idempotencyKey === key);
+      if (earlier.length > 0 && !matches(earlier)) throw new IdempotencyKeyReused();
+    }
+    return toSummary(result.state);
+  };
+
+  return { deps, withShutdown, metadataFor, execute, loadOwn, takenByAnotherTenant, matchingOrReused };
+};
+
+export type SessionContext = ReturnType<typeof createSessionContext>;

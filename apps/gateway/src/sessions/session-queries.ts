@@ -1,0 +1,108 @@
+import { canonicalJson, sessionStreamId, type Session } from '@agentledger/agents';
+import type { EventEnvelope } from '@agentledger/events';
+import type { Principal } from '../auth/api-key.ts';
+import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
+import type { SessionContext } from './session-context.ts';
+import { followStream } from './session-stream.ts';
+import { toListItem, toStateView } from './session-views.ts';
+import type { AuditReport, SessionList, SessionStateView } from './sessions.schemas.ts';
+
+export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: number | null }>;
+
+const isInvalidCursor = (error: unknown): boolean =>
+  error instanceof Error && 'code' in error && error.code === 'INVALID_CURSOR';
+
+/** Reads: state (now or as of a version), lists, events, live streams, audit. */
+export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionContext) => {
+  const { store, repository } = deps;
+
+  const getSession = async (
+    p: Principal,
+    sessionId: string,
+    atVersion?: number,
+  ): Promise<SessionStateView> => {
+    const head = await loadOwn(p, sessionId);
+    if (atVersion === undefined) return toStateView(head);
+    if (atVersion > head.version) {
+      throw new ValidationFailed([
+        { in: 'query', field: 'at', message: `beyond the session's version ${head.version}` },
+      ]);
+    }
+    return toStateView((await repository.loadAt(p.tenantId, sessionId, atVersion)) ?? head);
+  };
+
+  const listSessions = async (
+    p: Principal,
+    {
+      status,
+      teamId,
+      limit,
+      cursor,
+    }: Readonly<{ status?: Session['status']; teamId?: string; limit: number; cursor?: string }>,
+  ): Promise<SessionList> => {
+    try {
+      const page = await deps.index.list({
+        tenantId: p.tenantId,
+        limit,
+        ...(status === undefined ? {} : { status }),
+        ...(teamId === undefined ? {} : { teamId }),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      return { items: page.items.map(toListItem), nextCursor: page.nextCursor };
+    } catch (error) {
+      if (!isInvalidCursor(error)) throw error;
+      throw new ValidationFailed([
+        { in: 'query', field: 'cursor', message: 'not a cursor this server issued' },
+      ]);
+    }
+  };
+
+  const audit = async (p: Principal, sessionId: string): Promise<AuditReport> => {
+    const verified = await store.verifyStream(sessionStreamId(sessionId), { tenantId: p.tenantId });
+    if (verified.eventCount === 0) throw new ResourceNotFound('session', sessionId);
+    const replayed = await repository.loadAt(p.tenantId, sessionId, verified.eventCount);
+    const current = await repository.load(p.tenantId, sessionId);
+    const replayMatches =
+      replayed !== undefined && current !== undefined && canonicalJson(replayed) === canonicalJson(current);
+    return {
+      eventCount: verified.eventCount,
+      headHash: verified.headHash,
+      hashChainValid: verified.valid,
+      replayMatches,
+    };
+  };
+
+  const listEvents = async (
+    p: Principal,
+    sessionId: string,
+    { after, limit }: Readonly<{ after: number; limit: number }>,
+  ): Promise<EventPage> => {
+    const events = await store.readStream(sessionStreamId(sessionId), {
+      tenantId: p.tenantId,
+      fromVersion: after + 1,
+      limit: limit + 1,
+    });
+    if (events.length === 0) await loadOwn(p, sessionId);
+    const page = events.slice(0, limit);
+    return { events: page, nextAfter: events.length > limit ? (page.at(-1)?.version ?? null) : null };
+  };
+
+  /** Checks the session is the caller's (else 404), then yields its events after `after` and the live ones. */
+  const streamEvents = async (
+    p: Principal,
+    sessionId: string,
+    after: number,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<EventEnvelope>> => {
+    await loadOwn(p, sessionId);
+    return followStream(store, {
+      tenantId: p.tenantId,
+      streamId: sessionStreamId(sessionId),
+      after,
+      signal: withShutdown(signal),
+      pollIntervalMs: deps.pollIntervalMs,
+    });
+  };
+
+  return { getSession, listSessions, audit, listEvents, streamEvents };
+};

@@ -1,0 +1,51 @@
+import { sessionStreamId, type Session } from '@agentledger/agents';
+import type { Principal } from '../auth/api-key.ts';
+import type { SessionContext } from './session-context.ts';
+import { followStream } from './session-stream.ts';
+import { toMessageView, turnSettled } from './session-views.ts';
+import type { MessageAccepted, TurnResult } from './sessions.schemas.ts';
+
+/** Events that can settle a turn a `?wait` call is waiting for. */
+const SETTLING = new Set([
+  'TurnCompleted',
+  'TurnCancelled',
+  'TurnFailed',
+  'SessionAwaitingInput',
+  'ToolApprovalRequested',
+  'SessionClosed',
+]);
+
+const settledResult = (state: Session, messageId: string): TurnResult | undefined => {
+  const turnId = turnSettled(state, messageId);
+  if (turnId === undefined) return undefined;
+  const messages = state.messages.filter((message) => message.turnId === turnId).map(toMessageView);
+  return { status: state.status, messages };
+};
+
+/**
+ * The outcome of the turn the accepted message started (its messages and the session status) once
+ * the turn ends or waits for the human; undefined at the deadline.
+ */
+export const waitForTurn = async (
+  context: SessionContext,
+  p: Principal,
+  sessionId: string,
+  accepted: MessageAccepted,
+  seconds: number,
+): Promise<TurnResult | undefined> => {
+  const now = settledResult(await context.loadOwn(p, sessionId), accepted.messageId);
+  if (now !== undefined) return now;
+  const events = followStream(context.deps.store, {
+    tenantId: p.tenantId,
+    streamId: sessionStreamId(sessionId),
+    after: accepted.version,
+    signal: context.withShutdown(AbortSignal.timeout(seconds * 1000)),
+    pollIntervalMs: context.deps.pollIntervalMs,
+  });
+  for await (const event of events) {
+    if (!SETTLING.has(event.type)) continue;
+    const result = settledResult(await context.loadOwn(p, sessionId), accepted.messageId);
+    if (result !== undefined) return result;
+  }
+  return undefined;
+};
