@@ -97,6 +97,13 @@ describe('postgres: late commits and concurrent start-up', () => {
   });
 
   it('wakes a subscriber of another store instance through NOTIFY, not polling', async () => {
+    const listeners = async (): Promise<number> => {
+      const { rows } = await store.pool.query(
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+      );
+      return rows[0].n as number;
+    };
+    const before = await listeners();
     const other = await createPostgresEventStore({ connectionString: database.url });
     try {
       const seen: string[] = [];
@@ -108,13 +115,8 @@ describe('postgres: late commits and concurrent start-up', () => {
         handler: (event) => void seen.push(event.type),
       });
       await subscription.caughtUp;
-      // The LISTEN connection is opened in the background: wait until it is registered.
-      await eventually('the listener', async () => {
-        const { rows } = await store.pool.query(
-          "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
-        );
-        return rows[0].n > 0 ? true : undefined;
-      });
+      // The LISTEN connection opens in the background: wait until it is registered.
+      await eventually('the listener', async () => ((await listeners()) > before ? true : undefined));
       await store.append(`session-notify-${uuidv7()}`, [{ type: 'Ping', data: {} }], {
         tenantId: 't-notify',
         expectedVersion: 0,
