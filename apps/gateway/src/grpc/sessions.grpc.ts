@@ -3,71 +3,28 @@ import type { EventEnvelope } from '@agentledger/events';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
-import {
-  postMessageBodySchema,
-  type MessageView,
-  type SessionStateView,
-  type SessionSummary,
-} from '../sessions/sessions.schemas.ts';
+import { postMessageBodySchema } from '../sessions/sessions.schemas.ts';
 import type { SessionsService } from '../sessions/sessions.service.ts';
 import { serverStream, unary } from './grpc-handlers.ts';
-
-type GrpcEvent = {
-  event_id: string;
-  stream_id: string;
-  tenant_id: string;
-  version: number;
-  global_position: number;
-  type: string;
-  schema_version: number;
-  data_json: string;
-  metadata_json: string;
-  recorded_at: string;
-  prev_hash: string;
-  hash: string;
-};
-type CreateSessionRequest = {
-  team_id: string;
-  session_id: string;
-  metadata_json: string;
-  idempotency_key: string;
-};
-type Summary = { session_id: string; status: string; version: number };
-type SendMessageRequest = {
-  session_id: string;
-  content: string;
-  idempotency_key: string;
-  wait_seconds: number;
-};
-type GrpcMessage = { id: string; version: number; source: string; role: string; content: string };
-type SendMessageResponse = {
-  message_id: string;
-  version: number;
-  completed: boolean;
-  status: string;
-  messages: GrpcMessage[];
-};
-type GetSessionRequest = { session_id: string; at_version?: string };
-type GrpcSessionState = {
-  session_id: string;
-  team_id: string;
-  status: string;
-  version: number;
-  messages: GrpcMessage[];
-  usage: { prompt_tokens: number; completion_tokens: number };
-  pending: { model_calls: number; tool_calls: number; approvals: number };
-};
-type CancelRequest = { session_id: string; reason: string; idempotency_key: string };
-type ApproveRequest = {
-  session_id: string;
-  tool_call_id: string;
-  approve: boolean;
-  reason: string;
-  idempotency_key: string;
-};
-type ListEventsRequest = { session_id: string; after: string; limit: number };
-type ListEventsResponse = { events: GrpcEvent[]; next_after?: number };
-type StreamEventsRequest = { session_id: string; after: string };
+import {
+  keyOf,
+  toGrpcEvent,
+  toGrpcMessage,
+  toGrpcState,
+  toSummary,
+  type ApproveRequest,
+  type CancelRequest,
+  type CreateSessionRequest,
+  type GetSessionRequest,
+  type GrpcEvent,
+  type GrpcSessionState,
+  type ListEventsRequest,
+  type ListEventsResponse,
+  type SendMessageRequest,
+  type SendMessageResponse,
+  type StreamEventsRequest,
+  type Summary,
+} from './session-messages.grpc.ts';
 
 const version = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const optionalKey = z.union([z.literal(''), idempotencyKey]);
@@ -93,54 +50,18 @@ const cancelSchema = z.object({
   reason: z.string().max(1000),
   idempotency_key: optionalKey,
 });
-const approveSchema = z.object({
-  session_id: clientId,
-  tool_call_id: clientId,
-  approve: z.boolean(),
-  reason: z.string().max(1000),
-  idempotency_key: optionalKey,
-});
-
-const keyOf = (key: string): string | undefined => (key === '' ? undefined : key);
-const toSummary = (summary: SessionSummary): Summary => ({
-  session_id: summary.sessionId,
-  status: summary.status,
-  version: summary.version,
-});
-const toGrpcMessage = (message: MessageView): GrpcMessage => ({ ...message });
-const toGrpcState = (state: SessionStateView): GrpcSessionState => ({
-  session_id: state.sessionId,
-  team_id: state.teamId,
-  status: state.status,
-  version: state.version,
-  messages: state.messages.map(toGrpcMessage),
-  usage: { prompt_tokens: state.usage.promptTokens, completion_tokens: state.usage.completionTokens },
-  pending: {
-    model_calls: state.pending.modelCalls.length,
-    tool_calls: state.pending.toolCalls.length,
-    approvals: state.pending.approvals.length,
-  },
-});
 const listEventsSchema = z.object({
   session_id: clientId,
   after: version,
   limit: z.int().min(0).max(1000),
 });
 const streamEventsSchema = z.object({ session_id: clientId, after: version });
-
-export const toGrpcEvent = (event: EventEnvelope): GrpcEvent => ({
-  event_id: event.eventId,
-  stream_id: event.streamId,
-  tenant_id: event.tenantId,
-  version: event.version,
-  global_position: event.globalPosition,
-  type: event.type,
-  schema_version: event.schemaVersion,
-  data_json: JSON.stringify(event.data),
-  metadata_json: JSON.stringify(event.metadata),
-  recorded_at: event.recordedAt,
-  prev_hash: event.prevHash,
-  hash: event.hash,
+const approveSchema = z.object({
+  session_id: clientId,
+  tool_call_id: clientId,
+  approve: z.boolean(),
+  reason: z.string().max(1000),
+  idempotency_key: optionalKey,
 });
 
 async function* mapEvents(events: AsyncIterable<EventEnvelope>): AsyncGenerator<GrpcEvent> {
