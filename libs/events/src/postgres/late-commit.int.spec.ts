@@ -124,6 +124,22 @@ describe('postgres: late commits and concurrent start-up', () => {
       await eventually('the notified subscriber', () => (seen.length === 1 ? true : undefined), {
         timeoutMs: 10_000,
       });
+
+      // The listening connection is killed: it comes back, and wake-ups with it.
+      const killed = await store.pool.query(
+        "select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen%' and pid <> pg_backend_pid()) t",
+      );
+      expect(killed.rows[0].n).toBeGreaterThan(0);
+      await eventually('the listener to come back', async () =>
+        (await listeners()) > before ? true : undefined,
+      );
+      await store.append(`session-notify-${uuidv7()}`, [{ type: 'Pong', data: {} }], {
+        tenantId: 't-notify',
+        expectedVersion: 0,
+      });
+      await eventually('the subscriber notified again', () => (seen.length === 2 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
       await subscription.stop();
     } finally {
       await other.close();

@@ -42,6 +42,58 @@ const RAW_TIMES = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/**
+ * LISTEN on a dedicated connection that comes back after a drop (server restart, terminated
+ * backend), retrying every second. After every (re)connect it calls `onNotify` once, so
+ * subscribers re-read whatever was appended while nobody was listening.
+ */
+const listenWithReconnect = async (
+  pool: pg.Pool,
+  channel: string,
+  onNotify: () => void,
+): Promise<() => Promise<void>> => {
+  let closed = false;
+  let current: pg.Client | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const connect = async (): Promise<void> => {
+    const client = new pg.Client(pool.options);
+    client.on('notification', onNotify);
+    client.on('error', () => undefined);
+    client.on('end', () => {
+      if (closed || current !== client) return;
+      current = undefined;
+      scheduleRetry();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${channel}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    current = client;
+    onNotify();
+  };
+  const scheduleRetry = (): void => {
+    if (closed || retry !== undefined) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().catch(scheduleRetry);
+    }, 1_000);
+    retry.unref?.();
+  };
+  await connect();
+  return async () => {
+    closed = true;
+    if (retry !== undefined) clearTimeout(retry);
+    await current?.end().catch(() => undefined);
+  };
+};
+
 /** A driver for node-postgres: pooled single statements (prepared by name), LISTEN on its own client. */
 export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
   const db = drizzle({ client: pool });
@@ -63,16 +115,7 @@ export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
           ...(name === undefined ? {} : { name }),
         })
       ).rows,
-    listen: async (channel, onNotify) => {
-      const client = new pg.Client(pool.options);
-      client.on('notification', onNotify);
-      client.on('error', () => undefined);
-      await client.connect();
-      await client.query(`listen ${channel}`);
-      return async () => {
-        await client.end().catch(() => undefined);
-      };
-    },
+    listen: (channel, onNotify) => listenWithReconnect(pool, channel, onNotify),
     close: async () => {
       if (ownsPool) await pool.end();
     },
