@@ -115,12 +115,14 @@ export type EventSubscriptionOptions = Readonly<{
   batchSize?: number;
   /** Fallback polling period when no notification arrives (default 1000 ms). */
   pollIntervalMs?: number;
+  /** Told about store errors, which are retried with backoff (a handler's error ends the subscription). */
+  onError?: (error: unknown) => void;
 }>;
 
 export type EventSubscription = Readonly<{
   /** Resolves once the subscription has read everything committed when it started. */
   caughtUp: Promise<void>;
-  /** Rejects with the handler's (or the store's) error; resolves after `stop`. */
+  /** Rejects with the handler's error; resolves after `stop`. */
   done: Promise<void>;
   /** The global position of the last handled event. */
   position: () => number;

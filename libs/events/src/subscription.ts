@@ -20,7 +20,7 @@ export type SubscriptionDeps = Readonly<{
  * Catch-up then live: reads pages after the checkpoint, hands each event to the handler in global
  * order, stores the checkpoint after each handled page, and waits for a notification (or the
  * polling period) when there is nothing new. Delivery is at least once: a crash between handling
- * and the checkpoint redelivers the page.
+ * and the checkpoint redelivers the page. Store errors are retried (reported to `onError`).
  */
 export const startSubscription = (
   deps: SubscriptionDeps,
@@ -43,11 +43,29 @@ export const startSubscription = (
     return from;
   };
 
+  // Store errors (connection lost, server restarting) are retried with backoff until stopped;
+  // only a handler's error ends the subscription.
+  const retrying = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    for (let delay = 100; !abort.signal.aborted; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await work();
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        options.onError?.(error);
+        await deps.waitForAppend(deps.appendCount(), delay, abort.signal);
+      }
+    }
+    return undefined;
+  };
+
   const run = async (): Promise<void> => {
-    position = await startPosition();
+    const start = await retrying(startPosition);
+    if (start === undefined) return;
+    position = start;
     while (!abort.signal.aborted) {
       const seen = deps.appendCount();
-      const page = await deps.readAll({ after: position, limit: batchSize, tenantId });
+      const page = await retrying(() => deps.readAll({ after: position, limit: batchSize, tenantId }));
+      if (page === undefined) break;
       let handled = position;
       for (const event of page) {
         if (abort.signal.aborted) break;
@@ -56,7 +74,7 @@ export const startSubscription = (
       }
       if (handled !== position) {
         position = handled;
-        await deps.saveCheckpoint(subscriberId, position);
+        await retrying(() => deps.saveCheckpoint(subscriberId, handled));
       }
       if (page.length < batchSize && !abort.signal.aborted) {
         markCaughtUp();

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { EventEnvelope } from './envelope.ts';
+import { GENESIS_HASH } from './hash.ts';
+import type { ReadAllOptions } from './store.ts';
+import { createAppendSignal, startSubscription } from './subscription.ts';
+
+const event = (globalPosition: number): EventEnvelope => ({
+  eventId: `00000000-0000-7000-8000-${String(globalPosition).padStart(12, '0')}`,
+  streamId: 's',
+  tenantId: 't',
+  version: globalPosition,
+  globalPosition,
+  type: 'E',
+  schemaVersion: 1,
+  data: {},
+  metadata: {},
+  recordedAt: new Date(0).toISOString(),
+  prevHash: GENESIS_HASH,
+  hash: GENESIS_HASH,
+});
+
+describe('startSubscription', () => {
+  it('retries store errors and delivers everything once the store is back', async () => {
+    const log = [event(1), event(2), event(3)];
+    const signal = createAppendSignal();
+    const errors: unknown[] = [];
+    let failures = 3;
+    let checkpoint: number | undefined;
+    const seen: number[] = [];
+    const subscription = startSubscription(
+      {
+        readAll: async ({ after = 0, limit = Infinity }: ReadAllOptions) => {
+          if (failures > 0) {
+            failures -= 1;
+            throw new Error('connection lost');
+          }
+          return log.filter((e) => e.globalPosition > after).slice(0, limit);
+        },
+        loadCheckpoint: async () => checkpoint,
+        saveCheckpoint: async (_, position) => {
+          checkpoint = position;
+        },
+        headPosition: async () => 0,
+        appendCount: signal.count,
+        waitForAppend: signal.wait,
+      },
+      { subscriberId: 'x', handler: (e) => void seen.push(e.globalPosition), onError: (e) => errors.push(e) },
+    );
+    await subscription.caughtUp;
+    await subscription.stop();
+    expect(seen).toEqual([1, 2, 3]);
+    expect(checkpoint).toBe(3);
+    expect(errors).toHaveLength(3);
+  });
+});
