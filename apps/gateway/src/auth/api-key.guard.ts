@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { Principal, Scope } from './api-key.ts';
+import { withTraceparent, type Principal, type Scope } from './api-key.ts';
 import type { Authenticator } from './authenticator.ts';
 import { AUTHENTICATOR } from '../gateway.tokens.ts';
 
@@ -28,7 +28,8 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const scope = this.reflector.get<Scope>(SCOPE, context.getHandler());
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.principal = await this.authenticator.authenticate(request.headers.authorization, scope);
+    const principal = await this.authenticator.authenticate(request.headers.authorization, scope);
+    request.principal = withTraceparent(principal, request.headers.traceparent);
     return true;
   }
 }

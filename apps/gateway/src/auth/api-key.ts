@@ -4,8 +4,24 @@ import { createHash, randomBytes } from 'node:crypto';
 export const SCOPES = ['sessions:read', 'sessions:write', 'teams:read', 'teams:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** The authenticated caller of a request: every query is scoped by its tenant. */
-export type Principal = Readonly<{ tenantId: string; keyId: string; scopes: readonly Scope[] }>;
+/**
+ * The authenticated caller of a request: every query is scoped by its tenant. `traceparent` (W3C
+ * trace context, when the request carried a valid one) travels into the events it causes.
+ */
+export type Principal = Readonly<{
+  tenantId: string;
+  keyId: string;
+  scopes: readonly Scope[];
+  traceparent?: string;
+}>;
+
+const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The principal with the request's `traceparent`, if valid (an invalid one is ignored, as W3C says). */
+export const withTraceparent = (principal: Principal, traceparent: unknown): Principal =>
+  typeof traceparent === 'string' && TRACEPARENT.test(traceparent)
+    ? { ...principal, traceparent }
+    : principal;
 
 /** A stored key: only its SHA-256 hash, never the key itself. */
 export type ApiKeyRecord = Readonly<{

@@ -5,7 +5,7 @@ import type {
   ServerWritableStream,
   ServiceError,
 } from '@grpc/grpc-js';
-import type { Principal, Scope } from '../auth/api-key.ts';
+import { withTraceparent, type Principal, type Scope } from '../auth/api-key.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { toGrpcError } from '../errors/grpc-status.ts';
 import { toProblem } from '../errors/problem.ts';
@@ -31,7 +31,10 @@ export const unary =
     const run = async (): Promise<void> => {
       try {
         const principal = await authenticator.authenticate(authorizationOf(call.metadata), scope);
-        callback(null, await handle(principal, call.request));
+        callback(
+          null,
+          await handle(withTraceparent(principal, call.metadata.get('traceparent')[0]), call.request),
+        );
       } catch (error) {
         callback(asServiceError(error));
       }

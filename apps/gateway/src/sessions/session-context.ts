@@ -51,6 +51,7 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
         actor: p.keyId,
         correlationId: command.metadata.correlationId,
         ...(key === undefined ? {} : { idempotencyKey: key }),
+        ...(p.traceparent === undefined ? {} : { traceparent: p.traceparent }),
       },
     });
 

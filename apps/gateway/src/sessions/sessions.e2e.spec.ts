@@ -83,6 +83,25 @@ describe('the session endpoints over REST', () => {
     expect(reused.status).toBe(422);
   });
 
+  it('records the actor, the idempotency key and a valid traceparent in the event metadata', async () => {
+    await startSession(gateway, KEYS.a, 'traced');
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await a().post(
+      '/v1/sessions/traced/messages',
+      { content: 'hi' },
+      { traceparent, 'idempotency-key': 'tr-1' },
+    );
+    await a().post('/v1/sessions/traced/messages', { content: 'again' }, { traceparent: 'garbage' });
+    const events = await gateway.store.readStream('session-traced', { tenantId: 'tenant-a' });
+    const received = events.filter((event) => event.type === 'UserMessageReceived');
+    expect(received[0]?.metadata).toMatchObject({
+      traceparent,
+      idempotencyKey: 'tr-1',
+      actor: expect.any(String),
+    });
+    expect(received[1]?.metadata.traceparent).toBeUndefined();
+  });
+
   it('returns the turn outcome with ?wait, or 202 at the deadline', async () => {
     await startSession(gateway, KEYS.a, 'waiting');
     const timedOut = await a().post('/v1/sessions/waiting/messages?wait=0.2', { content: 'first' });
