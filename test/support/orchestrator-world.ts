@@ -124,6 +124,8 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     });
 
   return {
+    /** What every orchestrator process of this world is started with. */
+    env: env as Readonly<Record<string, string>> & { DATABASE_URL: string },
     store,
     repository,
     fake,
