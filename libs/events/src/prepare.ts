@@ -17,12 +17,20 @@ export type PreparedEvent = Readonly<{
   body: string;
 }>;
 
+/** `\u0000` preceded by an even number of backslashes: a NUL escape, not the text `\u0000`. */
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
 const serialise = (value: unknown, what: string): string => {
+  let json: string;
   try {
-    return canonicalJson(value ?? null);
+    json = canonicalJson(value ?? null);
   } catch (error) {
     throw new InvalidEvent(`${what} is not JSON-serialisable`, error);
   }
+  // Postgres jsonb cannot hold U+0000; every adapter refuses it alike.
+  if (json.includes('\\u0000') && ESCAPED_NUL.test(json))
+    throw new InvalidEvent(`${what} contains the character U+0000`);
+  return json;
 };
 
 /** Assigns ids and the time, merges metadata and normalises data as it will be read back. */

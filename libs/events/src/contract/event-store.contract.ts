@@ -112,6 +112,36 @@ export const eventStoreContract = (name: string, open: () => Promise<ContractHar
       });
     });
 
+    describe('edge cases', () => {
+      it('checks the version of an empty append and writes nothing', async () => {
+        const streamId = streamOf('empty-append');
+        await store.append(streamId, [ev('A')], { tenantId, expectedVersion: 'no_stream' });
+        const result = await store.append(streamId, [], { tenantId, expectedVersion: 1 });
+        expect(result).toMatchObject({
+          versions: [],
+          globalPositions: [],
+          nextExpectedVersion: 1,
+          duplicate: false,
+        });
+        await expect(store.append(streamId, [], { tenantId, expectedVersion: 0 })).rejects.toBeInstanceOf(
+          StreamVersionConflict,
+        );
+        expect(await store.readStream(streamId, { tenantId })).toHaveLength(1);
+      });
+
+      it('refuses data Postgres cannot store, alike on every adapter', async () => {
+        const streamId = streamOf('nul');
+        await expect(
+          store.append(streamId, [ev('A', { text: 'a\u0000b' })], { tenantId, expectedVersion: 'no_stream' }),
+        ).rejects.toBeInstanceOf(InvalidEvent);
+        const big = { text: 'line\nbreak \u2028 ü 🙂', n: [1e21, 1e-7, -0, 0.1] };
+        await store.append(streamId, [ev('B', big)], { tenantId, expectedVersion: 'no_stream' });
+        const [stored] = await store.readStream(streamId, { tenantId });
+        expect(stored?.data).toEqual(JSON.parse(JSON.stringify(big)));
+        expect((await store.verifyStream(streamId, { tenantId })).valid).toBe(true);
+      });
+    });
+
     describe('expected version', () => {
       it('throws StreamVersionConflict and writes nothing on a wrong version', async () => {
         const streamId = streamOf('conflict');

@@ -141,6 +141,12 @@ export const createSqlEventStore = (
       return new StreamVersionConflict(streamId, expected, Number(detail));
     }
     if (code === 'ALT01') return new StreamTenantMismatch(streamId);
+    // Class 22, data exception: e.g. a lone surrogate that jsonb refuses.
+    if (code?.startsWith('22') === true)
+      return new InvalidEvent(
+        `an event of this append was refused: ${String((error as Error).message)}`,
+        error,
+      );
     if (code === '23505' && (constraint === 'events_event_id_key' || String(detail).includes('event_id')))
       return new InvalidEvent(`an event id of this append is already stored (stream ${streamId})`, error);
     return error;
