@@ -36,7 +36,7 @@ describe('the distributed gateway on Postgres', () => {
       DATABASE_URL: database.url,
       AGENTLEDGER_API_KEYS: 'acme:key-acme,globex:key-globex',
       GRPC_PORT: '0',
-      STREAM_POLL_INTERVAL_MS: '20',
+      STREAM_POLL_INTERVAL_MS: '60000',
       RATE_LIMIT_BURST: '10000',
     });
     composed = await composeDistributedGateway(config);

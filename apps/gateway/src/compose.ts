@@ -10,6 +10,7 @@ import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgr
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
+import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 
 export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
@@ -37,6 +38,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const toolNames = [...BUILTIN_TOOL_NAMES, ...(await applicationToolNames(config.TOOLS_MODULE))];
+  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
@@ -47,6 +49,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
       partitions: config.KAFKA_PARTITIONS,
     }),
     sessionIndex,
+    liveEvents,
     metrics: registry,
     readiness: [{ name: 'event-store', check: async () => void (await store.pool.query('select 1')) }],
     options: {
@@ -55,5 +58,11 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
       grpc: { host: config.HOST, port: config.GRPC_PORT, maxMessageBytes: config.BODY_LIMIT_BYTES },
     },
   });
-  return { module, close: () => store.close() };
+  return {
+    module,
+    close: async () => {
+      await liveEvents.close();
+      await store.close();
+    },
+  };
 };

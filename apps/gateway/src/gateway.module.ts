@@ -22,6 +22,7 @@ import { HealthController } from './health/health.controller.ts';
 import type { ReadinessCheck } from './health/readiness.ts';
 import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
 import { SessionsHttpController } from './sessions/sessions.http.controller.ts';
+import type { LiveEvents } from './sessions/live-events.ts';
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.ts';
 import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
 import type { TeamSpecParser } from './teams/team-spec.ts';
@@ -32,7 +33,7 @@ import { createTeamsService } from './teams/teams.service.ts';
 export type GatewayOptions = Readonly<{
   /** Per tenant, over REST and gRPC together. */
   rateLimit: RateLimit;
-  /** How often a live stream (SSE, gRPC StreamEvents) looks for new events. Default 250 ms. */
+  /** How often a live stream (SSE, gRPC StreamEvents) reads again without news. Default 250 ms. */
   streamPollIntervalMs?: number;
   /** Serve gRPC too; absent: REST only. */
   grpc?: GrpcOptions;
@@ -54,6 +55,8 @@ export type GatewayDeps = Readonly<{
   clock?: () => Date;
   /** Default: UUIDv7. */
   newId?: () => string;
+  /** Wake-ups for live streams (createStoreLiveEvents); without it they poll. */
+  liveEvents?: LiveEvents;
   /** Default: the sessions service over the ports above. */
   sessions?: SessionsService;
   /** Default: a registry of its own; pass the process's to share one `/metrics`. */
@@ -92,6 +95,7 @@ export class GatewayModule {
             clock: deps.clock ?? (() => new Date()),
             newId: deps.newId ?? (() => uuidv7()),
             pollIntervalMs: deps.options.streamPollIntervalMs ?? 250,
+            ...(deps.liveEvents === undefined ? {} : { live: deps.liveEvents }),
             shutdown: shutdown.signal,
           }),
       },

@@ -45,7 +45,8 @@ export const gatewayConfigSchema = z.object({
     .default(1024 * 1024),
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(100),
-  STREAM_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+  /** Live streams wake on commits (LISTEN/NOTIFY); this is the fallback re-read period. */
+  STREAM_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   /** As for the orchestrator: a module whose `tools` export names the application's tools. */
   TOOLS_MODULE: z.string().optional(),
 });

@@ -9,6 +9,7 @@ import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { IdempotencyKeyReused, ResourceConflict, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
+import type { LiveEvents } from './live-events.ts';
 import { toSummary } from './session-views.ts';
 import type { SessionSummary } from './sessions.schemas.ts';
 
@@ -21,7 +22,10 @@ export type SessionsServiceDeps = Readonly<{
   teams: TeamRepository;
   clock: () => Date;
   newId: () => string;
+  /** Without news, followers read again after this long. */
   pollIntervalMs: number;
+  /** Wake-ups on commits; without it followers poll every `pollIntervalMs`. */
+  live?: LiveEvents;
   /** Ends every live stream and wait (application shutdown). */
   shutdown?: AbortSignal;
 }>;

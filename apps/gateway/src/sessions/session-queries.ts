@@ -101,6 +101,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
       after,
       signal: withShutdown(signal),
       pollIntervalMs: deps.pollIntervalMs,
+      ...(deps.live === undefined ? {} : { live: deps.live }),
     });
   };
 

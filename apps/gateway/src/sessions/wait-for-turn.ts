@@ -41,6 +41,7 @@ export const waitForTurn = async (
     after: accepted.version,
     signal: context.withShutdown(AbortSignal.timeout(seconds * 1000)),
     pollIntervalMs: context.deps.pollIntervalMs,
+    ...(context.deps.live === undefined ? {} : { live: context.deps.live }),
   });
   for await (const event of events) {
     if (!SETTLING.has(event.type)) continue;
