@@ -109,6 +109,7 @@ export const composeDistributed = async (
       modelRequestsPerMinute: config.MODEL_REQUESTS_PER_MINUTE,
       modelTokensPerMinute: config.MODEL_TOKENS_PER_MINUTE,
       maxModelParks: config.MAX_MODEL_PARKS,
+      tenantDailyTokenBudget: config.TENANT_DAILY_TOKEN_BUDGET,
       leaseTtlMs: config.LEASE_TTL_MS,
       recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
       stallAfterMs: config.STALL_AFTER_MS,

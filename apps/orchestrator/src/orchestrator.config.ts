@@ -25,6 +25,8 @@ export const orchestratorConfigSchema = z.object({
   /** Per model endpoint (base URL) of this replica. */
   MODEL_REQUESTS_PER_MINUTE: positiveInt.optional(),
   MODEL_TOKENS_PER_MINUTE: positiveInt.optional(),
+  /** Model tokens each tenant may use per UTC day; past it model calls fail closed. */
+  TENANT_DAILY_TOKEN_BUDGET: positiveInt.optional(),
   /** A model call failing with a retryable error parks its session up to this many times (backoff 0.5 s doubling). */
   MAX_MODEL_PARKS: z.coerce.number().int().min(0).default(5),
   LEASE_TTL_MS: positiveInt.default(15_000),

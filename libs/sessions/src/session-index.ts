@@ -27,6 +27,8 @@ export type SessionProjection = Readonly<{
   version: number;
   pendingWork: boolean;
   partition: number;
+  /** Model tokens recorded by this append (counted into the tenant's daily usage). */
+  tokensUsed: number;
 }>;
 
 /** A worker's claim on a session. `epoch` is the fencing token every one of its appends carries. */
@@ -67,6 +69,8 @@ export type SessionIndex<Tx = unknown> = Readonly<{
    * any replica may take them over at once instead of waiting for the group to rebalance.
    */
   orphaned: (limit: number) => Promise<readonly SessionRow[]>;
+  /** Model tokens the tenant's sessions recorded today (UTC). */
+  tenantTokensToday: (tenantId: string) => Promise<number>;
   /** Sessions in `running` with no progress since `before` (for the watchdog). */
   stalled: (before: Date, limit: number) => Promise<readonly SessionRow[]>;
 }>;

@@ -62,7 +62,7 @@ export type SessionRepository = Readonly<{
     command: SessionCommand,
     options?: ExecuteOptions,
   ) => Promise<ExecuteResult>;
-  /** What the read model holds for a session in `state`. */
+  /** What the read model holds for a session in `state` (no tokens recorded). */
   projectionOf: (state: Session) => SessionProjection;
 }>;
 
@@ -108,7 +108,17 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
     version: state.version,
     pendingWork: hasRunnableWork(state),
     partition: partitionForKey(state.sessionId, deps.partitions),
+    tokensUsed: 0,
   });
+
+  const tokensIn = (events: readonly SessionEvent[]): number =>
+    events.reduce(
+      (sum, event) =>
+        event.type === 'ModelCallCompleted'
+          ? sum + event.data.usage.promptTokens + event.data.usage.completionTokens
+          : sum,
+      0,
+    );
 
   const appended = async (tenantId: string, result: AppendResult): Promise<readonly EventEnvelope[]> => {
     if (result.versions.length === 0) return [];
@@ -140,7 +150,12 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
             expectedVersion: before.version,
             idempotencyKey: options.idempotencyKey,
             metadata: options.metadata,
-            inline: ({ tx }) => deps.index.project(tx, projectionOf(after), options.lease),
+            inline: ({ tx }) =>
+              deps.index.project(
+                tx,
+                { ...projectionOf(after), tokensUsed: tokensIn(decided) },
+                options.lease,
+              ),
           },
         );
         const events = await appended(tenantId, result);

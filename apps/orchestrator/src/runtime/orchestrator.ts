@@ -24,6 +24,8 @@ export type OrchestratorSettings = Readonly<{
   /** Requests and tokens per minute per model endpoint from this replica (undefined: unlimited). */
   modelRequestsPerMinute?: number;
   modelTokensPerMinute?: number;
+  /** Model tokens a tenant may use per UTC day (undefined: unlimited); past it calls fail closed. */
+  tenantDailyTokenBudget?: number;
   /** Times a model call failing with a retryable error parks its session before the failure is recorded. */
   maxModelParks?: number;
   leaseTtlMs: number;
@@ -117,6 +119,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
             modelCalls,
             toolCalls,
             endpoints,
+            tenantDailyTokenBudget: settings.tenantDailyTokenBudget,
             park,
             reschedule: (delayMs) => {
               const timer = setTimeout(() => {

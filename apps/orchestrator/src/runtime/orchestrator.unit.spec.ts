@@ -203,6 +203,21 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     expect((await w.repository.load('tenant-a', 'stuck'))?.status).toBe('stalled');
   });
 
+  it('fails model calls closed once the tenant has used its daily token budget', async () => {
+    const w = world(toolThenAnswerModel(), { tenantDailyTokenBudget: 10 });
+    await running(w);
+    await w.startAndPost('first', 'task');
+    await eventually('the first session to finish', () => w.idle('first'));
+    await w.startAndPost('second', 'task');
+    const events = await eventually('the second session to fail closed', async () => {
+      const stream = await w.store.readStream('session-second', { tenantId: 'tenant-a' });
+      return stream.some((e) => e.type === 'TurnFailed') ? stream : undefined;
+    });
+    const failed = events.find((e) => e.type === 'ModelCallFailed');
+    expect(failed?.data).toMatchObject({ error: { type: 'tenant_budget_exhausted', retryable: false } });
+    expect(events.some((e) => e.type === 'ModelCallCompleted')).toBe(false);
+  });
+
   it('does not let a slow model call of one session delay the others', async () => {
     const w = world(
       toolThenAnswerModel({

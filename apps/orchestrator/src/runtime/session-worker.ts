@@ -5,6 +5,8 @@ import {
   runToolCall,
   type EffectDeps,
   type NextAction,
+  type RecordModelCall,
+  type RecordSpeakerSelection,
   type SessionCommand,
   type Session,
   type ToolRegistry,
@@ -39,6 +41,8 @@ export type WorkerDeps = Readonly<{
   /** Runs the session again after `delayMs` (a parked session). */
   reschedule: (delayMs: number) => void;
   metrics: OrchestratorMetrics;
+  /** Model tokens a tenant may use per UTC day; past it model calls fail closed (never made). */
+  tenantDailyTokenBudget?: number;
   /** Aborted at the shutdown deadline: in-flight effects stop and their results are not recorded. */
   shutdown: AbortSignal;
   /** Set when shutdown begins: no new step starts. */
@@ -130,6 +134,8 @@ const perform = async (
     );
     return results.filter((command): command is NonNullable<typeof command> => command !== null);
   }
+  const exhausted = await tenantBudgetExhausted(deps, state, action);
+  if (exhausted) return [exhausted];
   const call = state.modelCalls[action.callId];
   const endpoint = (call && state.spec && modelSpecFor(state.spec, call)?.baseUrl) || 'default';
   const command = await deps.modelCalls.run(async () => {
@@ -161,6 +167,39 @@ const perform = async (
     deps.metrics.modelTokens.inc({ kind: 'completion' }, command.data.usage.completionTokens);
   }
   return [command];
+};
+
+/** The failure recorded instead of a model call once the tenant's daily budget is spent. */
+const tenantBudgetExhausted = async (
+  deps: WorkerDeps,
+  state: Session,
+  action: Extract<Runnable, { kind: 'call_model' | 'select_speaker' }>,
+): Promise<RecordModelCall | RecordSpeakerSelection | undefined> => {
+  if (deps.tenantDailyTokenBudget === undefined) return undefined;
+  const used = await deps.index.tenantTokensToday(state.tenantId);
+  if (used < deps.tenantDailyTokenBudget) return undefined;
+  deps.metrics.steps.inc({
+    kind: action.kind === 'select_speaker' ? 'selector' : 'model',
+    outcome: 'budget_exhausted',
+  });
+  const data = {
+    callId: action.callId,
+    outcome: 'failed' as const,
+    error: {
+      type: 'tenant_budget_exhausted',
+      message: `tenant ${state.tenantId} used ${used} of its ${deps.tenantDailyTokenBudget} tokens today`,
+      retryable: false,
+    },
+    latencyMs: 0,
+  };
+  const metadata = {
+    commandId: `${state.sessionId}:${action.callId}:result`,
+    correlationId: state.sessionId,
+    now: deps.effects.clock(),
+  };
+  return action.kind === 'select_speaker'
+    ? { type: 'RecordSpeakerSelection', data, metadata }
+    : { type: 'RecordModelCall', data, metadata };
 };
 
 const outcomeOf = (command: SessionCommand | null): string => {

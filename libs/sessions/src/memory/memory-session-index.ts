@@ -11,6 +11,9 @@ export const createInMemorySessionIndex = (
 ): SessionIndex<unknown> & ToolAttempts => {
   const rows = new Map<string, SessionRow>();
   const attempts = new Set<string>();
+  const usage = new Map<string, number>();
+  const today = (tenantId: string): string =>
+    `${tenantId}\u0000${new Date(now()).toISOString().slice(0, 10)}`;
   const stamp = (): string => new Date(now()).toISOString();
   const expired = (row: SessionRow): boolean =>
     row.leaseExpiresAt !== null && Date.parse(row.leaseExpiresAt) < now();
@@ -26,14 +29,17 @@ export const createInMemorySessionIndex = (
         if (!current || current.leaseOwner !== lease.owner || current.leaseEpoch !== lease.epoch)
           return Promise.reject(new LeaseLost(lease.sessionId, lease.epoch));
       }
+      if (row.tokensUsed > 0)
+        usage.set(today(row.tenantId), (usage.get(today(row.tenantId)) ?? 0) + row.tokensUsed);
       if (current && current.tenantId !== row.tenantId) return Promise.resolve();
+      const { tokensUsed: _tokens, ...fields } = row;
       rows.set(row.sessionId, {
         leaseOwner: null,
         leaseEpoch: 0,
         leaseExpiresAt: null,
         createdAt: stamp(),
         ...current,
-        ...row,
+        ...fields,
         lastProgressAt: stamp(),
       });
       return Promise.resolve();
@@ -105,6 +111,7 @@ export const createInMemorySessionIndex = (
           .filter((r) => r.pendingWork && r.leaseOwner !== null && expired(r))
           .slice(0, limit),
       ),
+    tenantTokensToday: (tenantId) => Promise.resolve(usage.get(today(tenantId)) ?? 0),
     stalled: (before, limit) =>
       Promise.resolve(
         [...rows.values()]

@@ -69,6 +69,25 @@ describe('sessions read model and leases on Postgres', () => {
     expect((await index.get('tenant-a', 'l2'))?.leaseOwner).toBeNull();
   });
 
+  it('adds the tokens an append recorded to the tenant’s usage of the day, in the same transaction', async () => {
+    const { state } = await repository().execute('tenant-u', 'u1', startSession('u1', 'tenant-u'));
+    const row = { ...repository().projectionOf(state), tokensUsed: 42 };
+    const appendWith = (tokensUsed: number, fail = false) =>
+      store.append('session-u1', [{ type: 'Probe', data: {} }], {
+        tenantId: 'tenant-u',
+        expectedVersion: 'any',
+        inline: async ({ tx }) => {
+          await index.project(tx, { ...row, tokensUsed });
+          if (fail) throw new Error('rolled back');
+        },
+      });
+    await appendWith(42);
+    await appendWith(8);
+    await expect(appendWith(1000, true)).rejects.toThrow('rolled back');
+    expect(await index.tenantTokensToday('tenant-u')).toBe(50);
+    expect(await index.tenantTokensToday('tenant-a')).toBe(0);
+  });
+
   it('lists sessions whose owner’s lease expired as orphans in any partition', async () => {
     await repository().execute('tenant-a', 'o1', startSession('o1'));
     await repository().execute('tenant-a', 'o1', postMessage('m1', 'work'));

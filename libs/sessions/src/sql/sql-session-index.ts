@@ -45,6 +45,13 @@ const toRow = (r: Record<string, unknown>): SessionRow => ({
  */
 export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransaction> & ToolAttempts => ({
   project: async (tx, row, lease) => {
+    if (row.tokensUsed > 0) {
+      await tx.execute(
+        sql`insert into tenant_usage (tenant_id, day, tokens)
+            values (${row.tenantId}, (clock_timestamp() at time zone 'utc')::date, ${row.tokensUsed})
+            on conflict (tenant_id, day) do update set tokens = tenant_usage.tokens + excluded.tokens`,
+      );
+    }
     if (lease) {
       const updated = await rowsOf(
         tx,
@@ -156,6 +163,15 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
             order by lease_expires_at limit ${limit}`,
       )
     ).map(toRow),
+
+  tenantTokensToday: async (tenantId) => {
+    const [row] = await rowsOf(
+      db,
+      sql`select tokens from tenant_usage
+          where tenant_id = ${tenantId} and day = (clock_timestamp() at time zone 'utc')::date`,
+    );
+    return row ? Number(row.tokens) : 0;
+  },
 
   stalled: async (before, limit) =>
     (
