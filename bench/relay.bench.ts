@@ -48,6 +48,12 @@ const MAX_IN_FLIGHT = 16;
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const round = (value: number): number => Math.round(value * 10) / 10;
+const maxOf = (values: Iterable<number>): number => {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) if (value > max) max = value;
+  return max;
+};
+const minOf = (values: Iterable<number>): number => -maxOf([...values].map((value) => -value));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** When each event's append committed and when the consumer first saw it. */
@@ -143,8 +149,8 @@ const measure = async (
     .filter((id) => published.has(id))
     .map((id) => Math.max(0, published.get(id)! - committed.get(id)!))
     .sort((a, b) => a - b);
-  const firstCommit = Math.min(...ids.map((id) => committed.get(id)!));
-  const lastConsume = Math.max(...ids.map((id) => consumed.get(id) ?? 0));
+  const firstCommit = minOf(ids.map((id) => committed.get(id)!));
+  const lastConsume = maxOf(ids.map((id) => consumed.get(id) ?? 0));
   const result: Result = {
     phase,
     offeredPerSec,
@@ -164,6 +170,33 @@ const measure = async (
   return result;
 };
 
+/** Throughput of relay → Kafka → consumer alone, from a backlog: latencies here mean nothing. */
+const drain = async (ids: readonly string[], started: number, appendSeconds: number): Promise<Result> => {
+  const deadline = Date.now() + 120_000;
+  while (ids.some((id) => !consumed.has(id)) && Date.now() < deadline) await sleep(50);
+  const done = maxOf(ids.map((id) => consumed.get(id) ?? 0));
+  const lastPublish = maxOf(ids.map((id) => published.get(id) ?? 0));
+  const result: Result = {
+    phase: 'relay drain',
+    offeredPerSec: 'max',
+    eventsPerAppend: 10,
+    events: ids.length,
+    committedPerSec: Math.round(ids.length / appendSeconds),
+    consumedPerSec: Math.round(ids.length / ((done - started) / 1_000)),
+    p50Ms: Number.NaN,
+    p90Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    maxMs: Number.NaN,
+    relayP50Ms: Number.NaN,
+    relayP99Ms: Number.NaN,
+    missing: ids.filter((id) => !consumed.has(id)).length,
+  };
+  console.log(
+    `  relay drain: published ${Math.round(ids.length / ((lastPublish - started) / 1_000))}/s, consumed ${result.consumedPerSec}/s`,
+  );
+  return result;
+};
+
 export default async function relayBench(): Promise<void> {
   const runId = Date.now().toString(36);
   const database = `al_bench_relay_${runId}`;
@@ -180,23 +213,25 @@ export default async function relayBench(): Promise<void> {
   });
   await ensureKafkaTopic({ brokers, topic, partitions: 12 });
   const bus = createKafkaEventBus({ brokers, topic });
-  const relay = createOutboxRelay({
-    store,
-    bus,
-    batchSize: 1_000,
-    onPublished: (batch) => {
-      const at = performance.now();
-      for (const event of batch) published.set(event.eventId, at);
-    },
-    gaps: createPostgresGapResolver((text, values) => store.pool.query(text, values)),
-    leadership: createAdvisoryLockLeadership({
-      connect: async () => {
-        const client = new pg.Client({ connectionString: url.toString() });
-        await client.connect();
-        return client;
+  const makeRelay = () =>
+    createOutboxRelay({
+      store,
+      bus,
+      batchSize: 1_000,
+      onPublished: (batch) => {
+        const at = performance.now();
+        for (const event of batch) published.set(event.eventId, at);
       },
-    }),
-  });
+      gaps: createPostgresGapResolver((text, values) => store.pool.query(text, values)),
+      leadership: createAdvisoryLockLeadership({
+        connect: async () => {
+          const client = new pg.Client({ connectionString: url.toString() });
+          await client.connect();
+          return client;
+        },
+      }),
+    });
+  let relay = makeRelay();
   const subscription = await bus.subscribe(`bench-relay-${runId}`, onDelivery, { fromBeginning: true });
   // Wake the relay on the store's after-commit notification instead of waiting for its next poll.
   const listener = new pg.Client({ connectionString: url.toString() });
@@ -213,6 +248,13 @@ export default async function relayBench(): Promise<void> {
     results.push(await measure('10k/s', 10_000, 5, () => offer(store, 'load10k', 10_000, 20, 5)));
     console.log('maximum sustained (16 appenders flat out, 10 events per append)…');
     results.push(await measure('max', 'max', 10, () => flatOut(store, 'max', 16, 15, 10)));
+    console.log('relay drain: a backlog appended with the relay stopped, then published and consumed…');
+    await relay.stop();
+    const backlog = await flatOut(store, 'drain', 16, 10, 10);
+    const drainStart = performance.now();
+    relay = makeRelay();
+    relay.start();
+    results.push(await drain(backlog.ids, drainStart, backlog.seconds));
   } finally {
     await subscription.stop();
     await listener.end();

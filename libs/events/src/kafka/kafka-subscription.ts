@@ -25,12 +25,14 @@ export type ConsumerSettings = Readonly<{
  * handler that throws ends the batch unresolved, so the fetch after `retryDelayMs` starts again at
  * that message. Pausing stops at the next message boundary; the rest is fetched again on resume.
  *
- * Assignment, and how precise it is: `onRevoked(all owned)` fires when this member learns of a
- * rebalance (the REBALANCING event, raised when a fetch or heartbeat meets REBALANCE_IN_PROGRESS,
- * before it re-joins), and on crash and stop; `onAssigned(new assignment)` fires on GROUP_JOIN,
- * after the sync. Neither blocks the protocol: a slow `onRevoked` may still be running when
- * another member already received the partition, so ownership must be fenced (the orchestrator's
- * session leases), not inferred from the callbacks alone. A member that loses its session without
+ * Assignment, and how precise it is: on `stop`, `onRevoked(all owned)` completes after the last
+ * in-flight delivery and before the member leaves the group, so the hand-over is exact. During a
+ * rebalance it fires when this member learns of it (the REBALANCING event, raised when a fetch or
+ * heartbeat meets REBALANCE_IN_PROGRESS, before it re-joins) and on a crash (after kafkajs has
+ * already left the group); `onAssigned(new assignment)` fires on GROUP_JOIN, after the sync.
+ * Neither blocks the protocol: a slow `onRevoked` may still be running when another member already
+ * received the partition, so ownership must be fenced (the orchestrator's session leases), not
+ * inferred from the callbacks alone. A member that loses its session without
  * noticing (a long GC pause) learns only at its next heartbeat. Deliveries wait until every
  * callback fired so far has returned.
  *
@@ -50,6 +52,7 @@ export const createKafkaSubscription = async (
   let owned: number[] = [];
   let paused = false;
   let stopped = false;
+  const inFlight = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
   let joined: () => void = () => undefined;
   const firstJoin = new Promise<void>((resolve) => (joined = resolve));
@@ -64,13 +67,19 @@ export const createKafkaSubscription = async (
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || paused || stopped) return;
       const envelope = JSON.parse(message.value?.toString() ?? 'null') as EventEnvelope;
+      const handled = handler({
+        envelope,
+        key: message.key?.toString() ?? '',
+        partition: batch.partition,
+        offset: message.offset,
+      });
+      const tracked = handled.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.add(tracked);
       try {
-        await handler({
-          envelope,
-          key: message.key?.toString() ?? '',
-          partition: batch.partition,
-          offset: message.offset,
-        });
+        await handled;
       } catch (error) {
         logger.warn('handler failed; redelivering', {
           groupId,
@@ -80,6 +89,8 @@ export const createKafkaSubscription = async (
         });
         await delay(retryDelayMs);
         return;
+      } finally {
+        inFlight.delete(tracked);
       }
       resolveOffset(message.offset);
       await heartbeat();
@@ -149,11 +160,15 @@ export const createKafkaSubscription = async (
     isPaused: () => paused,
     assignment: () => [...owned],
     stop: () => {
+      // Hand over cleanly: no new deliveries, the in-flight ones finish, onRevoked runs, and only
+      // then the member leaves the group, so no other member is assigned these partitions earlier.
       stopping ??= (async () => {
         stopped = true;
-        await consumer?.disconnect();
+        consumer?.pause([{ topic }]);
+        await Promise.all(inFlight);
         revokeAll();
         await callbacks.idle();
+        await consumer?.disconnect();
       })();
       return stopping;
     },

@@ -129,15 +129,36 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     return upTo;
   };
 
+  /**
+   * The next page, read while the current one is published when a full page suggests more is
+   * waiting. It is read without skipping any gap (only a read that follows a settled check may).
+   */
+  let readAhead: { after: number; page: Promise<readonly EventEnvelope[]> } | undefined;
+
+  const read = async (): Promise<{ page: readonly EventEnvelope[]; settled: number }> => {
+    const ahead = readAhead;
+    readAhead = undefined;
+    if (ahead && ahead.after === state.checkpoint && !gap)
+      return { page: await ahead.page, settled: state.checkpoint };
+    const settled = await settledUpTo();
+    return { page: await options.store.readAll({ after: state.checkpoint, limit: batchSize }), settled };
+  };
+
+  const readNext = (after: number): void => {
+    const page = options.store.readAll({ after, limit: batchSize });
+    page.catch(() => undefined); // awaited (and its error handled) by the next step, if still wanted
+    readAhead = { after, page };
+  };
+
   /** One read-publish-checkpoint step; false when there was nothing to publish. */
   const step = async (): Promise<boolean> => {
-    const settled = await settledUpTo();
-    const read = await options.store.readAll({ after: state.checkpoint, limit: batchSize });
-    const { events: batch, open, skipped } = gaplessPrefix(read, state.checkpoint, settled);
-    if (open && !gap) gap = { mark: await gaps.mark(), upTo: read.at(-1)!.globalPosition };
-    await measureLag(read);
+    const { page, settled } = await read();
+    const { events: batch, open, skipped } = gaplessPrefix(page, state.checkpoint, settled);
+    if (open && !gap) gap = { mark: await gaps.mark(), upTo: page.at(-1)!.globalPosition };
+    await measureLag(page);
     const last = batch.at(-1);
     if (!last) return false;
+    if (!open && page.length === batchSize) readNext(last.globalPosition);
     await options.bus.publish(batch);
     await options.onPublished?.(batch);
     if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
@@ -159,6 +180,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     }
     if (!state.leader) {
       gap = undefined;
+      readAhead = undefined;
       state.checkpoint = (await options.store.loadCheckpoint(relayId)) ?? 0;
       state.leader = true;
       logger.info('relay active', { relayId, checkpoint: state.checkpoint });
