@@ -5,6 +5,7 @@ import {
   answerModelCall,
   KEYS,
   request,
+  singleTeamSpec,
   startSession,
   startTestGateway,
   type TestGateway,
@@ -45,6 +46,11 @@ describe('the session endpoints over REST', () => {
     expect(
       await json(await a().post('/v1/sessions', { teamId: 'support' }, { 'idempotency-key': 'c-1' })),
     ).toEqual(keyed);
+    await request(gateway, 'PUT', '/v1/teams/other', { key: KEYS.a, body: singleTeamSpec('other') });
+    const reused = await a().post('/v1/sessions', { teamId: 'other' }, { 'idempotency-key': 'c-1' });
+    expect(reused.status).toBe(422);
+    const otherTeam = await a().post('/v1/sessions', { teamId: 'other', sessionId: 'idem-1' });
+    expect(otherTeam.status).toBe(409);
     const generated = await json(await a().post('/v1/sessions', { teamId: 'support' }));
     expect(generated.sessionId).not.toBe(keyed.sessionId);
   });

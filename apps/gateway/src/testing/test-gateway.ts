@@ -16,7 +16,8 @@ import {
 } from '@agentledger/sessions';
 
 /** Two tenants, one key each, as AGENTLEDGER_API_KEYS would seed them. */
-export const KEYS = { a: 'key-tenant-a', b: 'key-tenant-b' } as const;
+/** `readOnly` belongs to tenant A and may only read sessions. */
+export const KEYS = { a: 'key-tenant-a', b: 'key-tenant-b', readOnly: 'key-tenant-a-read-only' } as const;
 
 /** A one-agent team on the scripted model (DESIGN.md's example, reduced). */
 export const singleTeamSpec = (name = 'support') => ({
@@ -58,6 +59,7 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
   const apiKeys = createInMemoryApiKeyStore();
   await apiKeys.add(seededApiKey('tenant-a', KEYS.a, new Date()));
   await apiKeys.add(seededApiKey('tenant-b', KEYS.b, new Date()));
+  await apiKeys.add({ ...seededApiKey('tenant-a', KEYS.readOnly, new Date()), scopes: ['sessions:read'] });
   const sessionIndex = createInMemorySessionIndex();
   const sessions = createSessionRepository({ store, index: sessionIndex, partitions: 12 });
   const module = GatewayModule.register({
