@@ -1,5 +1,6 @@
-import { afterAll, inject } from 'vitest';
-import { eventBusContract } from '../bus/contract/event-bus.contract.ts';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from '@agentledger/testing';
+import { eventBusContract, testEnvelope } from '../bus/contract/event-bus.contract.ts';
 import { createKafkaClient } from './kafka-client.ts';
 import { createKafkaEventBus } from './kafka-event-bus.ts';
 import { ensureKafkaTopic } from './kafka-topics.ts';
@@ -23,4 +24,33 @@ eventBusContract('kafka', async () => {
   await ensureKafkaTopic({ brokers, topic, partitions, logLevel: 'nothing' });
   const bus = createKafkaEventBus({ brokers, topic, heartbeatIntervalMs: 300, sessionTimeoutMs: 6_000 });
   return { bus, partitions, groupId: (label) => `bus-contract-${label}-${runId}-${count}`, close: bus.close };
+});
+
+describe('Kafka bus: large batches', () => {
+  it('splits a publish larger than the broker’s request limit into ordered produce requests', async () => {
+    const topic = `bus-large.${runId}`;
+    topics.push(topic);
+    await ensureKafkaTopic({ brokers, topic, partitions: 2, logLevel: 'nothing' });
+    const bus = createKafkaEventBus({ brokers, topic });
+    try {
+      const big = 'x'.repeat(100_000);
+      const envelopes = Array.from({ length: 40 }, (_, i) => ({
+        ...testEnvelope('session-large', i + 1),
+        data: { content: big },
+      }));
+      await bus.publish(envelopes); // ~4 MB: one request would exceed message.max.bytes (1 MiB)
+      const versions: number[] = [];
+      await bus.subscribe(
+        `bus-large-${runId}`,
+        async ({ envelope }) => void versions.push(envelope.version),
+        {
+          fromBeginning: true,
+        },
+      );
+      await eventually('all large events', () => (versions.length === 40 ? true : undefined));
+      expect(versions).toEqual(envelopes.map((envelope) => envelope.version));
+    } finally {
+      await bus.close();
+    }
+  });
 });

@@ -22,7 +22,40 @@ export type KafkaEventBusOptions = KafkaClientOptions &
     heartbeatIntervalMs?: number;
     /** Longest idle fetch wait; also bounds how long `stop` waits for an idle consumer. Default 500 ms. */
     maxWaitTimeMs?: number;
+    /**
+     * A publish is split into produce requests of about this many bytes, sent in order, so a
+     * batch of large events never exceeds the broker's message.max.bytes (1 MiB by default).
+     * Default 512 KiB. A single event larger than the broker's limit cannot be published.
+     */
+    maxRequestBytes?: number;
   }>;
+
+type OutgoingMessage = Readonly<{ key: string; value: string; headers: IHeaders }>;
+
+const toMessage = (envelope: EventEnvelope): OutgoingMessage => ({
+  key: partitionKeyOf(envelope),
+  value: JSON.stringify(envelope),
+  headers: headersOf(envelope),
+});
+
+/** Consecutive runs of messages whose values add up to at most `maxBytes` (one message may exceed it). */
+export const chunkBySize = (messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] => {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const bytes = Buffer.byteLength(message.value) + message.key.length + 64;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+};
 
 const headersOf = (envelope: EventEnvelope): IHeaders => {
   const headers: IHeaders = { 'event-id': envelope.eventId, type: envelope.type, tenant: envelope.tenantId };
@@ -47,6 +80,7 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
   };
+  const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
   const subscriptions = new Set<Subscription>();
   let producer: Promise<Producer> | undefined;
   let closed = false;
@@ -72,17 +106,11 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     if (envelopes.length === 0) return;
     producer ??= connectProducer();
     try {
-      await (
-        await producer
-      ).send({
-        topic,
-        acks: -1,
-        messages: envelopes.map((envelope) => ({
-          key: partitionKeyOf(envelope),
-          value: JSON.stringify(envelope),
-          headers: headersOf(envelope),
-        })),
-      });
+      const connected = await producer;
+      // One send per chunk, in order: a produce request stays under the broker's size limits.
+      for (const messages of chunkBySize(envelopes.map(toMessage), maxRequestBytes)) {
+        await connected.send({ topic, acks: -1, messages });
+      }
     } catch (error) {
       logger.warn('publish failed; the producer will be recreated', { topic, error: String(error) });
       await dropProducer();
