@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { z } from 'zod';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
+import { openPgliteApiKeys } from './auth/pglite-api-keys.ts';
 import { runKeysCommand } from './cli/keys-command.ts';
 
 /** The CLI's composition root: its configuration is DATABASE_URL alone. */
@@ -19,7 +20,8 @@ const main = async (): Promise<number> => {
   const url = config.data.DATABASE_URL;
   return runKeysCommand(
     process.argv.slice(2),
-    async () => {
+    async (target) => {
+      if (target.kind === 'pglite') return openPgliteApiKeys(target.dataDir);
       await migrateGatewayDatabase(url);
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       return { store: createPostgresApiKeyStore(drizzle({ client: pool })), close: () => pool.end() };
@@ -28,4 +30,8 @@ const main = async (): Promise<number> => {
   );
 };
 
-process.exitCode = await main();
+process.exitCode = await main().catch((error: unknown) => {
+  // e.g. DATA_DIRECTORY_LOCKED while npm start runs, or Postgres unreachable: the message says which
+  console.error(error instanceof Error ? error.message : String(error));
+  return 1;
+});

@@ -32,6 +32,7 @@ export {
   migrateGatewayDatabase,
 } from './auth/postgres-api-key-store.ts';
 export { seedApiKeys } from './auth/seed-api-keys.ts';
+export { migrateGatewayPglite, openPgliteApiKeys } from './auth/pglite-api-keys.ts';
 export type { ReadinessCheck } from './health/readiness.ts';
 export { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 export {

@@ -6,9 +6,15 @@ import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 
 export type CliOutput = Readonly<{ out: (line: string) => void; err: (line: string) => void }>;
 
-const USAGE = `usage: agentledger keys create --tenant <tenantId> [--scopes ${SCOPES.join(',')}]
+const USAGE = `usage: agentledger keys create --tenant <tenantId> [--scopes ${SCOPES.join(',')}] [--data-dir <dir>]
 
-Creates an API key for the tenant and prints it once; only its SHA-256 hash is stored.`;
+Creates an API key for the tenant and prints it once; only its SHA-256 hash is stored: in Postgres
+(DATABASE_URL), or with --data-dir in the embedded product's data directory (stop npm start first).`;
+
+export type KeyStoreTarget = Readonly<{ kind: 'postgres' }> | Readonly<{ kind: 'pglite'; dataDir: string }>;
+export type KeyStoreOpener = (
+  target: KeyStoreTarget,
+) => Promise<Readonly<{ store: ApiKeyStore; close: () => Promise<void> }>>;
 
 const argsSchema = z.object({
   tenant: z
@@ -19,13 +25,14 @@ const argsSchema = z.object({
     .optional()
     .transform((value) => (value === undefined ? [...SCOPES] : value.split(',').map((scope) => scope.trim())))
     .pipe(z.array(z.enum(SCOPES)).min(1)),
+  'data-dir': z.string().min(1).optional(),
 });
 
 const parseCommandLine = (argv: readonly string[]) => {
   try {
     return parseArgs({
       args: [...argv],
-      options: { tenant: { type: 'string' }, scopes: { type: 'string' } },
+      options: { tenant: { type: 'string' }, scopes: { type: 'string' }, 'data-dir': { type: 'string' } },
       allowPositionals: true,
     });
   } catch (error) {
@@ -39,7 +46,7 @@ const parseCommandLine = (argv: readonly string[]) => {
  */
 export const runKeysCommand = async (
   argv: readonly string[],
-  keys: () => Promise<Readonly<{ store: ApiKeyStore; close: () => Promise<void> }>>,
+  keys: KeyStoreOpener,
   io: CliOutput,
   now: () => Date = () => new Date(),
 ): Promise<number> => {
@@ -60,7 +67,10 @@ export const runKeysCommand = async (
     return 2;
   }
   const { key, record } = generateApiKey(options.data.tenant, now(), options.data.scopes as Scope[]);
-  const { store, close } = await keys();
+  const dataDir = options.data['data-dir'];
+  const { store, close } = await keys(
+    dataDir === undefined ? { kind: 'postgres' } : { kind: 'pglite', dataDir },
+  );
   try {
     await store.add(record);
     if ((await store.findByHash(record.keyHash))?.keyId !== record.keyId)
