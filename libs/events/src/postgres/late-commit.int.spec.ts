@@ -96,6 +96,60 @@ describe('postgres: late commits and concurrent start-up', () => {
     expect(await store.loadCheckpoint(subscriberId)).toBe(fast.globalPositions[1]);
   });
 
+  it('never passes a position whose transaction took its xid later but its position earlier', async () => {
+    const insert = (client: pg.Client, streamId: string) =>
+      client.query(
+        `insert into events (stream_id, tenant_id, version, event_id, type, schema_version, data, metadata,
+           recorded_at, prev_hash, hash)
+         values ($1, $2, 1, gen_random_uuid(), 'Raw', 1, '{}', '{}', now(), '', '') returning global_position`,
+        [streamId, tenantId],
+      );
+    const first = new pg.Client({ connectionString: database.url });
+    const second = new pg.Client({ connectionString: database.url });
+    await Promise.all([first.connect(), second.connect()]);
+    try {
+      const { rows } = await first.query('select coalesce(max(global_position), 0)::int as head from events');
+      const start = rows[0].head as number;
+      await first.query('begin');
+      await first.query('select pg_current_xact_id()');
+      await second.query('begin');
+      await second.query('select pg_current_xact_id()');
+      const early = Number((await insert(second, `session-early-${uuidv7()}`)).rows[0].global_position);
+      const late = Number((await insert(first, `session-late-${uuidv7()}`)).rows[0].global_position);
+      expect(late).toBeGreaterThan(early);
+      await first.query('commit');
+      // `late` committed, its xid is below every running one, yet `early` may still commit.
+      expect(await store.readAll({ after: start })).toEqual([]);
+      expect(await store.readAll({ after: start, tenantId })).toEqual([]);
+      await second.query('commit');
+      const all = await eventually('both rows', async () => {
+        const events = await store.readAll({ after: start });
+        return events.length === 2 ? events : undefined;
+      });
+      expect(all.map((event) => event.globalPosition)).toEqual([early, late]);
+
+      // A hole left by a rolled-back transaction is passed once it is final.
+      await first.query('begin');
+      await insert(first, `session-rolled-back-${uuidv7()}`);
+      await first.query('rollback');
+      const { globalPositions } = await store.append(
+        `session-after-hole-${uuidv7()}`,
+        [{ type: 'After', data: {} }],
+        {
+          tenantId,
+          expectedVersion: 'no_stream',
+        },
+      );
+      const next = await eventually('the row after the hole', async () => {
+        const events = await store.readAll({ after: late });
+        return events.length === 1 ? events : undefined;
+      });
+      expect(next[0]?.globalPosition).toBe(globalPositions[0]);
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+  });
+
   it('wakes a subscriber of another store instance through NOTIFY, not polling', async () => {
     const listeners = async (): Promise<number> => {
       const { rows } = await store.pool.query(

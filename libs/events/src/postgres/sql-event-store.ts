@@ -33,6 +33,8 @@ export type SqlEventStoreOptions = Readonly<{
    * transactions); 'off' relies on polling. Subscribers of this store are always woken in-process.
    */
   notify?: 'after-commit' | 'in-transaction' | 'off';
+  /** How long `readAll` waits for a hole in positions to settle before stopping short of it (default 50 ms). */
+  gapWaitMs?: number;
   /** 'after-commit': how long a notification waits to cover more appends (default 25 ms). */
   notifyDelayMs?: number;
 }>;
@@ -63,6 +65,17 @@ const arrayToEnvelope = (row: unknown[]): EventEnvelope => ({
 /** Canonical JSON never holds a raw newline, so newline-joined bodies need no escaping. */
 const bodiesOf = (prepared: readonly PreparedEvent[]): string =>
   prepared.map((event) => event.body).join('\n');
+
+/** Index of the first row after a hole in positions (counting from `after + 1`) above `above`. */
+const firstHole = (after: number, rows: readonly unknown[][], above: number): number | undefined => {
+  let expected = after + 1;
+  for (const [index, row] of rows.entries()) {
+    const position = Number(row[0]);
+    if (position !== expected && expected > above) return index;
+    expected = position + 1;
+  }
+  return undefined;
+};
 
 const isIdempotencyRace = (error: unknown): boolean => {
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
@@ -256,14 +269,66 @@ export const createSqlEventStore = (
     return rows.map((row) => upcast(arrayToEnvelope(row)));
   };
 
-  const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {
-    const { after = 0, limit = null, tenantId } = readOptions;
-    const rows = await driver.queryArrays(
-      `select ${COLUMNS} from agentledger_read_all($1, $2, $3)`,
-      [after, limit, tenantId ?? null],
+  const readWindow = (after: number, limit: number | null): Promise<unknown[][]> =>
+    driver.queryArrays(
+      `select ${COLUMNS} from agentledger_read_all($1, $2, null)`,
+      [after, limit],
       'agentledger_read_all',
     );
-    return rows.map((row) => upcast(arrayToEnvelope(row)));
+
+  /**
+   * True once every transaction of this database that had an xid when this was called has ended.
+   * The mark is a fresh xid (its own statement); an append takes its xid (stream head UPDATE)
+   * before its positions, so whoever holds a position taken before the call is older than it.
+   */
+  const transactionsBeforeNowEnded = async (): Promise<boolean> => {
+    const [mark] = await driver.query('select pg_current_xact_id()::text as mark', []);
+    const deadline = Date.now() + (options.gapWaitMs ?? 50);
+    for (;;) {
+      const [row] = await driver.query('select agentledger_safe_xid8() > $1::xid8 as settled', [mark?.mark]);
+      if (row?.settled === true) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+
+  /**
+   * Rows after `after` with no position hole that a running transaction may still fill. The xid
+   * guard alone is not enough: a transaction can take its xid before another one's and its
+   * position after it, commit first, and so show position p+1 while p is still in flight. A hole
+   * is final (a rolled-back append) once every transaction older than a mark taken after the read
+   * has ended; until then the rows stop before it.
+   */
+  const gapFreeWindow = async (after: number, limit: number | null): Promise<unknown[][]> => {
+    const rows = await readWindow(after, limit);
+    const hole = firstHole(after, rows, 0);
+    if (hole === undefined) return rows;
+    if (!(await transactionsBeforeNowEnded())) return rows.slice(0, hole);
+    // Holes up to the highest position already seen are final now; a newer one may not be.
+    const seen = Number(rows.at(-1)?.[0]);
+    const again = await readWindow(after, limit);
+    const newer = firstHole(after, again, seen);
+    return newer === undefined ? again : again.slice(0, newer);
+  };
+
+  const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {
+    const { after = 0, limit, tenantId } = readOptions;
+    if (tenantId === undefined)
+      return (await gapFreeWindow(after, limit ?? null)).map((row) => upcast(arrayToEnvelope(row)));
+    // Holes are judged on the positions of every tenant, then this tenant's rows are kept.
+    const wanted = limit ?? Infinity;
+    const window = Math.min(Math.max(wanted, 500), 5_000);
+    const out: EventEnvelope[] = [];
+    for (let cursor = after; out.length < wanted;) {
+      const rows = await gapFreeWindow(cursor, window);
+      for (const row of rows) {
+        cursor = Number(row[0]);
+        if (row[2] === tenantId) out.push(upcast(arrayToEnvelope(row)));
+        if (out.length >= wanted) break;
+      }
+      if (rows.length < window) break;
+    }
+    return out;
   };
 
   const loadSnapshot = async <S>(
