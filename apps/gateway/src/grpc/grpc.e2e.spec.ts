@@ -153,6 +153,33 @@ describe('gRPC with a client generated from libs/proto', () => {
     stream.cancel();
   });
 
+  it('resumes StreamEvents after a cancel with after = the last version: no gap, no repeat', async () => {
+    await client.call('Sessions', 'CreateSession', { team_id: 'g1', session_id: 'g3' }, KEYS.a);
+    const collect = (after: string, until: (event: GrpcEvent) => boolean) => {
+      const stream = client.stream('StreamEvents', { session_id: 'g3', after }, KEYS.a);
+      const received: GrpcEvent[] = [];
+      const done = new Promise<GrpcEvent[]>((resolve) =>
+        stream.on('data', (event: GrpcEvent) => {
+          received.push(event);
+          if (until(event)) {
+            stream.cancel();
+            resolve(received);
+          }
+        }),
+      );
+      stream.on('error', () => undefined);
+      return done;
+    };
+    const firstPart = collect('0', (event) => event.type === 'UserMessageReceived');
+    await client.call('Sessions', 'SendMessage', { session_id: 'g3', content: 'one' }, KEYS.a);
+    const first = await firstPart;
+    await client.call('Sessions', 'Cancel', { session_id: 'g3' }, KEYS.a);
+    const last = first.at(-1)?.version ?? '0';
+    const second = await collect(last, (event) => event.type === 'TurnCancelled');
+    const versions = [...first, ...second].map((event) => Number(event.version));
+    expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+  });
+
   it('ends a stream with NOT_FOUND for another tenant', async () => {
     const stream = client.stream('StreamEvents', { session_id: 'g2', after: '0' }, KEYS.b);
     const error = await new Promise<ServiceError>((resolve) => stream.on('error', resolve));
