@@ -2,7 +2,13 @@ import type { EventBus, Logger } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
 import type { EventStore } from '../store.ts';
 import { quietLogger } from '../bus/bus-support.ts';
-import { gaplessPrefix, timedGapResolver, type GapResolver } from './position-gaps.ts';
+import {
+  createPostgresGapResolver,
+  gaplessPrefix,
+  immediateGapResolver,
+  timedGapResolver,
+  type GapResolver,
+} from './position-gaps.ts';
 import { soleLeadership, type RelayLeadership } from './relay-leadership.ts';
 
 export type OutboxRelayOptions = Readonly<{
@@ -12,9 +18,10 @@ export type OutboxRelayOptions = Readonly<{
   /** Default `soleLeadership()` (embedded); use `createAdvisoryLockLeadership` across replicas. */
   leadership?: RelayLeadership;
   /**
-   * When a hole in the global positions is final (see `GapResolver`). Use
-   * `createPostgresGapResolver(pool.query)` on Postgres, `immediateGapResolver` on PGlite or in
-   * memory. Default: a gap is final after 10 s.
+   * When a hole in the global positions is final (see `GapResolver`). When omitted it follows the
+   * store: one exposing a node-postgres `pool` (`createPostgresEventStore`) gets the exact
+   * `createPostgresGapResolver`, a PGlite store (`pglite`: one session, so every hole is final)
+   * `immediateGapResolver`, anything else (in memory: no holes) a 10 s timeout.
    */
   gaps?: GapResolver;
   /** The checkpoint's subscriber id. Default 'outbox-relay'. */
@@ -64,6 +71,19 @@ export type OutboxRelay = Readonly<{
   status: () => RelayStatus;
 }>;
 
+type QueryPool = { query: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }> };
+
+/** The gap resolver a store's adapter calls for (duck-typed: the relay sees only the port). */
+const gapResolverFor = (store: object): GapResolver => {
+  const pool = (store as { pool?: Partial<QueryPool> }).pool;
+  if (typeof pool?.query === 'function') {
+    const { query } = pool as QueryPool;
+    return createPostgresGapResolver((text, values) => query.call(pool, text, values));
+  }
+  if ('pglite' in store) return immediateGapResolver;
+  return timedGapResolver(10_000);
+};
+
 /**
  * The outbox relay (DESIGN.md, flow step 2): reads committed events after its checkpoint,
  * publishes them in batches keyed by session, and saves the checkpoint only after the broker
@@ -93,7 +113,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     failures: 0,
     lastError: undefined as string | undefined,
   };
-  const gaps = options.gaps ?? timedGapResolver(10_000);
+  const gaps = options.gaps ?? gapResolverFor(options.store);
   let gap: { mark: unknown; upTo: number } | undefined;
   let headCheckedAt = 0;
   let loop: Promise<void> | undefined;

@@ -28,10 +28,10 @@ type Query = (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }>;
 /**
  * Exact on Postgres. The mark is a fresh transaction id (`pg_current_xact_id()` in its own
  * statement): every transaction that could hold a missing position got its id before it. The gap
- * is settled once no transaction older than the mark is running. (A snapshot's xmax would not do:
- * it is the latest completed id + 1, so a running transaction can sit at or above it.) Reading
- * the cluster-wide xmin means a long transaction elsewhere delays settling; only open gaps wait.
- * `query` is `pool.query` of a `pg.Pool` (or any client).
+ * is settled once no transaction of this database older than the mark is running, judged by the
+ * event store's `agentledger_safe_xid8()` (migrations), so long transactions in other databases do
+ * not hold the relay back. (A snapshot's xmax would not do as a mark: it is the latest completed
+ * id + 1, so a running transaction can sit at or above it.) `query` is `pool.query` of a `pg.Pool`.
  */
 export const createPostgresGapResolver = (query: Query): GapResolver => ({
   mark: async () => {
@@ -39,9 +39,7 @@ export const createPostgresGapResolver = (query: Query): GapResolver => ({
     return (rows[0] as { mark: string }).mark;
   },
   settled: async (mark) => {
-    const { rows } = await query('select pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 as settled', [
-      mark,
-    ]);
+    const { rows } = await query('select agentledger_safe_xid8() > $1::xid8 as settled', [mark]);
     return (rows[0] as { settled: boolean }).settled;
   },
 });

@@ -5,7 +5,6 @@ import type { EventEnvelope } from '../envelope.ts';
 import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
 import { createPostgresEventStore, type PostgresEventStore } from '../postgres/postgres-event-store.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
-import { createPostgresGapResolver } from './position-gaps.ts';
 
 // Positions are taken inside append transactions, and transaction ids are taken earlier (at the
 // first write), so a committed event can sit at a higher position than one still in flight, with
@@ -16,6 +15,7 @@ describe('outbox relay and gaps in the global positions', () => {
   let relay: OutboxRelay;
   const received: EventEnvelope[] = [];
   const published: string[] = [];
+  let reads = 0;
 
   beforeAll(async () => {
     database = await createTestDatabase(inject('databaseUrl'), 'relay_gaps');
@@ -28,10 +28,18 @@ describe('outbox relay and gaps in the global positions', () => {
     await bus.subscribe('consumer', async ({ envelope }) => void received.push(envelope), {
       fromBeginning: true,
     });
+    // No `gaps`: the relay picks the exact Postgres resolver from the store's pool by itself.
     relay = createOutboxRelay({
-      store,
+      store: {
+        pool: store.pool,
+        readAll: async (options) => {
+          reads++;
+          return store.readAll(options);
+        },
+        loadCheckpoint: store.loadCheckpoint,
+        saveCheckpoint: store.saveCheckpoint,
+      } as Parameters<typeof createOutboxRelay>[0]['store'],
       bus,
-      gaps: createPostgresGapResolver((text, values) => store.pool.query(text, values)),
       onPublished: (batch) => void published.push(...batch.map((event) => event.streamId)),
     });
     relay.start();
@@ -69,9 +77,10 @@ describe('outbox relay and gaps in the global positions', () => {
     await early.query('commit');
     await early.end();
 
-    await eventually('the relay to read the committed later position', () =>
-      relay.status().lagEvents >= 1 ? true : undefined,
-    );
+    // The store may hide the later position itself (its readAll stops at open holes too); either
+    // way, several reads after the commit nothing may have been published.
+    const readsAtCommit = reads;
+    await eventually('the relay to read a few times', () => (reads >= readsAtCommit + 3 ? true : undefined));
     expect(received).toEqual([]);
     release();
     await slow;
