@@ -7,9 +7,7 @@ import type { ApiKeyStore } from './auth/api-key-store.port.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createTokenBuckets, type RateLimit } from './auth/token-bucket.ts';
 import {
-  API_KEY_STORE,
   AUTHENTICATOR,
-  EVENT_STORE,
   GATEWAY_OPTIONS,
   METRICS_REGISTRY,
   READINESS_CHECKS,
@@ -74,8 +72,6 @@ export class GatewayModule {
     const shutdown = new AbortController();
     const providers: Provider[] = [
       { provide: GATEWAY_OPTIONS, useValue: deps.options },
-      { provide: EVENT_STORE, useValue: deps.eventStore },
-      { provide: API_KEY_STORE, useValue: deps.apiKeys },
       { provide: METRICS_REGISTRY, useValue: deps.metrics ?? new Registry() },
       { provide: READINESS_CHECKS, useValue: deps.readiness ?? [] },
       {

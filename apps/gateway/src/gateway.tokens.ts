@@ -1,7 +1,5 @@
 /** DI tokens of the gateway: every injected dependency is named by one of these. */
 export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');
-export const EVENT_STORE = Symbol('EVENT_STORE');
-export const API_KEY_STORE = Symbol('API_KEY_STORE');
 export const AUTHENTICATOR = Symbol('AUTHENTICATOR');
 export const TEAMS_SERVICE = Symbol('TEAMS_SERVICE');
 export const SESSIONS_SERVICE = Symbol('SESSIONS_SERVICE');
