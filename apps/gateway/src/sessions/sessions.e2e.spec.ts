@@ -144,6 +144,21 @@ describe('the session endpoints over REST', () => {
     expect(beyond.errors).toEqual([expect.objectContaining({ in: 'query', field: 'at' })]);
   });
 
+  it("answers 409 to a message while a turn runs when the team's onBusy is reject; enqueue accepts it", async () => {
+    const strict = { ...singleTeamSpec('strict'), onBusy: 'reject' };
+    expect((await request(gateway, 'PUT', '/v1/teams/strict', { key: KEYS.a, body: strict })).status).toBe(
+      200,
+    );
+    await a().post('/v1/sessions', { teamId: 'strict', sessionId: 'busy' });
+    expect((await a().post('/v1/sessions/busy/messages', { content: 'first' })).status).toBe(202);
+    const busy = await a().post('/v1/sessions/busy/messages', { content: 'second' });
+    expect(busy.status).toBe(409);
+    expect(((await json(busy)) as unknown as Problem).code).toBe('conflict');
+    await startSession(gateway, KEYS.a, 'queue');
+    expect((await a().post('/v1/sessions/queue/messages', { content: 'first' })).status).toBe(202);
+    expect((await a().post('/v1/sessions/queue/messages', { content: 'second' })).status).toBe(202);
+  });
+
   it('cancels a turn, closes the session, then refuses messages with 409', async () => {
     await startSession(gateway, KEYS.a, 'closing');
     await a().post('/v1/sessions/closing/messages', { content: 'Hi' });
