@@ -1,13 +1,12 @@
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import { createPgliteEventStore } from '@agentledger/events/pglite';
+import { createPgliteEventStore, type PgliteEventStore } from '@agentledger/events/pglite';
 import type { ApiKeyStore } from './api-key-store.port.ts';
 import { createPostgresApiKeyStore, GATEWAY_MIGRATIONS_FOLDER } from './postgres-api-key-store.ts';
 
 /** Applies migrations/gateway to an embedded database (one session: the file lock is enough). */
-export const migrateGatewayPglite = async (pglite: PGlite): Promise<void> => {
+export const migrateGatewayPglite = async (pglite: PgliteEventStore['pglite']): Promise<void> => {
   await migrate(drizzle({ client: pglite }), {
     migrationsFolder: GATEWAY_MIGRATIONS_FOLDER,
     migrationsTable: '__drizzle_gateway_migrations',
