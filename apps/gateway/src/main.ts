@@ -24,4 +24,10 @@ const main = async (): Promise<void> => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
 };
 
-await main();
+await main().catch((error: unknown) => {
+  // a bad configuration or an unreachable database: say which, and exit non-zero
+  console.error(
+    `AgentLedger gateway failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});
