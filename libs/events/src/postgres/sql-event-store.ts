@@ -66,7 +66,7 @@ const arrayToEnvelope = (row: unknown[]): EventEnvelope => ({
 const bodiesOf = (prepared: readonly PreparedEvent[]): string =>
   prepared.map((event) => event.body).join('\n');
 
-/** Index of the first row after a hole in positions (counting from `after + 1`) above `above`. */
+/** Index of the first row after a hole in positions (counting from `after + 1`) that starts above `above`. */
 const firstHole = (after: number, rows: readonly unknown[][], above: number): number | undefined => {
   let expected = after + 1;
   for (const [index, row] of rows.entries()) {
@@ -277,15 +277,20 @@ export const createSqlEventStore = (
     );
 
   /**
-   * True once every transaction of this database that had an xid when this was called has ended.
-   * The mark is a fresh xid (its own statement); an append takes its xid (stream head UPDATE)
-   * before its positions, so whoever holds a position taken before the call is older than it.
+   * Holes in positions and when they are final. A mark is a fresh xid (its own statement), taken
+   * after a read that saw a hole; `upTo` is the highest position that read returned. An append
+   * takes its xid (stream head UPDATE) before its positions, so whoever took a position up to
+   * `upTo` is older than the mark: once no transaction of this database older than the mark is
+   * running, every hole up to `upTo` is final (a rolled-back append) and stays so. One mark is kept
+   * until it settles, so holes are passed even when the database is never idle.
    */
-  const transactionsBeforeNowEnded = async (): Promise<boolean> => {
-    const [mark] = await driver.query('select pg_current_xact_id()::text as mark', []);
+  let finalUpTo = 0;
+  let pendingMark: { mark: string; upTo: number } | undefined;
+
+  const markSettled = async (mark: string): Promise<boolean> => {
     const deadline = Date.now() + (options.gapWaitMs ?? 50);
     for (;;) {
-      const [row] = await driver.query('select agentledger_safe_xid8() > $1::xid8 as settled', [mark?.mark]);
+      const [row] = await driver.query('select agentledger_safe_xid8() > $1::xid8 as settled', [mark]);
       if (row?.settled === true) return true;
       if (Date.now() > deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 2));
@@ -293,21 +298,24 @@ export const createSqlEventStore = (
   };
 
   /**
-   * Rows after `after` with no position hole that a running transaction may still fill. The xid
-   * guard alone is not enough: a transaction can take its xid before another one's and its
-   * position after it, commit first, and so show position p+1 while p is still in flight. A hole
-   * is final (a rolled-back append) once every transaction older than a mark taken after the read
-   * has ended; until then the rows stop before it.
+   * Rows after `after` up to the first hole in positions a running transaction may still fill.
+   * The xid guard alone is not enough: a transaction can take its xid before another one's and its
+   * position after it, commit first, and so show position p+1 while p is still in flight.
    */
   const gapFreeWindow = async (after: number, limit: number | null): Promise<unknown[][]> => {
     const rows = await readWindow(after, limit);
-    const hole = firstHole(after, rows, 0);
+    const hole = firstHole(after, rows, finalUpTo);
     if (hole === undefined) return rows;
-    if (!(await transactionsBeforeNowEnded())) return rows.slice(0, hole);
-    // Holes up to the highest position already seen are final now; a newer one may not be.
-    const seen = Number(rows.at(-1)?.[0]);
+    if (pendingMark === undefined) {
+      const [row] = await driver.query('select pg_current_xact_id()::text as mark', []);
+      pendingMark = { mark: String(row?.mark), upTo: Number(rows.at(-1)?.[0]) };
+    }
+    const pending = pendingMark;
+    if (!(await markSettled(pending.mark))) return rows.slice(0, hole);
+    finalUpTo = Math.max(finalUpTo, pending.upTo);
+    if (pendingMark === pending) pendingMark = undefined;
     const again = await readWindow(after, limit);
-    const newer = firstHole(after, again, seen);
+    const newer = firstHole(after, again, finalUpTo);
     return newer === undefined ? again : again.slice(0, newer);
   };
 
