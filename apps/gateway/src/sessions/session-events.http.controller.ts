@@ -79,7 +79,7 @@ export class SessionEventsHttpController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    raw.write(': stream open\n\n');
+    raw.write('retry: 1000\n: stream open\n\n');
     const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     raw.on('close', () => abort.abort());
     const pump = async (): Promise<void> => {
