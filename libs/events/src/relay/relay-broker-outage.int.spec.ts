@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,15 +19,27 @@ const run = promisify(execFile);
 const runId = inject('runId');
 const script = fileURLToPath(new URL('../../../../scripts/kafka.sh', import.meta.url));
 
+/** A port nothing listens on now (the OS picks it), so concurrent runs never share a broker. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
 // A second, private broker: stopping it disturbs no other spec using the shared one.
-const port = 19192;
+const port = await freePort();
+const controllerPort = await freePort();
 const brokers = [`127.0.0.1:${port}`];
 const kafkaDir = join(tmpdir(), `agentledger-kafka-outage-${runId}`);
 const env = {
   ...process.env,
   KAFKA_DIR: kafkaDir,
   KAFKA_PORT: String(port),
-  KAFKA_CONTROLLER_PORT: String(port + 1),
+  KAFKA_CONTROLLER_PORT: String(controllerPort),
 };
 const broker = async (command: 'up' | 'down'): Promise<void> => {
   await run('bash', [script, command], { env, timeout: 90_000 });
@@ -38,6 +51,7 @@ describe('outbox relay across a Kafka broker outage', () => {
   let store: PostgresEventStore;
   let bus: EventBus;
   let relay: OutboxRelay | undefined;
+  let restarted: Promise<void> | undefined;
 
   beforeAll(async () => {
     const [created] = await Promise.all([
@@ -59,6 +73,7 @@ describe('outbox relay across a Kafka broker outage', () => {
     await bus?.close();
     await store?.close();
     await database?.drop();
+    await restarted?.catch(() => undefined);
     await broker('down').catch(() => undefined);
     await rm(kafkaDir, { recursive: true, force: true });
   }, 60_000);
@@ -95,7 +110,9 @@ describe('outbox relay across a Kafka broker outage', () => {
     await new Promise((resolve) => setTimeout(resolve, 10_000)); // the outage itself
     expect(appended).toBeGreaterThan(downAt + 100);
     expect(relay.status().lagEvents).toBeGreaterThan(0);
-    await broker('up');
+    // Not awaited: the script's readiness probe is slow; the relay and consumer must find the
+    // broker by themselves anyway. afterAll waits for it.
+    restarted = broker('up');
     const upAt = appended;
     await eventually('appends after the restart', () => (appended > upAt + 50 ? true : undefined));
     appending = false;
