@@ -45,7 +45,12 @@ export type GrpcSessionState = {
   version: number;
   messages: GrpcMessage[];
   usage: { prompt_tokens: number; completion_tokens: number };
-  pending: { model_calls: number; tool_calls: number; approvals: number };
+  pending: {
+    model_calls: number;
+    tool_calls: number;
+    approvals: number;
+    approval_requests: { tool_call_id: string; agent: string; name: string; arguments_json: string }[];
+  };
 };
 export type CancelRequest = { session_id: string; reason: string; idempotency_key: string };
 export type ApproveRequest = {
@@ -77,6 +82,12 @@ export const toGrpcState = (state: SessionStateView): GrpcSessionState => ({
     model_calls: state.pending.modelCalls.length,
     tool_calls: state.pending.toolCalls.length,
     approvals: state.pending.approvals.length,
+    approval_requests: state.pending.approvals.map(({ toolCallId, agent, name, arguments: args }) => ({
+      tool_call_id: toolCallId,
+      agent,
+      name,
+      arguments_json: args,
+    })),
   },
 });
 

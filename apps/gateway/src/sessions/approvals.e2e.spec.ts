@@ -81,6 +81,18 @@ describe('tool approvals and waiting for the human, over REST and gRPC', () => {
 
   it('denies over gRPC; an unknown tool call is NOT_FOUND', async () => {
     const toolCallId = await awaitingApproval('deny-grpc');
+    const state = (await grpc.call('Sessions', 'GetSession', { session_id: 'deny-grpc' }, KEYS.a)) as {
+      pending: {
+        approvals: number;
+        approval_requests: { tool_call_id: string; name: string; arguments_json: string }[];
+      };
+    };
+    expect(state.pending).toMatchObject({
+      approvals: 1,
+      approval_requests: [
+        { tool_call_id: toolCallId, name: 'calculator', arguments_json: calculation.arguments },
+      ],
+    });
     const denied = (await grpc.call(
       'Sessions',
       'Approve',
@@ -88,10 +100,10 @@ describe('tool approvals and waiting for the human, over REST and gRPC', () => {
       KEYS.a,
     )) as { version: string };
     expect(Number(denied.version)).toBeGreaterThan(3);
-    const state = (await (
+    const after = (await (
       await request(gateway, 'GET', '/v1/sessions/deny-grpc', { key: KEYS.a })
     ).json()) as State;
-    expect(state.pending.approvals).toEqual([]);
+    expect(after.pending.approvals).toEqual([]);
     const unknown = await grpc
       .call('Sessions', 'Approve', { session_id: 'deny-grpc', tool_call_id: 'nope', approve: true }, KEYS.a)
       .then(
