@@ -57,6 +57,16 @@ export const createKafkaSubscription = async (
   let joined: () => void = () => undefined;
   const firstJoin = new Promise<void>((resolve) => (joined = resolve));
 
+  /** kafkajs throws when the consumer is between runs (after a crash); the flag covers that gap. */
+  const setPaused = (target: Consumer, pause: boolean): void => {
+    try {
+      if (pause) target.pause([{ topic }]);
+      else target.resume([{ topic }]);
+    } catch (error) {
+      logger.debug('consumer not running; pause state applies on the next join', { error: String(error) });
+    }
+  };
+
   const revokeAll = (): void => {
     if (owned.length > 0) callbacks.push('revoked', owned);
     owned = [];
@@ -109,7 +119,7 @@ export const createKafkaSubscription = async (
       revokeAll();
       owned = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       callbacks.push('assigned', owned);
-      if (paused) created.pause([{ topic }]);
+      if (paused) setPaused(created, true);
       joined();
     });
     created.on(created.events.REBALANCING, () => revokeAll());
@@ -151,11 +161,11 @@ export const createKafkaSubscription = async (
   return {
     pause: () => {
       paused = true;
-      consumer?.pause([{ topic }]);
+      if (consumer) setPaused(consumer, true);
     },
     resume: () => {
       paused = false;
-      consumer?.resume([{ topic }]);
+      if (consumer) setPaused(consumer, false);
     },
     isPaused: () => paused,
     assignment: () => [...owned],
@@ -164,7 +174,7 @@ export const createKafkaSubscription = async (
       // then the member leaves the group, so no other member is assigned these partitions earlier.
       stopping ??= (async () => {
         stopped = true;
-        consumer?.pause([{ topic }]);
+        if (consumer) setPaused(consumer, true);
         await Promise.all(inFlight);
         revokeAll();
         await callbacks.idle();
