@@ -13,6 +13,10 @@ const unary: readonly (readonly ['Sessions' | 'Teams', string])[] = [
   ['Sessions', 'ListEvents'],
   ['Sessions', 'Cancel'],
   ['Sessions', 'Approve'],
+  ['Sessions', 'CloseSession'],
+  ['Sessions', 'ForkSession'],
+  ['Sessions', 'ListSessions'],
+  ['Sessions', 'AuditSession'],
 ];
 
 /** Server faults: what a malformed request must never produce. */
@@ -43,6 +47,9 @@ const requests = fc.record(
     tool_call_id: text,
     approve: fc.boolean(),
     reason: text,
+    new_session_id: text,
+    status: text,
+    cursor: text,
   },
   { requiredKeys: [] },
 );

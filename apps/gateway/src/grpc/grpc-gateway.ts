@@ -17,6 +17,7 @@ import {
 import type { SessionsService } from '../sessions/sessions.service.ts';
 import type { TeamsService } from '../teams/teams.service.ts';
 import { loadAgentLedgerServices } from './proto.ts';
+import { sessionAdminGrpcHandlers } from './session-admin.grpc.ts';
 import { sessionsGrpcHandlers } from './sessions.grpc.ts';
 import { teamsGrpcHandlers } from './teams.grpc.ts';
 
@@ -54,7 +55,10 @@ export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
       'grpc.max_receive_message_length': grpc.maxMessageBytes,
       'grpc.max_send_message_length': 16 * 1024 * 1024,
     });
-    server.addService(services.sessions, sessionsGrpcHandlers(this.authenticator, this.sessions));
+    server.addService(services.sessions, {
+      ...sessionsGrpcHandlers(this.authenticator, this.sessions),
+      ...sessionAdminGrpcHandlers(this.authenticator, this.sessions),
+    });
     server.addService(services.teams, teamsGrpcHandlers(this.authenticator, this.teams));
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${grpc.host}:${grpc.port}`, ServerCredentials.createInsecure(), (error, port) =>

@@ -180,6 +180,43 @@ describe('gRPC with a client generated from libs/proto', () => {
     expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
   });
 
+  it('lists, audits, forks and closes sessions over gRPC, tenant-scoped', async () => {
+    const list = (await client.call('Sessions', 'ListSessions', { team_id: 'g1', limit: 2 }, KEYS.a)) as {
+      items: { session_id: string; created_at: string }[];
+      next_cursor?: string;
+    };
+    expect(list.items).toHaveLength(2);
+    expect(list.next_cursor).toEqual(expect.any(String));
+    const rest = (await client.call('Sessions', 'ListSessions', { cursor: list.next_cursor }, KEYS.a)) as {
+      items: { session_id: string }[];
+    };
+    expect(rest.items.map((item) => item.session_id)).not.toContain(list.items[0]?.session_id);
+    expect(await client.call('Sessions', 'ListSessions', {}, KEYS.b)).toMatchObject({ items: [] });
+    const badCursor = await failure(client.call('Sessions', 'ListSessions', { cursor: 'zzz' }, KEYS.a));
+    expect(badCursor.code).toBe(status.INVALID_ARGUMENT);
+
+    expect(await client.call('Sessions', 'AuditSession', { session_id: 'g1' }, KEYS.a)).toMatchObject({
+      hash_chain_valid: true,
+      replay_matches: true,
+    });
+    const fork = await client.call(
+      'Sessions',
+      'ForkSession',
+      { session_id: 'g1', at_version: '1', new_session_id: 'g1-fork' },
+      KEYS.a,
+    );
+    expect(fork).toEqual({ session_id: 'g1-fork', status: 'idle', version: '1' });
+    expect(await client.call('Sessions', 'CloseSession', { session_id: 'g1-fork' }, KEYS.a)).toMatchObject({
+      status: 'closed',
+    });
+    const afterClose = await failure(
+      client.call('Sessions', 'SendMessage', { session_id: 'g1-fork', content: 'x' }, KEYS.a),
+    );
+    expect(afterClose.code).toBe(status.FAILED_PRECONDITION);
+    const hidden = await failure(client.call('Sessions', 'AuditSession', { session_id: 'g1' }, KEYS.b));
+    expect(hidden.code).toBe(status.NOT_FOUND);
+  });
+
   it('ends a stream with NOT_FOUND for another tenant', async () => {
     const stream = client.stream('StreamEvents', { session_id: 'g2', after: '0' }, KEYS.b);
     const error = await new Promise<ServiceError>((resolve) => stream.on('error', resolve));

@@ -1,0 +1,105 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { z } from 'zod';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
+import { listSessionsQuerySchema } from '../sessions/sessions.schemas.ts';
+import type { SessionsService } from '../sessions/sessions.service.ts';
+import { unary } from './grpc-handlers.ts';
+import { keyOf, toSummary, type Summary } from './session-messages.grpc.ts';
+
+type CloseRequest = { session_id: string; reason: string; idempotency_key: string };
+type ForkRequest = {
+  session_id: string;
+  at_version: string;
+  new_session_id: string;
+  idempotency_key: string;
+};
+type ListSessionsRequest = { status: string; team_id: string; limit: number; cursor: string };
+type SessionItem = {
+  session_id: string;
+  team_id: string;
+  status: string;
+  version: number;
+  created_at: string;
+};
+type ListSessionsResponse = { items: SessionItem[]; next_cursor?: string };
+type AuditResponse = {
+  event_count: number;
+  head_hash: string;
+  hash_chain_valid: boolean;
+  replay_matches: boolean;
+};
+
+const optionalKey = z.union([z.literal(''), idempotencyKey]);
+const closeSchema = z.object({
+  session_id: clientId,
+  reason: z.string().max(1000),
+  idempotency_key: optionalKey,
+});
+const forkSchema = z.object({
+  session_id: clientId,
+  at_version: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  new_session_id: z.union([z.literal(''), clientId]),
+  idempotency_key: optionalKey,
+});
+/** Proto3 defaults (empty, 0) mean "not given"; the REST list query's rules then apply. */
+const toListQuery = ({ status, team_id, limit, cursor }: Partial<ListSessionsRequest>) => ({
+  ...(status ? { status } : {}),
+  ...(team_id ? { teamId: team_id } : {}),
+  ...(limit ? { limit } : {}),
+  ...(cursor ? { cursor } : {}),
+});
+const auditSchema = z.object({ session_id: clientId });
+
+/** CloseSession, ForkSession, ListSessions and AuditSession: REST parity beyond DESIGN.md's minimum rpcs. */
+export const sessionAdminGrpcHandlers = (
+  authenticator: Authenticator,
+  sessions: SessionsService,
+): UntypedServiceImplementation => ({
+  CloseSession: unary<CloseRequest, Summary>(authenticator, 'sessions:write', async (principal, request) => {
+    const input = parseInput(closeSchema, request, 'body');
+    const reason = input.reason === '' ? undefined : input.reason;
+    return toSummary(await sessions.close(principal, input.session_id, reason, keyOf(input.idempotency_key)));
+  }),
+  ForkSession: unary<ForkRequest, Summary>(authenticator, 'sessions:write', async (principal, request) => {
+    const input = parseInput(forkSchema, request, 'body');
+    const fork = {
+      atVersion: input.at_version,
+      ...(input.new_session_id === '' ? {} : { sessionId: input.new_session_id }),
+    };
+    return toSummary(await sessions.fork(principal, input.session_id, fork, keyOf(input.idempotency_key)));
+  }),
+  ListSessions: unary<ListSessionsRequest, ListSessionsResponse>(
+    authenticator,
+    'sessions:read',
+    async (principal, request) => {
+      const page = await sessions.listSessions(
+        principal,
+        parseInput(listSessionsQuerySchema, toListQuery(request), 'body'),
+      );
+      return {
+        items: page.items.map((item) => ({
+          session_id: item.sessionId,
+          team_id: item.teamId,
+          status: item.status,
+          version: item.version,
+          created_at: item.createdAt,
+        })),
+        ...(page.nextCursor === null ? {} : { next_cursor: page.nextCursor }),
+      };
+    },
+  ),
+  AuditSession: unary<{ session_id: string }, AuditResponse>(
+    authenticator,
+    'sessions:read',
+    async (principal, request) => {
+      const report = await sessions.audit(principal, parseInput(auditSchema, request, 'body').session_id);
+      return {
+        event_count: report.eventCount,
+        head_hash: report.headHash,
+        hash_chain_valid: report.hashChainValid,
+        replay_matches: report.replayMatches,
+      };
+    },
+  ),
+});
