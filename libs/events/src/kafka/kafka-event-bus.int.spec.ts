@@ -54,3 +54,28 @@ describe('Kafka bus: large batches', () => {
     }
   });
 });
+
+describe('ensureKafkaTopic', () => {
+  it('creates the topic once, leaves an existing one as it is, and logs no error for it', async () => {
+    const topic = `ensure.${runId}`;
+    topics.push(topic);
+    const errors: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (m: string) => errors.push(m),
+    };
+    expect(await ensureKafkaTopic({ brokers, topic, partitions: 3, logger })).toEqual({
+      topic,
+      created: true,
+      partitions: 3,
+    });
+    expect(await ensureKafkaTopic({ brokers, topic, partitions: 3, logger })).toEqual({
+      topic,
+      created: false,
+      partitions: 3,
+    });
+    expect(errors).toEqual([]);
+  });
+});

@@ -23,10 +23,14 @@ export const ensureKafkaTopic = async (
   const admin = createKafkaClient({ ...options, clientId: options.clientId ?? 'agentledger-admin' }).admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions, replicationFactor: options.replicationFactor ?? 1 }],
-    });
+    // Listing first: creating an existing topic makes kafkajs log an error on every start.
+    const exists = (await admin.listTopics()).includes(topic);
+    const created =
+      !exists &&
+      (await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions, replicationFactor: options.replicationFactor ?? 1 }],
+      }));
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     const partitions = metadata.topics[0]?.partitions.length ?? 0;
     if (partitions !== numPartitions) {
