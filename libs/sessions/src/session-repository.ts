@@ -67,7 +67,10 @@ export type SessionRepository = Readonly<{
 }>;
 
 const SNAPSHOT_TAG = 'session-v1';
-const MAX_CONFLICT_RETRIES = 10;
+const MAX_CONFLICT_RETRIES = 30;
+/** Jittered and growing, so writers racing on one session spread out instead of colliding again. */
+const conflictBackoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
 
 const evolveEnvelope = (state: Session, event: EventEnvelope): Session =>
   evolve(state, event as unknown as SessionEvent);
@@ -168,6 +171,7 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
       } catch (error) {
         cache.delete(sessionId);
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        await conflictBackoff(attempt);
       }
     }
   };

@@ -77,8 +77,21 @@ const firstHole = (after: number, rows: readonly unknown[][], above: number): nu
   return undefined;
 };
 
+type DriverError = Readonly<{ code?: string; detail?: string; constraint?: string; message?: string }>;
+
+/**
+ * The database's own error: on the transaction path (appends with inline projections) drizzle
+ * wraps it in a `DrizzleQueryError` whose `cause` it is.
+ */
+const driverErrorOf = (error: unknown): DriverError => {
+  const outer = (error ?? {}) as DriverError & { cause?: unknown };
+  if (outer.code === undefined && typeof outer.cause === 'object' && outer.cause !== null)
+    return outer.cause as DriverError;
+  return outer;
+};
+
 const isIdempotencyRace = (error: unknown): boolean => {
-  const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
+  const { code, constraint } = driverErrorOf(error);
   return code === '23505' && (constraint ?? '').startsWith('idempotency_keys');
 };
 
@@ -143,11 +156,7 @@ export const createSqlEventStore = (
     streamId: string,
     appendOptions: AppendOptions<SqlTransaction>,
   ): unknown => {
-    const { code, detail, constraint } = (error ?? {}) as {
-      code?: string;
-      detail?: string;
-      constraint?: string;
-    };
+    const { code, detail, constraint, message } = driverErrorOf(error);
     if (code === 'ALV01') {
       const expected =
         appendOptions.expectedVersion === 'no_stream' ? 'no_stream' : Number(appendOptions.expectedVersion);
@@ -156,10 +165,7 @@ export const createSqlEventStore = (
     if (code === 'ALT01') return new StreamTenantMismatch(streamId);
     // Class 22, data exception: e.g. a lone surrogate that jsonb refuses.
     if (code?.startsWith('22') === true)
-      return new InvalidEvent(
-        `an event of this append was refused: ${String((error as Error).message)}`,
-        error,
-      );
+      return new InvalidEvent(`an event of this append was refused: ${String(message)}`, error);
     if (code === '23505' && (constraint === 'events_event_id_key' || String(detail).includes('event_id')))
       return new InvalidEvent(`an event id of this append is already stored (stream ${streamId})`, error);
     return error;

@@ -117,3 +117,34 @@ describe('sessions read model and leases on Postgres', () => {
     expect((await index.get('tenant-a', 'r1'))?.leaseOwner).toBeNull();
   });
 });
+
+describe('session commands racing on Postgres', () => {
+  let database: TestDatabase;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('databaseUrl'), 'races');
+    store = await createPostgresEventStore({ connectionString: database.url, migrate: true });
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  it('retries version conflicts (raised inside the projection’s transaction) until every command lands', async () => {
+    const index = createSqlSessionIndex(store.db);
+    const repositories = Array.from({ length: 20 }, () =>
+      createSessionRepository({ store, index, partitions: 12 }),
+    );
+    await repositories[0]!.execute('tenant-a', 'race', startSession('race'));
+    await Promise.all(
+      repositories.map((repository, i) =>
+        repository.execute('tenant-a', 'race', postMessage(`m${i}`, `message ${i}`)),
+      ),
+    );
+    const state = await repositories[0]!.load('tenant-a', 'race');
+    expect(state?.messages.filter((m) => m.role === 'user')).toHaveLength(20);
+    expect((await index.get('tenant-a', 'race'))?.version).toBe(state?.version);
+  });
+});
