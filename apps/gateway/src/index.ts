@@ -49,3 +49,4 @@ export {
 } from './sessions/sessions.service.ts';
 export { createTeamsService, type TeamsService } from './teams/teams.service.ts';
 export { GatewayError } from './errors/gateway-errors.ts';
+export { createStoreLiveEvents, type LiveEvents } from './sessions/live-events.ts';

@@ -15,6 +15,7 @@ import {
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   createPostgresApiKeyStore,
+  createStoreLiveEvents,
   createTeamSpecParser,
   GATEWAY_MIGRATIONS_FOLDER,
   GatewayModule,
@@ -117,7 +118,10 @@ export const composeStandalone = async (
     },
   });
 
+  // Live streams (SSE, gRPC StreamEvents, ?wait) wake on the store's notifications instead of polling.
+  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
   const gateway = GatewayModule.register({
+    liveEvents,
     eventStore: store,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES),
@@ -159,6 +163,7 @@ export const composeStandalone = async (
     examples: await loadExamples(config.EXAMPLES_DIR),
     start: () => relay.start(),
     close: async () => {
+      await liveEvents.close();
       await relay.stop();
       await bus.close();
       await store.close();
