@@ -86,6 +86,23 @@ describe('gRPC with a client generated from libs/proto', () => {
     expect(
       await client.call('Sessions', 'CreateSession', { team_id: 'g1', session_id: 'g1' }, KEYS.a),
     ).toEqual(created);
+    const labelled = {
+      team_id: 'g1',
+      session_id: 'g1-meta',
+      metadata_json: JSON.stringify({ customer: 'c-7' }),
+    };
+    expect(await client.call('Sessions', 'CreateSession', labelled, KEYS.a)).toMatchObject({
+      session_id: 'g1-meta',
+    });
+    const badLabels = await failure(
+      client.call(
+        'Sessions',
+        'CreateSession',
+        { ...labelled, session_id: 'g1-bad', metadata_json: '[1]' },
+        KEYS.a,
+      ),
+    );
+    expect(badLabels.code).toBe(status.INVALID_ARGUMENT);
     const unknownTeam = await failure(client.call('Sessions', 'CreateSession', { team_id: 'nope' }, KEYS.a));
     expect(unknownTeam.code).toBe(status.NOT_FOUND);
     const message = { session_id: 'g1', content: 'Hello', idempotency_key: 'k-1' };

@@ -3,7 +3,7 @@ import type { EventEnvelope } from '@agentledger/events';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
-import { postMessageBodySchema } from '../sessions/sessions.schemas.ts';
+import { postMessageBodySchema, sessionMetadataSchema } from '../sessions/sessions.schemas.ts';
 import type { SessionsService } from '../sessions/sessions.service.ts';
 import { serverStream, unary } from './grpc-handlers.ts';
 import {
@@ -32,7 +32,20 @@ const optionalId = z.union([z.literal(''), clientId]);
 const createSessionSchema = z.object({
   team_id: clientId,
   session_id: optionalId,
-  metadata_json: z.literal('', { message: 'session metadata is not supported yet: leave it empty' }),
+  metadata_json: z.union([
+    z.literal(''),
+    z
+      .string()
+      .transform((text, context) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.addIssue({ code: 'custom', message: 'not JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(sessionMetadataSchema),
+  ]),
   idempotency_key: optionalKey,
 });
 const sendMessageSchema = z.object({
@@ -80,7 +93,11 @@ export const sessionsGrpcHandlers = (
       const input = parseInput(createSessionSchema, request, 'body');
       const summary = await sessions.createSession(
         principal,
-        { teamId: input.team_id, ...(input.session_id === '' ? {} : { sessionId: input.session_id }) },
+        {
+          teamId: input.team_id,
+          ...(input.session_id === '' ? {} : { sessionId: input.session_id }),
+          ...(input.metadata_json === '' ? {} : { metadata: input.metadata_json }),
+        },
         keyOf(input.idempotency_key),
       );
       return toSummary(summary);

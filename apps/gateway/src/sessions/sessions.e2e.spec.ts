@@ -55,6 +55,26 @@ describe('the session endpoints over REST', () => {
     expect(generated.sessionId).not.toBe(keyed.sessionId);
   });
 
+  it('keeps the metadata given at creation in SessionStarted, and refuses metadata that is not labels', async () => {
+    const labels = { customer: 'c-42', channel: 'web' };
+    expect(
+      (await a().post('/v1/sessions', { teamId: 'support', sessionId: 'meta-1', metadata: labels })).status,
+    ).toBe(201);
+    const page = await json(await a().get('/v1/sessions/meta-1/events'));
+    const [started] = page.events as { type: string; data: { metadata?: unknown } }[];
+    expect(started).toMatchObject({ type: 'SessionStarted', data: { metadata: labels } });
+    const bad = await a().post('/v1/sessions', {
+      teamId: 'support',
+      sessionId: 'meta-2',
+      metadata: { n: 1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Problem).errors).toEqual([
+      expect.objectContaining({ field: 'metadata.n' }),
+    ]);
+    expect((await a().get('/v1/sessions/meta-2')).status).toBe(404);
+  });
+
   it('refuses unknown teams, ids taken by another tenant and unknown fields', async () => {
     expect((await a().post('/v1/sessions', { teamId: 'nope' })).status).toBe(404);
     await startSession(gateway, KEYS.b, 'taken');

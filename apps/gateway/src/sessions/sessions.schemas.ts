@@ -48,11 +48,18 @@ const sessionStatus = z.enum([
   'closed',
 ]);
 
+/** Labels a client keeps with a session: at most 32 string values, stored in `SessionStarted`. */
+export const sessionMetadataSchema = z
+  .record(z.string().min(1).max(64), z.string().max(512))
+  .refine((value) => Object.keys(value).length <= 32, { message: 'at most 32 entries' })
+  .meta({ description: 'Labels kept with the session (in its SessionStarted event)' });
+
 export const createSessionBodySchema = z.strictObject({
   teamId: clientId,
   sessionId: clientId
     .optional()
     .meta({ description: 'Client-chosen id: creating it again answers the same' }),
+  metadata: sessionMetadataSchema.optional(),
 });
 
 export const postMessageBodySchema = z.strictObject({

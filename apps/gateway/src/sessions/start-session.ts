@@ -38,7 +38,11 @@ export const startSessionUseCases = (context: SessionContext) => {
 
   const createSession = async (
     p: Principal,
-    { teamId, sessionId: chosen }: Readonly<{ teamId: string; sessionId?: string }>,
+    {
+      teamId,
+      sessionId: chosen,
+      metadata,
+    }: Readonly<{ teamId: string; sessionId?: string; metadata?: Readonly<Record<string, string>> }>,
     key: Key,
   ): Promise<SessionSummary> => {
     const team = await deps.teams.get(p.tenantId, teamId);
@@ -48,7 +52,13 @@ export const startSessionUseCases = (context: SessionContext) => {
     if (existing !== undefined) return firstAnswer(p, existing, teamId, key);
     const command: SessionCommand = {
       type: 'StartSession',
-      data: { sessionId, tenantId: p.tenantId, teamId, spec: team.spec as TeamSpec },
+      data: {
+        sessionId,
+        tenantId: p.tenantId,
+        teamId,
+        spec: team.spec as TeamSpec,
+        ...(metadata === undefined ? {} : { metadata }),
+      },
       metadata: metadataFor(p),
     };
     try {

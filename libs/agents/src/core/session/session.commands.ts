@@ -18,7 +18,14 @@ type C<T extends string, D extends object> = Readonly<{
 
 export type StartSession = C<
   'StartSession',
-  { sessionId: string; tenantId: string; teamId: string; spec: TeamSpec }
+  {
+    sessionId: string;
+    tenantId: string;
+    teamId: string;
+    spec: TeamSpec;
+    /** The client's labels for the session (string values), kept in `SessionStarted`. */
+    metadata?: Readonly<Record<string, string>>;
+  }
 >;
 export type PostUserMessage = C<'PostUserMessage', { messageId: string; content: string }>;
 

@@ -24,7 +24,16 @@ export type SpeakerSelectionMethod =
 
 export type SessionStarted = E<
   'SessionStarted',
-  { sessionId: string; tenantId: string; teamId: string; spec: TeamSpec; specHash: string; at: string }
+  {
+    sessionId: string;
+    tenantId: string;
+    teamId: string;
+    spec: TeamSpec;
+    specHash: string;
+    at: string;
+    /** The client's labels given at creation (added later: absent in older events). */
+    metadata?: Readonly<Record<string, string>>;
+  }
 >;
 /** `source` is `user`, or the user proxy agent whose question the human answers. */
 export type UserMessageReceived = E<
