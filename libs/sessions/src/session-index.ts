@@ -1,7 +1,7 @@
 import type { SessionStatus } from '@agentledger/agents';
 
-/** One row of the `sessions` read model: what lists, leases, recovery and the watchdog query. */
-export type SessionRow = Readonly<{
+/** What an append writes into the read model, computed from the session's state after it. */
+export type SessionProjection = Readonly<{
   tenantId: string;
   sessionId: string;
   teamId: string;
@@ -11,25 +11,19 @@ export type SessionRow = Readonly<{
   pendingWork: boolean;
   /** The bus partition of the session's key, so a replica recovers only what it owns. */
   partition: number;
-  leaseOwner: string | null;
-  leaseEpoch: number;
-  leaseExpiresAt: string | null;
-  lastProgressAt: string;
-  createdAt: string;
-}>;
-
-/** What an append writes into the read model, computed from the session's state after it. */
-export type SessionProjection = Readonly<{
-  tenantId: string;
-  sessionId: string;
-  teamId: string;
-  status: SessionStatus;
-  version: number;
-  pendingWork: boolean;
-  partition: number;
   /** Model tokens recorded by this append (counted into the tenant's daily usage). */
   tokensUsed: number;
 }>;
+
+/** One row of the `sessions` read model: what lists, leases, recovery and the watchdog query. */
+export type SessionRow = Omit<SessionProjection, 'tokensUsed'> &
+  Readonly<{
+    leaseOwner: string | null;
+    leaseEpoch: number;
+    leaseExpiresAt: string | null;
+    lastProgressAt: string;
+    createdAt: string;
+  }>;
 
 /** A worker's claim on a session. `epoch` is the fencing token every one of its appends carries. */
 export type Lease = Readonly<{ sessionId: string; owner: string; epoch: number }>;
