@@ -162,6 +162,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     // A redelivered event is skipped; a gap needs nothing special: the worker folds from the store.
     if (dedupe.verdict(envelope).kind === 'duplicate') return;
     dedupe.applied(envelope);
+    // This replica's own appends come from a worker that re-checks the session after each of them.
+    if (envelope.metadata.replicaId === settings.replicaId) return;
     schedule(envelope.tenantId, envelope.streamId.slice('session-'.length));
   };
 
