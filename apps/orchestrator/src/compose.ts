@@ -11,8 +11,10 @@ import {
 } from '@agentledger/events/bus';
 import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
 import {
+  createPgDriver,
   createPostgresEventStore,
   ensureDatabase,
+  EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
 import { createSessionRepository } from '@agentledger/sessions';
@@ -71,6 +73,8 @@ export const composeDistributed = async (
     store,
     bus,
     logger,
+    // Woken by the store's after-commit notifications; the poll is only the fallback.
+    idlePollMs: 250,
     leadership: createAdvisoryLockLeadership({
       logger,
       connect: async () => {
@@ -81,6 +85,7 @@ export const composeDistributed = async (
     }),
   });
   registerRelayMetrics(registry, relay);
+  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => relay.wake());
   const extra = await loadTools(config.TOOLS_MODULE);
   const allowedHosts = config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
     .map((h) => h.trim())
@@ -127,6 +132,7 @@ export const composeDistributed = async (
     registry,
     readiness,
     close: async () => {
+      await unlisten();
       await relay.stop();
       await bus.close();
       await store.close();
