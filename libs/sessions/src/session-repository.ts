@@ -123,7 +123,8 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
       0,
     );
 
-  const appended = async (tenantId: string, result: AppendResult): Promise<readonly EventEnvelope[]> => {
+  /** An idempotent duplicate ran no projection: its events (the first append's) are read back. */
+  const firstAppend = async (tenantId: string, result: AppendResult): Promise<readonly EventEnvelope[]> => {
     if (result.versions.length === 0) return [];
     return deps.store.readStream(result.streamId, {
       tenantId,
@@ -144,6 +145,8 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
       const decided = sessionDecider.decide(command, before);
       if (decided.length === 0) return { state: before, events: [], duplicate: false };
       const after = foldSession(decided, before);
+      // The projection sees the events as stored (versions, positions, hashes): no read-back needed.
+      let stored: readonly EventEnvelope[] = [];
       try {
         const result = await deps.store.append(
           streamId,
@@ -153,21 +156,23 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
             expectedVersion: before.version,
             idempotencyKey: options.idempotencyKey,
             metadata: options.metadata,
-            inline: ({ tx }) =>
-              deps.index.project(
+            inline: ({ tx, events }) => {
+              stored = events;
+              return deps.index.project(
                 tx,
                 { ...projectionOf(after), tokensUsed: tokensIn(decided) },
                 options.lease,
-              ),
+              );
+            },
           },
         );
-        const events = await appended(tenantId, result);
         if (result.duplicate) {
           cache.delete(sessionId);
+          const events = await firstAppend(tenantId, result);
           return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
         }
         remember(after);
-        return { state: after, events, duplicate: false };
+        return { state: after, events: stored, duplicate: false };
       } catch (error) {
         cache.delete(sessionId);
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;

@@ -1,4 +1,5 @@
 import type { ModelClient, ModelRequest, ModelResponse } from '@agentledger/agents';
+import { systemClock } from '../flow/token-bucket.ts';
 
 /**
  * A deterministic model for orchestrator tests, a pure function of its request (so any replica,
@@ -14,7 +15,7 @@ export const toolThenAnswerModel = (
   complete: async (request, { signal } = {}) => {
     options.onCall?.(request);
     const delay = options.delayMs?.(request) ?? 0;
-    if (delay > 0) await abortableDelay(delay, signal);
+    if (delay > 0) await systemClock.sleep(delay, signal);
     return respond(request);
   },
 });
@@ -34,16 +35,3 @@ const respond = (request: ModelRequest): ModelResponse => {
   const content = last?.role === 'tool' ? `done: ${last.content}` : `echo: ${last?.content ?? ''}`;
   return { content, toolCalls: [], usage, finishReason: 'stop' };
 };
-
-const abortableDelay = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      },
-      { once: true },
-    );
-  });
