@@ -94,7 +94,13 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', ...infrastructure, ...apps, '@agentledger/events/*'],
+              group: [
+                'node:*',
+                ...infrastructure,
+                ...apps,
+                '@agentledger/events/*',
+                '!@agentledger/events/canonical',
+              ],
               message: 'the session core is pure: no I/O modules',
             },
           ],

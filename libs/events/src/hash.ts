@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical/canonical.ts';
 import type { EventEnvelope } from './envelope.ts';
 
 /** `prevHash` of a stream's first event. */
@@ -23,51 +24,9 @@ export const HASHED_FIELDS = [
 export type HashedEvent = Pick<EventEnvelope, (typeof HASHED_FIELDS)[number]>;
 
 /**
- * Canonical JSON: `JSON.stringify` semantics (a `toJSON` is honoured, `undefined` members are
- * dropped, `undefined` in arrays becomes `null`), no whitespace, object keys sorted by UTF-16 code
- * units (JavaScript's default sort) at every depth.
+ * SHA-256 of the UTF-8 text as lower-case hex: the same function as the pure `sha256Hex` of
+ * `canonical/canonical.ts`, computed natively because the store hashes every event it appends.
  */
-export const canonicalJson = (value: unknown): string => {
-  const text = serialize(value, false);
-  if (text === undefined) throw new TypeError('value has no JSON representation');
-  return text;
-};
-
-const serialize = (value: unknown, inArray: boolean): string | undefined => {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object': {
-      if (value === null) return 'null';
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
-        return serialize((value as { toJSON: () => unknown }).toJSON(), inArray);
-      if (value instanceof Number || value instanceof String || value instanceof Boolean)
-        return serialize(value.valueOf(), inArray);
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let index = 0; index < value.length; index += 1)
-          out += `${index === 0 ? '' : ','}${serialize(value[index], true) ?? 'null'}`;
-        return `${out}]`;
-      }
-      const record = value as Record<string, unknown>;
-      let out = '';
-      for (const key of Object.keys(record).sort()) {
-        const member = serialize(record[key], false);
-        if (member !== undefined) out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${member}`;
-      }
-      return `{${out}}`;
-    }
-    case 'bigint':
-      throw new TypeError('a BigInt has no JSON representation');
-    default:
-      return inArray ? 'null' : undefined;
-  }
-};
-
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, computeEventHash, GENESIS_HASH, hashPrefix, sha256Hex } from './hash.ts';
+import { canonicalJson } from './canonical/canonical.ts';
+import { computeEventHash, GENESIS_HASH, hashPrefix, sha256Hex } from './hash.ts';
 import { isUuid, uuidv7 } from './ids.ts';
 import { createUpcast } from './upcasting.ts';
 

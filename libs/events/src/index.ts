@@ -24,8 +24,8 @@ export {
   StreamTenantMismatch,
   StreamVersionConflict,
 } from './errors.ts';
+export { canonicalJson, hashOf } from './canonical/canonical.ts';
 export {
-  canonicalJson,
   computeEventHash,
   GENESIS_HASH,
   HASHED_FIELDS,

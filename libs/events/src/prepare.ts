@@ -1,6 +1,7 @@
 import type { EventEnvelope, EventMetadata, NewEvent } from './envelope.ts';
 import { InvalidEvent } from './errors.ts';
-import { canonicalJson, computeEventHash, GENESIS_HASH, hashPrefixOf, sha256Hex } from './hash.ts';
+import { canonicalJson } from './canonical/canonical.ts';
+import { computeEventHash, GENESIS_HASH, hashPrefixOf, sha256Hex } from './hash.ts';
 import { isUuid, uuidv7 } from './ids.ts';
 import type { AppendOptionsBase, ExpectedVersion, VerifyResult } from './store.ts';
 

@@ -1,5 +1,5 @@
 export * from './errors.ts';
-export { canonicalJson, hashOf, sha256Hex } from './hash.ts';
+export { canonicalJson, hashOf, sha256Hex } from '@agentledger/events/canonical';
 export type {
   FinishReason,
   ModelClient,

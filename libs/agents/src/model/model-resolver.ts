@@ -1,5 +1,5 @@
 import type { ModelClient } from '../core/model/model-client.port.ts';
-import { canonicalJson } from '../core/hash.ts';
+import { canonicalJson } from '@agentledger/events/canonical';
 import type { ModelSpec } from '../core/spec/team-spec.ts';
 import { createOpenAIModelClient, type OpenAIModelClientOptions } from './openai-client.ts';
 import { createScriptedModelClient } from './scripted-client.ts';

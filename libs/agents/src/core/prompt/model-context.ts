@@ -1,4 +1,4 @@
-import { hashOf } from '../hash.ts';
+import { hashOf } from '@agentledger/events/canonical';
 import type { ModelMessage, ToolSchema } from '../model/model-client.port.ts';
 import {
   DEFAULT_SELECTOR_PROMPT,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hashOf } from '../hash.ts';
+import { hashOf } from '@agentledger/events/canonical';
 import { terminationPolicySchema } from './termination.schema.ts';
 
 /** Agent names become message sources and handoff targets; `user` is reserved for the human. */

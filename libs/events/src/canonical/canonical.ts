@@ -1,6 +1,7 @@
 /**
- * Pure SHA-256 and canonical JSON: the core may not import `node:crypto`, yet spec hashes and
- * model-context hashes must be identical on every replica and in every replay.
+ * The one canonical JSON and hash helper of the repository. Pure (no `node:crypto`): the agent
+ * core uses it for spec and model-context hashes, which must be identical on every replica and in
+ * every replay; the event store uses its `canonicalJson` for the hash chain.
  */
 
 const K = new Int32Array([
@@ -80,14 +81,56 @@ export const sha256Hex = (text: string): string => {
   return [h0, h1, h2, h3, h4, h5, h6, h7].map((x) => (x >>> 0).toString(16).padStart(8, '0')).join('');
 };
 
-/** JSON with object keys sorted and `undefined` members dropped: one text per value. */
+/**
+ * Canonical JSON per RFC 8785 (JCS): no whitespace, object members sorted by the UTF-16 code units
+ * of their names at every depth, strings and numbers serialised as ECMAScript's `JSON.stringify`
+ * does (which is what JCS specifies). Like `JSON.stringify`, a `toJSON` is honoured, `undefined`
+ * members are dropped and `undefined` in arrays becomes `null`; unlike it, non-finite numbers and
+ * BigInts are refused (JCS has no text for them). Used for event hashes, spec hashes, model-context
+ * hashes and checkpoints alike: one text per value, everywhere.
+ */
 export const canonicalJson = (value: unknown): string => {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, member]) => member !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
+  const text = serialize(value, false);
+  if (text === undefined) throw new TypeError('value has no JSON representation');
+  return text;
+};
+
+const serialize = (value: unknown, inArray: boolean): string | undefined => {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`${value} has no canonical JSON representation`);
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      return value === null ? 'null' : serializeObject(value, inArray);
+    case 'bigint':
+      throw new TypeError('a BigInt has no JSON representation');
+    default:
+      return inArray ? 'null' : undefined;
+  }
+};
+
+const serializeObject = (value: object, inArray: boolean): string | undefined => {
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return serialize((value as { toJSON: () => unknown }).toJSON(), inArray);
+  if (value instanceof Number || value instanceof String || value instanceof Boolean)
+    return serialize(value.valueOf(), inArray);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let index = 0; index < value.length; index += 1)
+      out += `${index === 0 ? '' : ','}${serialize(value[index], true) ?? 'null'}`;
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let out = '';
+  for (const key of Object.keys(record).sort()) {
+    const member = serialize(record[key], false);
+    if (member !== undefined) out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${member}`;
+  }
+  return `{${out}}`;
 };
 
 /** `sha256:<hex>` of the canonical JSON of `value`. */
