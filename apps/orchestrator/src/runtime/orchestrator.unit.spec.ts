@@ -39,7 +39,13 @@ const settings: OrchestratorSettings = {
 
 const meta = (id: string) => ({ commandId: id, correlationId: id, now: new Date('2026-01-01T00:00:00Z') });
 
-const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}) => {
+type LedgerTraits = Readonly<{ idempotent: boolean; requiresApproval: boolean }>;
+
+const world = (
+  model: ModelClient,
+  overrides: Partial<OrchestratorSettings> = {},
+  traits: LedgerTraits = { idempotent: true, requiresApproval: false },
+) => {
   const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex();
   const bus = createInProcessEventBus({ partitions: 12 });
@@ -49,8 +55,7 @@ const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}
     name: 'ledger',
     description: 'Writes a ledger entry',
     parameters: z.object({ text: z.string() }),
-    idempotent: true,
-    requiresApproval: false,
+    ...traits,
     execute: ({ text }, ctx) => {
       executions.set(ctx.idempotencyKey, (executions.get(ctx.idempotencyKey) ?? 0) + 1);
       return `recorded ${text}`;
@@ -93,7 +98,7 @@ const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}
     const state = await repository.load('tenant-a', sessionId);
     return state && state.status === 'idle' && state.turnCount > 0 && !state.turn ? state : undefined;
   };
-  return { store, bus, relay, orchestrator, repository, executions, startAndPost, idle };
+  return { store, bus, relay, orchestrator, repository, executions, send, startAndPost, idle };
 };
 
 let cleanups: Array<() => Promise<void>> = [];
@@ -124,6 +129,27 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     }
     expect(w.executions.size).toBe(20);
     expect([...w.executions.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it('runs an approved non-idempotent tool once, instead of recording it unknown-outcome', async () => {
+    const w = world(toolThenAnswerModel(), {}, { idempotent: false, requiresApproval: true });
+    await running(w);
+    await w.startAndPost('approved', 'refund');
+    const waiting = await eventually('the approval request', async () => {
+      const state = await w.repository.load('tenant-a', 'approved');
+      return state?.status === 'awaiting_approval' ? state : undefined;
+    });
+    const [toolCallId] = Object.keys(waiting.toolCalls);
+    await w.send(
+      { type: 'DecideApproval', data: { toolCallId: toolCallId!, approve: true }, metadata: meta('approve') },
+      'approved',
+    );
+    const state = await eventually('the approved turn to finish', () => w.idle('approved'));
+    expect(state.messages.at(-1)?.content).toContain('recorded refund');
+    const events = await w.store.readStream('session-approved', { tenantId: 'tenant-a' });
+    expect(events.filter((e) => e.type === 'ToolCallFailed')).toEqual([]);
+    expect(events.filter((e) => e.type === 'ToolCallCompleted')).toHaveLength(1);
+    expect([...w.executions.values()]).toEqual([1]);
   });
 
   it('keeps model calls within the replica bound', async () => {

@@ -121,12 +121,12 @@ const perform = async (
     const results = await Promise.all(
       action.calls.map((call) =>
         deps.toolCalls.run(async () => {
-          const tool = deps.tools.get(call.name);
-          // A non-idempotent tool gets a marker before it runs; a marker left by an earlier owner
-          // means the call may have reached the outside world, so it is not run again.
-          const resumed =
-            tool !== undefined && !tool.idempotent && !(await deps.index.markAttempt(lease, call.toolCallId));
-          const command = await runToolCall(effects, state, call, { resumed });
+          // A non-idempotent tool gets a marker just before it runs (after its approval); a marker
+          // left by an earlier owner means the call may have reached the outside world, so it is
+          // not run again.
+          const command = await runToolCall(effects, state, call, {
+            claimAttempt: () => deps.index.markAttempt(lease, call.toolCallId),
+          });
           deps.metrics.steps.inc({ kind: 'tool', outcome: outcomeOf(command) });
           return command;
         }, signal),
