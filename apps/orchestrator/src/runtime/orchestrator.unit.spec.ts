@@ -63,17 +63,20 @@ const world = (
   });
   const tools = createToolRegistry([ledger]);
   const relay = createOutboxRelay({ store, bus, idlePollMs: 5 });
-  const orchestrator = createOrchestrator({
-    bus,
-    repository,
-    index,
-    effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
-    tools,
-    metrics: createOrchestratorMetrics(new Registry()),
-    logger: quietLogger,
-    settings: { ...settings, ...overrides },
-    clock: () => new Date(),
-  });
+  /** Another runtime on the same store, index and bus (a second process). */
+  const runtime = () =>
+    createOrchestrator({
+      bus,
+      repository,
+      index,
+      effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
+      tools,
+      metrics: createOrchestratorMetrics(new Registry()),
+      logger: quietLogger,
+      settings: { ...settings, ...overrides },
+      clock: () => new Date(),
+    });
+  const orchestrator = runtime();
   const send = (command: SessionCommand, sessionId: string) =>
     repository.execute('tenant-a', sessionId, command);
   const startAndPost = async (sessionId: string, content: string) => {
@@ -98,7 +101,19 @@ const world = (
     const state = await repository.load('tenant-a', sessionId);
     return state && state.status === 'idle' && state.turnCount > 0 && !state.turn ? state : undefined;
   };
-  return { store, bus, relay, orchestrator, repository, executions, send, startAndPost, idle };
+  return {
+    store,
+    bus,
+    relay,
+    orchestrator,
+    runtime,
+    index,
+    repository,
+    executions,
+    send,
+    startAndPost,
+    idle,
+  };
 };
 
 let cleanups: Array<() => Promise<void>> = [];
@@ -227,6 +242,35 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
       return events.some((e) => e.type === 'SessionStalled') ? events : undefined;
     });
     expect((await w.repository.load('tenant-a', 'stuck'))?.status).toBe('stalled');
+  });
+
+  it('fences per process: a runtime started with the same replica id neither shares nor releases leases', async () => {
+    let calls = 0;
+    const hanging: ModelClient = {
+      complete: (_request, { signal }) => {
+        calls += 1;
+        return new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        );
+      },
+    };
+    const w = world(hanging, { recoveryIntervalMs: 60_000 });
+    const twin = w.runtime();
+    cleanups.push(() => twin.stop());
+    await w.startAndPost('held', 'task');
+    twin.schedule('tenant-a', 'held');
+    const held = await eventually('the twin to hold the lease and call the model', async () => {
+      const row = await w.index.get('tenant-a', 'held');
+      return calls === 1 && row?.leaseOwner ? row : undefined;
+    });
+    await w.orchestrator.start();
+    w.orchestrator.schedule('tenant-a', 'held');
+    await w.orchestrator.stop();
+    expect(await w.index.get('tenant-a', 'held')).toMatchObject({
+      leaseOwner: held.leaseOwner,
+      leaseEpoch: held.leaseEpoch,
+    });
+    expect(calls).toBe(1);
   });
 
   it('fails model calls closed once the tenant has used its daily token budget', async () => {

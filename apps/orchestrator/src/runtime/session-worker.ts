@@ -28,6 +28,8 @@ export type WorkerDeps = Readonly<{
   effects: Omit<EffectDeps, 'signal'>;
   tools: ToolRegistry;
   replicaId: string;
+  /** This process incarnation's lease owner (replica id plus a per-start uuid). */
+  leaseOwner: string;
   leaseTtlMs: number;
   modelCalls: Semaphore;
   toolCalls: Semaphore;
@@ -62,7 +64,7 @@ const isRunnable = (action: NextAction): action is Runnable =>
  * recorded is kept.
  */
 export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: string): Promise<void> => {
-  const lease = await deps.index.acquire(sessionId, deps.replicaId, deps.leaseTtlMs);
+  const lease = await deps.index.acquire(sessionId, deps.leaseOwner, deps.leaseTtlMs);
   if (!lease) return;
   deps.metrics.leasesHeld.inc();
   const lost = new AbortController();
