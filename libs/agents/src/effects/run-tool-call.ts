@@ -73,7 +73,8 @@ export const runToolCall = async (
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     return failed('invalid-arguments', `invalid arguments for '${call.name}': ${issues}`);
   }
-  if (!tool.idempotent && (options.resumed || (options.claimAttempt && !(await options.claimAttempt()))))
+  const idempotent = tool.callIdempotent(parsed.data);
+  if (!idempotent && (options.resumed || (options.claimAttempt && !(await options.claimAttempt()))))
     return failed('unknown-outcome', `'${call.name}' is not idempotent and may have run before a restart`);
   const timeout = AbortSignal.timeout(tool.timeoutMs);
   const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
