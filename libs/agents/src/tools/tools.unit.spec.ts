@@ -84,6 +84,34 @@ describe('runToolCall', () => {
     };
   };
 
+  it('claims an attempt only for a call whose arguments make it non-idempotent, and only when it runs', async () => {
+    let runs = 0;
+    const tools = createToolRegistry([
+      defineTool({
+        name: 'send',
+        description: 'x',
+        parameters: z.object({ method: z.enum(['GET', 'POST']) }),
+        idempotent: false,
+        idempotentFor: ({ method }) => method === 'GET',
+        requiresApproval: false,
+        execute: () => (runs += 1),
+      }),
+    ]);
+    const claims: string[] = [];
+    const taken = (id: string) => () => (claims.push(id), Promise.resolve(false));
+    for (const [method, outcome] of [
+      ['GET', 'completed'],
+      ['POST', 'failed'],
+    ] as const) {
+      const { h, deps } = setup(tools);
+      h.answer(null, [{ name: 'send', arguments: JSON.stringify({ method }) }]);
+      const command = await runToolCall(deps, h.state(), call(h), { claimAttempt: taken(method) });
+      expect(command?.data).toMatchObject({ outcome });
+    }
+    expect(claims).toEqual(['POST']);
+    expect(runs).toBe(1);
+  });
+
   it('turns a thrown error into a failed result', async () => {
     const tools = createToolRegistry([
       defineTool({
