@@ -45,7 +45,7 @@ describe('orchestrator replicas that die or are stopped', () => {
     // Kill once the victim is inside a non-idempotent tool call (the charge landed, the answer not yet).
     const started = await eventually('the victim to be inside a charge', async () => {
       const { rows } = await w.store.pool.query<{ tool_call_id: string }>(
-        `select tool_call_id from tool_call_attempts where owner = 'replica-a'`,
+        `select tool_call_id from tool_call_attempts where owner like 'replica-a/%'`,
       );
       return rows.length > 0 ? rows.map((r) => r.tool_call_id) : undefined;
     });
