@@ -45,7 +45,7 @@ describe('orchestrator replicas that die or are stopped', () => {
     // Kill once the victim is inside a non-idempotent tool call (the charge landed, the answer not yet).
     const started = await eventually('the victim to be inside a charge', async () => {
       const { rows } = await w.store.pool.query<{ tool_call_id: string }>(
-        `select tool_call_id from tool_call_attempts where owner = 'replica-a'`,
+        `select tool_call_id from tool_call_attempts where owner like 'replica-a/%'`,
       );
       return rows.length > 0 ? rows.map((r) => r.tool_call_id) : undefined;
     });
@@ -53,7 +53,7 @@ describe('orchestrator replicas that die or are stopped', () => {
     const killedAt = Date.now();
     expect(await victim.exited).toBe('SIGKILL');
     const { rows: held } = await w.store.pool.query<{ session_id: string; lease_epoch: string }>(
-      `select session_id, lease_epoch from sessions where lease_owner = 'replica-a' and pending_work`,
+      `select session_id, lease_epoch from sessions where lease_owner like 'replica-a/%' and pending_work`,
     );
     expect(held.length).toBeGreaterThan(0);
     // Takeover is bounded by the lease (plus one recovery scan), not by the group's rebalance.
@@ -122,7 +122,9 @@ describe('orchestrator replicas that die or are stopped', () => {
     await Promise.all(ids.map((id) => w.startSession(id, 'ledger')));
     await Promise.all(ids.map((id) => w.post(id, `task of ${id}`)));
     await eventually('replica-a to hold leases', async () => {
-      const { rows } = await w.store.pool.query(`select 1 from sessions where lease_owner = 'replica-a'`);
+      const { rows } = await w.store.pool.query(
+        `select 1 from sessions where lease_owner like 'replica-a/%'`,
+      );
       return rows.length > 0 ? true : undefined;
     });
 
@@ -131,7 +133,7 @@ describe('orchestrator replicas that die or are stopped', () => {
     expect(await leaving.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(8_000 + 5_000);
     const { rows: held } = await w.store.pool.query(
-      `select session_id from sessions where lease_owner = 'replica-a'`,
+      `select session_id from sessions where lease_owner like 'replica-a/%'`,
     );
     expect(held).toEqual([]);
 

@@ -2,7 +2,12 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { builtinTools, createModelClientResolver, type Tool } from '@agentledger/agents';
+import {
+  builtinTools,
+  createModelClientResolver,
+  createNodeHttpTransport,
+  type Tool,
+} from '@agentledger/agents';
 import {
   createAdvisoryLockLeadership,
   createOutboxRelay,
@@ -90,7 +95,12 @@ export const composeDistributed = async (
   const allowedHosts = config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
     .map((h) => h.trim())
     .filter(Boolean);
-  const tools = builtinTools({ allowedHosts }).with(...extra);
+  const tools = builtinTools({
+    allowedHosts,
+    transport: createNodeHttpTransport({
+      allowPrivateAddresses: config.HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES,
+    }),
+  }).with(...extra);
   const orchestrator = createOrchestrator({
     bus,
     repository,

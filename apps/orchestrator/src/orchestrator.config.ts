@@ -34,8 +34,10 @@ export const orchestratorConfigSchema = z.object({
   STALL_AFTER_MS: positiveInt.default(300_000),
   SHUTDOWN_DEADLINE_MS: positiveInt.default(20_000),
   MODEL_CALL_TIMEOUT_MS: positiveInt.default(120_000),
-  /** Hosts the built-in `http_request` tool may call, comma-separated. */
+  /** `host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated. */
   HTTP_TOOL_ALLOWED_HOSTS: z.string().default(''),
+  /** Let `http_request` reach private, loopback, link-local and metadata addresses (off by default). */
+  HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z.stringbool().default(false),
   /** A module whose `tools` export (an array of `defineTool` results) is registered beside the built-ins. */
   TOOLS_MODULE: z.string().optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),

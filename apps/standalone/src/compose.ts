@@ -5,7 +5,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BUILTIN_TOOL_NAMES, builtinTools, createModelClientResolver } from '@agentledger/agents';
+import {
+  BUILTIN_TOOL_NAMES,
+  builtinTools,
+  createModelClientResolver,
+  createNodeHttpTransport,
+} from '@agentledger/agents';
 import {
   createInProcessEventBus,
   createOutboxRelay,
@@ -95,7 +100,12 @@ export const composeStandalone = async (
   const allowedHosts = config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
     .map((h) => h.trim())
     .filter(Boolean);
-  const tools = builtinTools({ allowedHosts });
+  const tools = builtinTools({
+    allowedHosts,
+    transport: createNodeHttpTransport({
+      allowPrivateAddresses: config.HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES,
+    }),
+  });
   const orchestrator = createOrchestrator({
     bus,
     repository,

@@ -28,8 +28,10 @@ export const standaloneConfigSchema = gatewayConfigSchema
     MAX_CONCURRENT_SESSIONS: z.coerce.number().int().positive().default(32),
     MAX_MODEL_CALLS: z.coerce.number().int().positive().default(8),
     MAX_TOOL_CALLS: z.coerce.number().int().positive().default(16),
-    /** Hosts the built-in `http_request` tool may call, comma-separated. */
+    /** `host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated. */
     HTTP_TOOL_ALLOWED_HOSTS: z.string().default(''),
+    /** Let `http_request` reach private, loopback, link-local and metadata addresses (off by default). */
+    HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z.stringbool().default(false),
   });
 
 export type StandaloneConfig = z.output<typeof standaloneConfigSchema>;

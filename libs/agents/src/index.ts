@@ -32,8 +32,21 @@ export { calculatorTool } from './tools/calculator.tool.ts';
 export {
   createHttpRequestTool,
   IDEMPOTENCY_HEADER,
+  type HttpMethod,
   type HttpRequestToolOptions,
-} from './tools/http-request.tool.ts';
+} from './tools/http/http-request.tool.ts';
+export type {
+  HttpTransport,
+  HttpTransportRequest,
+  HttpTransportResponse,
+} from './tools/http/http-transport.ts';
+export {
+  AddressNotAllowed,
+  createNodeHttpTransport,
+  type NodeHttpTransportOptions,
+  type ResolvedAddress,
+} from './tools/http/node-http-transport.ts';
+export { isNonPublicAddress } from './tools/http/address-ranges.ts';
 export { BUILTIN_TOOL_NAMES, builtinTools } from './tools/builtin.ts';
 export type { EffectDeps } from './effects/effect-deps.ts';
 export { buildModelRequest, modelSpecFor, runModelCall } from './effects/run-model-call.ts';

@@ -49,7 +49,12 @@ export type SessionIndex<Tx = unknown> = Readonly<{
   project: (tx: Tx, row: SessionProjection, lease?: Lease) => Promise<void>;
   get: (tenantId: string, sessionId: string) => Promise<SessionRow | undefined>;
   list: (query: ListSessionsQuery) => Promise<SessionPage>;
-  /** Takes the lease when it is free, expired or already this owner's; the epoch grows on every takeover. */
+  /**
+   * Takes the lease when it is free, expired or already this owner's. Every acquisition gets a
+   * fresh epoch, so whatever an earlier acquisition still appends is fenced. `owner` names one
+   * process incarnation (the orchestrator's is `<REPLICA_ID>/<uuid per start>`), so two processes
+   * started with the same replica id never share a lease.
+   */
   acquire: (sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
   /** Extends a lease still held; false when it was taken. */
   renew: (lease: Lease, ttlMs: number) => Promise<boolean>;

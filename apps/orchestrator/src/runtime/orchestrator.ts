@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EffectDeps, ToolRegistry } from '@agentledger/agents';
 import {
   createStreamDedupe,
@@ -71,6 +72,9 @@ export type Orchestrator = Readonly<{
  */
 export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const { settings, metrics, logger } = deps;
+  // Fencing is per process, not per name: two processes started with the same REPLICA_ID still
+  // hold distinct leases and never release each other's.
+  const leaseOwner = `${settings.replicaId}/${randomUUID()}`;
   const tenants = new Map<string, string>();
   const dedupe = createStreamDedupe({ maxStreams: 100_000 });
   const shutdown = new AbortController();
@@ -115,6 +119,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
             effects: deps.effects,
             tools: deps.tools,
             replicaId: settings.replicaId,
+            leaseOwner,
             leaseTtlMs: settings.leaseTtlMs,
             modelCalls,
             toolCalls,
@@ -240,7 +245,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         await scheduler.drain(5_000);
       }
       // Whatever a worker still holds now is released: its late appends are rejected by the fence.
-      const released = await deps.index.releaseAll(settings.replicaId).catch(() => 0);
+      const released = await deps.index.releaseAll(leaseOwner).catch(() => 0);
       if (released > 0) logger.warn(`released ${released} lease(s) still held at shutdown`);
       await sweeping;
       await subscription?.stop();

@@ -39,7 +39,13 @@ const settings: OrchestratorSettings = {
 
 const meta = (id: string) => ({ commandId: id, correlationId: id, now: new Date('2026-01-01T00:00:00Z') });
 
-const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}) => {
+type LedgerTraits = Readonly<{ idempotent: boolean; requiresApproval: boolean }>;
+
+const world = (
+  model: ModelClient,
+  overrides: Partial<OrchestratorSettings> = {},
+  traits: LedgerTraits = { idempotent: true, requiresApproval: false },
+) => {
   const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex();
   const bus = createInProcessEventBus({ partitions: 12 });
@@ -49,8 +55,7 @@ const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}
     name: 'ledger',
     description: 'Writes a ledger entry',
     parameters: z.object({ text: z.string() }),
-    idempotent: true,
-    requiresApproval: false,
+    ...traits,
     execute: ({ text }, ctx) => {
       executions.set(ctx.idempotencyKey, (executions.get(ctx.idempotencyKey) ?? 0) + 1);
       return `recorded ${text}`;
@@ -58,17 +63,20 @@ const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}
   });
   const tools = createToolRegistry([ledger]);
   const relay = createOutboxRelay({ store, bus, idlePollMs: 5 });
-  const orchestrator = createOrchestrator({
-    bus,
-    repository,
-    index,
-    effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
-    tools,
-    metrics: createOrchestratorMetrics(new Registry()),
-    logger: quietLogger,
-    settings: { ...settings, ...overrides },
-    clock: () => new Date(),
-  });
+  /** Another runtime on the same store, index and bus (a second process). */
+  const runtime = () =>
+    createOrchestrator({
+      bus,
+      repository,
+      index,
+      effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
+      tools,
+      metrics: createOrchestratorMetrics(new Registry()),
+      logger: quietLogger,
+      settings: { ...settings, ...overrides },
+      clock: () => new Date(),
+    });
+  const orchestrator = runtime();
   const send = (command: SessionCommand, sessionId: string) =>
     repository.execute('tenant-a', sessionId, command);
   const startAndPost = async (sessionId: string, content: string) => {
@@ -93,7 +101,19 @@ const world = (model: ModelClient, overrides: Partial<OrchestratorSettings> = {}
     const state = await repository.load('tenant-a', sessionId);
     return state && state.status === 'idle' && state.turnCount > 0 && !state.turn ? state : undefined;
   };
-  return { store, bus, relay, orchestrator, repository, executions, startAndPost, idle };
+  return {
+    store,
+    bus,
+    relay,
+    orchestrator,
+    runtime,
+    index,
+    repository,
+    executions,
+    send,
+    startAndPost,
+    idle,
+  };
 };
 
 let cleanups: Array<() => Promise<void>> = [];
@@ -124,6 +144,27 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     }
     expect(w.executions.size).toBe(20);
     expect([...w.executions.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it('runs an approved non-idempotent tool once, instead of recording it unknown-outcome', async () => {
+    const w = world(toolThenAnswerModel(), {}, { idempotent: false, requiresApproval: true });
+    await running(w);
+    await w.startAndPost('approved', 'refund');
+    const waiting = await eventually('the approval request', async () => {
+      const state = await w.repository.load('tenant-a', 'approved');
+      return state?.status === 'awaiting_approval' ? state : undefined;
+    });
+    const [toolCallId] = Object.keys(waiting.toolCalls);
+    await w.send(
+      { type: 'DecideApproval', data: { toolCallId: toolCallId!, approve: true }, metadata: meta('approve') },
+      'approved',
+    );
+    const state = await eventually('the approved turn to finish', () => w.idle('approved'));
+    expect(state.messages.at(-1)?.content).toContain('recorded refund');
+    const events = await w.store.readStream('session-approved', { tenantId: 'tenant-a' });
+    expect(events.filter((e) => e.type === 'ToolCallFailed')).toEqual([]);
+    expect(events.filter((e) => e.type === 'ToolCallCompleted')).toHaveLength(1);
+    expect([...w.executions.values()]).toEqual([1]);
   });
 
   it('keeps model calls within the replica bound', async () => {
@@ -201,6 +242,35 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
       return events.some((e) => e.type === 'SessionStalled') ? events : undefined;
     });
     expect((await w.repository.load('tenant-a', 'stuck'))?.status).toBe('stalled');
+  });
+
+  it('fences per process: a runtime started with the same replica id neither shares nor releases leases', async () => {
+    let calls = 0;
+    const hanging: ModelClient = {
+      complete: (_request, { signal }) => {
+        calls += 1;
+        return new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        );
+      },
+    };
+    const w = world(hanging, { recoveryIntervalMs: 60_000 });
+    const twin = w.runtime();
+    cleanups.push(() => twin.stop());
+    await w.startAndPost('held', 'task');
+    twin.schedule('tenant-a', 'held');
+    const held = await eventually('the twin to hold the lease and call the model', async () => {
+      const row = await w.index.get('tenant-a', 'held');
+      return calls === 1 && row?.leaseOwner ? row : undefined;
+    });
+    await w.orchestrator.start();
+    w.orchestrator.schedule('tenant-a', 'held');
+    await w.orchestrator.stop();
+    expect(await w.index.get('tenant-a', 'held')).toMatchObject({
+      leaseOwner: held.leaseOwner,
+      leaseEpoch: held.leaseEpoch,
+    });
+    expect(calls).toBe(1);
   });
 
   it('fails model calls closed once the tenant has used its daily token budget', async () => {

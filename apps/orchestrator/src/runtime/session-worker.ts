@@ -28,6 +28,8 @@ export type WorkerDeps = Readonly<{
   effects: Omit<EffectDeps, 'signal'>;
   tools: ToolRegistry;
   replicaId: string;
+  /** This process incarnation's lease owner (replica id plus a per-start uuid). */
+  leaseOwner: string;
   leaseTtlMs: number;
   modelCalls: Semaphore;
   toolCalls: Semaphore;
@@ -62,7 +64,7 @@ const isRunnable = (action: NextAction): action is Runnable =>
  * recorded is kept.
  */
 export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: string): Promise<void> => {
-  const lease = await deps.index.acquire(sessionId, deps.replicaId, deps.leaseTtlMs);
+  const lease = await deps.index.acquire(sessionId, deps.leaseOwner, deps.leaseTtlMs);
   if (!lease) return;
   deps.metrics.leasesHeld.inc();
   const lost = new AbortController();
@@ -121,12 +123,12 @@ const perform = async (
     const results = await Promise.all(
       action.calls.map((call) =>
         deps.toolCalls.run(async () => {
-          const tool = deps.tools.get(call.name);
-          // A non-idempotent tool gets a marker before it runs; a marker left by an earlier owner
-          // means the call may have reached the outside world, so it is not run again.
-          const resumed =
-            tool !== undefined && !tool.idempotent && !(await deps.index.markAttempt(lease, call.toolCallId));
-          const command = await runToolCall(effects, state, call, { resumed });
+          // A non-idempotent tool gets a marker just before it runs (after its approval); a marker
+          // left by an earlier owner means the call may have reached the outside world, so it is
+          // not run again.
+          const command = await runToolCall(effects, state, call, {
+            claimAttempt: () => deps.index.markAttempt(lease, call.toolCallId),
+          });
           deps.metrics.steps.inc({ kind: 'tool', outcome: outcomeOf(command) });
           return command;
         }, signal),

@@ -10,6 +10,12 @@ export type RunToolOptions = Readonly<{
    * call: a non-idempotent tool is then recorded `unknown-outcome` instead of run twice.
    */
   resumed?: boolean;
+  /**
+   * Called only when a non-idempotent tool is about to run (approval given, arguments valid), so an
+   * attempt marker is never written for a call still waiting for approval. False means an earlier
+   * owner may have started the call: it is recorded `unknown-outcome` instead of run twice.
+   */
+  claimAttempt?: () => Promise<boolean>;
 }>;
 
 const resultText = (value: unknown): string => {
@@ -56,8 +62,6 @@ export const runToolCall = async (
     if (call.approval !== 'none') return null;
     return { type: 'RequestApproval', data: { toolCallId: call.toolCallId }, metadata: metadata() };
   }
-  if (options.resumed && !tool.idempotent)
-    return failed('unknown-outcome', `'${call.name}' is not idempotent and may have run before a restart`);
   let raw: unknown;
   try {
     raw = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
@@ -69,6 +73,9 @@ export const runToolCall = async (
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     return failed('invalid-arguments', `invalid arguments for '${call.name}': ${issues}`);
   }
+  const idempotent = tool.callIdempotent(parsed.data);
+  if (!idempotent && (options.resumed || (options.claimAttempt && !(await options.claimAttempt()))))
+    return failed('unknown-outcome', `'${call.name}' is not idempotent and may have run before a restart`);
   const timeout = AbortSignal.timeout(tool.timeoutMs);
   const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
   try {

@@ -19,6 +19,8 @@ export type ToolDefinition<P extends z.ZodType> = Readonly<{
   parameters: P;
   /** Safe to run again after a crash (the outside world dedupes by the idempotency key). */
   idempotent: boolean;
+  /** Per call, when it depends on the arguments (e.g. the HTTP method); default: `idempotent`. */
+  idempotentFor?: (args: z.output<P>) => boolean;
   /** A human must approve each call (ToolApprovalRequested → granted/denied). */
   requiresApproval: boolean;
   /** Per-call time limit; default 30 s. */
@@ -31,6 +33,8 @@ export type Tool = Readonly<{
   name: string;
   description: string;
   idempotent: boolean;
+  /** Whether one call (its parsed arguments) is safe to run again after a crash. */
+  callIdempotent: (args: unknown) => boolean;
   requiresApproval: boolean;
   timeoutMs: number;
   parameters: z.ZodType;
@@ -50,6 +54,8 @@ export const defineTool = <P extends z.ZodType>(definition: ToolDefinition<P>): 
     name: definition.name,
     description: definition.description,
     idempotent: definition.idempotent,
+    callIdempotent: (args: unknown) =>
+      definition.idempotentFor ? definition.idempotentFor(args as z.output<P>) : definition.idempotent,
     requiresApproval: definition.requiresApproval,
     timeoutMs: definition.timeoutMs ?? 30_000,
     parameters: definition.parameters,

@@ -1,14 +1,11 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ToolCallAction } from '../core/session/next-action.ts';
 import { runToolCall } from '../effects/run-tool-call.ts';
 import { singleModelClient } from '../model/model-resolver.ts';
 import { createScriptedModelClient } from '../model/scripted-client.ts';
 import { sessionHarness, spec } from '../testing/session-harness.ts';
 import { calculatorTool } from './calculator.tool.ts';
-import { createHttpRequestTool, IDEMPOTENCY_HEADER } from './http-request.tool.ts';
 import { createToolRegistry, defineTool, type ToolContext } from './tool.ts';
 
 const ctx = (over: Partial<ToolContext> = {}): ToolContext => ({
@@ -63,47 +60,6 @@ describe('defineTool', () => {
   });
 });
 
-describe('http_request', () => {
-  let received: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  let server: ReturnType<typeof createServer>;
-  let host = '';
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-        res.writeHead(201, { 'content-type': 'application/json' });
-        res.end('{"ticket":"T-1"}');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
-
-  it('calls an allowed host with the idempotency key header', async () => {
-    received = [];
-    const tool = createHttpRequestTool({ allowedHosts: [host] });
-    const result = await tool.execute(
-      { method: 'POST', url: `http://${host}/tickets`, body: '{"subject":"refund"}' },
-      ctx(),
-    );
-    expect(result).toBe('{"status":201,"body":"{\\"ticket\\":\\"T-1\\"}"}');
-    expect(received[0]).toMatchObject({ method: 'POST', url: '/tickets', body: '{"subject":"refund"}' });
-    expect(received[0]!.headers[IDEMPOTENCY_HEADER.toLowerCase()]).toBe('s1:t1.s1.m1.t0');
-  });
-
-  it('refuses hosts off the allow-list before any I/O', async () => {
-    received = [];
-    const tool = createHttpRequestTool({ allowedHosts: ['crm.internal'] });
-    await expect(tool.execute({ method: 'GET', url: `http://${host}/x` }, ctx())).rejects.toThrow(
-      /not on the allow-list/,
-    );
-    expect(received).toEqual([]);
-  });
-});
-
 describe('runToolCall', () => {
   const setup = (tools = createToolRegistry([calculatorTool])) => {
     const h = sessionHarness(
@@ -127,6 +83,34 @@ describe('runToolCall', () => {
       approved: false,
     };
   };
+
+  it('claims an attempt only for a call whose arguments make it non-idempotent, and only when it runs', async () => {
+    let runs = 0;
+    const tools = createToolRegistry([
+      defineTool({
+        name: 'send',
+        description: 'x',
+        parameters: z.object({ method: z.enum(['GET', 'POST']) }),
+        idempotent: false,
+        idempotentFor: ({ method }) => method === 'GET',
+        requiresApproval: false,
+        execute: () => (runs += 1),
+      }),
+    ]);
+    const claims: string[] = [];
+    const taken = (id: string) => () => (claims.push(id), Promise.resolve(false));
+    for (const [method, outcome] of [
+      ['GET', 'completed'],
+      ['POST', 'failed'],
+    ] as const) {
+      const { h, deps } = setup(tools);
+      h.answer(null, [{ name: 'send', arguments: JSON.stringify({ method }) }]);
+      const command = await runToolCall(deps, h.state(), call(h), { claimAttempt: taken(method) });
+      expect(command?.data).toMatchObject({ outcome });
+    }
+    expect(claims).toEqual(['POST']);
+    expect(runs).toBe(1);
+  });
 
   it('turns a thrown error into a failed result', async () => {
     const tools = createToolRegistry([

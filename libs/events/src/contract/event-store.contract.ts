@@ -9,10 +9,30 @@ import type { Upcaster } from '../upcasting.ts';
 /** What an adapter gives the contract suite: store views over one database, opened once per file. */
 export type ContractHarness = Readonly<{
   store: (options?: { upcasters?: readonly Upcaster[] }) => EventStore;
-  /** Overwrites a stored event's data behind the store's back (SQL UPDATE); absent in memory. */
-  tamper?: (streamId: string, version: number, data: unknown) => Promise<void>;
+  /**
+   * Runs SQL behind the store's back in one transaction, rolled back when `work` throws (SQL
+   * adapters; absent in memory).
+   */
+  transaction?: <T>(work: (query: SqlQuery) => Promise<T>) => Promise<T>;
   close: () => Promise<void>;
 }>;
+
+export type SqlQuery = (text: string, params?: readonly unknown[]) => Promise<unknown>;
+
+/**
+ * Overwrites a stored event's data the only way left once the table is append-only: the table's
+ * owner lifts the guard inside the transaction (EVENT-STORE.md, "Append-only").
+ */
+const tamper = (query: SqlQuery, streamId: string, version: number, data: unknown): Promise<unknown> =>
+  query('ALTER TABLE events DISABLE TRIGGER events_append_only')
+    .then(() =>
+      query('update events set data = $3::jsonb where stream_id = $1 and version = $2', [
+        streamId,
+        version,
+        JSON.stringify(data),
+      ]),
+    )
+    .then(() => query('ALTER TABLE events ENABLE TRIGGER events_append_only'));
 
 const tenantId = 'tenant-a';
 const ev = (type: string, data: unknown = {}, extra: Partial<NewEvent> = {}): NewEvent => ({
@@ -371,19 +391,42 @@ export const eventStoreContract = (
 
       const tamperIt = sql ? it : () => undefined;
       tamperIt('finds a tampered row at its version', async () => {
-        if (harness.tamper === undefined) throw new Error(`${name}: the harness must provide tamper`);
+        const { transaction } = harness;
+        if (transaction === undefined) throw new Error(`${name}: the harness must provide transaction`);
         const streamId = streamOf('tamper');
         await store.append(streamId, [ev('A'), ev('B', { amount: 10 }), ev('C')], {
           tenantId,
           expectedVersion: 0,
         });
-        await harness.tamper(streamId, 2, { amount: 1_000_000 });
+        await transaction((query) => tamper(query, streamId, 2, { amount: 1_000_000 }));
         expect(await store.verifyStream(streamId, { tenantId })).toMatchObject({
           valid: false,
           firstBrokenVersion: 2,
           reason: 'hash_mismatch',
         });
       });
+    });
+
+    const appendOnlyIt = sql ? it : () => undefined;
+    appendOnlyIt('refuses UPDATE, DELETE and TRUNCATE on events: the log is append-only', async () => {
+      const { transaction } = harness;
+      if (transaction === undefined) throw new Error(`${name}: the harness must provide transaction`);
+      const streamId = streamOf('append-only');
+      await store.append(streamId, [ev('A', { amount: 10 }), ev('B')], { tenantId, expectedVersion: 0 });
+      const refused = /events are append-only: (UPDATE|DELETE|TRUNCATE) on events is refused/;
+      const attempts = [
+        [`update events set data = '{"amount":1}'::jsonb where stream_id = $1`, [streamId]],
+        ['delete from events where stream_id = $1 and version = 2', [streamId]],
+        ['truncate events', []],
+      ] as const;
+      for (const [text, params] of attempts)
+        await expect(transaction((query) => query(text, params))).rejects.toThrow(refused);
+      const events = await store.readStream(streamId, { tenantId });
+      expect(events.map((e) => [e.type, e.data])).toEqual([
+        ['A', { amount: 10 }],
+        ['B', {}],
+      ]);
+      expect((await store.verifyStream(streamId, { tenantId })).valid).toBe(true);
     });
 
     describe('aggregate and snapshots', () => {

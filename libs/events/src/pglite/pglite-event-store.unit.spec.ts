@@ -8,13 +8,8 @@ eventStoreContract('pglite', async () => {
   const keepOpen = async (): Promise<void> => undefined;
   return {
     store: (options) => createSqlEventStore(createPgliteDriver(pglite, keepOpen), options),
-    tamper: async (streamId, version, data) => {
-      await pglite.query('update events set data = $3::jsonb where stream_id = $1 and version = $2', [
-        streamId,
-        version,
-        JSON.stringify(data),
-      ]);
-    },
+    transaction: (work) =>
+      pglite.transaction((tx) => work((text, params) => tx.query(text, params ? [...params] : []))),
     close: () => pglite.close(),
   };
 });

@@ -13,12 +13,19 @@ eventStoreContract('postgres', async () => {
   await runMigrations(pool);
   return {
     store: (options) => createSqlEventStore(createPgDriver(pool, false), options),
-    tamper: async (streamId, version, data) => {
-      await pool.query('update events set data = $3::jsonb where stream_id = $1 and version = $2', [
-        streamId,
-        version,
-        JSON.stringify(data),
-      ]);
+    transaction: async (work) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await work((text, params) => client.query(text, params ? [...params] : []));
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback');
+        throw error;
+      } finally {
+        client.release();
+      }
     },
     close: async () => {
       await pool.end();

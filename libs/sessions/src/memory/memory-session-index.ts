@@ -70,7 +70,7 @@ export const createInMemorySessionIndex = (
       const row = rows.get(sessionId);
       if (!row || (row.leaseOwner !== null && row.leaseOwner !== owner && !expired(row)))
         return Promise.resolve(undefined);
-      const epoch = row.leaseOwner === owner ? row.leaseEpoch : row.leaseEpoch + 1;
+      const epoch = row.leaseEpoch + 1;
       update(sessionId, {
         leaseOwner: owner,
         leaseEpoch: epoch,

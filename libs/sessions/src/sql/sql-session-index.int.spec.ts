@@ -45,6 +45,21 @@ describe('sessions read model and leases on Postgres', () => {
     expect(winners[0]!.epoch).toBe(1);
   });
 
+  it('gives every acquisition a fresh epoch: the earlier holder of the same owner name is fenced', async () => {
+    await repository().execute('tenant-a', 'l3', startSession('l3'));
+    const first = await index.acquire('l3', 'replica-same', 30_000);
+    const second = await index.acquire('l3', 'replica-same', 30_000);
+    expect(second!.epoch).toBe(first!.epoch + 1);
+    const before = await store.readStream('session-l3', { tenantId: 'tenant-a' });
+    await expect(
+      repository().execute('tenant-a', 'l3', postMessage('m1', 'x'), { lease: first! }),
+    ).rejects.toBeInstanceOf(LeaseLost);
+    expect(await store.readStream('session-l3', { tenantId: 'tenant-a' })).toHaveLength(before.length);
+    expect(await index.renew(first!, 30_000)).toBe(false);
+    await repository().execute('tenant-a', 'l3', postMessage('m1', 'x'), { lease: second! });
+    expect(await index.get('tenant-a', 'l3')).toMatchObject({ leaseEpoch: second!.epoch, pendingWork: true });
+  });
+
   it('fences appends by epoch: a worker whose lease expired and was taken changes nothing', async () => {
     await repository().execute('tenant-a', 'l2', startSession('l2'));
     const stale = await index.acquire('l2', 'replica-1', 1); // expires at once

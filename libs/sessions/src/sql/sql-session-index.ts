@@ -102,7 +102,7 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
     const [row] = await rowsOf(
       db,
       sql`update sessions set lease_owner = ${owner},
-            lease_epoch = case when lease_owner = ${owner} then lease_epoch else lease_epoch + 1 end,
+            lease_epoch = lease_epoch + 1,
             lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
           where session_id = ${sessionId}
             and (lease_owner is null or lease_owner = ${owner} or lease_expires_at < clock_timestamp())
