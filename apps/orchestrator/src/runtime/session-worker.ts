@@ -62,7 +62,7 @@ const isRunnable = (action: NextAction): action is Runnable =>
  * recorded is kept.
  */
 export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: string): Promise<void> => {
-  const lease = await deps.index.acquire(sessionId, deps.replicaId, deps.leaseTtlMs);
+  const lease = await deps.index.acquire(tenantId, sessionId, deps.replicaId, deps.leaseTtlMs);
   if (!lease) return;
   deps.metrics.leasesHeld.inc();
   const lost = new AbortController();

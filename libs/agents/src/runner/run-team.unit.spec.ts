@@ -311,7 +311,7 @@ describe('runTeam', () => {
     });
     const replayed = await second.drive();
     expect(replayed.state.status).toBe('idle');
-    const events = await store.readStream('session-s-resume', { tenantId: 'default' });
+    const events = await store.readStream('session-default/s-resume', { tenantId: 'default' });
     expect(foldEnvelopes(events)).toEqual(replayed.state);
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sessionStreamId } from '@agentledger/events';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import { LeaseLost } from '../errors.ts';
@@ -38,7 +39,7 @@ describe('sessions read model and leases on Postgres', () => {
   it('gives a free lease to exactly one of many concurrent claimants', async () => {
     await repository().execute('tenant-a', 'l1', startSession('l1'));
     const claims = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => index.acquire('l1', `replica-${i}`, 30_000)),
+      Array.from({ length: 20 }, (_, i) => index.acquire('tenant-a', 'l1', `replica-${i}`, 30_000)),
     );
     const winners = claims.filter((c) => c !== undefined);
     expect(winners).toHaveLength(1);
@@ -47,19 +48,21 @@ describe('sessions read model and leases on Postgres', () => {
 
   it('fences appends by epoch: a worker whose lease expired and was taken changes nothing', async () => {
     await repository().execute('tenant-a', 'l2', startSession('l2'));
-    const stale = await index.acquire('l2', 'replica-1', 1); // expires at once
+    const stale = await index.acquire('tenant-a', 'l2', 'replica-1', 1); // expires at once
     const current = await (async () => {
       for (;;) {
-        const lease = await index.acquire('l2', 'replica-2', 30_000);
+        const lease = await index.acquire('tenant-a', 'l2', 'replica-2', 30_000);
         if (lease) return lease;
       }
     })();
     expect(current.epoch).toBe(stale!.epoch + 1);
-    const before = await store.readStream('session-l2', { tenantId: 'tenant-a' });
+    const before = await store.readStream(sessionStreamId('tenant-a', 'l2'), { tenantId: 'tenant-a' });
     await expect(
       repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: stale! }),
     ).rejects.toBeInstanceOf(LeaseLost);
-    expect(await store.readStream('session-l2', { tenantId: 'tenant-a' })).toHaveLength(before.length);
+    expect(await store.readStream(sessionStreamId('tenant-a', 'l2'), { tenantId: 'tenant-a' })).toHaveLength(
+      before.length,
+    );
     await repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: current });
     const row = await index.get('tenant-a', 'l2');
     expect(row).toMatchObject({ leaseOwner: 'replica-2', leaseEpoch: current.epoch, pendingWork: true });
@@ -71,9 +74,12 @@ describe('sessions read model and leases on Postgres', () => {
 
   it('adds the tokens an append recorded to the tenant’s usage of the day, in the same transaction', async () => {
     const { state } = await repository().execute('tenant-u', 'u1', startSession('u1', 'tenant-u'));
-    const row = { ...repository().projectionOf(state), tokensUsed: 42 };
+    const row = {
+      ...repository().projectionOf(state, sessionStreamId(state.tenantId, state.sessionId)),
+      tokensUsed: 42,
+    };
     const appendWith = (tokensUsed: number, fail = false) =>
-      store.append('session-u1', [{ type: 'Probe', data: {} }], {
+      store.append(sessionStreamId('tenant-u', 'u1'), [{ type: 'Probe', data: {} }], {
         tenantId: 'tenant-u',
         expectedVersion: 'any',
         inline: async ({ tx }) => {
@@ -91,11 +97,11 @@ describe('sessions read model and leases on Postgres', () => {
   it('lists sessions whose owner’s lease expired as orphans in any partition', async () => {
     await repository().execute('tenant-a', 'o1', startSession('o1'));
     await repository().execute('tenant-a', 'o1', postMessage('m1', 'work'));
-    await index.acquire('o1', 'replica-dead', 1);
+    await index.acquire('tenant-a', 'o1', 'replica-dead', 1);
     await eventually('the lease to expire', async () =>
       (await index.orphaned(100)).some((r) => r.sessionId === 'o1') ? true : undefined,
     );
-    const taken = await index.acquire('o1', 'replica-alive', 30_000);
+    const taken = await index.acquire('tenant-a', 'o1', 'replica-alive', 30_000);
     expect(taken?.owner).toBe('replica-alive');
     expect((await index.orphaned(100)).map((r) => r.sessionId)).not.toContain('o1');
   });
@@ -103,12 +109,15 @@ describe('sessions read model and leases on Postgres', () => {
   it('lists sessions with work and a free lease in owned partitions only', async () => {
     const { state } = await repository().execute('tenant-a', 'r1', startSession('r1'));
     await repository().execute('tenant-a', 'r1', postMessage('m1', 'work'));
-    const partition = repository().projectionOf(state).partition;
+    const partition = repository().projectionOf(
+      state,
+      sessionStreamId(state.tenantId, state.sessionId),
+    ).partition;
     const mine = await index.recoverable([partition], 100);
     expect(mine.map((r) => r.sessionId)).toContain('r1');
     const others = await index.recoverable([(partition + 1) % 12], 100);
     expect(others.map((r) => r.sessionId)).not.toContain('r1');
-    const lease = await index.acquire('r1', 'replica-r1', 30_000);
+    const lease = await index.acquire('tenant-a', 'r1', 'replica-r1', 30_000);
     expect((await index.recoverable([partition], 100)).map((r) => r.sessionId)).not.toContain('r1');
     expect(await index.orphaned(100)).toEqual([]);
     expect(await index.markAttempt(lease!, 'r1-t1')).toBe(true);
