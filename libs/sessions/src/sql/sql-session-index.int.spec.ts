@@ -106,6 +106,29 @@ describe('sessions read model and leases on Postgres', () => {
     expect((await index.orphaned(100)).map((r) => r.sessionId)).not.toContain('o1');
   });
 
+  it('keeps two tenants’ sessions of one id apart: rows, streams, leases and tool-call markers', async () => {
+    await repository().execute('tenant-a', 'same', startSession('same', 'tenant-a'));
+    const { state: a } = await repository().execute('tenant-a', 'same', postMessage('m1', 'only in a'));
+    await repository().execute('tenant-b', 'same', startSession('same', 'tenant-b'));
+    expect(await index.get('tenant-a', 'same')).toMatchObject({
+      streamId: 'session-tenant-a/same',
+      version: a.version,
+    });
+    expect(await index.get('tenant-b', 'same')).toMatchObject({
+      streamId: 'session-tenant-b/same',
+      version: 1,
+    });
+    const leaseA = await index.acquire('tenant-a', 'same', 'replica-a', 30_000);
+    const leaseB = await index.acquire('tenant-b', 'same', 'replica-b', 30_000);
+    expect([leaseA?.epoch, leaseB?.epoch]).toEqual([1, 1]);
+    expect(await index.markAttempt(leaseA!, 'same-t1')).toBe(true);
+    expect(await index.markAttempt(leaseB!, 'same-t1')).toBe(true);
+    await repository().execute('tenant-b', 'same', postMessage('m1', 'only in b'), { lease: leaseB! });
+    expect((await index.get('tenant-a', 'same'))?.version).toBe(a.version);
+    await index.release(leaseA!);
+    expect((await index.get('tenant-b', 'same'))?.leaseOwner).toBe('replica-b');
+  });
+
   it('lists sessions with work and a free lease in owned partitions only', async () => {
     const { state } = await repository().execute('tenant-a', 'r1', startSession('r1'));
     await repository().execute('tenant-a', 'r1', postMessage('m1', 'work'));
