@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { teamSpecSchema, type CommandMetadata, type TeamSpec } from '@agentledger/agents';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply } from '@agentledger/agents/testing';
+import { parseSessionStreamId } from '@agentledger/events';
 import { ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import { createSessionRepository, type SessionRepository } from '@agentledger/sessions';
@@ -160,7 +161,7 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       const { rows } = await store.pool.query<{ stream_id: string; turns: string }>(
         `select stream_id, count(*) as turns from events where type = 'TurnCompleted' group by stream_id`,
       );
-      return new Map(rows.map((r) => [r.stream_id.slice('session-'.length), Number(r.turns)]));
+      return new Map(rows.map((r) => [parseSessionStreamId(r.stream_id)!.sessionId, Number(r.turns)]));
     },
     /** Invariants over the whole log: contiguous versions, one outcome per model and tool call. */
     auditLog: async () => {

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.ts';
+import { sessionKeyOf } from './session-stream-id.ts';
 
 /** Default topic for session events (DESIGN.md, Kafka). */
 export const SESSION_EVENTS_TOPIC = 'agentledger.session-events';
@@ -17,7 +18,7 @@ export type Logger = Readonly<{
 /** A delivered message: the envelope plus where it came from. */
 export type Delivery = Readonly<{
   envelope: EventEnvelope;
-  /** The partition key: the session id for `session-<id>` streams, else the stream id. */
+  /** The partition key: `<tenantId>/<sessionId>` for session streams, else the stream id. */
   key: string;
   partition: number;
   offset: string;
@@ -71,6 +72,6 @@ export type Subscription = Readonly<{
   stop: () => Promise<void>;
 }>;
 
-/** The partition key of an envelope (DESIGN.md: key = sessionId). */
+/** The partition key of an envelope (DESIGN.md: key = tenant + session id; see `sessionKeyOf`). */
 export const partitionKeyOf = (envelope: Pick<EventEnvelope, 'streamId'>): string =>
-  envelope.streamId.startsWith('session-') ? envelope.streamId.slice('session-'.length) : envelope.streamId;
+  sessionKeyOf(envelope.streamId);

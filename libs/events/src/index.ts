@@ -33,6 +33,13 @@ export {
   type HashedEvent,
 } from './hash.ts';
 export { isUuid, uuidv7 } from './ids.ts';
+export {
+  parseSessionStreamId,
+  sessionKeyOf,
+  sessionStreamId,
+  SESSION_STREAM_PREFIX,
+  type SessionStreamRef,
+} from './session-stream-id.ts';
 export { createUpcast, type Upcast, type Upcaster } from './upcasting.ts';
 export { createInMemoryEventStore, type InMemoryEventStoreOptions } from './memory/index.ts';
 export {

@@ -4,6 +4,8 @@ import type { SessionStatus } from '@agentledger/agents';
 export type SessionProjection = Readonly<{
   tenantId: string;
   sessionId: string;
+  /** The session's event stream (`sessionStreamId`, or `session-<id>` for sessions older than migration 0010). */
+  streamId: string;
   teamId: string;
   status: SessionStatus;
   version: number;
@@ -26,7 +28,7 @@ export type SessionRow = Omit<SessionProjection, 'tokensUsed'> &
   }>;
 
 /** A worker's claim on a session. `epoch` is the fencing token every one of its appends carries. */
-export type Lease = Readonly<{ sessionId: string; owner: string; epoch: number }>;
+export type Lease = Readonly<{ tenantId: string; sessionId: string; owner: string; epoch: number }>;
 
 export type ListSessionsQuery = Readonly<{
   tenantId: string;
@@ -40,7 +42,8 @@ export type ListSessionsQuery = Readonly<{
 export type SessionPage = Readonly<{ items: readonly SessionRow[]; nextCursor: string | null }>;
 
 /**
- * The sessions read model and its leases. `project` runs inside the event store's append
+ * The sessions read model and its leases, keyed by (tenant, session id): two tenants may use one
+ * session id. `project` runs inside the event store's append
  * transaction (the inline projection) with that transaction as `tx`, so the row and the events
  * commit together; with a lease it is also the fencing check: it throws `LeaseLost` when the
  * lease's epoch is no longer current, and the append writes nothing.
@@ -55,7 +58,7 @@ export type SessionIndex<Tx = unknown> = Readonly<{
    * process incarnation (the orchestrator's is `<REPLICA_ID>/<uuid per start>`), so two processes
    * started with the same replica id never share a lease.
    */
-  acquire: (sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
+  acquire: (tenantId: string, sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
   /** Extends a lease still held; false when it was taken. */
   renew: (lease: Lease, ttlMs: number) => Promise<boolean>;
   release: (lease: Lease) => Promise<void>;

@@ -4,19 +4,19 @@ import {
   hasRunnableWork,
   initialSession,
   sessionDecider,
-  sessionStreamId,
   type Session,
   type SessionCommand,
   type SessionEvent,
 } from '@agentledger/agents';
 import {
+  sessionStreamId,
   StreamVersionConflict,
   type AppendResult,
   type EventEnvelope,
   type EventMetadata,
   type EventStore,
 } from '@agentledger/events';
-import { partitionForKey } from '@agentledger/events/bus';
+import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
 import type { Lease, SessionIndex, SessionProjection } from './session-index.ts';
 
 export type SessionRepositoryDeps<Tx> = Readonly<{
@@ -49,6 +49,11 @@ export type ExecuteResult = Readonly<{
 export type SessionRepository = Readonly<{
   /** The folded session, or undefined when the tenant has no such session. */
   load: (tenantId: string, sessionId: string) => Promise<Session | undefined>;
+  /**
+   * The event stream of the tenant's session: the one the read model records (sessions older than
+   * migration 0010 keep `session-<id>`), else `sessionStreamId(tenantId, sessionId)`.
+   */
+  streamIdOf: (tenantId: string, sessionId: string) => Promise<string>;
   /** The session as of `version` (a prefix of its history), folded without snapshots or cache. */
   loadAt: (tenantId: string, sessionId: string, version: number) => Promise<Session | undefined>;
   /**
@@ -62,8 +67,8 @@ export type SessionRepository = Readonly<{
     command: SessionCommand,
     options?: ExecuteOptions,
   ) => Promise<ExecuteResult>;
-  /** What the read model holds for a session in `state` (no tokens recorded). */
-  projectionOf: (state: Session) => SessionProjection;
+  /** What the read model holds for a session in `state` on `streamId` (no tokens recorded). */
+  projectionOf: (state: Session, streamId: string) => SessionProjection;
 }>;
 
 const SNAPSHOT_TAG = 'session-v1';
@@ -75,42 +80,60 @@ const conflictBackoff = (attempt: number): Promise<void> =>
 const evolveEnvelope = (state: Session, event: EventEnvelope): Session =>
   evolve(state, event as unknown as SessionEvent);
 
+type Loaded = Readonly<{ state: Session; streamId: string }>;
+
 export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): SessionRepository => {
-  const cache = new Map<string, Session>();
+  // Keyed by (tenant, session id) through the tenant-scoped stream id: two tenants, two entries.
+  const cache = new Map<string, Loaded>();
   const cacheSize = deps.cacheSize ?? 1000;
-  const remember = (state: Session): void => {
-    cache.delete(state.sessionId);
-    cache.set(state.sessionId, state);
+  const cacheKey = sessionStreamId;
+  const remember = (loaded: Loaded): void => {
+    const key = cacheKey(loaded.state.tenantId, loaded.state.sessionId);
+    cache.delete(key);
+    cache.set(key, loaded);
     if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
   };
 
-  const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
-    const streamId = sessionStreamId(sessionId);
-    const cached = cache.get(sessionId);
-    let state: Session;
-    if (cached && cached.tenantId === tenantId) {
-      const newer = await deps.store.readStream(streamId, { tenantId, fromVersion: cached.version + 1 });
-      state = newer.reduce(evolveEnvelope, cached);
-    } else {
-      ({ state } = await deps.store.aggregate(streamId, evolveEnvelope, initialSession(), {
+  const streamIdOf = async (tenantId: string, sessionId: string): Promise<string> =>
+    cache.get(cacheKey(tenantId, sessionId))?.streamId ??
+    (await deps.index.get(tenantId, sessionId))?.streamId ??
+    sessionStreamId(tenantId, sessionId);
+
+  /** The session (initial state when the tenant has none) and the stream it lives on. */
+  const loadStream = async (tenantId: string, sessionId: string): Promise<Loaded> => {
+    const cached = cache.get(cacheKey(tenantId, sessionId));
+    if (cached) {
+      const newer = await deps.store.readStream(cached.streamId, {
         tenantId,
-        snapshotEvery: deps.snapshotEvery ?? 200,
-        schemaTag: SNAPSHOT_TAG,
-      }));
+        fromVersion: cached.state.version + 1,
+      });
+      return { state: newer.reduce(evolveEnvelope, cached.state), streamId: cached.streamId };
     }
-    if (state.version === 0) return undefined;
-    remember(state);
-    return state;
+    const streamId = await streamIdOf(tenantId, sessionId);
+    const { state } = await deps.store.aggregate(streamId, evolveEnvelope, initialSession(), {
+      tenantId,
+      snapshotEvery: deps.snapshotEvery ?? 200,
+      schemaTag: SNAPSHOT_TAG,
+    });
+    return { state, streamId };
   };
 
-  const projectionOf = (state: Session): SessionProjection => ({
+  const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
+    const loaded = await loadStream(tenantId, sessionId);
+    if (loaded.state.version === 0) return undefined;
+    remember(loaded);
+    return loaded.state;
+  };
+
+  const projectionOf = (state: Session, streamId: string): SessionProjection => ({
     tenantId: state.tenantId,
     sessionId: state.sessionId,
+    streamId,
     teamId: state.teamId,
     status: state.status,
     version: state.version,
     pendingWork: hasRunnableWork(state),
-    partition: partitionForKey(state.sessionId, deps.partitions),
+    partition: partitionForKey(partitionKeyOf({ streamId }), deps.partitions),
     tokensUsed: 0,
   });
 
@@ -139,9 +162,8 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
     command: SessionCommand,
     options: ExecuteOptions = {},
   ): Promise<ExecuteResult> => {
-    const streamId = sessionStreamId(sessionId);
     for (let attempt = 0; ; attempt += 1) {
-      const before = (await load(tenantId, sessionId)) ?? initialSession();
+      const { state: before, streamId } = await loadStream(tenantId, sessionId);
       const decided = sessionDecider.decide(command, before);
       if (decided.length === 0) return { state: before, events: [], duplicate: false };
       const after = foldSession(decided, before);
@@ -160,21 +182,21 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
               stored = events;
               return deps.index.project(
                 tx,
-                { ...projectionOf(after), tokensUsed: tokensIn(decided) },
+                { ...projectionOf(after, streamId), tokensUsed: tokensIn(decided) },
                 options.lease,
               );
             },
           },
         );
         if (result.duplicate) {
-          cache.delete(sessionId);
+          cache.delete(cacheKey(tenantId, sessionId));
           const events = await firstAppend(tenantId, result);
           return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
         }
-        remember(after);
+        remember({ state: after, streamId });
         return { state: after, events: stored, duplicate: false };
       } catch (error) {
-        cache.delete(sessionId);
+        cache.delete(cacheKey(tenantId, sessionId));
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
         await conflictBackoff(attempt);
       }
@@ -186,10 +208,11 @@ export const createSessionRepository = <Tx>(deps: SessionRepositoryDeps<Tx>): Se
     sessionId: string,
     version: number,
   ): Promise<Session | undefined> => {
-    const events = await deps.store.readStream(sessionStreamId(sessionId), { tenantId, toVersion: version });
+    const streamId = await streamIdOf(tenantId, sessionId);
+    const events = await deps.store.readStream(streamId, { tenantId, toVersion: version });
     const state = events.reduce(evolveEnvelope, initialSession());
     return state.version === 0 ? undefined : state;
   };
 
-  return { load, loadAt, execute, projectionOf };
+  return { load, streamIdOf, loadAt, execute, projectionOf };
 };

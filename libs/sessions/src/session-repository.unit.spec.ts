@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createInMemoryEventStore } from '@agentledger/events';
+import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { LeaseLost } from './errors.ts';
 import { createInMemorySessionIndex } from './memory/memory-session-index.ts';
 import { createSessionRepository } from './session-repository.ts';
 import { postMessage, startSession } from './testing/fixtures.ts';
+
+const STREAM = sessionStreamId('tenant-a', 's1');
 
 const setup = () => {
   let now = Date.parse('2026-01-01T00:00:00Z');
@@ -27,7 +29,7 @@ describe('session repository', () => {
       status: state.status,
     });
     expect(row?.pendingWork).toBe(true);
-    expect((await store.readStream('session-s1', { tenantId: 'tenant-a' })).length).toBe(state.version);
+    expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(state.version);
   });
 
   it('returns the first result for a repeated idempotency key and stores the message once', async () => {
@@ -41,7 +43,7 @@ describe('session repository', () => {
     });
     expect(second.duplicate).toBe(true);
     expect(second.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
-    const received = (await store.readStream('session-s1', { tenantId: 'tenant-a' })).filter(
+    const received = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).filter(
       (e) => e.type === 'UserMessageReceived',
     );
     expect(received).toHaveLength(1);
@@ -55,20 +57,57 @@ describe('session repository', () => {
     expect((await index.list({ tenantId: 'tenant-b', limit: 10 })).items).toEqual([]);
   });
 
+  it('gives two tenants that choose one session id two sessions, streams and rows', async () => {
+    const { repository, index, store } = setup();
+    await repository.execute('tenant-a', 's1', startSession('s1', 'tenant-a'));
+    await repository.execute('tenant-a', 's1', postMessage('m1', 'from a'));
+    const b = await repository.execute('tenant-b', 's1', startSession('s1', 'tenant-b'));
+    expect(b.events.map((e) => e.type)).toEqual(['SessionStarted']);
+    expect(b.events[0]?.streamId).toBe('session-tenant-b/s1');
+    expect((await repository.load('tenant-b', 's1'))?.messages).toEqual([]);
+    expect((await repository.load('tenant-a', 's1'))?.messages.map((m) => m.content)).toEqual(['from a']);
+    expect(await index.get('tenant-b', 's1')).toMatchObject({ tenantId: 'tenant-b', version: 1 });
+    expect((await index.get('tenant-a', 's1'))?.version).toBeGreaterThan(1);
+    expect(await store.readStream('session-tenant-b/s1', { tenantId: 'tenant-b' })).toHaveLength(1);
+    const leaseA = await index.acquire('tenant-a', 's1', 'replica-1', 1_000);
+    const leaseB = await index.acquire('tenant-b', 's1', 'replica-2', 1_000);
+    expect([leaseA?.epoch, leaseB?.epoch]).toEqual([1, 1]);
+  });
+
+  it('keeps using the stream the read model records for a session older than migration 0010', async () => {
+    const { repository, index, store } = setup();
+    const scratch = createSessionRepository({
+      store: createInMemoryEventStore(),
+      index: createInMemorySessionIndex(),
+      partitions: 12,
+    });
+    const { state, events } = await scratch.execute('tenant-a', 'old', startSession('old'));
+    const legacy = events.map(({ type, data }) => ({ type, data }));
+    await store.append('session-old', legacy, { tenantId: 'tenant-a', expectedVersion: 0 });
+    await index.project(undefined, repository.projectionOf(state, 'session-old'));
+    const { events: posted } = await repository.execute('tenant-a', 'old', postMessage('m1', 'still works'));
+    expect(new Set(posted.map((e) => e.streamId))).toEqual(new Set(['session-old']));
+    expect(await repository.streamIdOf('tenant-a', 'old')).toBe('session-old');
+    expect((await repository.load('tenant-a', 'old'))?.messages.map((m) => m.content)).toEqual([
+      'still works',
+    ]);
+    expect(await repository.load('tenant-b', 'old')).toBeUndefined();
+  });
+
   it('rejects an append fenced by a lease that another owner took, writing nothing', async () => {
     const { repository, index, store, advance } = setup();
     await repository.execute('tenant-a', 's1', startSession('s1'));
-    const stale = await index.acquire('s1', 'replica-1', 1_000);
+    const stale = await index.acquire('tenant-a', 's1', 'replica-1', 1_000);
     advance(2_000);
-    const current = await index.acquire('s1', 'replica-2', 1_000);
+    const current = await index.acquire('tenant-a', 's1', 'replica-2', 1_000);
     expect(current?.epoch).toBe(stale!.epoch + 1);
-    const before = (await store.readStream('session-s1', { tenantId: 'tenant-a' })).length;
+    const before = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).length;
     await expect(
       repository.execute('tenant-a', 's1', postMessage('m1', 'late'), { lease: stale! }),
     ).rejects.toBeInstanceOf(LeaseLost);
-    expect((await store.readStream('session-s1', { tenantId: 'tenant-a' })).length).toBe(before);
+    expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(before);
     await repository.execute('tenant-a', 's1', postMessage('m1', 'fenced ok'), { lease: current! });
-    expect((await store.readStream('session-s1', { tenantId: 'tenant-a' })).length).toBeGreaterThan(before);
+    expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBeGreaterThan(before);
   });
 
   it('re-folds and re-decides after a concurrent append changed the stream', async () => {

@@ -1,13 +1,8 @@
-import {
-  sessionStreamId,
-  type CommandMetadata,
-  type Session,
-  type SessionCommand,
-} from '@agentledger/agents';
+import { type CommandMetadata, type Session, type SessionCommand } from '@agentledger/agents';
 import type { EventEnvelope, EventStore } from '@agentledger/events';
 import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
-import { IdempotencyKeyReused, ResourceConflict, ResourceNotFound } from '../errors/gateway-errors.ts';
+import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
 import type { LiveEvents } from './live-events.ts';
 import { toSummary } from './session-views.ts';
@@ -66,11 +61,6 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
     return state;
   };
 
-  const takenByAnotherTenant = (error: unknown, sessionId: string): unknown =>
-    error instanceof Error && 'code' in error && error.code === 'STREAM_TENANT_MISMATCH'
-      ? new ResourceConflict(`The session id ${JSON.stringify(sessionId)} is taken: choose another`)
-      : error;
-
   /**
    * Same key, same request → the same answer; same key, another request → 422. When the command
    * decided nothing (already cancelled, closed, decided), the events stored under the key decide.
@@ -83,16 +73,15 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
   ): Promise<SessionSummary> => {
     if (result.duplicate && !matches(result.events)) throw new IdempotencyKeyReused();
     if (result.events.length === 0 && key !== undefined) {
-      const stream = await store.readStream(sessionStreamId(result.state.sessionId), {
-        tenantId: p.tenantId,
-      });
+      const streamId = await repository.streamIdOf(p.tenantId, result.state.sessionId);
+      const stream = await store.readStream(streamId, { tenantId: p.tenantId });
       const earlier = stream.filter((event) => event.metadata.idempotencyKey === key);
       if (earlier.length > 0 && !matches(earlier)) throw new IdempotencyKeyReused();
     }
     return toSummary(result.state);
   };
 
-  return { deps, withShutdown, metadataFor, execute, loadOwn, takenByAnotherTenant, matchingOrReused };
+  return { deps, withShutdown, metadataFor, execute, loadOwn, matchingOrReused };
 };
 
 export type SessionContext = ReturnType<typeof createSessionContext>;

@@ -42,7 +42,7 @@ describe('session events over REST: pages, NDJSON and SSE', () => {
     expect(all.events.map((event) => event.version)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     expect(all.nextAfter).toBeNull();
     expect(all.events[0]).toMatchObject({
-      streamId: 'session-s1',
+      streamId: 'session-tenant-a/s1',
       tenantId: 'tenant-a',
       type: 'SessionStarted',
     });
@@ -93,7 +93,7 @@ describe('session events over REST: pages, NDJSON and SSE', () => {
     expect(live).toMatchObject({ id: '2', event: 'UserMessageReceived' });
     expect(JSON.parse(live.data)).toMatchObject({
       version: 2,
-      streamId: 'session-s2',
+      streamId: 'session-tenant-a/s2',
       data: { content: 'one' },
     });
     first.close();

@@ -1,4 +1,4 @@
-import { canonicalJson, sessionStreamId, type Session } from '@agentledger/agents';
+import { canonicalJson, type Session } from '@agentledger/agents';
 import type { EventEnvelope } from '@agentledger/events';
 import type { Principal } from '../auth/api-key.ts';
 import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
@@ -58,7 +58,8 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
   };
 
   const audit = async (p: Principal, sessionId: string): Promise<AuditReport> => {
-    const verified = await store.verifyStream(sessionStreamId(sessionId), { tenantId: p.tenantId });
+    const streamId = await repository.streamIdOf(p.tenantId, sessionId);
+    const verified = await store.verifyStream(streamId, { tenantId: p.tenantId });
     if (verified.eventCount === 0) throw new ResourceNotFound('session', sessionId);
     const replayed = await repository.loadAt(p.tenantId, sessionId, verified.eventCount);
     const current = await repository.load(p.tenantId, sessionId);
@@ -77,7 +78,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     sessionId: string,
     { after, limit }: Readonly<{ after: number; limit: number }>,
   ): Promise<EventPage> => {
-    const events = await store.readStream(sessionStreamId(sessionId), {
+    const events = await store.readStream(await repository.streamIdOf(p.tenantId, sessionId), {
       tenantId: p.tenantId,
       fromVersion: after + 1,
       limit: limit + 1,
@@ -97,7 +98,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     await loadOwn(p, sessionId);
     return followStream(store, {
       tenantId: p.tenantId,
-      streamId: sessionStreamId(sessionId),
+      streamId: await repository.streamIdOf(p.tenantId, sessionId),
       after,
       signal: withShutdown(signal),
       pollIntervalMs: deps.pollIntervalMs,

@@ -75,11 +75,12 @@ describe('the session endpoints over REST', () => {
     expect((await a().get('/v1/sessions/meta-2')).status).toBe(404);
   });
 
-  it('refuses unknown teams, ids taken by another tenant and unknown fields', async () => {
+  it("refuses unknown teams and unknown fields; another tenant's session id is free", async () => {
     expect((await a().post('/v1/sessions', { teamId: 'nope' })).status).toBe(404);
     await startSession(gateway, KEYS.b, 'taken');
     const taken = await a().post('/v1/sessions', { teamId: 'support', sessionId: 'taken' });
-    expect(taken.status).toBe(409);
+    expect(taken.status).toBe(201);
+    expect(await taken.json()).toEqual({ sessionId: 'taken', status: 'idle', version: 1 });
     const unknown = (await json(
       await a().post('/v1/sessions', { teamId: 'support', extra: 1 }),
     )) as unknown as Problem;
@@ -118,7 +119,7 @@ describe('the session endpoints over REST', () => {
       { traceparent, 'idempotency-key': 'tr-1' },
     );
     await a().post('/v1/sessions/traced/messages', { content: 'again' }, { traceparent: 'garbage' });
-    const events = await gateway.store.readStream('session-traced', { tenantId: 'tenant-a' });
+    const events = await gateway.store.readStream('session-tenant-a/traced', { tenantId: 'tenant-a' });
     const received = events.filter((event) => event.type === 'UserMessageReceived');
     expect(received[0]?.metadata).toMatchObject({
       traceparent,
@@ -225,12 +226,12 @@ describe('the session endpoints over REST', () => {
       ['POST', '/v1/sessions/main/approvals/t-1', { approve: true }],
       ['POST', '/v1/sessions/main/fork', { atVersion: 1 }],
     ];
-    const before = await gateway.store.readStream('session-main', { tenantId: 'tenant-a' });
+    const before = await gateway.store.readStream('session-tenant-a/main', { tenantId: 'tenant-a' });
     for (const [method, path, body] of paths) {
       const response = await request(gateway, method, path, { key: KEYS.b, body });
       expect([method, path, response.status]).toEqual([method, path, 404]);
     }
-    expect(await gateway.store.readStream('session-main', { tenantId: 'tenant-a' })).toHaveLength(
+    expect(await gateway.store.readStream('session-tenant-a/main', { tenantId: 'tenant-a' })).toHaveLength(
       before.length,
     );
   });

@@ -1,10 +1,4 @@
-import {
-  sessionStreamId,
-  type Session,
-  type SessionCommand,
-  type SessionEvent,
-  type TeamSpec,
-} from '@agentledger/agents';
+import { type Session, type SessionCommand, type SessionEvent, type TeamSpec } from '@agentledger/agents';
 import type { Principal } from '../auth/api-key.ts';
 import {
   IdempotencyKeyReused,
@@ -19,7 +13,7 @@ import type { SessionSummary } from './sessions.schemas.ts';
 
 /** Session creation and forks: the two commands that start a stream. */
 export const startSessionUseCases = (context: SessionContext) => {
-  const { deps, execute, loadOwn, metadataFor, takenByAnotherTenant } = context;
+  const { deps, execute, loadOwn, metadataFor } = context;
 
   /** An existing session answers a repeated create as the first call was answered. */
   const firstAnswer = async (
@@ -61,13 +55,9 @@ export const startSessionUseCases = (context: SessionContext) => {
       },
       metadata: metadataFor(p),
     };
-    try {
-      const result = await execute(p, sessionId, command, key);
-      if (result.events.length === 0 || result.duplicate) return firstAnswer(p, result.state, teamId, key);
-      return toSummary(result.state);
-    } catch (error) {
-      throw takenByAnotherTenant(error, sessionId);
-    }
+    const result = await execute(p, sessionId, command, key);
+    if (result.events.length === 0 || result.duplicate) return firstAnswer(p, result.state, teamId, key);
+    return toSummary(result.state);
   };
 
   const fork = async (
@@ -81,7 +71,7 @@ export const startSessionUseCases = (context: SessionContext) => {
       const message = `beyond the session's version ${parent.version}`;
       throw new ValidationFailed([{ in: 'body', field: 'atVersion', pointer: '#/atVersion', message }]);
     }
-    const prefix = await deps.store.readStream(sessionStreamId(parentId), {
+    const prefix = await deps.store.readStream(await deps.repository.streamIdOf(p.tenantId, parentId), {
       tenantId: p.tenantId,
       toVersion: atVersion,
     });
@@ -93,11 +83,7 @@ export const startSessionUseCases = (context: SessionContext) => {
       data: { sessionId, tenantId: p.tenantId, parentSessionId: parentId, atVersion, parentEvents },
       metadata: metadataFor(p),
     };
-    try {
-      return toSummary((await execute(p, sessionId, command, key)).state);
-    } catch (error) {
-      throw takenByAnotherTenant(error, sessionId);
-    }
+    return toSummary((await execute(p, sessionId, command, key)).state);
   };
 
   return { createSession, fork };

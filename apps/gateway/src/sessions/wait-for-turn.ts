@@ -1,4 +1,4 @@
-import { sessionStreamId, type Session } from '@agentledger/agents';
+import type { Session } from '@agentledger/agents';
 import type { Principal } from '../auth/api-key.ts';
 import type { SessionContext } from './session-context.ts';
 import { followStream } from './session-stream.ts';
@@ -37,7 +37,7 @@ export const waitForTurn = async (
   if (now !== undefined) return now;
   const events = followStream(context.deps.store, {
     tenantId: p.tenantId,
-    streamId: sessionStreamId(sessionId),
+    streamId: await context.deps.repository.streamIdOf(p.tenantId, sessionId),
     after: accepted.version,
     signal: context.withShutdown(AbortSignal.timeout(seconds * 1000)),
     pollIntervalMs: context.deps.pollIntervalMs,

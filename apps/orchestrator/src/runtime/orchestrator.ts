@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EffectDeps, ToolRegistry } from '@agentledger/agents';
+import { parseSessionStreamId, sessionStreamId } from '@agentledger/events';
 import {
   createStreamDedupe,
   type Delivery,
@@ -75,7 +76,6 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   // Fencing is per process, not per name: two processes started with the same REPLICA_ID still
   // hold distinct leases and never release each other's.
   const leaseOwner = `${settings.replicaId}/${randomUUID()}`;
-  const tenants = new Map<string, string>();
   const dedupe = createStreamDedupe({ maxStreams: 100_000 });
   const shutdown = new AbortController();
   let stopping = false;
@@ -107,9 +107,10 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const scheduler = createSessionScheduler({
     maxConcurrent: settings.maxConcurrentSessions,
     highWater: settings.maxConcurrentSessions * 4,
-    run: async (sessionId) => {
-      const tenantId = tenants.get(sessionId);
-      if (tenantId === undefined) return;
+    // Sessions are scheduled by their tenant-scoped stream id: two tenants' sessions never share a slot.
+    run: async (key) => {
+      const { tenantId, sessionId } = parseSessionStreamId(key) ?? {};
+      if (tenantId === undefined || sessionId === undefined) return;
       metrics.sessionsInFlight.inc();
       try {
         await runSession(
@@ -125,7 +126,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
             toolCalls,
             endpoints,
             tenantDailyTokenBudget: settings.tenantDailyTokenBudget,
-            park,
+            park: (callId) => park(`${key}:${callId}`),
             reschedule: (delayMs) => {
               const timer = setTimeout(() => {
                 parkedTimers.delete(timer);
@@ -150,26 +151,25 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       if (saturated) subscription?.pause();
       else subscription?.resume();
     },
-    onError: (sessionId, error) =>
-      logger.error(`session ${sessionId} failed in its worker: ${describe(error)}`),
+    onError: (key, error) => logger.error(`stream ${key} failed in its worker: ${describe(error)}`),
   });
 
   const schedule = (tenantId: string, sessionId: string): void => {
     if (stopping) return;
-    tenants.set(sessionId, tenantId);
-    scheduler.schedule(sessionId);
+    scheduler.schedule(sessionStreamId(tenantId, sessionId));
     metrics.sessionsQueued.set(scheduler.queued());
   };
 
   const onDelivery = async ({ envelope }: Delivery): Promise<void> => {
-    if (!envelope.streamId.startsWith('session-')) return;
+    const session = parseSessionStreamId(envelope.streamId);
+    if (session === undefined) return;
     metrics.consumerLag.set(Math.max(0, Date.now() - Date.parse(envelope.recordedAt)));
     // A redelivered event is skipped; a gap needs nothing special: the worker folds from the store.
     if (dedupe.verdict(envelope).kind === 'duplicate') return;
     dedupe.applied(envelope);
     // This replica's own appends come from a worker that re-checks the session after each of them.
     if (envelope.metadata.replicaId === settings.replicaId) return;
-    schedule(envelope.tenantId, envelope.streamId.slice('session-'.length));
+    schedule(envelope.tenantId, session.sessionId);
   };
 
   // Sessions of owned partitions with work and no live lease, then orphans of any partition whose

@@ -205,7 +205,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
       timeoutMs: 10_000,
     });
     expect(state.messages.at(-1)?.content).toContain('recorded task');
-    const events = await w.store.readStream('session-parked', { tenantId: 'tenant-a' });
+    const events = await w.store.readStream('session-tenant-a/parked', { tenantId: 'tenant-a' });
     expect(events.filter((e) => e.type === 'ModelCallFailed')).toEqual([]);
     expect(failures).toBe(0);
   });
@@ -218,7 +218,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     await running(w);
     await w.startAndPost('doomed', 'task');
     await eventually('the failure to be recorded', async () => {
-      const events = await w.store.readStream('session-doomed', { tenantId: 'tenant-a' });
+      const events = await w.store.readStream('session-tenant-a/doomed', { tenantId: 'tenant-a' });
       return events.some((e) => e.type === 'ModelCallFailed') ? true : undefined;
     });
   });
@@ -238,7 +238,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     );
     await eventually('the watchdog to mark it stalled', async () => {
       await w.orchestrator.sweep();
-      const events = await w.store.readStream('session-stuck', { tenantId: 'tenant-a' });
+      const events = await w.store.readStream('session-tenant-a/stuck', { tenantId: 'tenant-a' });
       return events.some((e) => e.type === 'SessionStalled') ? events : undefined;
     });
     expect((await w.repository.load('tenant-a', 'stuck'))?.status).toBe('stalled');
@@ -280,7 +280,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     await eventually('the first session to finish', () => w.idle('first'));
     await w.startAndPost('second', 'task');
     const events = await eventually('the second session to fail closed', async () => {
-      const stream = await w.store.readStream('session-second', { tenantId: 'tenant-a' });
+      const stream = await w.store.readStream('session-tenant-a/second', { tenantId: 'tenant-a' });
       return stream.some((e) => e.type === 'TurnFailed') ? stream : undefined;
     });
     const failed = events.find((e) => e.type === 'ModelCallFailed');

@@ -64,7 +64,7 @@ const isRunnable = (action: NextAction): action is Runnable =>
  * recorded is kept.
  */
 export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: string): Promise<void> => {
-  const lease = await deps.index.acquire(sessionId, deps.leaseOwner, deps.leaseTtlMs);
+  const lease = await deps.index.acquire(tenantId, sessionId, deps.leaseOwner, deps.leaseTtlMs);
   if (!lease) return;
   deps.metrics.leasesHeld.inc();
   const lost = new AbortController();

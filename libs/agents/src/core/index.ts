@@ -26,7 +26,7 @@ export type * from './session/session.commands.ts';
 export { decide } from './session/session.decide.ts';
 export { foldSession, sessionDecider, type Decider } from './session/session.decider.ts';
 export type * from './session/session.events.ts';
-export { SESSION_EVENT_TYPES, sessionStreamId } from './session/session.events.ts';
+export { SESSION_EVENT_TYPES } from './session/session.events.ts';
 export { evolve, toolResultText } from './session/session.evolve.ts';
 export * from './session/session.state.ts';
 export { toSessionView, turnDeadline, type SessionView } from './session/session.view.ts';

@@ -6,7 +6,7 @@ import {
   selectorCandidates,
 } from '../core/prompt/model-context.ts';
 import type { ModelRequest, ToolSchema } from '../core/model/model-client.port.ts';
-import type { NextAction } from '../core/session/next-action.ts';
+import { effectIdempotencyKey, type NextAction } from '../core/session/next-action.ts';
 import type { RecordModelCall, RecordSpeakerSelection } from '../core/session/session.commands.ts';
 import type { ErrorInfo } from '../core/session/session.events.ts';
 import type { ModelCallState, Session } from '../core/session/session.state.ts';
@@ -49,7 +49,7 @@ export const buildModelRequest = (deps: EffectDeps, state: Session, call: ModelC
     tools: toolSchemasFor(deps, spec, call),
     agent: call.agent,
     purpose: call.purpose,
-    idempotencyKey: `${state.sessionId}:${call.callId}`,
+    idempotencyKey: effectIdempotencyKey(state, call.callId),
     ...(agent?.kind === 'assistant' && agent.parallelToolCalls !== undefined
       ? { parallelToolCalls: agent.parallelToolCalls }
       : {}),

@@ -1,4 +1,4 @@
-import type { ToolCallAction } from '../core/session/next-action.ts';
+import { effectIdempotencyKey, type ToolCallAction } from '../core/session/next-action.ts';
 import type { RecordToolResult, RequestApproval } from '../core/session/session.commands.ts';
 import type { ToolFailureReason } from '../core/session/session.events.ts';
 import type { Session } from '../core/session/session.state.ts';
@@ -81,7 +81,7 @@ export const runToolCall = async (
   try {
     const value = await Promise.race([
       tool.execute(parsed.data, {
-        idempotencyKey: `${state.sessionId}:${call.toolCallId}`,
+        idempotencyKey: effectIdempotencyKey(state, call.toolCallId),
         tenantId: state.tenantId,
         sessionId: state.sessionId,
         toolCallId: call.toolCallId,

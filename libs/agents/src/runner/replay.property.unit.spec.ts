@@ -156,7 +156,7 @@ describe('replay (property)', () => {
             } else if (move === 'cancel') live = (await session.cancel()).state;
             else live = (await session.send(move === 'reply' ? 'here you go' : 'another task')).state;
           }
-          const events = await store.readStream('session-prop', { tenantId: 'default' });
+          const events = await store.readStream('session-default/prop', { tenantId: 'default' });
           const folded = foldEnvelopes(events);
           expect(JSON.stringify(folded)).toBe(JSON.stringify(live));
           expect(folded.version).toBe(events.length);
@@ -169,7 +169,7 @@ describe('replay (property)', () => {
           });
           const replayed = await replay.drive();
           expect(JSON.stringify(replayed.state)).toBe(JSON.stringify(live));
-          expect((await store.readStream('session-prop', { tenantId: 'default' })).length).toBe(
+          expect((await store.readStream('session-default/prop', { tenantId: 'default' })).length).toBe(
             events.length,
           );
         },

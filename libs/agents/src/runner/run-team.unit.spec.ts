@@ -184,6 +184,46 @@ describe('runTeam', () => {
     expect(result.messages.map((m) => m.source)).toEqual(['user']);
   });
 
+  it('passes idempotency keys that name the tenant: two tenants with one session id never share one', async () => {
+    const keys: string[] = [];
+    const store = createInMemoryEventStore();
+    const echo = defineTool({
+      name: 'echo',
+      description: 'Echoes',
+      parameters: z.object({}),
+      idempotent: true,
+      requiresApproval: false,
+      execute: (_args, ctx) => keys.push(`tool ${ctx.idempotencyKey}`),
+    });
+    for (const tenantId of ['tenant-a', 'tenant-b']) {
+      const scripted = createScriptedModelClient({
+        script: [{ toolCalls: [{ name: 'echo', arguments: {} }] }],
+      });
+      const model = {
+        complete: (request: Parameters<typeof scripted.complete>[0], options: { signal?: AbortSignal }) => {
+          keys.push(`model ${request.idempotencyKey}`);
+          return scripted.complete(request, options);
+        },
+      };
+      const team = spec({ type: 'single', agents: [{ name: 'support', tools: ['echo'] }] });
+      const session = await createTeamSession(team, {
+        store,
+        tenantId,
+        sessionId: 'same',
+        model,
+        tools: createToolRegistry([echo]),
+        clock: fixedClock,
+      });
+      await session.send('go');
+    }
+    expect(keys).toEqual([
+      'model tenant-a/same:t1.s1.m1',
+      'tool tenant-a/same:t1.s1.m1.t0',
+      'model tenant-b/same:t1.s1.m1',
+      'tool tenant-b/same:t1.s1.m1.t0',
+    ]);
+  });
+
   it('runs a tool that requires approval: the run waits, a grant runs it once', async () => {
     let runs = 0;
     const refund = defineTool({
@@ -222,7 +262,7 @@ describe('runTeam', () => {
     expect(runs).toBe(1);
     expect(done.state.status).toBe('idle');
     expect(done.messages.at(-1)?.content).toBe(
-      '{"refunded":30,"orderId":"o-1","key":"sess-approval:t1.s1.m1.t0"}',
+      '{"refunded":30,"orderId":"o-1","key":"default/sess-approval:t1.s1.m1.t0"}',
     );
     expect(done.events.map((e) => e.type)).toContain('ToolApprovalGranted');
   });
@@ -311,7 +351,7 @@ describe('runTeam', () => {
     });
     const replayed = await second.drive();
     expect(replayed.state.status).toBe('idle');
-    const events = await store.readStream('session-s-resume', { tenantId: 'default' });
+    const events = await store.readStream('session-default/s-resume', { tenantId: 'default' });
     expect(foldEnvelopes(events)).toEqual(replayed.state);
   });
 

@@ -1,5 +1,6 @@
 import {
   createInMemoryEventStore,
+  sessionStreamId,
   StreamVersionConflict,
   type EventEnvelope,
   type EventStore,
@@ -7,7 +8,7 @@ import {
 import { nextAction, type NextAction } from '../core/session/next-action.ts';
 import type { CommandMetadata, SessionCommand } from '../core/session/session.commands.ts';
 import { decide } from '../core/session/session.decide.ts';
-import { sessionStreamId, type SessionEvent } from '../core/session/session.events.ts';
+import type { SessionEvent } from '../core/session/session.events.ts';
 import { evolve } from '../core/session/session.evolve.ts';
 import { initialSession, type Session, type SessionMessage } from '../core/session/session.state.ts';
 import { parseTeamSpec } from '../core/spec/parse-team-spec.ts';
@@ -95,7 +96,7 @@ export const createTeamSession = async (
   const tenantId = options.tenantId ?? 'default';
   const sessionId = options.sessionId ?? `run-${Math.random().toString(36).slice(2, 10)}`;
   const teamId = options.teamId ?? spec.name.replace(/[^A-Za-z0-9._:-]/g, '-');
-  const streamId = sessionStreamId(sessionId);
+  const streamId = sessionStreamId(tenantId, sessionId);
   const clock = options.clock ?? (() => new Date());
   const model = options.model;
   const models: ModelClientResolver =

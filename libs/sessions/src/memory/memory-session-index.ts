@@ -2,6 +2,9 @@ import { InvalidCursor, LeaseLost } from '../errors.ts';
 import { decodeCursor, encodeCursor, type SessionIndex, type SessionRow } from '../session-index.ts';
 import type { ToolAttempts } from '../tool-attempts.ts';
 
+/** Rows are keyed by (tenant, session id): two tenants may use one session id. */
+const keyOf = (tenantId: string, sessionId: string): string => `${tenantId}\u0000${sessionId}`;
+
 /**
  * The sessions read model in memory, with the same semantics as the SQL one, for the in-memory
  * event store (library use and fast tests). `now` is injectable for lease-expiry tests.
@@ -17,37 +20,35 @@ export const createInMemorySessionIndex = (
   const stamp = (): string => new Date(now()).toISOString();
   const expired = (row: SessionRow): boolean =>
     row.leaseExpiresAt !== null && Date.parse(row.leaseExpiresAt) < now();
-  const update = (sessionId: string, patch: Partial<SessionRow>): void => {
-    const row = rows.get(sessionId);
-    if (row) rows.set(sessionId, { ...row, ...patch });
+  const update = (key: string, patch: Partial<SessionRow>): void => {
+    const row = rows.get(key);
+    if (row) rows.set(key, { ...row, ...patch });
   };
 
   return {
     project: (_tx, row, lease) => {
-      const current = rows.get(row.sessionId);
+      const key = keyOf(row.tenantId, row.sessionId);
+      const current = rows.get(key);
       if (lease) {
         if (!current || current.leaseOwner !== lease.owner || current.leaseEpoch !== lease.epoch)
           return Promise.reject(new LeaseLost(lease.sessionId, lease.epoch));
       }
       if (row.tokensUsed > 0)
         usage.set(today(row.tenantId), (usage.get(today(row.tenantId)) ?? 0) + row.tokensUsed);
-      if (current && current.tenantId !== row.tenantId) return Promise.resolve();
       const { tokensUsed: _tokens, ...fields } = row;
-      rows.set(row.sessionId, {
+      rows.set(key, {
         leaseOwner: null,
         leaseEpoch: 0,
         leaseExpiresAt: null,
         createdAt: stamp(),
         ...current,
         ...fields,
+        streamId: current?.streamId ?? fields.streamId,
         lastProgressAt: stamp(),
       });
       return Promise.resolve();
     },
-    get: (tenantId, sessionId) => {
-      const row = rows.get(sessionId);
-      return Promise.resolve(row?.tenantId === tenantId ? row : undefined);
-    },
+    get: (tenantId, sessionId) => Promise.resolve(rows.get(keyOf(tenantId, sessionId))),
     list: ({ tenantId, status, teamId, limit, cursor }) => {
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       if (cursor !== undefined && after === undefined) return Promise.reject(new InvalidCursor());
@@ -66,34 +67,38 @@ export const createInMemorySessionIndex = (
         nextCursor: matching.length > limit ? encodeCursor(items.at(-1)!) : null,
       });
     },
-    acquire: (sessionId, owner, ttlMs) => {
-      const row = rows.get(sessionId);
+    acquire: (tenantId, sessionId, owner, ttlMs) => {
+      const key = keyOf(tenantId, sessionId);
+      const row = rows.get(key);
       if (!row || (row.leaseOwner !== null && row.leaseOwner !== owner && !expired(row)))
         return Promise.resolve(undefined);
       const epoch = row.leaseEpoch + 1;
-      update(sessionId, {
+      update(key, {
         leaseOwner: owner,
         leaseEpoch: epoch,
         leaseExpiresAt: new Date(now() + ttlMs).toISOString(),
       });
-      return Promise.resolve({ sessionId, owner, epoch });
+      return Promise.resolve({ tenantId, sessionId, owner, epoch });
     },
     renew: (lease, ttlMs) => {
-      const row = rows.get(lease.sessionId);
+      const key = keyOf(lease.tenantId, lease.sessionId);
+      const row = rows.get(key);
       if (!row || row.leaseOwner !== lease.owner || row.leaseEpoch !== lease.epoch)
         return Promise.resolve(false);
-      update(lease.sessionId, { leaseExpiresAt: new Date(now() + ttlMs).toISOString() });
+      update(key, { leaseExpiresAt: new Date(now() + ttlMs).toISOString() });
       return Promise.resolve(true);
     },
     release: (lease) => {
-      const row = rows.get(lease.sessionId);
+      const key = keyOf(lease.tenantId, lease.sessionId);
+      const row = rows.get(key);
       if (row?.leaseOwner === lease.owner && row.leaseEpoch === lease.epoch)
-        update(lease.sessionId, { leaseOwner: null, leaseExpiresAt: null });
+        update(key, { leaseOwner: null, leaseExpiresAt: null });
       return Promise.resolve();
     },
     releaseAll: (owner) => {
       const held = [...rows.values()].filter((r) => r.leaseOwner === owner);
-      for (const row of held) update(row.sessionId, { leaseOwner: null, leaseExpiresAt: null });
+      for (const row of held)
+        update(keyOf(row.tenantId, row.sessionId), { leaseOwner: null, leaseExpiresAt: null });
       return Promise.resolve(held.length);
     },
     recoverable: (partitions, limit) =>
@@ -119,7 +124,7 @@ export const createInMemorySessionIndex = (
           .slice(0, limit),
       ),
     markAttempt: (lease, toolCallId) => {
-      const key = `${lease.sessionId}\u0000${toolCallId}`;
+      const key = `${keyOf(lease.tenantId, lease.sessionId)}\u0000${toolCallId}`;
       if (attempts.has(key)) return Promise.resolve(false);
       attempts.add(key);
       return Promise.resolve(true);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sessionStreamId } from '@agentledger/events';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import { LeaseLost } from '../errors.ts';
@@ -38,7 +39,7 @@ describe('sessions read model and leases on Postgres', () => {
   it('gives a free lease to exactly one of many concurrent claimants', async () => {
     await repository().execute('tenant-a', 'l1', startSession('l1'));
     const claims = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => index.acquire('l1', `replica-${i}`, 30_000)),
+      Array.from({ length: 20 }, (_, i) => index.acquire('tenant-a', 'l1', `replica-${i}`, 30_000)),
     );
     const winners = claims.filter((c) => c !== undefined);
     expect(winners).toHaveLength(1);
@@ -47,14 +48,16 @@ describe('sessions read model and leases on Postgres', () => {
 
   it('gives every acquisition a fresh epoch: the earlier holder of the same owner name is fenced', async () => {
     await repository().execute('tenant-a', 'l3', startSession('l3'));
-    const first = await index.acquire('l3', 'replica-same', 30_000);
-    const second = await index.acquire('l3', 'replica-same', 30_000);
+    const first = await index.acquire('tenant-a', 'l3', 'replica-same', 30_000);
+    const second = await index.acquire('tenant-a', 'l3', 'replica-same', 30_000);
     expect(second!.epoch).toBe(first!.epoch + 1);
-    const before = await store.readStream('session-l3', { tenantId: 'tenant-a' });
+    const before = await store.readStream(sessionStreamId('tenant-a', 'l3'), { tenantId: 'tenant-a' });
     await expect(
       repository().execute('tenant-a', 'l3', postMessage('m1', 'x'), { lease: first! }),
     ).rejects.toBeInstanceOf(LeaseLost);
-    expect(await store.readStream('session-l3', { tenantId: 'tenant-a' })).toHaveLength(before.length);
+    expect(await store.readStream(sessionStreamId('tenant-a', 'l3'), { tenantId: 'tenant-a' })).toHaveLength(
+      before.length,
+    );
     expect(await index.renew(first!, 30_000)).toBe(false);
     await repository().execute('tenant-a', 'l3', postMessage('m1', 'x'), { lease: second! });
     expect(await index.get('tenant-a', 'l3')).toMatchObject({ leaseEpoch: second!.epoch, pendingWork: true });
@@ -62,19 +65,21 @@ describe('sessions read model and leases on Postgres', () => {
 
   it('fences appends by epoch: a worker whose lease expired and was taken changes nothing', async () => {
     await repository().execute('tenant-a', 'l2', startSession('l2'));
-    const stale = await index.acquire('l2', 'replica-1', 1); // expires at once
+    const stale = await index.acquire('tenant-a', 'l2', 'replica-1', 1); // expires at once
     const current = await (async () => {
       for (;;) {
-        const lease = await index.acquire('l2', 'replica-2', 30_000);
+        const lease = await index.acquire('tenant-a', 'l2', 'replica-2', 30_000);
         if (lease) return lease;
       }
     })();
     expect(current.epoch).toBe(stale!.epoch + 1);
-    const before = await store.readStream('session-l2', { tenantId: 'tenant-a' });
+    const before = await store.readStream(sessionStreamId('tenant-a', 'l2'), { tenantId: 'tenant-a' });
     await expect(
       repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: stale! }),
     ).rejects.toBeInstanceOf(LeaseLost);
-    expect(await store.readStream('session-l2', { tenantId: 'tenant-a' })).toHaveLength(before.length);
+    expect(await store.readStream(sessionStreamId('tenant-a', 'l2'), { tenantId: 'tenant-a' })).toHaveLength(
+      before.length,
+    );
     await repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: current });
     const row = await index.get('tenant-a', 'l2');
     expect(row).toMatchObject({ leaseOwner: 'replica-2', leaseEpoch: current.epoch, pendingWork: true });
@@ -86,9 +91,12 @@ describe('sessions read model and leases on Postgres', () => {
 
   it('adds the tokens an append recorded to the tenant’s usage of the day, in the same transaction', async () => {
     const { state } = await repository().execute('tenant-u', 'u1', startSession('u1', 'tenant-u'));
-    const row = { ...repository().projectionOf(state), tokensUsed: 42 };
+    const row = {
+      ...repository().projectionOf(state, sessionStreamId(state.tenantId, state.sessionId)),
+      tokensUsed: 42,
+    };
     const appendWith = (tokensUsed: number, fail = false) =>
-      store.append('session-u1', [{ type: 'Probe', data: {} }], {
+      store.append(sessionStreamId('tenant-u', 'u1'), [{ type: 'Probe', data: {} }], {
         tenantId: 'tenant-u',
         expectedVersion: 'any',
         inline: async ({ tx }) => {
@@ -106,24 +114,50 @@ describe('sessions read model and leases on Postgres', () => {
   it('lists sessions whose owner’s lease expired as orphans in any partition', async () => {
     await repository().execute('tenant-a', 'o1', startSession('o1'));
     await repository().execute('tenant-a', 'o1', postMessage('m1', 'work'));
-    await index.acquire('o1', 'replica-dead', 1);
+    await index.acquire('tenant-a', 'o1', 'replica-dead', 1);
     await eventually('the lease to expire', async () =>
       (await index.orphaned(100)).some((r) => r.sessionId === 'o1') ? true : undefined,
     );
-    const taken = await index.acquire('o1', 'replica-alive', 30_000);
+    const taken = await index.acquire('tenant-a', 'o1', 'replica-alive', 30_000);
     expect(taken?.owner).toBe('replica-alive');
     expect((await index.orphaned(100)).map((r) => r.sessionId)).not.toContain('o1');
+  });
+
+  it('keeps two tenants’ sessions of one id apart: rows, streams, leases and tool-call markers', async () => {
+    await repository().execute('tenant-a', 'same', startSession('same', 'tenant-a'));
+    const { state: a } = await repository().execute('tenant-a', 'same', postMessage('m1', 'only in a'));
+    await repository().execute('tenant-b', 'same', startSession('same', 'tenant-b'));
+    expect(await index.get('tenant-a', 'same')).toMatchObject({
+      streamId: 'session-tenant-a/same',
+      version: a.version,
+    });
+    expect(await index.get('tenant-b', 'same')).toMatchObject({
+      streamId: 'session-tenant-b/same',
+      version: 1,
+    });
+    const leaseA = await index.acquire('tenant-a', 'same', 'replica-a', 30_000);
+    const leaseB = await index.acquire('tenant-b', 'same', 'replica-b', 30_000);
+    expect([leaseA?.epoch, leaseB?.epoch]).toEqual([1, 1]);
+    expect(await index.markAttempt(leaseA!, 'same-t1')).toBe(true);
+    expect(await index.markAttempt(leaseB!, 'same-t1')).toBe(true);
+    await repository().execute('tenant-b', 'same', postMessage('m1', 'only in b'), { lease: leaseB! });
+    expect((await index.get('tenant-a', 'same'))?.version).toBe(a.version);
+    await index.release(leaseA!);
+    expect((await index.get('tenant-b', 'same'))?.leaseOwner).toBe('replica-b');
   });
 
   it('lists sessions with work and a free lease in owned partitions only', async () => {
     const { state } = await repository().execute('tenant-a', 'r1', startSession('r1'));
     await repository().execute('tenant-a', 'r1', postMessage('m1', 'work'));
-    const partition = repository().projectionOf(state).partition;
+    const partition = repository().projectionOf(
+      state,
+      sessionStreamId(state.tenantId, state.sessionId),
+    ).partition;
     const mine = await index.recoverable([partition], 100);
     expect(mine.map((r) => r.sessionId)).toContain('r1');
     const others = await index.recoverable([(partition + 1) % 12], 100);
     expect(others.map((r) => r.sessionId)).not.toContain('r1');
-    const lease = await index.acquire('r1', 'replica-r1', 30_000);
+    const lease = await index.acquire('tenant-a', 'r1', 'replica-r1', 30_000);
     expect((await index.recoverable([partition], 100)).map((r) => r.sessionId)).not.toContain('r1');
     expect(await index.orphaned(100)).toEqual([]);
     expect(await index.markAttempt(lease!, 'r1-t1')).toBe(true);

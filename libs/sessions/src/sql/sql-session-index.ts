@@ -18,7 +18,7 @@ const rowsOf = async (db: Executor, query: SQL): Promise<Record<string, unknown>
   ((await db.execute(query)) as unknown as { rows: Record<string, unknown>[] }).rows;
 
 const COLUMNS = sql.raw(
-  `session_id, tenant_id, team_id, status, version, pending_work, partition, lease_owner, lease_epoch,
+  `session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition, lease_owner, lease_epoch,
    lease_expires_at, last_progress_at, created_at`,
 );
 
@@ -27,6 +27,7 @@ const iso = (value: unknown): string => (value instanceof Date ? value.toISOStri
 const toRow = (r: Record<string, unknown>): SessionRow => ({
   sessionId: String(r.session_id),
   tenantId: String(r.tenant_id),
+  streamId: String(r.stream_id),
   teamId: String(r.team_id),
   status: r.status as SessionStatus,
   version: Number(r.version),
@@ -57,18 +58,18 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
         tx,
         sql`update sessions set status = ${row.status}, version = ${row.version}, pending_work = ${row.pendingWork},
               last_progress_at = clock_timestamp()
-            where session_id = ${row.sessionId} and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
+            where tenant_id = ${row.tenantId} and session_id = ${row.sessionId}
+              and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
             returning 1 as ok`,
       );
       if (updated.length === 0) throw new LeaseLost(lease.sessionId, lease.epoch);
       return;
     }
     await tx.execute(
-      sql`insert into sessions (session_id, tenant_id, team_id, status, version, pending_work, partition)
-          values (${row.sessionId}, ${row.tenantId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition})
-          on conflict (session_id) do update set status = excluded.status, version = excluded.version,
-            pending_work = excluded.pending_work, last_progress_at = clock_timestamp()
-          where sessions.tenant_id = excluded.tenant_id`,
+      sql`insert into sessions (session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition)
+          values (${row.sessionId}, ${row.tenantId}, ${row.streamId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition})
+          on conflict (tenant_id, session_id) do update set status = excluded.status, version = excluded.version,
+            pending_work = excluded.pending_work, last_progress_at = clock_timestamp()`,
     );
   },
 
@@ -98,17 +99,17 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
     return { items, nextCursor: rows.length > limit ? encodeCursor(items.at(-1)!) : null };
   },
 
-  acquire: async (sessionId, owner, ttlMs) => {
+  acquire: async (tenantId, sessionId, owner, ttlMs) => {
     const [row] = await rowsOf(
       db,
       sql`update sessions set lease_owner = ${owner},
             lease_epoch = lease_epoch + 1,
             lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
-          where session_id = ${sessionId}
+          where tenant_id = ${tenantId} and session_id = ${sessionId}
             and (lease_owner is null or lease_owner = ${owner} or lease_expires_at < clock_timestamp())
           returning lease_epoch`,
     );
-    return row && { sessionId, owner, epoch: Number(row.lease_epoch) };
+    return row && { tenantId, sessionId, owner, epoch: Number(row.lease_epoch) };
   },
 
   renew: async (lease, ttlMs) =>
@@ -116,7 +117,8 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       await rowsOf(
         db,
         sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
-            where session_id = ${lease.sessionId} and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
+            where tenant_id = ${lease.tenantId} and session_id = ${lease.sessionId}
+              and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
             returning 1 as ok`,
       )
     ).length > 0,
@@ -124,7 +126,8 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
   release: async (lease) => {
     await db.execute(
       sql`update sessions set lease_owner = null, lease_expires_at = null
-          where session_id = ${lease.sessionId} and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}`,
+          where tenant_id = ${lease.tenantId} and session_id = ${lease.sessionId}
+            and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}`,
     );
   },
 
@@ -185,8 +188,8 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
   markAttempt: async (lease, toolCallId) => {
     const inserted = await rowsOf(
       db,
-      sql`insert into tool_call_attempts (session_id, tool_call_id, owner, epoch)
-          values (${lease.sessionId}, ${toolCallId}, ${lease.owner}, ${lease.epoch})
+      sql`insert into tool_call_attempts (tenant_id, session_id, tool_call_id, owner, epoch)
+          values (${lease.tenantId}, ${lease.sessionId}, ${toolCallId}, ${lease.owner}, ${lease.epoch})
           on conflict do nothing returning 1 as ok`,
     );
     return inserted.length > 0;

@@ -1,9 +1,18 @@
 import type { ModelCallPurpose } from './session.events.ts';
 import type { Session, SessionStatus } from './session.state.ts';
 
+/**
+ * The idempotency key a model or tool call passes to the outside world: `<tenantId>/<sessionId>:<id>`.
+ * Ids derive from the work (`t1.s1.m1`), so two tenants' sessions of one id have the same call ids:
+ * the tenant keeps their keys apart, and an endpoint or business system that dedupes by key never
+ * answers one tenant with another's result.
+ */
+export const effectIdempotencyKey = (state: Pick<Session, 'tenantId' | 'sessionId'>, id: string): string =>
+  `${state.tenantId}/${state.sessionId}:${id}`;
+
 export type ToolCallAction = Readonly<{
   toolCallId: string;
-  /** `<sessionId>:<toolCallId>`: what the tool passes to the outside world. */
+  /** `effectIdempotencyKey(state, toolCallId)`: what the tool passes to the outside world. */
   idempotencyKey: string;
   agent: string;
   name: string;
@@ -51,7 +60,7 @@ export const nextAction = (state: Session): NextAction => {
   const callId = turn.stepCalls.at(-1);
   const call = callId ? state.modelCalls[callId] : undefined;
   if (call && call.status === 'pending') {
-    const idempotencyKey = `${state.sessionId}:${call.callId}`;
+    const idempotencyKey = effectIdempotencyKey(state, call.callId);
     if (call.purpose === 'select_speaker')
       return { kind: 'select_speaker', callId: call.callId, idempotencyKey, contextHash: call.contextHash };
     return {
@@ -71,7 +80,7 @@ export const nextAction = (state: Session): NextAction => {
       kind: 'run_tools',
       calls: runnable.slice(0, limit).map((t) => ({
         toolCallId: t.toolCallId,
-        idempotencyKey: `${state.sessionId}:${t.toolCallId}`,
+        idempotencyKey: effectIdempotencyKey(state, t.toolCallId),
         agent: t.agent,
         name: t.name,
         arguments: t.arguments,

@@ -186,6 +186,3 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'SessionClosed',
   'SessionForked',
 ];
-
-/** Stream id of a session (DESIGN.md: `session-<sessionId>`). */
-export const sessionStreamId = (sessionId: string): string => `session-${sessionId}`;
