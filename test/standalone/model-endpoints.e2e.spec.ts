@@ -59,10 +59,11 @@ describe('embedded mode: model endpoints belong to the operator', () => {
         if (app.exitCode !== null) throw new Error(`exited: ${output}`);
         return /REST\s+(http:\/\/\S+)/.exec(output)?.[1];
       },
-      { timeoutMs: 60_000, intervalMs: 100 },
+      // PGlite's cold start is seconds on an idle machine, minutes on a loaded shared one.
+      { timeoutMs: 280_000, intervalMs: 100 },
     );
     key = (await readFile(join(dataDir, 'dev-api-key'), 'utf8')).trim();
-  });
+  }, 300_000);
 
   afterAll(async () => {
     app?.kill('SIGTERM');
