@@ -4,7 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { demoAnswer, hashOf, type ModelMessage, type ModelRequest } from '@agentledger/agents';
+import {
+  demoAnswer,
+  hashOf,
+  teamSpecSchema,
+  type ModelMessage,
+  type ModelRequest,
+} from '@agentledger/agents';
 import { eventually } from '@agentledger/testing';
 import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orchestrator-world.ts';
 
@@ -140,8 +146,9 @@ describe('distributed mode: gateway + two orchestrators', () => {
       ]);
       expect(JSON.stringify(problem)).not.toContain(world.env.DATABASE_URL);
 
-      // Defence in depth: a spec that reached the store some other way still never calls out.
-      const spec = { ...exfiltrating, agents: [{ ...exfiltrating.agents[0]!, kind: 'assistant' }] };
+      // Defence in depth: a spec that reached the store some other way still never calls out
+      // (validated by the schema alone, as specs were stored before endpoints existed).
+      const spec = teamSpecSchema.parse(exfiltrating);
       await world.store.append(
         'team-acme/sneaky',
         [{ type: 'TeamSpecPut', data: { teamId: 'sneaky', spec, specHash: hashOf(spec) } }],
