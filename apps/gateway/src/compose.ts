@@ -42,7 +42,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(toolNames),
+    parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS),
     sessionRepository: createSessionRepository({
       store,
       index: sessionIndex,

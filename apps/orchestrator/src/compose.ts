@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -107,7 +108,11 @@ export const composeDistributed = async (
     index,
     tools,
     effects: {
-      models: createModelClientResolver({ env }),
+      models: createModelClientResolver({
+        endpoints: config.MODEL_ENDPOINTS,
+        env,
+        readKeyFile: (path) => readFileSync(path, 'utf8'),
+      }),
       tools,
       clock: () => new Date(),
       modelCallTimeoutMs: config.MODEL_CALL_TIMEOUT_MS,
@@ -123,6 +128,7 @@ export const composeDistributed = async (
       maxToolCalls: config.MAX_TOOL_CALLS,
       modelRequestsPerMinute: config.MODEL_REQUESTS_PER_MINUTE,
       modelTokensPerMinute: config.MODEL_TOKENS_PER_MINUTE,
+      modelEndpoints: config.MODEL_ENDPOINTS,
       maxModelParks: config.MAX_MODEL_PARKS,
       tenantDailyTokenBudget: config.TENANT_DAILY_TOKEN_BUDGET,
       leaseTtlMs: config.LEASE_TTL_MS,

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -22,7 +24,10 @@ export const orchestratorConfigSchema = z.object({
   MAX_CONCURRENT_SESSIONS: positiveInt.default(64),
   MAX_MODEL_CALLS: positiveInt.default(16),
   MAX_TOOL_CALLS: positiveInt.default(32),
-  /** Per model endpoint (base URL) of this replica. */
+  /** Operator model endpoints (a JSON object or a file path), beside `default` from OPENAI_*. */
+  AGENTLEDGER_MODEL_ENDPOINTS: z.string().optional(),
+  OPENAI_BASE_URL: z.string().optional(),
+  /** Per model endpoint of this replica, unless the endpoint sets its own. */
   MODEL_REQUESTS_PER_MINUTE: positiveInt.optional(),
   MODEL_TOKENS_PER_MINUTE: positiveInt.optional(),
   /** Model tokens each tenant may use per UTC day; past it model calls fail closed. */
@@ -43,18 +48,27 @@ export const orchestratorConfigSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 
-export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema> & { REPLICA_ID: string };
+export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema> & {
+  REPLICA_ID: string;
+  MODEL_ENDPOINTS: ModelEndpoints;
+};
 
 /** Parses the environment, or throws naming every bad variable (values are never echoed). */
 export const parseOrchestratorConfig = (
   env: Readonly<Record<string, string | undefined>>,
 ): OrchestratorConfig => {
   const result = orchestratorConfigSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
+  if (!result.success || 'problem' in endpoints) {
+    const problems = [
+      ...(result.success
+        ? []
+        : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+      ...('problem' in endpoints ? [endpoints.problem] : []),
+    ];
     throw new Error(`Invalid orchestrator configuration:\n  ${problems.join('\n  ')}`);
   }
   const replicaId =
     result.data.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  return { ...result.data, REPLICA_ID: replicaId };
+  return { ...result.data, REPLICA_ID: replicaId, MODEL_ENDPOINTS: endpoints.endpoints };
 };

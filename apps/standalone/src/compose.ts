@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -111,7 +112,15 @@ export const composeStandalone = async (
     repository,
     index,
     tools,
-    effects: { models: createModelClientResolver({ env }), tools, clock: () => new Date() },
+    effects: {
+      models: createModelClientResolver({
+        endpoints: config.MODEL_ENDPOINTS,
+        env,
+        readKeyFile: (path) => readFileSync(path, 'utf8'),
+      }),
+      tools,
+      clock: () => new Date(),
+    },
     metrics: createOrchestratorMetrics(registry),
     logger,
     clock: () => new Date(),
@@ -121,6 +130,7 @@ export const composeStandalone = async (
       maxConcurrentSessions: config.MAX_CONCURRENT_SESSIONS,
       maxModelCalls: config.MAX_MODEL_CALLS,
       maxToolCalls: config.MAX_TOOL_CALLS,
+      modelEndpoints: config.MODEL_ENDPOINTS,
       leaseTtlMs: 15_000,
       recoveryIntervalMs: 5_000,
       stallAfterMs: 300_000,
@@ -134,7 +144,7 @@ export const composeStandalone = async (
     liveEvents,
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES),
+    parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS),
     sessionRepository: repository,
     sessionIndex: index,
     metrics: registry,

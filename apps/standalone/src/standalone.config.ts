@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
 import { gatewayConfigSchema } from '@agentledger/gateway';
 
 /**
@@ -15,6 +17,8 @@ export const standaloneConfigSchema = gatewayConfigSchema
     RATE_LIMIT_PER_SECOND: true,
     RATE_LIMIT_BURST: true,
     STREAM_POLL_INTERVAL_MS: true,
+    AGENTLEDGER_MODEL_ENDPOINTS: true,
+    OPENAI_BASE_URL: true,
   })
   .extend({
     /** PGlite data and the development API key live here (kept between starts). */
@@ -34,13 +38,20 @@ export const standaloneConfigSchema = gatewayConfigSchema
     HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z.stringbool().default(false),
   });
 
-export type StandaloneConfig = z.output<typeof standaloneConfigSchema>;
+export type StandaloneConfig = z.output<typeof standaloneConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };
 
 export const parseStandaloneConfig = (
   env: Readonly<Record<string, string | undefined>>,
 ): StandaloneConfig => {
   const result = standaloneConfigSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
+  if (result.success && 'endpoints' in endpoints)
+    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints };
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...('problem' in endpoints ? [endpoints.problem] : []),
+  ];
   throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 };

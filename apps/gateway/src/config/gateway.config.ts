@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 
 export type ApiKeySeed = Readonly<{ tenantId: string; key: string }>;
@@ -49,14 +51,24 @@ export const gatewayConfigSchema = z.object({
   STREAM_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   /** As for the orchestrator: a module whose `tools` export names the application's tools. */
   TOOLS_MODULE: z.string().optional(),
+  /** Operator model endpoints (a JSON object or a file path); specs are checked against them. */
+  AGENTLEDGER_MODEL_ENDPOINTS: z.string().optional(),
+  OPENAI_BASE_URL: z.string().optional(),
 });
 
-export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };
 
 /** Parses the environment, or throws naming every bad variable (values are never echoed). */
 export const parseGatewayConfig = (env: Readonly<Record<string, string | undefined>>): GatewayConfig => {
   const result = gatewayConfigSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...('problem' in endpoints ? [endpoints.problem] : []),
+  ];
+  if (result.success && 'endpoints' in endpoints)
+    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints };
   throw new Error(`Invalid gateway configuration:\n  ${problems.join('\n  ')}`);
 };

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTokenBuckets } from '../auth/token-bucket.ts';
 import { parseGatewayConfig } from './gateway.config.ts';
@@ -26,6 +29,26 @@ describe('gateway configuration', () => {
     expect(parse).toThrow(/PORT/);
     expect(parse).toThrow(/AGENTLEDGER_API_KEYS/);
     expect(parse).not.toThrow(/no-separator-secret/);
+  });
+
+  it('reads the operator model endpoints (JSON or a file) and names a bad key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'endpoints-'));
+    const file = join(dir, 'endpoints.json');
+    writeFileSync(file, JSON.stringify({ local: { baseUrl: 'http://127.0.0.1:11434/v1' } }));
+    try {
+      const config = parseGatewayConfig({ AGENTLEDGER_MODEL_ENDPOINTS: file });
+      expect([...config.MODEL_ENDPOINTS.keys()].sort()).toEqual(['default', 'local']);
+      const bad = () =>
+        parseGatewayConfig({
+          PORT: 'x',
+          AGENTLEDGER_MODEL_ENDPOINTS: '{"local": {"baseUrl": "sk-not-a-url"}}',
+        });
+      expect(bad).toThrow(/PORT/);
+      expect(bad).toThrow(/AGENTLEDGER_MODEL_ENDPOINTS\.local\.baseUrl/);
+      expect(bad).not.toThrow(/sk-not-a-url/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -75,6 +75,20 @@ describe('gRPC with a client generated from libs/proto', () => {
     expect(problemOf(invalid).errors).toEqual([expect.objectContaining({ field: 'name' })]);
   });
 
+  it('refuses a team whose model names its own base URL and key variable, naming both fields', async () => {
+    const model = { model: 'gpt-4o-mini', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'DATABASE_URL' };
+    const spec = { ...singleTeamSpec(), agents: [{ name: 'helper', model }] };
+    const refused = await failure(
+      client.call('Teams', 'PutTeam', { team_id: 'exfil', spec_json: JSON.stringify(spec) }, KEYS.a),
+    );
+    expect(refused.code).toBe(status.INVALID_ARGUMENT);
+    expect(problemOf(refused)).toMatchObject({ status: 422 });
+    expect(problemOf(refused).errors.map((e) => e.field)).toEqual([
+      'agents.0.model.baseUrl',
+      'agents.0.model.apiKeyEnv',
+    ]);
+  });
+
   it('creates a session idempotently, sends a message, reads the state, cancels', async () => {
     const created = await client.call(
       'Sessions',

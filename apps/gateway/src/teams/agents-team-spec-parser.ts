@@ -1,4 +1,11 @@
-import { InvalidTeamSpec, parseTeamSpec, UnsupportedComponent, unknownToolNames } from '@agentledger/agents';
+import {
+  InvalidTeamSpec,
+  ModelEndpointRefused,
+  parseTeamSpec,
+  UnsupportedComponent,
+  unknownToolNames,
+  type ModelEndpoints,
+} from '@agentledger/agents';
 import type { TeamSpecIssue, TeamSpecParser } from './team-spec.ts';
 
 /** `agents.0.name`, `$.config.participants[0]` → `/agents/0/name`, `/config/participants/0`. */
@@ -14,13 +21,14 @@ const toPointer = (path: string): string =>
 /**
  * libs/agents' team spec parsing: our JSON or an AutoGen AgentChat component, normalised. A spec
  * that does not validate is `invalid` (400); one naming a component or a tool this server cannot
- * run is `unsupported` (422), each issue naming the JSON path (and the AutoGen provider).
+ * run, or a model endpoint, URL or key source the operator did not configure, is `unsupported`
+ * (422), each issue naming the JSON path (and the AutoGen provider).
  */
 export const createTeamSpecParser =
-  (toolNames: readonly string[]): TeamSpecParser =>
+  (toolNames: readonly string[], endpoints: ModelEndpoints): TeamSpecParser =>
   (input) => {
     try {
-      const spec = parseTeamSpec(input, { toolNames });
+      const spec = parseTeamSpec(input, { toolNames, endpoints });
       const unknown = unknownToolNames(spec, toolNames);
       if (unknown.length === 0) return { ok: true, spec };
       const issues: TeamSpecIssue[] = unknown.map((name) => ({
@@ -35,6 +43,10 @@ export const createTeamSpecParser =
           kind: 'invalid',
           issues: error.issues.map(({ path, message }) => ({ path: toPointer(path), message })),
         };
+      }
+      if (error instanceof ModelEndpointRefused) {
+        const issues = error.issues.map(({ path, message }) => ({ path: toPointer(path), message }));
+        return { ok: false, kind: 'unsupported', issues };
       }
       if (error instanceof UnsupportedComponent) {
         const issues = error.issues.map(({ path, provider, message }) => ({

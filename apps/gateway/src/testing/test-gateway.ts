@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { nextAction } from '@agentledger/agents';
+import { defaultOnlyEndpoints, nextAction } from '@agentledger/agents';
 import { eventually } from '@agentledger/testing';
 import { createInMemoryEventStore } from '@agentledger/events';
 import type { EventStore } from '@agentledger/events';
@@ -65,7 +65,7 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(['calculator']),
+    parseTeamSpec: createTeamSpecParser(['calculator'], defaultOnlyEndpoints),
     sessionRepository: sessions,
     sessionIndex,
     options: {

@@ -1,7 +1,7 @@
 import { createTokenBucket, systemClock, type Clock, type TokenBucket } from './token-bucket.ts';
 
 /**
- * Requests and tokens per minute, one pair of buckets per model endpoint (base URL). A call waits
+ * Requests and tokens per minute, one pair of buckets per model endpoint (by name). A call waits
  * for a request token and for the token bucket to be out of debt, then its real usage is debited
  * afterwards (usage is only known once the model answered), as providers' TPM limits count it.
  */
@@ -12,10 +12,16 @@ export type EndpointLimits = Readonly<{
 
 export type EndpointLimitSettings = Readonly<{ requestsPerMinute?: number; tokensPerMinute?: number }>;
 
+/**
+ * `settings` apply to every endpoint; `perEndpoint` (the operator's endpoint config) overrides them
+ * for the endpoints that set their own limits.
+ */
 export const createEndpointLimits = (
-  settings: EndpointLimitSettings,
+  defaults: EndpointLimitSettings,
   clock: Clock = systemClock,
+  perEndpoint: (endpoint: string) => EndpointLimitSettings | undefined = () => undefined,
 ): EndpointLimits => {
+  const limitsOf = (endpoint: string): EndpointLimitSettings => ({ ...defaults, ...perEndpoint(endpoint) });
   const requests = new Map<string, TokenBucket>();
   const tokens = new Map<string, TokenBucket>();
   const bucket = (map: Map<string, TokenBucket>, endpoint: string, perMinute: number): TokenBucket => {
@@ -28,11 +34,13 @@ export const createEndpointLimits = (
   };
   return {
     before: async (endpoint, signal) => {
+      const settings = limitsOf(endpoint);
       if (settings.requestsPerMinute)
         await bucket(requests, endpoint, settings.requestsPerMinute).take(1, signal);
       if (settings.tokensPerMinute) await bucket(tokens, endpoint, settings.tokensPerMinute).take(0, signal);
     },
     after: (endpoint, used) => {
+      const settings = limitsOf(endpoint);
       if (settings.tokensPerMinute) bucket(tokens, endpoint, settings.tokensPerMinute).debit(used);
     },
   };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EffectDeps, ToolRegistry } from '@agentledger/agents';
+import type { EffectDeps, ModelEndpoints, ToolRegistry } from '@agentledger/agents';
 import { parseSessionStreamId, sessionStreamId } from '@agentledger/events';
 import {
   createStreamDedupe,
@@ -26,6 +26,8 @@ export type OrchestratorSettings = Readonly<{
   /** Requests and tokens per minute per model endpoint from this replica (undefined: unlimited). */
   modelRequestsPerMinute?: number;
   modelTokensPerMinute?: number;
+  /** The operator's endpoints: their own requests/tokens per minute override the two above. */
+  modelEndpoints?: ModelEndpoints;
   /** Model tokens a tenant may use per UTC day (undefined: unlimited); past it calls fail closed. */
   tenantDailyTokenBudget?: number;
   /** Times a model call failing with a retryable error parks its session before the failure is recorded. */
@@ -87,10 +89,17 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
 
   const modelCalls = createSemaphore(settings.maxModelCalls);
   const toolCalls = createSemaphore(settings.maxToolCalls);
-  const endpoints = createEndpointLimits({
-    requestsPerMinute: settings.modelRequestsPerMinute,
-    tokensPerMinute: settings.modelTokensPerMinute,
-  });
+  const endpoints = createEndpointLimits(
+    { requestsPerMinute: settings.modelRequestsPerMinute, tokensPerMinute: settings.modelTokensPerMinute },
+    undefined,
+    (name) => {
+      const endpoint = settings.modelEndpoints?.get(name);
+      return {
+        ...(endpoint?.requestsPerMinute ? { requestsPerMinute: endpoint.requestsPerMinute } : {}),
+        ...(endpoint?.tokensPerMinute ? { tokensPerMinute: endpoint.tokensPerMinute } : {}),
+      };
+    },
+  );
   const parks = new Map<string, number>();
   const parkedTimers = new Set<NodeJS.Timeout>();
   const park = (callId: string): number | undefined => {

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_ENDPOINT,
   modelSpecFor,
   nextAction,
   runModelCall,
@@ -139,7 +140,7 @@ const perform = async (
   const exhausted = await tenantBudgetExhausted(deps, state, action);
   if (exhausted) return [exhausted];
   const call = state.modelCalls[action.callId];
-  const endpoint = (call && state.spec && modelSpecFor(state.spec, call)?.baseUrl) || 'default';
+  const endpoint = (call && state.spec && modelSpecFor(state.spec, call)?.endpoint) || DEFAULT_ENDPOINT;
   const command = await deps.modelCalls.run(async () => {
     await deps.endpoints.before(endpoint, signal);
     deps.metrics.modelCallsInFlight.inc();

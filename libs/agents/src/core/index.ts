@@ -44,3 +44,21 @@ export {
   type ImportIssue,
 } from './autogen/autogen-import.ts';
 export { InvalidTeamSpec, parseTeamSpec, unknownToolNames, type SpecIssue } from './spec/parse-team-spec.ts';
+export {
+  DEFAULT_ENDPOINT,
+  endpointByBaseUrl,
+  InvalidModelEndpoints,
+  normalizeBaseUrl,
+  parseModelEndpoints,
+  readModelEndpoints,
+  type KeySource,
+  type ModelEndpoint,
+  type ModelEndpoints,
+} from './spec/model-endpoints.ts';
+export {
+  bindModelEndpoints,
+  checkModelEndpoint,
+  defaultOnlyEndpoints,
+  ModelEndpointRefused,
+  type EndpointIssue,
+} from './spec/bind-model-endpoints.ts';

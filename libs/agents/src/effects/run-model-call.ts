@@ -58,13 +58,13 @@ export const buildModelRequest = (deps: EffectDeps, state: Session, call: ModelC
   };
 };
 
+/** What a failed call records: a short reason (events are tenant-readable; no upstream text). */
 const errorInfo = (error: unknown, timedOut: boolean): ErrorInfo => {
   if (timedOut)
     return { type: 'timeout', message: 'the model call exceeded its time limit', retryable: true };
   if (error instanceof ModelCallError)
-    return { type: error.type, message: error.message, retryable: error.retryable };
-  const message = error instanceof Error ? error.message : String(error);
-  return { type: 'error', message: message.slice(0, 500), retryable: false };
+    return { type: error.type, message: error.message.slice(0, 120), retryable: error.retryable };
+  return { type: 'error', message: 'the model client failed', retryable: false };
 };
 
 /**

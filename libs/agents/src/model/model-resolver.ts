@@ -1,6 +1,9 @@
 import type { ModelClient } from '../core/model/model-client.port.ts';
 import { canonicalJson } from '@agentledger/events/canonical';
+import { checkModelEndpoint, defaultOnlyEndpoints } from '../core/spec/bind-model-endpoints.ts';
+import { DEFAULT_ENDPOINT, type KeySource, type ModelEndpoints } from '../core/spec/model-endpoints.ts';
 import type { ModelSpec } from '../core/spec/team-spec.ts';
+import { ModelCallError } from './model-call-error.ts';
 import { createOpenAIModelClient, type OpenAIModelClientOptions } from './openai-client.ts';
 import { createScriptedModelClient } from './scripted-client.ts';
 
@@ -11,21 +14,47 @@ export type ModelClientResolver = (
 ) => ModelClient;
 
 export type ModelClientResolverOptions = Readonly<{
-  /** Where OPENAI_API_KEY, OPENAI_BASE_URL and each spec's `apiKeyEnv` are read (at call time). */
+  /** The operator's endpoints (`parseModelEndpoints`); absent: only `default` with no URL. */
+  endpoints?: ModelEndpoints;
+  /** Where an endpoint's `apiKeyEnv` is read (at call time). */
   env: Readonly<Record<string, string | undefined>>;
-  /** Answers when no endpoint is configured: the deterministic demo client by default. */
+  /** Reads an endpoint's `apiKeyFile` (at call time); without it file keys are never found. */
+  readKeyFile?: (path: string) => string;
+  /** Answers when `default` has neither URL nor key: the deterministic demo client by default. */
   fallback?: ModelClient;
-  openai?: Omit<OpenAIModelClientOptions, 'model' | 'env'>;
+  openai?: Omit<OpenAIModelClientOptions, 'model' | 'baseUrl' | 'apiKey'>;
 }>;
 
+/** A client whose every call fails: the spec names an endpoint the operator did not configure. */
+const refusing = (): ModelClient => ({
+  complete: () =>
+    Promise.reject(
+      new ModelCallError('endpoint_not_configured', 'the model endpoint is not configured', false),
+    ),
+});
+
 /**
- * DESIGN.md's rule: an agent's model may name its own `baseUrl` and `apiKeyEnv`; otherwise
- * `OPENAI_BASE_URL` / `OPENAI_API_KEY` apply; with neither, the scripted provider answers.
+ * DESIGN.md's rule: a model spec names an operator-configured endpoint (absent: `default`, from
+ * OPENAI_BASE_URL / OPENAI_API_KEY; with neither, the scripted provider answers). A spec whose
+ * endpoint, URL or key source is not configured gets a client that refuses every call: the gateway
+ * checked it when the team was put, this is the second wall (a spec stored before, or elsewhere).
  * `scripted` specs (AutoGen's ReplayChatCompletionClient) replay their fixed replies.
  */
 export const createModelClientResolver = (options: ModelClientResolverOptions): ModelClientResolver => {
   const fallback = options.fallback ?? createScriptedModelClient();
+  const endpoints = options.endpoints ?? defaultOnlyEndpoints;
   const cache = new Map<string, ModelClient>();
+  const readKey = (source: KeySource | undefined): string | undefined => {
+    if (source?.kind === 'env') return options.env[source.name] || undefined;
+    if (source?.kind === 'file' && options.readKeyFile) {
+      try {
+        return options.readKeyFile(source.path).trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  };
   return (model) => {
     if (!model) return fallback;
     const key = canonicalJson(model);
@@ -39,13 +68,16 @@ export const createModelClientResolver = (options: ModelClientResolverOptions): 
   function resolve(model: ModelSpec): ModelClient {
     if (model.provider === 'scripted')
       return createScriptedModelClient({ script: (model.script ?? []).map((content) => ({ content })) });
-    const baseUrl = model.baseUrl ?? options.env['OPENAI_BASE_URL'];
-    const keyName = model.apiKeyEnv ?? 'OPENAI_API_KEY';
-    if (!baseUrl && !options.env[keyName]) return fallback;
+    const checked = checkModelEndpoint(model, endpoints, 'model');
+    const endpoint = checked.endpoint === undefined ? undefined : endpoints.get(checked.endpoint);
+    if (checked.issues.length > 0 || !endpoint) return refusing();
+    const apiKey = () => readKey(endpoint.key);
+    if (endpoint.name === DEFAULT_ENDPOINT && !endpoint.baseUrl && !apiKey()) return fallback;
     return createOpenAIModelClient({
       ...options.openai,
-      model: { ...model, ...(baseUrl ? { baseUrl } : {}), apiKeyEnv: keyName },
-      env: options.env,
+      model,
+      ...(endpoint.baseUrl ? { baseUrl: endpoint.baseUrl } : {}),
+      apiKey,
     });
   }
 };

@@ -10,9 +10,12 @@ import type { ModelSpec } from '../core/spec/team-spec.ts';
 import { ModelCallError } from './model-call-error.ts';
 
 export type OpenAIModelClientOptions = Readonly<{
+  /** Model name and call settings; its `baseUrl` / `apiKeyEnv`, if any, are ignored. */
   model: ModelSpec;
-  /** Where `model.apiKeyEnv` (default OPENAI_API_KEY) is looked up at each call; the key is never kept. */
-  env: Readonly<Record<string, string | undefined>>;
+  /** The operator's endpoint URL (absent: the provider's public API). */
+  baseUrl?: string;
+  /** Read at each call (rotation takes effect without a restart); the key is never kept. */
+  apiKey: () => string | undefined;
   /** Per attempt; default the spec's `timeoutSeconds`, else 60 s. */
   timeoutMs?: number;
   /** Retries after the first attempt on 429, 5xx, timeouts and connection errors; default spec or 3. */
@@ -84,7 +87,22 @@ export const retryAfterMs = (headers: Headers | undefined, now: number): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 };
 
-/** Classifies an SDK error: rate limits, 5xx, 408/409, timeouts and lost connections are retryable. */
+/** An upstream `code`/`type` token, if it looks like one (never free text from the body). */
+const token = (value: unknown): string | undefined =>
+  typeof value === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(value) ? value : undefined;
+
+/** `model endpoint answered 429 (rate_limit_exceeded)`: status and code, never the body's text. */
+const statusReason = (error: InstanceType<typeof OpenAI.APIError>, status: number): string => {
+  const codes = [token(error.code), token(error.type)].filter((c): c is string => c !== undefined);
+  const detail = [...new Set(codes)].join(', ');
+  return `model endpoint answered ${status}${detail ? ` (${detail})` : ''}`.slice(0, 120);
+};
+
+/**
+ * Classifies an SDK error: rate limits, 5xx, 408/409, timeouts and lost connections are retryable.
+ * Messages are short and fixed in form (they end up in tenant-readable events): upstream bodies
+ * are never copied.
+ */
 export const classifyOpenAIError = (error: unknown, signal?: AbortSignal): ModelCallError => {
   if (error instanceof ModelCallError) return error;
   if (error instanceof OpenAI.APIUserAbortError || signal?.aborted)
@@ -92,10 +110,10 @@ export const classifyOpenAIError = (error: unknown, signal?: AbortSignal): Model
   if (error instanceof OpenAI.APIConnectionTimeoutError)
     return new ModelCallError('timeout', 'the model call timed out', true);
   if (error instanceof OpenAI.APIConnectionError)
-    return new ModelCallError('connection', `cannot reach the model endpoint: ${error.message}`, true);
+    return new ModelCallError('connection', 'cannot reach the model endpoint', true);
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
-    const message = `model endpoint answered ${status}: ${error.message}`.slice(0, 500);
+    const message = statusReason(error, status);
     if (status === 429) return new ModelCallError('rate_limited', message, true, status);
     if (status >= 500) return new ModelCallError('server_error', message, true, status);
     if (status === 408 || status === 409)
@@ -105,8 +123,7 @@ export const classifyOpenAIError = (error: unknown, signal?: AbortSignal): Model
     if (status === 404) return new ModelCallError('not_found', message, false, status);
     return new ModelCallError('bad_request', message, false, status);
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ModelCallError('invalid_response', message.slice(0, 500), false);
+  return new ModelCallError('invalid_response', 'the model endpoint returned an invalid response', false);
 };
 
 /**
@@ -122,11 +139,11 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? abortableSleep;
 
+  const baseUrl = options.baseUrl;
   const client = (): OpenAI => {
-    const keyName = spec.apiKeyEnv ?? 'OPENAI_API_KEY';
-    const key = options.env[keyName];
-    if (!key && !spec.baseUrl)
-      throw new ModelCallError('authentication', `environment variable ${keyName} is not set`, false);
+    const key = options.apiKey();
+    if (!key && !baseUrl)
+      throw new ModelCallError('authentication', 'the model endpoint has no API key configured', false);
     const common = {
       apiKey: key || 'not-needed',
       timeout: timeoutMs,
@@ -136,11 +153,11 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     if (spec.provider === 'azure_openai')
       return new AzureOpenAI({
         ...common,
-        ...(spec.baseUrl ? { endpoint: spec.baseUrl } : {}),
+        ...(baseUrl ? { endpoint: baseUrl } : {}),
         apiVersion: spec.apiVersion ?? '2024-10-21',
         deployment: spec.deployment ?? spec.model,
       });
-    return new OpenAI({ ...common, ...(spec.baseUrl ? { baseURL: spec.baseUrl } : {}) });
+    return new OpenAI({ ...common, ...(baseUrl ? { baseURL: baseUrl } : {}) });
   };
 
   const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {

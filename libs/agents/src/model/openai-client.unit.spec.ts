@@ -6,6 +6,7 @@ import type { ModelRequest } from '../core/model/model-client.port.ts';
 import { ModelCallError } from './model-call-error.ts';
 import { createOpenAIModelClient } from './openai-client.ts';
 import { createModelClientResolver } from './model-resolver.ts';
+import { defaultOnlyEndpoints } from '../core/spec/bind-model-endpoints.ts';
 
 let server: FakeOpenAIServer;
 beforeAll(async () => {
@@ -35,8 +36,9 @@ const request: ModelRequest = {
 const client = (extra: Partial<Parameters<typeof createOpenAIModelClient>[0]> = {}) => {
   const sleeps: number[] = [];
   const c = createOpenAIModelClient({
-    model: { provider: 'openai', model: 'gpt-test', baseUrl: server.baseUrl, apiKeyEnv: 'TEST_KEY' },
-    env,
+    model: { provider: 'openai', model: 'gpt-test' },
+    baseUrl: server.baseUrl,
+    apiKey: () => env.TEST_KEY,
     maxRetries: 2,
     random: () => 0.5,
     sleep: async (ms) => {
@@ -112,6 +114,15 @@ describe('OpenAI adapter through the real SDK against the fake server', () => {
     expect(server.requests.length - before).toBe(3);
   });
 
+  it('keeps only the status and error type of an upstream error, never its body text', async () => {
+    server.enqueue({ kind: 'error', status: 400, message: 'echo: postgres://user:hunter2@db/prod' });
+    const error = (await client()
+      .c.complete(request, {})
+      .catch((e: unknown) => e)) as ModelCallError;
+    expect(error.message).toBe('model endpoint answered 400 (fake_error)');
+    expect(error.message).not.toContain('hunter2');
+  });
+
   it('does not retry a 400 or 401', async () => {
     server.enqueue({ kind: 'error', status: 401 });
     const { c, sleeps } = client();
@@ -139,16 +150,17 @@ describe('OpenAI adapter through the real SDK against the fake server', () => {
 
   it('refuses to call OpenAI without the named key, and never needs one for a local base URL', async () => {
     const noKey = createOpenAIModelClient({
-      model: { provider: 'openai', model: 'm', apiKeyEnv: 'MISSING' },
-      env: {},
+      model: { provider: 'openai', model: 'm' },
+      apiKey: () => undefined,
     });
     await expect(noKey.complete(request, {})).rejects.toMatchObject({
       type: 'authentication',
       retryable: false,
     });
     const local = createOpenAIModelClient({
-      model: { provider: 'openai', model: 'm', baseUrl: server.baseUrl },
-      env: {},
+      model: { provider: 'openai', model: 'm' },
+      baseUrl: server.baseUrl,
+      apiKey: () => undefined,
     });
     await expect(local.complete(request, {})).resolves.toMatchObject({ content: 'ok' });
   });
@@ -160,12 +172,11 @@ describe('Azure OpenAI', () => {
       model: {
         provider: 'azure_openai',
         model: 'gpt-4o',
-        baseUrl: server.baseUrl.replace(/\/v1$/, ''),
         deployment: 'my-deployment',
         apiVersion: '2024-10-21',
-        apiKeyEnv: 'AZ_KEY',
       },
-      env: { AZ_KEY: 'az-secret' },
+      baseUrl: server.baseUrl.replace(/\/v1$/, ''),
+      apiKey: () => 'az-secret',
     });
     const before = server.requests.length;
     await expect(azure.complete(request, {})).resolves.toMatchObject({ content: 'ok' });
@@ -184,25 +195,24 @@ describe('a team on the OpenAI adapter (fake server)', () => {
         name: 'assistant',
         tools: ['calculator'],
         reflectOnToolUse: true,
-        model: { provider: 'openai', model: 'gpt-test', baseUrl: 'http://placeholder/v1', maxRetries: 1 },
+        model: { provider: 'openai', endpoint: 'fake', model: 'gpt-test', maxRetries: 1 },
       },
     ],
   });
+  // The operator's endpoint `fake` is the fake server; the spec only names it.
+  const endpoints = () =>
+    new Map([...defaultOnlyEndpoints, ['fake', { name: 'fake', baseUrl: server.baseUrl }]]);
   const resolver = () =>
     createModelClientResolver({
+      endpoints: endpoints(),
       env: {},
       openai: { backoff: { initialMs: 1, maxMs: 2 } },
     });
-  const withServer = () => ({
-    ...team,
-    agents: team.agents.map((a) =>
-      a.kind === 'assistant' ? { ...a, model: { ...a.model!, baseUrl: server.baseUrl } } : a,
-    ),
-  });
+  const withServer = () => team;
 
   it('records a 500 that exhausts retries as a failed model call and a failed turn', async () => {
     server.setFallback({ kind: 'error', status: 500 });
-    const result = await runTeam(withServer(), 'hi', { model: resolver() });
+    const result = await runTeam(withServer(), 'hi', { model: resolver(), endpoints: endpoints() });
     const failed = result.events.find((e) => e.type === 'ModelCallFailed');
     expect(failed?.data).toMatchObject({
       callId: 't1.s1.m1',
@@ -213,7 +223,11 @@ describe('a team on the OpenAI adapter (fake server)', () => {
 
   it('records a timeout (AbortSignal) as a failed call', async () => {
     server.setFallback({ kind: 'message', content: 'slow', delayMs: 1_000 });
-    const result = await runTeam(withServer(), 'hi', { model: resolver(), modelCallTimeoutMs: 100 });
+    const result = await runTeam(withServer(), 'hi', {
+      model: resolver(),
+      endpoints: endpoints(),
+      modelCallTimeoutMs: 100,
+    });
     expect(result.events.find((e) => e.type === 'ModelCallFailed')?.data).toMatchObject({
       error: { type: 'timeout' },
     });
@@ -225,7 +239,10 @@ describe('a team on the OpenAI adapter (fake server)', () => {
       { kind: 'message', content: 'I could not compute that.' },
     );
     const before = server.requests.length;
-    const result = await runTeam(withServer(), 'what is 2 + ?', { model: resolver() });
+    const result = await runTeam(withServer(), 'what is 2 + ?', {
+      model: resolver(),
+      endpoints: endpoints(),
+    });
     expect(result.events.find((e) => e.type === 'ToolCallFailed')?.data).toMatchObject({
       reason: 'invalid-arguments',
     });

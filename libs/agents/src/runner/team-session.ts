@@ -12,6 +12,7 @@ import type { SessionEvent } from '../core/session/session.events.ts';
 import { evolve } from '../core/session/session.evolve.ts';
 import { initialSession, type Session, type SessionMessage } from '../core/session/session.state.ts';
 import { parseTeamSpec } from '../core/spec/parse-team-spec.ts';
+import type { ModelEndpoints } from '../core/spec/model-endpoints.ts';
 import type { TeamSpec } from '../core/spec/team-spec.ts';
 import type { ModelClient } from '../core/model/model-client.port.ts';
 import type { EffectDeps } from '../effects/effect-deps.ts';
@@ -39,6 +40,8 @@ export type TeamRunOptions = Readonly<{
   model?: ModelClient | ModelClientResolver;
   /** Default: the built-in tools (calculator, http_request with no allowed host). */
   tools?: ToolRegistry;
+  /** The model endpoints a spec may name (default: only `default`, no URL); give the resolver the same. */
+  endpoints?: ModelEndpoints;
   /** Default: the real clock. */
   clock?: () => Date;
   /** Decides approvals as they are requested; without it the run stops at `awaiting_approval`. */
@@ -91,7 +94,10 @@ export const createTeamSession = async (
   options: TeamRunOptions = {},
 ): Promise<TeamSession> => {
   const tools = options.tools ?? builtinTools();
-  const spec: TeamSpec = parseTeamSpec(specInput, { toolNames: tools.names() });
+  const spec: TeamSpec = parseTeamSpec(specInput, {
+    toolNames: tools.names(),
+    ...(options.endpoints ? { endpoints: options.endpoints } : {}),
+  });
   const store = options.store ?? createInMemoryEventStore();
   const tenantId = options.tenantId ?? 'default';
   const sessionId = options.sessionId ?? `run-${Math.random().toString(36).slice(2, 10)}`;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createScriptedModelClient } from '../../model/scripted-client.ts';
 import { runTeam } from '../../runner/team-session.ts';
 import { BUILTIN_TOOL_NAMES } from '../../tools/builtin.ts';
+import { parseModelEndpoints } from '../spec/model-endpoints.ts';
 import { importAutogenComponent, importAutogenGallery, UnsupportedComponent } from './autogen-import.ts';
 
 /** A copy of the shared fixtures (with their SOURCES.md attribution), so the suite runs on a clean clone. */
@@ -189,6 +190,70 @@ describe('importer rejections and mappings', () => {
     provider,
     component_type: 'team',
     config: { participants, ...extra },
+  });
+
+  it('maps base_url to the configured endpoint with that URL, refuses others, and never keeps api_key', async () => {
+    const endpoints = parseModelEndpoints(
+      {
+        AGENTLEDGER_MODEL_ENDPOINTS: '{"vllm": {"baseUrl": "http://vllm:8000/v1", "apiKeyEnv": "VLLM_KEY"}}',
+      },
+      () => '',
+    );
+    const client = (provider: string, config: Record<string, unknown>) =>
+      team('autogen_agentchat.teams.RoundRobinGroupChat', [
+        assistant({ model_client: { provider: `autogen_ext.models.${provider}`, config } }),
+      ]);
+    const secret = 'sk-tenant-secret-123';
+    const mapped = importAutogenComponent(
+      client('openai.OpenAIChatCompletionClient', {
+        model: 'm',
+        base_url: 'http://vllm:8000/v1/',
+        api_key: secret,
+      }),
+      { ...options, endpoints },
+    );
+    expect(mapped.agents[0]).toMatchObject({ model: { provider: 'openai', model: 'm', endpoint: 'vllm' } });
+    expect(JSON.stringify(mapped)).not.toContain(secret);
+    expect(JSON.stringify(mapped)).not.toContain('vllm:8000');
+    const plain = importAutogenComponent(
+      client('openai.OpenAIChatCompletionClient', { model: 'm', api_key: secret }),
+      options,
+    );
+    const run = await runTeam(plain, 'hi', { model: createScriptedModelClient() });
+    expect(JSON.stringify(run.events)).not.toContain(secret);
+
+    const refused = (json: unknown, path: string) => {
+      try {
+        importAutogenComponent(json, { ...options, endpoints });
+      } catch (error) {
+        expect(error).toBeInstanceOf(UnsupportedComponent);
+        expect((error as UnsupportedComponent).issues.map((i) => i.path)).toEqual([path]);
+        return;
+      }
+      throw new Error('accepted');
+    };
+    const at = '$.config.participants[0].config.model_client.config';
+    refused(
+      client('openai.OpenAIChatCompletionClient', { model: 'm', base_url: 'http://attacker.example/v1' }),
+      `${at}.base_url`,
+    );
+    refused(
+      client('openai.AzureOpenAIChatCompletionClient', {
+        model: 'm',
+        azure_endpoint: 'https://x.openai.azure.com',
+      }),
+      `${at}.azure_endpoint`,
+    );
+    refused(client('ollama.OllamaChatCompletionClient', { model: 'm' }), `${at}.host`);
+    expect(
+      importAutogenComponent(
+        client('ollama.OllamaChatCompletionClient', { model: 'm', host: 'http://vllm:8000' }),
+        {
+          ...options,
+          endpoints,
+        },
+      ).agents[0],
+    ).toMatchObject({ model: { endpoint: 'vllm' } });
   });
 
   it('names an unregistered FunctionTool (Python source) with its path', () => {

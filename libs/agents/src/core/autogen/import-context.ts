@@ -1,3 +1,5 @@
+import type { ModelEndpoints } from '../spec/model-endpoints.ts';
+
 /** Shared by the AutoGen importer's parts: component shapes, provider names, issue collection. */
 
 /** One component we cannot run, with where it is and what it is. */
@@ -6,6 +8,8 @@ export type ImportIssue = Readonly<{ path: string; provider: string; message: st
 export type AutogenImportOptions = Readonly<{
   /** Tools a FunctionTool may bind to, by name (its Python source is never run). */
   toolNames: readonly string[];
+  /** The operator's model endpoints a `base_url` must belong to (absent: only `default`, no URL). */
+  endpoints?: ModelEndpoints;
 }>;
 
 export type Json = Readonly<Record<string, unknown>>;

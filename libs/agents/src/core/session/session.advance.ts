@@ -6,7 +6,8 @@ import {
   offeredToolNames,
   selectorCandidates,
 } from '../prompt/model-context.ts';
-import type { AssistantAgentSpec, TeamSpec } from '../spec/team-spec.ts';
+import { DEFAULT_ENDPOINT } from '../spec/model-endpoints.ts';
+import type { AssistantAgentSpec, ModelSpec, TeamSpec } from '../spec/team-spec.ts';
 import { effectiveTermination, terminationReason } from '../team/termination.ts';
 import type { ModelCallPurpose, SessionEvent } from './session.events.ts';
 import { evolve, toolResultText } from './session.evolve.ts';
@@ -113,6 +114,17 @@ const betweenSteps = (s: Session, spec: TeamSpec, turn: TurnState, now: Date): S
   }
 };
 
+/** The endpoint and model a call uses, recorded in `ModelCallRequested` (never the key). */
+const endpointOf = (model: ModelSpec | undefined): { endpoint?: string; model?: string } =>
+  model && model.provider !== 'scripted'
+    ? { endpoint: model.endpoint ?? DEFAULT_ENDPOINT, model: model.model }
+    : {};
+
+const selectorModel = (spec: TeamSpec): ModelSpec | undefined => {
+  const firstAssistant = spec.agents.find((a) => a.kind === 'assistant');
+  return spec.selector?.model ?? (firstAssistant?.kind === 'assistant' ? firstAssistant.model : undefined);
+};
+
 const requestSelection = (
   s: Session,
   spec: TeamSpec,
@@ -135,6 +147,7 @@ const requestSelection = (
         iteration: attempt,
         contextLength: s.thread.length,
         contextHash: contextHashOf(messages, []),
+        ...endpointOf(selectorModel(spec)),
       },
     },
   ];
@@ -284,6 +297,7 @@ const requestAgentCall = (
         iteration,
         contextLength,
         contextHash: contextHashOf(messages, offeredToolNames(agent, purpose)),
+        ...endpointOf(agent.model),
       },
     },
   ];

@@ -59,6 +59,9 @@ export type ModelCallRequested = E<
     /** How many thread items the context was built from: the context is rebuilt from them. */
     contextLength: number;
     contextHash: string;
+    /** The operator endpoint and model the call uses (added later: absent in older streams). */
+    endpoint?: string;
+    model?: string;
   }
 >;
 export type ModelCallCompleted = E<

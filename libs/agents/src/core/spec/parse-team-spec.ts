@@ -1,4 +1,6 @@
 import { importAutogenComponent, isAutogenComponent, isAutogenGallery } from '../autogen/autogen-import.ts';
+import { bindModelEndpoints, defaultOnlyEndpoints } from './bind-model-endpoints.ts';
+import type { ModelEndpoints } from './model-endpoints.ts';
 import { teamSpecSchema, type TeamSpec } from './team-spec.ts';
 
 export type SpecIssue = Readonly<{ path: string; message: string }>;
@@ -17,19 +19,22 @@ export class InvalidTeamSpec extends Error {
 
 /**
  * Our team spec JSON, or an AutoGen AgentChat component JSON, in; a normalized, validated spec
- * out. Throws `InvalidTeamSpec` (400) or `UnsupportedComponent` (422).
+ * out, its models bound to the operator's endpoints (without `endpoints`, only `default` with no
+ * URL). Throws `InvalidTeamSpec` (400), `UnsupportedComponent` or `ModelEndpointRefused` (422).
  */
 export const parseTeamSpec = (
   input: unknown,
-  options: Readonly<{ toolNames: readonly string[] }>,
+  options: Readonly<{ toolNames: readonly string[]; endpoints?: ModelEndpoints }>,
 ): TeamSpec => {
-  if (isAutogenComponent(input) || isAutogenGallery(input)) return importAutogenComponent(input, options);
+  const endpoints = options.endpoints ?? defaultOnlyEndpoints;
+  if (isAutogenComponent(input) || isAutogenGallery(input))
+    return bindModelEndpoints(importAutogenComponent(input, { ...options, endpoints }), endpoints);
   const parsed = teamSpecSchema.safeParse(input);
   if (!parsed.success)
     throw new InvalidTeamSpec(
       parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     );
-  return parsed.data;
+  return bindModelEndpoints(parsed.data, endpoints);
 };
 
 /** The names a spec's agents use that the registry does not have (a spec that cannot run: 422). */

@@ -12,11 +12,17 @@ const agentName = z
   .refine((name) => name !== 'user', { message: '"user" is reserved for the human user' });
 
 /**
- * The model an agent (or a selector) calls. The API key is never part of a spec: `apiKeyEnv` names
- * the environment variable that holds it, read by the adapter at call time.
+ * The model an agent (or a selector) calls, on an operator-configured endpoint named by `endpoint`
+ * (absent: `default`). `baseUrl` and `apiKeyEnv` are accepted on input only when they equal a
+ * configured endpoint's (`bindModelEndpoints` then replaces them by its name): a spec never carries
+ * where a call goes or which secret it sends.
  */
 export const modelSpecSchema = z.strictObject({
   provider: z.enum(['openai', 'azure_openai', 'scripted']).default('openai'),
+  endpoint: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+    .optional(),
   model: z.string().min(1),
   baseUrl: z.url().optional(),
   apiKeyEnv: z

@@ -14,12 +14,7 @@ const design = {
       name: 'support_agent',
       description: 'Answers customer questions',
       systemMessage: 'You are a helpful support agent. Say TERMINATE when done.',
-      model: {
-        provider: 'openai',
-        model: 'gpt-4o-mini',
-        baseUrl: 'http://127.0.0.1:8080/v1',
-        apiKeyEnv: 'OPENAI_API_KEY',
-      },
+      model: { endpoint: 'default', model: 'gpt-4o-mini' },
       tools: ['calculator'],
       handoffs: [],
     },
