@@ -83,7 +83,7 @@ describe('gRPC with a client generated from libs/proto', () => {
     );
     expect(refused.code).toBe(status.INVALID_ARGUMENT);
     expect(problemOf(refused)).toMatchObject({ status: 422 });
-    expect(problemOf(refused).errors.map((e) => e.field)).toEqual([
+    expect((problemOf(refused).errors ?? []).map((e) => e.field)).toEqual([
       'agents.0.model.baseUrl',
       'agents.0.model.apiKeyEnv',
     ]);
