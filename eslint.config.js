@@ -1,6 +1,7 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import vitest from '@vitest/eslint-plugin';
 
 /** Postgres, Kafka and Nest code: what the pure agent core must never reach. */
 const infrastructure = [
@@ -22,6 +23,25 @@ const apps = [
   '@agentledger/standalone',
 ];
 
+/**
+ * Helpers that assert, so a test calling one asserts (patterns of `vitest/expect-expect`):
+ * `eventually` (libs/testing) fails when its condition never holds; the decider's
+ * `given(…).when(…).then/thenNothing/thenThrows` (libs/agents/src/testing/decider-spec.ts);
+ * the shared contract suites declare their own tests full of `expect`.
+ */
+const assertionHelpers = [
+  'expect',
+  'expect.*',
+  'assert',
+  'assert.*',
+  'eventually',
+  'given.**.then',
+  'given.**.thenNothing',
+  'given.**.thenThrows',
+  'eventStoreContract',
+  'eventBusContract',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -32,6 +52,8 @@ export default tseslint.config(
       '.nx/**',
       'bench/results/**',
       'libs/proto/generated/**',
+      // Specs that break the test rules on purpose; test/lint/test-rules.int.spec.ts lints them.
+      'test/lint/fixtures/**',
     ],
   },
   {
@@ -139,6 +161,20 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // Tests that cannot fail are bugs: every test asserts, unconditionally, and none is skipped.
+    files: ['**/*.spec.ts', '**/*.contract.ts'],
+    plugins: { vitest },
+    rules: {
+      'vitest/expect-expect': ['error', { assertFunctionNames: assertionHelpers }],
+      'vitest/no-conditional-tests': 'error',
+      'vitest/no-conditional-expect': 'error',
+      'vitest/no-disabled-tests': 'error',
+      'vitest/no-focused-tests': 'error',
+      'vitest/valid-expect': 'error',
+      'vitest/no-identical-title': 'error',
     },
   },
   {

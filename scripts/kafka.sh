@@ -2,8 +2,8 @@
 # Single-node Apache Kafka broker (KRaft) for development and tests, run from the jars on Maven Central.
 # Usage: scripts/kafka.sh up|down|status. Idempotent: `up` on a running broker only checks it.
 # Everything lives under .kafka/ (ignored): libs/ (jars), data/ (log dirs), broker.pid, broker.log.
-# KAFKA_DIR puts data, pid and log elsewhere (a second broker, with KAFKA_PORT and
-# KAFKA_CONTROLLER_PORT); the jars stay shared in .kafka/libs.
+# KAFKA_DIR puts data, pid and log elsewhere (a second broker: KAFKA_PORT, and KAFKA_CONTROLLER_PORT,
+# which defaults to KAFKA_PORT+1); the jars stay shared in .kafka/libs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +14,7 @@ pidfile="$dir/broker.pid"
 logfile="$dir/broker.log"
 props="$dir/server.properties"
 port="${KAFKA_PORT:-9092}"
-controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
+controller_port="${KAFKA_CONTROLLER_PORT:-$((port + 1))}"
 pom="$root/infra/kafka/pom.xml"
 
 log() { printf '[kafka] %s\n' "$*"; }
@@ -27,6 +27,18 @@ running_pid() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Refuses to start on a taken port, naming the variable that moves it.
+check_ports() {
+  if port_open "$port"; then
+    die "port $port (KAFKA_PORT) is taken by another process: stop it or set KAFKA_PORT to a free port"
+  fi
+  if port_open "$controller_port"; then
+    [[ -n "${KAFKA_CONTROLLER_PORT:-}" ]] &&
+      die "controller port $controller_port (KAFKA_CONTROLLER_PORT) is taken by another process: set KAFKA_CONTROLLER_PORT to a free port"
+    die "controller port $controller_port (KAFKA_CONTROLLER_PORT, by default KAFKA_PORT+1) is taken by another process: set KAFKA_PORT or KAFKA_CONTROLLER_PORT to a free port"
+  fi
+}
 
 fetch_jars() {
   # The stamp records which pom resolved the jars, so a version bump re-fetches.
@@ -94,7 +106,7 @@ wait_ready() {
 
 up() {
   if pid="$(running_pid)"; then log "already running (pid $pid) on 127.0.0.1:$port"; return; fi
-  if port_open "$port"; then die "port $port is taken by another process; stop it or set KAFKA_PORT"; fi
+  check_ports
   fetch_jars
   write_props
   format_storage

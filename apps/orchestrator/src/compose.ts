@@ -26,7 +26,7 @@ import {
 import { createSessionRepository } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createJsonLogger } from './logger.ts';
-import type { OrchestratorConfig } from './orchestrator.config.ts';
+import { kafkaConsumerTimingOf, type OrchestratorConfig } from './orchestrator.config.ts';
 import type { ReadinessCheck } from './orchestrator-http.module.ts';
 import { createOrchestratorMetrics } from './runtime/metrics.ts';
 import { createOrchestrator, type Orchestrator } from './runtime/orchestrator.ts';
@@ -70,6 +70,7 @@ export const composeDistributed = async (
     topic: config.KAFKA_TOPIC,
     logger,
     clientId: config.REPLICA_ID,
+    ...kafkaConsumerTimingOf(config),
   });
   const index = createSqlSessionIndex(store.db);
   const repository = createSessionRepository({ store, index, partitions: config.KAFKA_PARTITIONS });

@@ -72,3 +72,15 @@ export const parseOrchestratorConfig = (
     result.data.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   return { ...result.data, REPLICA_ID: replicaId, MODEL_ENDPOINTS: endpoints.endpoints };
 };
+
+/**
+ * The consumer's group timing: `KAFKA_SESSION_TIMEOUT_MS`, and heartbeats a third of it apart (at
+ * most 1 s, Kafka's advice), so a dead replica leaves its group only after this long and its
+ * sessions are taken over by lease expiry (`LEASE_TTL_MS`) when that is shorter.
+ */
+export const kafkaConsumerTimingOf = (
+  config: Pick<OrchestratorConfig, 'KAFKA_SESSION_TIMEOUT_MS'>,
+): Readonly<{ sessionTimeoutMs: number; heartbeatIntervalMs: number }> => ({
+  sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+  heartbeatIntervalMs: Math.max(1, Math.min(1_000, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 3))),
+});

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical/canonical.ts';
-import { computeEventHash, GENESIS_HASH, hashPrefix, sha256Hex } from './hash.ts';
+import { computeEventHash, GENESIS_HASH, HASHED_FIELDS, hashPrefix, sha256Hex } from './hash.ts';
 import { isUuid, uuidv7 } from './ids.ts';
 import { createUpcast } from './upcasting.ts';
 
@@ -44,11 +45,43 @@ describe('event hash', () => {
     );
   });
 
-  it('covers every documented field', () => {
-    const base = computeEventHash(GENESIS_HASH, { ...event, version: 1 });
-    expect(computeEventHash(GENESIS_HASH, { ...event, version: 2 })).not.toBe(base);
-    expect(computeEventHash(GENESIS_HASH, { ...event, version: 1, tenantId: 'u' })).not.toBe(base);
-    expect(computeEventHash('1'.repeat(64), { ...event, version: 1 })).not.toBe(base);
+  it('is sha256hex(prevHash + canonical JSON of the documented fields), written out by hand', () => {
+    const documented =
+      '{"data":{"content":"hi"},"eventId":"01890a5d-ac96-774b-bcce-b302099a8057",' +
+      '"metadata":{"correlationId":"c"},"recordedAt":"2026-01-01T00:00:00.000Z","schemaVersion":1,' +
+      '"streamId":"session-1","tenantId":"t","type":"UserMessageReceived","version":1}';
+    const prevHash = 'a'.repeat(64);
+    expect(computeEventHash(prevHash, { ...event, version: 1 })).toBe(
+      createHash('sha256')
+        .update(prevHash + documented, 'utf8')
+        .digest('hex'),
+    );
+  });
+
+  it('covers every documented field and nothing else', () => {
+    const base = { ...event, version: 1 };
+    const hash = computeEventHash(GENESIS_HASH, base);
+    // One change per field of the documented formula (hash.ts, DESIGN.md).
+    const changed: Record<(typeof HASHED_FIELDS)[number], Partial<typeof base>> = {
+      data: { data: { content: 'ho' } },
+      eventId: { eventId: '01890a5d-ac96-774b-bcce-b302099a8058' },
+      metadata: { metadata: { correlationId: 'd' } },
+      recordedAt: { recordedAt: '2026-01-01T00:00:00.001Z' },
+      schemaVersion: { schemaVersion: 2 },
+      streamId: { streamId: 'session-2' },
+      tenantId: { tenantId: 'u' },
+      type: { type: 'TurnStarted' },
+      version: { version: 2 },
+    };
+    expect([...HASHED_FIELDS].sort()).toEqual(Object.keys(changed).sort());
+    const hashes = Object.values(changed).map((change) =>
+      computeEventHash(GENESIS_HASH, { ...base, ...change }),
+    );
+    expect(new Set([hash, ...hashes]).size).toBe(hashes.length + 1);
+    expect(computeEventHash('1'.repeat(64), base)).not.toBe(hash);
+    // Fields outside the formula do not move it.
+    const stored = { ...base, globalPosition: 7, prevHash: GENESIS_HASH, hash: 'f'.repeat(64) };
+    expect(computeEventHash(GENESIS_HASH, stored)).toBe(hash);
   });
 });
 

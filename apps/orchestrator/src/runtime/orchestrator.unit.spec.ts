@@ -289,17 +289,28 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
   });
 
   it('does not let a slow model call of one session delay the others', async () => {
-    const w = world(
-      toolThenAnswerModel({
-        delayMs: (request) => (request.messages.some((m) => m.content === 'slow') ? 3_000 : 0),
-      }),
-    );
+    // The slow session's model calls wait for the test, not for a clock: the others must all
+    // finish while it is held, however loaded the machine.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let slowCalls = 0;
+    const answers = toolThenAnswerModel();
+    const w = world({
+      complete: async (request, options) => {
+        if (request.messages.some((m) => m.content === 'slow')) {
+          slowCalls += 1;
+          await held;
+        }
+        return answers.complete(request, options);
+      },
+    });
     await running(w);
     await w.startAndPost('slow-1', 'slow');
+    await eventually('the slow model call to be held', () => (slowCalls > 0 ? true : undefined));
     await Promise.all(Array.from({ length: 10 }, (_, i) => w.startAndPost(`fast-${i}`, `fast ${i}`)));
-    for (let i = 0; i < 10; i += 1)
-      await eventually(`fast-${i}`, () => w.idle(`fast-${i}`), { timeoutMs: 2_500 });
+    for (let i = 0; i < 10; i += 1) await eventually(`fast-${i}`, () => w.idle(`fast-${i}`));
     expect(await w.idle('slow-1')).toBeUndefined();
-    await eventually('the slow session', () => w.idle('slow-1'), { timeoutMs: 10_000 });
+    release();
+    await eventually('the slow session', () => w.idle('slow-1'));
   });
 });

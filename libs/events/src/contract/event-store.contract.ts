@@ -173,7 +173,11 @@ export const eventStoreContract = (
     describe('expected version', () => {
       it('throws StreamVersionConflict and writes nothing on a wrong version', async () => {
         const streamId = streamOf('conflict');
-        await store.append(streamId, [ev('A'), ev('B')], { tenantId, expectedVersion: 'no_stream' });
+        const newStream = streamOf('new');
+        const first = await store.append(streamId, [ev('A'), ev('B')], {
+          tenantId,
+          expectedVersion: 'no_stream',
+        });
         const error = await store
           .append(streamId, [ev('C'), ev('D')], { tenantId, expectedVersion: 1 })
           .catch((caught: unknown) => caught);
@@ -188,16 +192,30 @@ export const eventStoreContract = (
           store.append(streamId, [ev('C')], { tenantId, expectedVersion: 'no_stream' }),
         ).rejects.toMatchObject({ expected: 'no_stream', actual: 2 });
         await expect(
-          store.append(streamOf('new'), [ev('C')], { tenantId, expectedVersion: 3 }),
+          store.append(newStream, [ev('C')], { tenantId, expectedVersion: 3 }),
         ).rejects.toMatchObject({
           actual: 0,
         });
         expect(await store.readStream(streamId, { tenantId })).toHaveLength(2);
-        expect(await store.readStream(streamOf('new'), { tenantId })).toEqual([]);
-        const everywhere = await store.readAll();
-        expect(everywhere.filter((event) => event.streamId === streamId)).toHaveLength(
-          everywhere.some((event) => event.streamId === streamId) ? 2 : 0,
-        );
+        expect(await store.readStream(newStream, { tenantId })).toEqual([]);
+        // The global log holds no trace of the refused appends either: once a marker appended after
+        // them is visible, anything they had written (at lower positions) would be visible too.
+        await store.append(streamId, [ev('marker')], { tenantId, expectedVersion: 2 });
+        const after = (first.globalPositions[0] ?? 0) - 1;
+        let everywhere: readonly EventEnvelope[] = [];
+        await deadline('the marker in the global log', async () => {
+          everywhere = await store.readAll({ after });
+          return everywhere.some((event) => event.streamId === streamId && event.type === 'marker');
+        });
+        expect(
+          everywhere
+            .filter((event) => event.streamId === streamId || event.streamId === newStream)
+            .map((event) => [event.streamId, event.type]),
+        ).toEqual([
+          [streamId, 'A'],
+          [streamId, 'B'],
+          [streamId, 'marker'],
+        ]);
       });
 
       it("appends at the head with 'any'", async () => {

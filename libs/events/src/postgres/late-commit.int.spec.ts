@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EventEnvelope } from '../envelope.ts';
 import { uuidv7 } from '../ids.ts';
-import { runMigrations } from './migrate.ts';
+import { MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.ts';
 
 const tenantId = 't-late';
@@ -228,8 +230,16 @@ describe('postgres: late commits and concurrent start-up', () => {
       const client = new pg.Client({ connectionString: fresh.url });
       await client.connect();
       try {
-        const applied = await client.query('select count(*)::int as n from drizzle.__drizzle_migrations');
-        expect(applied.rows[0].n).toBeGreaterThanOrEqual(2);
+        // Exactly the journal's migrations, each once (drizzle records a migration's `when` as created_at).
+        const journal = JSON.parse(
+          await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'),
+        ) as { entries: { when: number }[] };
+        const applied = await client.query<{ created_at: string }>(
+          'select created_at from drizzle.__drizzle_migrations order by id',
+        );
+        expect(applied.rows.map((row) => Number(row.created_at))).toEqual(
+          journal.entries.map((entry) => entry.when),
+        );
         const fn = await client.query(
           "select count(*)::int as n from pg_proc where proname = 'agentledger_append'",
         );

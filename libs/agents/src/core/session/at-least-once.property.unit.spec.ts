@@ -88,15 +88,18 @@ describe('at-least-once delivery (property)', () => {
             metadata: meta(),
           });
           let messages = 0;
+          // Every mid-run redelivery with what it decided and whether it touched the state.
+          const redeliveries: { type: string; decided: number; stateChanged: boolean }[] = [];
           for (const choice of choices) {
-            if (choice.redeliver && delivered.length > 0) {
-              const again = delivered[choice.pick % delivered.length]!;
-              if (again.type !== 'PostUserMessage' && again.type !== 'CancelTurn') {
-                const before = JSON.stringify(state);
-                const events = decide({ ...again, metadata: meta() } as SessionCommand, state);
-                expect(events).toEqual([]);
-                expect(JSON.stringify(state)).toBe(before);
-              }
+            const again = choice.redeliver ? delivered[choice.pick % delivered.length] : undefined;
+            if (again !== undefined && again.type !== 'PostUserMessage' && again.type !== 'CancelTurn') {
+              const before = JSON.stringify(state);
+              const events = decide({ ...again, metadata: meta() } as SessionCommand, state);
+              redeliveries.push({
+                type: again.type,
+                decided: events.length,
+                stateChanged: JSON.stringify(state) !== before,
+              });
             }
             const action = nextAction(state);
             switch (action.kind) {
@@ -176,6 +179,7 @@ describe('at-least-once delivery (property)', () => {
                   });
             }
           }
+          expect(redeliveries.filter((r) => r.decided > 0 || r.stateChanged)).toEqual([]);
           for (const command of delivered) {
             if (command.type === 'CancelTurn') continue;
             expect(decide({ ...command, metadata: meta() } as SessionCommand, state)).toEqual([]);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { given, meta } from '../../testing/decider-spec.ts';
 import { sessionHarness, spec, T0, types } from '../../testing/session-harness.ts';
-import { teamSpecHash } from '../spec/team-spec.ts';
 import { nextAction } from './next-action.ts';
 import { foldSession } from './session.decider.ts';
 
@@ -14,6 +13,11 @@ const rr = spec({
   agents: [{ name: 'a' }, { name: 'b' }],
   termination: { kind: 'text_mention', text: 'TERMINATE' },
 });
+/**
+ * `single`'s spec hash, computed outside the code under test: `sha256sum` of its canonical JSON
+ * (sorted keys, defaults filled in by the schema), prefixed `sha256:`.
+ */
+const SINGLE_SPEC_HASH = 'sha256:f04c28524862dd5d3006ff5f8a9a357b6301760ce5c4162c0342b5f079af4c08';
 const started = (team = single) => {
   const h = sessionHarness(team);
   h.start();
@@ -36,7 +40,7 @@ describe('StartSession', () => {
             tenantId: 't',
             teamId: 'team',
             spec: single,
-            specHash: teamSpecHash(single),
+            specHash: SINGLE_SPEC_HASH,
             at: T0,
           },
         },
