@@ -16,23 +16,32 @@ const Entry = ({ entry }: { entry: TimelineEntry }) => (
   </div>
 );
 
-/** One column per lane, one row per entry; entries after the slider's version are dimmed. */
-export const TimelineGrid = ({ timeline, at }: { timeline: Timeline; at: number }) => (
-  <section class="card timeline-card">
-    <h2>Timeline</h2>
-    <div class="timeline" style={{ '--lanes': String(timeline.lanes.length) }}>
-      <div class="lane-head version">v</div>
-      {timeline.lanes.map((lane) => (
-        <div class="lane-head">{lane}</div>
-      ))}
-      {timeline.entries.map((entry) => (
-        <div class={`row${entry.version > at ? ' future' : ''}`} data-version={entry.version}>
-          <div class="version">{entry.version}</div>
-          {timeline.lanes.map((lane) => (
-            <div class="cell">{lane === entry.lane && <Entry entry={entry} />}</div>
-          ))}
-        </div>
-      ))}
-    </div>
-  </section>
-);
+const rowClass = (version: number, at: number, current: number): string =>
+  `row${version > at ? ' future' : ''}${version === current ? ' current' : ''}`;
+
+/** One column per lane, one row per entry; the slider's entry is marked, later ones are dimmed. */
+export const TimelineGrid = ({ timeline, at }: { timeline: Timeline; at: number }) => {
+  const current = Math.max(
+    0,
+    ...timeline.entries.map((entry) => entry.version).filter((version) => version <= at),
+  );
+  return (
+    <section class="card timeline-card">
+      <h2>Timeline</h2>
+      <div class="timeline" style={{ '--lanes': String(timeline.lanes.length) }}>
+        <div class="lane-head version">v</div>
+        {timeline.lanes.map((lane) => (
+          <div class="lane-head">{lane}</div>
+        ))}
+        {timeline.entries.map((entry) => (
+          <div class={rowClass(entry.version, at, current)} data-version={entry.version}>
+            <div class="version">{entry.version}</div>
+            {timeline.lanes.map((lane) => (
+              <div class="cell">{lane === entry.lane && <Entry entry={entry} />}</div>
+            ))}
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+};

@@ -47,7 +47,7 @@ const modelCompleted = (version: number, data: Data, ctx: Context): TimelineEntr
   const calls = (data['toolCalls'] as readonly { name: string; arguments: string }[] | undefined) ?? [];
   const body = [
     ...(data['content'] === null || data['content'] === undefined ? [] : [str(data, 'content')]),
-    ...calls.map((call) => `→ ${call.name}(${call.arguments})`),
+    ...calls.map((call) => `→\u00a0${call.name}(${call.arguments})`),
   ].join('\n');
   return {
     version,

@@ -20,7 +20,7 @@ describe('audit timeline', () => {
       lane: 'triage',
       kind: 'model',
       facts: ['default model', 'tokens 23 in · 17 out', '0 ms', 'tool_calls'],
-      body: '→ transfer_to_refunder({})',
+      body: '→\u00a0transfer_to_refunder({})',
     });
     expect(row(7)).toMatchObject({ lane: 'triage', kind: 'handoff', title: 'Handoff → refunder' });
     expect(row(12)).toMatchObject({ lane: 'refunder', kind: 'tool', title: 'Tool call calculator' });

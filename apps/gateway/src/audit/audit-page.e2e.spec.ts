@@ -136,7 +136,7 @@ describe('audit page in a browser', () => {
     expect(joined).toContain('User message\nRefund 20 off my 100 order');
     expect(joined).toContain('Handoff → refunder');
     expect(joined).toMatch(
-      /Model call\nscripted\ntokens 5 in · 3 out\n1 ms\ntool_calls\n→ calculator\(\{"a":100,"b":20,"operator":"-"\}\)/,
+      /Model call\nscripted\ntokens 5 in · 3 out\n1 ms\ntool_calls\n→\scalculator\(\{"a":100,"b":20,"operator":"-"\}\)/,
     );
     expect(joined).toContain('Tool call calculator\n{"a":100,"b":20,"operator":"-"}');
     expect(joined).toContain('Approval requested: calculator');
