@@ -9,4 +9,5 @@ const run = (command, args) => {
 await import('./check-node.mjs');
 console.log('[start] building (incremental)…');
 run('tsc', ['-b', 'tsconfig.build.json']);
+run('vite', ['build', '--config', 'apps/gateway/audit-ui/vite.config.ts']);
 run(process.execPath, ['--enable-source-maps', 'apps/standalone/dist/main.js', ...process.argv.slice(2)]);

@@ -13,4 +13,6 @@ bash scripts/infra.sh up
 # e2e tests run the apps as processes from their build output.
 echo "[test] building (tsc -b, incremental)…"
 tsc -b tsconfig.build.json
+echo "[test] building the audit page (vite)…"
+vite build --config apps/gateway/audit-ui/vite.config.ts
 exec vitest run "$@"

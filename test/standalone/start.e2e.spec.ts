@@ -83,6 +83,11 @@ describe('npm start and npm run demo', () => {
       const state = (await response.json()) as { status: string; messages: { content: string }[] };
       expect(state.status).toBe('idle');
       expect(state.messages.map((m) => m.content)).toContain('Done: 36. TERMINATE');
+      // the audit page ships built with the product (vite build in `npm start` and `npm test`)
+      const audit = await fetch(`${second.url}/audit/`);
+      expect(audit.status).toBe(200);
+      expect(audit.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await audit.text()).toContain('<div id="app"></div>');
     } finally {
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);

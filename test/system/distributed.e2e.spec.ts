@@ -82,6 +82,13 @@ describe('distributed mode: gateway + two orchestrators', () => {
     await world?.close();
   });
 
+  it('serves the audit page built with the gateway', async () => {
+    const audit = await fetch(`${url}/audit/`);
+    expect(audit.status).toBe(200);
+    expect(audit.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await audit.text()).toContain('<div id="app"></div>');
+  });
+
   it('runs the demo conversation end to end across processes', async () => {
     const spec = await readFile(`${root}examples/support-team.json`, 'utf8');
     const put = await fetch(`${url}/v1/teams/support-team`, {

@@ -15,7 +15,7 @@ const main = async (): Promise<void> => {
   const address = app.getHttpServer().address();
   const url = `http://${config.HOST}:${typeof address === 'object' && address !== null ? address.port : config.PORT}`;
   console.log(
-    `AgentLedger gateway: ${url} (docs ${url}/docs, gRPC ${config.HOST}:${app.get(GrpcGateway).port()})`,
+    `AgentLedger gateway: ${url} (docs ${url}/docs, audit ${url}/audit, gRPC ${config.HOST}:${app.get(GrpcGateway).port()})`,
   );
   const stop = async (): Promise<void> => {
     await app.close();

@@ -52,6 +52,7 @@ const main = async (): Promise<void> => {
   log(`AgentLedger is running (embedded: PGlite in ${config.DATA_DIR}, in-process bus)`);
   log(`  REST     ${url}`);
   log(`  docs     ${url}/docs`);
+  log(`  audit    ${url}/audit`);
   log(`  gRPC     ${config.HOST}:${app.get(GrpcGateway, { strict: false }).port() ?? 'off'}`);
   log(`  API key  ${standalone.devApiKey}   (tenant ${config.DEV_TENANT}; Authorization: Bearer <key>)`);
   log(`  model    ${standalone.modelMode}`);

@@ -4,6 +4,7 @@ import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { DynamicModule, LogLevel, Type } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { serveAuditPage } from '../audit/audit-page.ts';
 import { ProblemFilter } from '../errors/problem.filter.ts';
 import { METRICS_REGISTRY } from '../gateway.tokens.ts';
 import { healthOperations } from '../health/health.api.ts';
@@ -71,7 +72,7 @@ const countRequests = (fastify: FastifyInstance, registry: Registry): void => {
 
 /**
  * The HTTP side every composition shares: Fastify with the body limit, JSON-only parsing, the
- * problem+json filter, request metrics, `/openapi.json` and `/docs`. `module` imports
+ * problem+json filter, request metrics, `/openapi.json`, `/docs` and the audit page (`/audit/`). `module` imports
  * `GatewayModule.register(...)` (alone, or beside the orchestrator's module in the standalone app).
  */
 export const createGatewayApp = async (
@@ -90,5 +91,6 @@ export const createGatewayApp = async (
   app.useGlobalFilters(new ProblemFilter());
   const document = buildOpenApiDocument(gatewayOperations, '1.0.0') as unknown as OpenAPIObject;
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  await serveAuditPage(fastify);
   return app;
 };

@@ -1,0 +1,121 @@
+/** The gateway's REST API as the audit page uses it: read-only calls with the tab's API key. */
+
+const KEY_ITEM = 'agentledger.audit.apiKey';
+
+/** The key lives in this tab only (sessionStorage): never localStorage, never a cookie. */
+export const apiKey = {
+  get: (): string | null => sessionStorage.getItem(KEY_ITEM),
+  set: (key: string): void => sessionStorage.setItem(KEY_ITEM, key),
+  clear: (): void => sessionStorage.removeItem(KEY_ITEM),
+};
+
+export type SessionStatus =
+  'idle' | 'running' | 'awaiting_input' | 'awaiting_approval' | 'stalled' | 'failed' | 'closed';
+
+export const SESSION_STATUSES: readonly SessionStatus[] = [
+  'idle',
+  'running',
+  'awaiting_input',
+  'awaiting_approval',
+  'stalled',
+  'failed',
+  'closed',
+];
+
+export type SessionListItem = Readonly<{
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  createdAt: string;
+}>;
+export type SessionList = Readonly<{ items: readonly SessionListItem[]; nextCursor: string | null }>;
+
+export type MessageView = Readonly<{ id: string; version: number; source: string; content: string }>;
+export type SessionState = Readonly<{
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  messages: readonly MessageView[];
+  usage: Readonly<{ promptTokens: number; completionTokens: number }>;
+  pending: Readonly<{
+    modelCalls: readonly Readonly<{ callId: string; agent: string; purpose: string }>[];
+    toolCalls: readonly Readonly<{ toolCallId: string; agent: string; name: string }>[];
+    approvals: readonly Readonly<{ toolCallId: string; agent: string; name: string; arguments: string }>[];
+  }>;
+}>;
+
+export type StoredEvent = Readonly<{
+  version: number;
+  type: string;
+  data: Readonly<Record<string, unknown>>;
+  recordedAt: string;
+  hash: string;
+}>;
+
+/**
+ * `GET …/audit`. Only the first four fields exist on every server; the rest arrive with decision
+ * replay and signed checkpoints, so the page shows "not reported" when they are absent.
+ */
+export type AuditReport = Readonly<{
+  eventCount: number;
+  headHash: string;
+  hashChainValid: boolean;
+  replayMatches: boolean;
+  firstBrokenVersion?: number | null;
+  firstDivergentVersion?: number | null;
+  checkpoints?: Readonly<{ signed?: number | boolean; lastVerified?: string | number | null }> | null;
+  specHash?: string;
+}>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const get = async <T>(path: string): Promise<T> => {
+  const response = await fetch(path, {
+    headers: { authorization: `Bearer ${apiKey.get() ?? ''}`, accept: 'application/json' },
+  });
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => ({}))) as { title?: string; detail?: string };
+    throw new ApiError(response.status, problem.detail ?? problem.title ?? `HTTP ${response.status}`);
+  }
+  return (await response.json()) as T;
+};
+
+export type ListFilters = Readonly<{ status: SessionStatus | ''; teamId: string; cursor: string | null }>;
+
+export const listSessions = ({ status, teamId, cursor }: ListFilters): Promise<SessionList> => {
+  const query = new URLSearchParams({ limit: '25' });
+  if (status !== '') query.set('status', status);
+  if (teamId.trim() !== '') query.set('teamId', teamId.trim());
+  if (cursor !== null) query.set('cursor', cursor);
+  return get(`/v1/sessions?${query.toString()}`);
+};
+
+const sessionPath = (sessionId: string): string => `/v1/sessions/${encodeURIComponent(sessionId)}`;
+
+export const getSession = (sessionId: string, at?: number): Promise<SessionState> =>
+  get(`${sessionPath(sessionId)}${at === undefined ? '' : `?at=${at}`}`);
+
+export const getAudit = (sessionId: string): Promise<AuditReport> => get(`${sessionPath(sessionId)}/audit`);
+
+/** Every event of the session, page by page. */
+export const getEvents = async (sessionId: string): Promise<StoredEvent[]> => {
+  const events: StoredEvent[] = [];
+  let after: number | null = 0;
+  while (after !== null) {
+    const page: { events: StoredEvent[]; nextAfter: number | null } = await get(
+      `${sessionPath(sessionId)}/events?after=${after}&limit=1000`,
+    );
+    events.push(...page.events);
+    after = page.nextAfter;
+  }
+  return events;
+};
