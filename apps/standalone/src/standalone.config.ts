@@ -17,19 +17,33 @@ export const standaloneConfigSchema = gatewayConfigSchema
     STREAM_POLL_INTERVAL_MS: true,
   })
   .extend({
-    /** PGlite data and the development API key live here (kept between starts). */
-    DATA_DIR: z.string().min(1).default('.data'),
-    /** Team specs (`<teamId>.json`) put for the development tenant at start. */
-    EXAMPLES_DIR: z.string().min(1).default('examples'),
+    DATA_DIR: z
+      .string()
+      .min(1)
+      .default('.data')
+      .describe('PGlite data and the development API key live here (kept between starts).'),
+    EXAMPLES_DIR: z
+      .string()
+      .min(1)
+      .default('examples')
+      .describe('Team specs (`<teamId>.json`) put for the development tenant at start.'),
     DEV_TENANT: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/)
-      .default('dev'),
-    MAX_CONCURRENT_SESSIONS: z.coerce.number().int().positive().default(32),
-    MAX_MODEL_CALLS: z.coerce.number().int().positive().default(8),
-    MAX_TOOL_CALLS: z.coerce.number().int().positive().default(16),
-    /** Hosts the built-in `http_request` tool may call, comma-separated. */
-    HTTP_TOOL_ALLOWED_HOSTS: z.string().default(''),
+      .default('dev')
+      .describe('Tenant of the development API key and the example teams.'),
+    MAX_CONCURRENT_SESSIONS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(32)
+      .describe('Sessions worked on at once.'),
+    MAX_MODEL_CALLS: z.coerce.number().int().positive().default(8).describe('Model calls in flight.'),
+    MAX_TOOL_CALLS: z.coerce.number().int().positive().default(16).describe('Tool calls in flight.'),
+    HTTP_TOOL_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .describe('Hosts the built-in `http_request` tool may call, comma-separated.'),
   });
 
 export type StandaloneConfig = z.output<typeof standaloneConfigSchema>;
