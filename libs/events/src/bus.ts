@@ -1,6 +1,6 @@
 import type { EventEnvelope } from './envelope.ts';
 
-/** Default topic for session events (DESIGN.md, Kafka). */
+/** Default topic for session events (docs/architecture.md, Kafka). */
 export const SESSION_EVENTS_TOPIC = 'agentledger.session-events';
 
 /** Default partition count of the session-events topic, and of the in-process bus. */
@@ -71,6 +71,6 @@ export type Subscription = Readonly<{
   stop: () => Promise<void>;
 }>;
 
-/** The partition key of an envelope (DESIGN.md: key = sessionId). */
+/** The partition key of an envelope (docs/architecture.md: key = sessionId). */
 export const partitionKeyOf = (envelope: Pick<EventEnvelope, 'streamId'>): string =>
   envelope.streamId.startsWith('session-') ? envelope.streamId.slice('session-'.length) : envelope.streamId;

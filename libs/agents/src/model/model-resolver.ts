@@ -19,7 +19,7 @@ export type ModelClientResolverOptions = Readonly<{
 }>;
 
 /**
- * DESIGN.md's rule: an agent's model may name its own `baseUrl` and `apiKeyEnv`; otherwise
+ * The rule of docs/team-specs.md: an agent's model may name its own `baseUrl` and `apiKeyEnv`; otherwise
  * `OPENAI_BASE_URL` / `OPENAI_API_KEY` apply; with neither, the scripted provider answers.
  * `scripted` specs (AutoGen's ReplayChatCompletionClient) replay their fixed replies.
  */

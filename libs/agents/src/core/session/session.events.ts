@@ -187,5 +187,5 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'SessionForked',
 ];
 
-/** Stream id of a session (DESIGN.md: `session-<sessionId>`). */
+/** Stream id of a session (docs/architecture.md: `session-<sessionId>`). */
 export const sessionStreamId = (sessionId: string): string => `session-${sessionId}`;
