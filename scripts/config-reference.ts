@@ -62,9 +62,9 @@ export function renderConfigurationReference(sources: readonly ConfigSource[]): 
     '',
     'Every process reads its configuration from environment variables, once, in its composition root;',
     'a bad value stops the start with a message naming each bad variable (values are never echoed).',
-    'Unset variables take the default below. The development key file, model credentials named by team',
-    'specs and `OPENAI_API_KEY` / `OPENAI_BASE_URL` (the embedded mode picks the `openai` model over the',
-    'scripted one when they are set) are read from the same environment, but not through these schemas.',
+    'Unset variables take the default below. Model endpoint credentials (`OPENAI_API_KEY` /',
+    '`OPENAI_BASE_URL` for the default endpoint; with neither, the scripted model answers) are read',
+    'from the same environment, at each call, but not through these schemas.',
     '',
   ];
   const variables = [
