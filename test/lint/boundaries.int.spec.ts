@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-// The import boundaries of DESIGN.md are ESLint rules; this proves they fire on the paths they guard.
+// The import boundaries of docs/architecture.md are ESLint rules; this proves they fire on the paths they guard.
 const lint = async (filePath: string, code: string): Promise<string[]> => {
   const eslint = new ESLint({
     cwd: process.cwd(),

@@ -5,7 +5,7 @@ import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orch
 
 const LEASE_TTL_MS = 3_000;
 
-// DESIGN.md invariants 1, 4 and 5 when a replica dies: the survivor takes the sessions over, model
+// docs/architecture.md invariants 1, 4 and 5 when a replica dies: the survivor takes the sessions over, model
 // calls are retried, idempotent tools retried with the same key, and a non-idempotent tool that
 // may have run is recorded as unknown-outcome instead of running twice.
 describe('orchestrator replicas that die or are stopped', () => {

@@ -6,7 +6,7 @@ import type { OrchestratorProcess } from '../support/orchestrator-process.ts';
 
 const SLOW_MODEL_MS = 20_000;
 
-// DESIGN.md invariant 6 and flow step 3: bounded model calls per replica, bounded memory, and a
+// docs/architecture.md invariant 6 and flow step 3: bounded model calls per replica, bounded memory, and a
 // consumer that never waits on a model call (a slow session does not hold up its partition).
 describe('one orchestrator replica under load', () => {
   let world: OrchestratorWorld;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '@agentledger/testing';
 import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orchestrator-world.ts';
 
-// DESIGN.md invariants 1, 4 and 6 across processes: 200 sessions × 3 turns, each turn a model call
+// docs/architecture.md invariants 1, 4 and 6 across processes: 200 sessions × 3 turns, each turn a model call
 // and a tool call, on two orchestrator replicas sharing the partitions of one consumer group.
 describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
   let world: OrchestratorWorld;

@@ -21,21 +21,37 @@ export const standaloneConfigSchema = gatewayConfigSchema
     OPENAI_BASE_URL: true,
   })
   .extend({
-    /** PGlite data and the development API key live here (kept between starts). */
-    DATA_DIR: z.string().min(1).default('.data'),
-    /** Team specs (`<teamId>.json`) put for the development tenant at start. */
-    EXAMPLES_DIR: z.string().min(1).default('examples'),
+    DATA_DIR: z
+      .string()
+      .min(1)
+      .default('.data')
+      .describe('PGlite data and the development API key live here (kept between starts).'),
+    EXAMPLES_DIR: z
+      .string()
+      .min(1)
+      .default('examples')
+      .describe('Team specs (`<teamId>.json`) put for the development tenant at start.'),
     DEV_TENANT: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/)
-      .default('dev'),
-    MAX_CONCURRENT_SESSIONS: z.coerce.number().int().positive().default(32),
-    MAX_MODEL_CALLS: z.coerce.number().int().positive().default(8),
-    MAX_TOOL_CALLS: z.coerce.number().int().positive().default(16),
-    /** `host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated. */
-    HTTP_TOOL_ALLOWED_HOSTS: z.string().default(''),
-    /** Let `http_request` reach private, loopback, link-local and metadata addresses (off by default). */
-    HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z.stringbool().default(false),
+      .default('dev')
+      .describe('Tenant of the development API key and the example teams.'),
+    MAX_CONCURRENT_SESSIONS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(32)
+      .describe('Sessions worked on at once.'),
+    MAX_MODEL_CALLS: z.coerce.number().int().positive().default(8).describe('Model calls in flight.'),
+    MAX_TOOL_CALLS: z.coerce.number().int().positive().default(16).describe('Tool calls in flight.'),
+    HTTP_TOOL_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .describe('`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.'),
+    HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z
+      .stringbool()
+      .default(false)
+      .describe('Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).'),
   });
 
 export type StandaloneConfig = z.output<typeof standaloneConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from './envelope.ts';
 import { sessionKeyOf } from './session-stream-id.ts';
 
-/** Default topic for session events (DESIGN.md, Kafka). */
+/** Default topic for session events (docs/architecture.md, Kafka). */
 export const SESSION_EVENTS_TOPIC = 'agentledger.session-events';
 
 /** Default partition count of the session-events topic, and of the in-process bus. */
@@ -72,6 +72,6 @@ export type Subscription = Readonly<{
   stop: () => Promise<void>;
 }>;
 
-/** The partition key of an envelope (DESIGN.md: key = tenant + session id; see `sessionKeyOf`). */
+/** The partition key of an envelope (docs/architecture.md: key = tenant + session id; see `sessionKeyOf`). */
 export const partitionKeyOf = (envelope: Pick<EventEnvelope, 'streamId'>): string =>
   sessionKeyOf(envelope.streamId);

@@ -33,27 +33,54 @@ const port = z.coerce.number().int().min(0).max(65_535);
  * No KAFKA_BROKERS: the gateway only appends to the store; the relay (orchestrator) publishes.
  */
 export const gatewayConfigSchema = z.object({
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: port.default(3000),
-  GRPC_PORT: port.default(50051),
-  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
-  /** Partitions of the session-events topic: the sessions read model records each session's one. */
-  KAFKA_PARTITIONS: z.coerce.number().int().positive().default(12),
-  AGENTLEDGER_API_KEYS: apiKeySeeds,
+  HOST: z.string().min(1).default('127.0.0.1').describe('Interface the REST and gRPC servers listen on.'),
+  PORT: port.default(3000).describe('REST port (also `/docs`, `/health/*`, `/metrics`, the audit page).'),
+  GRPC_PORT: port.default(50051).describe('gRPC port (`agentledger.v1`).'),
+  DATABASE_URL: z
+    .url()
+    .default('postgres://postgres@127.0.0.1:5432/agentledger')
+    .describe('Postgres holding the event store, the read models and the API keys.'),
+  KAFKA_PARTITIONS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(12)
+    .describe("Partitions of the session-events topic: the sessions read model records each session's one."),
+  AGENTLEDGER_API_KEYS: apiKeySeeds.describe(
+    'API keys to seed at start, `tenant:key` pairs separated by commas (stored hashed; values never logged).',
+  ),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
     .positive()
-    .default(1024 * 1024),
-  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
-  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(100),
-  /** Live streams wake on commits (LISTEN/NOTIFY); this is the fallback re-read period. */
-  STREAM_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
-  /** As for the orchestrator: a module whose `tools` export names the application's tools. */
-  TOOLS_MODULE: z.string().optional(),
-  /** Operator model endpoints (a JSON object or a file path); specs are checked against them. */
-  AGENTLEDGER_MODEL_ENDPOINTS: z.string().optional(),
-  OPENAI_BASE_URL: z.string().optional(),
+    .default(1024 * 1024)
+    .describe('Largest accepted request body in bytes; 413 beyond it.'),
+  RATE_LIMIT_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .default(50)
+    .describe('Requests per second each API key may make (token bucket refill); 429 beyond it.'),
+  RATE_LIMIT_BURST: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100)
+    .describe('Token bucket size per API key.'),
+  STREAM_POLL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1000)
+    .describe('Live streams wake on commits (LISTEN/NOTIFY); this is the fallback re-read period.'),
+  TOOLS_MODULE: z
+    .string()
+    .optional()
+    .describe("A module whose `tools` export names the application's tools (as for the orchestrator)."),
+  AGENTLEDGER_MODEL_ENDPOINTS: z
+    .string()
+    .optional()
+    .describe('Operator model endpoints (a JSON object or a file path); team specs are checked against them.'),
+  OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

@@ -51,7 +51,7 @@ const toListQuery = ({ status, team_id, limit, cursor }: Partial<ListSessionsReq
 });
 const auditSchema = z.object({ session_id: clientId });
 
-/** CloseSession, ForkSession, ListSessions and AuditSession: REST parity beyond DESIGN.md's minimum rpcs. */
+/** CloseSession, ForkSession, ListSessions and AuditSession: REST parity beyond docs/architecture.md's minimum rpcs. */
 export const sessionAdminGrpcHandlers = (
   authenticator: Authenticator,
   sessions: SessionsService,

@@ -14,7 +14,7 @@ import { sessionOperations } from '../sessions/sessions.api.ts';
 import { teamOperations } from '../teams/teams.api.ts';
 
 export type GatewayHttpOptions = Readonly<{
-  /** Largest accepted request body; 413 beyond it. DESIGN.md default 1 MiB. */
+  /** Largest accepted request body; 413 beyond it. Default 1 MiB (BODY_LIMIT_BYTES). */
   bodyLimitBytes: number;
   logger?: false | LogLevel[];
   /** On close, connections still open after this long are cut (idle ones close at once). Default 1000. */

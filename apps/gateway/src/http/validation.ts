@@ -3,7 +3,7 @@ import { ValidationFailed, type FieldError, type FieldLocation } from '../errors
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** Ids chosen by clients (team, session, tool call): DESIGN.md's pattern, else 400. */
+/** Ids chosen by clients (team, session, tool call): the pattern of docs/api.md, else 400. */
 export const clientId = z
   .string()
   .regex(CLIENT_ID_PATTERN, { message: 'must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' });

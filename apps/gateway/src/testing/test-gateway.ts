@@ -19,7 +19,7 @@ import {
 /** `readOnly` belongs to tenant A and may only read sessions. */
 export const KEYS = { a: 'key-tenant-a', b: 'key-tenant-b', readOnly: 'key-tenant-a-read-only' } as const;
 
-/** A one-agent team on the scripted model (DESIGN.md's example, reduced). */
+/** A one-agent team on the scripted model (the example of docs/team-specs.md, reduced). */
 export const singleTeamSpec = (name = 'support') => ({
   specVersion: 1,
   name,

@@ -34,7 +34,7 @@ const refusing = (): ModelClient => ({
 });
 
 /**
- * DESIGN.md's rule: a model spec names an operator-configured endpoint (absent: `default`, from
+ * The rule of docs/team-specs.md: a model spec names an operator-configured endpoint (absent: `default`, from
  * OPENAI_BASE_URL / OPENAI_API_KEY; with neither, the scripted provider answers). A spec whose
  * endpoint, URL or key source is not configured gets a client that refuses every call: the gateway
  * checked it when the team was put, this is the second wall (a spec stored before, or elsewhere).

@@ -101,7 +101,7 @@ const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.ma
  * The event store over SQL: the same code on Postgres (`pg`) and PGlite. Appends call the
  * `agentledger_append` function of the migrations; `readAll` (`agentledger_read_all`) returns only
  * rows whose `transaction_id` is below the oldest transaction still running in this database
- * (DESIGN.md's `pg_snapshot_xmin(pg_current_snapshot())` guard, narrowed to the database so other
+ * (docs/architecture.md's `pg_snapshot_xmin(pg_current_snapshot())` guard, narrowed to the database so other
  * databases' long transactions do not stall it), so an event that commits late is never skipped.
  */
 export const createSqlEventStore = (

@@ -85,7 +85,7 @@ const gapResolverFor = (store: object): GapResolver => {
 };
 
 /**
- * The outbox relay (DESIGN.md, flow step 2): reads committed events after its checkpoint,
+ * The outbox relay (docs/architecture.md, flow step 2): reads committed events after its checkpoint,
  * publishes them in batches keyed by session, and saves the checkpoint only after the broker
  * acknowledged. A crash anywhere republishes at most the batch in flight (at least once; consumers
  * dedupe by stream and version). Only the holder of `leadership` reads and publishes.

@@ -2,7 +2,7 @@ import type { TerminationPolicy } from '../spec/termination.schema.ts';
 import { effectiveTermination } from '../team/termination.ts';
 import type { PendingView, Session, SessionStatus } from './session.state.ts';
 
-/** The body of `GET /v1/sessions/{id}` (DESIGN.md), derived from state. */
+/** The body of `GET /v1/sessions/{id}` (docs/api.md), derived from state. */
 export type SessionView = Readonly<{
   sessionId: string;
   teamId: string;

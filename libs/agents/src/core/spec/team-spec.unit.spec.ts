@@ -31,7 +31,7 @@ const design = {
 };
 
 describe('team spec schema', () => {
-  it("accepts DESIGN.md's example and fills defaults", () => {
+  it('accepts the example of docs/team-specs.md and fills defaults', () => {
     const spec = parseTeamSpec(design, { toolNames });
     expect(spec.agents[0]).toMatchObject({
       kind: 'assistant',
