@@ -61,7 +61,7 @@ describe('event hash', () => {
   it('covers every documented field and nothing else', () => {
     const base = { ...event, version: 1 };
     const hash = computeEventHash(GENESIS_HASH, base);
-    // One change per field of the documented formula (hash.ts, DESIGN.md).
+    // One change per field of the documented formula (hash.ts, libs/events/EVENT-STORE.md).
     const changed: Record<(typeof HASHED_FIELDS)[number], Partial<typeof base>> = {
       data: { data: { content: 'ho' } },
       eventId: { eventId: '01890a5d-ac96-774b-bcce-b302099a8058' },
