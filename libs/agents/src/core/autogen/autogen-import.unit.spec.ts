@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { caught } from '@agentledger/testing';
 import { createScriptedModelClient } from '../../model/scripted-client.ts';
 import { runTeam } from '../../runner/team-session.ts';
 import { BUILTIN_TOOL_NAMES } from '../../tools/builtin.ts';
@@ -223,14 +224,9 @@ describe('importer rejections and mappings', () => {
     expect(JSON.stringify(run.events)).not.toContain(secret);
 
     const refused = (json: unknown, path: string) => {
-      try {
-        importAutogenComponent(json, { ...options, endpoints });
-      } catch (error) {
-        expect(error).toBeInstanceOf(UnsupportedComponent);
-        expect((error as UnsupportedComponent).issues.map((i) => i.path)).toEqual([path]);
-        return;
-      }
-      throw new Error('accepted');
+      const error = caught(() => importAutogenComponent(json, { ...options, endpoints }));
+      expect(error).toBeInstanceOf(UnsupportedComponent);
+      expect((error as UnsupportedComponent).issues.map((i) => i.path)).toEqual([path]);
     };
     const at = '$.config.participants[0].config.model_client.config';
     refused(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caught } from '@agentledger/testing';
 import { bindModelEndpoints, ModelEndpointRefused } from './bind-model-endpoints.ts';
 import { InvalidModelEndpoints, parseModelEndpoints } from './model-endpoints.ts';
 import { parseTeamSpec } from './parse-team-spec.ts';
@@ -61,13 +62,9 @@ describe('parseModelEndpoints', () => {
 
   it('names the bad key, and never echoes a value', () => {
     const bad = (raw: string): string => {
-      try {
-        parseModelEndpoints({ AGENTLEDGER_MODEL_ENDPOINTS: raw }, files({}));
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidModelEndpoints);
-        return (error as Error).message;
-      }
-      throw new Error('accepted');
+      const error = caught(() => parseModelEndpoints({ AGENTLEDGER_MODEL_ENDPOINTS: raw }, files({})));
+      expect(error).toBeInstanceOf(InvalidModelEndpoints);
+      return (error as Error).message;
     };
     expect(bad('{"x": {"baseUrl": "not a url sk-secret"}}')).toMatch(
       /^AGENTLEDGER_MODEL_ENDPOINTS\.x\.baseUrl: /,
