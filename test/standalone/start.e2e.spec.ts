@@ -39,7 +39,7 @@ describe('npm start and npm run demo', () => {
         if (app.child.exitCode !== null) throw new Error(`exited: ${app.output()}`);
         return /REST\s+(http:\/\/\S+)/.exec(app.output())?.[1];
       },
-      { timeoutMs: 60_000, intervalMs: 100 },
+      { timeoutMs: 90_000, intervalMs: 100 },
     );
     return { ...app, url };
   };

@@ -51,7 +51,7 @@ export const startOrchestratorProcess = async (
       const response = await fetch(`${url}/health/ready`).catch(() => undefined);
       return response?.status === 200 ? true : undefined;
     },
-    { timeoutMs: 30_000, intervalMs: 100 },
+    { timeoutMs: 90_000, intervalMs: 100 },
   );
   return { replicaId, url, child, exited, output: () => output };
 };
