@@ -47,11 +47,15 @@ export const standaloneConfigSchema = gatewayConfigSchema
     HTTP_TOOL_ALLOWED_HOSTS: z
       .string()
       .default('')
-      .describe('`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.'),
+      .describe(
+        '`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.',
+      ),
     HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z
       .stringbool()
       .default(false)
-      .describe('Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).'),
+      .describe(
+        'Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).',
+      ),
   });
 
 export type StandaloneConfig = z.output<typeof standaloneConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

@@ -25,13 +25,7 @@ export {
   StreamVersionConflict,
 } from './errors.ts';
 export { canonicalJson, hashOf } from './canonical/canonical.ts';
-export {
-  computeEventHash,
-  GENESIS_HASH,
-  HASHED_FIELDS,
-  sha256Hex,
-  type HashedEvent,
-} from './hash.ts';
+export { computeEventHash, GENESIS_HASH, HASHED_FIELDS, sha256Hex, type HashedEvent } from './hash.ts';
 export { isUuid, uuidv7 } from './ids.ts';
 export {
   parseSessionStreamId,

@@ -79,7 +79,9 @@ export const gatewayConfigSchema = z.object({
   AGENTLEDGER_MODEL_ENDPOINTS: z
     .string()
     .optional()
-    .describe('Operator model endpoints (a JSON object or a file path); team specs are checked against them.'),
+    .describe(
+      'Operator model endpoints (a JSON object or a file path); team specs are checked against them.',
+    ),
   OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
 });
 
