@@ -161,7 +161,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     );
     const state = await eventually('the approved turn to finish', () => w.idle('approved'));
     expect(state.messages.at(-1)?.content).toContain('recorded refund');
-    const events = await w.store.readStream('session-approved', { tenantId: 'tenant-a' });
+    const events = await w.store.readStream('session-tenant-a/approved', { tenantId: 'tenant-a' });
     expect(events.filter((e) => e.type === 'ToolCallFailed')).toEqual([]);
     expect(events.filter((e) => e.type === 'ToolCallCompleted')).toHaveLength(1);
     expect([...w.executions.values()]).toEqual([1]);

@@ -217,7 +217,17 @@ describe('importer rejections and mappings', () => {
     expect(JSON.stringify(mapped)).not.toContain(secret);
     expect(JSON.stringify(mapped)).not.toContain('vllm:8000');
     const plain = importAutogenComponent(
-      client('openai.OpenAIChatCompletionClient', { model: 'm', api_key: secret }),
+      {
+        ...client('openai.OpenAIChatCompletionClient', { model: 'm', api_key: secret }),
+        config: {
+          ...client('openai.OpenAIChatCompletionClient', { model: 'm', api_key: secret }).config,
+          termination_condition: {
+            provider: 'autogen_agentchat.conditions.MaxMessageTermination',
+            component_type: 'termination',
+            config: { max_messages: 3 },
+          },
+        },
+      },
       options,
     );
     const run = await runTeam(plain, 'hi', { model: createScriptedModelClient() });
