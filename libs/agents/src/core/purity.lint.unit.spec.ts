@@ -18,7 +18,8 @@ const restricted = async (path: string, code: string): Promise<string[]> => {
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 };
 
-describe('the purity lint rule', () => {
+// The first case starts a type-aware ESLint (seconds on a busy machine): a test budget, not a timing check.
+describe('the purity lint rule', { timeout: 60_000 }, () => {
   it.each([
     ["import { readFileSync } from 'node:fs';", 'the session core is pure: no I/O modules'],
     ["import { createHash } from 'node:crypto';", 'the session core is pure: no I/O modules'],
