@@ -35,7 +35,10 @@ export type SqlEventStoreOptions = Readonly<{
   notify?: 'after-commit' | 'in-transaction' | 'off';
   /** How long `readAll` waits for a hole in positions to settle before stopping short of it (default 50 ms). */
   gapWaitMs?: number;
-  /** 'after-commit': how long a notification waits to cover more appends (default 25 ms). */
+  /**
+   * 'after-commit': how long a notification waits to cover more appends. Default 0: it goes as
+   * soon as the append commits, and the appends that commit while it is in flight share the next.
+   */
   notifyDelayMs?: number;
   /**
    * Group commit of single-statement appends (no inline projection): while `maxInFlight` batches
@@ -208,9 +211,9 @@ export const createSqlEventStore = (
   const upcast = createUpcast(options.upcasters);
   const notifyMode = options.notify ?? 'after-commit';
   const signal = createAppendSignal();
-  // After-commit NOTIFY, coalesced: at most one in flight, sent a few ms after the first append
-  // it covers, so a burst of appends costs one notification (each NOTIFY is a transaction that
-  // takes Postgres' global notify lock at commit).
+  // After-commit NOTIFY, coalesced: at most one in flight; the appends that commit meanwhile share
+  // the next one, so a burst costs few notifications (each NOTIFY is a transaction that takes
+  // Postgres' global notify lock at commit) and a lone append wakes listeners at once.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> | undefined;
   let again = false;
@@ -236,7 +239,12 @@ export const createSqlEventStore = (
       again = true;
       return;
     }
-    timer = setTimeout(fireNotify, options.notifyDelayMs ?? 25);
+    const delay = options.notifyDelayMs ?? 0;
+    if (delay <= 0) {
+      fireNotify();
+      return;
+    }
+    timer = setTimeout(fireNotify, delay);
     timer.unref?.();
   };
   const appended = (result: AppendResult): AppendResult => {
