@@ -563,7 +563,7 @@ const waitFor = (app: Child, what: string, pattern: RegExp): Promise<string> =>
         throw new Error(`${what}: exited ${app.child.exitCode}: ${app.output()}`);
       return pattern.exec(app.output())?.[1];
     },
-    { timeoutMs: 60_000, intervalMs: 100 },
+    { timeoutMs: 180_000, intervalMs: 100 },
   );
 
 /** Drives sessions over REST: the team, the sessions, then each turn as `POST …/messages?wait`. */
