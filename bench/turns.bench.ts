@@ -584,7 +584,7 @@ const overRest = async (url: string, key: string, shape: Shape, tag: string) => 
     await call('POST', '/v1/sessions', { teamId: TEAM, sessionId: id(session) });
   return () =>
     drive(shape, async (session, turn) => {
-      const response = await fetch(`${url}/v1/sessions/${id(session)}/messages?wait=60`, {
+      const response = await fetch(`${url}/v1/sessions/${id(session)}/messages?wait=300`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ content: MESSAGE(session, turn) }),
