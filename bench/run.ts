@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 
 /**
  * `npm run bench -- <name>…`: runs bench/<name>.bench.ts for each name (all when none is named).
+ * Flags after the names go to each benchmark (`npm run bench -- turns --help`).
  * Each benchmark module's default export prints its numbers and writes bench/results/<name>.json.
  */
 const main = async (): Promise<void> => {
@@ -9,7 +10,11 @@ const main = async (): Promise<void> => {
   const known = (await readdir(here))
     .filter((file) => file.endsWith('.bench.ts'))
     .map((file) => file.slice(0, -9));
-  const requested = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // Names first; flags (`--x value`) go to every benchmark named (`npm run bench -- turns --help`).
+  const firstFlag = args.findIndex((arg) => arg.startsWith('--'));
+  const requested = firstFlag < 0 ? args : args.slice(0, firstFlag);
+  const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
   const names = requested.length > 0 ? requested : known;
   for (const name of names) {
     if (!known.includes(name))
@@ -18,9 +23,9 @@ const main = async (): Promise<void> => {
   for (const name of names) {
     console.log(`== bench ${name}`);
     const module = (await import(new URL(`./${name}.bench.ts`, here).href)) as {
-      default: () => Promise<void>;
+      default: (flags: readonly string[]) => Promise<void>;
     };
-    await module.default();
+    await module.default(flags);
   }
 };
 

@@ -261,6 +261,66 @@ export const eventStoreContract = (
       });
     });
 
+    describe('appends that arrive together (group commit on SQL)', () => {
+      it('makes every one of 40 concurrent appends to different streams durable, with its own result', async () => {
+        const streams = Array.from({ length: 40 }, (_, index) => streamOf(`group-${index}`));
+        const results = await Promise.all(
+          streams.map((streamId, index) =>
+            store.append(streamId, [ev('G', { index }), ev('H', { index })], {
+              tenantId,
+              expectedVersion: 'no_stream',
+              idempotencyKey: `group-${index}`,
+            }),
+          ),
+        );
+        for (const [index, result] of results.entries()) {
+          expect(result.streamId).toBe(streams[index]);
+          expect(result.versions).toEqual([1, 2]);
+          expect(result.duplicate).toBe(false);
+        }
+        expect(new Set(results.flatMap((result) => result.globalPositions)).size).toBe(80);
+        for (const [index, streamId] of streams.entries()) {
+          const events = await store.readStream(streamId, { tenantId });
+          expect(events.map((event) => [event.type, (event.data as { index: number }).index])).toEqual([
+            ['G', index],
+            ['H', index],
+          ]);
+          expect((await store.verifyStream(streamId, { tenantId })).valid).toBe(true);
+        }
+      });
+
+      it('fails only the conflicting append of a concurrent group', async () => {
+        const conflicted = streamOf('group-conflict');
+        await store.append(conflicted, [ev('Start')], { tenantId, expectedVersion: 'no_stream' });
+        const others = Array.from({ length: 20 }, (_, index) => streamOf(`group-ok-${index}`));
+        const outcomes = await Promise.allSettled([
+          ...others
+            .slice(0, 10)
+            .map((streamId) =>
+              store.append(streamId, [ev('Ok')], { tenantId, expectedVersion: 'no_stream' }),
+            ),
+          store.append(conflicted, [ev('Late')], { tenantId, expectedVersion: 5 }),
+          store.append(others[0]!, [ev('Again')], { tenantId, expectedVersion: 7 }),
+          ...others
+            .slice(10)
+            .map((streamId) =>
+              store.append(streamId, [ev('Ok')], { tenantId, expectedVersion: 'no_stream' }),
+            ),
+        ]);
+        const rejected = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [index] : []));
+        expect(rejected).toEqual([10, 11]);
+        const [first, second] = [outcomes[10], outcomes[11]];
+        expect(first?.status === 'rejected' && first.reason).toBeInstanceOf(StreamVersionConflict);
+        expect(second?.status === 'rejected' && second.reason).toBeInstanceOf(StreamVersionConflict);
+        expect((await store.readStream(conflicted, { tenantId })).map((event) => event.type)).toEqual([
+          'Start',
+        ]);
+        for (const streamId of others)
+          expect((await store.readStream(streamId, { tenantId })).map((event) => event.type)).toEqual(['Ok']);
+        expect((await store.verifyStream(others[0]!, { tenantId })).valid).toBe(true);
+      });
+    });
+
     describe('idempotency', () => {
       it('returns the first result for the same key and writes nothing', async () => {
         const streamId = streamOf('idem');

@@ -35,13 +35,29 @@ export type SqlEventStoreOptions = Readonly<{
   notify?: 'after-commit' | 'in-transaction' | 'off';
   /** How long `readAll` waits for a hole in positions to settle before stopping short of it (default 50 ms). */
   gapWaitMs?: number;
-  /** 'after-commit': how long a notification waits to cover more appends (default 25 ms). */
+  /**
+   * 'after-commit': how long a notification waits to cover more appends. Default 0: it goes as
+   * soon as the append commits, and the appends that commit while it is in flight share the next.
+   */
   notifyDelayMs?: number;
+  /**
+   * Group commit of single-statement appends (no inline projection): while `maxInFlight` batches
+   * are running, further appends queue and go together as the next batch, one
+   * `agentledger_append_batch` call, one transaction and one commit (up to `maxBatch` appends). Each
+   * append runs in its own subtransaction: one that fails fails alone. No timer: an append that
+   * finds a free slot goes at once. `false` sends every append on its own (default
+   * `{ maxInFlight: 4, maxBatch: 64 }`).
+   */
+  groupCommit?: false | Readonly<{ maxInFlight?: number; maxBatch?: number }>;
 }>;
 
 /** The hot path: hashes are only read back when inline projections need the stored envelopes. */
 const APPEND_TEXT =
   'select positions, next_version, duplicate from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
+
+/** Group commit: parallel arrays, a result row per append (see migration 0012). */
+const APPEND_BATCH_TEXT =
+  'select ord, positions, next_version, duplicate, error_code, error_message, error_detail, error_constraint from agentledger_append_batch($1::text[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[], $6::text[])';
 
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
@@ -95,6 +111,90 @@ const isIdempotencyRace = (error: unknown): boolean => {
   return code === '23505' && (constraint ?? '').startsWith('idempotency_keys');
 };
 
+/** An append of a group commit that failed in its subtransaction, shaped like the driver's error. */
+class BatchedAppendError extends Error {
+  readonly code: string;
+  readonly detail: string | undefined;
+  readonly constraint: string | undefined;
+  constructor(row: SqlRow) {
+    super(String(row.error_message));
+    this.name = 'BatchedAppendError';
+    this.code = String(row.error_code);
+    this.detail =
+      typeof row.error_detail === 'string' && row.error_detail !== '' ? row.error_detail : undefined;
+    this.constraint =
+      typeof row.error_constraint === 'string' && row.error_constraint !== ''
+        ? row.error_constraint
+        : undefined;
+  }
+}
+
+type QueuedAppend = Readonly<{
+  values: readonly unknown[];
+  resolve: (row: SqlRow | undefined) => void;
+  reject: (error: unknown) => void;
+}>;
+
+/**
+ * Group commit over one driver: appends go at once while fewer than `maxInFlight` calls are
+ * running; the ones that arrive meanwhile leave together as one batch when a call returns.
+ */
+const createAppendBatcher = (
+  driver: SqlDriver,
+  { maxInFlight = 4, maxBatch = 64 }: Readonly<{ maxInFlight?: number; maxBatch?: number }>,
+) => {
+  const queue: QueuedAppend[] = [];
+  let running = 0;
+  const single = async (item: QueuedAppend): Promise<void> => {
+    try {
+      item.resolve((await driver.query(APPEND_TEXT, item.values, 'agentledger_append'))[0]);
+    } catch (error) {
+      item.reject(error);
+    }
+  };
+  const many = async (items: readonly QueuedAppend[]): Promise<void> => {
+    // One lock order for every batch: by stream id (stable, so one stream's appends keep theirs).
+    const ordered = [...items].sort((a, b) =>
+      String(a.values[0]) < String(b.values[0]) ? -1 : String(a.values[0]) > String(b.values[0]) ? 1 : 0,
+    );
+    const column = (index: number): unknown[] => ordered.map((item) => item.values[index]);
+    try {
+      const rows = await driver.query(
+        APPEND_BATCH_TEXT,
+        [column(0), column(1), column(2), column(3), column(4), column(5)],
+        'agentledger_append_batch',
+      );
+      for (const row of rows) {
+        const item = ordered[Number(row.ord) - 1];
+        if (item === undefined) continue;
+        if (row.error_code === null || row.error_code === undefined) item.resolve(row);
+        else item.reject(new BatchedAppendError(row));
+      }
+      const missing = new Error('the batched append returned no result');
+      for (const [index, item] of ordered.entries())
+        if (!rows.some((row) => Number(row.ord) === index + 1)) item.reject(missing);
+    } catch (error) {
+      for (const item of ordered) item.reject(error);
+    }
+  };
+  const pump = (): void => {
+    while (queue.length > 0 && running < maxInFlight) {
+      const batch = queue.splice(0, maxBatch);
+      running += 1;
+      const [only] = batch;
+      void (batch.length === 1 && only !== undefined ? single(only) : many(batch)).finally(() => {
+        running -= 1;
+        pump();
+      });
+    }
+  };
+  return (values: readonly unknown[]): Promise<SqlRow | undefined> =>
+    new Promise((resolve, reject) => {
+      queue.push({ values, resolve, reject });
+      pump();
+    });
+};
+
 const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 
 /**
@@ -111,9 +211,9 @@ export const createSqlEventStore = (
   const upcast = createUpcast(options.upcasters);
   const notifyMode = options.notify ?? 'after-commit';
   const signal = createAppendSignal();
-  // After-commit NOTIFY, coalesced: at most one in flight, sent a few ms after the first append
-  // it covers, so a burst of appends costs one notification (each NOTIFY is a transaction that
-  // takes Postgres' global notify lock at commit).
+  // After-commit NOTIFY, coalesced: at most one in flight; the appends that commit meanwhile share
+  // the next one, so a burst costs few notifications (each NOTIFY is a transaction that takes
+  // Postgres' global notify lock at commit) and a lone append wakes listeners at once.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> | undefined;
   let again = false;
@@ -139,7 +239,12 @@ export const createSqlEventStore = (
       again = true;
       return;
     }
-    timer = setTimeout(fireNotify, options.notifyDelayMs ?? 25);
+    const delay = options.notifyDelayMs ?? 0;
+    if (delay <= 0) {
+      fireNotify();
+      return;
+    }
+    timer = setTimeout(fireNotify, delay);
     timer.unref?.();
   };
   const appended = (result: AppendResult): AppendResult => {
@@ -148,6 +253,10 @@ export const createSqlEventStore = (
     if (notifyMode === 'after-commit') scheduleNotify();
     return result;
   };
+  const batched =
+    options.groupCommit === false || notifyMode === 'in-transaction'
+      ? undefined
+      : createAppendBatcher(driver, options.groupCommit ?? {});
   let unlisten: Promise<(() => Promise<void>) | undefined> | undefined;
   const subscriptions = new Set<{ stop: () => Promise<void> }>();
 
@@ -223,6 +332,7 @@ export const createSqlEventStore = (
     streamId: string,
   ): Promise<AppendResult> => {
     {
+      if (projections.length === 0 && batched !== undefined) return appended(toResult(await batched(values)));
       if (projections.length === 0)
         return appended(toResult((await driver.query(APPEND_TEXT, values, 'agentledger_append'))[0]));
       const committed = await driver.db.transaction(async (tx) => {
