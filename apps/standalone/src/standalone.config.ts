@@ -19,6 +19,10 @@ export const standaloneConfigSchema = gatewayConfigSchema
     STREAM_POLL_INTERVAL_MS: true,
     AGENTLEDGER_MODEL_ENDPOINTS: true,
     OPENAI_BASE_URL: true,
+    AGENTLEDGER_AUDIT_SIGNING_KEY: true,
+    AGENTLEDGER_AUDIT_PUBLIC_KEY: true,
+    AGENTLEDGER_AUDIT_KEY_ID: true,
+    AUDIT_CHECKPOINT_INTERVAL_MS: true,
   })
   .extend({
     DATA_DIR: z
@@ -47,11 +51,15 @@ export const standaloneConfigSchema = gatewayConfigSchema
     HTTP_TOOL_ALLOWED_HOSTS: z
       .string()
       .default('')
-      .describe('`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.'),
+      .describe(
+        '`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.',
+      ),
     HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z
       .stringbool()
       .default(false)
-      .describe('Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).'),
+      .describe(
+        'Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).',
+      ),
   });
 
 export type StandaloneConfig = z.output<typeof standaloneConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

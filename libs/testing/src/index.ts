@@ -1,2 +1,3 @@
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
 export { eventually } from './deadline.ts';
+export { rewriteHistory } from './rewrite-history.ts';

@@ -18,3 +18,4 @@ export {
 } from './checkpointer.ts';
 export { createInMemoryCheckpointStore } from './memory-checkpoint-store.ts';
 export { auditEvents, auditSession, type AuditDeps, type SessionAudit } from './audit-session.ts';
+export { readAuditSigner, type AuditKeyEnv } from './audit-keys.ts';

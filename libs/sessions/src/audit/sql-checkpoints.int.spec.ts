@@ -1,10 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { computeEventHash, GENESIS_HASH, type EventEnvelope } from '@agentledger/events';
+import type { EventEnvelope } from '@agentledger/events';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
-import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
-import pg from 'pg';
+import { createTestDatabase, eventually, rewriteHistory, type TestDatabase } from '@agentledger/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSqlCheckpointStore } from '../sql/sql-checkpoint-store.ts';
 import { auditSession } from './audit-session.ts';
@@ -23,46 +22,18 @@ const golden = JSON.parse(readFileSync(fileURLToPath(goldenFile), 'utf8')) as {
 
 let database: TestDatabase;
 let store: PostgresEventStore;
-let client: pg.Client;
 
 beforeAll(async () => {
   database = await createTestDatabase(inject('databaseUrl'), 'checkpoints');
   store = await createPostgresEventStore({ connectionString: database.url, migrate: true });
-  client = new pg.Client({ connectionString: database.url });
-  await client.connect();
 });
 
 afterAll(async () => {
-  await client.end();
   await store.close();
   await database.drop();
 });
 
 checkpointStoreContract('postgres', async () => createSqlCheckpointStore(store.db));
-
-/** What someone with the table owner's rights can do: edit, recompute the chain, move the head. */
-const rewrite = async (streamId: string, rows: readonly EventEnvelope[]): Promise<void> => {
-  await client.query('BEGIN');
-  await client.query('ALTER TABLE events DISABLE TRIGGER events_append_only');
-  let prevHash = GENESIS_HASH;
-  const kept: EventEnvelope[] = [];
-  for (const row of rows) {
-    const hash = computeEventHash(prevHash, row);
-    kept.push({ ...row, prevHash, hash });
-    await client.query(
-      'update events set data = $3::jsonb, prev_hash = $4, hash = $5 where stream_id = $1 and version = $2',
-      [streamId, row.version, JSON.stringify(row.data), prevHash, hash],
-    );
-    prevHash = hash;
-  }
-  await client.query('delete from events where stream_id = $1 and version > $2', [streamId, rows.length]);
-  await client.query(
-    'update streams set version = $2, head_hash = $3, prev_head_hash = $4 where stream_id = $1',
-    [streamId, rows.length, prevHash, kept.at(-2)?.hash ?? GENESIS_HASH],
-  );
-  await client.query('ALTER TABLE events ENABLE TRIGGER events_append_only');
-  await client.query('COMMIT');
-};
 
 describe('signed checkpoints on Postgres', () => {
   const tenantId = 'tenant-a';
@@ -113,7 +84,7 @@ describe('signed checkpoints on Postgres', () => {
         ? { ...e, data: { ...(e.data as object), content: 'What is 12 * 4?' } }
         : e,
     );
-    await rewrite('cp-rewritten', altered);
+    await rewriteHistory(database.url, 'cp-rewritten', altered);
     const report = await audit('cp-rewritten');
     expect(report.hashChainValid).toBe(true); // the chain alone no longer tells
     expect(report.checkpoints).toMatchObject({
@@ -125,7 +96,7 @@ describe('signed checkpoints on Postgres', () => {
 
   it('a deleted tail (head moved back) is reported: the signed version is beyond the head', async () => {
     const events = await recordGolden('cp-truncated');
-    await rewrite('cp-truncated', events.slice(0, 5));
+    await rewriteHistory(database.url, 'cp-truncated', events.slice(0, 5));
     const report = await audit('cp-truncated');
     expect(report.hashChainValid).toBe(true);
     expect(report.eventCount).toBe(5);
