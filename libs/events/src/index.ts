@@ -50,3 +50,4 @@ export {
   type SubscribeOptions,
   type Subscription,
 } from './bus.ts';
+export { verifyChain } from './prepare.ts';
