@@ -183,5 +183,6 @@ describe('replay (property)', () => {
       ),
       { numRuns: 150 },
     );
-  });
+    // 150 generated sessions, each folded, driven again and decision-replayed: seconds on a busy machine.
+  }, 60_000);
 });

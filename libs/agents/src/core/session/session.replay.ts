@@ -1,4 +1,3 @@
-import { canonicalJson } from '@agentledger/events/canonical';
 import type { CommandMetadata, SessionCommand } from './session.commands.ts';
 import { decide } from './session.decide.ts';
 import type { SessionEvent } from './session.events.ts';
@@ -184,10 +183,26 @@ const decideBatch = (
   return firstDecision;
 };
 
+/**
+ * Deep equality as canonical JSON sees it (key order and `undefined` members ignored), without
+ * serialising: recorded inputs copied into decisions (the spec, tool calls) compare by identity.
+ */
+const sameValue = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => sameValue(item, b[i]));
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = Object.keys(ra).filter((k) => ra[k] !== undefined);
+  if (keys.length !== Object.keys(rb).filter((k) => rb[k] !== undefined).length) return false;
+  return keys.every((k) => sameValue(ra[k], rb[k]));
+};
+
 const same = (a: SessionEvent | undefined, b: SessionEvent | undefined): boolean =>
-  a !== undefined &&
-  b !== undefined &&
-  canonicalJson({ type: a.type, data: a.data }) === canonicalJson({ type: b.type, data: b.data });
+  a !== undefined && b !== undefined && a.type === b.type && sameValue(a.data, b.data);
 
 const strip = (event: RecordedSessionEvent): SessionEvent =>
   ({ type: event.type, data: event.data }) as SessionEvent;
