@@ -1,15 +1,68 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { z } from 'zod';
+import { createPgliteEventStore } from '@agentledger/events/pglite';
+import { createPostgresEventStore } from '@agentledger/events/postgres';
+import { createSessionRepository, readAuditSigner } from '@agentledger/sessions';
+import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { openPgliteApiKeys } from './auth/pglite-api-keys.ts';
+import {
+  REPLAY_USAGE,
+  runReplayCommand,
+  runVerifyCommand,
+  VERIFY_USAGE,
+  type AuditCliOpener,
+} from './cli/audit-commands.ts';
 import { runKeysCommand } from './cli/keys-command.ts';
 
-/** The CLI's composition root: its configuration is DATABASE_URL alone. */
+/** The CLI's composition root: its configuration is DATABASE_URL (or --data-dir) and the audit keys. */
 const cliConfigSchema = z.object({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
 });
+
+const USAGE = `usage: agentledger <command> [options]   (--help on any command)
+
+  keys create     create an API key for a tenant
+  replay          print a session's conversation as it stood at a version (no model, no tool)
+  verify          check hash chains, signed checkpoints and decision replay (one session or --all)
+
+Reads DATABASE_URL (Postgres) or, with --data-dir, the embedded product's data directory.
+
+${REPLAY_USAGE}
+
+${VERIFY_USAGE}`;
+
+const io = {
+  out: (line: string) => console.log(line),
+  err: (line: string) => console.error(line),
+  progress: (text: string) => void process.stderr.write(text),
+};
+
+const openAudit =
+  (url: string): AuditCliOpener =>
+  async (dataDir) => {
+    const signer = readAuditSigner(process.env, (path) => readFileSync(path, 'utf8'));
+    const store =
+      dataDir === undefined
+        ? await createPostgresEventStore({ connectionString: url, migrate: true })
+        : await createPgliteEventStore({ dataDir: join(dataDir, 'pglite') });
+    const repository = createSessionRepository({
+      store,
+      index: createSqlSessionIndex(store.db),
+      partitions: 1,
+    });
+    return {
+      store,
+      streamIdOf: repository.streamIdOf,
+      checkpoints: createSqlCheckpointStore(store.db),
+      ...(signer === undefined ? {} : { signer }),
+      close: () => store.close(),
+    };
+  };
 
 const main = async (): Promise<number> => {
   const config = cliConfigSchema.safeParse(process.env);
@@ -18,16 +71,32 @@ const main = async (): Promise<number> => {
     return 2;
   }
   const url = config.data.DATABASE_URL;
-  return runKeysCommand(
-    process.argv.slice(2),
-    async (target) => {
-      if (target.kind === 'pglite') return openPgliteApiKeys(target.dataDir);
-      await migrateGatewayDatabase(url);
-      const pool = new pg.Pool({ connectionString: url, max: 1 });
-      return { store: createPostgresApiKeyStore(drizzle({ client: pool })), close: () => pool.end() };
-    },
-    { out: (line) => console.log(line), err: (line) => console.error(line) },
-  );
+  const argv = process.argv.slice(2);
+  switch (argv[0]) {
+    case 'replay':
+      return runReplayCommand(argv, openAudit(url), io);
+    case 'verify':
+      return runVerifyCommand(argv, openAudit(url), io);
+    case 'keys':
+      return runKeysCommand(
+        argv,
+        async (target) => {
+          if (target.kind === 'pglite') return openPgliteApiKeys(target.dataDir);
+          await migrateGatewayDatabase(url);
+          const pool = new pg.Pool({ connectionString: url, max: 1 });
+          return { store: createPostgresApiKeyStore(drizzle({ client: pool })), close: () => pool.end() };
+        },
+        io,
+      );
+    case undefined:
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return argv[0] === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command ${argv[0]}\n${USAGE}`);
+      return 2;
+  }
 };
 
 process.exitCode = await main().catch((error: unknown) => {

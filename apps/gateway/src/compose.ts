@@ -4,8 +4,9 @@ import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
-import { createSessionRepository } from '@agentledger/sessions';
-import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { readFileSync } from 'node:fs';
+import { createSessionRepository, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
@@ -39,6 +40,12 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   collectDefaultMetrics({ register: registry });
   const toolNames = [...BUILTIN_TOOL_NAMES, ...(await applicationToolNames(config.TOOLS_MODULE))];
   const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
+  const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
+  const checkpoints = createSqlCheckpointStore(store.db);
+  const checkpointer =
+    signer?.canSign === true
+      ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
+      : undefined;
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
@@ -50,6 +57,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     }),
     sessionIndex,
     liveEvents,
+    ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     metrics: registry,
     readiness: [{ name: 'event-store', check: async () => void (await store.pool.query('select 1')) }],
     options: {
@@ -61,6 +69,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   return {
     module,
     close: async () => {
+      await checkpointer?.stop();
       await liveEvents.close();
       await store.close();
     },

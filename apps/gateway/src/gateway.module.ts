@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { uuidv7, type EventStore } from '@agentledger/events';
 import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
+import type { SessionsServiceDeps } from './sessions/session-context.ts';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard } from './auth/api-key.guard.ts';
 import type { ApiKeyStore } from './auth/api-key-store.port.ts';
@@ -59,6 +60,8 @@ export type GatewayDeps = Readonly<{
   sessions?: SessionsService;
   /** Default: a registry of its own; pass the process's to share one `/metrics`. */
   metrics?: Registry;
+  /** Signed checkpoints for `GET …/audit`; absent: checkpoints are off. */
+  audit?: SessionsServiceDeps['audit'];
   /** Run by `/health/ready`; default none (always ready). */
   readiness?: readonly ReadinessCheck[];
   options: GatewayOptions;
@@ -92,6 +95,7 @@ export class GatewayModule {
             newId: deps.newId ?? (() => uuidv7()),
             pollIntervalMs: deps.options.streamPollIntervalMs ?? 250,
             ...(deps.liveEvents === undefined ? {} : { live: deps.liveEvents }),
+            ...(deps.audit === undefined ? {} : { audit: deps.audit }),
             shutdown: shutdown.signal,
           }),
       },

@@ -28,8 +28,8 @@ import {
   seedApiKeys,
 } from '@agentledger/gateway';
 import { createOrchestrator, createOrchestratorMetrics, OrchestratorModule } from '@agentledger/orchestrator';
-import { createSessionRepository } from '@agentledger/sessions';
-import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { createSessionRepository, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import type { StandaloneConfig } from './standalone.config.ts';
 
 const PARTITIONS = 12;
@@ -140,8 +140,15 @@ export const composeStandalone = async (
 
   // Live streams (SSE, gRPC StreamEvents, ?wait) wake on the store's notifications instead of polling.
   const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
+  const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
+  const checkpoints = createSqlCheckpointStore(store.db);
+  const checkpointer =
+    signer?.canSign === true
+      ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
+      : undefined;
   const gateway = GatewayModule.register({
     liveEvents,
+    ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: store,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS),
@@ -183,6 +190,7 @@ export const composeStandalone = async (
     examples: await loadExamples(config.EXAMPLES_DIR),
     start: () => relay.start(),
     close: async () => {
+      await checkpointer?.stop();
       await liveEvents.close();
       await relay.stop();
       await bus.close();

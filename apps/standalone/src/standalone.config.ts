@@ -19,6 +19,10 @@ export const standaloneConfigSchema = gatewayConfigSchema
     STREAM_POLL_INTERVAL_MS: true,
     AGENTLEDGER_MODEL_ENDPOINTS: true,
     OPENAI_BASE_URL: true,
+    AGENTLEDGER_AUDIT_SIGNING_KEY: true,
+    AGENTLEDGER_AUDIT_PUBLIC_KEY: true,
+    AGENTLEDGER_AUDIT_KEY_ID: true,
+    AUDIT_CHECKPOINT_INTERVAL_MS: true,
   })
   .extend({
     DATA_DIR: z

@@ -44,3 +44,4 @@ export {
   type SubscribeOptions,
   type Subscription,
 } from './bus.ts';
+export { verifyChain } from './prepare.ts';

@@ -19,3 +19,4 @@ export {
   type SessionRepositoryDeps,
 } from './session-repository.ts';
 export type { ToolAttempts } from './tool-attempts.ts';
+export * from './audit/index.ts';

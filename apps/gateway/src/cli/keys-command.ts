@@ -32,7 +32,12 @@ const parseCommandLine = (argv: readonly string[]) => {
   try {
     return parseArgs({
       args: [...argv],
-      options: { tenant: { type: 'string' }, scopes: { type: 'string' }, 'data-dir': { type: 'string' } },
+      options: {
+        tenant: { type: 'string' },
+        scopes: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean' },
+      },
       allowPositionals: true,
     });
   } catch (error) {
@@ -54,6 +59,10 @@ export const runKeysCommand = async (
   if (parsed instanceof Error) {
     io.err(`${parsed.message}\n${USAGE}`);
     return 2;
+  }
+  if (parsed.values.help === true) {
+    io.out(USAGE);
+    return 0;
   }
   if (parsed.positionals.join(' ') !== 'keys create') {
     io.err(USAGE);

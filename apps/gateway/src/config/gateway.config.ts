@@ -83,6 +83,28 @@ export const gatewayConfigSchema = z.object({
       'Operator model endpoints (a JSON object or a file path); team specs are checked against them.',
     ),
   OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
+  AGENTLEDGER_AUDIT_SIGNING_KEY: z
+    .string()
+    .optional()
+    .describe(
+      "Ed25519 private key (PEM text or a file path): signs each stream's head when a turn ends and on a timer. Unset: checkpoints are off.",
+    ),
+  AGENTLEDGER_AUDIT_PUBLIC_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'Ed25519 public key (PEM text or a file path): verify-only, when the signing key is kept elsewhere.',
+    ),
+  AGENTLEDGER_AUDIT_KEY_ID: z
+    .string()
+    .optional()
+    .describe('The id stored with each signature (default `default`).'),
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(60_000)
+    .describe('How often heads that moved since their last checkpoint are signed (0: only at turn ends).'),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

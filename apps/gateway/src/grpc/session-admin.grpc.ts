@@ -28,6 +28,18 @@ type AuditResponse = {
   head_hash: string;
   hash_chain_valid: boolean;
   replay_matches: boolean;
+  first_broken_version?: number;
+  first_divergent_version?: number;
+  checkpoints: {
+    enabled: boolean;
+    signed: number;
+    last_verified?: number;
+    valid: boolean;
+    problems: { version: number; reason: string; message: string }[];
+  };
+  spec_hash?: string;
+  models: string[];
+  tokens: { prompt: number; completion: number; total: number };
 };
 
 const optionalKey = z.union([z.literal(''), idempotencyKey]);
@@ -99,6 +111,22 @@ export const sessionAdminGrpcHandlers = (
         head_hash: report.headHash,
         hash_chain_valid: report.hashChainValid,
         replay_matches: report.replayMatches,
+        ...(report.firstBrokenVersion === null ? {} : { first_broken_version: report.firstBrokenVersion }),
+        ...(report.firstDivergentVersion === null
+          ? {}
+          : { first_divergent_version: report.firstDivergentVersion }),
+        checkpoints: {
+          enabled: report.checkpoints.enabled,
+          signed: report.checkpoints.signed,
+          ...(report.checkpoints.lastVerified === null
+            ? {}
+            : { last_verified: report.checkpoints.lastVerified }),
+          valid: report.checkpoints.valid,
+          problems: report.checkpoints.problems,
+        },
+        ...(report.specHash === null ? {} : { spec_hash: report.specHash }),
+        models: report.models,
+        tokens: report.tokens,
       };
     },
   ),

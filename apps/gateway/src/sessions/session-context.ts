@@ -1,6 +1,11 @@
 import { type CommandMetadata, type Session, type SessionCommand } from '@agentledger/agents';
 import type { EventEnvelope, EventStore } from '@agentledger/events';
-import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
+import type {
+  CheckpointSigner,
+  CheckpointStore,
+  SessionIndex,
+  SessionRepository,
+} from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
@@ -21,6 +26,8 @@ export type SessionsServiceDeps = Readonly<{
   pollIntervalMs: number;
   /** Wake-ups on commits; without it followers poll every `pollIntervalMs`. */
   live?: LiveEvents;
+  /** Signed checkpoints (store and key) for the audit; absent: checkpoints are off. */
+  audit?: Readonly<{ checkpoints: CheckpointStore; signer: CheckpointSigner }>;
   /** Ends every live stream and wait (application shutdown). */
   shutdown?: AbortSignal;
 }>;

@@ -1,5 +1,6 @@
-import { canonicalJson, type Session } from '@agentledger/agents';
+import type { Session } from '@agentledger/agents';
 import type { EventEnvelope } from '@agentledger/events';
+import { auditSession } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
 import type { SessionContext } from './session-context.ts';
@@ -57,19 +58,36 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     }
   };
 
+  /** Chain, signed checkpoints and decision replay (libs/sessions' auditSession). */
   const audit = async (p: Principal, sessionId: string): Promise<AuditReport> => {
     const streamId = await repository.streamIdOf(p.tenantId, sessionId);
-    const verified = await store.verifyStream(streamId, { tenantId: p.tenantId });
-    if (verified.eventCount === 0) throw new ResourceNotFound('session', sessionId);
-    const replayed = await repository.loadAt(p.tenantId, sessionId, verified.eventCount);
-    const current = await repository.load(p.tenantId, sessionId);
-    const replayMatches =
-      replayed !== undefined && current !== undefined && canonicalJson(replayed) === canonicalJson(current);
+    const report = await auditSession(
+      { store, ...(deps.audit === undefined ? {} : deps.audit) },
+      p.tenantId,
+      streamId,
+    );
+    if (report.eventCount === 0) throw new ResourceNotFound('session', sessionId);
     return {
-      eventCount: verified.eventCount,
-      headHash: verified.headHash,
-      hashChainValid: verified.valid,
-      replayMatches,
+      eventCount: report.eventCount,
+      headHash: report.headHash,
+      hashChainValid: report.hashChainValid,
+      firstBrokenVersion: report.firstBrokenVersion,
+      replayMatches: report.replayMatches,
+      firstDivergentVersion: report.firstDivergentVersion,
+      checkpoints: {
+        enabled: report.checkpoints.enabled,
+        signed: report.checkpoints.signed,
+        lastVerified: report.checkpoints.lastVerified,
+        valid: report.checkpoints.valid,
+        problems: report.checkpoints.problems.map(({ version, reason, message }) => ({
+          version,
+          reason,
+          message,
+        })),
+      },
+      specHash: report.specHash,
+      models: [...report.models],
+      tokens: report.tokens,
     };
   };
 

@@ -162,7 +162,33 @@ export const auditSchema = z.object({
   eventCount: z.int(),
   headHash: z.string(),
   hashChainValid: z.boolean(),
-  replayMatches: z.boolean(),
+  firstBrokenVersion: z.int().nullable().describe('The first version whose row does not verify.'),
+  replayMatches: z
+    .boolean()
+    .describe(
+      "Decision replay: every recorded decision is the one today's decider makes from the same history.",
+    ),
+  firstDivergentVersion: z.int().nullable().describe('The first version where replay decides differently.'),
+  checkpoints: z
+    .object({
+      enabled: z
+        .boolean()
+        .describe('False without AGENTLEDGER_AUDIT_SIGNING_KEY or AGENTLEDGER_AUDIT_PUBLIC_KEY.'),
+      signed: z.int().describe("How many signed checkpoints the session's stream has."),
+      lastVerified: z.int().nullable().describe('The highest version whose signed checkpoint verified.'),
+      valid: z.boolean(),
+      problems: z.array(
+        z.object({
+          version: z.int(),
+          reason: z.enum(['bad_signature', 'hash_mismatch', 'beyond_head', 'unknown_key']),
+          message: z.string(),
+        }),
+      ),
+    })
+    .describe('Signed checkpoints: a rewritten history or a deleted tail no longer matches what was signed.'),
+  specHash: z.string().nullable(),
+  models: z.array(z.string()),
+  tokens: z.object({ prompt: z.int(), completion: z.int(), total: z.int() }),
 });
 
 export type SessionSummary = z.output<typeof sessionSummarySchema>;

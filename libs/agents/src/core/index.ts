@@ -28,6 +28,7 @@ export { foldSession, sessionDecider, type Decider } from './session/session.dec
 export type * from './session/session.events.ts';
 export { SESSION_EVENT_TYPES } from './session/session.events.ts';
 export { evolve, toolResultText } from './session/session.evolve.ts';
+export { replayDecisions, type DecisionReplay, type RecordedSessionEvent } from './session/session.replay.ts';
 export * from './session/session.state.ts';
 export { toSessionView, turnDeadline, type SessionView } from './session/session.view.ts';
 export * from './spec/team-spec.ts';

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ModelClient, ModelRequest, ModelResponse } from '../core/model/model-client.port.ts';
 import type { TeamSpec } from '../core/spec/team-spec.ts';
+import { replayDecisions } from '../core/session/session.replay.ts';
+import type { SessionEvent } from '../core/session/session.events.ts';
 import { ModelCallError } from '../model/model-call-error.ts';
 import { spec } from '../testing/session-harness.ts';
 import { calculatorTool } from '../tools/calculator.tool.ts';
@@ -160,6 +162,11 @@ describe('replay (property)', () => {
           const folded = foldEnvelopes(events);
           expect(JSON.stringify(folded)).toBe(JSON.stringify(live));
           expect(folded.version).toBe(events.length);
+          const recorded = events.map((e) => ({
+            ...(e as unknown as SessionEvent),
+            recordedAt: e.recordedAt,
+          }));
+          expect(replayDecisions(recorded)).toEqual({ matches: true, eventCount: events.length });
 
           const replay = await createTeamSession(team, {
             store,
@@ -176,5 +183,6 @@ describe('replay (property)', () => {
       ),
       { numRuns: 150 },
     );
-  });
+    // 150 generated sessions, each folded, driven again and decision-replayed: seconds on a busy machine.
+  }, 60_000);
 });

@@ -1,1 +1,2 @@
 export { createSqlSessionIndex } from './sql-session-index.ts';
+export { createSqlCheckpointStore } from './sql-checkpoint-store.ts';

@@ -1,0 +1,21 @@
+export {
+  createCheckpointSigner,
+  InvalidAuditKey,
+  publicKeyPemOf,
+  verifyCheckpoints,
+  type Checkpoint,
+  type CheckpointProblem,
+  type CheckpointSigner,
+  type CheckpointStore,
+  type CheckpointVerdict,
+  type StreamHead,
+} from './checkpoints.ts';
+export {
+  startCheckpointer,
+  TURN_END_EVENTS,
+  type Checkpointer,
+  type CheckpointerDeps,
+} from './checkpointer.ts';
+export { createInMemoryCheckpointStore } from './memory-checkpoint-store.ts';
+export { auditEvents, auditSession, type AuditDeps, type SessionAudit } from './audit-session.ts';
+export { readAuditSigner, type AuditKeyEnv } from './audit-keys.ts';
