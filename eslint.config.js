@@ -131,6 +131,25 @@ export default tseslint.config(
     },
   },
   {
+    // The client package ships alone to business systems: global fetch and node:crypto, nothing
+    // from the workspace or any other package.
+    files: ['libs/client/src/**/*.ts'],
+    ignores: ['libs/client/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!node:crypto$|\\./)',
+              message: '@agentledger/client has no dependency: global fetch and node:crypto only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The gateway and the orchestrator meet only through the log and the bus.
     files: ['apps/gateway/**/*.ts'],
     rules: {

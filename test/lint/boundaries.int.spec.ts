@@ -43,6 +43,21 @@ describe('import boundaries', () => {
     ).toEqual([]);
   });
 
+  it('keeps the client package free of dependencies but node:crypto', async () => {
+    expect(
+      await lint('libs/client/src/probe.ts', "import { z } from 'zod';\nexport const s = z;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lint('libs/client/src/probe.ts', "import x from '@agentledger/events';\nexport const y = x;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lint(
+        'libs/client/src/probe.ts',
+        "import { createHmac } from 'node:crypto';\nimport { operations } from './operations.ts';\nexport const h = [createHmac, operations];\n",
+      ),
+    ).toEqual([]);
+  });
+
   it('keeps libraries off apps and the two apps off each other', async () => {
     expect(
       await lint('libs/events/src/probe.ts', "import x from '@agentledger/gateway';\nexport const y = x;\n"),

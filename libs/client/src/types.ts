@@ -1,0 +1,97 @@
+/** The gateway's wire types (apps/gateway's zod schemas, as `openapi.json` documents them). */
+
+export type SessionStatus =
+  'idle' | 'running' | 'awaiting_input' | 'awaiting_approval' | 'stalled' | 'failed' | 'closed';
+
+export type PutTeamResult = Readonly<{ teamId: string; version: number }>;
+
+export type Team = Readonly<{
+  teamId: string;
+  version: number;
+  specHash: string;
+  updatedAt: string;
+  spec: Readonly<Record<string, unknown>>;
+}>;
+
+export type SessionSummary = Readonly<{ sessionId: string; status: SessionStatus; version: number }>;
+
+export type MessageView = Readonly<{
+  id: string;
+  version: number;
+  source: string;
+  role: 'user' | 'assistant';
+  content: string;
+}>;
+
+export type MessageAccepted = Readonly<{ messageId: string; version: number }>;
+
+export type TurnResult = Readonly<{ status: SessionStatus; messages: readonly MessageView[] }>;
+
+export type PendingApproval = Readonly<{
+  toolCallId: string;
+  agent: string;
+  name: string;
+  arguments: string;
+}>;
+
+export type SessionState = Readonly<{
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  messages: readonly MessageView[];
+  usage: Readonly<{ promptTokens: number; completionTokens: number }>;
+  pending: Readonly<{
+    modelCalls: readonly Readonly<{ callId: string; agent: string; purpose: string }>[];
+    toolCalls: readonly Readonly<{ toolCallId: string; agent: string; name: string }>[];
+    approvals: readonly PendingApproval[];
+  }>;
+}>;
+
+export type SessionList = Readonly<{
+  items: readonly Readonly<{
+    sessionId: string;
+    teamId: string;
+    status: SessionStatus;
+    version: number;
+    createdAt: string;
+  }>[];
+  nextCursor: string | null;
+}>;
+
+export type EventEnvelope = Readonly<{
+  eventId: string;
+  streamId: string;
+  tenantId: string;
+  version: number;
+  globalPosition: number;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: Readonly<Record<string, string>>;
+  recordedAt: string;
+  prevHash: string;
+  hash: string;
+}>;
+
+export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: number | null }>;
+
+export type AuditReport = Readonly<{
+  eventCount: number;
+  headHash: string;
+  hashChainValid: boolean;
+  replayMatches: boolean;
+}>;
+
+export type Readiness = Readonly<{ status: 'ok' | 'unavailable'; checks: Readonly<Record<string, string>> }>;
+
+/** RFC 9457 problem details as the gateway sends them (`errors` names each invalid field). */
+export type Problem = Readonly<{
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: readonly Readonly<{ in: string; field: string; pointer?: string; message: string }>[];
+}>;
