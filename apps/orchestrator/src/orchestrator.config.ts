@@ -44,6 +44,12 @@ export const orchestratorConfigSchema = z.object({
     .min(1)
     .default('agentledger-orchestrator')
     .describe('Consumer group the replicas share.'),
+  KAFKA_CLIENT: z
+    .enum(['kafkajs', 'platformatic'])
+    .default('kafkajs')
+    .describe(
+      'Kafka client library behind the bus: `kafkajs`, or `platformatic` (`@platformatic/kafka`, maintained); same topic, keys and partitions.',
+    ),
   KAFKA_SESSION_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe(
@@ -64,7 +70,9 @@ export const orchestratorConfigSchema = z.object({
   OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
   MODEL_REQUESTS_PER_MINUTE: positiveInt
     .optional()
-    .describe('Model requests per minute per model endpoint on this replica, unless the endpoint sets its own.'),
+    .describe(
+      'Model requests per minute per model endpoint on this replica, unless the endpoint sets its own.',
+    ),
   MODEL_TOKENS_PER_MINUTE: positiveInt
     .optional()
     .describe('Model tokens per minute per model endpoint on this replica.'),
@@ -99,11 +107,15 @@ export const orchestratorConfigSchema = z.object({
   HTTP_TOOL_ALLOWED_HOSTS: z
     .string()
     .default('')
-    .describe('`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.'),
+    .describe(
+      '`host` or `host:port` entries the built-in `http_request` tool may call (host and port must match), comma-separated.',
+    ),
   HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES: z
     .stringbool()
     .default(false)
-    .describe('Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).'),
+    .describe(
+      'Let `http_request` reach private, loopback, link-local and metadata addresses (off by default).',
+    ),
   TOOLS_MODULE: z
     .string()
     .optional()
