@@ -11,8 +11,10 @@ import type { EventEnvelope } from '@agentledger/events';
  * stopping for 10 s. Needs a private broker that may be stopped: OUTAGE_KAFKA_PORT and
  * OUTAGE_KAFKA_DIR as given to `scripts/kafka.sh up` (the shared broker is never touched; without
  * them the benchmark is skipped). A publisher retries each failed batch (as the relay does) while
- * one group member consumes; reported: failed publishes, seconds from the broker's restart to the
- * first publish and the first delivery, and after the run events missing and delivered twice.
+ * one group member consumes; reported: failed publishes, how long the broker took to start again,
+ * the longest pause between successful publishes and between deliveries (outage included), the
+ * seconds from the broker being up to the first publish and delivery, and events missing and
+ * delivered twice at the end.
  * Writes bench/results/kafka-outage.json.
  */
 
@@ -90,6 +92,7 @@ const outage = async (client: Client) => {
   await sleep(3_000);
   await broker('down');
   await sleep(OUTAGE_MS);
+  const restartAt = Date.now();
   await broker('up');
   const upAt = Date.now();
   await sleep(15_000);
@@ -98,15 +101,21 @@ const outage = async (client: Client) => {
   const deadline = Date.now() + 60_000;
   while (seen.size < published && Date.now() < deadline) await sleep(100);
   await bus.close();
+  const seconds = (ms: number) => Math.round(ms / 100) / 10;
   const firstAfter = (times: number[]) => {
     const t = times.find((time) => time >= upAt);
-    return t === undefined ? null : Math.round((t - upAt) / 100) / 10;
+    return t === undefined ? null : seconds(t - upAt);
   };
+  const longestGap = (times: number[]) =>
+    seconds(Math.max(0, ...times.slice(1).map((t, i) => t - times[i]!)));
   return {
     client,
     outageMs: OUTAGE_MS,
     published,
     failedPublishes: failures,
+    brokerStartSeconds: seconds(upAt - restartAt),
+    publishGapSeconds: longestGap(publishedAt),
+    deliveryGapSeconds: longestGap(deliveredAt),
     publishSecondsAfterRestart: firstAfter(publishedAt),
     deliverySecondsAfterRestart: firstAfter(deliveredAt),
     missing: Array.from({ length: published }, (_, i) => `e-${i}`).filter((id) => !seen.has(id)).length,
