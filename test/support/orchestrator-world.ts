@@ -98,6 +98,8 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     KAFKA_BROKERS: options.brokers,
     KAFKA_TOPIC: topic,
     KAFKA_PARTITIONS: '12',
+    // The cross-process suites run on either Kafka client: KAFKA_CLIENT=platformatic npx vitest run test/orchestrator
+    KAFKA_CLIENT: process.env.KAFKA_CLIENT ?? 'kafkajs',
     ORCHESTRATOR_GROUP: `orch-${options.name}-${options.runId}`,
     OPENAI_BASE_URL: fake.baseUrl,
     OPENAI_API_KEY: 'test-key-not-secret',

@@ -15,7 +15,6 @@ import {
   registerRelayMetrics,
   type OutboxRelay,
 } from '@agentledger/events/bus';
-import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
 import {
   createPgDriver,
   createPostgresEventStore,
@@ -25,8 +24,9 @@ import {
 } from '@agentledger/events/postgres';
 import { createSessionRepository } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { openKafkaBus } from './kafka-bus.ts';
 import { createJsonLogger } from './logger.ts';
-import { kafkaConsumerTimingOf, type OrchestratorConfig } from './orchestrator.config.ts';
+import type { OrchestratorConfig } from './orchestrator.config.ts';
 import type { ReadinessCheck } from './orchestrator-http.module.ts';
 import { createOrchestratorMetrics } from './runtime/metrics.ts';
 import { createOrchestrator, type Orchestrator } from './runtime/orchestrator.ts';
@@ -63,15 +63,7 @@ export const composeDistributed = async (
     maxConnections: config.DATABASE_POOL_SIZE,
     migrate: true,
   });
-  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
-  await ensureKafkaTopic({ brokers, topic: config.KAFKA_TOPIC, partitions: config.KAFKA_PARTITIONS, logger });
-  const bus = createKafkaEventBus({
-    brokers,
-    topic: config.KAFKA_TOPIC,
-    logger,
-    clientId: config.REPLICA_ID,
-    ...kafkaConsumerTimingOf(config),
-  });
+  const bus = await openKafkaBus(config, logger);
   const index = createSqlSessionIndex(store.db);
   const repository = createSessionRepository({ store, index, partitions: config.KAFKA_PARTITIONS });
   const registry = new Registry();

@@ -44,6 +44,12 @@ export const orchestratorConfigSchema = z.object({
     .min(1)
     .default('agentledger-orchestrator')
     .describe('Consumer group the replicas share.'),
+  KAFKA_CLIENT: z
+    .enum(['kafkajs', 'platformatic'])
+    .default('kafkajs')
+    .describe(
+      'Kafka client library behind the bus: `kafkajs`, or `platformatic` (`@platformatic/kafka`, maintained); same topic, keys and partitions.',
+    ),
   KAFKA_SESSION_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe(

@@ -39,9 +39,12 @@ const toMessage = (envelope: EventEnvelope): OutgoingMessage => ({
 });
 
 /** Consecutive runs of messages whose values add up to at most `maxBytes` (one message may exceed it). */
-export const chunkBySize = (messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] => {
-  const chunks: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
+export const chunkBySize = <M extends Readonly<{ key: string; value: string }>>(
+  messages: readonly M[],
+  maxBytes: number,
+): M[][] => {
+  const chunks: M[][] = [];
+  let current: M[] = [];
   let size = 0;
   for (const message of messages) {
     const bytes = Buffer.byteLength(message.value) + message.key.length + 64;

@@ -1,0 +1,37 @@
+import type { EventBus, Logger } from '@agentledger/events/bus';
+import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
+import { createPlatformaticEventBus, ensurePlatformaticTopic } from '@agentledger/events/kafka-platformatic';
+import { kafkaConsumerTimingOf, type OrchestratorConfig } from './orchestrator.config.ts';
+
+type KafkaBusConfig = Pick<
+  OrchestratorConfig,
+  | 'KAFKA_CLIENT'
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_TOPIC'
+  | 'KAFKA_PARTITIONS'
+  | 'KAFKA_SESSION_TIMEOUT_MS'
+  | 'REPLICA_ID'
+>;
+
+/**
+ * The Kafka bus on the client `KAFKA_CLIENT` names, its topic ensured first by that client's admin
+ * step. Both clients share topic, keys, headers and partitioning, so replicas on different
+ * clients can be mixed during a switch.
+ */
+export const openKafkaBus = async (config: KafkaBusConfig, logger: Logger): Promise<EventBus> => {
+  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
+  const topic = { brokers, topic: config.KAFKA_TOPIC, partitions: config.KAFKA_PARTITIONS, logger };
+  const options = {
+    brokers,
+    topic: config.KAFKA_TOPIC,
+    logger,
+    clientId: config.REPLICA_ID,
+    ...kafkaConsumerTimingOf(config),
+  };
+  if (config.KAFKA_CLIENT === 'platformatic') {
+    await ensurePlatformaticTopic(topic);
+    return createPlatformaticEventBus(options);
+  }
+  await ensureKafkaTopic(topic);
+  return createKafkaEventBus(options);
+};

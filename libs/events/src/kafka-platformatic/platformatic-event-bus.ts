@@ -1,0 +1,128 @@
+import { Producer, stringSerializers } from '@platformatic/kafka';
+import {
+  SESSION_EVENTS_TOPIC,
+  partitionKeyOf,
+  type DeliveryHandler,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+} from '../bus.ts';
+import type { EventEnvelope } from '../envelope.ts';
+import { chunkBySize } from '../kafka/kafka-event-bus.ts';
+import type { KafkaEventBusOptions } from '../kafka/kafka-event-bus.ts';
+import {
+  baseOptionsOf,
+  javaCompatiblePartitioner,
+  leveledLogger,
+  routeClientLogs,
+  type PlatformaticClientOptions,
+} from './platformatic-client.ts';
+import {
+  createPlatformaticSubscription,
+  type PlatformaticConsumerSettings,
+} from './platformatic-subscription.ts';
+
+export type PlatformaticEventBusOptions = PlatformaticClientOptions &
+  Pick<
+    KafkaEventBusOptions,
+    'topic' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxWaitTimeMs' | 'maxRequestBytes'
+  >;
+
+type StringProducer = Producer<string, string, string, string>;
+
+const toMessage = (topic: string, envelope: EventEnvelope) => {
+  const headers: Record<string, string> = {
+    'event-id': envelope.eventId,
+    type: envelope.type,
+    tenant: envelope.tenantId,
+  };
+  if (envelope.metadata.traceparent) headers.traceparent = envelope.metadata.traceparent;
+  return { topic, key: partitionKeyOf(envelope), value: JSON.stringify(envelope), headers };
+};
+
+/**
+ * `EventBus` on Kafka with `@platformatic/kafka`, interchangeable with the kafkajs adapter: the
+ * same topic, keys, headers and partitions (Java-compatible murmur2). Publishing: idempotent
+ * producer, acks from all in-sync replicas, produce requests split by size and sent in order; a
+ * failed send drops the producer so the next publish starts a fresh one (new producer id).
+ * Subscribing: one consumer per subscription, see `createPlatformaticSubscription`.
+ */
+export const createPlatformaticEventBus = (options: PlatformaticEventBusOptions): EventBus => {
+  const topic = options.topic ?? SESSION_EVENTS_TOPIC;
+  const logger = leveledLogger(options.logger, options.logLevel);
+  const settings: PlatformaticConsumerSettings = {
+    topic,
+    logger,
+    base: baseOptionsOf(options),
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    maxWaitTime: options.maxWaitTimeMs ?? 500,
+  };
+  const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+  const subscriptions = new Set<Subscription>();
+  let producer: StringProducer | undefined;
+  let closed = false;
+
+  const createProducer = (): StringProducer => {
+    const created = new Producer({
+      ...baseOptionsOf(options),
+      idempotent: true,
+      acks: -1,
+      partitioner: javaCompatiblePartitioner,
+      serializers: stringSerializers,
+    });
+    routeClientLogs(created, logger);
+    return created;
+  };
+
+  const dropProducer = async (): Promise<void> => {
+    const current = producer;
+    producer = undefined;
+    await current?.close().catch(() => undefined);
+  };
+
+  const publish = async (envelopes: readonly EventEnvelope[]): Promise<void> => {
+    if (closed) throw new Error('the Kafka bus is closed');
+    if (envelopes.length === 0) return;
+    producer ??= createProducer();
+    const current = producer;
+    try {
+      const messages = envelopes.map((envelope) => toMessage(topic, envelope));
+      for (const chunk of chunkBySize(messages, maxRequestBytes)) {
+        await current.send({ messages: chunk, acks: -1 });
+      }
+    } catch (error) {
+      logger.warn('publish failed; the producer will be recreated', { topic, error: String(error) });
+      if (producer === current) await dropProducer();
+      throw error;
+    }
+  };
+
+  const subscribe = async (
+    groupId: string,
+    handler: DeliveryHandler,
+    subscribeOptions: SubscribeOptions = {},
+  ): Promise<Subscription> => {
+    if (closed) throw new Error('the Kafka bus is closed');
+    const subscription = await createPlatformaticSubscription(settings, groupId, handler, subscribeOptions);
+    subscriptions.add(subscription);
+    return {
+      ...subscription,
+      stop: async () => {
+        subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  };
+
+  return {
+    publish,
+    subscribe,
+    close: async () => {
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      subscriptions.clear();
+      await dropProducer();
+    },
+  };
+};
