@@ -274,6 +274,12 @@ describe('Dockerfile (deploy/Dockerfile)', () => {
     ]);
   });
 
+  it("keeps the host's dependencies and build output out of `COPY . .`", () => {
+    expect(read('Dockerfile')).toContain('COPY . .');
+    const ignored = read('Dockerfile.dockerignore').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '**/*.tsbuildinfo']));
+  });
+
   it('fails on a workspace manifest missing before npm ci, and on a CMD that is not the package script', () => {
     expect(
       dockerfileProblems(dockerfileWith('COPY libs/sessions/package.json libs/sessions/\n', '')),
