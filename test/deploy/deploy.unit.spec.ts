@@ -184,6 +184,15 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     ]);
   });
 
+  it('fail on memory sized under the measured peak RSS', () => {
+    expect(kubernetesProblems(manifestsWith('orchestrator.yaml', 'memory: 768Mi', 'memory: 0.4Gi'))).toEqual([
+      'Deployment/agentledger-orchestrator container orchestrator: memory limit 0.4Gi is under 1.5 × the measured peak 335 MiB',
+    ]);
+    expect(kubernetesProblems(manifestsWith('gateway.yaml', 'memory: 320Mi', 'memory: 256Mi'))).toEqual([
+      'Deployment/agentledger-gateway container gateway: memory request 256Mi is under the measured peak 283 MiB',
+    ]);
+  });
+
   it('fail on dangling references: Service port, budget selector, autoscaler bounds', () => {
     expect(
       kubernetesProblems(manifestsWith('gateway.yaml', 'targetPort: grpc', 'targetPort: metrics')),

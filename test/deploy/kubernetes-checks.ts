@@ -4,7 +4,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
-import { apps } from './app-facts.ts';
+import { appOfCommand, apps, type AppName } from './app-facts.ts';
 import { appRunProblems, type ProbeUse } from './app-run-checks.ts';
 
 type Labels = Record<string, string>;
@@ -47,6 +47,41 @@ type PodSpec = Readonly<{
  * app on a 2-core machine at load average ~29); the startup probe must allow three times that.
  */
 export const MEASURED_SLOWEST_START_SECONDS = 31.7;
+
+/**
+ * Peak RSS (VmHWM) measured by the same script, start plus 90 turns over 30 sessions: requests must
+ * cover it, and limits leave at least half of it again as headroom before an OOM kill.
+ */
+export const MEASURED_PEAK_RSS_MIB: Readonly<Record<AppName, number>> = { gateway: 283, orchestrator: 335 };
+
+const UNITS: Readonly<Record<string, number>> = {
+  Ki: 1 / 1024,
+  Mi: 1,
+  Gi: 1024,
+  M: 1e6 / 2 ** 20,
+  G: 1e9 / 2 ** 20,
+};
+
+/** A memory quantity (`384Mi`, `1Gi`, bytes) in MiB. */
+const mebibytes = (quantity: string): number => {
+  const [, amount = '0', unit = ''] = /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(quantity) ?? [];
+  return unit === '' ? Number(amount) / 2 ** 20 : Number(amount) * (UNITS[unit] ?? Number.NaN);
+};
+
+const memoryProblems = (where: string, container: KubeContainer): string[] => {
+  const app = container.command && appOfCommand(container.command);
+  const { requests, limits } = container.resources ?? {};
+  if (app === undefined || requests?.memory === undefined || limits?.memory === undefined) return [];
+  const peak = MEASURED_PEAK_RSS_MIB[app.name];
+  return [
+    ...(mebibytes(requests.memory) >= peak
+      ? []
+      : [`${where}: memory request ${requests.memory} is under the measured peak ${peak} MiB`]),
+    ...(mebibytes(limits.memory) >= 1.5 * peak
+      ? []
+      : [`${where}: memory limit ${limits.memory} is under 1.5 × the measured peak ${peak} MiB`]),
+  ];
+};
 
 /** A Kubernetes object as read from YAML (decode step: fields are checked by the schemas first). */
 export type KubeObject = Readonly<{
@@ -167,6 +202,7 @@ const deploymentProblems = (deployment: KubeObject, objects: readonly KubeObject
       ...(requests?.cpu && requests.memory && limits?.memory
         ? []
         : [`${where}: no cpu and memory requests and memory limit`]),
+      ...memoryProblems(where, container),
       ...((container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot)
         ? []
         : [`${where}: runAsNonRoot is not set`]),
