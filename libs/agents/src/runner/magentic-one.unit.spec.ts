@@ -7,6 +7,7 @@ import { decide } from '../core/session/session.decide.ts';
 import type { SessionEvent } from '../core/session/session.events.ts';
 import { evolve } from '../core/session/session.evolve.ts';
 import { initialSession } from '../core/session/session.state.ts';
+import { parseTeamSpec } from '../core/spec/parse-team-spec.ts';
 import { MAGENTIC_ORCHESTRATOR } from '../core/spec/team-spec.ts';
 import { createScriptedModelClient, type ScriptStep } from '../model/scripted-client.ts';
 import { spec } from '../testing/session-harness.ts';
@@ -221,6 +222,19 @@ describe('magentic_one team', () => {
     expect(result.state.status).toBe('failed');
     expect(result.stopReason).toBe(
       'Failed to parse ledger information after 2 attempts: next_speaker "nobody" is not a participant',
+    );
+  });
+
+  it('binds the orchestrator model to an operator endpoint, refusing a URL of its own', () => {
+    const input = {
+      specVersion: 1,
+      name: 'm',
+      type: 'magentic_one',
+      agents: [{ name: 'a' }],
+      magenticOne: { model: { model: 'x', baseUrl: 'http://elsewhere.example/v1' } },
+    };
+    expect(() => parseTeamSpec(input, { toolNames: [] })).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: 'magenticOne.model.baseUrl' })] }),
     );
   });
 

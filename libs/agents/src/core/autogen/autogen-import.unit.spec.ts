@@ -390,13 +390,19 @@ describe('importer rejections and mappings', () => {
       maxTurns: 7,
       termination: { kind: 'max_messages', limit: 30 },
       magenticOne: {
-        model: { endpoint: 'default', model: 'gpt-4o' },
+        model: { model: 'gpt-4o' },
         maxStalls: 2,
         finalAnswerPrompt: 'Answer {task} now.',
         maxJsonRetries: 10,
       },
     });
     expect(spec.agents.map((a) => a.name)).toEqual(['coder', 'checker']);
+    // the orchestrator's model is bound to an operator endpoint like every other model
+    const refusedUrl = magentic([assistant({ name: 'coder' })]);
+    (refusedUrl.config.model_client.config as Record<string, unknown>)['base_url'] = 'http://elsewhere/v1';
+    expect(rejection(refusedUrl).issues.map((i) => i.path)).toEqual([
+      '$.config.model_client.config.base_url',
+    ]);
     const result = await runTeam(json, 'Say hi', { model: createScriptedModelClient() });
     expect(result.state.status).toBe('idle');
     expect(result.messages.at(-1)?.source).toBe('MagenticOneOrchestrator');
