@@ -63,8 +63,10 @@ const script: ScriptStep[] = [
   { agent: ORCH, content: 'Paris has about 2.1 million inhabitants (2020 estimate).' },
 ];
 
-const dataOf = <T extends SessionEvent['type']>(events: readonly { type: string; data: object }[], type: T) =>
-  events.filter((e) => e.type === type).map((e) => e.data as Extract<SessionEvent, { type: T }>['data']);
+const dataOf = <T extends SessionEvent['type']>(
+  events: readonly { type: string; data: unknown }[],
+  type: T,
+) => events.filter((e) => e.type === type).map((e) => e.data as Extract<SessionEvent, { type: T }>['data']);
 
 /**
  * Decision replay: every recorded outcome (user message, model result) is sent back through

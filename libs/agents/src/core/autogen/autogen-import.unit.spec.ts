@@ -366,11 +366,11 @@ describe('importer rejections and mappings', () => {
     });
   });
 
-  const magentic = (participants: unknown[]) =>
+  const magentic = (participants: unknown[], modelConfig: Record<string, unknown> = {}) =>
     team('autogen_agentchat.teams.MagenticOneGroupChat', participants, {
       model_client: {
         provider: 'autogen_ext.models.openai.OpenAIChatCompletionClient',
-        config: { model: 'gpt-4o' },
+        config: { model: 'gpt-4o', ...modelConfig },
       },
       termination_condition: {
         provider: 'autogen_agentchat.conditions.MaxMessageTermination',
@@ -398,8 +398,7 @@ describe('importer rejections and mappings', () => {
     });
     expect(spec.agents.map((a) => a.name)).toEqual(['coder', 'checker']);
     // the orchestrator's model is bound to an operator endpoint like every other model
-    const refusedUrl = magentic([assistant({ name: 'coder' })]);
-    (refusedUrl.config.model_client.config as Record<string, unknown>)['base_url'] = 'http://elsewhere/v1';
+    const refusedUrl = magentic([assistant({ name: 'coder' })], { base_url: 'http://elsewhere/v1' });
     expect(rejection(refusedUrl).issues.map((i) => i.path)).toEqual([
       '$.config.model_client.config.base_url',
     ]);
