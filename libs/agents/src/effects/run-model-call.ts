@@ -2,9 +2,11 @@ import {
   contextForCall,
   contextHashOf,
   handoffToolSchemas,
+  isOrchestratorCall,
   offeredToolNames,
   selectorCandidates,
 } from '../core/prompt/model-context.ts';
+import { orchestratorModel } from '../core/prompt/magentic-context.ts';
 import type { ModelRequest, ToolSchema } from '../core/model/model-client.port.ts';
 import { effectIdempotencyKey, type NextAction } from '../core/session/next-action.ts';
 import type { RecordModelCall, RecordSpeakerSelection } from '../core/session/session.commands.ts';
@@ -18,6 +20,7 @@ type ModelAction = Extract<NextAction, { kind: 'call_model' | 'select_speaker' }
 
 /** The model a call uses: the agent's, or for the selector its own (else the first assistant's). */
 export const modelSpecFor = (spec: TeamSpec, call: ModelCallState): ModelSpec | undefined => {
+  if (isOrchestratorCall(call)) return orchestratorModel(spec);
   if (call.purpose === 'select_speaker') {
     const firstAssistant = spec.agents.find((a) => a.kind === 'assistant');
     return spec.selector?.model ?? (firstAssistant?.kind === 'assistant' ? firstAssistant.model : undefined);
@@ -43,7 +46,9 @@ export const buildModelRequest = (deps: EffectDeps, state: Session, call: ModelC
   const candidates =
     call.purpose === 'select_speaker'
       ? selectorCandidates(spec, state.lastSpeaker).map((a) => a.name)
-      : undefined;
+      : call.purpose === 'progress_ledger'
+        ? spec.agents.map((a) => a.name)
+        : undefined;
   return {
     messages: contextForCall(state, call),
     tools: toolSchemasFor(deps, spec, call),

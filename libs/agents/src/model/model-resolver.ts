@@ -1,4 +1,5 @@
 import type { ModelClient } from '../core/model/model-client.port.ts';
+import type { ModelCallPurpose } from '../core/session/session.events.ts';
 import { canonicalJson } from '@agentledger/events/canonical';
 import { checkModelEndpoint, defaultOnlyEndpoints } from '../core/spec/bind-model-endpoints.ts';
 import { DEFAULT_ENDPOINT, type KeySource, type ModelEndpoints } from '../core/spec/model-endpoints.ts';
@@ -10,7 +11,7 @@ import { createScriptedModelClient } from './scripted-client.ts';
 /** Picks the client for an agent's (or the selector's) model spec. */
 export type ModelClientResolver = (
   model: ModelSpec | undefined,
-  who: Readonly<{ agent: string; purpose: 'agent' | 'reflection' | 'select_speaker' }>,
+  who: Readonly<{ agent: string; purpose: ModelCallPurpose }>,
 ) => ModelClient;
 
 export type ModelClientResolverOptions = Readonly<{

@@ -57,6 +57,8 @@ export const demoAnswer = (request: ModelRequest): Omit<ModelResponse, 'usage'> 
   if (request.purpose === 'select_speaker') {
     return { ...stop, content: request.candidates?.[0] ?? 'unknown' };
   }
+  const orchestrator = demoOrchestratorAnswer(request);
+  if (orchestrator !== null) return { ...stop, content: orchestrator };
   if (last?.role === 'tool') return { ...stop, content: `The result is ${last.content}. TERMINATE` };
   if (last?.role === 'assistant') return { ...stop, content: `Done: ${last.content ?? ''}. TERMINATE` };
   const lastUser = request.messages.findLast((m) => m.role === 'user');
@@ -72,6 +74,39 @@ export const demoAnswer = (request: ModelRequest): Omit<ModelResponse, 'usage'> 
     };
   }
   return { ...stop, content: `${request.agent} received: ${text.slice(0, 200)}. TERMINATE` };
+};
+
+/**
+ * The demo Magentic-One orchestrator: a one-line ledger, then the first participant is asked once;
+ * as soon as a participant has answered, the request counts as satisfied and its answer is final.
+ */
+const demoOrchestratorAnswer = (request: ModelRequest): string | null => {
+  const answered = request.messages.findLast(
+    (m) => m.role === 'user' && m.name !== undefined && m.name !== 'user',
+  );
+  switch (request.purpose) {
+    case 'task_facts':
+      return '1. GIVEN OR VERIFIED FACTS\n- the request';
+    case 'task_plan':
+      return '- Ask the first participant to answer the request.';
+    case 'final_answer':
+      return answered?.content ?? 'No answer was found.';
+    case 'progress_ledger': {
+      const judged = (answer: boolean | string, reason: string) => ({ reason, answer });
+      return JSON.stringify({
+        is_request_satisfied: judged(
+          answered !== undefined,
+          answered ? 'a participant answered' : 'just starting',
+        ),
+        is_in_loop: judged(false, 'no repetition'),
+        is_progress_being_made: judged(true, 'just starting'),
+        next_speaker: judged(request.candidates?.[0] ?? '', 'the first participant'),
+        instruction_or_question: judged('Please answer the request.', 'the plan'),
+      });
+    }
+    default:
+      return null;
+  }
 };
 
 /**

@@ -34,7 +34,7 @@ type UserMove = 'reply' | 'approve' | 'deny' | 'cancel' | 'message';
 
 const teamArb: fc.Arbitrary<TeamSpec> = fc
   .record({
-    type: fc.constantFrom('single', 'round_robin', 'selector', 'swarm'),
+    type: fc.constantFrom('single', 'round_robin', 'selector', 'swarm', 'magentic_one'),
     agentCount: fc.integer({ min: 1, max: 3 }),
     proxy: fc.boolean(),
     reflect: fc.boolean(),
@@ -55,7 +55,7 @@ const teamArb: fc.Arbitrary<TeamSpec> = fc
       handoffs:
         type === 'swarm' ? [...names.filter((n) => n !== name), 'user'] : type === 'single' ? ['user'] : [],
     }));
-    if (proxy && (type === 'round_robin' || type === 'selector'))
+    if (proxy && (type === 'round_robin' || type === 'selector' || type === 'magentic_one'))
       agents.push({ kind: 'user_proxy', name: 'human' });
     return spec({
       type,
@@ -68,8 +68,25 @@ const teamArb: fc.Arbitrary<TeamSpec> = fc
         ],
       },
       onBusy,
+      ...(type === 'magentic_one'
+        ? { maxTurns: limit, magenticOne: { maxStalls: 2, maxJsonRetries: 2 } }
+        : {}),
     });
   });
+
+/** A progress ledger per move: done, a valid or invalid speaker, a stall, or no JSON at all. */
+const ledgerFor = (move: Move, candidates: readonly string[], i: number): string => {
+  if (move.kind === 'tool' && !move.valid) return 'not a ledger';
+  const judged = (answer: boolean | string) => ({ reason: 'r', answer });
+  const names = [...candidates, 'nobody'];
+  return JSON.stringify({
+    is_request_satisfied: judged(move.kind === 'text' && move.terminate),
+    is_in_loop: judged(move.kind === 'handoff'),
+    is_progress_being_made: judged(move.kind !== 'tool'),
+    next_speaker: judged(names[(move.kind === 'pick' ? move.index : i) % names.length]!),
+    instruction_or_question: judged(`do ${i}`),
+  });
+};
 
 /** A model that plays the generated moves in order, then says TERMINATE. */
 const playingModel = (moves: readonly Move[], team: TeamSpec): ModelClient => {
@@ -85,6 +102,7 @@ const playingModel = (moves: readonly Move[], team: TeamSpec): ModelClient => {
         finishReason: 'stop',
       });
       if (move.kind === 'error') throw new ModelCallError('server_error', 'scripted failure', true);
+      if (request.purpose === 'progress_ledger') return text(ledgerFor(move, request.candidates ?? [], i));
       if (request.purpose === 'select_speaker') {
         const names = [...(request.candidates ?? []), 'nobody'];
         return text(names[(move.kind === 'pick' ? move.index : i) % names.length]!);

@@ -10,7 +10,7 @@ import {
   type ImportIssue,
   type Json,
 } from './import-context.ts';
-import { importModel } from './import-model.ts';
+import { importModel, type ModelInput } from './import-model.ts';
 import { importTermination } from './import-termination.ts';
 
 export { isAutogenComponent, type AutogenImportOptions, type ImportIssue } from './import-context.ts';
@@ -59,12 +59,14 @@ const importTeam = (ctx: ImportContext, c: Component, path: string): TeamSpecInp
         ? 'selector'
         : cls === 'Swarm'
           ? 'swarm'
-          : undefined;
+          : cls === 'MagenticOneGroupChat'
+            ? 'magentic_one'
+            : undefined;
   if (!type)
     return ctx.reject(
       path,
       c.provider,
-      'not a team we can run (RoundRobinGroupChat, SelectorGroupChat or Swarm)',
+      'not a team we can run (RoundRobinGroupChat, SelectorGroupChat, Swarm or MagenticOneGroupChat)',
     );
   for (const key of ['selector_func', 'candidate_func'])
     if (cfg[key] !== undefined && cfg[key] !== null)
@@ -81,8 +83,8 @@ const importTeam = (ctx: ImportContext, c: Component, path: string): TeamSpecInp
   const termination = cfg['termination_condition']
     ? importTermination(ctx, cfg['termination_condition'], `${path}.config.termination_condition`)
     : undefined;
-  const selectorModel =
-    type === 'selector' && cfg['model_client']
+  const teamModel =
+    (type === 'selector' || type === 'magentic_one') && cfg['model_client']
       ? importModel(ctx, cfg['model_client'], `${path}.config.model_client`)
       : undefined;
   const name = typeof c.label === 'string' && c.label.trim() ? c.label.trim().slice(0, 128) : type;
@@ -99,7 +101,7 @@ const importTeam = (ctx: ImportContext, c: Component, path: string): TeamSpecInp
     ...(type === 'selector'
       ? {
           selector: {
-            ...(selectorModel ? { model: selectorModel } : {}),
+            ...(teamModel ? { model: teamModel } : {}),
             ...(typeof cfg['selector_prompt'] === 'string' ? { prompt: cfg['selector_prompt'] } : {}),
             allowRepeatedSpeaker: cfg['allow_repeated_speaker'] === true,
             ...(typeof cfg['max_selector_attempts'] === 'number'
@@ -108,8 +110,18 @@ const importTeam = (ctx: ImportContext, c: Component, path: string): TeamSpecInp
           },
         }
       : {}),
+    ...(type === 'magentic_one' ? { magenticOne: magenticOneSettings(cfg, teamModel) } : {}),
   };
 };
+
+/** MagenticOneGroupChat's `max_stalls` and `final_answer_prompt` (`max_turns` is the team's). */
+const magenticOneSettings = (cfg: Json, model: ModelInput | undefined) => ({
+  ...(model ? { model } : {}),
+  ...(typeof cfg['max_stalls'] === 'number' ? { maxStalls: cfg['max_stalls'] } : {}),
+  ...(typeof cfg['final_answer_prompt'] === 'string'
+    ? { finalAnswerPrompt: cfg['final_answer_prompt'] }
+    : {}),
+});
 
 /**
  * Translates an AutoGen AgentChat component (a team, or a single agent) into our team spec.

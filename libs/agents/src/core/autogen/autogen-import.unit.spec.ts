@@ -1,21 +1,25 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { caught } from '@agentledger/testing';
 import { createScriptedModelClient } from '../../model/scripted-client.ts';
 import { runTeam } from '../../runner/team-session.ts';
 import { BUILTIN_TOOL_NAMES } from '../../tools/builtin.ts';
 import { parseModelEndpoints } from '../spec/model-endpoints.ts';
-import { importAutogenComponent, importAutogenGallery, UnsupportedComponent } from './autogen-import.ts';
+import {
+  importAutogenComponent,
+  importAutogenGallery,
+  UnsupportedComponent,
+  type AutogenImportOptions,
+} from './autogen-import.ts';
 
 /** A copy of the shared fixtures (with their SOURCES.md attribution), so the suite runs on a clean clone. */
 const fixtures = fileURLToPath(new URL('../../../fixtures/autogen/', import.meta.url));
 const load = (name: string): unknown => JSON.parse(readFileSync(`${fixtures}${name}.txt`, 'utf8'));
 const options = { toolNames: [...BUILTIN_TOOL_NAMES] };
 
-const rejection = (json: unknown): UnsupportedComponent => {
+const rejection = (json: unknown, importOptions: AutogenImportOptions = options): UnsupportedComponent => {
   try {
-    importAutogenComponent(json, options);
+    importAutogenComponent(json, importOptions);
   } catch (error) {
     if (error instanceof UnsupportedComponent) return error;
     throw error;
@@ -233,11 +237,8 @@ describe('importer rejections and mappings', () => {
     const run = await runTeam(plain, 'hi', { model: createScriptedModelClient() });
     expect(JSON.stringify(run.events)).not.toContain(secret);
 
-    const refused = (json: unknown, path: string) => {
-      const error = caught(() => importAutogenComponent(json, { ...options, endpoints }));
-      expect(error).toBeInstanceOf(UnsupportedComponent);
-      expect((error as UnsupportedComponent).issues.map((i) => i.path)).toEqual([path]);
-    };
+    const refused = (json: unknown, path: string) =>
+      expect(rejection(json, { ...options, endpoints }).issues.map((i) => i.path)).toEqual([path]);
     const at = '$.config.participants[0].config.model_client.config';
     refused(
       client('openai.OpenAIChatCompletionClient', { model: 'm', base_url: 'http://attacker.example/v1' }),
@@ -368,11 +369,67 @@ describe('importer rejections and mappings', () => {
       '$.config.termination_condition autogen_agentchat.conditions.FunctionalTermination',
     ]);
     expect(
-      rejection(team('autogen_agentchat.teams.MagenticOneGroupChat', [assistant({})])).issues[0],
+      rejection(team('autogen_agentchat.teams.DiGraphGroupChat', [assistant({})])).issues[0],
     ).toMatchObject({
       path: '$',
-      provider: 'autogen_agentchat.teams.MagenticOneGroupChat',
+      provider: 'autogen_agentchat.teams.DiGraphGroupChat',
     });
+  });
+
+  const magentic = (participants: unknown[], modelConfig: Record<string, unknown> = {}) =>
+    team('autogen_agentchat.teams.MagenticOneGroupChat', participants, {
+      model_client: {
+        provider: 'autogen_ext.models.openai.OpenAIChatCompletionClient',
+        config: { model: 'gpt-4o', ...modelConfig },
+      },
+      termination_condition: {
+        provider: 'autogen_agentchat.conditions.MaxMessageTermination',
+        config: { max_messages: 30 },
+      },
+      max_turns: 7,
+      max_stalls: 2,
+      final_answer_prompt: 'Answer {task} now.',
+      emit_team_events: false,
+    });
+
+  it('imports a MagenticOneGroupChat whose participants can run, and runs it', async () => {
+    const json = magentic([assistant({ name: 'coder' }), assistant({ name: 'checker' })]);
+    const spec = importAutogenComponent(json, options);
+    expect(spec).toMatchObject({
+      type: 'magentic_one',
+      maxTurns: 7,
+      termination: { kind: 'max_messages', limit: 30 },
+      magenticOne: {
+        model: { model: 'gpt-4o' },
+        maxStalls: 2,
+        finalAnswerPrompt: 'Answer {task} now.',
+        maxJsonRetries: 10,
+      },
+    });
+    expect(spec.agents.map((a) => a.name)).toEqual(['coder', 'checker']);
+    // the orchestrator's model is bound to an operator endpoint like every other model
+    const refusedUrl = magentic([assistant({ name: 'coder' })], { base_url: 'http://elsewhere/v1' });
+    expect(rejection(refusedUrl).issues.map((i) => i.path)).toEqual([
+      '$.config.model_client.config.base_url',
+    ]);
+    const result = await runTeam(json, 'Say hi', { model: createScriptedModelClient() });
+    expect(result.state.status).toBe('idle');
+    expect(result.messages.at(-1)?.source).toBe('MagenticOneOrchestrator');
+  });
+
+  it('rejects a MagenticOneGroupChat whose participant cannot run, naming its path', () => {
+    const surfer = {
+      provider: 'autogen_ext.agents.web_surfer.MultimodalWebSurfer',
+      component_type: 'agent',
+      config: { name: 'surfer' },
+    };
+    expect(rejection(magentic([assistant({ name: 'coder' }), surfer])).issues).toEqual([
+      {
+        path: '$.config.participants[1]',
+        provider: 'autogen_ext.agents.web_surfer.MultimodalWebSurfer',
+        message: 'this agent type cannot run here (only AssistantAgent and UserProxyAgent)',
+      },
+    ]);
   });
 });
 

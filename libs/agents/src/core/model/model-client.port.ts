@@ -1,3 +1,4 @@
+import type { ModelCallPurpose } from '../session/session.events.ts';
 import type { ModelSpec } from '../spec/team-spec.ts';
 
 /** A tool call as the model asked for it; `arguments` is the raw JSON text (it may be malformed). */
@@ -34,8 +35,9 @@ export type ModelRequest = Readonly<{
   model?: ModelSpec;
   /** Who is asking, for scripted clients and logs: the agent name, or `selector`. */
   agent: string;
-  purpose: 'agent' | 'reflection' | 'select_speaker';
-  /** Selector calls: the names it may pick. */
+  /** `agent`, `reflection`, `select_speaker`, or a Magentic-One orchestrator call's purpose. */
+  purpose: ModelCallPurpose;
+  /** Selector calls: the names it may pick; progress-ledger calls: the participants. */
   candidates?: readonly string[];
   /** Derived from the work (`<sessionId>:<callId>`), the same on every retry. */
   idempotencyKey: string;

@@ -7,6 +7,7 @@ import {
   type TeamSpec,
 } from '../spec/team-spec.ts';
 import type { ModelCallState, Session, ThreadItem } from '../session/session.state.ts';
+import { buildOrchestratorContext, threadStartFor } from './magentic-context.ts';
 
 /**
  * The messages an agent's model sees, rebuilt from the thread (the first `contextLength` items):
@@ -75,7 +76,7 @@ export const contextHashOf = (messages: readonly ModelMessage[], toolNames: read
 
 /** Tool names offered on an agent call: none on a reflection call (as AutoGen). */
 export const offeredToolNames = (agent: AssistantAgentSpec, purpose: ModelCallState['purpose']): string[] =>
-  purpose === 'reflection' ? [] : [...agent.tools, ...agent.handoffs.map((h) => h.name)];
+  purpose === 'agent' ? [...agent.tools, ...agent.handoffs.map((h) => h.name)] : [];
 
 const pythonList = (names: readonly string[]): string => `[${names.map((n) => `'${n}'`).join(', ')}]`;
 
@@ -166,10 +167,16 @@ export const contextForCall = (state: Session, call: ModelCallState): readonly M
     );
     return buildSelectorContext(spec, state.thread, call.contextLength, candidates, turnCalls);
   }
+  if (isOrchestratorCall(call)) return buildOrchestratorContext(spec, state, call);
   const agent = spec.agents.find((a) => a.name === call.agent);
   if (!agent || agent.kind !== 'assistant') return [];
-  return buildAgentContext(state.thread, agent, call.contextLength);
+  const start = threadStartFor(state, call.turnId);
+  return buildAgentContext(state.thread.slice(start), agent, call.contextLength - start);
 };
+
+/** A Magentic-One orchestrator call (its own prompts, no tools). */
+export const isOrchestratorCall = (call: Pick<ModelCallState, 'purpose'>): boolean =>
+  call.purpose !== 'agent' && call.purpose !== 'reflection' && call.purpose !== 'select_speaker';
 
 /** The selector's candidates: every participant, minus the previous speaker unless repeats are allowed. */
 export const selectorCandidates = (spec: TeamSpec, previous: string | null): readonly AgentSpec[] => {

@@ -60,4 +60,26 @@ describe('golden streams', () => {
     ]);
     checkDerivedIds(events);
   });
+
+  it('magentic_one with a malformed ledger, a stall and a re-plan folds to its recorded meaning', () => {
+    const events = golden('magentic-one-replan');
+    const state = foldSession(events);
+    expect(state.status).toBe('idle');
+    expect(state.lastTurn).toEqual({ turnId: 't1', outcome: 'completed', reason: 'the writer answered' });
+    expect(
+      state.messages
+        .filter((m) => m.source !== 'MagenticOneOrchestrator')
+        .map((m) => `${m.source}: ${m.content}`),
+    ).toEqual([
+      'user: How many people live in Paris? Answer in one sentence.',
+      'researcher: I cannot find it.',
+      'researcher: I cannot find it.',
+      'researcher: About 2.1 million (2020).',
+      'writer: Paris has about 2.1 million inhabitants.',
+    ]);
+    const decisions = events.flatMap((e) => (e.type === 'ProgressLedgerRecorded' ? [e.data.decision] : []));
+    expect(decisions).toEqual(['continue', 'continue', 'replan', 'continue', 'continue', 'final_answer']);
+    expect(events.filter((e) => e.type === 'TaskLedgerUpdated')).toHaveLength(2);
+    checkDerivedIds(events);
+  });
 });

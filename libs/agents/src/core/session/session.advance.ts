@@ -6,10 +6,13 @@ import {
   offeredToolNames,
   selectorCandidates,
 } from '../prompt/model-context.ts';
-import { DEFAULT_ENDPOINT } from '../spec/model-endpoints.ts';
+import { threadStartFor } from '../prompt/magentic-context.ts';
+import { MAGENTIC_ORCHESTRATOR } from '../spec/team-spec.ts';
 import type { AssistantAgentSpec, ModelSpec, TeamSpec } from '../spec/team-spec.ts';
 import { effectiveTermination, terminationReason } from '../team/termination.ts';
 import type { ModelCallPurpose, SessionEvent } from './session.events.ts';
+import { endpointOf } from './call-endpoint.ts';
+import { magenticStep } from './session.magentic.ts';
 import { evolve, toolResultText } from './session.evolve.ts';
 import type { ModelCallState, Session, TurnState } from './session.state.ts';
 
@@ -46,7 +49,11 @@ const nextStep = (s: Session, now: Date): SessionEvent[] => {
   if (turn.phase === 'awaiting_input' || hasPendingWork(s, turn)) return [];
   switch (turn.phase) {
     case 'between_steps':
+      if (spec.type === 'magentic_one')
+        return magenticStep(s, spec, turn, now, () => stopReason(s, spec, turn, now));
       return betweenSteps(s, spec, turn, now);
+    case 'orchestrating':
+      return magenticStep(s, spec, turn, now, () => stopReason(s, spec, turn, now));
     case 'selecting':
       return afterSelection(s, spec, turn, now);
     case 'speaking':
@@ -67,7 +74,10 @@ export const stopReason = (s: Session, spec: TeamSpec, turn: TurnState, now: Dat
   const policy = effectiveTermination(spec);
   if (!policy) return null;
   return terminationReason(policy, {
-    messages: s.messages.filter((m) => m.turnId === turn.turnId),
+    // AutoGen's orchestrator never feeds its own messages to the termination condition.
+    messages: s.messages.filter(
+      (m) => m.turnId === turn.turnId && !(turn.magentic && m.source === MAGENTIC_ORCHESTRATOR),
+    ),
     messageCount: turn.messageCount,
     usage: turn.usage,
     startedAt: turn.startedAt,
@@ -111,14 +121,10 @@ const betweenSteps = (s: Session, spec: TeamSpec, turn: TurnState, now: Date): S
       if (candidates.length === 1) return select(candidates[0]!.name, 'only_candidate');
       return requestSelection(s, spec, turn, step, 1);
     }
+    case 'magentic_one':
+      return magenticStep(s, spec, turn, now, () => reason);
   }
 };
-
-/** The endpoint and model a call uses, recorded in `ModelCallRequested` (never the key). */
-const endpointOf = (model: ModelSpec | undefined): { endpoint?: string; model?: string } =>
-  model && model.provider !== 'scripted'
-    ? { endpoint: model.endpoint ?? DEFAULT_ENDPOINT, model: model.model }
-    : {};
 
 const selectorModel = (spec: TeamSpec): ModelSpec | undefined => {
   const firstAssistant = spec.agents.find((a) => a.kind === 'assistant');
@@ -284,7 +290,8 @@ const requestAgentCall = (
       ? `${turn.turnId}.s${turn.step}.reflect`
       : `${turn.turnId}.s${turn.step}.m${iteration}`;
   const contextLength = s.thread.length;
-  const messages = buildAgentContext(s.thread, agent, contextLength);
+  const start = threadStartFor(s, turn.turnId);
+  const messages = buildAgentContext(s.thread.slice(start), agent, contextLength - start);
   return [
     {
       type: 'ModelCallRequested',

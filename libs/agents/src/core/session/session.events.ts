@@ -1,5 +1,6 @@
 import type { ModelToolCall, TokenUsage, FinishReason } from '../model/model-client.port.ts';
 import type { TeamSpec } from '../spec/team-spec.ts';
+import type { ProgressLedger } from '../team/progress-ledger.ts';
 
 /**
  * Session events: a wire contract forever (change by adding optional fields or an upcaster).
@@ -8,7 +9,9 @@ import type { TeamSpec } from '../spec/team-spec.ts';
  */
 type E<T extends string, D extends object> = Readonly<{ type: T; data: Readonly<D> }>;
 
-export type ModelCallPurpose = 'agent' | 'reflection' | 'select_speaker';
+/** Magentic-One orchestrator calls: task ledger facts and plan, progress ledger, final answer. */
+export type OrchestratorCallPurpose = 'task_facts' | 'task_plan' | 'progress_ledger' | 'final_answer';
+export type ModelCallPurpose = 'agent' | 'reflection' | 'select_speaker' | OrchestratorCallPurpose;
 export type ChatMessageType = 'text' | 'handoff' | 'tool_call_summary' | 'stop';
 export type ErrorInfo = Readonly<{ type: string; message: string; retryable: boolean }>;
 export type ToolFailureReason =
@@ -20,7 +23,7 @@ export type ToolFailureReason =
   | 'approval-denied'
   | 'cancelled';
 export type SpeakerSelectionMethod =
-  'single' | 'round_robin' | 'swarm' | 'selector' | 'selector_fallback' | 'only_candidate';
+  'single' | 'round_robin' | 'swarm' | 'selector' | 'selector_fallback' | 'only_candidate' | 'magentic_one';
 
 export type SessionStarted = E<
   'SessionStarted',
@@ -117,6 +120,29 @@ export type HandoffOccurred = E<
   'HandoffOccurred',
   { turnId: string; from: string; to: string; toolCallId: string; message: string }
 >;
+/**
+ * Magentic-One: the orchestrator's task ledger (facts and plan) was written (`outerLoop` 0) or
+ * rewritten after a stall (`outerLoop` 1, 2, …); the outer loop restarts with a fresh thread.
+ */
+export type TaskLedgerUpdated = E<
+  'TaskLedgerUpdated',
+  { turnId: string; outerLoop: number; facts: string; plan: string; factsCallId: string; planCallId: string }
+>;
+/**
+ * Magentic-One: a progress ledger parsed from the orchestrator's model output, the stall count it
+ * leads to, and what the orchestrator does next because of it.
+ */
+export type ProgressLedgerRecorded = E<
+  'ProgressLedgerRecorded',
+  {
+    turnId: string;
+    callId: string;
+    round: number;
+    ledger: ProgressLedger;
+    stalls: number;
+    decision: 'continue' | 'replan' | 'final_answer';
+  }
+>;
 export type TurnCompleted = E<'TurnCompleted', { turnId: string; reason: string; at: string }>;
 export type TurnCancelled = E<'TurnCancelled', { turnId: string; reason: string; at: string }>;
 export type TurnFailed = E<'TurnFailed', { turnId: string; reason: string; error?: ErrorInfo; at: string }>;
@@ -155,6 +181,8 @@ export type SessionEvent =
   | ToolApprovalDenied
   | AgentMessageEmitted
   | HandoffOccurred
+  | TaskLedgerUpdated
+  | ProgressLedgerRecorded
   | TurnCompleted
   | TurnCancelled
   | TurnFailed
@@ -188,4 +216,6 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'SessionStalled',
   'SessionClosed',
   'SessionForked',
+  'TaskLedgerUpdated',
+  'ProgressLedgerRecorded',
 ];

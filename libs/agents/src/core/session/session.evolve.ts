@@ -1,7 +1,10 @@
 import type { TokenUsage } from '../model/model-client.port.ts';
-import type { SessionEvent } from './session.events.ts';
+import { MAGENTIC_ORCHESTRATOR } from '../spec/team-spec.ts';
+import type { ModelCallPurpose, SessionEvent } from './session.events.ts';
 import {
   initialSession,
+  type MagenticTurn,
+  type TurnPhase,
   type ModelCallState,
   type PendingView,
   type Session,
@@ -18,6 +21,14 @@ const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
 
 const withTurn = (s: Session, patch: Partial<TurnState>): Session =>
   s.turn ? { ...s, turn: { ...s.turn, ...patch } } : s;
+
+const withMagentic = (s: Session, patch: Partial<MagenticTurn>): Session =>
+  s.turn?.magentic ? withTurn(s, { magentic: { ...s.turn.magentic, ...patch } }) : s;
+
+const phaseOf = (purpose: ModelCallPurpose): TurnPhase => {
+  if (purpose === 'select_speaker') return 'selecting';
+  return purpose === 'agent' || purpose === 'reflection' ? 'speaking' : 'orchestrating';
+};
 
 const putModelCall = (s: Session, callId: string, patch: Partial<ModelCallState>): Session => {
   const call = s.modelCalls[callId];
@@ -185,6 +196,20 @@ const apply = (s: Session, event: SessionEvent): Session => {
           usage: { promptTokens: 0, completionTokens: 0 },
           functionCalls: [],
           handoffToUser: null,
+          ...(s.spec?.type === 'magentic_one'
+            ? {
+                magentic: {
+                  task: message?.content ?? '',
+                  facts: null,
+                  plan: null,
+                  outerLoop: 0,
+                  rounds: 0,
+                  stalls: 0,
+                  threadStart: s.thread.length + 1,
+                  lastLedger: null,
+                },
+              }
+            : {}),
         },
       };
     }
@@ -202,7 +227,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
     case 'ModelCallRequested': {
       const d = event.data;
       const call: ModelCallState = { ...d, status: 'pending' };
-      const phase = d.purpose === 'select_speaker' ? 'selecting' : 'speaking';
+      const phase = phaseOf(d.purpose);
       const turn = s.turn;
       const stepCalls = turn && turn.phase === phase ? [...turn.stepCalls, d.callId] : [d.callId];
       return {
@@ -271,9 +296,10 @@ const apply = (s: Session, event: SessionEvent): Session => {
       };
       const item: ThreadItem = { kind: 'message', id: messageId, source: agent, content, messageType };
       const next = { ...s, messages: [...s.messages, message], thread: [...s.thread, item] };
+      const counted = !(s.turn?.magentic && agent === MAGENTIC_ORCHESTRATOR);
       return withTurn(next, {
         phase: 'between_steps',
-        messageCount: (s.turn?.messageCount ?? 0) + 1,
+        messageCount: (s.turn?.messageCount ?? 0) + (counted ? 1 : 0),
         stepCalls: [],
         batch: [],
       });
@@ -289,6 +315,14 @@ const apply = (s: Session, event: SessionEvent): Session => {
     case 'SessionAwaitingInput': {
       const { agent, reason } = event.data;
       return { ...withTurn(s, { phase: 'awaiting_input' }), awaitingInput: { agent, reason } };
+    }
+    case 'TaskLedgerUpdated': {
+      const { facts, plan, outerLoop } = event.data;
+      return withMagentic(s, { facts, plan, outerLoop, threadStart: s.thread.length });
+    }
+    case 'ProgressLedgerRecorded': {
+      const { callId, round, ledger, stalls, decision } = event.data;
+      return withMagentic(s, { rounds: round, stalls, lastLedger: { callId, ledger, decision } });
     }
     case 'TurnCompleted': {
       const { turnId, reason } = event.data;

@@ -1,5 +1,6 @@
 import type { FinishReason, ModelToolCall, TokenUsage } from '../model/model-client.port.ts';
 import type { TeamSpec } from '../spec/team-spec.ts';
+import type { ProgressLedger } from '../team/progress-ledger.ts';
 import type { ChatMessageType, ErrorInfo, ModelCallPurpose, ToolFailureReason } from './session.events.ts';
 
 export type SessionStatus =
@@ -76,7 +77,25 @@ export type TurnPhase =
   /** The speaker works: model calls and tools. */
   | 'speaking'
   /** A user proxy or a handoff to the user waits for the human. */
-  | 'awaiting_input';
+  | 'awaiting_input'
+  /** Magentic-One: the orchestrator's ledger and final-answer calls. */
+  | 'orchestrating';
+
+/** Magentic-One's orchestrator state within a turn (AutoGen's MagenticOneOrchestrator fields). */
+export type MagenticTurn = Readonly<{
+  task: string;
+  /** Null until the first TaskLedgerUpdated. */
+  facts: string | null;
+  plan: string | null;
+  /** Task ledgers written so far minus one: 0 after the first plan, +1 per re-plan. */
+  outerLoop: number;
+  /** Progress ledgers recorded (AutoGen's n_rounds). */
+  rounds: number;
+  stalls: number;
+  /** Where the current outer loop's thread starts: participants and the orchestrator see only it. */
+  threadStart: number;
+  lastLedger: Readonly<{ callId: string; ledger: ProgressLedger; decision: string }> | null;
+}>;
 
 export type TurnState = Readonly<{
   turnId: string;
@@ -98,6 +117,8 @@ export type TurnState = Readonly<{
   functionCalls: readonly string[];
   /** The agent whose handoff to a non-member (the human) ended its last step. */
   handoffToUser: string | null;
+  /** magentic_one teams only. */
+  magentic?: MagenticTurn;
 }>;
 
 export type PendingView = Readonly<{

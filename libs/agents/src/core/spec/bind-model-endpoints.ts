@@ -87,6 +87,18 @@ export const bindModelEndpoints = (spec: TeamSpec, endpoints: ModelEndpoints): T
     spec.selector?.model === undefined
       ? spec.selector
       : { ...spec.selector, model: bindOne(spec.selector.model, endpoints, 'selector.model', issues) };
+  const magenticOne =
+    spec.magenticOne?.model === undefined
+      ? spec.magenticOne
+      : {
+          ...spec.magenticOne,
+          model: bindOne(spec.magenticOne.model, endpoints, 'magenticOne.model', issues),
+        };
   if (issues.length > 0) throw new ModelEndpointRefused(issues);
-  return { ...spec, agents, ...(selector === undefined ? {} : { selector }) };
+  return {
+    ...spec,
+    agents,
+    ...(selector === undefined ? {} : { selector }),
+    ...(magenticOne === undefined ? {} : { magenticOne }),
+  };
 };

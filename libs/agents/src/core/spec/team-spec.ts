@@ -126,6 +126,33 @@ export const selectorSpecSchema = z.strictObject({
   maxSelectorAttempts: z.number().int().positive().max(10).default(3),
 });
 
+/** The Magentic-One orchestrator's own participant name: message source of its ledger and instructions. */
+export const MAGENTIC_ORCHESTRATOR = 'MagenticOneOrchestrator';
+
+export const DEFAULT_FINAL_ANSWER_PROMPT = `
+We are working on the following task:
+{task}
+
+We have completed the task.
+
+The above messages contain the conversation that took place to complete the task.
+
+Based on the information gathered, provide the final answer to the original request.
+The answer should be phrased as if you were speaking to the user.
+`;
+
+/** AutoGen's MagenticOneGroupChat settings (`max_turns` is the team's `maxTurns`, default 20). */
+export const magenticOneSpecSchema = z.strictObject({
+  /** The orchestrator's model; absent: the first assistant's. */
+  model: modelSpecSchema.optional(),
+  /** Stalled or looping rounds (net of progress) that trigger a re-plan. */
+  maxStalls: z.number().int().positive().max(100).default(3),
+  /** `{task}` is replaced by the task. */
+  finalAnswerPrompt: z.string().default(DEFAULT_FINAL_ANSWER_PROMPT),
+  /** Malformed progress ledgers retried per round before the turn fails (AutoGen: 10). */
+  maxJsonRetries: z.number().int().positive().max(20).default(10),
+});
+
 export const limitsSchema = z.strictObject({
   maxParallelToolCalls: z.number().int().positive().max(64).default(4),
   /** A hard per-turn token budget (selector calls count too), on top of any termination condition. */
@@ -138,11 +165,12 @@ export const teamSpecSchema = z
     specVersion: z.literal(1),
     name: z.string().min(1).max(128),
     description: z.string().optional(),
-    type: z.enum(['single', 'round_robin', 'selector', 'swarm']),
+    type: z.enum(['single', 'round_robin', 'selector', 'swarm', 'magentic_one']),
     agents: z.array(agentSpecSchema).min(1).max(32),
     selector: selectorSpecSchema.optional(),
+    magenticOne: magenticOneSpecSchema.optional(),
     termination: terminationPolicySchema.optional(),
-    /** AutoGen's `max_turns`: agent turns (speaker steps) per run. */
+    /** AutoGen's `max_turns`: agent turns (speaker steps) per run; magentic_one: orchestration rounds. */
     maxTurns: z.number().int().positive().optional(),
     limits: limitsSchema.default({ maxParallelToolCalls: 4 }),
     onBusy: z.enum(['enqueue', 'reject', 'interrupt']).default('enqueue'),
@@ -175,6 +203,7 @@ export const teamSpecSchema = z
         path: ['agents'],
         message: 'a team needs at least one assistant agent',
       });
+    if (spec.type === 'magentic_one') refineMagenticOne(spec, ctx);
     spec.agents.forEach((agent, i) => {
       if (agent.kind !== 'assistant') return;
       agent.handoffs.forEach((h, j) => {
@@ -192,6 +221,27 @@ export const teamSpecSchema = z
     });
   });
 
+type RawSpec = Readonly<{
+  agents: readonly Readonly<{ name: string; kind: string; handoffs?: readonly unknown[] }>[];
+}>;
+
+/** The orchestrator picks speakers: handoffs have no meaning there, and its name is taken. */
+const refineMagenticOne = (spec: RawSpec, ctx: z.RefinementCtx): void =>
+  spec.agents.forEach((agent, i) => {
+    if (agent.name === MAGENTIC_ORCHESTRATOR)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', i, 'name'],
+        message: `"${MAGENTIC_ORCHESTRATOR}" is the orchestrator's name in a magentic_one team`,
+      });
+    if (agent.handoffs?.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', i, 'handoffs'],
+        message: 'a magentic_one team has no handoffs: the orchestrator picks every speaker',
+      });
+  });
+
 /** A validated, normalized team spec (defaults filled in): what `SessionStarted` pins. */
 export type TeamSpec = z.output<typeof teamSpecSchema>;
 /** A team spec as written (defaults optional). */
@@ -202,6 +252,7 @@ export type UserProxyAgentSpec = Extract<AgentSpec, { kind: 'user_proxy' }>;
 export type ModelSpec = z.output<typeof modelSpecSchema>;
 export type HandoffSpec = z.output<typeof handoffSpecSchema>;
 export type SelectorSpec = z.output<typeof selectorSpecSchema>;
+export type MagenticOneSpec = z.output<typeof magenticOneSpecSchema>;
 export type TeamType = TeamSpec['type'];
 
 export const TEAM_SPEC_VERSION = 1;
