@@ -66,6 +66,7 @@ export default {
   },
   tempDirName: `.stryker-tmp/${name}`,
   ignorePatterns: [
+    '.stryker-tmp',
     'dist',
     '.data',
     '.kafka',
