@@ -12,7 +12,7 @@ Mutation testing (StrykerJS, unit specs only, incremental) of the core, one modu
 Without a module, all of them in this order (durations in docs/mutation.md; incremental reruns
 only test mutants whose code or covering tests changed):
 ${Object.entries(modules)
-  .map(([name, globs]) => `  ${name.padEnd(12)} ${globs.join(' ')}`)
+  .map(([name, { mutate }]) => `  ${name.padEnd(12)} ${mutate.join(' ')}`)
   .join('\n')}
 
   --since <rev>  mutate only the files of these modules changed since <rev> (committed or not)
@@ -71,7 +71,7 @@ const results = [];
 for (const name of chosen.length > 0 ? chosen : Object.keys(modules)) {
   const env = { ...process.env, AGENTLEDGER_MUTATION_MODULE: name };
   if (changed) {
-    const files = filesOf(modules[name], changed);
+    const files = filesOf(modules[name].mutate, changed);
     if (files.length === 0) {
       console.log(`mutation: ${name}: no file changed since ${since}, skipped`);
       continue;
