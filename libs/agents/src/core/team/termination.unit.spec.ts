@@ -58,6 +58,18 @@ const cases: [string, TerminationPolicy, TurnView, string | null][] = [
     null,
   ],
   [
+    'token budget total not reached',
+    { kind: 'token_budget', maxTokens: 10 },
+    view({ usage: { promptTokens: 6, completionTokens: 3 } }),
+    null,
+  ],
+  [
+    'token budget completion not reached',
+    { kind: 'token_budget', maxCompletionTokens: 5 },
+    view({ usage: { promptTokens: 40, completionTokens: 4 } }),
+    null,
+  ],
+  [
     'token budget prompt reached',
     { kind: 'token_budget', maxPromptTokens: 5 },
     view({ usage: { promptTokens: 5, completionTokens: 0 } }),
