@@ -50,6 +50,8 @@ export default tseslint.config(
       '.data/**',
       '.kafka/**',
       '.nx/**',
+      '.stryker-tmp/**',
+      'reports/**',
       'bench/results/**',
       'libs/proto/generated/**',
       // Specs that break the test rules on purpose; test/lint/test-rules.int.spec.ts lints them.

@@ -12,7 +12,7 @@ export default defineConfig({
     // connections the int and e2e tiers open at once (the server allows 100).
     maxWorkers: 2,
     // `.js` under dist/ are build output; specs live beside their sources.
-    exclude: ['**/node_modules/**', '**/dist/**', '.data/**', '.kafka/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', '.data/**', '.kafka/**', '.stryker-tmp/**'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['**/*.unit.spec.ts'] } },
       {

@@ -118,4 +118,9 @@ describe('upcasting', () => {
     expect(upcast(stored)).toMatchObject({ schemaVersion: 3, data: { c: 2 } });
     expect(upcast({ ...stored, type: 'U' })).toMatchObject({ schemaVersion: 1, data: { a: 1 } });
   });
+
+  it('refuses two upcasters for the same type and schema version, naming them', () => {
+    const upcaster = { type: 'T', fromSchemaVersion: 1, upcast: () => ({}) };
+    expect(() => createUpcast([upcaster, upcaster])).toThrow('two upcasters registered for T@1');
+  });
 });

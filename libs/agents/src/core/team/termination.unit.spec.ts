@@ -58,6 +58,30 @@ const cases: [string, TerminationPolicy, TurnView, string | null][] = [
     null,
   ],
   [
+    'token budget total not reached',
+    { kind: 'token_budget', maxTokens: 10 },
+    view({ usage: { promptTokens: 6, completionTokens: 3 } }),
+    null,
+  ],
+  [
+    'token budget completion not reached',
+    { kind: 'token_budget', maxCompletionTokens: 5 },
+    view({ usage: { promptTokens: 40, completionTokens: 4 } }),
+    null,
+  ],
+  [
+    'token budget prompt reached',
+    { kind: 'token_budget', maxPromptTokens: 5 },
+    view({ usage: { promptTokens: 5, completionTokens: 0 } }),
+    'Token usage limit reached, total token count: 5, prompt token count: 5, completion token count: 0.',
+  ],
+  [
+    'text mention from a listed source',
+    { kind: 'text_mention', text: 'X', sources: ['b'] },
+    view({ messages: [msg('a', 'X'), msg('b', 'say X')] }),
+    "Text 'X' mentioned",
+  ],
+  [
     'token budget completion',
     { kind: 'token_budget', maxCompletionTokens: 5 },
     view({ usage: { promptTokens: 0, completionTokens: 5 } }),
@@ -77,6 +101,12 @@ const cases: [string, TerminationPolicy, TurnView, string | null][] = [
     view({ messages: [msg('a', 'bye', { messageType: 'handoff', target: 'b' })] }),
     null,
   ],
+  [
+    'a target on a message that is not a handoff',
+    { kind: 'handoff', target: 'user' },
+    view({ messages: [msg('a', 'bye', { target: 'user' })] }),
+    null,
+  ],
   ['external never fires on messages', { kind: 'external' }, view(), null],
   ['source match', { kind: 'source_match', sources: ['a'] }, view(), "'a' answered"],
   ['source match ignores the user', { kind: 'source_match', sources: ['user'] }, view(), null],
@@ -86,7 +116,21 @@ const cases: [string, TerminationPolicy, TurnView, string | null][] = [
     view({ messages: [msg('a', 'stop', { messageType: 'stop' })] }),
     'Stop message received',
   ],
+  [
+    'stop message among others',
+    { kind: 'stop_message' },
+    view({ messages: [msg('a', 'working'), msg('a', 'stop', { messageType: 'stop' })] }),
+    'Stop message received',
+  ],
+  ['no stop message', { kind: 'stop_message' }, view(), null],
   ['text message', { kind: 'text_message', source: 'a' }, view(), "Text message received from 'a'"],
+  [
+    'text message from any agent, not the user',
+    { kind: 'text_message' },
+    view(),
+    "Text message received from 'a'",
+  ],
+  ['text message from another source', { kind: 'text_message', source: 'b' }, view(), null],
   [
     'text message: a summary is not text',
     { kind: 'text_message' },
@@ -98,6 +142,12 @@ const cases: [string, TerminationPolicy, TurnView, string | null][] = [
     { kind: 'function_call', functionName: 'calculator' },
     view({ functionCalls: ['calculator'] }),
     "Function 'calculator' was executed.",
+  ],
+  [
+    'function not called',
+    { kind: 'function_call', functionName: 'calculator' },
+    view({ functionCalls: ['search'] }),
+    null,
   ],
   [
     'any_of',
@@ -158,5 +208,18 @@ describe('effectiveTermination', () => {
       ],
     });
     expect(effectiveTermination(spec({ type: 'single', agents: [{ name: 'a' }] }))).toBeNull();
+  });
+
+  it('is the single condition itself when there is only one', () => {
+    const condition = { kind: 'text_mention', text: 'T' } as const;
+    expect(
+      effectiveTermination(spec({ type: 'single', agents: [{ name: 'a' }], termination: condition })),
+    ).toEqual(condition);
+    const limitsOnly = spec({
+      type: 'single',
+      agents: [{ name: 'a' }],
+      limits: { maxParallelToolCalls: 1, turnTimeoutSeconds: 30 },
+    });
+    expect(effectiveTermination(limitsOnly)).toEqual({ kind: 'timeout', seconds: 30 });
   });
 });

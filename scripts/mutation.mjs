@@ -1,0 +1,117 @@
+// npm run mutation [-- <module…>] [--since <rev>] [--list] [stryker options…]
+// Runs StrykerJS (stryker.config.mjs) module by module on the unit tier, incrementally, and prints
+// the score of each module. Reports: reports/mutation/<module>/index.html and mutation.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { matchesGlob } from 'node:path';
+import { modules } from '../stryker.config.mjs';
+
+const usage = `Usage: npm run mutation -- [module…] [--since <rev>] [--list] [stryker options, e.g. --concurrency 1]
+
+Mutation testing (StrykerJS, unit specs only, incremental) of the core, one module at a time.
+Without a module, all of them in this order (durations in docs/mutation.md; incremental reruns
+only test mutants whose code or covering tests changed):
+${Object.entries(modules)
+  .map(([name, { mutate }]) => `  ${name.padEnd(12)} ${mutate.join(' ')}`)
+  .join('\n')}
+
+  --since <rev>  mutate only the files of these modules changed since <rev> (committed or not)
+  --list         print the modules and exit
+Reports: reports/mutation/<module>/index.html (and mutation.json); see docs/mutation.md.`;
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h') || args.includes('--list')) {
+  console.log(usage);
+  process.exit(0);
+}
+const chosen = [];
+const passThrough = [];
+let since;
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i];
+  if (arg === '--since') since = args[++i];
+  else if (arg.startsWith('--since=')) since = arg.slice('--since='.length);
+  else if (arg.startsWith('-')) {
+    passThrough.push(arg);
+    if (args[i + 1] !== undefined && !args[i + 1].startsWith('-') && !(args[i + 1] in modules))
+      passThrough.push(args[++i]);
+  } else if (arg in modules) chosen.push(arg);
+  else {
+    console.error(`Unknown module "${arg}"; modules: ${Object.keys(modules).join(', ')}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+if (since === '') {
+  console.error('--since needs a git revision, e.g. --since origin/main');
+  process.exit(2);
+}
+
+const git = (...gitArgs) => {
+  const out = spawnSync('git', gitArgs, { encoding: 'utf8' });
+  if (out.status !== 0) {
+    console.error(`git ${gitArgs.join(' ')} failed: ${out.stderr.trim()}`);
+    process.exit(2);
+  }
+  return out.stdout.split('\n').filter(Boolean);
+};
+const changed = since
+  ? new Set([...git('diff', '--name-only', `${since}...HEAD`), ...git('diff', '--name-only', 'HEAD')])
+  : undefined;
+
+/** The files of a module among `candidates`, honouring its negated globs and the spec exclusions. */
+const filesOf = (globs, candidates) =>
+  [...candidates].filter(
+    (file) =>
+      !file.endsWith('.spec.ts') &&
+      globs.some((g) => !g.startsWith('!') && matchesGlob(file, g)) &&
+      !globs.some((g) => g.startsWith('!') && matchesGlob(file, g.slice(1))),
+  );
+
+const results = [];
+for (const name of chosen.length > 0 ? chosen : Object.keys(modules)) {
+  const env = { ...process.env, AGENTLEDGER_MUTATION_MODULE: name };
+  if (changed) {
+    const files = filesOf(modules[name].mutate, changed);
+    if (files.length === 0) {
+      console.log(`mutation: ${name}: no file changed since ${since}, skipped`);
+      continue;
+    }
+    env.AGENTLEDGER_MUTATION_FILES = files.join(',');
+  }
+  console.log(`mutation: ${name}`);
+  const run = spawnSync('stryker', ['run', 'stryker.config.mjs', ...passThrough], { stdio: 'inherit', env });
+  results.push({ name, status: run.status, ...score(name) });
+}
+
+console.log('\nmodule        score   killed  survived  no-coverage  timeout  errors');
+for (const r of results) {
+  console.log(
+    `${r.name.padEnd(12)} ${r.score === undefined ? '   n/a' : `${r.score.toFixed(1).padStart(5)} %`}  ${String(r.killed ?? '').padStart(6)}  ${String(r.survived ?? '').padStart(8)}  ${String(r.noCoverage ?? '').padStart(11)}  ${String(r.timeout ?? '').padStart(7)}  ${String(r.errors ?? '').padStart(6)}`,
+  );
+}
+process.exit(results.some((r) => r.status !== 0) ? 1 : 0);
+
+/** Score of a module from its JSON report: detected / (detected + undetected), as Stryker counts it. */
+function score(name) {
+  const file = `reports/mutation/${name}/mutation.json`;
+  if (!existsSync(file)) return {};
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  const counts = {};
+  for (const f of Object.values(report.files)) {
+    for (const m of f.mutants) counts[m.status] = (counts[m.status] ?? 0) + 1;
+  }
+  const killed = counts.Killed ?? 0;
+  const timeout = counts.Timeout ?? 0;
+  const survived = counts.Survived ?? 0;
+  const noCoverage = counts.NoCoverage ?? 0;
+  const detected = killed + timeout;
+  const valid = detected + survived + noCoverage;
+  return {
+    killed,
+    survived,
+    noCoverage,
+    timeout,
+    errors: (counts.CompileError ?? 0) + (counts.RuntimeError ?? 0),
+    score: valid === 0 ? undefined : (100 * detected) / valid,
+  };
+}
