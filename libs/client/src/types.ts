@@ -76,11 +76,32 @@ export type EventEnvelope = Readonly<{
 
 export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: number | null }>;
 
+export type CheckpointProblem = Readonly<{
+  version: number;
+  reason: 'bad_signature' | 'hash_mismatch' | 'beyond_head' | 'unknown_key';
+  message: string;
+}>;
+
 export type AuditReport = Readonly<{
   eventCount: number;
   headHash: string;
   hashChainValid: boolean;
+  /** The first version whose row does not verify. */
+  firstBrokenVersion: number | null;
+  /** Decision replay: every recorded decision is the one today's decider makes from the same history. */
   replayMatches: boolean;
+  firstDivergentVersion: number | null;
+  /** Signed checkpoints (off without a signing or public key on the gateway). */
+  checkpoints: Readonly<{
+    enabled: boolean;
+    signed: number;
+    lastVerified: number | null;
+    valid: boolean;
+    problems: readonly CheckpointProblem[];
+  }>;
+  specHash: string | null;
+  models: readonly string[];
+  tokens: Readonly<{ prompt: number; completion: number; total: number }>;
 }>;
 
 export type Readiness = Readonly<{ status: 'ok' | 'unavailable'; checks: Readonly<Record<string, string>> }>;
