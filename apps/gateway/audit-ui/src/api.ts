@@ -54,19 +54,22 @@ export type StoredEvent = Readonly<{
   hash: string;
 }>;
 
-/**
- * `GET …/audit`. Only the first four fields exist on every server; the rest arrive with decision
- * replay and signed checkpoints, so the page shows "not reported" when they are absent.
- */
+/** `GET …/audit`: the hash chain, decision replay and signed checkpoints of one session. */
 export type AuditReport = Readonly<{
   eventCount: number;
   headHash: string;
   hashChainValid: boolean;
   replayMatches: boolean;
-  firstBrokenVersion?: number | null;
-  firstDivergentVersion?: number | null;
-  checkpoints?: Readonly<{ signed?: number | boolean; lastVerified?: string | number | null }> | null;
-  specHash?: string;
+  firstBrokenVersion: number | null;
+  firstDivergentVersion: number | null;
+  checkpoints: Readonly<{
+    enabled: boolean;
+    signed: number;
+    lastVerified: number | null;
+    valid: boolean;
+    problems: readonly Readonly<{ version: number; reason: string; message: string }>[];
+  }>;
+  specHash: string | null;
 }>;
 
 export class ApiError extends Error {

@@ -5,20 +5,16 @@ type Verdict = { label: string; value: string; tone: 'ok' | 'bad' | 'unknown' };
 const at = (version: number | null | undefined): string =>
   typeof version === 'number' ? ` at version ${version}` : '';
 
-const checkpoints = (report: AuditReport): Verdict => {
-  const value = report.checkpoints;
-  if (value === undefined)
-    return { label: 'Checkpoints', value: 'not reported by this gateway', tone: 'unknown' };
-  if (value === null || !value.signed)
-    return { label: 'Checkpoints', value: 'off (no signing key)', tone: 'unknown' };
-  const last =
-    value.lastVerified === undefined || value.lastVerified === null
-      ? 'none verified'
-      : `last verified ${value.lastVerified}`;
-  return { label: 'Checkpoints', value: `${String(value.signed)} signed, ${last}`, tone: 'ok' };
+const checkpoints = ({ checkpoints: value }: AuditReport): Verdict => {
+  if (!value.enabled) return { label: 'Checkpoints', value: 'off (no signing key)', tone: 'unknown' };
+  const [problem] = value.problems;
+  if (!value.valid && problem)
+    return { label: 'Checkpoints', value: `${problem.reason}${at(problem.version)}`, tone: 'bad' };
+  const last = value.lastVerified === null ? 'none verified yet' : `last verified ${value.lastVerified}`;
+  return { label: 'Checkpoints', value: `${value.signed} signed, ${last}`, tone: 'ok' };
 };
 
-/** The verdicts `GET …/audit` gives today; fields a gateway does not report yet show as such. */
+/** The verdicts of `GET …/audit`: hash chain, decision replay, signed checkpoints. */
 export const verdictsOf = (report: AuditReport): Verdict[] => [
   report.hashChainValid
     ? { label: 'Hash chain', value: 'valid', tone: 'ok' }

@@ -146,7 +146,7 @@ describe('audit page in a browser', () => {
     expect(joined).toContain('Handoff → user');
     expect(await page.getByTestId('verdict-Hash chain').innerText()).toMatch(/valid/);
     expect(await page.getByTestId('verdict-Replay').innerText()).toMatch(/matches/);
-    expect(await page.getByTestId('verdict-Checkpoints').innerText()).toMatch(/not reported/);
+    expect(await page.getByTestId('verdict-Checkpoints').innerText()).toMatch(/off \(no signing key\)/);
 
     await expect.poll(() => page.getByTestId('state-status').innerText()).toBe('awaiting_input');
     const approvalVersion = Number(
