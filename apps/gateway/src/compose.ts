@@ -4,7 +4,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
-import { createSessionRepository } from '@agentledger/sessions';
+import { createSessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { seedApiKeys } from './auth/seed-api-keys.ts';
@@ -43,7 +43,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     eventStore: store,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS),
-    sessionRepository: createSessionRepository({
+    sessionEngine: createSessionEngine({
       store,
       index: sessionIndex,
       partitions: config.KAFKA_PARTITIONS,

@@ -23,7 +23,7 @@ import {
   EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
-import { createSessionRepository } from '@agentledger/sessions';
+import { createSessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createJsonLogger } from './logger.ts';
 import { kafkaConsumerTimingOf, type OrchestratorConfig } from './orchestrator.config.ts';
@@ -73,7 +73,7 @@ export const composeDistributed = async (
     ...kafkaConsumerTimingOf(config),
   });
   const index = createSqlSessionIndex(store.db);
-  const repository = createSessionRepository({ store, index, partitions: config.KAFKA_PARTITIONS });
+  const repository = createSessionEngine({ store, index, partitions: config.KAFKA_PARTITIONS });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const relay = createOutboxRelay({
@@ -105,9 +105,8 @@ export const composeDistributed = async (
   }).with(...extra);
   const orchestrator = createOrchestrator({
     bus,
-    repository,
+    engine: repository,
     index,
-    tools,
     effects: {
       models: createModelClientResolver({
         endpoints: config.MODEL_ENDPOINTS,

@@ -14,7 +14,7 @@ const isInvalidCursor = (error: unknown): boolean =>
 
 /** Reads: state (now or as of a version), lists, events, live streams, audit. */
 export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionContext) => {
-  const { store, repository } = deps;
+  const { store, engine } = deps;
 
   const getSession = async (
     p: Principal,
@@ -28,7 +28,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
         { in: 'query', field: 'at', message: `beyond the session's version ${head.version}` },
       ]);
     }
-    return toStateView((await repository.loadAt(p.tenantId, sessionId, atVersion)) ?? head);
+    return toStateView((await engine.loadAt(p.tenantId, sessionId, atVersion)) ?? head);
   };
 
   const listSessions = async (
@@ -58,11 +58,11 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
   };
 
   const audit = async (p: Principal, sessionId: string): Promise<AuditReport> => {
-    const streamId = await repository.streamIdOf(p.tenantId, sessionId);
+    const streamId = await engine.streamIdOf(p.tenantId, sessionId);
     const verified = await store.verifyStream(streamId, { tenantId: p.tenantId });
     if (verified.eventCount === 0) throw new ResourceNotFound('session', sessionId);
-    const replayed = await repository.loadAt(p.tenantId, sessionId, verified.eventCount);
-    const current = await repository.load(p.tenantId, sessionId);
+    const replayed = await engine.loadAt(p.tenantId, sessionId, verified.eventCount);
+    const current = await engine.load(p.tenantId, sessionId);
     const replayMatches =
       replayed !== undefined && current !== undefined && canonicalJson(replayed) === canonicalJson(current);
     return {
@@ -78,7 +78,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     sessionId: string,
     { after, limit }: Readonly<{ after: number; limit: number }>,
   ): Promise<EventPage> => {
-    const events = await store.readStream(await repository.streamIdOf(p.tenantId, sessionId), {
+    const events = await store.readStream(await engine.streamIdOf(p.tenantId, sessionId), {
       tenantId: p.tenantId,
       fromVersion: after + 1,
       limit: limit + 1,
@@ -98,7 +98,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     await loadOwn(p, sessionId);
     return followStream(store, {
       tenantId: p.tenantId,
-      streamId: await repository.streamIdOf(p.tenantId, sessionId),
+      streamId: await engine.streamIdOf(p.tenantId, sessionId),
       after,
       signal: withShutdown(signal),
       pollIntervalMs: deps.pollIntervalMs,

@@ -12,7 +12,7 @@ import {
 } from '@agentledger/agents';
 import { createInMemoryEventStore } from '@agentledger/events';
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
-import { createInMemorySessionIndex, createSessionRepository } from '@agentledger/sessions';
+import { createInMemorySessionIndex, createSessionEngine } from '@agentledger/sessions';
 import { eventually } from '@agentledger/testing';
 import { toolThenAnswerModel } from '../testing/tool-then-answer.ts';
 import { createOrchestratorMetrics } from './metrics.ts';
@@ -49,7 +49,7 @@ const world = (
   const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex();
   const bus = createInProcessEventBus({ partitions: 12 });
-  const repository = createSessionRepository({ store, index, partitions: 12 });
+  const repository = createSessionEngine({ store, index, partitions: 12 });
   const executions = new Map<string, number>();
   const ledger = defineTool({
     name: 'ledger',
@@ -67,10 +67,9 @@ const world = (
   const runtime = () =>
     createOrchestrator({
       bus,
-      repository,
+      engine: repository,
       index,
       effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
-      tools,
       metrics: createOrchestratorMetrics(new Registry()),
       logger: quietLogger,
       settings: { ...settings, ...overrides },
@@ -78,7 +77,7 @@ const world = (
     });
   const orchestrator = runtime();
   const send = (command: SessionCommand, sessionId: string) =>
-    repository.execute('tenant-a', sessionId, command);
+    repository.handle(command, { tenantId: 'tenant-a', sessionId: sessionId });
   const startAndPost = async (sessionId: string, content: string) => {
     await send(
       {
@@ -161,7 +160,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     );
     const state = await eventually('the approved turn to finish', () => w.idle('approved'));
     expect(state.messages.at(-1)?.content).toContain('recorded refund');
-    const events = await w.store.readStream('session-approved', { tenantId: 'tenant-a' });
+    const events = await w.store.readStream('session-tenant-a/approved', { tenantId: 'tenant-a' });
     expect(events.filter((e) => e.type === 'ToolCallFailed')).toEqual([]);
     expect(events.filter((e) => e.type === 'ToolCallCompleted')).toHaveLength(1);
     expect([...w.executions.values()]).toEqual([1]);

@@ -1,12 +1,17 @@
 import { createInMemoryEventStore } from '@agentledger/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ModelClient, ModelRequest, ModelResponse } from '../core/model/model-client.port.ts';
-import type { TeamSpec } from '../core/spec/team-spec.ts';
-import { ModelCallError } from '../model/model-call-error.ts';
-import { spec } from '../testing/session-harness.ts';
-import { calculatorTool } from '../tools/calculator.tool.ts';
-import { createToolRegistry, defineTool } from '../tools/tool.ts';
+import {
+  calculatorTool,
+  createToolRegistry,
+  defineTool,
+  ModelCallError,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type TeamSpec,
+} from '@agentledger/agents';
+import { spec } from '@agentledger/agents/testing';
 import { createTeamSession, foldEnvelopes } from './team-session.ts';
 
 type Move =
@@ -176,5 +181,6 @@ describe('replay (property)', () => {
       ),
       { numRuns: 150 },
     );
-  });
+    // 150 whole sessions through the engine: seconds on a loaded machine.
+  }, 60_000);
 });
