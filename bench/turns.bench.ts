@@ -13,6 +13,7 @@ import {
   teamSpecSchema,
   type TeamSpec,
 } from '@agentledger/agents';
+import { sessionStreamId } from '@agentledger/events';
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
 import {
   EVENTS_CHANNEL,
@@ -21,7 +22,7 @@ import {
   ignoreClientErrors,
   runMigrations,
 } from '@agentledger/events/postgres';
-import { createSessionRepository } from '@agentledger/sessions';
+import { createSessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
 import { createOrchestratorMetrics } from '../apps/orchestrator/src/runtime/metrics.ts';
@@ -32,7 +33,7 @@ import { createOrchestrator } from '../apps/orchestrator/src/runtime/orchestrato
  * scenario (a turn = user message → the model asks for one tool → the tool → the model answers;
  * the built-in scripted model and calculator, zero latency, in process) through
  *   a) the orchestrator runtime in this process on Postgres with the in-process bus (session
- *      repository + SQL read model + outbox relay + orchestrator, as the product composes them),
+ *      session engine + SQL read model + outbox relay + orchestrator, as the product composes them),
  *   b) the distributed product over REST (gateway process + one orchestrator process + Kafka),
  *   c) the embedded product over REST (`apps/standalone`, PGlite),
  * against plain `pg` baselines (one transaction per turn, one per step) and, for c, the same on
@@ -440,7 +441,7 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
   await runMigrations(database.url);
   const store = await createPostgresEventStore({ connectionString: database.url, maxConnections: 10 });
   const index = createSqlSessionIndex(store.db);
-  const repository = createSessionRepository({ store, index, partitions: 12 });
+  const engine = createSessionEngine({ store, index, partitions: 12 });
   const bus = createInProcessEventBus({ partitions: 12 });
   const relay = createOutboxRelay({ store, bus, idlePollMs: 250 });
   // As the distributed composition does: the store's after-commit notifications wake the relay.
@@ -448,9 +449,8 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
   const tools = builtinTools();
   const orchestrator = createOrchestrator({
     bus,
-    repository,
+    engine,
     index,
-    tools,
     effects: { models: singleModelClient(createScriptedModelClient()), tools, clock: () => new Date() },
     metrics: createOrchestratorMetrics(new Registry()),
     logger: quietLogger,
@@ -482,23 +482,29 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
   try {
     for (let session = 0; session < shape.sessions; session += 1) {
       const id = sessionId(session);
-      await repository.execute(TENANT, id, {
-        type: 'StartSession',
-        data: { sessionId: id, tenantId: TENANT, teamId: TEAM, spec },
-        metadata: meta(),
-      });
+      await engine.handle(
+        {
+          type: 'StartSession',
+          data: { sessionId: id, tenantId: TENANT, teamId: TEAM, spec },
+          metadata: meta(),
+        },
+        { tenantId: TENANT, sessionId: id },
+      );
     }
     const before = await dbCounters(admin, database.name);
     const cpu = process.cpuUsage();
     const stop = options.cpuProf ? await profileThisProcess(`a-${shape.sessions}x${shape.turns}`) : undefined;
     const run = await drive(shape, async (session, turn) => {
       const id = sessionId(session);
-      const done = new Promise<void>((resolve) => waiters.set(`session-${id}`, resolve));
-      await repository.execute(TENANT, id, {
-        type: 'PostUserMessage',
-        data: { messageId: `${id}:${turn}`, content: MESSAGE(session, turn) },
-        metadata: meta(),
-      });
+      const done = new Promise<void>((resolve) => waiters.set(sessionStreamId(TENANT, id), resolve));
+      await engine.handle(
+        {
+          type: 'PostUserMessage',
+          data: { messageId: `${id}:${turn}`, content: MESSAGE(session, turn) },
+          metadata: meta(),
+        },
+        { tenantId: TENANT, sessionId: id },
+      );
       await done;
     });
     const used = process.cpuUsage(cpu);

@@ -11,7 +11,7 @@ import {
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
 import { createPgliteEventStore, type PgliteEventStore } from '@agentledger/events/pglite';
 import { createOrchestrator, createOrchestratorMetrics, type Orchestrator } from '@agentledger/orchestrator';
-import { createSessionRepository, type SessionRepository } from '@agentledger/sessions';
+import { createSessionEngine, type SessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { eventually } from '@agentledger/testing';
 import { toolThenAnswerModel } from '../../apps/orchestrator/src/testing/tool-then-answer.ts';
@@ -23,7 +23,7 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
   const sessions = Array.from({ length: 50 }, (_, i) => `emb-${i}`);
   const executions = new Map<string, number>();
   let store: PgliteEventStore;
-  let repository: SessionRepository;
+  let repository: SessionEngine;
   let orchestrator: Orchestrator;
   let stopRelay: () => Promise<void>;
   let commands = 0;
@@ -36,7 +36,7 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
   beforeAll(async () => {
     store = await createPgliteEventStore({});
     const index = createSqlSessionIndex(store.db);
-    repository = createSessionRepository({ store, index, partitions: 12 });
+    repository = createSessionEngine({ store, index, partitions: 12 });
     const bus = createInProcessEventBus({ partitions: 12 });
     const relay = createOutboxRelay({ store, bus, idlePollMs: 5 });
     const ledger = defineTool({
@@ -53,9 +53,8 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
     const tools = createToolRegistry([ledger]);
     orchestrator = createOrchestrator({
       bus,
-      repository,
+      engine: repository,
       index,
-      tools,
       effects: { models: singleModelClient(toolThenAnswerModel()), tools, clock: () => new Date() },
       metrics: createOrchestratorMetrics(new Registry()),
       logger: quietLogger,
@@ -94,19 +93,25 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
       agents: [{ name: 'clerk', tools: ['ledger'] }],
     });
     for (const id of sessions) {
-      await repository.execute(TENANT, id, {
-        type: 'StartSession',
-        data: { sessionId: id, tenantId: TENANT, teamId: 'ledger-team', spec },
-        metadata: meta(),
-      });
+      await repository.handle(
+        {
+          type: 'StartSession',
+          data: { sessionId: id, tenantId: TENANT, teamId: 'ledger-team', spec },
+          metadata: meta(),
+        },
+        { tenantId: TENANT, sessionId: id },
+      );
     }
     for (const turn of [1, 2, 3]) {
       for (const id of sessions) {
-        await repository.execute(TENANT, id, {
-          type: 'PostUserMessage',
-          data: { messageId: `${id}:${turn}`, content: `turn ${turn} of ${id}` },
-          metadata: meta(),
-        });
+        await repository.handle(
+          {
+            type: 'PostUserMessage',
+            data: { messageId: `${id}:${turn}`, content: `turn ${turn} of ${id}` },
+            metadata: meta(),
+          },
+          { tenantId: TENANT, sessionId: id },
+        );
       }
       await eventually(
         `turn ${turn} of every session`,

@@ -6,7 +6,7 @@ import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply } from '@a
 import { parseSessionStreamId } from '@agentledger/events';
 import { ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
-import { createSessionRepository, type SessionRepository } from '@agentledger/sessions';
+import { createSessionEngine, type SessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
 import { startOrchestratorProcess, type OrchestratorProcess } from './orchestrator-process.ts';
@@ -87,7 +87,7 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
   await ensureKafkaTopic({ brokers, topic, partitions: 12 });
   const fake = await startFakeOpenAIServer();
   const model = wireModel(fake, options.modelDelayMs ?? (() => 0));
-  const repository: SessionRepository = createSessionRepository({
+  const repository: SessionEngine = createSessionEngine({
     store,
     index: createSqlSessionIndex(store.db),
     partitions: 12,
@@ -139,22 +139,23 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       return started;
     },
     startSession: async (sessionId: string, tool: string) => {
-      await repository.execute(TENANT, sessionId, {
-        type: 'StartSession',
-        data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool) },
-        metadata: meta(),
-      });
+      await repository.handle(
+        {
+          type: 'StartSession',
+          data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool) },
+          metadata: meta(),
+        },
+        { tenantId: TENANT, sessionId: sessionId },
+      );
     },
     post: async (sessionId: string, content: string) => {
-      await repository.execute(
-        TENANT,
-        sessionId,
+      await repository.handle(
         {
           type: 'PostUserMessage',
           data: { messageId: `${sessionId}:${content}`, content },
           metadata: meta(),
         },
-        { idempotencyKey: `${sessionId}:${content}` },
+        { tenantId: TENANT, sessionId: sessionId, idempotencyKey: `${sessionId}:${content}` },
       );
     },
     load: (sessionId: string) => repository.load(TENANT, sessionId),

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import { createPostgresEventStore } from '@agentledger/events/postgres';
-import { createSessionRepository, readAuditSigner } from '@agentledger/sessions';
+import { createSessionEngine, readAuditSigner } from '@agentledger/sessions';
 import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { openPgliteApiKeys } from './auth/pglite-api-keys.ts';
@@ -50,14 +50,14 @@ const openAudit =
       dataDir === undefined
         ? await createPostgresEventStore({ connectionString: url, migrate: true })
         : await createPgliteEventStore({ dataDir: join(dataDir, 'pglite') });
-    const repository = createSessionRepository({
+    const engine = createSessionEngine({
       store,
       index: createSqlSessionIndex(store.db),
       partitions: 1,
     });
     return {
       store,
-      streamIdOf: repository.streamIdOf,
+      streamIdOf: engine.streamIdOf,
       checkpoints: createSqlCheckpointStore(store.db),
       ...(signer === undefined ? {} : { signer }),
       close: () => store.close(),

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
-import { createSessionRepository, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
 import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { seedApiKeys } from './auth/seed-api-keys.ts';
@@ -50,7 +50,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     eventStore: store,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS),
-    sessionRepository: createSessionRepository({
+    sessionEngine: createSessionEngine({
       store,
       index: sessionIndex,
       partitions: config.KAFKA_PARTITIONS,

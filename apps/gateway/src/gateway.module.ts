@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { uuidv7, type EventStore } from '@agentledger/events';
-import type { SessionIndex, SessionRepository } from '@agentledger/sessions';
+import type { SessionIndex, SessionEngine } from '@agentledger/sessions';
 import type { SessionsServiceDeps } from './sessions/session-context.ts';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard } from './auth/api-key.guard.ts';
@@ -47,7 +47,7 @@ export type GatewayDeps = Readonly<{
   /** Default: team specs as event streams in `eventStore`. */
   teams?: TeamRepository;
   /** Sessions: fold, decide and append (libs/sessions), over the same `eventStore`. */
-  sessionRepository: SessionRepository;
+  sessionEngine: SessionEngine;
   /** The sessions read model; the gateway only lists it. */
   sessionIndex: Pick<SessionIndex, 'list'>;
   /** Default: the system clock. */
@@ -88,7 +88,7 @@ export class GatewayModule {
           deps.sessions ??
           createSessionsService({
             store: deps.eventStore,
-            repository: deps.sessionRepository,
+            engine: deps.sessionEngine,
             index: deps.sessionIndex,
             teams,
             clock: deps.clock ?? (() => new Date()),

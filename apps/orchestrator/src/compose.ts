@@ -22,7 +22,7 @@ import {
   EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
-import { createSessionRepository } from '@agentledger/sessions';
+import { createSessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { openKafkaBus } from './kafka-bus.ts';
 import { createJsonLogger } from './logger.ts';
@@ -65,7 +65,7 @@ export const composeDistributed = async (
   });
   const bus = await openKafkaBus(config, logger);
   const index = createSqlSessionIndex(store.db);
-  const repository = createSessionRepository({ store, index, partitions: config.KAFKA_PARTITIONS });
+  const engine = createSessionEngine({ store, index, partitions: config.KAFKA_PARTITIONS });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const relay = createOutboxRelay({
@@ -97,9 +97,8 @@ export const composeDistributed = async (
   }).with(...extra);
   const orchestrator = createOrchestrator({
     bus,
-    repository,
+    engine,
     index,
-    tools,
     effects: {
       models: createModelClientResolver({
         endpoints: config.MODEL_ENDPOINTS,

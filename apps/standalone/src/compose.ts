@@ -28,7 +28,7 @@ import {
   seedApiKeys,
 } from '@agentledger/gateway';
 import { createOrchestrator, createOrchestratorMetrics, OrchestratorModule } from '@agentledger/orchestrator';
-import { createSessionRepository, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
 import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import type { StandaloneConfig } from './standalone.config.ts';
 
@@ -92,7 +92,7 @@ export const composeStandalone = async (
 
   const bus = createInProcessEventBus({ partitions: PARTITIONS });
   const index = createSqlSessionIndex(store.db);
-  const repository = createSessionRepository({ store, index, partitions: PARTITIONS });
+  const engine = createSessionEngine({ store, index, partitions: PARTITIONS });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const relay = createOutboxRelay({ store, bus, logger });
@@ -109,9 +109,8 @@ export const composeStandalone = async (
   });
   const orchestrator = createOrchestrator({
     bus,
-    repository,
+    engine,
     index,
-    tools,
     effects: {
       models: createModelClientResolver({
         endpoints: config.MODEL_ENDPOINTS,
@@ -152,7 +151,7 @@ export const composeStandalone = async (
     eventStore: store,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS),
-    sessionRepository: repository,
+    sessionEngine: engine,
     sessionIndex: index,
     metrics: registry,
     readiness: [

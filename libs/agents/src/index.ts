@@ -51,12 +51,3 @@ export { BUILTIN_TOOL_NAMES, builtinTools } from './tools/builtin.ts';
 export type { EffectDeps } from './effects/effect-deps.ts';
 export { buildModelRequest, modelSpecFor, runModelCall } from './effects/run-model-call.ts';
 export { runToolCall, type RunToolOptions } from './effects/run-tool-call.ts';
-export {
-  createTeamSession,
-  foldEnvelopes,
-  runTeam,
-  type ApprovalPolicy,
-  type TeamRunOptions,
-  type TeamRunResult,
-  type TeamSession,
-} from './runner/team-session.ts';

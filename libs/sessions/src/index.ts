@@ -12,11 +12,29 @@ export {
   type SessionRow,
 } from './session-index.ts';
 export {
-  createSessionRepository,
-  type ExecuteOptions,
-  type ExecuteResult,
-  type SessionRepository,
-  type SessionRepositoryDeps,
-} from './session-repository.ts';
+  createSessionEngine,
+  type CommandContext,
+  type Handled,
+  type SessionEngine,
+  type SessionEngineDeps,
+  type SessionRef,
+} from './engine/session-engine.ts';
+export type {
+  EffectContext,
+  ModelAction,
+  ModelResult,
+  StepHooks,
+  StepOptions,
+  StepOutcome,
+} from './engine/session-step.ts';
+export {
+  createTeamSession,
+  foldEnvelopes,
+  runTeam,
+  type ApprovalPolicy,
+  type TeamRunOptions,
+  type TeamRunResult,
+  type TeamSession,
+} from './run-team/team-session.ts';
 export type { ToolAttempts } from './tool-attempts.ts';
 export * from './audit/index.ts';

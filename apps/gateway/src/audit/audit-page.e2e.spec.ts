@@ -63,11 +63,14 @@ const recordSwarmSession = async (gateway: TestGateway, sessionId: string): Prom
   expect((await post(`/v1/sessions/${sessionId}/approvals/${toolCallId}`, { approve: true })).status).toBe(
     202,
   );
-  await gateway.sessions.execute('tenant-a', sessionId, {
-    type: 'RecordToolResult',
-    data: { toolCallId, outcome: 'completed', result: '80', latencyMs: 4 },
-    metadata: { commandId: `${toolCallId}:result`, correlationId: toolCallId, now: new Date() },
-  });
+  await gateway.sessions.handle(
+    {
+      type: 'RecordToolResult',
+      data: { toolCallId, outcome: 'completed', result: '80', latencyMs: 4 },
+      metadata: { commandId: `${toolCallId}:result`, correlationId: toolCallId, now: new Date() },
+    },
+    { tenantId: 'tenant-a', sessionId: sessionId },
+  );
   await answerModelCall(gateway, 'tenant-a', sessionId, 'Refund of 80 approved.', [
     { id: 'call_3', name: 'transfer_to_user', arguments: '{}' },
   ]);

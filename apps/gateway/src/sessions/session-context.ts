@@ -1,11 +1,6 @@
 import { type CommandMetadata, type Session, type SessionCommand } from '@agentledger/agents';
 import type { EventEnvelope, EventStore } from '@agentledger/events';
-import type {
-  CheckpointSigner,
-  CheckpointStore,
-  SessionIndex,
-  SessionRepository,
-} from '@agentledger/sessions';
+import type { CheckpointSigner, CheckpointStore, SessionIndex, SessionEngine } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
@@ -17,7 +12,7 @@ export type Key = string | undefined;
 
 export type SessionsServiceDeps = Readonly<{
   store: EventStore;
-  repository: SessionRepository;
+  engine: SessionEngine;
   index: Pick<SessionIndex, 'list'>;
   teams: TeamRepository;
   clock: () => Date;
@@ -38,7 +33,7 @@ export const dataOf = <T>(event: EventEnvelope | undefined): Partial<T> => (even
 
 /** What the session use cases share: the ports and the few rules every command follows. */
 export const createSessionContext = (deps: SessionsServiceDeps) => {
-  const { store, repository, clock, newId } = deps;
+  const { store, engine, clock, newId } = deps;
 
   const withShutdown = (signal: AbortSignal): AbortSignal =>
     deps.shutdown === undefined ? signal : AbortSignal.any([signal, deps.shutdown]);
@@ -51,7 +46,9 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
 
   /** Fold, decide, append with the key (the store answers a repeat with the first append). */
   const execute = (p: Principal, sessionId: string, command: SessionCommand, key: Key) =>
-    repository.execute(p.tenantId, sessionId, command, {
+    engine.handle(command, {
+      tenantId: p.tenantId,
+      sessionId,
       ...(key === undefined ? {} : { idempotencyKey: key }),
       metadata: {
         actor: p.keyId,
@@ -63,7 +60,7 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
 
   /** The caller's session, or 404 (another tenant's session is not found either). */
   const loadOwn = async (p: Principal, sessionId: string): Promise<Session> => {
-    const state = await repository.load(p.tenantId, sessionId);
+    const state = await engine.load(p.tenantId, sessionId);
     if (state === undefined) throw new ResourceNotFound('session', sessionId);
     return state;
   };
@@ -80,7 +77,7 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
   ): Promise<SessionSummary> => {
     if (result.duplicate && !matches(result.events)) throw new IdempotencyKeyReused();
     if (result.events.length === 0 && key !== undefined) {
-      const streamId = await repository.streamIdOf(p.tenantId, result.state.sessionId);
+      const streamId = await engine.streamIdOf(p.tenantId, result.state.sessionId);
       const stream = await store.readStream(streamId, { tenantId: p.tenantId });
       const earlier = stream.filter((event) => event.metadata.idempotencyKey === key);
       if (earlier.length > 0 && !matches(earlier)) throw new IdempotencyKeyReused();

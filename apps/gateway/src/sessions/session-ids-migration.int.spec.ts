@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { nextAction, teamSpecSchema, type SessionCommand } from '@agentledger/agents';
 import { createInMemoryEventStore } from '@agentledger/events';
 import { createPostgresEventStore, MIGRATIONS_FOLDER, runMigrations } from '@agentledger/events/postgres';
-import { createInMemorySessionIndex, createSessionRepository } from '@agentledger/sessions';
+import { createInMemorySessionIndex, createSessionEngine } from '@agentledger/sessions';
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
 import { parseGatewayConfig } from '../config/gateway.config.ts';
 import { composeDistributedGateway, type ComposedGateway } from '../compose.ts';
@@ -34,7 +34,7 @@ const meta = (n: number) => ({ commandId: `old-${n}`, correlationId: `old-${n}`,
 /** The events (type and data) of an idle session with one finished turn, decided by the decider. */
 const finishedTurn = async (tenantId: string, sessionId: string) => {
   const scratch = createInMemoryEventStore();
-  const repository = createSessionRepository({
+  const repository = createSessionEngine({
     store: scratch,
     index: createInMemorySessionIndex(),
     partitions: 12,
@@ -44,22 +44,25 @@ const finishedTurn = async (tenantId: string, sessionId: string) => {
     { type: 'StartSession', data: { sessionId, tenantId, teamId: 'support', spec }, metadata: meta(1) },
     { type: 'PostUserMessage', data: { messageId: 'm-old', content: 'before 0010' }, metadata: meta(2) },
   ];
-  for (const command of commands) await repository.execute(tenantId, sessionId, command);
+  for (const command of commands) await repository.handle(command, { tenantId, sessionId });
   const action = nextAction((await repository.load(tenantId, sessionId))!);
   if (action.kind !== 'call_model') throw new Error(`expected a model call, got ${action.kind}`);
-  const { state } = await repository.execute(tenantId, sessionId, {
-    type: 'RecordModelCall',
-    data: {
-      callId: action.callId,
-      outcome: 'completed',
-      content: 'answered before 0010',
-      toolCalls: [],
-      usage: { promptTokens: 1, completionTokens: 1 },
-      finishReason: 'stop',
-      latencyMs: 1,
+  const { state } = await repository.handle(
+    {
+      type: 'RecordModelCall',
+      data: {
+        callId: action.callId,
+        outcome: 'completed',
+        content: 'answered before 0010',
+        toolCalls: [],
+        usage: { promptTokens: 1, completionTokens: 1 },
+        finishReason: 'stop',
+        latencyMs: 1,
+      },
+      metadata: meta(3),
     },
-    metadata: meta(3),
-  });
+    { tenantId, sessionId },
+  );
   const events = await scratch.readStream(await repository.streamIdOf(tenantId, sessionId), { tenantId });
   return { state, events: events.map(({ type, data }) => ({ type, data })) };
 };

@@ -15,7 +15,7 @@ const isInvalidCursor = (error: unknown): boolean =>
 
 /** Reads: state (now or as of a version), lists, events, live streams, audit. */
 export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionContext) => {
-  const { store, repository } = deps;
+  const { store, engine } = deps;
 
   const getSession = async (
     p: Principal,
@@ -29,7 +29,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
         { in: 'query', field: 'at', message: `beyond the session's version ${head.version}` },
       ]);
     }
-    return toStateView((await repository.loadAt(p.tenantId, sessionId, atVersion)) ?? head);
+    return toStateView((await engine.loadAt(p.tenantId, sessionId, atVersion)) ?? head);
   };
 
   const listSessions = async (
@@ -60,7 +60,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
 
   /** Chain, signed checkpoints and decision replay (libs/sessions' auditSession). */
   const audit = async (p: Principal, sessionId: string): Promise<AuditReport> => {
-    const streamId = await repository.streamIdOf(p.tenantId, sessionId);
+    const streamId = await engine.streamIdOf(p.tenantId, sessionId);
     const report = await auditSession(
       { store, ...(deps.audit === undefined ? {} : deps.audit) },
       p.tenantId,
@@ -96,7 +96,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     sessionId: string,
     { after, limit }: Readonly<{ after: number; limit: number }>,
   ): Promise<EventPage> => {
-    const events = await store.readStream(await repository.streamIdOf(p.tenantId, sessionId), {
+    const events = await store.readStream(await engine.streamIdOf(p.tenantId, sessionId), {
       tenantId: p.tenantId,
       fromVersion: after + 1,
       limit: limit + 1,
@@ -116,7 +116,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     await loadOwn(p, sessionId);
     return followStream(store, {
       tenantId: p.tenantId,
-      streamId: await repository.streamIdOf(p.tenantId, sessionId),
+      streamId: await engine.streamIdOf(p.tenantId, sessionId),
       after,
       signal: withShutdown(signal),
       pollIntervalMs: deps.pollIntervalMs,

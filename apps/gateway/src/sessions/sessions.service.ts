@@ -9,7 +9,7 @@ export type { EventPage } from './session-queries.ts';
 
 /**
  * The one application service behind the REST and gRPC session endpoints: commands go through
- * libs/sessions' repository (fold, decide, append with the idempotency key), reads through the
+ * libs/sessions' engine (fold, decide, append with the idempotency key), reads through the
  * store and the sessions read model, always scoped by the caller's tenant.
  */
 export const createSessionsService = (deps: SessionsServiceDeps) => {

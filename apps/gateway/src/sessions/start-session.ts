@@ -26,7 +26,7 @@ export const startSessionUseCases = (context: SessionContext) => {
       if (key !== undefined) throw new IdempotencyKeyReused();
       throw new ResourceConflict(`Session ${existing.sessionId} already exists with another team`);
     }
-    const first = (await deps.repository.loadAt(p.tenantId, existing.sessionId, 1)) ?? existing;
+    const first = (await deps.engine.loadAt(p.tenantId, existing.sessionId, 1)) ?? existing;
     return toSummary(first);
   };
 
@@ -42,7 +42,7 @@ export const startSessionUseCases = (context: SessionContext) => {
     const team = await deps.teams.get(p.tenantId, teamId);
     if (team === undefined) throw new ResourceNotFound('team', teamId);
     const sessionId = chosen ?? (key === undefined ? deps.newId() : derivedId('s', p.tenantId, key));
-    const existing = await deps.repository.load(p.tenantId, sessionId);
+    const existing = await deps.engine.load(p.tenantId, sessionId);
     if (existing !== undefined) return firstAnswer(p, existing, teamId, key);
     const command: SessionCommand = {
       type: 'StartSession',
@@ -71,7 +71,7 @@ export const startSessionUseCases = (context: SessionContext) => {
       const message = `beyond the session's version ${parent.version}`;
       throw new ValidationFailed([{ in: 'body', field: 'atVersion', pointer: '#/atVersion', message }]);
     }
-    const prefix = await deps.store.readStream(await deps.repository.streamIdOf(p.tenantId, parentId), {
+    const prefix = await deps.store.readStream(await deps.engine.streamIdOf(p.tenantId, parentId), {
       tenantId: p.tenantId,
       toVersion: atVersion,
     });

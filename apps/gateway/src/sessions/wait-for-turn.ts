@@ -37,7 +37,7 @@ export const waitForTurn = async (
   if (now !== undefined) return now;
   const events = followStream(context.deps.store, {
     tenantId: p.tenantId,
-    streamId: await context.deps.repository.streamIdOf(p.tenantId, sessionId),
+    streamId: await context.deps.engine.streamIdOf(p.tenantId, sessionId),
     after: accepted.version,
     signal: context.withShutdown(AbortSignal.timeout(seconds * 1000)),
     pollIntervalMs: context.deps.pollIntervalMs,

@@ -9,11 +9,7 @@ import { GatewayModule, type GatewayDeps } from '../gateway.module.ts';
 import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
 import { createTeamSpecParser } from '../teams/agents-team-spec-parser.ts';
-import {
-  createInMemorySessionIndex,
-  createSessionRepository,
-  type SessionRepository,
-} from '@agentledger/sessions';
+import { createInMemorySessionIndex, createSessionEngine, type SessionEngine } from '@agentledger/sessions';
 
 /** Two tenants, one key each, as AGENTLEDGER_API_KEYS would seed them. */
 /** `readOnly` belongs to tenant A and may only read sessions. */
@@ -49,7 +45,7 @@ export type TestGateway = Readonly<{
   app: NestFastifyApplication;
   store: EventStore;
   /** What the orchestrator would use to record effects (tests play its part). */
-  sessions: SessionRepository;
+  sessions: SessionEngine;
   close: () => Promise<void>;
 }>;
 
@@ -61,12 +57,12 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
   await apiKeys.add(seededApiKey('tenant-b', KEYS.b, new Date()));
   await apiKeys.add({ ...seededApiKey('tenant-a', KEYS.readOnly, new Date()), scopes: ['sessions:read'] });
   const sessionIndex = createInMemorySessionIndex();
-  const sessions = createSessionRepository({ store, index: sessionIndex, partitions: 12 });
+  const sessions = createSessionEngine({ store, index: sessionIndex, partitions: 12 });
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(['calculator'], defaultOnlyEndpoints),
-    sessionRepository: sessions,
+    sessionEngine: sessions,
     sessionIndex,
     options: {
       rateLimit: { requestsPerSecond: 1000, burst: 1000 },
@@ -135,17 +131,20 @@ export const answerModelCall = async (
     const next = state === undefined ? undefined : nextAction(state);
     return next?.kind === 'call_model' ? next : undefined;
   });
-  await gateway.sessions.execute(tenantId, sessionId, {
-    type: 'RecordModelCall',
-    data: {
-      callId: action.callId,
-      outcome: 'completed',
-      content,
-      toolCalls,
-      usage: { promptTokens: 5, completionTokens: 3 },
-      finishReason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
-      latencyMs: 1,
+  await gateway.sessions.handle(
+    {
+      type: 'RecordModelCall',
+      data: {
+        callId: action.callId,
+        outcome: 'completed',
+        content,
+        toolCalls,
+        usage: { promptTokens: 5, completionTokens: 3 },
+        finishReason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
+        latencyMs: 1,
+      },
+      metadata: { commandId: `${action.callId}:result`, correlationId: action.callId, now: new Date() },
     },
-    metadata: { commandId: `${action.callId}:result`, correlationId: action.callId, now: new Date() },
-  });
+    { tenantId, sessionId },
+  );
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EffectDeps, ModelEndpoints, ToolRegistry } from '@agentledger/agents';
+import type { EffectDeps, ModelEndpoints } from '@agentledger/agents';
 import { parseSessionStreamId, sessionStreamId } from '@agentledger/events';
 import {
   createStreamDedupe,
@@ -8,12 +8,13 @@ import {
   type Logger,
   type Subscription,
 } from '@agentledger/events/bus';
-import type { SessionLeases, SessionRepository, ToolAttempts } from '@agentledger/sessions';
+import type { SessionLeases, SessionEngine, ToolAttempts } from '@agentledger/sessions';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createEndpointLimits } from '../flow/endpoint-limits.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import { runSession } from './session-worker.ts';
+import { createOrchestratorStepHooks } from './step-hooks.ts';
 
 export const ORCHESTRATOR_GROUP = 'agentledger-orchestrator';
 
@@ -41,10 +42,9 @@ export type OrchestratorSettings = Readonly<{
 
 export type OrchestratorDeps = Readonly<{
   bus: EventBus;
-  repository: SessionRepository;
+  engine: SessionEngine;
   index: SessionLeases & ToolAttempts;
   effects: Omit<EffectDeps, 'signal'>;
-  tools: ToolRegistry;
   metrics: OrchestratorMetrics;
   logger: Logger;
   settings: OrchestratorSettings;
@@ -113,6 +113,18 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     return Math.min(30_000, 500 * 2 ** count);
   };
 
+  const hooks = createOrchestratorStepHooks({
+    index: deps.index,
+    replicaId: settings.replicaId,
+    modelCalls,
+    toolCalls,
+    endpoints,
+    park,
+    metrics,
+    tenantDailyTokenBudget: settings.tenantDailyTokenBudget,
+    clock: deps.clock,
+  });
+
   const scheduler = createSessionScheduler({
     maxConcurrent: settings.maxConcurrentSessions,
     highWater: settings.maxConcurrentSessions * 4,
@@ -124,18 +136,12 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       try {
         await runSession(
           {
-            repository: deps.repository,
-            index: deps.index,
+            engine: deps.engine,
+            leases: deps.index,
             effects: deps.effects,
-            tools: deps.tools,
-            replicaId: settings.replicaId,
+            hooks,
             leaseOwner,
             leaseTtlMs: settings.leaseTtlMs,
-            modelCalls,
-            toolCalls,
-            endpoints,
-            tenantDailyTokenBudget: settings.tenantDailyTokenBudget,
-            park: (callId) => park(`${key}:${callId}`),
             reschedule: (delayMs) => {
               const timer = setTimeout(() => {
                 parkedTimers.delete(timer);
@@ -197,11 +203,18 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     for (const row of await deps.index.stalled(before, 100)) {
       if (!owned.includes(row.partition)) continue;
       const now = deps.clock();
-      const { events } = await deps.repository.execute(row.tenantId, row.sessionId, {
-        type: 'MarkStalled',
-        data: { reason: `no progress since ${row.lastProgressAt}` },
-        metadata: { commandId: `${row.sessionId}:stalled:${row.version}`, correlationId: row.sessionId, now },
-      });
+      const { events } = await deps.engine.handle(
+        {
+          type: 'MarkStalled',
+          data: { reason: `no progress since ${row.lastProgressAt}` },
+          metadata: {
+            commandId: `${row.sessionId}:stalled:${row.version}`,
+            correlationId: row.sessionId,
+            now,
+          },
+        },
+        { tenantId: row.tenantId, sessionId: row.sessionId },
+      );
       if (events.length > 0) {
         metrics.stalled.inc();
         logger.warn(

@@ -12,7 +12,7 @@ import {
 } from '@agentledger/agents';
 import { createInMemoryEventStore } from '@agentledger/events';
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
-import { createInMemorySessionIndex, createSessionRepository } from '@agentledger/sessions';
+import { createInMemorySessionIndex, createSessionEngine } from '@agentledger/sessions';
 import { eventually } from '@agentledger/testing';
 import { toolThenAnswerModel } from '../testing/tool-then-answer.ts';
 import { createOrchestratorMetrics } from './metrics.ts';
@@ -49,7 +49,7 @@ const world = (
   const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex();
   const bus = createInProcessEventBus({ partitions: 12 });
-  const repository = createSessionRepository({ store, index, partitions: 12 });
+  const repository = createSessionEngine({ store, index, partitions: 12 });
   const executions = new Map<string, number>();
   const ledger = defineTool({
     name: 'ledger',
@@ -67,10 +67,9 @@ const world = (
   const runtime = () =>
     createOrchestrator({
       bus,
-      repository,
+      engine: repository,
       index,
       effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
-      tools,
       metrics: createOrchestratorMetrics(new Registry()),
       logger: quietLogger,
       settings: { ...settings, ...overrides },
@@ -78,7 +77,7 @@ const world = (
     });
   const orchestrator = runtime();
   const send = (command: SessionCommand, sessionId: string) =>
-    repository.execute('tenant-a', sessionId, command);
+    repository.handle(command, { tenantId: 'tenant-a', sessionId: sessionId });
   const startAndPost = async (sessionId: string, content: string) => {
     await send(
       {

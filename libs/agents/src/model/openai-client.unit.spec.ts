@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spec } from '../testing/session-harness.ts';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../testing/fake-openai-server.ts';
-import { runTeam } from '../runner/team-session.ts';
 import type { ModelRequest } from '../core/model/model-client.port.ts';
 import { ModelCallError } from './model-call-error.ts';
 import { createOpenAIModelClient } from './openai-client.ts';
-import { createModelClientResolver } from './model-resolver.ts';
-import { defaultOnlyEndpoints } from '../core/spec/bind-model-endpoints.ts';
 
 let server: FakeOpenAIServer;
 beforeAll(async () => {
@@ -184,73 +180,5 @@ describe('Azure OpenAI', () => {
     expect(sent.path).toBe('/openai/deployments/my-deployment/chat/completions');
     expect(sent.query).toBe('api-version=2024-10-21');
     expect(sent.headers['api-key']).toBe('az-secret');
-  });
-});
-
-describe('a team on the OpenAI adapter (fake server)', () => {
-  const team = spec({
-    type: 'single',
-    agents: [
-      {
-        name: 'assistant',
-        tools: ['calculator'],
-        reflectOnToolUse: true,
-        model: { provider: 'openai', endpoint: 'fake', model: 'gpt-test', maxRetries: 1 },
-      },
-    ],
-  });
-  // The operator's endpoint `fake` is the fake server; the spec only names it.
-  const endpoints = () =>
-    new Map([...defaultOnlyEndpoints, ['fake', { name: 'fake', baseUrl: server.baseUrl }]]);
-  const resolver = () =>
-    createModelClientResolver({
-      endpoints: endpoints(),
-      env: {},
-      openai: { backoff: { initialMs: 1, maxMs: 2 } },
-    });
-  const withServer = () => team;
-
-  it('records a 500 that exhausts retries as a failed model call and a failed turn', async () => {
-    server.setFallback({ kind: 'error', status: 500 });
-    const result = await runTeam(withServer(), 'hi', { model: resolver(), endpoints: endpoints() });
-    const failed = result.events.find((e) => e.type === 'ModelCallFailed');
-    expect(failed?.data).toMatchObject({
-      callId: 't1.s1.m1',
-      error: { type: 'server_error', retryable: true },
-    });
-    expect(result.state.status).toBe('failed');
-  });
-
-  it('records a timeout (AbortSignal) as a failed call', async () => {
-    server.setFallback({ kind: 'message', content: 'slow', delayMs: 1_000 });
-    const result = await runTeam(withServer(), 'hi', {
-      model: resolver(),
-      endpoints: endpoints(),
-      modelCallTimeoutMs: 100,
-    });
-    expect(result.events.find((e) => e.type === 'ModelCallFailed')?.data).toMatchObject({
-      error: { type: 'timeout' },
-    });
-  });
-
-  it('turns malformed tool arguments into a tool error the model sees', async () => {
-    server.enqueue(
-      { kind: 'message', toolCalls: [{ name: 'calculator', arguments: '{"a": 2, "b": ' }] },
-      { kind: 'message', content: 'I could not compute that.' },
-    );
-    const before = server.requests.length;
-    const result = await runTeam(withServer(), 'what is 2 + ?', {
-      model: resolver(),
-      endpoints: endpoints(),
-    });
-    expect(result.events.find((e) => e.type === 'ToolCallFailed')?.data).toMatchObject({
-      reason: 'invalid-arguments',
-    });
-    expect(result.messages.at(-1)?.content).toBe('I could not compute that.');
-    const reflection = server.requests[before + 1]!.body as {
-      messages: { role: string; content: string; tool_call_id?: string }[];
-    };
-    expect(reflection.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: 't1.s1.m1.t0' });
-    expect(reflection.messages.at(-1)?.content).toMatch(/^Error: arguments are not valid JSON/);
   });
 });

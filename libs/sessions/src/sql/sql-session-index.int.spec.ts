@@ -3,7 +3,7 @@ import { sessionStreamId } from '@agentledger/events';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import { LeaseLost } from '../errors.ts';
-import { createSessionRepository } from '../session-repository.ts';
+import { createSessionEngine } from '../engine/session-engine.ts';
 import { postMessage, startSession } from '../testing/fixtures.ts';
 import { createSqlSessionIndex } from './sql-session-index.ts';
 
@@ -23,11 +23,12 @@ describe('sessions read model and leases on Postgres', () => {
     await database.drop();
   });
 
-  const repository = () => createSessionRepository({ store, index, partitions: 12 });
+  const repository = () => createSessionEngine({ store, index, partitions: 12 });
 
   it('writes the row in the append transaction and pages through a tenant’s sessions', async () => {
-    for (const id of ['p1', 'p2', 'p3']) await repository().execute('tenant-a', id, startSession(id));
-    await repository().execute('tenant-b', 'p4', startSession('p4', 'tenant-b'));
+    for (const id of ['p1', 'p2', 'p3'])
+      await repository().handle(startSession(id), { tenantId: 'tenant-a', sessionId: id });
+    await repository().handle(startSession('p4', 'tenant-b'), { tenantId: 'tenant-b', sessionId: 'p4' });
     const first = await index.list({ tenantId: 'tenant-a', limit: 2 });
     expect(first.items.map((r) => r.sessionId)).toEqual(['p1', 'p2']);
     const second = await index.list({ tenantId: 'tenant-a', limit: 2, cursor: first.nextCursor! });
@@ -37,7 +38,7 @@ describe('sessions read model and leases on Postgres', () => {
   });
 
   it('gives a free lease to exactly one of many concurrent claimants', async () => {
-    await repository().execute('tenant-a', 'l1', startSession('l1'));
+    await repository().handle(startSession('l1'), { tenantId: 'tenant-a', sessionId: 'l1' });
     const claims = await Promise.all(
       Array.from({ length: 20 }, (_, i) => index.acquire('tenant-a', 'l1', `replica-${i}`, 30_000)),
     );
@@ -47,24 +48,28 @@ describe('sessions read model and leases on Postgres', () => {
   });
 
   it('gives every acquisition a fresh epoch: the earlier holder of the same owner name is fenced', async () => {
-    await repository().execute('tenant-a', 'l3', startSession('l3'));
+    await repository().handle(startSession('l3'), { tenantId: 'tenant-a', sessionId: 'l3' });
     const first = await index.acquire('tenant-a', 'l3', 'replica-same', 30_000);
     const second = await index.acquire('tenant-a', 'l3', 'replica-same', 30_000);
     expect(second!.epoch).toBe(first!.epoch + 1);
     const before = await store.readStream(sessionStreamId('tenant-a', 'l3'), { tenantId: 'tenant-a' });
     await expect(
-      repository().execute('tenant-a', 'l3', postMessage('m1', 'x'), { lease: first! }),
+      repository().handle(postMessage('m1', 'x'), { tenantId: 'tenant-a', sessionId: 'l3', lease: first! }),
     ).rejects.toBeInstanceOf(LeaseLost);
     expect(await store.readStream(sessionStreamId('tenant-a', 'l3'), { tenantId: 'tenant-a' })).toHaveLength(
       before.length,
     );
     expect(await index.renew(first!, 30_000)).toBe(false);
-    await repository().execute('tenant-a', 'l3', postMessage('m1', 'x'), { lease: second! });
+    await repository().handle(postMessage('m1', 'x'), {
+      tenantId: 'tenant-a',
+      sessionId: 'l3',
+      lease: second!,
+    });
     expect(await index.get('tenant-a', 'l3')).toMatchObject({ leaseEpoch: second!.epoch, pendingWork: true });
   });
 
   it('fences appends by epoch: a worker whose lease expired and was taken changes nothing', async () => {
-    await repository().execute('tenant-a', 'l2', startSession('l2'));
+    await repository().handle(startSession('l2'), { tenantId: 'tenant-a', sessionId: 'l2' });
     const stale = await index.acquire('tenant-a', 'l2', 'replica-1', 1); // expires at once
     const current = await (async () => {
       for (;;) {
@@ -75,12 +80,16 @@ describe('sessions read model and leases on Postgres', () => {
     expect(current.epoch).toBe(stale!.epoch + 1);
     const before = await store.readStream(sessionStreamId('tenant-a', 'l2'), { tenantId: 'tenant-a' });
     await expect(
-      repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: stale! }),
+      repository().handle(postMessage('m1', 'x'), { tenantId: 'tenant-a', sessionId: 'l2', lease: stale! }),
     ).rejects.toBeInstanceOf(LeaseLost);
     expect(await store.readStream(sessionStreamId('tenant-a', 'l2'), { tenantId: 'tenant-a' })).toHaveLength(
       before.length,
     );
-    await repository().execute('tenant-a', 'l2', postMessage('m1', 'x'), { lease: current });
+    await repository().handle(postMessage('m1', 'x'), {
+      tenantId: 'tenant-a',
+      sessionId: 'l2',
+      lease: current,
+    });
     const row = await index.get('tenant-a', 'l2');
     expect(row).toMatchObject({ leaseOwner: 'replica-2', leaseEpoch: current.epoch, pendingWork: true });
     expect(await index.renew(stale!, 30_000)).toBe(false);
@@ -90,7 +99,10 @@ describe('sessions read model and leases on Postgres', () => {
   });
 
   it('adds the tokens an append recorded to the tenant’s usage of the day, in the same transaction', async () => {
-    const { state } = await repository().execute('tenant-u', 'u1', startSession('u1', 'tenant-u'));
+    const { state } = await repository().handle(startSession('u1', 'tenant-u'), {
+      tenantId: 'tenant-u',
+      sessionId: 'u1',
+    });
     const row = {
       ...repository().projectionOf(state, sessionStreamId(state.tenantId, state.sessionId)),
       tokensUsed: 42,
@@ -112,8 +124,8 @@ describe('sessions read model and leases on Postgres', () => {
   });
 
   it('lists sessions whose owner’s lease expired as orphans in any partition', async () => {
-    await repository().execute('tenant-a', 'o1', startSession('o1'));
-    await repository().execute('tenant-a', 'o1', postMessage('m1', 'work'));
+    await repository().handle(startSession('o1'), { tenantId: 'tenant-a', sessionId: 'o1' });
+    await repository().handle(postMessage('m1', 'work'), { tenantId: 'tenant-a', sessionId: 'o1' });
     await index.acquire('tenant-a', 'o1', 'replica-dead', 1);
     await eventually('the lease to expire', async () =>
       (await index.orphaned(100)).some((r) => r.sessionId === 'o1') ? true : undefined,
@@ -124,9 +136,12 @@ describe('sessions read model and leases on Postgres', () => {
   });
 
   it('keeps two tenants’ sessions of one id apart: rows, streams, leases and tool-call markers', async () => {
-    await repository().execute('tenant-a', 'same', startSession('same', 'tenant-a'));
-    const { state: a } = await repository().execute('tenant-a', 'same', postMessage('m1', 'only in a'));
-    await repository().execute('tenant-b', 'same', startSession('same', 'tenant-b'));
+    await repository().handle(startSession('same', 'tenant-a'), { tenantId: 'tenant-a', sessionId: 'same' });
+    const { state: a } = await repository().handle(postMessage('m1', 'only in a'), {
+      tenantId: 'tenant-a',
+      sessionId: 'same',
+    });
+    await repository().handle(startSession('same', 'tenant-b'), { tenantId: 'tenant-b', sessionId: 'same' });
     expect(await index.get('tenant-a', 'same')).toMatchObject({
       streamId: 'session-tenant-a/same',
       version: a.version,
@@ -140,15 +155,22 @@ describe('sessions read model and leases on Postgres', () => {
     expect([leaseA?.epoch, leaseB?.epoch]).toEqual([1, 1]);
     expect(await index.markAttempt(leaseA!, 'same-t1')).toBe(true);
     expect(await index.markAttempt(leaseB!, 'same-t1')).toBe(true);
-    await repository().execute('tenant-b', 'same', postMessage('m1', 'only in b'), { lease: leaseB! });
+    await repository().handle(postMessage('m1', 'only in b'), {
+      tenantId: 'tenant-b',
+      sessionId: 'same',
+      lease: leaseB!,
+    });
     expect((await index.get('tenant-a', 'same'))?.version).toBe(a.version);
     await index.release(leaseA!);
     expect((await index.get('tenant-b', 'same'))?.leaseOwner).toBe('replica-b');
   });
 
   it('lists sessions with work and a free lease in owned partitions only', async () => {
-    const { state } = await repository().execute('tenant-a', 'r1', startSession('r1'));
-    await repository().execute('tenant-a', 'r1', postMessage('m1', 'work'));
+    const { state } = await repository().handle(startSession('r1'), {
+      tenantId: 'tenant-a',
+      sessionId: 'r1',
+    });
+    await repository().handle(postMessage('m1', 'work'), { tenantId: 'tenant-a', sessionId: 'r1' });
     const partition = repository().projectionOf(
       state,
       sessionStreamId(state.tenantId, state.sessionId),
@@ -184,12 +206,12 @@ describe('session commands racing on Postgres', () => {
   it('retries version conflicts (raised inside the projection’s transaction) until every command lands', async () => {
     const index = createSqlSessionIndex(store.db);
     const repositories = Array.from({ length: 20 }, () =>
-      createSessionRepository({ store, index, partitions: 12 }),
+      createSessionEngine({ store, index, partitions: 12 }),
     );
-    await repositories[0]!.execute('tenant-a', 'race', startSession('race'));
+    await repositories[0]!.handle(startSession('race'), { tenantId: 'tenant-a', sessionId: 'race' });
     await Promise.all(
       repositories.map((repository, i) =>
-        repository.execute('tenant-a', 'race', postMessage(`m${i}`, `message ${i}`)),
+        repository.handle(postMessage(`m${i}`, `message ${i}`), { tenantId: 'tenant-a', sessionId: 'race' }),
       ),
     );
     const state = await repositories[0]!.load('tenant-a', 'race');

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runTeam } from '@agentledger/sessions';
 import { createScriptedModelClient } from '../../model/scripted-client.ts';
-import { runTeam } from '../../runner/team-session.ts';
 import { BUILTIN_TOOL_NAMES } from '../../tools/builtin.ts';
 import { parseModelEndpoints } from '../spec/model-endpoints.ts';
 import {
@@ -43,12 +43,9 @@ const REJECTED = {
 } as const;
 
 describe('AutoGen fixtures', () => {
-  it.each(RUNS)('%s imports and runs with the scripted client', async (name) => {
-    // runTeam takes the AutoGen JSON as is (it imports it with the built-in tools bound by name)
-    const result = await runTeam(load(name), 'What is 6 * 7?', { model: createScriptedModelClient() });
-    expect(result.state.status).toMatch(/^(idle|awaiting_input)$/);
-    expect(result.state.lastTurn?.outcome).toBe('completed');
-    expect(result.messages.filter((m) => m.role === 'assistant').length).toBeGreaterThan(0);
+  // Running them (runTeam) is proven in libs/sessions/src/run-team/run-team.autogen.unit.spec.ts.
+  it.each(RUNS)('%s imports', (name) => {
+    expect(importAutogenComponent(load(name), options).agents.length).toBeGreaterThan(0);
   });
 
   it.each(Object.entries(REJECTED))('%s is rejected with a precise message', (name, message) => {
@@ -86,7 +83,7 @@ describe('AutoGen fixtures', () => {
     });
   });
 
-  it('maps an agent with handoffs to a single team; handoff to the user pauses', async () => {
+  it('maps an agent with handoffs to a single team', () => {
     const spec = importAutogenComponent(load('serialize-components-agent-assistant-handoffs.json'), options);
     expect(spec.type).toBe('single');
     expect(spec.agents[0]).toMatchObject({
@@ -96,12 +93,6 @@ describe('AutoGen fixtures', () => {
         { target: 'user', name: 'transfer_to_user' },
       ],
     });
-    const model = createScriptedModelClient({
-      script: [{ toolCalls: [{ name: 'transfer_to_user', arguments: '{}' }] }],
-    });
-    const result = await runTeam(spec, 'refund my flight', { model });
-    expect(result.state.status).toBe('awaiting_input');
-    expect(result.messages.at(-1)).toMatchObject({ messageType: 'handoff', target: 'user' });
   });
 
   it('imports every team of the gallery on its own', () => {
@@ -234,8 +225,7 @@ describe('importer rejections and mappings', () => {
       },
       options,
     );
-    const run = await runTeam(plain, 'hi', { model: createScriptedModelClient() });
-    expect(JSON.stringify(run.events)).not.toContain(secret);
+    expect(JSON.stringify(plain)).not.toContain(secret);
 
     const refused = (json: unknown, path: string) =>
       expect(rejection(json, { ...options, endpoints }).issues.map((i) => i.path)).toEqual([path]);

@@ -1,12 +1,15 @@
 import { createInMemoryEventStore } from '@agentledger/events';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { nextAction } from '../core/session/next-action.ts';
-import { createScriptedModelClient } from '../model/scripted-client.ts';
-import { spec } from '../testing/session-harness.ts';
-import { builtinTools } from '../tools/builtin.ts';
-import { calculatorTool } from '../tools/calculator.tool.ts';
-import { createToolRegistry, defineTool } from '../tools/tool.ts';
+import {
+  builtinTools,
+  calculatorTool,
+  createScriptedModelClient,
+  createToolRegistry,
+  defineTool,
+  nextAction,
+} from '@agentledger/agents';
+import { spec } from '@agentledger/agents/testing';
 import { createTeamSession, foldEnvelopes, runTeam } from './team-session.ts';
 
 const fixedClock = () => new Date('2026-01-01T00:00:00.000Z');

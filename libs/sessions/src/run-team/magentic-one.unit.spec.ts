@@ -1,16 +1,19 @@
 import { createInMemoryEventStore } from '@agentledger/events';
 import { canonicalJson } from '@agentledger/events/canonical';
 import { describe, expect, it } from 'vitest';
-import type { ModelClient } from '../core/model/model-client.port.ts';
-import type { SessionCommand } from '../core/session/session.commands.ts';
-import { decide } from '../core/session/session.decide.ts';
-import type { SessionEvent } from '../core/session/session.events.ts';
-import { evolve } from '../core/session/session.evolve.ts';
-import { initialSession } from '../core/session/session.state.ts';
-import { parseTeamSpec } from '../core/spec/parse-team-spec.ts';
-import { MAGENTIC_ORCHESTRATOR } from '../core/spec/team-spec.ts';
-import { createScriptedModelClient, type ScriptStep } from '../model/scripted-client.ts';
-import { spec } from '../testing/session-harness.ts';
+import {
+  createScriptedModelClient,
+  decide,
+  evolve,
+  initialSession,
+  MAGENTIC_ORCHESTRATOR,
+  parseTeamSpec,
+  type ModelClient,
+  type ScriptStep,
+  type SessionCommand,
+  type SessionEvent,
+} from '@agentledger/agents';
+import { spec } from '@agentledger/agents/testing';
 import { createTeamSession, foldEnvelopes, runTeam } from './team-session.ts';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');

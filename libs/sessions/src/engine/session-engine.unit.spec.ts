@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
-import { LeaseLost } from './errors.ts';
-import { createInMemorySessionIndex } from './memory/memory-session-index.ts';
-import { createSessionRepository } from './session-repository.ts';
-import { postMessage, startSession } from './testing/fixtures.ts';
+import { LeaseLost } from '../errors.ts';
+import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
+import { createSessionEngine } from './session-engine.ts';
+import { postMessage, startSession } from '../testing/fixtures.ts';
 
 const STREAM = sessionStreamId('tenant-a', 's1');
 
@@ -11,15 +11,18 @@ const setup = () => {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex(() => now);
-  const repository = createSessionRepository({ store, index, partitions: 12 });
+  const repository = createSessionEngine({ store, index, partitions: 12 });
   return { store, index, repository, advance: (ms: number) => (now += ms) };
 };
 
 describe('session repository', () => {
   it('appends decided events and keeps the read model in step, in one append', async () => {
     const { repository, index, store } = setup();
-    await repository.execute('tenant-a', 's1', startSession('s1'));
-    const { state, events } = await repository.execute('tenant-a', 's1', postMessage('m1', 'hello'));
+    await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const { state, events } = await repository.handle(postMessage('m1', 'hello'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+    });
     expect(events.map((e) => e.type)).toContain('UserMessageReceived');
     const row = await index.get('tenant-a', 's1');
     expect(row).toMatchObject({
@@ -34,11 +37,15 @@ describe('session repository', () => {
 
   it('returns the first result for a repeated idempotency key and stores the message once', async () => {
     const { repository, store } = setup();
-    await repository.execute('tenant-a', 's1', startSession('s1'));
-    const first = await repository.execute('tenant-a', 's1', postMessage('m1', 'hello'), {
+    await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const first = await repository.handle(postMessage('m1', 'hello'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
       idempotencyKey: 'k1',
     });
-    const second = await repository.execute('tenant-a', 's1', postMessage('m2', 'hello'), {
+    const second = await repository.handle(postMessage('m2', 'hello'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
       idempotencyKey: 'k1',
     });
     expect(second.duplicate).toBe(true);
@@ -51,7 +58,7 @@ describe('session repository', () => {
 
   it('hides a session from other tenants', async () => {
     const { repository, index } = setup();
-    await repository.execute('tenant-a', 's1', startSession('s1'));
+    await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
     expect(await repository.load('tenant-b', 's1')).toBeUndefined();
     expect(await index.get('tenant-b', 's1')).toBeUndefined();
     expect((await index.list({ tenantId: 'tenant-b', limit: 10 })).items).toEqual([]);
@@ -59,9 +66,12 @@ describe('session repository', () => {
 
   it('gives two tenants that choose one session id two sessions, streams and rows', async () => {
     const { repository, index, store } = setup();
-    await repository.execute('tenant-a', 's1', startSession('s1', 'tenant-a'));
-    await repository.execute('tenant-a', 's1', postMessage('m1', 'from a'));
-    const b = await repository.execute('tenant-b', 's1', startSession('s1', 'tenant-b'));
+    await repository.handle(startSession('s1', 'tenant-a'), { tenantId: 'tenant-a', sessionId: 's1' });
+    await repository.handle(postMessage('m1', 'from a'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const b = await repository.handle(startSession('s1', 'tenant-b'), {
+      tenantId: 'tenant-b',
+      sessionId: 's1',
+    });
     expect(b.events.map((e) => e.type)).toEqual(['SessionStarted']);
     expect(b.events[0]?.streamId).toBe('session-tenant-b/s1');
     expect((await repository.load('tenant-b', 's1'))?.messages).toEqual([]);
@@ -76,16 +86,22 @@ describe('session repository', () => {
 
   it('keeps using the stream the read model records for a session older than migration 0010', async () => {
     const { repository, index, store } = setup();
-    const scratch = createSessionRepository({
+    const scratch = createSessionEngine({
       store: createInMemoryEventStore(),
       index: createInMemorySessionIndex(),
       partitions: 12,
     });
-    const { state, events } = await scratch.execute('tenant-a', 'old', startSession('old'));
+    const { state, events } = await scratch.handle(startSession('old'), {
+      tenantId: 'tenant-a',
+      sessionId: 'old',
+    });
     const legacy = events.map(({ type, data }) => ({ type, data }));
     await store.append('session-old', legacy, { tenantId: 'tenant-a', expectedVersion: 0 });
     await index.project(undefined, repository.projectionOf(state, 'session-old'));
-    const { events: posted } = await repository.execute('tenant-a', 'old', postMessage('m1', 'still works'));
+    const { events: posted } = await repository.handle(postMessage('m1', 'still works'), {
+      tenantId: 'tenant-a',
+      sessionId: 'old',
+    });
     expect(new Set(posted.map((e) => e.streamId))).toEqual(new Set(['session-old']));
     expect(await repository.streamIdOf('tenant-a', 'old')).toBe('session-old');
     expect((await repository.load('tenant-a', 'old'))?.messages.map((m) => m.content)).toEqual([
@@ -96,35 +112,39 @@ describe('session repository', () => {
 
   it('rejects an append fenced by a lease that another owner took, writing nothing', async () => {
     const { repository, index, store, advance } = setup();
-    await repository.execute('tenant-a', 's1', startSession('s1'));
+    await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
     const stale = await index.acquire('tenant-a', 's1', 'replica-1', 1_000);
     advance(2_000);
     const current = await index.acquire('tenant-a', 's1', 'replica-2', 1_000);
     expect(current?.epoch).toBe(stale!.epoch + 1);
     const before = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).length;
     await expect(
-      repository.execute('tenant-a', 's1', postMessage('m1', 'late'), { lease: stale! }),
+      repository.handle(postMessage('m1', 'late'), { tenantId: 'tenant-a', sessionId: 's1', lease: stale! }),
     ).rejects.toBeInstanceOf(LeaseLost);
     expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(before);
-    await repository.execute('tenant-a', 's1', postMessage('m1', 'fenced ok'), { lease: current! });
+    await repository.handle(postMessage('m1', 'fenced ok'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+      lease: current!,
+    });
     expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBeGreaterThan(before);
   });
 
   it('re-folds and re-decides after a concurrent append changed the stream', async () => {
     const { store, index } = setup();
-    const a = createSessionRepository({ store, index, partitions: 12 });
-    const b = createSessionRepository({ store, index, partitions: 12 });
-    await a.execute('tenant-a', 's1', startSession('s1'));
+    const a = createSessionEngine({ store, index, partitions: 12 });
+    const b = createSessionEngine({ store, index, partitions: 12 });
+    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
     await a.load('tenant-a', 's1'); // a caches version 1
-    await b.execute('tenant-a', 's1', postMessage('m1', 'first'));
-    const { state } = await a.execute('tenant-a', 's1', postMessage('m2', 'second'));
+    await b.handle(postMessage('m1', 'first'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const { state } = await a.handle(postMessage('m2', 'second'), { tenantId: 'tenant-a', sessionId: 's1' });
     expect(state.messages.map((m) => m.content)).toEqual(['first', 'second']);
   });
 
   it('folds a session as of an earlier version', async () => {
     const { repository } = setup();
-    await repository.execute('tenant-a', 's1', startSession('s1'));
-    await repository.execute('tenant-a', 's1', postMessage('m1', 'hello'));
+    await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    await repository.handle(postMessage('m1', 'hello'), { tenantId: 'tenant-a', sessionId: 's1' });
     const at1 = await repository.loadAt('tenant-a', 's1', 1);
     expect(at1?.version).toBe(1);
     expect(at1?.messages).toEqual([]);

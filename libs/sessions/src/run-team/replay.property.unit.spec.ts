@@ -1,14 +1,19 @@
 import { createInMemoryEventStore } from '@agentledger/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ModelClient, ModelRequest, ModelResponse } from '../core/model/model-client.port.ts';
-import type { TeamSpec } from '../core/spec/team-spec.ts';
-import { replayDecisions } from '../core/session/session.replay.ts';
-import type { SessionEvent } from '../core/session/session.events.ts';
-import { ModelCallError } from '../model/model-call-error.ts';
-import { spec } from '../testing/session-harness.ts';
-import { calculatorTool } from '../tools/calculator.tool.ts';
-import { createToolRegistry, defineTool } from '../tools/tool.ts';
+import {
+  calculatorTool,
+  createToolRegistry,
+  defineTool,
+  replayDecisions,
+  ModelCallError,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type SessionEvent,
+  type TeamSpec,
+} from '@agentledger/agents';
+import { spec } from '@agentledger/agents/testing';
 import { createTeamSession, foldEnvelopes } from './team-session.ts';
 
 type Move =

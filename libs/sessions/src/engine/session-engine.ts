@@ -1,0 +1,243 @@
+import {
+  evolve,
+  hasRunnableWork,
+  initialSession,
+  sessionDecider,
+  type EffectDeps,
+  type Session,
+  type SessionCommand,
+  type SessionEvent,
+} from '@agentledger/agents';
+import {
+  sessionStreamId,
+  StreamVersionConflict,
+  type AppendResult,
+  type EventEnvelope,
+  type EventMetadata,
+  type EventStore,
+} from '@agentledger/events';
+import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
+import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts';
+import { withConflictRetry } from './conflict-policy.ts';
+import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
+
+export type SessionEngineDeps<Tx> = Readonly<{
+  store: EventStore<Tx>;
+  /** The read model: `project` runs inside every append (inline projection and lease fence). */
+  index: Pick<SessionIndex<Tx>, 'project' | 'get'>;
+  /** Partitions of the session-events topic: the read model records each session's partition. */
+  partitions: number;
+  /** Folded sessions kept in memory (LRU), caught up from their version on the next load. */
+  cacheSize?: number;
+  /** Snapshot long streams every this many events (default 200). */
+  snapshotEvery?: number;
+  /** What `step` runs effects with; callers that only `handle` commands (the gateway) leave it out. */
+  effects?: Omit<EffectDeps, 'signal'>;
+  /** What a host adds around effects (limits, budgets, parking, attempt markers, metrics). */
+  hooks?: StepHooks;
+}>;
+
+/** A session of a tenant: two tenants may use one session id. */
+export type SessionRef = Readonly<{ tenantId: string; sessionId: string }>;
+
+export type CommandContext = SessionRef &
+  Readonly<{
+    /** A worker's lease: the append is fenced by its epoch. */
+    lease?: Lease;
+    /** The same key on the same session returns the first result and writes nothing. */
+    idempotencyKey?: string;
+    metadata?: EventMetadata;
+  }>;
+
+export type Handled = Readonly<{
+  /** The session after the command (after the first append, for an idempotent duplicate). */
+  state: Session;
+  /** The events the command appended (the first append's, for a duplicate); empty when it decided nothing. */
+  events: readonly EventEnvelope[];
+  duplicate: boolean;
+}>;
+
+/**
+ * The one session engine: every caller (REST, gRPC, the orchestrator's worker and watchdog, the
+ * standalone app, `runTeam`) loads, decides and appends through it.
+ */
+export type SessionEngine = Readonly<{
+  /**
+   * Load (cache or store) → decide → append with the loaded version as the expected version, the
+   * idempotency key and the lease epoch as fencing token, with the read model updated in the same
+   * transaction → the new state, folded from the decided events (no re-read, no re-fold). A version
+   * conflict reloads and decides again under one bounded, jittered policy; a lost lease throws
+   * `LeaseLost` and writes nothing.
+   */
+  handle: (command: SessionCommand, ctx: CommandContext) => Promise<Handled>;
+  /**
+   * Next action → effect runner → `handle(result)`, until nothing runnable is left, the lease is
+   * lost or the signal aborts. One fold per step: the state `handle` returns feeds the next step.
+   * `lease` undefined: an unfenced single writer (`runTeam`).
+   */
+  step: (
+    ref: SessionRef,
+    lease: Lease | undefined,
+    signal: AbortSignal,
+    options?: StepOptions,
+  ) => Promise<StepOutcome>;
+  /** The folded session, or undefined when the tenant has no such session. */
+  load: (tenantId: string, sessionId: string) => Promise<Session | undefined>;
+  /** The session as of `version` (a prefix of its history), folded without snapshots or cache. */
+  loadAt: (tenantId: string, sessionId: string, version: number) => Promise<Session | undefined>;
+  /**
+   * The event stream of the tenant's session: the one the read model records (sessions older than
+   * migration 0010 keep `session-<id>`), else `sessionStreamId(tenantId, sessionId)`.
+   */
+  streamIdOf: (tenantId: string, sessionId: string) => Promise<string>;
+  /** What the read model holds for a session in `state` on `streamId` (no tokens recorded). */
+  projectionOf: (state: Session, streamId: string) => SessionProjection;
+}>;
+
+const SNAPSHOT_TAG = 'session-v1';
+
+const evolveEnvelope = (state: Session, event: EventEnvelope): Session =>
+  evolve(state, event as unknown as SessionEvent);
+
+const tokensIn = (events: readonly SessionEvent[]): number =>
+  events.reduce(
+    (sum, event) =>
+      event.type === 'ModelCallCompleted'
+        ? sum + event.data.usage.promptTokens + event.data.usage.completionTokens
+        : sum,
+    0,
+  );
+
+type Loaded = Readonly<{ state: Session; streamId: string }>;
+
+/** Creates the session engine over an event store and the sessions read model. */
+export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEngine => {
+  // Keyed by (tenant, session id) through the tenant-scoped stream id: two tenants, two entries.
+  const cache = new Map<string, Loaded>();
+  const cacheSize = deps.cacheSize ?? 1000;
+  const cacheKey = sessionStreamId;
+  const remember = (loaded: Loaded): void => {
+    const key = cacheKey(loaded.state.tenantId, loaded.state.sessionId);
+    cache.delete(key);
+    cache.set(key, loaded);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+  };
+  const forget = (tenantId: string, sessionId: string): boolean =>
+    cache.delete(cacheKey(tenantId, sessionId));
+
+  const streamIdOf = async (tenantId: string, sessionId: string): Promise<string> =>
+    cache.get(cacheKey(tenantId, sessionId))?.streamId ??
+    (await deps.index.get(tenantId, sessionId))?.streamId ??
+    sessionStreamId(tenantId, sessionId);
+
+  /** The session (initial state when the tenant has none) and the stream it lives on. */
+  const loadStream = async (tenantId: string, sessionId: string): Promise<Loaded> => {
+    const cached = cache.get(cacheKey(tenantId, sessionId));
+    if (cached) {
+      const newer = await deps.store.readStream(cached.streamId, {
+        tenantId,
+        fromVersion: cached.state.version + 1,
+      });
+      return { state: newer.reduce(evolveEnvelope, cached.state), streamId: cached.streamId };
+    }
+    const streamId = await streamIdOf(tenantId, sessionId);
+    const { state } = await deps.store.aggregate(streamId, evolveEnvelope, initialSession(), {
+      tenantId,
+      snapshotEvery: deps.snapshotEvery ?? 200,
+      schemaTag: SNAPSHOT_TAG,
+    });
+    return { state, streamId };
+  };
+
+  const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
+    const loaded = await loadStream(tenantId, sessionId);
+    if (loaded.state.version === 0) return undefined;
+    remember(loaded);
+    return loaded.state;
+  };
+
+  const projectionOf = (state: Session, streamId: string): SessionProjection => ({
+    tenantId: state.tenantId,
+    sessionId: state.sessionId,
+    streamId,
+    teamId: state.teamId,
+    status: state.status,
+    version: state.version,
+    pendingWork: hasRunnableWork(state),
+    partition: partitionForKey(partitionKeyOf({ streamId }), deps.partitions),
+    tokensUsed: 0,
+  });
+
+  /** An idempotent duplicate ran no projection: its events (the first append's) are read back. */
+  const firstAppend = async (tenantId: string, result: AppendResult): Promise<readonly EventEnvelope[]> => {
+    if (result.versions.length === 0) return [];
+    return deps.store.readStream(result.streamId, {
+      tenantId,
+      fromVersion: result.versions[0],
+      toVersion: result.versions.at(-1),
+    });
+  };
+
+  const handleOnce = async (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
+    const { tenantId, sessionId } = ctx;
+    const { state: before, streamId } = await loadStream(tenantId, sessionId);
+    const decided = sessionDecider.decide(command, before);
+    if (decided.length === 0) return { state: before, events: [], duplicate: false };
+    // The new state is folded once, from the events as stored (what a replay folds), inside the
+    // append: the projection sees them with versions, positions and hashes; no read-back needed.
+    let stored: readonly EventEnvelope[] = [];
+    let after = before;
+    try {
+      const result = await deps.store.append(
+        streamId,
+        decided.map((event) => ({ type: event.type, data: event.data })),
+        {
+          tenantId,
+          expectedVersion: before.version,
+          idempotencyKey: ctx.idempotencyKey,
+          metadata: ctx.metadata,
+          inline: ({ tx, events }) => {
+            stored = events;
+            after = events.reduce(evolveEnvelope, before);
+            return deps.index.project(
+              tx,
+              { ...projectionOf(after, streamId), tokensUsed: tokensIn(decided) },
+              ctx.lease,
+            );
+          },
+        },
+      );
+      if (result.duplicate) {
+        forget(tenantId, sessionId);
+        const events = await firstAppend(tenantId, result);
+        return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
+      }
+      remember({ state: after, streamId });
+      return { state: after, events: stored, duplicate: false };
+    } catch (error) {
+      forget(tenantId, sessionId);
+      throw error;
+    }
+  };
+
+  const handle = (command: SessionCommand, ctx: CommandContext): Promise<Handled> =>
+    withConflictRetry(
+      () => handleOnce(command, ctx),
+      (error) => error instanceof StreamVersionConflict,
+    );
+
+  const loadAt = async (
+    tenantId: string,
+    sessionId: string,
+    version: number,
+  ): Promise<Session | undefined> => {
+    const streamId = await streamIdOf(tenantId, sessionId);
+    const events = await deps.store.readStream(streamId, { tenantId, toVersion: version });
+    const state = events.reduce(evolveEnvelope, initialSession());
+    return state.version === 0 ? undefined : state;
+  };
+
+  const step = createStep({ handle, load, effects: deps.effects, hooks: deps.hooks ?? {} });
+
+  return { handle, step, load, loadAt, streamIdOf, projectionOf };
+};
