@@ -55,6 +55,11 @@ describe('runTeam on AutoGen components', () => {
             },
           },
         ],
+        termination_condition: {
+          provider: 'autogen_agentchat.conditions.MaxMessageTermination',
+          component_type: 'termination',
+          config: { max_messages: 3 },
+        },
       },
     };
     const run = await runTeam(plain, 'hi', { model: createScriptedModelClient() });
