@@ -153,14 +153,21 @@ describe('postgres: late commits and concurrent start-up', () => {
   });
 
   it('wakes a subscriber of another store instance through NOTIFY, not polling', async () => {
+    // Only the other store's connections count (an earlier listener of this file's store may come
+    // or go meanwhile and would make the wait pass before the other store listens).
+    const name = `notify-${uuidv7()}`;
     const listeners = async (): Promise<number> => {
       const { rows } = await store.pool.query(
-        "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and query ilike 'listen%'",
+        [name],
       );
       return rows[0].n as number;
     };
-    const before = await listeners();
-    const other = await createPostgresEventStore({ connectionString: database.url });
+    const before = 0;
+    const separator = database.url.includes('?') ? '&' : '?';
+    const other = await createPostgresEventStore({
+      connectionString: `${database.url}${separator}application_name=${name}`,
+    });
     try {
       const seen: string[] = [];
       const subscription = other.subscribe({
