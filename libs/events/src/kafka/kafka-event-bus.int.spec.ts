@@ -22,7 +22,10 @@ eventBusContract('kafka', async () => {
   const topic = `bus-contract.${runId}.${++count}`;
   topics.push(topic);
   await ensureKafkaTopic({ brokers, topic, partitions, logLevel: 'nothing' });
-  const bus = createKafkaEventBus({ brokers, topic, heartbeatIntervalMs: 300, sessionTimeoutMs: 6_000 });
+  // A session timeout well above a loaded machine's stalls: a member dropped for missed heartbeats learns of it
+  // only at its next heartbeat, after another member was given its partitions (see kafka-subscription.ts).
+  // Joins and leaves do not wait for it: a leaving member leaves the group, a joining one triggers a rebalance.
+  const bus = createKafkaEventBus({ brokers, topic, heartbeatIntervalMs: 300, sessionTimeoutMs: 30_000 });
   return { bus, partitions, groupId: (label) => `bus-contract-${label}-${runId}-${count}`, close: bus.close };
 });
 
