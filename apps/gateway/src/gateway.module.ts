@@ -1,12 +1,16 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { uuidv7, type EventStore } from '@agentledger/events';
-import type { SessionIndex, SessionEngine } from '@agentledger/sessions';
 import type { SessionsServiceDeps } from './sessions/session-context.ts';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard } from './auth/api-key.guard.ts';
 import type { ApiKeyStore } from './auth/api-key-store.port.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
-import { createTokenBuckets, type RateLimit } from './auth/token-bucket.ts';
+import {
+  createTokenBuckets,
+  type RateLimit,
+  type SessionEngine,
+  type SessionIndex,
+} from '@agentledger/sessions';
 import {
   AUTHENTICATOR,
   GATEWAY_OPTIONS,

@@ -38,3 +38,13 @@ export {
 } from './run-team/team-session.ts';
 export type { ToolAttempts } from './tool-attempts.ts';
 export * from './audit/index.ts';
+export {
+  createTokenBucket,
+  createTokenBuckets,
+  systemClock,
+  type Admission,
+  type Clock,
+  type RateLimit,
+  type TokenBucket,
+  type TokenBuckets,
+} from './rate/token-bucket.ts';

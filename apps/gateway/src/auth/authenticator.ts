@@ -1,6 +1,6 @@
 import { hashApiKey, type Principal, type Scope } from './api-key.ts';
 import type { ApiKeyStore } from './api-key-store.port.ts';
-import type { TokenBuckets } from './token-bucket.ts';
+import type { TokenBuckets } from '@agentledger/sessions';
 import { PermissionDenied, RateLimited, Unauthenticated } from '../errors/gateway-errors.ts';
 
 export type Authenticator = Readonly<{

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTokenBuckets } from '../auth/token-bucket.ts';
+import { createTokenBuckets } from '@agentledger/sessions';
 import { parseGatewayConfig } from './gateway.config.ts';
 
 describe('gateway configuration', () => {

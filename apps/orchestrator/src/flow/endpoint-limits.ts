@@ -1,4 +1,4 @@
-import { createTokenBucket, systemClock, type Clock, type TokenBucket } from './token-bucket.ts';
+import { createTokenBucket, systemClock, type Clock, type TokenBucket } from '@agentledger/sessions';
 
 /**
  * Requests and tokens per minute, one pair of buckets per model endpoint (by name). A call waits

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEndpointLimits } from './endpoint-limits.ts';
 import { createSemaphore } from './semaphore.ts';
 import { createSessionScheduler } from './session-scheduler.ts';
-import { createTokenBucket, type Clock } from './token-bucket.ts';
+import { createTokenBucket, type Clock } from '@agentledger/sessions';
 
 const deferred = () => {
   let resolve!: () => void;

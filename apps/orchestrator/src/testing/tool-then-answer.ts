@@ -1,5 +1,5 @@
 import type { ModelClient, ModelRequest, ModelResponse } from '@agentledger/agents';
-import { systemClock } from '../flow/token-bucket.ts';
+import { systemClock } from '@agentledger/sessions';
 
 /**
  * A deterministic model for orchestrator tests, a pure function of its request (so any replica,

@@ -67,3 +67,28 @@ export const createTokenBucket = (
     },
   };
 };
+
+export type RateLimit = Readonly<{ requestsPerSecond: number; burst: number }>;
+
+export type Admission = Readonly<{ allowed: true }> | Readonly<{ allowed: false; retryAfterSeconds: number }>;
+
+/**
+ * A bucket per key (the gateway's per-tenant request limit): `burst` requests at once, refilled at
+ * `requestsPerSecond`. Never waits: a request without a token is refused with when to come back.
+ */
+export const createTokenBuckets = (limit: RateLimit, now: () => number = Date.now) => {
+  const clock: Clock = { now, sleep: systemClock.sleep };
+  const buckets = new Map<string, TokenBucket>();
+  return {
+    take: (key: string): Admission => {
+      const bucket = buckets.get(key) ?? createTokenBucket(limit.requestsPerSecond * 60, clock, limit.burst);
+      buckets.set(key, bucket);
+      const waitMs = bucket.delayFor(1);
+      if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+      bucket.debit(1);
+      return { allowed: true };
+    },
+  };
+};
+
+export type TokenBuckets = ReturnType<typeof createTokenBuckets>;
