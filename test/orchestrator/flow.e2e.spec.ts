@@ -64,11 +64,10 @@ describe('one orchestrator replica under load', () => {
     await eventually('the slow model call to be in flight', () =>
       world.fake.requests.some((r) => JSON.stringify(r.body).includes('slow task')) ? true : undefined,
     );
-    const started = Date.now();
     await Promise.all(neighbours.map((id) => world.startSession(id, 'ledger')));
     await Promise.all(neighbours.map((id) => world.post(id, `task of ${id}`)));
     await completed(neighbours, SLOW_MODEL_MS / 2);
-    expect(Date.now() - started).toBeLessThan(SLOW_MODEL_MS / 2);
+    // The neighbours finished while the slow call is still in flight: it did not hold them back.
     expect((await world.completedTurns()).get(slow)).toBeUndefined();
     await completed([slow], SLOW_MODEL_MS + 15_000);
   });

@@ -127,13 +127,12 @@ describe('OpenAI adapter through the real SDK against the fake server', () => {
   });
 
   it('honours an AbortSignal on a slow response', async () => {
+    // Without the abort the call would resolve with the late answer instead of rejecting.
     server.enqueue({ kind: 'message', content: 'too late', delayMs: 2_000 });
-    const started = Date.now();
     const error = await client()
       .c.complete(request, { signal: AbortSignal.timeout(100) })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ type: 'aborted' });
-    expect(Date.now() - started).toBeLessThan(1_500);
   });
 
   it('times out an attempt with the SDK timeout (retryable)', async () => {
