@@ -1,5 +1,15 @@
 /** The gateway's REST API as the audit page uses it: read-only calls with the tab's API key. */
 
+// The wire types are the client package's (one copy); a type-only import, erased by the build.
+import type {
+  AuditReport,
+  SessionList,
+  SessionState,
+  SessionStatus,
+} from '../../../../libs/client/src/types.ts';
+
+export type { AuditReport, SessionList, SessionState, SessionStatus };
+
 const KEY_ITEM = 'agentledger.audit.apiKey';
 
 /** The key lives in this tab only (sessionStorage): never localStorage, never a cookie. */
@@ -8,9 +18,6 @@ export const apiKey = {
   set: (key: string): void => sessionStorage.setItem(KEY_ITEM, key),
   clear: (): void => sessionStorage.removeItem(KEY_ITEM),
 };
-
-export type SessionStatus =
-  'idle' | 'running' | 'awaiting_input' | 'awaiting_approval' | 'stalled' | 'failed' | 'closed';
 
 export const SESSION_STATUSES: readonly SessionStatus[] = [
   'idle',
@@ -22,29 +29,7 @@ export const SESSION_STATUSES: readonly SessionStatus[] = [
   'closed',
 ];
 
-export type SessionListItem = Readonly<{
-  sessionId: string;
-  teamId: string;
-  status: SessionStatus;
-  version: number;
-  createdAt: string;
-}>;
-export type SessionList = Readonly<{ items: readonly SessionListItem[]; nextCursor: string | null }>;
-
-export type MessageView = Readonly<{ id: string; version: number; source: string; content: string }>;
-export type SessionState = Readonly<{
-  sessionId: string;
-  teamId: string;
-  status: SessionStatus;
-  version: number;
-  messages: readonly MessageView[];
-  usage: Readonly<{ promptTokens: number; completionTokens: number }>;
-  pending: Readonly<{
-    modelCalls: readonly Readonly<{ callId: string; agent: string; purpose: string }>[];
-    toolCalls: readonly Readonly<{ toolCallId: string; agent: string; name: string }>[];
-    approvals: readonly Readonly<{ toolCallId: string; agent: string; name: string; arguments: string }>[];
-  }>;
-}>;
+export type SessionListItem = SessionList['items'][number];
 
 export type StoredEvent = Readonly<{
   version: number;
@@ -52,24 +37,6 @@ export type StoredEvent = Readonly<{
   data: Readonly<Record<string, unknown>>;
   recordedAt: string;
   hash: string;
-}>;
-
-/** `GET …/audit`: the hash chain, decision replay and signed checkpoints of one session. */
-export type AuditReport = Readonly<{
-  eventCount: number;
-  headHash: string;
-  hashChainValid: boolean;
-  replayMatches: boolean;
-  firstBrokenVersion: number | null;
-  firstDivergentVersion: number | null;
-  checkpoints: Readonly<{
-    enabled: boolean;
-    signed: number;
-    lastVerified: number | null;
-    valid: boolean;
-    problems: readonly Readonly<{ version: number; reason: string; message: string }>[];
-  }>;
-  specHash: string | null;
 }>;
 
 export class ApiError extends Error {
