@@ -19,6 +19,7 @@ import {
 import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
 import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts';
 import { withConflictRetry } from './conflict-policy.ts';
+import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
 
 export type SessionEngineDeps<Tx> = Readonly<{
@@ -27,8 +28,11 @@ export type SessionEngineDeps<Tx> = Readonly<{
   index: Pick<SessionIndex<Tx>, 'project' | 'get'>;
   /** Partitions of the session-events topic: the read model records each session's partition. */
   partitions: number;
-  /** Folded sessions kept in memory (LRU), caught up from their version on the next load. */
-  cacheSize?: number;
+  /**
+   * Estimated bytes of folded sessions kept in memory (LRU, default 256 MiB), caught up from their
+   * version on the next load; 0 keeps none.
+   */
+  cacheMaxBytes?: number;
   /** Snapshot long streams every this many events (default 200). */
   snapshotEvery?: number;
   /** What `step` runs effects with; callers that only `handle` commands (the gateway) leave it out. */
@@ -110,35 +114,39 @@ const tokensIn = (events: readonly SessionEvent[]): number =>
 
 type Loaded = Readonly<{ state: Session; streamId: string }>;
 
+/** The default budget of the engine's session cache. */
+export const DEFAULT_SESSION_CACHE_BYTES = 256 * 1024 * 1024;
+
 /** Creates the session engine over an event store and the sessions read model. */
 export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEngine => {
   // Keyed by (tenant, session id) through the tenant-scoped stream id: two tenants, two entries.
-  const cache = new Map<string, Loaded>();
-  const cacheSize = deps.cacheSize ?? 1000;
+  // A session's size is measured when it is folded from the store and grows by the size of each
+  // event folded into it after that (an over-estimate as work items clear: safe for the bound).
+  const cache = createSessionCache<Loaded>(deps.cacheMaxBytes ?? DEFAULT_SESSION_CACHE_BYTES);
   const cacheKey = sessionStreamId;
-  const remember = (loaded: Loaded): void => {
-    const key = cacheKey(loaded.state.tenantId, loaded.state.sessionId);
-    cache.delete(key);
-    cache.set(key, loaded);
-    if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
-  };
+  const remember = (loaded: Loaded, bytes: number): void =>
+    cache.set(cacheKey(loaded.state.tenantId, loaded.state.sessionId), loaded, bytes);
   const forget = (tenantId: string, sessionId: string): boolean =>
     cache.delete(cacheKey(tenantId, sessionId));
+  const eventBytes = (events: readonly EventEnvelope[]): number =>
+    events.reduce((sum, event) => sum + estimatedBytes(event.data), 0);
 
   const streamIdOf = async (tenantId: string, sessionId: string): Promise<string> =>
-    cache.get(cacheKey(tenantId, sessionId))?.streamId ??
+    cache.get(cacheKey(tenantId, sessionId))?.value.streamId ??
     (await deps.index.get(tenantId, sessionId))?.streamId ??
     sessionStreamId(tenantId, sessionId);
 
-  /** The session (initial state when the tenant has none) and the stream it lives on. */
-  const loadStream = async (tenantId: string, sessionId: string): Promise<Loaded> => {
+  /** The session (initial state when the tenant has none), the stream it lives on, its size estimate. */
+  const loadStream = async (tenantId: string, sessionId: string): Promise<Loaded & { bytes: number }> => {
     const cached = cache.get(cacheKey(tenantId, sessionId));
     if (cached) {
-      const newer = await deps.store.readStream(cached.streamId, {
-        tenantId,
-        fromVersion: cached.state.version + 1,
-      });
-      return { state: newer.reduce(evolveEnvelope, cached.state), streamId: cached.streamId };
+      const { state, streamId } = cached.value;
+      const newer = await deps.store.readStream(streamId, { tenantId, fromVersion: state.version + 1 });
+      return {
+        state: newer.reduce(evolveEnvelope, state),
+        streamId,
+        bytes: cached.bytes + eventBytes(newer),
+      };
     }
     const streamId = await streamIdOf(tenantId, sessionId);
     const { state } = await deps.store.aggregate(streamId, evolveEnvelope, initialSession(), {
@@ -146,13 +154,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       snapshotEvery: deps.snapshotEvery ?? 200,
       schemaTag: SNAPSHOT_TAG,
     });
-    return { state, streamId };
+    return { state, streamId, bytes: estimatedBytes(state) };
   };
 
   const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
     const loaded = await loadStream(tenantId, sessionId);
     if (loaded.state.version === 0) return undefined;
-    remember(loaded);
+    remember(loaded, loaded.bytes);
     return loaded.state;
   };
 
@@ -180,7 +188,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
 
   const handleOnce = async (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
     const { tenantId, sessionId } = ctx;
-    const { state: before, streamId } = await loadStream(tenantId, sessionId);
+    const { state: before, streamId, bytes } = await loadStream(tenantId, sessionId);
     const decided = sessionDecider.decide(command, before);
     if (decided.length === 0) return { state: before, events: [], duplicate: false };
     // The new state is folded once, from the events as stored (what a replay folds), inside the
@@ -212,7 +220,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const events = await firstAppend(tenantId, result);
         return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
       }
-      remember({ state: after, streamId });
+      remember({ state: after, streamId }, bytes + eventBytes(stored));
       return { state: after, events: stored, duplicate: false };
     } catch (error) {
       forget(tenantId, sessionId);
