@@ -22,4 +22,3 @@ export {
   type OrchestratorDeps,
   type OrchestratorSettings,
 } from './orchestrator.ts';
-export { loadToolsModule } from './tools-module.ts';

@@ -17,6 +17,7 @@ import {
 } from '@agentledger/events/bus';
 import {
   createSessionEngine,
+  loadToolsModule,
   type SessionEngine,
   type SessionIndex,
   type ToolAttempts,
@@ -24,7 +25,6 @@ import {
 import { createOrchestratorMetrics } from './metrics.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorSettings } from './orchestrator.ts';
 import type { OrchestratorRuntimeConfig } from './runtime.config.ts';
-import { loadToolsModule } from './tools-module.ts';
 
 /** A named readiness check; it throws or returns false when its dependency is not usable. */
 export type ReadinessCheck = Readonly<{ name: string; check: () => Promise<boolean> | boolean }>;
