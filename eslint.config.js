@@ -185,6 +185,28 @@ export default tseslint.config(
     },
   },
   {
+    // `@agentledger/orchestrator/runtime` composes without Nest (the embedded app, tests, benches).
+    files: ['apps/orchestrator/src/runtime/**/*.ts', 'apps/orchestrator/src/flow/**/*.ts'],
+    ignores: ['apps/orchestrator/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', '**/*.module.ts', '**/main.ts'],
+              message: 'the orchestrator runtime is a plain module: no Nest',
+            },
+            {
+              group: ['@agentledger/gateway', '@agentledger/gateway/*'],
+              message: 'orchestrator must not import gateway',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests that cannot fail are bugs: every test asserts, unconditionally, and none is skipped.
     files: ['**/*.spec.ts', '**/*.contract.ts'],
     plugins: { vitest },

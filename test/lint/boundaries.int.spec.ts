@@ -43,6 +43,27 @@ describe('import boundaries', () => {
     ).toEqual([]);
   });
 
+  it('keeps the orchestrator runtime (`@agentledger/orchestrator/runtime`) free of Nest', async () => {
+    expect(
+      await lint(
+        'apps/orchestrator/src/runtime/probe.ts',
+        "import { Module } from '@nestjs/common';\nexport const m = Module;\n",
+      ),
+    ).toHaveLength(1);
+    expect(
+      await lint(
+        'apps/orchestrator/src/runtime/probe.ts',
+        "import { OrchestratorModule } from '../orchestrator.module.ts';\nexport const m = OrchestratorModule;\n",
+      ),
+    ).toHaveLength(1);
+    expect(
+      await lint(
+        'apps/orchestrator/src/main-probe.ts',
+        "import { Module } from '@nestjs/common';\nexport const m = Module;\n",
+      ),
+    ).toEqual([]);
+  });
+
   it('keeps the client package free of dependencies but node:crypto', async () => {
     expect(
       await lint('libs/client/src/probe.ts', "import { z } from 'zod';\nexport const s = z;\n"),

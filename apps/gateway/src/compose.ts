@@ -1,11 +1,14 @@
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
-import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import {
+  createSessionEngine,
+  loadToolsModule,
+  readAuditSigner,
+  startCheckpointer,
+} from '@agentledger/sessions';
 import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { seedApiKeys } from './auth/seed-api-keys.ts';
@@ -15,15 +18,6 @@ import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 
 export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
-
-const applicationToolNames = async (modulePath: string | undefined): Promise<readonly string[]> => {
-  if (modulePath === undefined) return [];
-  const loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as {
-    tools?: readonly { name: string }[];
-  };
-  if (!Array.isArray(loaded.tools)) throw new Error(`TOOLS_MODULE ${modulePath} has no 'tools' array export`);
-  return loaded.tools.map((tool) => tool.name);
-};
 
 /**
  * The distributed gateway: the Postgres event store and sessions read model (migrated), API keys
@@ -38,7 +32,10 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   const sessionIndex = createSqlSessionIndex(store.db);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const toolNames = [...BUILTIN_TOOL_NAMES, ...(await applicationToolNames(config.TOOLS_MODULE))];
+  const toolNames = [
+    ...BUILTIN_TOOL_NAMES,
+    ...(await loadToolsModule(config.TOOLS_MODULE)).map((tool) => tool.name),
+  ];
   const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
   const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
   const checkpoints = createSqlCheckpointStore(store.db);

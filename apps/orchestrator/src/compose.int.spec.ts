@@ -17,7 +17,7 @@ describe('the distributed orchestrator composition', () => {
     database = await createTestDatabase(inject('databaseUrl'), 'orchestrator_compose');
   });
   afterEach(async () => {
-    await composed?.orchestrator.stop();
+    await composed?.runtime.stop();
     await composed?.close();
     composed = undefined;
     kafkajsConsumer.mockClear();
@@ -41,7 +41,7 @@ describe('the distributed orchestrator composition', () => {
       KAFKA_CLIENT: client,
     });
     composed = await composeDistributed(config, {});
-    await composed.orchestrator.start();
+    await composed.runtime.start();
     return run;
   };
 

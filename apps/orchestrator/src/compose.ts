@@ -1,20 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import pg from 'pg';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import {
-  builtinTools,
-  createModelClientResolver,
-  createNodeHttpTransport,
-  type Tool,
-} from '@agentledger/agents';
-import {
-  createAdvisoryLockLeadership,
-  createOutboxRelay,
-  registerRelayMetrics,
-  type OutboxRelay,
-} from '@agentledger/events/bus';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createAdvisoryLockLeadership } from '@agentledger/events/bus';
 import {
   createPgDriver,
   createPostgresEventStore,
@@ -22,35 +8,25 @@ import {
   EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
-import { createSessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { openKafkaBus } from './kafka-bus.ts';
 import { createJsonLogger } from './logger.ts';
 import type { OrchestratorConfig } from './orchestrator.config.ts';
-import type { ReadinessCheck } from './orchestrator-http.module.ts';
-import { createOrchestratorMetrics } from './runtime/metrics.ts';
-import { createOrchestrator, type Orchestrator } from './runtime/orchestrator.ts';
+import { createOrchestratorRuntime, type OrchestratorRuntime, type ReadinessCheck } from './runtime/index.ts';
 
 export type DistributedOrchestrator = Readonly<{
-  orchestrator: Orchestrator;
-  relay: OutboxRelay;
-  registry: Registry;
+  runtime: OrchestratorRuntime;
+  /** The store's check, then the runtime's (consumer, relay). */
   readiness: readonly ReadinessCheck[];
-  /** Closes the relay, the bus and the store (after the orchestrator has stopped). */
+  /** Closes the bus and the store (after the runtime has stopped). */
   close: () => Promise<void>;
 }>;
 
-const loadTools = async (modulePath: string | undefined): Promise<readonly Tool[]> => {
-  if (!modulePath) return [];
-  const loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as { tools?: readonly Tool[] };
-  if (!Array.isArray(loaded.tools)) throw new Error(`TOOLS_MODULE ${modulePath} has no 'tools' array export`);
-  return loaded.tools;
-};
-
 /**
  * The distributed composition: Postgres event store (migrated under the advisory lock), Kafka bus
- * (topic ensured), SQL sessions read model, the outbox relay (one active across replicas by an
- * advisory lock) and the orchestrator replica. `env` is where model endpoints and keys are read.
+ * (topic ensured), SQL sessions read model, and the orchestrator runtime over them, its relay one
+ * active across replicas (advisory lock) and woken by the store's after-commit notifications.
+ * `env` is where model endpoints' keys are read.
  */
 export const composeDistributed = async (
   config: OrchestratorConfig,
@@ -64,84 +40,38 @@ export const composeDistributed = async (
     migrate: true,
   });
   const bus = await openKafkaBus(config, logger);
-  const index = createSqlSessionIndex(store.db);
-  const engine = createSessionEngine({ store, index, partitions: config.KAFKA_PARTITIONS });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const relay = createOutboxRelay({
+  const runtime = await createOrchestratorRuntime({
     store,
+    index: createSqlSessionIndex(store.db),
     bus,
+    config,
     logger,
-    // Woken by the store's after-commit notifications; the poll is only the fallback.
-    idlePollMs: 250,
-    leadership: createAdvisoryLockLeadership({
-      logger,
-      connect: async () => {
-        const client = new pg.Client({ connectionString: config.DATABASE_URL });
-        await client.connect();
-        return client;
-      },
-    }),
-  });
-  registerRelayMetrics(registry, relay);
-  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => relay.wake());
-  const extra = await loadTools(config.TOOLS_MODULE);
-  const allowedHosts = config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
-  const tools = builtinTools({
-    allowedHosts,
-    transport: createNodeHttpTransport({
-      allowPrivateAddresses: config.HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES,
-    }),
-  }).with(...extra);
-  const orchestrator = createOrchestrator({
-    bus,
-    engine,
-    index,
-    effects: {
-      models: createModelClientResolver({
-        endpoints: config.MODEL_ENDPOINTS,
-        env,
-        readKeyFile: (path) => readFileSync(path, 'utf8'),
-      }),
-      tools,
-      clock: () => new Date(),
-      modelCallTimeoutMs: config.MODEL_CALL_TIMEOUT_MS,
-    },
-    metrics: createOrchestratorMetrics(registry),
-    logger,
-    clock: () => new Date(),
-    settings: {
-      replicaId: config.REPLICA_ID,
-      groupId: config.ORCHESTRATOR_GROUP,
-      maxConcurrentSessions: config.MAX_CONCURRENT_SESSIONS,
-      maxModelCalls: config.MAX_MODEL_CALLS,
-      maxToolCalls: config.MAX_TOOL_CALLS,
-      modelRequestsPerMinute: config.MODEL_REQUESTS_PER_MINUTE,
-      modelTokensPerMinute: config.MODEL_TOKENS_PER_MINUTE,
-      modelEndpoints: config.MODEL_ENDPOINTS,
-      maxModelParks: config.MAX_MODEL_PARKS,
-      tenantDailyTokenBudget: config.TENANT_DAILY_TOKEN_BUDGET,
-      leaseTtlMs: config.LEASE_TTL_MS,
-      recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
-      stallAfterMs: config.STALL_AFTER_MS,
-      shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
-    },
-  });
-  const readiness: ReadinessCheck[] = [
-    { name: 'store', check: async () => (await store.pool.query('select 1')).rowCount === 1 },
-    { name: 'consumer', check: () => orchestrator.ready() },
-    { name: 'relay', check: () => relay.status().running },
-  ];
-  return {
-    orchestrator,
-    relay,
+    env,
     registry,
-    readiness,
+    relay: {
+      // Woken by the store's after-commit notifications; the poll is only the fallback.
+      idlePollMs: 250,
+      leadership: createAdvisoryLockLeadership({
+        logger,
+        connect: async () => {
+          const client = new pg.Client({ connectionString: config.DATABASE_URL });
+          await client.connect();
+          return client;
+        },
+      }),
+    },
+  });
+  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => runtime.relay.wake());
+  return {
+    runtime,
+    readiness: [
+      { name: 'store', check: async () => (await store.pool.query('select 1')).rowCount === 1 },
+      ...runtime.health,
+    ],
     close: async () => {
       await unlisten();
-      await relay.stop();
       await bus.close();
       await store.close();
     },

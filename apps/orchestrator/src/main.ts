@@ -9,17 +9,18 @@ import { OrchestratorModule } from './orchestrator.module.ts';
 
 /**
  * `npm run start:orchestrator`: one replica of the distributed orchestrator (Postgres + Kafka).
- * SIGTERM/SIGINT: stop taking work, finish in-flight steps up to SHUTDOWN_DEADLINE_MS, release
- * leases, commit offsets, leave the group, close the relay, bus and store, exit 0.
+ * The runtime (and its relay) starts when the app boots. SIGTERM/SIGINT: stop taking work, finish
+ * in-flight steps up to SHUTDOWN_DEADLINE_MS, release leases, commit offsets, leave the group, stop
+ * the relay, close the bus and store, exit 0.
  */
 const main = async (): Promise<void> => {
   const config = parseOrchestratorConfig(process.env);
-  const runtime = await composeDistributed(config, process.env);
+  const composed = await composeDistributed(config, process.env);
 
   @Module({
     imports: [
-      OrchestratorModule.register(runtime.orchestrator),
-      OrchestratorHttpModule.register(runtime.registry, runtime.readiness),
+      OrchestratorModule.register(composed.runtime),
+      OrchestratorHttpModule.register(composed.runtime.metrics, composed.readiness),
     ],
   })
   class OrchestratorAppModule {}
@@ -27,7 +28,6 @@ const main = async (): Promise<void> => {
   const app = await NestFactory.create<NestFastifyApplication>(OrchestratorAppModule, new FastifyAdapter(), {
     logger: ['error', 'warn'],
   });
-  runtime.relay.start();
   await app.listen(config.ORCHESTRATOR_PORT, config.HOST);
   process.stderr.write(
     `${JSON.stringify({ level: 'info', app: 'orchestrator', replica: config.REPLICA_ID, message: 'listening', url: await app.getUrl() })}\n`,
@@ -42,7 +42,7 @@ const main = async (): Promise<void> => {
     );
     app
       .close()
-      .then(() => runtime.close())
+      .then(() => composed.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {

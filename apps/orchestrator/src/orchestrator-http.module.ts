@@ -1,9 +1,9 @@
 import { Controller, Get, Header, HttpException, Inject, Module, type DynamicModule } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, READINESS } from './orchestrator.tokens.ts';
+import type { ReadinessCheck } from './runtime/orchestrator-runtime.ts';
 
-/** A named readiness check; it throws or returns false when its dependency is not usable. */
-export type ReadinessCheck = Readonly<{ name: string; check: () => Promise<boolean> | boolean }>;
+export type { ReadinessCheck };
 
 @Controller()
 class OrchestratorHealthController {

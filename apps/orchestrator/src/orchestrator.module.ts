@@ -5,12 +5,14 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Orchestrator } from './runtime/orchestrator.ts';
 import { ORCHESTRATOR } from './orchestrator.tokens.ts';
+
+/** What the module starts and stops: an `OrchestratorRuntime` (or a bare `Orchestrator` in tests). */
+type Startable = Readonly<{ start: () => Promise<void>; stop: () => Promise<void> }>;
 
 /** Starts the replica when the application boots and stops it (gracefully) when it shuts down. */
 class OrchestratorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(ORCHESTRATOR) private readonly orchestrator: Orchestrator) {}
+  constructor(@Inject(ORCHESTRATOR) private readonly orchestrator: Startable) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.orchestrator.start();
@@ -22,12 +24,12 @@ class OrchestratorLifecycle implements OnApplicationBootstrap, BeforeApplication
 }
 
 /**
- * The orchestrator as a Nest module over a composed runtime (`createOrchestrator`): the
+ * The orchestrator as a Nest module over a composed runtime (`createOrchestratorRuntime`): the
  * distributed `main.ts` and the embedded standalone app both register it with their own ports.
  */
 @Module({})
 export class OrchestratorModule {
-  static register(orchestrator: Orchestrator): DynamicModule {
+  static register(orchestrator: Startable): DynamicModule {
     return {
       module: OrchestratorModule,
       providers: [{ provide: ORCHESTRATOR, useValue: orchestrator }, OrchestratorLifecycle],

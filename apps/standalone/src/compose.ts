@@ -6,18 +6,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import {
-  BUILTIN_TOOL_NAMES,
-  builtinTools,
-  createModelClientResolver,
-  createNodeHttpTransport,
-} from '@agentledger/agents';
-import {
-  createInProcessEventBus,
-  createOutboxRelay,
-  registerRelayMetrics,
-  type Logger,
-} from '@agentledger/events/bus';
+import { createInProcessEventBus, type Logger } from '@agentledger/events/bus';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   createPostgresApiKeyStore,
@@ -27,12 +16,11 @@ import {
   GatewayModule,
   seedApiKeys,
 } from '@agentledger/gateway';
-import { createOrchestrator, createOrchestratorMetrics, OrchestratorModule } from '@agentledger/orchestrator';
-import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import { OrchestratorModule } from '@agentledger/orchestrator';
+import { createOrchestratorRuntime, type OrchestratorRuntime } from '@agentledger/orchestrator/runtime';
+import { readAuditSigner, startCheckpointer } from '@agentledger/sessions';
 import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import type { StandaloneConfig } from './standalone.config.ts';
-
-const PARTITIONS = 12;
 
 export type Standalone = Readonly<{
   /** Imports the gateway's and the orchestrator's modules over one PGlite store and one bus. */
@@ -41,8 +29,9 @@ export type Standalone = Readonly<{
   modelMode: string;
   /** Team specs found in the examples folder: `{ teamId, spec }`. */
   examples: readonly Readonly<{ teamId: string; spec: unknown }>[];
-  start: () => void;
-  /** After the Nest app closed (the orchestrator has stopped): relay, bus, store. */
+  /** The orchestrator runtime the module starts and stops (its effective settings, metrics). */
+  runtime: OrchestratorRuntime;
+  /** After the Nest app closed (the runtime and its relay have stopped): bus, store. */
   close: () => Promise<void>;
 }>;
 
@@ -69,7 +58,8 @@ const loadExamples = async (dir: string): Promise<{ teamId: string; spec: unknow
 
 /**
  * The embedded composition behind `npm start`: PGlite (data kept under DATA_DIR), the in-process
- * bus, the outbox relay, one orchestrator replica and the gateway, in one process.
+ * bus, the orchestrator runtime (one replica and its outbox relay, built as the distributed app
+ * builds it) and the gateway, in one process.
  */
 export const composeStandalone = async (
   config: StandaloneConfig,
@@ -90,52 +80,12 @@ export const composeStandalone = async (
     new Date(),
   );
 
-  const bus = createInProcessEventBus({ partitions: PARTITIONS });
+  const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS });
   const index = createSqlSessionIndex(store.db);
-  const engine = createSessionEngine({ store, index, partitions: PARTITIONS });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const relay = createOutboxRelay({ store, bus, logger });
-  registerRelayMetrics(registry, relay);
-
-  const allowedHosts = config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
-    .map((h) => h.trim())
-    .filter(Boolean);
-  const tools = builtinTools({
-    allowedHosts,
-    transport: createNodeHttpTransport({
-      allowPrivateAddresses: config.HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES,
-    }),
-  });
-  const orchestrator = createOrchestrator({
-    bus,
-    engine,
-    index,
-    effects: {
-      models: createModelClientResolver({
-        endpoints: config.MODEL_ENDPOINTS,
-        env,
-        readKeyFile: (path) => readFileSync(path, 'utf8'),
-      }),
-      tools,
-      clock: () => new Date(),
-    },
-    metrics: createOrchestratorMetrics(registry),
-    logger,
-    clock: () => new Date(),
-    settings: {
-      replicaId: 'standalone',
-      groupId: 'agentledger-orchestrator',
-      maxConcurrentSessions: config.MAX_CONCURRENT_SESSIONS,
-      maxModelCalls: config.MAX_MODEL_CALLS,
-      maxToolCalls: config.MAX_TOOL_CALLS,
-      modelEndpoints: config.MODEL_ENDPOINTS,
-      leaseTtlMs: 15_000,
-      recoveryIntervalMs: 5_000,
-      stallAfterMs: 300_000,
-      shutdownDeadlineMs: 10_000,
-    },
-  });
+  const runtime = await createOrchestratorRuntime({ store, index, bus, config, logger, env, registry });
+  const engine = runtime.engine;
 
   // Live streams (SSE, gRPC StreamEvents, ?wait) wake on the store's notifications instead of polling.
   const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
@@ -150,24 +100,19 @@ export const composeStandalone = async (
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS),
+    parseTeamSpec: createTeamSpecParser(runtime.effective.tools, config.MODEL_ENDPOINTS),
     sessionEngine: engine,
     sessionIndex: index,
     metrics: registry,
     readiness: [
       { name: 'event-store', check: async () => void (await store.pglite.query('select 1')) },
-      {
-        name: 'orchestrator',
+      // The runtime's own checks (consumer assigned, relay running), in the gateway's throwing form.
+      ...runtime.health.map(({ name, check }) => ({
+        name,
         check: async () => {
-          if (!orchestrator.ready()) throw new Error('not assigned partitions yet');
+          if (!(await check())) throw new Error(`${name} not ready`);
         },
-      },
-      {
-        name: 'relay',
-        check: async () => {
-          if (!relay.status().running) throw new Error('relay not running');
-        },
-      },
+      })),
     ],
     options: {
       rateLimit: { requestsPerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
@@ -176,7 +121,7 @@ export const composeStandalone = async (
     },
   });
 
-  @Module({ imports: [gateway, OrchestratorModule.register(orchestrator)] })
+  @Module({ imports: [gateway, OrchestratorModule.register(runtime)] })
   class StandaloneModule {}
 
   const openai = env.OPENAI_BASE_URL ?? (env.OPENAI_API_KEY ? 'OpenAI' : undefined);
@@ -187,11 +132,10 @@ export const composeStandalone = async (
       ? `OpenAI-compatible endpoint (${openai}) for agents whose spec names an openai model`
       : 'scripted (deterministic; set OPENAI_API_KEY and/or OPENAI_BASE_URL for a real model)',
     examples: await loadExamples(config.EXAMPLES_DIR),
-    start: () => relay.start(),
+    runtime,
     close: async () => {
       await checkpointer?.stop();
       await liveEvents.close();
-      await relay.stop();
       await bus.close();
       await store.close();
     },

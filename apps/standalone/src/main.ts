@@ -29,7 +29,6 @@ const main = async (): Promise<void> => {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     logger: ['warn', 'error'],
   });
-  standalone.start();
   await app.listen({ port: config.PORT, host: config.HOST });
 
   const teams = app.get<TeamsService>(TEAMS_SERVICE, { strict: false });

@@ -37,6 +37,7 @@ export {
   type TeamSession,
 } from './run-team/team-session.ts';
 export type { ToolAttempts } from './tool-attempts.ts';
+export { loadToolsModule } from './tools-module.ts';
 export * from './audit/index.ts';
 export {
   createTokenBucket,

@@ -1,0 +1,84 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { teamSpecSchema } from '@agentledger/agents';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '@agentledger/agents/testing';
+import { createInMemoryEventStore } from '@agentledger/events';
+import { createInProcessEventBus, quietLogger } from '@agentledger/events/bus';
+import { createInMemorySessionIndex } from '@agentledger/sessions';
+import { eventually } from '@agentledger/testing';
+import { answerWithStamp, stampTeam } from '../../../../test/support/stamp-model.ts';
+import { createOrchestratorRuntime, type OrchestratorRuntime } from './orchestrator-runtime.ts';
+import { orchestratorRuntimeConfigSchema, parseRuntimeConfig } from './runtime.config.ts';
+
+const stampTools = fileURLToPath(new URL('../../../../test/support/stamp-tools.ts', import.meta.url));
+const meta = (id: string) => ({ commandId: id, correlationId: id, now: new Date() });
+
+// The runtime needs neither Nest, Postgres nor Kafka: an in-memory store and the in-process bus.
+describe('the orchestrator runtime as a plain module', () => {
+  let fake: FakeOpenAIServer | undefined;
+  let runtime: OrchestratorRuntime | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    await fake?.close();
+    runtime = undefined;
+    fake = undefined;
+  });
+
+  const compose = async (env: Readonly<Record<string, string>>) => {
+    const config = parseRuntimeConfig(orchestratorRuntimeConfigSchema, env, 'configuration');
+    const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS });
+    runtime = await createOrchestratorRuntime({
+      store: createInMemoryEventStore(),
+      index: createInMemorySessionIndex(),
+      bus,
+      config,
+      logger: quietLogger,
+      env,
+    });
+    return runtime;
+  };
+
+  it('runs a turn whose tool comes from TOOLS_MODULE, on the OPENAI_BASE_URL model, and reports health and metrics', async () => {
+    fake = await startFakeOpenAIServer();
+    answerWithStamp(fake);
+    const rt = await compose({
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'test-key-not-secret',
+      TOOLS_MODULE: stampTools,
+      KAFKA_PARTITIONS: '4',
+      REPLICA_ID: 'plain-runtime',
+    });
+    expect(rt.effective.tools).toEqual(['calculator', 'http_request', 'stamp']);
+    expect(await Promise.all(rt.health.map(({ check }) => check()))).toEqual([false, false]);
+    await rt.start();
+    await eventually('the consumer to be assigned', () => (rt.orchestrator.ready() ? true : undefined));
+    expect(await Promise.all(rt.health.map(({ check }) => check()))).toEqual([true, true]);
+
+    const ref = { tenantId: 'tenant-a', sessionId: 's-1' };
+    const spec = teamSpecSchema.parse(stampTeam);
+    await rt.engine.handle(
+      { type: 'StartSession', data: { ...ref, teamId: 'stamp', spec }, metadata: meta('start') },
+      ref,
+    );
+    await rt.engine.handle(
+      { type: 'PostUserMessage', data: { messageId: 'm-1', content: 'invoice 7' }, metadata: meta('m-1') },
+      ref,
+    );
+    const state = await eventually('the turn to end', async () => {
+      const loaded = await rt.engine.load(ref.tenantId, ref.sessionId);
+      return loaded?.status === 'idle' && loaded.turnCount > 0 ? loaded : undefined;
+    });
+    expect(state.messages.at(-1)?.content).toContain(`stamped invoice 7 in process ${process.pid}`);
+    expect(fake.requests.length).toBeGreaterThan(0);
+    expect(fake.requests[0]?.headers['authorization']).toBe('Bearer test-key-not-secret');
+    const metrics = await rt.metrics.metrics();
+    expect(metrics).toMatch(/agentledger_steps_total\{kind="tool",outcome="completed"\} 1/);
+    expect(metrics).toMatch(/agentledger_relay_published_events_total \d+/);
+  });
+
+  it('refuses a TOOLS_MODULE without a tools array (named in the error)', async () => {
+    await expect(
+      compose({ TOOLS_MODULE: fileURLToPath(new URL('./runtime.config.ts', import.meta.url)) }),
+    ).rejects.toThrow(/TOOLS_MODULE .* has no 'tools' array export/);
+  });
+});
