@@ -61,6 +61,11 @@ const probes: Readonly<Record<RuntimeKey, Probe>> = {
     seen: (e) => e.orchestrator.tenantDailyTokenBudget,
     expected: 777,
   },
+  SESSION_CACHE_MAX_BYTES: {
+    value: '1048576',
+    seen: (e) => e.sessionCacheMaxBytes,
+    expected: 1_048_576,
+  },
   MAX_MODEL_PARKS: { value: '2', seen: (e) => e.orchestrator.maxModelParks, expected: 2 },
   LEASE_TTL_MS: { value: '4321', seen: (e) => e.orchestrator.leaseTtlMs, expected: 4321 },
   RECOVERY_INTERVAL_MS: { value: '1234', seen: (e) => e.orchestrator.recoveryIntervalMs, expected: 1234 },

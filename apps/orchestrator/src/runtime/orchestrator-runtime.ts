@@ -53,6 +53,7 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
  */
 export type EffectiveSettings = Readonly<{
   partitions: number;
+  sessionCacheMaxBytes: number;
   orchestrator: OrchestratorSettings;
   modelEndpoints: ModelEndpoints;
   modelCallTimeoutMs: number | undefined;
@@ -106,7 +107,12 @@ export const createOrchestratorRuntime = async <Tx>(
   const clock = deps.clock ?? (() => new Date());
   const registry = deps.registry ?? new Registry();
   const partitions = config.KAFKA_PARTITIONS;
-  const engine = createSessionEngine({ store: deps.store, index: deps.index, partitions });
+  const engine = createSessionEngine({
+    store: deps.store,
+    index: deps.index,
+    partitions,
+    cacheMaxBytes: config.SESSION_CACHE_MAX_BYTES,
+  });
   const relay = createOutboxRelay({ store: deps.store, bus: deps.bus, logger, ...deps.relay });
   registerRelayMetrics(registry, relay);
 
@@ -162,6 +168,7 @@ export const createOrchestratorRuntime = async <Tx>(
     relay,
     effective: {
       partitions,
+      sessionCacheMaxBytes: engine.cache().maxBytes,
       orchestrator: settings,
       modelEndpoints,
       modelCallTimeoutMs: effects.modelCallTimeoutMs,

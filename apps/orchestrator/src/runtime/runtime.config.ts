@@ -53,6 +53,14 @@ export const orchestratorRuntimeConfigSchema = z.object({
     .describe(
       'A model call failing with a retryable error parks its session up to this many times (backoff 0.5 s doubling).',
     ),
+  SESSION_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024 * 1024)
+    .describe(
+      'Estimated bytes of folded sessions kept in memory (least recently used out first; 0 keeps none): bounds memory by size, whatever the number of open sessions.',
+    ),
   LEASE_TTL_MS: positiveInt
     .default(15_000)
     .describe("Session lease lifetime; a dead owner's sessions are taken over after it."),

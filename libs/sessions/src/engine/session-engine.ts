@@ -96,6 +96,8 @@ export type SessionEngine = Readonly<{
   streamIdOf: (tenantId: string, sessionId: string) => Promise<string>;
   /** What the read model holds for a session in `state` on `streamId` (no tokens recorded). */
   projectionOf: (state: Session, streamId: string) => SessionProjection;
+  /** The folded-session cache: its budget, the estimated bytes it holds and its entries. */
+  cache: () => Readonly<{ maxBytes: number; bytes: number; entries: number }>;
 }>;
 
 const SNAPSHOT_TAG = 'session-v1';
@@ -122,7 +124,8 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
   // Keyed by (tenant, session id) through the tenant-scoped stream id: two tenants, two entries.
   // A session's size is measured when it is folded from the store and grows by the size of each
   // event folded into it after that (an over-estimate as work items clear: safe for the bound).
-  const cache = createSessionCache<Loaded>(deps.cacheMaxBytes ?? DEFAULT_SESSION_CACHE_BYTES);
+  const cacheMaxBytes = deps.cacheMaxBytes ?? DEFAULT_SESSION_CACHE_BYTES;
+  const cache = createSessionCache<Loaded>(cacheMaxBytes);
   const cacheKey = sessionStreamId;
   const remember = (loaded: Loaded, bytes: number): void =>
     cache.set(cacheKey(loaded.state.tenantId, loaded.state.sessionId), loaded, bytes);
@@ -247,5 +250,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
 
   const step = createStep({ handle, load, effects: deps.effects, hooks: deps.hooks ?? {} });
 
-  return { handle, step, load, loadAt, streamIdOf, projectionOf };
+  return {
+    handle,
+    step,
+    load,
+    loadAt,
+    streamIdOf,
+    projectionOf,
+    cache: () => ({ maxBytes: cacheMaxBytes, ...cache.usage() }),
+  };
 };
