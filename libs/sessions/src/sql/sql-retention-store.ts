@@ -9,6 +9,12 @@ const rowsOf = async (db: AnyPgDatabase, query: SQL): Promise<Record<string, unk
 const iso = (value: unknown): string =>
   (value instanceof Date ? value : new Date(String(value))).toISOString();
 
+/** Times as JSON text (ISO 8601 with offset), which every driver returns as is. */
+const TOMBSTONE_COLUMNS = sql.raw(
+  `tenant_id, session_id, stream_id, head_version, head_hash, event_count, checkpoint, policy,
+   to_json(deleted_at) #>> '{}' as deleted_at`,
+);
+
 const toTombstone = (r: Record<string, unknown>): Tombstone => {
   const c = r.checkpoint as Record<string, unknown> | null;
   return {
@@ -85,7 +91,7 @@ export const createSqlRetentionStore = (db: AnyPgDatabase): RetentionStore => ({
   deleteSession: async (candidate, policy, at) => {
     const [row] = await rowsOf(
       db,
-      sql`select * from agentledger_delete_session(${candidate.tenantId}, ${candidate.sessionId},
+      sql`select ${TOMBSTONE_COLUMNS} from agentledger_delete_session(${candidate.tenantId}, ${candidate.sessionId},
             ${candidate.version}, ${JSON.stringify(policy)}::jsonb, ${at.toISOString()}::timestamptz)`,
     );
     return row && toTombstone(row);
@@ -120,7 +126,7 @@ export const createSqlRetentionStore = (db: AnyPgDatabase): RetentionStore => ({
     (
       await rowsOf(
         db,
-        sql`select * from session_tombstones ${tenantId === undefined ? sql`` : sql`where tenant_id = ${tenantId}`}
+        sql`select ${TOMBSTONE_COLUMNS} from session_tombstones ${tenantId === undefined ? sql`` : sql`where tenant_id = ${tenantId}`}
             order by id`,
       )
     ).map(toTombstone),
