@@ -370,7 +370,7 @@ export const runVerifyCommand = async (
         `FAIL ${f.tenant}/${f.session}: ${f.what}${f.version === null ? '' : ` at version ${f.version}`}`,
       );
     io.out(
-      `${sessions} sessions, ${eventCount} events verified in ${summary.seconds} s (${summary.sessionsPerSecond} sessions/s, ${summary.eventsPerSecond} events/s); checkpoints ${summary.checkpoints}; ${tombstones.length} deleted by retention; ${failures.length} failure(s)`,
+      `${sessions} sessions, ${eventCount} events verified in ${summary.seconds} s (${summary.sessionsPerSecond} sessions/s, ${summary.eventsPerSecond} events/s); checkpoints ${summary.checkpoints}; ${failures.length} failure(s)${tombstones.length === 0 ? '' : `; ${tombstones.length} session(s) deleted by retention`}`,
     );
   }
   return failures.length === 0 ? 0 : 1;

@@ -109,7 +109,7 @@ describe('agentledger retention run on Postgres', () => {
       { out: (l) => out.push(l), err: (l) => err.push(l), progress: () => undefined },
       () => at(days),
     );
-    expect(code, err.join('\n')).toBe(0);
+    expect({ code, err }).toMatchObject({ code: 0 });
     return JSON.parse(out.join('')) as RetentionReport;
   };
   const deletedIds = (report: RetentionReport) =>
@@ -226,7 +226,10 @@ describe('agentledger retention run on Postgres', () => {
       'truncate events',
       'delete from session_tombstones',
     ])
-      expect(await rejection(query(statement)), statement).toMatchObject({ code: '23001' });
+      expect({ statement, error: await rejection(query(statement)) }).toMatchObject({
+        statement,
+        error: { code: '23001' },
+      });
     const head = (await headOf('session-globex/old'))!;
     // A hand-written tombstone that matches the head still cannot delete part of the session.
     const client = await store.pool.connect();
