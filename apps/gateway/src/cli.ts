@@ -6,8 +6,12 @@ import pg from 'pg';
 import { z } from 'zod';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import { createPostgresEventStore } from '@agentledger/events/postgres';
-import { createSessionEngine, readAuditSigner } from '@agentledger/sessions';
-import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { closeThroughEngine, createSessionEngine, readAuditSigner } from '@agentledger/sessions';
+import {
+  createSqlCheckpointStore,
+  createSqlRetentionStore,
+  createSqlSessionIndex,
+} from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { openPgliteApiKeys } from './auth/pglite-api-keys.ts';
 import {
@@ -18,10 +22,14 @@ import {
   type AuditCliOpener,
 } from './cli/audit-commands.ts';
 import { runKeysCommand } from './cli/keys-command.ts';
+import { RETENTION_USAGE, runRetentionCommand, type RetentionCliOpener } from './cli/retention-command.ts';
+import { gatewayConfigSchema } from './config/gateway.config.ts';
+import { parseRetentionPolicies } from './config/retention.config.ts';
 
 /** The CLI's composition root: its configuration is DATABASE_URL (or --data-dir) and the audit keys. */
 const cliConfigSchema = z.object({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
+  AGENTLEDGER_RETENTION: gatewayConfigSchema.shape.AGENTLEDGER_RETENTION,
 });
 
 const USAGE = `usage: agentledger <command> [options]   (--help on any command)
@@ -29,12 +37,15 @@ const USAGE = `usage: agentledger <command> [options]   (--help on any command)
   keys create     create an API key for a tenant
   replay          print a session's conversation as it stood at a version (no model, no tool)
   verify          check hash chains, signed checkpoints and decision replay (one session or --all)
+  retention run   apply the operator's retention policies (close idle, delete closed, prune)
 
 Reads DATABASE_URL (Postgres) or, with --data-dir, the embedded product's data directory.
 
 ${REPLAY_USAGE}
 
-${VERIFY_USAGE}`;
+${VERIFY_USAGE}
+
+${RETENTION_USAGE}`;
 
 const io = {
   out: (line: string) => console.log(line),
@@ -42,24 +53,38 @@ const io = {
   progress: (text: string) => void process.stderr.write(text),
 };
 
+const openStore = async (url: string, dataDir: string | undefined) => {
+  const store =
+    dataDir === undefined
+      ? await createPostgresEventStore({ connectionString: url, migrate: true })
+      : await createPgliteEventStore({ dataDir: join(dataDir, 'pglite') });
+  const engine = createSessionEngine({ store, index: createSqlSessionIndex(store.db), partitions: 1 });
+  return { store, engine };
+};
+
 const openAudit =
   (url: string): AuditCliOpener =>
   async (dataDir) => {
     const signer = readAuditSigner(process.env, (path) => readFileSync(path, 'utf8'));
-    const store =
-      dataDir === undefined
-        ? await createPostgresEventStore({ connectionString: url, migrate: true })
-        : await createPgliteEventStore({ dataDir: join(dataDir, 'pglite') });
-    const engine = createSessionEngine({
-      store,
-      index: createSqlSessionIndex(store.db),
-      partitions: 1,
-    });
+    const { store, engine } = await openStore(url, dataDir);
+    const retention = createSqlRetentionStore(store.db);
     return {
       store,
       streamIdOf: engine.streamIdOf,
       checkpoints: createSqlCheckpointStore(store.db),
       ...(signer === undefined ? {} : { signer }),
+      tombstones: retention.tombstones,
+      close: () => store.close(),
+    };
+  };
+
+const openRetention =
+  (url: string): RetentionCliOpener =>
+  async (dataDir) => {
+    const { store, engine } = await openStore(url, dataDir);
+    return {
+      store: createSqlRetentionStore(store.db),
+      closeSession: closeThroughEngine(engine),
       close: () => store.close(),
     };
   };
@@ -77,6 +102,16 @@ const main = async (): Promise<number> => {
       return runReplayCommand(argv, openAudit(url), io);
     case 'verify':
       return runVerifyCommand(argv, openAudit(url), io);
+    case 'retention': {
+      const policies = parseRetentionPolicies(config.data.AGENTLEDGER_RETENTION, (path) =>
+        readFileSync(path, 'utf8'),
+      );
+      if ('problem' in policies) {
+        console.error(policies.problem);
+        return 2;
+      }
+      return runRetentionCommand(argv, policies, openRetention(url), io);
+    }
     case 'keys':
       return runKeysCommand(
         argv,

@@ -49,3 +49,23 @@ export {
   type TokenBucket,
   type TokenBuckets,
 } from './rate/token-bucket.ts';
+export {
+  decideRetention,
+  policyFor,
+  tombstoneProblem,
+  type RetentionAction,
+  type RetentionCandidate,
+  type RetentionPolicies,
+  type RetentionPolicy,
+  type Tombstone,
+} from './retention/retention.ts';
+export {
+  closeThroughEngine,
+  runRetention,
+  type PruneCounts,
+  type RetentionDeps,
+  type RetentionOptions,
+  type RetentionReport,
+  type RetentionStore,
+  type TenantRetention,
+} from './retention/run-retention.ts';

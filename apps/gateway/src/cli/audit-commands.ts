@@ -3,9 +3,11 @@ import { foldSession, toSessionView, type SessionEvent } from '@agentledger/agen
 import { parseSessionStreamId, verifyChain, type EventEnvelope, type EventStore } from '@agentledger/events';
 import {
   auditEvents,
+  tombstoneProblem,
   type CheckpointSigner,
   type CheckpointStore,
   type SessionAudit,
+  type Tombstone,
 } from '@agentledger/sessions';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 import type { CliOutput } from './keys-command.ts';
@@ -17,6 +19,8 @@ export type AuditCliDeps = Readonly<{
   checkpoints: CheckpointStore;
   /** From AGENTLEDGER_AUDIT_SIGNING_KEY or AGENTLEDGER_AUDIT_PUBLIC_KEY; absent: checkpoints off. */
   signer?: CheckpointSigner;
+  /** Sessions deleted by retention (all tenants, or one): reported, their checkpoints checked. */
+  tombstones?: (tenantId?: string) => Promise<readonly Tombstone[]>;
   close: () => Promise<void>;
 }>;
 
@@ -34,8 +38,9 @@ export const VERIFY_USAGE = `usage: agentledger verify <session> --tenant <tenan
        agentledger verify --all [--tenant <tenantId>] [--since <date>] [--json] [--data-dir <dir>]
 
 Checks each session's hash chain, its signed checkpoints (with AGENTLEDGER_AUDIT_SIGNING_KEY or
-AGENTLEDGER_AUDIT_PUBLIC_KEY) and decision replay. Progress on stderr; a summary with sessions/s and
-events/s on stdout. Exit code 1 names every failing session and version; 2 is bad usage.`;
+AGENTLEDGER_AUDIT_PUBLIC_KEY) and decision replay. Sessions deleted by retention are valid: their
+tombstones are listed (and their last signed checkpoint checked). Progress on stderr; a summary with
+sessions/s and events/s on stdout. Exit code 1 names every failing session and version; 2 is bad usage.`;
 
 const fail = (io: CliOutput, message: string, usage: string): number => {
   io.err(`${message}\n${usage}`);
@@ -230,6 +235,7 @@ export const runVerifyCommand = async (
   );
   const started = clock();
   const failures: Failure[] = [];
+  const tombstones: Tombstone[] = [];
   let sessions = 0;
   let eventCount = 0;
   const checkOne = async (t: string, session: string, streamId: string, events: readonly EventEnvelope[]) => {
@@ -251,19 +257,24 @@ export const runVerifyCommand = async (
       const verified = await deps.store.verifyStream(streamId, { tenantId: t });
       const events = await deps.store.readStream(streamId, { tenantId: t });
       if (events.length === 0) {
-        io.err(`session ${sessionId} not found for tenant ${t}`);
-        return 1;
+        const tombstone = (await deps.tombstones?.(t))?.findLast((x) => x.sessionId === sessionId);
+        if (tombstone === undefined) {
+          io.err(`session ${sessionId} not found for tenant ${t}`);
+          return 1;
+        }
+        tombstones.push(tombstone);
+      } else {
+        const checkpointList = deps.signer === undefined ? [] : await deps.checkpoints.list(t, streamId);
+        const audit = auditEvents(
+          deps.signer === undefined ? {} : { signer: deps.signer },
+          verified,
+          events,
+          checkpointList,
+        );
+        sessions = 1;
+        eventCount = events.length;
+        failures.push(...failuresOf(t, sessionId!, audit));
       }
-      const checkpointList = deps.signer === undefined ? [] : await deps.checkpoints.list(t, streamId);
-      const audit = auditEvents(
-        deps.signer === undefined ? {} : { signer: deps.signer },
-        verified,
-        events,
-        checkpointList,
-      );
-      sessions = 1;
-      eventCount = events.length;
-      failures.push(...failuresOf(t, sessionId!, audit));
     } else {
       const progress = progressBar(io, undefined);
       // One pass over the log in global order: a stream's events are grouped, then checked at the end.
@@ -300,6 +311,17 @@ export const runVerifyCommand = async (
       }
       done(sessions, eventCount, true);
       io.progress?.('\n');
+      tombstones.push(...((await deps.tombstones?.(tenant)) ?? []));
+    }
+    for (const t of tombstones) {
+      const problem = tombstoneProblem(deps.signer, t);
+      if (problem !== undefined)
+        failures.push({
+          tenant: t.tenantId,
+          session: t.sessionId,
+          what: `tombstone: ${problem}`,
+          version: t.headVersion,
+        });
     }
   } finally {
     await deps.close();
@@ -313,15 +335,42 @@ export const runVerifyCommand = async (
     sessionsPerSecond: Math.round(sessions / seconds),
     eventsPerSecond: Math.round(eventCount / seconds),
     checkpoints: deps.signer === undefined ? 'off' : 'on',
+    tombstones: tombstones.map(
+      ({
+        tenantId,
+        sessionId,
+        streamId,
+        headVersion,
+        headHash,
+        eventCount,
+        deletedAt,
+        policy,
+        checkpoint,
+      }) => ({
+        tenant: tenantId,
+        session: sessionId,
+        streamId,
+        headVersion,
+        headHash,
+        eventCount,
+        deletedAt,
+        policy,
+        signedVersion: checkpoint?.version ?? null,
+      }),
+    ),
   };
   if (parsed.values.json === true) io.out(JSON.stringify(summary));
   else {
+    for (const t of summary.tombstones)
+      io.out(
+        `TOMBSTONE ${t.tenant}/${t.session}: ${t.eventCount} events up to head ${t.headHash.slice(0, 12)}, deleted by retention at ${t.deletedAt}${t.signedVersion === null ? '' : `, signed at version ${t.signedVersion}`}`,
+      );
     for (const f of failures)
       io.out(
         `FAIL ${f.tenant}/${f.session}: ${f.what}${f.version === null ? '' : ` at version ${f.version}`}`,
       );
     io.out(
-      `${sessions} sessions, ${eventCount} events verified in ${summary.seconds} s (${summary.sessionsPerSecond} sessions/s, ${summary.eventsPerSecond} events/s); checkpoints ${summary.checkpoints}; ${failures.length} failure(s)`,
+      `${sessions} sessions, ${eventCount} events verified in ${summary.seconds} s (${summary.sessionsPerSecond} sessions/s, ${summary.eventsPerSecond} events/s); checkpoints ${summary.checkpoints}; ${failures.length} failure(s)${tombstones.length === 0 ? '' : `; ${tombstones.length} session(s) deleted by retention`}`,
     );
   }
   return failures.length === 0 ? 0 : 1;

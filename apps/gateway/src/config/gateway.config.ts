@@ -99,6 +99,12 @@ export const gatewayConfigSchema = z.object({
     .string()
     .optional()
     .describe('The id stored with each signature (default `default`).'),
+  AGENTLEDGER_RETENTION: z
+    .string()
+    .optional()
+    .describe(
+      'Retention policies for `agentledger retention run` (a JSON object or a file path): `default` and per-tenant `tenants` policies (`keep_forever`, or `expire` with `closeIdleAfterDays` / `deleteClosedAfterDays`), `idempotencyKeyHours` (24). Unset: keep everything.',
+    ),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce
     .number()
     .int()
