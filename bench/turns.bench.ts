@@ -5,16 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { Registry } from 'prom-client';
-import {
-  builtinTools,
-  createScriptedModelClient,
-  singleModelClient,
-  teamSpecSchema,
-  type TeamSpec,
-} from '@agentledger/agents';
+import { teamSpecSchema, type TeamSpec } from '@agentledger/agents';
 import { sessionStreamId } from '@agentledger/events';
-import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
+import { createInProcessEventBus, quietLogger } from '@agentledger/events/bus';
+import {
+  createOrchestratorRuntime,
+  orchestratorRuntimeConfigSchema,
+  parseRuntimeConfig,
+} from '@agentledger/orchestrator/runtime';
 import {
   EVENTS_CHANNEL,
   createPgDriver,
@@ -22,11 +20,8 @@ import {
   ignoreClientErrors,
   runMigrations,
 } from '@agentledger/events/postgres';
-import { createSessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
-import { createOrchestratorMetrics } from '../apps/orchestrator/src/runtime/metrics.ts';
-import { createOrchestrator } from '../apps/orchestrator/src/runtime/orchestrator.ts';
 
 /**
  * `npm run bench -- turns [--scenario a,b,c] [--sessions N --turns M] [--cpu-prof]`: the peer
@@ -440,41 +435,33 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
   const database = await createTestDatabase(ADMIN_URL, 'bench_turns_a');
   await runMigrations(database.url);
   const store = await createPostgresEventStore({ connectionString: database.url, maxConnections: 10 });
-  const index = createSqlSessionIndex(store.db);
-  const engine = createSessionEngine({ store, index, partitions: 12 });
   const bus = createInProcessEventBus({ partitions: 12 });
-  const relay = createOutboxRelay({ store, bus, idlePollMs: 250 });
-  // As the distributed composition does: the store's after-commit notifications wake the relay.
-  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => relay.wake());
-  const tools = builtinTools();
-  const orchestrator = createOrchestrator({
+  // The product's own runtime composition, with its defaults (the scripted model answers the
+  // `default` endpoint when no OPENAI_* is set); only the replica id and the drain are the bench's.
+  const config = parseRuntimeConfig(
+    orchestratorRuntimeConfigSchema,
+    { REPLICA_ID: 'bench-a', SHUTDOWN_DEADLINE_MS: '5000' },
+    'bench configuration',
+  );
+  const runtime = await createOrchestratorRuntime({
+    store,
+    index: createSqlSessionIndex(store.db),
     bus,
-    engine,
-    index,
-    effects: { models: singleModelClient(createScriptedModelClient()), tools, clock: () => new Date() },
-    metrics: createOrchestratorMetrics(new Registry()),
+    config,
     logger: quietLogger,
-    clock: () => new Date(),
-    settings: {
-      replicaId: 'bench-a',
-      groupId: 'agentledger-orchestrator',
-      maxConcurrentSessions: 64,
-      maxModelCalls: 16,
-      maxToolCalls: 32,
-      leaseTtlMs: 15_000,
-      recoveryIntervalMs: 5_000,
-      stallAfterMs: 300_000,
-      shutdownDeadlineMs: 5_000,
-    },
+    env: {},
+    relay: { idlePollMs: 250 },
   });
+  const { engine } = runtime;
+  // As the distributed composition does: the store's after-commit notifications wake the relay.
+  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => runtime.relay.wake());
   // Turn ends, seen on the bus as the orchestrator sees them.
   const waiters = new Map<string, () => void>();
   await bus.subscribe('bench-observer', async ({ envelope }) => {
     if (envelope.type === 'TurnCompleted' || envelope.type === 'TurnFailed')
       waiters.get(envelope.streamId)?.();
   });
-  relay.start();
-  await orchestrator.start();
+  await runtime.start();
   let commands = 0;
   const meta = () => ({ commandId: `b${++commands}`, correlationId: `b${commands}`, now: new Date() });
   const spec = teamSpec();
@@ -509,9 +496,8 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
     });
     const used = process.cpuUsage(cpu);
     await stop?.();
-    await orchestrator.stop();
+    await runtime.stop();
     await unlisten();
-    await relay.stop();
     await bus.close();
     await store.close();
     const after = await settledCounters(admin, database.name, before);
@@ -521,9 +507,8 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
       cpuMs: (used.user + used.system) / 1000,
     });
   } finally {
-    await orchestrator.stop().catch(() => undefined);
+    await runtime.stop().catch(() => undefined);
     await unlisten().catch(() => undefined);
-    await relay.stop().catch(() => undefined);
     await bus.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     await database.drop();

@@ -4,11 +4,13 @@ type Body = Readonly<{ messages?: readonly Readonly<{ role: string; content?: st
 
 /**
  * Scripts the fake OpenAI-compatible server as a model that calls `stamp` with the user's message,
- * then answers `done: <the tool's result>`.
+ * then answers `done: <the tool's result>`; to the message `slow` it answers only after `slowMs`.
  */
-export const answerWithStamp = (fake: FakeOpenAIServer): void =>
+export const answerWithStamp = (fake: FakeOpenAIServer, slowMs = 0): void =>
   fake.setFallback((body) => {
     const last = (body as Body).messages?.at(-1);
+    if (last?.role === 'user' && last.content === 'slow')
+      return { kind: 'message', content: 'too late', delayMs: slowMs };
     return last?.role === 'tool'
       ? { kind: 'message', content: `done: ${last.content ?? ''}` }
       : {

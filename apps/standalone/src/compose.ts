@@ -3,8 +3,6 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createInProcessEventBus, type Logger } from '@agentledger/events/bus';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
@@ -12,8 +10,8 @@ import {
   createPostgresApiKeyStore,
   createStoreLiveEvents,
   createTeamSpecParser,
-  GATEWAY_MIGRATIONS_FOLDER,
   GatewayModule,
+  migrateGatewayPglite,
   seedApiKeys,
 } from '@agentledger/gateway';
 import { OrchestratorModule } from '@agentledger/orchestrator';
@@ -68,10 +66,7 @@ export const composeStandalone = async (
 ): Promise<Standalone> => {
   await mkdir(config.DATA_DIR, { recursive: true });
   const store = await createPgliteEventStore({ dataDir: join(config.DATA_DIR, 'pglite') });
-  await migrate(drizzle({ client: store.pglite }), {
-    migrationsFolder: GATEWAY_MIGRATIONS_FOLDER,
-    migrationsTable: '__drizzle_gateway_migrations',
-  });
+  await migrateGatewayPglite(store.pglite);
   const apiKeys = createPostgresApiKeyStore(store.db);
   const devApiKey = await developmentKey(config.DATA_DIR);
   await seedApiKeys(
