@@ -138,3 +138,21 @@ BEGIN
   RETURN NEXT v_tombstone;
 END
 $$;
+--> statement-breakpoint
+-- A deleted session's stream id is never used again: caches and consumers' duplicate filters key
+-- on (stream, version), so a new stream under an old id could be mistaken for the deleted one.
+-- Checked when a stream row is created (once per stream, not per event).
+CREATE OR REPLACE FUNCTION agentledger_stream_not_tombstoned() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM session_tombstones t WHERE t.stream_id = NEW.stream_id) THEN
+    RAISE EXCEPTION 'stream % was deleted by retention; its id is not reused', NEW.stream_id
+      USING ERRCODE = 'ALT02';
+  END IF;
+  RETURN NEW;
+END
+$$;
+--> statement-breakpoint
+DROP TRIGGER IF EXISTS streams_not_tombstoned ON streams;
+--> statement-breakpoint
+CREATE TRIGGER streams_not_tombstoned BEFORE INSERT ON streams
+  FOR EACH ROW EXECUTE FUNCTION agentledger_stream_not_tombstoned();

@@ -40,6 +40,16 @@ export class StreamTenantMismatch extends AgentLedgerError {
   }
 }
 
+/** The stream was deleted by retention (it has a tombstone): its id is never used again. */
+export class StreamDeleted extends AgentLedgerError {
+  readonly streamId: string;
+
+  constructor(streamId: string) {
+    super('STREAM_DELETED', `stream ${streamId} was deleted by retention; its id is not reused`);
+    this.streamId = streamId;
+  }
+}
+
 /** An event to append is malformed (bad event id, unserialisable data, duplicate event id…). */
 export class InvalidEvent extends AgentLedgerError {
   constructor(message: string, cause?: unknown) {

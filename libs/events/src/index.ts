@@ -21,6 +21,7 @@ export {
   AgentLedgerError,
   DataDirectoryLocked,
   InvalidEvent,
+  StreamDeleted,
   StreamTenantMismatch,
   StreamVersionConflict,
 } from './errors.ts';

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { teamSpecSchema, type SessionCommand } from '@agentledger/agents';
+import { StreamDeleted } from '@agentledger/events';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import {
   closeThroughEngine,
@@ -216,6 +217,16 @@ describe('agentledger retention run on Postgres', () => {
     out.length = 0;
     expect(await runVerifyCommand(['verify', 'old', '--tenant', 'acme'], open, io)).toBe(0);
     expect(out.join('\n')).toContain('TOMBSTONE acme/old:');
+  });
+
+  it('never reuses a deleted session id: starting it again is refused and writes nothing', async () => {
+    const error = await rejection(start('acme', 'old', at(40)));
+    expect(error).toBeInstanceOf(StreamDeleted);
+    expect(await count('events', 'stream_id = $1', ['session-acme/old'])).toBe(0);
+    expect(await count('sessions', "tenant_id = 'acme' and session_id = 'old'")).toBe(0);
+    // another tenant may still use the same id: its stream is its own
+    await start('initech', 'fresh', at(40));
+    expect(await count('events', 'stream_id = $1', ['session-initech/fresh'])).toBe(1);
   });
 
   it('keeps the events guard: plain DELETE, UPDATE and TRUNCATE fail, and so does a tombstone for a prefix', async () => {

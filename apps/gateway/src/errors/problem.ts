@@ -38,6 +38,7 @@ const libraryStatuses: Readonly<Record<string, number>> = {
   SESSION_NOT_FOUND: 404,
   STREAM_TENANT_MISMATCH: 404,
   STREAM_VERSION_CONFLICT: 409,
+  STREAM_DELETED: 409,
   INVALID_CURSOR: 400,
   LEASE_LOST: 409,
   /** Postgres SQLSTATEs that mean "a concurrent change won": retryable, never a server fault. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { aggregateStream } from '../aggregate.ts';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../envelope.ts';
-import { InvalidEvent, StreamTenantMismatch, StreamVersionConflict } from '../errors.ts';
+import { InvalidEvent, StreamDeleted, StreamTenantMismatch, StreamVersionConflict } from '../errors.ts';
 import { expectedAsNumber, prepareEvents, verifyChain, type PreparedEvent } from '../prepare.ts';
 import type {
   AppendOptions,
@@ -272,6 +272,7 @@ export const createSqlEventStore = (
       return new StreamVersionConflict(streamId, expected, Number(detail));
     }
     if (code === 'ALT01') return new StreamTenantMismatch(streamId);
+    if (code === 'ALT02') return new StreamDeleted(streamId);
     // Class 22, data exception: e.g. a lone surrogate that jsonb refuses.
     if (code?.startsWith('22') === true)
       return new InvalidEvent(`an event of this append was refused: ${String(message)}`, error);
