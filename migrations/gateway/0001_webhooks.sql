@@ -38,3 +38,8 @@ CREATE INDEX IF NOT EXISTS "webhook_deliveries_due_idx" ON "webhook_deliveries" 
 CREATE INDEX IF NOT EXISTS "webhook_deliveries_order_idx" ON "webhook_deliveries" USING btree ("tenant_id", "endpoint_id", "stream_id", "global_position") WHERE "status" = 'pending';
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "webhook_deliveries_dead_idx" ON "webhook_deliveries" USING btree ("tenant_id", "endpoint_id", "created_at") WHERE "status" = 'dead';
+--> statement-breakpoint
+-- Keys that held every scope before webhooks existed ("all of them") keep holding every scope.
+UPDATE "api_keys" SET "scopes" = "scopes" || ARRAY['webhooks:read', 'webhooks:write']
+WHERE "scopes" @> ARRAY['sessions:read', 'sessions:write', 'teams:read', 'teams:write']
+	AND NOT "scopes" @> ARRAY['webhooks:read'];

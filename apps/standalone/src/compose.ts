@@ -20,6 +20,7 @@ import {
 } from '@agentledger/events/bus';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
+  composeWebhooks,
   createPostgresApiKeyStore,
   createStoreLiveEvents,
   createTeamSpecParser,
@@ -145,8 +146,14 @@ export const composeStandalone = async (
     signer?.canSign === true
       ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
       : undefined;
+  const webhooks = composeWebhooks(store, store.db, config, registry, (error) =>
+    logger.warn('webhooks: store error, retrying', {
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
   const gateway = GatewayModule.register({
     liveEvents,
+    webhooks: webhooks.service,
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: store,
     apiKeys,
@@ -190,6 +197,7 @@ export const composeStandalone = async (
     start: () => relay.start(),
     close: async () => {
       await checkpointer?.stop();
+      await webhooks.stop();
       await liveEvents.close();
       await relay.stop();
       await bus.close();
