@@ -80,7 +80,7 @@ describe('webhook endpoints over REST', () => {
       'not a url',
     ]) {
       const response = await put(KEYS.a, 'bad', { url, events: ['TurnCompleted'] });
-      expect(response.status, url).toBe(400);
+      expect({ url, status: response.status }).toEqual({ url, status: 400 });
       expect(((await response.json()) as Problem).errors?.[0]).toMatchObject({ in: 'body', field: 'url' });
     }
     const unknownType = await put(KEYS.a, 'bad', { url: 'https://x.example/h', events: ['Nope'] });
@@ -102,7 +102,10 @@ describe('webhook endpoints over REST', () => {
       ['GET', '/v1/webhooks/mine/deliveries'],
       ['POST', `/v1/webhooks/mine/deliveries/msg_${'0'.repeat(32)}/redeliver`],
     ] as const)
-      expect((await request(gateway, method, path, { key: KEYS.b })).status, `${method} ${path}`).toBe(404);
+      expect({ path, status: (await request(gateway, method, path, { key: KEYS.b })).status }).toEqual({
+        path,
+        status: 404,
+      });
     expect((await request(gateway, 'GET', '/v1/webhooks/mine', { key: KEYS.a })).status).toBe(200);
     expect((await request(gateway, 'DELETE', '/v1/webhooks/mine', { key: KEYS.a })).status).toBe(204);
     expect((await request(gateway, 'GET', '/v1/webhooks/mine', { key: KEYS.a })).status).toBe(404);
