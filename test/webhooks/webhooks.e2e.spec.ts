@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createAgentLedgerClient } from '@agentledger/client';
 import { demoAnswer, type ModelMessage, type ModelRequest } from '@agentledger/agents';
 import { eventually } from '@agentledger/testing';
 import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orchestrator-world.ts';
@@ -163,13 +164,15 @@ describe('webhooks in distributed mode', () => {
     };
     spec.agents[0]!.approvalRequired = ['calculator'];
     expect((await call('PUT', '/v1/teams/careful', spec)).status).toBe(200);
-    const created = await call('PUT', '/v1/webhooks/crm', {
+    // the business system registers its endpoint with the client package
+    const client = createAgentLedgerClient({ baseUrl: gateway.url, apiKey: KEY });
+    const created = await client.putWebhook('crm', {
       url: receiver.url,
       events: ['TurnCompleted'],
       statuses: ['awaiting_approval'],
     });
-    expect(created.status).toBe(201);
-    secret = ((await created.json()) as { secret: string }).secret;
+    expect(created.secret).toMatch(/^whsec_/);
+    secret = created.secret!;
   }, 120_000);
 
   afterAll(async () => {
@@ -211,10 +214,8 @@ describe('webhooks in distributed mode', () => {
     const got = await allArrive(sessions);
     for (const s of sessions) expect(got.get(s)).toEqual(['ToolApprovalRequested', 'TurnCompleted']);
     duplicatesShareIds(receiver.received);
-    const dead = (await (await call('GET', '/v1/webhooks/crm/deliveries?status=dead')).json()) as {
-      items: unknown[];
-    };
-    expect(dead.items).toEqual([]);
+    const client = createAgentLedgerClient({ baseUrl: gateway!.url, apiKey: KEY });
+    expect((await client.listWebhookDeliveries('crm', { status: 'dead' })).items).toEqual([]);
   }, 180_000);
 
   it('loses nothing when the delivering gateway is SIGKILLed mid-batch; resent deliveries keep their id', async () => {

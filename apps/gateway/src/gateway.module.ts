@@ -105,7 +105,7 @@ export class GatewayModule {
           }),
       },
       { provide: SHUTDOWN, useValue: shutdown },
-      { provide: WEBHOOKS_SERVICE, useValue: deps.webhooks },
+      { provide: WEBHOOKS_SERVICE, useValue: deps.webhooks ?? null },
       GrpcGateway,
       ApiKeyGuard,
     ];

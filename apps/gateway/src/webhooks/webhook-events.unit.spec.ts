@@ -71,6 +71,6 @@ describe('webhook delivery rules', () => {
     expect(urlProblem('http://127.0.0.1/', true)).toBeUndefined();
     expect(urlProblem('https://hooks.example.com/x', false)).toBeUndefined();
     expect(urlProblem('https://u@hooks.example.com/', true)).toMatch(/credentials/);
-    expect(urlProblem('file:///etc/passwd', true)).toMatch(/http/);
+    expect(urlProblem('gopher://hooks.example.com/', true)).toMatch(/http/);
   });
 });

@@ -2,6 +2,7 @@ import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateGatewayDatabase } from '../auth/postgres-api-key-store.ts';
+import { connectGrpc } from '../testing/grpc-client.ts';
 import { KEYS, request, startTestGateway, type TestGateway } from '../testing/test-gateway.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { createWebhooksService } from './webhooks.service.ts';
@@ -125,5 +126,58 @@ describe('webhook endpoints over REST', () => {
         '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
       ]),
     );
+  });
+
+  it('offers the same over gRPC: put, list, rotate, dead letters, delete; field errors and tenant walls', async () => {
+    const grpc = await connectGrpc(gateway.grpcAddress);
+    try {
+      const created = (await grpc.call(
+        'Webhooks',
+        'PutWebhook',
+        { webhook_id: 'erp', url: 'https://erp.example/h', events: ['TurnCompleted'], statuses: [] },
+        KEYS.a,
+      )) as { created: boolean; secret: string; webhook: { webhook_id: string } };
+      expect(created).toMatchObject({ created: true, webhook: { webhook_id: 'erp' } });
+      expect(created.secret).toMatch(/^whsec_/);
+      const again = (await grpc.call(
+        'Webhooks',
+        'PutWebhook',
+        { webhook_id: 'erp', url: 'https://erp.example/v2', events: [], statuses: ['failed'] },
+        KEYS.a,
+      )) as { created: boolean; secret: string };
+      expect(again).toMatchObject({ created: false, secret: '' });
+      const list = (await grpc.call('Webhooks', 'ListWebhooks', {}, KEYS.a)) as {
+        items: { webhook_id: string }[];
+      };
+      expect(list.items.map((w) => w.webhook_id)).toContain('erp');
+      const rotated = (await grpc.call('Webhooks', 'RotateWebhookSecret', { webhook_id: 'erp' }, KEYS.a)) as {
+        secret: string;
+      };
+      expect(rotated.secret).not.toBe(created.secret);
+      expect(await grpc.call('Webhooks', 'ListDeliveries', { webhook_id: 'erp' }, KEYS.a)).toEqual({
+        items: [],
+        next_after: '0',
+      });
+      await expect(
+        grpc.call(
+          'Webhooks',
+          'PutWebhook',
+          { webhook_id: 'x', url: 'http://169.254.169.254/', events: ['TurnCompleted'] },
+          KEYS.a,
+        ),
+      ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('url') as string });
+      await expect(grpc.call('Webhooks', 'GetWebhook', { webhook_id: 'erp' }, KEYS.b)).rejects.toMatchObject({
+        code: 5,
+      });
+      await expect(
+        grpc.call('Webhooks', 'DeleteWebhook', { webhook_id: 'erp' }, KEYS.b),
+      ).rejects.toMatchObject({ code: 5 });
+      await grpc.call('Webhooks', 'DeleteWebhook', { webhook_id: 'erp' }, KEYS.a);
+      await expect(grpc.call('Webhooks', 'GetWebhook', { webhook_id: 'erp' }, KEYS.a)).rejects.toMatchObject({
+        code: 5,
+      });
+    } finally {
+      grpc.close();
+    }
   });
 });
