@@ -233,6 +233,7 @@ describe('webhooks in distributed mode', () => {
     );
     gateway!.child.kill('SIGKILL');
     await new Promise((resolve) => gateway!.child.once('exit', resolve));
+    const killedOutput = gateway!.output();
     receiver.settings.holdMs = 0;
     gateway = await startGateway();
     for (const s of sessions) await approve(s);
@@ -243,5 +244,12 @@ describe('webhooks in distributed mode', () => {
     expect([...killedIds].every((id) => acknowledgedIds.has(id))).toBe(true);
     expect(receiver.received.filter((w) => killedIds.has(w.id)).length).toBeGreaterThan(killedIds.size);
     duplicatesShareIds(receiver.received);
+    // the secret never reaches a log or the event log
+    expect(killedOutput + gateway!.output()).not.toContain(secret);
+    const { rows } = await world.store.pool.query<{ n: string }>(
+      'select count(*) as n from events where data::text like $1 or metadata::text like $1',
+      [`%${secret.slice(6, 30)}%`],
+    );
+    expect(Number(rows[0]!.n)).toBe(0);
   }, 180_000);
 });

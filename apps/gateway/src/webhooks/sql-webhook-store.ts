@@ -151,7 +151,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
     )
       .map(toClaimed)
       .sort((a, b) => a.globalPosition - b.globalPosition),
-  recordAttempt: async (deliveryId, outcome) => {
+  recordAttempt: async ({ deliveryId, attempts }, outcome) => {
     const status = outcome.status ?? null;
     const update =
       outcome.kind === 'delivered'
@@ -161,7 +161,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
           : sql`next_attempt_at = ${iso(outcome.nextAttemptAt)}::timestamptz, last_error = ${outcome.error}`;
     await db.execute(
       sql`UPDATE webhook_deliveries SET ${update}, last_status = ${status}, claimed_until = NULL
-          WHERE delivery_id = ${deliveryId} AND status = 'pending'`,
+          WHERE delivery_id = ${deliveryId} AND status = 'pending' AND attempts = ${attempts}`,
     );
   },
   listDeliveries: async (tenantId, endpointId, { status, limit, afterPosition }) =>

@@ -98,7 +98,7 @@ export const startWebhookDeliverer = (deps: WebhookDelivererDeps): WebhookDelive
     const started = performance.now();
     const outcome = await attempt(deps, d);
     deps.observe?.(d, outcome.kind, (performance.now() - started) / 1000);
-    await deps.webhooks.recordAttempt(d.deliveryId, outcome);
+    await deps.webhooks.recordAttempt(d, outcome);
   };
 
   const run = async (): Promise<void> => {

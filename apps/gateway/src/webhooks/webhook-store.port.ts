@@ -77,7 +77,14 @@ export type WebhookStore = Readonly<{
    * deliverer holds. Counts the attempt.
    */
   claimDue: (now: Date, limit: number, leaseMs: number) => Promise<readonly ClaimedDelivery[]>;
-  recordAttempt: (deliveryId: string, outcome: AttemptOutcome) => Promise<void>;
+  /**
+   * Records the outcome of the claim that counted attempt `attempts`; ignored when the delivery was
+   * claimed again since (its lease ran out), so a late answer never overwrites a newer attempt.
+   */
+  recordAttempt: (
+    claim: Pick<WebhookDelivery, 'deliveryId' | 'attempts'>,
+    outcome: AttemptOutcome,
+  ) => Promise<void>;
   listDeliveries: (
     tenantId: string,
     endpointId: string,

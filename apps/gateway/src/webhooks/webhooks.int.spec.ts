@@ -185,7 +185,10 @@ describe('webhook store on Postgres: tenants are walls', () => {
     const claimed = [...first!, ...second!].map((d) => d.deliveryId).sort();
     expect(claimed).toEqual(['c1', 'c3']);
     expect(await webhooks.claimDue(now, 10, 5_000)).toEqual([]);
-    await webhooks.recordAttempt('c1', { kind: 'delivered', status: 200, at: now });
+    await webhooks.recordAttempt(
+      { deliveryId: 'c1', attempts: 1 },
+      { kind: 'delivered', status: 200, at: now },
+    );
     expect((await webhooks.claimDue(now, 10, 5_000)).map((d) => d.deliveryId)).toEqual(['c2']);
     // a claim whose lease ran out (its deliverer died) is claimed again, same id, attempt counted
     const later = new Date(now.getTime() + 6_000);
@@ -194,6 +197,20 @@ describe('webhook store on Postgres: tenants are walls', () => {
       ['c2', 2],
       ['c3', 2],
     ]);
+    // the first claim's late answer changes nothing; the current claim's does
+    const status = async () =>
+      (await webhooks.listDeliveries('claims', 'ep', { limit: 10 })).find((d) => d.deliveryId === 'c2')
+        ?.status;
+    await webhooks.recordAttempt(
+      { deliveryId: 'c2', attempts: 1 },
+      { kind: 'delivered', status: 200, at: later },
+    );
+    expect(await status()).toBe('pending');
+    await webhooks.recordAttempt(
+      { deliveryId: 'c2', attempts: 2 },
+      { kind: 'delivered', status: 200, at: later },
+    );
+    expect(await status()).toBe('delivered');
   });
 });
 
