@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,6 +12,7 @@ import { startWebhookReceiver, type ReceivedWebhook } from './webhook-receiver.t
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const KEY = 'webhooks-e2e-key';
 const OUTAGE_MS = 30_000;
+const SECRETS_KEY = randomBytes(32).toString('base64');
 
 type Gateway = Readonly<{ url: string; child: ChildProcess; output: () => string }>;
 
@@ -37,6 +39,7 @@ describe('webhooks in distributed mode', () => {
         AGENTLEDGER_API_KEYS: `acme:${KEY}`,
         // the receiver is on 127.0.0.1: the operator allows private addresses for this deployment
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
+        WEBHOOK_SECRETS_KEY: SECRETS_KEY,
         WEBHOOK_INITIAL_BACKOFF_MS: '250',
         WEBHOOK_MAX_BACKOFF_MS: '2000',
         WEBHOOK_TIMEOUT_MS: '2000',
@@ -251,5 +254,9 @@ describe('webhooks in distributed mode', () => {
       [`%${secret.slice(6, 30)}%`],
     );
     expect(Number(rows[0]!.n)).toBe(0);
+    // at rest it is sealed with the operator's key
+    const stored = await world.store.pool.query<{ secret: string }>('select secret from webhook_endpoints');
+    expect(stored.rows.map((r) => r.secret.startsWith('sealed:v1:'))).toEqual([true]);
+    expect(JSON.stringify(stored.rows)).not.toContain(secret.slice(6));
   }, 180_000);
 });

@@ -111,6 +111,12 @@ export const gatewayConfigSchema = z.object({
     .describe(
       'Let webhook endpoints name private, loopback, link-local and metadata addresses, literally or through DNS (off by default; the rules of `http_request`).',
     ),
+  WEBHOOK_SECRETS_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'A 32-byte key (base64, or a file holding it) that seals webhook signing secrets at rest (AES-256-GCM). Unset: secrets are stored as issued.',
+    ),
   WEBHOOK_RETRY_PERIOD_MS: z.coerce
     .number()
     .int()

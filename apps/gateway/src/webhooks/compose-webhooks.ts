@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createNodeHttpTransport } from '@agentledger/agents';
 import type { EventStore } from '@agentledger/events';
 import type { AnyPgDatabase } from '@agentledger/events/postgres';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/gateway.config.ts';
+import { readSecretBox } from './secret-box.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { startWebhooks } from './start-webhooks.ts';
 import { createWebhooksService, type WebhooksService } from './webhooks.service.ts';
@@ -10,6 +12,7 @@ import { createWebhooksService, type WebhooksService } from './webhooks.service.
 export type WebhookConfig = Pick<
   GatewayConfig,
   | 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES'
+  | 'WEBHOOK_SECRETS_KEY'
   | 'WEBHOOK_RETRY_PERIOD_MS'
   | 'WEBHOOK_INITIAL_BACKOFF_MS'
   | 'WEBHOOK_MAX_BACKOFF_MS'
@@ -32,7 +35,10 @@ export const composeWebhooks = (
   metrics: Registry,
   onError: (error: unknown) => void,
 ): ComposedWebhooks => {
-  const webhooks = createSqlWebhookStore(db);
+  const webhooks = createSqlWebhookStore(
+    db,
+    readSecretBox(config.WEBHOOK_SECRETS_KEY, (path) => readFileSync(path, 'utf8')),
+  );
   const running = startWebhooks({
     store,
     webhooks,

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnyPgDatabase } from '@agentledger/events/postgres';
+import { plainSecrets, type SecretBox } from './secret-box.ts';
 import type {
   ClaimedDelivery,
   WebhookDelivery,
@@ -22,14 +23,16 @@ const optionalDate = (value: unknown): Date | undefined =>
   value === null || value === undefined ? undefined : dateOf(value);
 const strings = (value: unknown): readonly string[] => (Array.isArray(value) ? value.map(String) : []);
 
-const toEndpoint = (r: Row): WebhookEndpoint => ({
+const ownerOf = (r: Row): string => `${String(r.tenant_id)}/${String(r.endpoint_id)}`;
+
+const toEndpoint = (r: Row, box: SecretBox): WebhookEndpoint => ({
   tenantId: String(r.tenant_id),
   endpointId: String(r.endpoint_id),
   url: String(r.url),
   eventTypes: strings(r.event_types),
   statuses: strings(r.statuses),
   matchTypes: strings(r.match_types),
-  secret: String(r.secret),
+  secret: box.open(String(r.secret), ownerOf(r)),
   createdAt: dateOf(r.created_at),
   updatedAt: dateOf(r.updated_at),
 });
@@ -52,34 +55,37 @@ const toDelivery = (r: Row): WebhookDelivery => ({
   deliveredAt: optionalDate(r.delivered_at),
 });
 
-const toClaimed = (r: Row): ClaimedDelivery => ({
+const toClaimed = (r: Row, box: SecretBox): ClaimedDelivery => ({
   ...toDelivery(r),
   url: String(r.url),
-  secret: String(r.secret),
+  secret: box.open(String(r.secret), ownerOf(r)),
 });
 
-/** Webhook endpoints and deliveries on Postgres or PGlite (migrations/gateway/0001_webhooks.sql). */
-export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
+/**
+ * Webhook endpoints and deliveries on Postgres or PGlite (migrations/gateway/0001_webhooks.sql).
+ * Secrets are stored through `box` (sealed with the operator's key when one is configured).
+ */
+export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainSecrets): WebhookStore => ({
   putEndpoint: async (e) => {
     const [row] = await rowsOf(
       db,
       sql`INSERT INTO webhook_endpoints
             (tenant_id, endpoint_id, url, event_types, statuses, match_types, secret, created_at, updated_at)
           VALUES (${e.tenantId}, ${e.endpointId}, ${e.url}, ${textArray(e.eventTypes)}, ${textArray(e.statuses)},
-            ${textArray(e.matchTypes)}, ${e.secret}, ${iso(e.createdAt)}::timestamptz, ${iso(e.updatedAt)}::timestamptz)
+            ${textArray(e.matchTypes)}, ${box.seal(e.secret, `${e.tenantId}/${e.endpointId}`)}, ${iso(e.createdAt)}::timestamptz, ${iso(e.updatedAt)}::timestamptz)
           ON CONFLICT (tenant_id, endpoint_id) DO UPDATE SET url = excluded.url,
             event_types = excluded.event_types, statuses = excluded.statuses,
             match_types = excluded.match_types, updated_at = excluded.updated_at
           RETURNING *, (xmax = 0) AS inserted`,
     );
-    return { endpoint: toEndpoint(row!), created: row!.inserted === true };
+    return { endpoint: toEndpoint(row!, box), created: row!.inserted === true };
   },
   getEndpoint: async (tenantId, endpointId) => {
     const [row] = await rowsOf(
       db,
       sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}`,
     );
-    return row === undefined ? undefined : toEndpoint(row);
+    return row === undefined ? undefined : toEndpoint(row, box);
   },
   listEndpoints: async (tenantId) =>
     (
@@ -87,7 +93,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
         db,
         sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} ORDER BY endpoint_id`,
       )
-    ).map(toEndpoint),
+    ).map((r) => toEndpoint(r, box)),
   deleteEndpoint: async (tenantId, endpointId) => {
     const gone = await rowsOf(
       db,
@@ -104,7 +110,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
     (
       await rowsOf(
         db,
-        sql`UPDATE webhook_endpoints SET secret = ${secret}, updated_at = ${iso(now)}::timestamptz
+        sql`UPDATE webhook_endpoints SET secret = ${box.seal(secret, `${tenantId}/${endpointId}`)}, updated_at = ${iso(now)}::timestamptz
             WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING endpoint_id`,
       )
     ).length === 1,
@@ -115,7 +121,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
         sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND ${eventType} = ANY(match_types)
             AND created_at <= ${iso(recordedAt)}::timestamptz ORDER BY endpoint_id`,
       )
-    ).map(toEndpoint),
+    ).map((r) => toEndpoint(r, box)),
   addDeliveries: async (deliveries) => {
     for (const d of deliveries)
       await db.execute(
@@ -149,7 +155,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase): WebhookStore => ({
             RETURNING w.*, e.url, e.secret`,
       )
     )
-      .map(toClaimed)
+      .map((r) => toClaimed(r, box))
       .sort((a, b) => a.globalPosition - b.globalPosition),
   recordAttempt: async ({ deliveryId, attempts }, outcome) => {
     const status = outcome.status ?? null;

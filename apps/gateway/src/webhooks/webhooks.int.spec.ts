@@ -7,6 +7,8 @@ import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateGatewayDatabase } from '../auth/postgres-api-key-store.ts';
+import { randomBytes } from 'node:crypto';
+import { createSecretBox, readSecretBox } from './secret-box.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { startWebhooks, type RunningWebhooks, type WebhookSettings } from './start-webhooks.ts';
 import type { WebhookEndpoint, WebhookStore } from './webhook-store.port.ts';
@@ -211,6 +213,52 @@ describe('webhook store on Postgres: tenants are walls', () => {
       { kind: 'delivered', status: 200, at: later },
     );
     expect(await status()).toBe('delivered');
+  });
+});
+
+describe('webhook secrets at rest with the operator key', () => {
+  it('stores them sealed, bound to their endpoint; reads and claims them in the clear', async () => {
+    const key = randomBytes(32);
+    const sealed = createSqlWebhookStore(
+      store.db,
+      readSecretBox(key.toString('base64'), () => ''),
+    );
+    await sealed.putEndpoint(endpoint('sealed', 'ep', 'https://s.example/h', ['TurnCompleted']));
+    await sealed.putEndpoint(endpoint('sealed', 'other', 'https://s.example/o', ['TurnCompleted']));
+    const { rows } = await store.pool.query<{ endpoint_id: string; secret: string }>(
+      `select endpoint_id, secret from webhook_endpoints where tenant_id = 'sealed' order by endpoint_id`,
+    );
+    expect(rows.map((r) => r.secret.startsWith('sealed:v1:'))).toEqual([true, true]);
+    expect(JSON.stringify(rows)).not.toContain(SECRET.slice(6));
+    expect((await sealed.getEndpoint('sealed', 'ep'))?.secret).toBe(SECRET);
+    const now = new Date();
+    await sealed.addDeliveries([
+      {
+        deliveryId: 'sealed-1',
+        tenantId: 'sealed',
+        endpointId: 'ep',
+        streamId: 's',
+        globalPosition: 2_000_001,
+        eventType: 'TurnCompleted',
+        payload: '{}',
+        now,
+        retryUntil: new Date(now.getTime() + 60_000),
+      },
+    ]);
+    expect((await sealed.claimDue(now, 10, 5_000)).map((d) => d.secret)).toEqual([SECRET]);
+    // a sealed secret copied to another endpoint's row does not open; a store without the key refuses it
+    await store.pool.query(
+      `update webhook_endpoints set secret = $1 where tenant_id = 'sealed' and endpoint_id = 'other'`,
+      [rows[0]!.secret],
+    );
+    await expect(sealed.getEndpoint('sealed', 'other')).rejects.toThrow();
+    await expect(createSqlWebhookStore(store.db).getEndpoint('sealed', 'ep')).rejects.toThrow(
+      /WEBHOOK_SECRETS_KEY/,
+    );
+    await expect(
+      createSqlWebhookStore(store.db, createSecretBox(randomBytes(32))).getEndpoint('sealed', 'ep'),
+    ).rejects.toThrow();
+    expect(() => createSecretBox(randomBytes(16))).toThrow(/32 bytes/);
   });
 });
 
