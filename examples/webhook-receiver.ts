@@ -1,5 +1,6 @@
 /**
- * Receives AgentLedger webhooks and checks their Standard Webhooks signature with
+ * Receives AgentLedger webhooks (register it with `PUT /v1/webhooks/{id}` or the client's
+ * `putWebhook`; the secret is in the answer) and checks their Standard Webhooks signature with
  * `@agentledger/client`'s verifier before trusting them; deduplicates on the delivery id (delivery is
  * at least once).
  *

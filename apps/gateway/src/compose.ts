@@ -16,6 +16,7 @@ import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
 import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
+import { composeWebhooks } from './webhooks/compose-webhooks.ts';
 
 export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
 
@@ -43,8 +44,13 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     signer?.canSign === true
       ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
       : undefined;
+  // The gateway delivers webhooks (as it signs checkpoints): from the event log, never from a request.
+  const webhooks = composeWebhooks(store, store.db, config, registry, (error) =>
+    console.error(`webhooks: ${error instanceof Error ? error.message : String(error)}`),
+  );
   const module = GatewayModule.register({
     eventStore: store,
+    webhooks: webhooks.service,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS),
     sessionEngine: createSessionEngine({
@@ -67,6 +73,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     module,
     close: async () => {
       await checkpointer?.stop();
+      await webhooks.stop();
       await liveEvents.close();
       await store.close();
     },

@@ -19,6 +19,7 @@ import {
   SESSIONS_SERVICE,
   SHUTDOWN,
   TEAMS_SERVICE,
+  WEBHOOKS_SERVICE,
 } from './gateway.tokens.ts';
 import { GrpcGateway, type GrpcOptions } from './grpc/grpc-gateway.ts';
 import { HealthController } from './health/health.controller.ts';
@@ -32,6 +33,8 @@ import type { TeamSpecParser } from './teams/team-spec.ts';
 import type { TeamRepository } from './teams/team-repository.port.ts';
 import { TeamsHttpController } from './teams/teams.http.controller.ts';
 import { createTeamsService } from './teams/teams.service.ts';
+import { WebhooksHttpController } from './webhooks/webhooks.http.controller.ts';
+import type { WebhooksService } from './webhooks/webhooks.service.ts';
 
 export type GatewayOptions = Readonly<{
   /** Per tenant, over REST and gRPC together. */
@@ -66,6 +69,8 @@ export type GatewayDeps = Readonly<{
   metrics?: Registry;
   /** Signed checkpoints for `GET …/audit`; absent: checkpoints are off. */
   audit?: SessionsServiceDeps['audit'];
+  /** Webhook endpoints and dead letters (`/v1/webhooks`); absent: those routes are not served. */
+  webhooks?: WebhooksService;
   /** Run by `/health/ready`; default none (always ready). */
   readiness?: readonly ReadinessCheck[];
   options: GatewayOptions;
@@ -104,6 +109,7 @@ export class GatewayModule {
           }),
       },
       { provide: SHUTDOWN, useValue: shutdown },
+      { provide: WEBHOOKS_SERVICE, useValue: deps.webhooks ?? null },
       GrpcGateway,
       ApiKeyGuard,
     ];
@@ -114,9 +120,17 @@ export class GatewayModule {
         TeamsHttpController,
         SessionsHttpController,
         SessionEventsHttpController,
+        ...(deps.webhooks === undefined ? [] : [WebhooksHttpController]),
       ],
       providers,
-      exports: [METRICS_REGISTRY, AUTHENTICATOR, TEAMS_SERVICE, SESSIONS_SERVICE, GrpcGateway],
+      exports: [
+        METRICS_REGISTRY,
+        AUTHENTICATOR,
+        TEAMS_SERVICE,
+        SESSIONS_SERVICE,
+        WEBHOOKS_SERVICE,
+        GrpcGateway,
+      ],
     };
   }
 }

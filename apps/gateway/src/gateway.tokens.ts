@@ -7,3 +7,4 @@ export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 /** An AbortController aborted when the application shuts down: live streams end with it. */
 export const SHUTDOWN = Symbol('SHUTDOWN');
+export const WEBHOOKS_SERVICE = Symbol('WEBHOOKS_SERVICE');

@@ -50,3 +50,5 @@ export {
 export { createTeamsService, type TeamsService } from './teams/teams.service.ts';
 export { GatewayError } from './errors/gateway-errors.ts';
 export { createStoreLiveEvents, type LiveEvents } from './sessions/live-events.ts';
+export { composeWebhooks, type ComposedWebhooks, type WebhookConfig } from './webhooks/compose-webhooks.ts';
+export { createSqlWebhookStore } from './webhooks/sql-webhook-store.ts';

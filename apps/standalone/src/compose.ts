@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createInProcessEventBus, type Logger } from '@agentledger/events/bus';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
+  composeWebhooks,
   createPostgresApiKeyStore,
   createStoreLiveEvents,
   createTeamSpecParser,
@@ -90,8 +91,14 @@ export const composeStandalone = async (
     signer?.canSign === true
       ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
       : undefined;
+  const webhooks = composeWebhooks(store, store.db, config, registry, (error) =>
+    logger.warn('webhooks: store error, retrying', {
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
   const gateway = GatewayModule.register({
     liveEvents,
+    webhooks: webhooks.service,
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: store,
     apiKeys,
@@ -130,6 +137,7 @@ export const composeStandalone = async (
     runtime,
     close: async () => {
       await checkpointer?.stop();
+      await webhooks.stop();
       await liveEvents.close();
       await bus.close();
       await store.close();

@@ -21,6 +21,15 @@ export const standaloneConfigSchema = gatewayConfigSchema
     AGENTLEDGER_AUDIT_PUBLIC_KEY: true,
     AGENTLEDGER_AUDIT_KEY_ID: true,
     AUDIT_CHECKPOINT_INTERVAL_MS: true,
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: true,
+    WEBHOOK_SECRETS_KEY: true,
+    WEBHOOK_RETRY_PERIOD_MS: true,
+    WEBHOOK_INITIAL_BACKOFF_MS: true,
+    WEBHOOK_MAX_BACKOFF_MS: true,
+    WEBHOOK_TIMEOUT_MS: true,
+    WEBHOOK_LEASE_MS: true,
+    WEBHOOK_BATCH_SIZE: true,
+    WEBHOOK_POLL_INTERVAL_MS: true,
   })
   .extend(orchestratorRuntimeConfigSchema.shape)
   .extend({

@@ -13,6 +13,10 @@ import type {
   SessionSummary,
   Team,
   TurnResult,
+  PutWebhookResult,
+  Webhook,
+  WebhookDeliveryPage,
+  WebhookDeliveryStatus,
 } from './types.ts';
 
 /** Options of every mutating call: an idempotency key to reuse across your own retries, a signal. */
@@ -106,6 +110,28 @@ export const createAgentLedgerClient = (options: ClientOptions) => {
     /** Events (and deltas) over SSE, resuming from the last event after a dropped connection. */
     streamEvents: (id: string, opts?: FollowOptions): AsyncGenerator<StreamItem> =>
       followSession({ transport, sleep: transport.sleep, backoff: transport.backoff }, id, opts),
+    /** Registers or updates an endpoint; the secret comes back only on creation. */
+    putWebhook: (
+      webhookId: string,
+      body: Readonly<{ url: string; events?: readonly string[]; statuses?: readonly SessionStatus[] }>,
+    ) => json<PutWebhookResult>({ operation: 'putWebhook', params: { webhookId }, body }),
+    listWebhooks: () => json<{ items: readonly Webhook[] }>({ operation: 'listWebhooks' }),
+    getWebhook: (webhookId: string) => json<Webhook>({ operation: 'getWebhook', params: { webhookId } }),
+    deleteWebhook: async (webhookId: string): Promise<void> => {
+      await transport.send({ operation: 'deleteWebhook', params: { webhookId } });
+    },
+    rotateWebhookSecret: (webhookId: string) =>
+      json<{ webhookId: string; secret: string }>({
+        operation: 'rotateWebhookSecret',
+        params: { webhookId },
+      }),
+    /** The dead-letter list by default; `status` for pending or delivered ones. */
+    listWebhookDeliveries: (
+      webhookId: string,
+      query: Readonly<{ status?: WebhookDeliveryStatus; limit?: number; after?: number }> = {},
+    ) => json<WebhookDeliveryPage>({ operation: 'listWebhookDeliveries', params: { webhookId }, query }),
+    redeliverWebhook: (webhookId: string, deliveryId: string) =>
+      json<{ deliveryId: string }>({ operation: 'redeliverWebhook', params: { webhookId, deliveryId } }),
     live: () => json<{ status: 'ok' }>({ operation: 'live' }),
     ready: () => json<Readiness>({ operation: 'ready' }),
     metrics: async () => (await transport.send({ operation: 'metrics' })).text(),

@@ -5,7 +5,7 @@
  * it with the gateway's OpenAPI document both ways, so a change on either side fails a test.
  */
 export type OperationShape = Readonly<{
-  method: 'get' | 'put' | 'post';
+  method: 'get' | 'put' | 'post' | 'delete';
   path: string;
   query: readonly string[];
   headers: readonly string[];
@@ -112,6 +112,55 @@ export const operations = {
     headers: ['last-event-id'],
     body: false,
     success: [200],
+  },
+  putWebhook: {
+    method: 'put',
+    path: '/v1/webhooks/{webhookId}',
+    query: [],
+    headers: [],
+    body: true,
+    success: [200, 201],
+  },
+  listWebhooks: { method: 'get', path: '/v1/webhooks', query: [], headers: [], body: false, success: [200] },
+  getWebhook: {
+    method: 'get',
+    path: '/v1/webhooks/{webhookId}',
+    query: [],
+    headers: [],
+    body: false,
+    success: [200],
+  },
+  deleteWebhook: {
+    method: 'delete',
+    path: '/v1/webhooks/{webhookId}',
+    query: [],
+    headers: [],
+    body: false,
+    success: [204],
+  },
+  rotateWebhookSecret: {
+    method: 'post',
+    path: '/v1/webhooks/{webhookId}/rotate-secret',
+    query: [],
+    headers: [],
+    body: false,
+    success: [200],
+  },
+  listWebhookDeliveries: {
+    method: 'get',
+    path: '/v1/webhooks/{webhookId}/deliveries',
+    query: ['status', 'limit', 'after'],
+    headers: [],
+    body: false,
+    success: [200],
+  },
+  redeliverWebhook: {
+    method: 'post',
+    path: '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
+    query: [],
+    headers: [],
+    body: false,
+    success: [202],
   },
   live: { method: 'get', path: '/health/live', query: [], headers: [], body: false, success: [200] },
   ready: { method: 'get', path: '/health/ready', query: [], headers: [], body: false, success: [200, 503] },

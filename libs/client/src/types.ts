@@ -116,3 +116,34 @@ export type Problem = Readonly<{
   instance?: string;
   errors?: readonly Readonly<{ in: string; field: string; pointer?: string; message: string }>[];
 }>;
+
+/** A tenant's webhook endpoint (never its secret). */
+export type Webhook = Readonly<{
+  webhookId: string;
+  url: string;
+  events: readonly string[];
+  statuses: readonly SessionStatus[];
+  createdAt: string;
+  updatedAt: string;
+}>;
+
+/** `secret` (whsec_…) only when the endpoint was created: store it, it is not shown again. */
+export type PutWebhookResult = Webhook & Readonly<{ secret?: string }>;
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+/** One event to one endpoint; `deliveryId` is the `webhook-id` header of every attempt. */
+export type WebhookDelivery = Readonly<{
+  deliveryId: string;
+  eventType: string;
+  sessionId: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string;
+  deliveredAt: string | null;
+}>;
+
+export type WebhookDeliveryPage = Readonly<{ items: readonly WebhookDelivery[]; nextAfter: number | null }>;

@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** What a key may do. A key created without scopes gets all of them. */
-export const SCOPES = ['sessions:read', 'sessions:write', 'teams:read', 'teams:write'] as const;
+export const SCOPES = [
+  'sessions:read',
+  'sessions:write',
+  'teams:read',
+  'teams:write',
+  'webhooks:read',
+  'webhooks:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**

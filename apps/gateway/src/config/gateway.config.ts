@@ -111,6 +111,62 @@ export const gatewayConfigSchema = z.object({
     .nonnegative()
     .default(60_000)
     .describe('How often heads that moved since their last checkpoint are signed (0: only at turn ends).'),
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: z
+    .stringbool()
+    .default(false)
+    .describe(
+      'Let webhook endpoints name private, loopback, link-local and metadata addresses, literally or through DNS (off by default; the rules of `http_request`).',
+    ),
+  WEBHOOK_SECRETS_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'A 32-byte key (base64, or a file holding it) that seals webhook signing secrets at rest (AES-256-GCM). Unset: secrets are stored as issued.',
+    ),
+  WEBHOOK_RETRY_PERIOD_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 60 * 60 * 1000)
+    .describe('How long a webhook delivery is retried before it is parked in the dead-letter list.'),
+  WEBHOOK_INITIAL_BACKOFF_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1_000)
+    .describe('Wait after a failed webhook attempt; doubled after each further failure.'),
+  WEBHOOK_MAX_BACKOFF_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60 * 1000)
+    .describe('Longest wait between two attempts of a webhook delivery.'),
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe('A webhook attempt without an answer within this time fails.'),
+  WEBHOOK_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(60_000)
+    .describe(
+      'A claimed webhook delivery not settled within this time (its process died) is sent again; keep it above the timeout.',
+    ),
+  WEBHOOK_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16)
+    .describe('Webhook deliveries attempted at once per process (each a different endpoint or session).'),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1_000)
+    .describe('How often due webhook deliveries (retries, redeliveries) are looked for.'),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

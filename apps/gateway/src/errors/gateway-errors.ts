@@ -55,7 +55,7 @@ export class PermissionDenied extends GatewayError {
 
 /** Unknown, or another tenant's: the answer never confirms that someone else's resource exists. */
 export class ResourceNotFound extends GatewayError {
-  constructor(kind: 'session' | 'team' | 'route' | 'tool call', id: string) {
+  constructor(kind: 'session' | 'team' | 'route' | 'tool call' | 'webhook' | 'delivery', id: string) {
     super('not-found', 404, kind === 'route' ? `No route ${id}` : `No ${kind} ${JSON.stringify(id)}`);
   }
 }

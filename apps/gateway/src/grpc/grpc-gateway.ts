@@ -13,6 +13,7 @@ import {
   SESSIONS_SERVICE,
   SHUTDOWN,
   TEAMS_SERVICE,
+  WEBHOOKS_SERVICE,
 } from '../gateway.tokens.ts';
 import type { SessionsService } from '../sessions/sessions.service.ts';
 import type { TeamsService } from '../teams/teams.service.ts';
@@ -20,13 +21,16 @@ import { loadAgentLedgerServices } from './proto.ts';
 import { sessionAdminGrpcHandlers } from './session-admin.grpc.ts';
 import { sessionsGrpcHandlers } from './sessions.grpc.ts';
 import { teamsGrpcHandlers } from './teams.grpc.ts';
+import { webhooksGrpcHandlers } from './webhooks.grpc.ts';
+import type { WebhooksService } from '../webhooks/webhooks.service.ts';
 
 export type GrpcOptions = Readonly<{ host: string; port: number; maxMessageBytes: number }>;
 
 /**
- * The gRPC server in the gateway process (plain @grpc/grpc-js): the `Sessions` and `Teams`
- * services of libs/proto over the same application services as REST. Binds when the application
- * starts (if `grpc` options are given); on shutdown live streams end and the server stops.
+ * The gRPC server in the gateway process (plain @grpc/grpc-js): the `Sessions`, `Teams` and (when
+ * configured) `Webhooks` services of libs/proto over the same application services as REST. Binds
+ * when the application starts (if `grpc` options are given); on shutdown live streams end and the
+ * server stops.
  */
 @Injectable()
 export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
@@ -40,6 +44,7 @@ export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(TEAMS_SERVICE) private readonly teams: TeamsService,
     @Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService,
     @Inject(SHUTDOWN) private readonly shutdown: AbortController,
+    @Inject(WEBHOOKS_SERVICE) private readonly webhooks: WebhooksService | null,
   ) {}
 
   /** The bound port (useful with port 0); undefined when gRPC is off. */
@@ -60,6 +65,8 @@ export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
       ...sessionAdminGrpcHandlers(this.authenticator, this.sessions),
     });
     server.addService(services.teams, teamsGrpcHandlers(this.authenticator, this.teams));
+    if (this.webhooks !== null)
+      server.addService(services.webhooks, webhooksGrpcHandlers(this.authenticator, this.webhooks));
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${grpc.host}:${grpc.port}`, ServerCredentials.createInsecure(), (error, port) =>
         error === null ? resolve(port) : reject(error),

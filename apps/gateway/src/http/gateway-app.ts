@@ -12,6 +12,7 @@ import { buildOpenApiDocument } from '../openapi/openapi-document.ts';
 import type { ApiOperation } from '../openapi/api-operation.ts';
 import { sessionOperations } from '../sessions/sessions.api.ts';
 import { teamOperations } from '../teams/teams.api.ts';
+import { webhookOperations } from '../webhooks/webhooks.api.ts';
 
 export type GatewayHttpOptions = Readonly<{
   /** Largest accepted request body; 413 beyond it. Default 1 MiB (BODY_LIMIT_BYTES). */
@@ -24,6 +25,7 @@ export type GatewayHttpOptions = Readonly<{
 export const gatewayOperations: readonly ApiOperation[] = [
   ...teamOperations,
   ...sessionOperations,
+  ...webhookOperations,
   ...healthOperations,
 ];
 

@@ -8,7 +8,7 @@ export type ApiResponse = Readonly<{ description: string; schema?: z.ZodType; co
  * OpenAPI document cannot drift from what the gateway accepts.
  */
 export type ApiOperation = Readonly<{
-  method: 'get' | 'put' | 'post';
+  method: 'get' | 'put' | 'post' | 'delete';
   /** OpenAPI form: `/v1/teams/{teamId}`. */
   path: string;
   operationId: string;

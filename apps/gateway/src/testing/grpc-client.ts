@@ -14,7 +14,12 @@ type UnaryMethod = (request: unknown, metadata: Metadata, callback: Callback) =>
 type StreamMethod = (request: unknown, metadata: Metadata) => NodeJS.ReadableStream & { cancel: () => void };
 
 export type GrpcTestClient = Readonly<{
-  call: (service: 'Sessions' | 'Teams', method: string, request: unknown, key?: string) => Promise<unknown>;
+  call: (
+    service: 'Sessions' | 'Teams' | 'Webhooks',
+    method: string,
+    request: unknown,
+    key?: string,
+  ) => Promise<unknown>;
   stream: (method: string, request: unknown, key?: string) => NodeJS.ReadableStream & { cancel: () => void };
   close: () => void;
 }>;
@@ -43,7 +48,7 @@ export const connectGrpc = async (address: string): Promise<GrpcTestClient> => {
     ) => Client;
     return new Service(address, credentials.createInsecure());
   };
-  const clients = { Sessions: create('Sessions'), Teams: create('Teams') };
+  const clients = { Sessions: create('Sessions'), Teams: create('Teams'), Webhooks: create('Webhooks') };
   return {
     call: (service, method, request, key) =>
       new Promise((resolve, reject) => {
@@ -61,6 +66,7 @@ export const connectGrpc = async (address: string): Promise<GrpcTestClient> => {
     close: () => {
       clients.Sessions.close();
       clients.Teams.close();
+      clients.Webhooks.close();
     },
   };
 };

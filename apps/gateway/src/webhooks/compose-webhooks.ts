@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { createNodeHttpTransport } from '@agentledger/agents';
+import type { EventStore } from '@agentledger/events';
+import type { AnyPgDatabase } from '@agentledger/events/postgres';
+import type { Registry } from 'prom-client';
+import type { GatewayConfig } from '../config/gateway.config.ts';
+import { readSecretBox } from './secret-box.ts';
+import { createSqlWebhookStore } from './sql-webhook-store.ts';
+import { startWebhooks } from './start-webhooks.ts';
+import { createWebhooksService, type WebhooksService } from './webhooks.service.ts';
+
+export type WebhookConfig = Pick<
+  GatewayConfig,
+  | 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES'
+  | 'WEBHOOK_SECRETS_KEY'
+  | 'WEBHOOK_RETRY_PERIOD_MS'
+  | 'WEBHOOK_INITIAL_BACKOFF_MS'
+  | 'WEBHOOK_MAX_BACKOFF_MS'
+  | 'WEBHOOK_TIMEOUT_MS'
+  | 'WEBHOOK_LEASE_MS'
+  | 'WEBHOOK_BATCH_SIZE'
+  | 'WEBHOOK_POLL_INTERVAL_MS'
+>;
+
+export type ComposedWebhooks = Readonly<{ service: WebhooksService; stop: () => Promise<void> }>;
+
+/**
+ * Webhooks for a composition that serves the gateway (distributed gateway, standalone): the API's
+ * service and the delivering loops over the same SQL database as the event store.
+ */
+export const composeWebhooks = (
+  store: EventStore,
+  db: AnyPgDatabase,
+  config: WebhookConfig,
+  metrics: Registry,
+  onError: (error: unknown) => void,
+): ComposedWebhooks => {
+  const webhooks = createSqlWebhookStore(
+    db,
+    readSecretBox(config.WEBHOOK_SECRETS_KEY, (path) => readFileSync(path, 'utf8')),
+  );
+  const running = startWebhooks({
+    store,
+    webhooks,
+    transport: createNodeHttpTransport({ allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES }),
+    settings: {
+      initialBackoffMs: config.WEBHOOK_INITIAL_BACKOFF_MS,
+      maxBackoffMs: config.WEBHOOK_MAX_BACKOFF_MS,
+      retryPeriodMs: config.WEBHOOK_RETRY_PERIOD_MS,
+      batchSize: config.WEBHOOK_BATCH_SIZE,
+      leaseMs: config.WEBHOOK_LEASE_MS,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+    },
+    metrics,
+    onError,
+  });
+  return {
+    service: createWebhooksService({
+      webhooks,
+      clock: () => new Date(),
+      allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      retryPeriodMs: config.WEBHOOK_RETRY_PERIOD_MS,
+    }),
+    stop: running.stop,
+  };
+};

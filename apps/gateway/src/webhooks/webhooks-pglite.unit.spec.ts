@@ -1,0 +1,87 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNodeHttpTransport } from '@agentledger/agents';
+import { verifyWebhook } from '@agentledger/client';
+import { sessionStreamId } from '@agentledger/events';
+import { createPgliteEventStore, type PgliteEventStore } from '@agentledger/events/pglite';
+import { eventually } from '@agentledger/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateGatewayPglite } from '../auth/pglite-api-keys.ts';
+import { createSqlWebhookStore } from './sql-webhook-store.ts';
+import { startWebhooks } from './start-webhooks.ts';
+
+// The embedded product (npm start) runs the same store and loops on PGlite.
+describe('webhooks on PGlite (the standalone app)', () => {
+  let store: PgliteEventStore;
+  beforeAll(async () => {
+    store = await createPgliteEventStore();
+    await migrateGatewayPglite(store.pglite);
+  }, 60_000);
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('fans out, claims in order per session and delivers signed requests', async () => {
+    const bodies: string[] = [];
+    const secret = `whsec_${Buffer.from('pglite secret, thirty-two bytes!').toString('base64')}`;
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        verifyWebhook({ secret, headers: request.headers, body });
+        bodies.push(body);
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const webhooks = createSqlWebhookStore(store.db);
+    const now = new Date(Date.now() - 1_000);
+    const created = await webhooks.putEndpoint({
+      tenantId: 't',
+      endpointId: 'ep',
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/h`,
+      eventTypes: ['TurnStarted', 'TurnCompleted'],
+      statuses: [],
+      matchTypes: ['TurnCompleted', 'TurnStarted'],
+      secret,
+      createdAt: now,
+      updatedAt: now,
+    });
+    expect(created.created).toBe(true);
+    const running = startWebhooks({
+      store,
+      webhooks,
+      transport: createNodeHttpTransport({ allowPrivateAddresses: true }),
+      settings: {
+        initialBackoffMs: 50,
+        maxBackoffMs: 100,
+        retryPeriodMs: 10_000,
+        batchSize: 4,
+        leaseMs: 5_000,
+        timeoutMs: 2_000,
+        pollIntervalMs: 50,
+      },
+    });
+    try {
+      await running.caughtUp;
+      await store.append(
+        sessionStreamId('t', 's'),
+        [
+          { type: 'TurnStarted', data: {} },
+          { type: 'AgentMessageEmitted', data: {} },
+          { type: 'TurnCompleted', data: {} },
+        ],
+        { tenantId: 't', expectedVersion: 'any' },
+      );
+      const types = await eventually('both deliveries', () =>
+        bodies.length === 2 ? bodies.map((b) => (JSON.parse(b) as { type: string }).type) : undefined,
+      );
+      expect(types).toEqual(['TurnStarted', 'TurnCompleted']);
+      expect(await webhooks.backlog()).toEqual([]);
+    } finally {
+      await running.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 30_000);
+});
