@@ -1,3 +1,4 @@
+import type { SessionCommand } from '../core/session/session.commands.ts';
 import type { ToolRegistry } from '../tools/tool.ts';
 import type { ModelClientResolver } from '../model/model-resolver.ts';
 
@@ -19,3 +20,30 @@ export type EffectDeps = Readonly<{
 
 export const combinedSignal = (timeoutMs: number, outer?: AbortSignal): AbortSignal =>
   outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+
+/**
+ * The abort reason when a turn is cancelled (cancel, close or interrupt): in-flight calls stop and
+ * their outcome is recorded as aborted. Any other reason (shutdown, a lost lease) drops the results
+ * for the next owner to retry.
+ */
+export class TurnAborted extends Error {
+  readonly code = 'turn_aborted';
+  readonly retryable = false;
+  constructor(readonly turnId: string) {
+    super(`turn ${turnId} was cancelled`);
+    this.name = 'TurnAborted';
+  }
+}
+
+/** Whether `signal` was aborted because turn `turnId` was cancelled (not shutdown or a lost lease). */
+export const abortedByTurn = (signal: AbortSignal | undefined, turnId: string): boolean =>
+  signal?.aborted === true && signal.reason instanceof TurnAborted && signal.reason.turnId === turnId;
+
+/** A recorded outcome of a call cut short by its turn's cancellation (what `step` keeps after one). */
+export const isAbortedOutcome = (command: SessionCommand): boolean => {
+  if (command.type === 'RecordModelCall' || command.type === 'RecordSpeakerSelection')
+    return command.data.outcome === 'failed' && command.data.error.type === 'aborted';
+  if (command.type === 'RecordToolResult')
+    return command.data.outcome === 'failed' && ['aborted', 'unknown-outcome'].includes(command.data.reason);
+  return false;
+};

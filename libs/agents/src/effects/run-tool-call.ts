@@ -2,7 +2,7 @@ import { effectIdempotencyKey, type ToolCallAction } from '../core/session/next-
 import type { RecordToolResult, RequestApproval } from '../core/session/session.commands.ts';
 import type { ToolFailureReason } from '../core/session/session.events.ts';
 import type { Session } from '../core/session/session.state.ts';
-import type { EffectDeps } from './effect-deps.ts';
+import { abortedByTurn, type EffectDeps } from './effect-deps.ts';
 
 export type RunToolOptions = Readonly<{
   /**
@@ -107,6 +107,13 @@ export const runToolCall = async (
   } catch (error) {
     if (timeout.aborted && !deps.signal?.aborted)
       return failed('timeout', `'${call.name}' exceeded ${tool.timeoutMs} ms`);
+    if (abortedByTurn(deps.signal, call.turnId))
+      return idempotent
+        ? failed('aborted', `'${call.name}' was aborted: its turn was cancelled`)
+        : failed(
+            'unknown-outcome',
+            `'${call.name}' was aborted when its turn was cancelled and may have acted`,
+          );
     if (deps.signal?.aborted) return failed('cancelled', `'${call.name}' was cancelled`);
     return failed('error', error instanceof Error ? error.message : String(error));
   }
