@@ -51,3 +51,5 @@ export { BUILTIN_TOOL_NAMES, builtinTools } from './tools/builtin.ts';
 export { abortedByTurn, isAbortedOutcome, TurnAborted, type EffectDeps } from './effects/effect-deps.ts';
 export { buildModelRequest, modelSpecFor, runModelCall } from './effects/run-model-call.ts';
 export { runToolCall, type RunToolOptions } from './effects/run-tool-call.ts';
+export { mcpTool, pinnedMcpTool, type McpToolCaller } from './tools/mcp/mcp-tool.ts';
+export { createMcpToolbox, type McpToolbox } from './tools/mcp/mcp-toolbox.ts';

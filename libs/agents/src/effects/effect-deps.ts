@@ -1,4 +1,5 @@
 import type { SessionCommand } from '../core/session/session.commands.ts';
+import type { McpToolCaller } from '../tools/mcp/mcp-tool.ts';
 import type { ToolRegistry } from '../tools/tool.ts';
 import type { ModelClientResolver } from '../model/model-resolver.ts';
 
@@ -6,6 +7,8 @@ import type { ModelClientResolver } from '../model/model-resolver.ts';
 export type EffectDeps = Readonly<{
   models: ModelClientResolver;
   tools: ToolRegistry;
+  /** Calls the operator's MCP servers for tools pinned in a spec; absent: MCP tools are unknown. */
+  mcp?: McpToolCaller;
   /** The clock that stamps command metadata (time enters the log only through commands). */
   clock: () => Date;
   /** Shutdown or cancel: aborts in-flight model and tool calls. */

@@ -36,7 +36,12 @@ const toolSchemasFor = (deps: EffectDeps, spec: TeamSpec, call: ModelCallState):
     const tool = deps.tools.get(name);
     return tool ? [tool.schema] : [];
   });
-  return [...registered, ...handoffToolSchemas(agent)];
+  const mcp = (agent.mcpTools ?? []).map((t) => ({
+    name: t.name,
+    description: t.description,
+    parameters: t.inputSchema,
+  }));
+  return [...registered, ...mcp, ...handoffToolSchemas(agent)];
 };
 
 /** The request a model call sends, rebuilt from state (pure apart from the registry's schemas). */
