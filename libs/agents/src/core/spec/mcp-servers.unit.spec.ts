@@ -133,17 +133,17 @@ describe('resolveMcpTools', () => {
   });
 
   it('refuses a tool name the agent already uses, and a server that cannot be listed', async () => {
-    const clash = { ...listed, rates: [{ ...listed['rates']![0]!, name: 'calculator' }] };
-    const error = await resolveMcpTools(spec([{ server: 'rates' }]), servers, (s) =>
+    const clash: Record<string, McpToolInfo[]> = { rates: [{ ...listed['rates']![0]!, name: 'calculator' }] };
+    const clashing = await resolveMcpTools(spec([{ server: 'rates' }]), servers, (s) =>
       Promise.resolve(clash[s] ?? []),
-    ).catch((e: unknown) => e as McpToolsRefused);
-    expect(error.issues).toEqual([
+    ).catch((e: unknown) => e);
+    expect((clashing as McpToolsRefused).issues).toEqual([
       { path: 'agents.0.mcp.0.tools', message: 'tool name "calculator" is already used by this agent' },
     ]);
     const down = await resolveMcpTools(spec([{ server: 'desk' }]), servers, () =>
       Promise.reject(new Error('ECONNREFUSED')),
-    ).catch((e: unknown) => e as McpToolsRefused);
-    expect(down.issues).toEqual([
+    ).catch((e: unknown) => e);
+    expect((down as McpToolsRefused).issues).toEqual([
       { path: 'agents.0.mcp.0.server', message: 'could not list the tools of MCP server "desk"' },
     ]);
   });
