@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
+import { BUILTIN_TOOL_NAMES, createMcpToolbox, secretReader } from '@agentledger/agents';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
@@ -26,10 +26,13 @@ const applicationToolNames = async (modulePath: string | undefined): Promise<rea
 };
 
 /**
- * The distributed gateway: the Postgres event store and sessions read model (migrated), API keys
+ * The distributed gateway (`env` is where MCP servers' secret headers are read): the Postgres event store and sessions read model (migrated), API keys
  * in Postgres (seeded from AGENTLEDGER_API_KEYS), gRPC beside REST.
  */
-export const composeDistributedGateway = async (config: GatewayConfig): Promise<ComposedGateway> => {
+export const composeDistributedGateway = async (
+  config: GatewayConfig,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<ComposedGateway> => {
   await ensureDatabase(config.DATABASE_URL);
   const store = await createPostgresEventStore({ connectionString: config.DATABASE_URL, migrate: true });
   await migrateGatewayDatabase(config.DATABASE_URL);
@@ -46,10 +49,18 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     signer?.canSign === true
       ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
       : undefined;
+  // Team specs' MCP tools are listed when a team is put; secrets are read from `env` on connect.
+  const mcp = createMcpToolbox({
+    servers: config.MCP_SERVERS,
+    readSecret: secretReader(env, (path) => readFileSync(path, 'utf8')),
+  });
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS),
+    parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS, {
+      servers: config.MCP_SERVERS,
+      list: mcp.list,
+    }),
     sessionEngine: createSessionEngine({
       store,
       index: sessionIndex,
@@ -70,6 +81,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     module,
     close: async () => {
       await checkpointer?.stop();
+      await mcp.close();
       await liveEvents.close();
       await store.close();
     },

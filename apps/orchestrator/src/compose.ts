@@ -5,8 +5,10 @@ import pg from 'pg';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   builtinTools,
+  createMcpToolbox,
   createModelClientResolver,
   createNodeHttpTransport,
+  secretReader,
   type Tool,
 } from '@agentledger/agents';
 import {
@@ -95,11 +97,16 @@ export const composeDistributed = async (
       allowPrivateAddresses: config.HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES,
     }),
   }).with(...extra);
+  const mcp = createMcpToolbox({
+    servers: config.MCP_SERVERS,
+    readSecret: secretReader(env, (path) => readFileSync(path, 'utf8')),
+  });
   const orchestrator = createOrchestrator({
     bus,
     engine,
     index,
     effects: {
+      mcp: mcp.call,
       models: createModelClientResolver({
         endpoints: config.MODEL_ENDPOINTS,
         env,
@@ -142,6 +149,7 @@ export const composeDistributed = async (
     close: async () => {
       await unlisten();
       await relay.stop();
+      await mcp.close();
       await bus.close();
       await store.close();
     },

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
+import {
+  readMcpServers,
+  readModelEndpoints,
+  type McpServers,
+  type ModelEndpoints,
+} from '@agentledger/agents';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -67,6 +72,10 @@ export const orchestratorConfigSchema = z.object({
     .string()
     .optional()
     .describe('Operator model endpoints (a JSON object or a file path), beside `default` from OPENAI_*.'),
+  AGENTLEDGER_MCP_SERVERS: z
+    .string()
+    .optional()
+    .describe('Operator MCP servers (a JSON object or a file path) whose tools team specs pin and call.'),
   OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
   MODEL_REQUESTS_PER_MINUTE: positiveInt
     .optional()
@@ -131,6 +140,7 @@ export const orchestratorConfigSchema = z.object({
 export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema> & {
   REPLICA_ID: string;
   MODEL_ENDPOINTS: ModelEndpoints;
+  MCP_SERVERS: McpServers;
 };
 
 /** Parses the environment, or throws naming every bad variable (values are never echoed). */
@@ -139,18 +149,25 @@ export const parseOrchestratorConfig = (
 ): OrchestratorConfig => {
   const result = orchestratorConfigSchema.safeParse(env);
   const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
-  if (!result.success || 'problem' in endpoints) {
+  const mcp = readMcpServers(env, (path) => readFileSync(path, 'utf8'));
+  if (!result.success || 'problem' in endpoints || 'problem' in mcp) {
     const problems = [
       ...(result.success
         ? []
         : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
       ...('problem' in endpoints ? [endpoints.problem] : []),
+      ...('problem' in mcp ? [mcp.problem] : []),
     ];
     throw new Error(`Invalid orchestrator configuration:\n  ${problems.join('\n  ')}`);
   }
   const replicaId =
     result.data.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  return { ...result.data, REPLICA_ID: replicaId, MODEL_ENDPOINTS: endpoints.endpoints };
+  return {
+    ...result.data,
+    REPLICA_ID: replicaId,
+    MODEL_ENDPOINTS: endpoints.endpoints,
+    MCP_SERVERS: mcp.servers,
+  };
 };
 
 /**

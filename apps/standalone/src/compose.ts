@@ -9,8 +9,10 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
   BUILTIN_TOOL_NAMES,
   builtinTools,
+  createMcpToolbox,
   createModelClientResolver,
   createNodeHttpTransport,
+  secretReader,
 } from '@agentledger/agents';
 import {
   createInProcessEventBus,
@@ -107,11 +109,17 @@ export const composeStandalone = async (
       allowPrivateAddresses: config.HTTP_TOOL_ALLOW_PRIVATE_ADDRESSES,
     }),
   });
+  // One MCP client per server for both halves: specs list tools through it, the runner calls them.
+  const mcp = createMcpToolbox({
+    servers: config.MCP_SERVERS,
+    readSecret: secretReader(env, (path) => readFileSync(path, 'utf8')),
+  });
   const orchestrator = createOrchestrator({
     bus,
     engine,
     index,
     effects: {
+      mcp: mcp.call,
       models: createModelClientResolver({
         endpoints: config.MODEL_ENDPOINTS,
         env,
@@ -150,7 +158,10 @@ export const composeStandalone = async (
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS),
+    parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS, {
+      servers: config.MCP_SERVERS,
+      list: mcp.list,
+    }),
     sessionEngine: engine,
     sessionIndex: index,
     metrics: registry,
@@ -192,6 +203,7 @@ export const composeStandalone = async (
       await checkpointer?.stop();
       await liveEvents.close();
       await relay.stop();
+      await mcp.close();
       await bus.close();
       await store.close();
     },

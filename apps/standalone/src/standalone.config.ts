@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
+import {
+  readMcpServers,
+  readModelEndpoints,
+  type McpServers,
+  type ModelEndpoints,
+} from '@agentledger/agents';
 import { gatewayConfigSchema } from '@agentledger/gateway';
 
 /**
@@ -18,6 +23,7 @@ export const standaloneConfigSchema = gatewayConfigSchema
     RATE_LIMIT_BURST: true,
     STREAM_POLL_INTERVAL_MS: true,
     AGENTLEDGER_MODEL_ENDPOINTS: true,
+    AGENTLEDGER_MCP_SERVERS: true,
     OPENAI_BASE_URL: true,
     AGENTLEDGER_AUDIT_SIGNING_KEY: true,
     AGENTLEDGER_AUDIT_PUBLIC_KEY: true,
@@ -62,20 +68,25 @@ export const standaloneConfigSchema = gatewayConfigSchema
       ),
   });
 
-export type StandaloneConfig = z.output<typeof standaloneConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };
+export type StandaloneConfig = z.output<typeof standaloneConfigSchema> & {
+  MODEL_ENDPOINTS: ModelEndpoints;
+  MCP_SERVERS: McpServers;
+};
 
 export const parseStandaloneConfig = (
   env: Readonly<Record<string, string | undefined>>,
 ): StandaloneConfig => {
   const result = standaloneConfigSchema.safeParse(env);
   const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
-  if (result.success && 'endpoints' in endpoints)
-    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints };
+  const mcp = readMcpServers(env, (path) => readFileSync(path, 'utf8'));
+  if (result.success && 'endpoints' in endpoints && 'servers' in mcp)
+    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints, MCP_SERVERS: mcp.servers };
   const problems = [
     ...(result.success
       ? []
       : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
     ...('problem' in endpoints ? [endpoints.problem] : []),
+    ...('problem' in mcp ? [mcp.problem] : []),
   ];
   throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 };

@@ -52,6 +52,7 @@ export {
   normalizeBaseUrl,
   parseModelEndpoints,
   readModelEndpoints,
+  secretReader,
   type KeySource,
   type ModelEndpoint,
   type ModelEndpoints,
