@@ -182,7 +182,9 @@ const recordModelCall = (
       type: 'ToolCallRequested',
       data: { toolCallId, callId: data.callId, agent: call.agent, name: tc.name, arguments: tc.arguments },
     };
-    if (!assistant?.tools.includes(tc.name))
+    const offered =
+      assistant?.tools.includes(tc.name) || assistant?.mcpTools?.some((t) => t.name === tc.name);
+    if (!assistant || !offered)
       return [
         requested,
         {
