@@ -36,7 +36,10 @@ describe('embedded mode: MCP tools from operator-registered servers', () => {
     fake = await startFakeOpenAIServer();
     fake.setFallback((raw) => {
       const body = raw as Body;
-      if (body.messages.at(-1)?.role === 'tool') return { kind: 'message', content: 'All done. TERMINATE' };
+      const last = body.messages.at(-1);
+      if (last?.role === 'tool') return { kind: 'message', content: 'All done. TERMINATE' };
+      if (last?.content === 'Take a nap')
+        return { kind: 'message', toolCalls: [{ name: 'nap', arguments: '{}' }] };
       return {
         kind: 'message',
         toolCalls: [
@@ -201,5 +204,48 @@ describe('embedded mode: MCP tools from operator-registered servers', () => {
       hashChainValid: boolean;
     };
     expect(audit).toMatchObject({ replayMatches: true, hashChainValid: true });
+  });
+
+  it('cancel during an MCP tool call aborts it on the embedded orchestrator; a non-idempotent tool is unknown-outcome', async () => {
+    expect((await put('napper', team([{ server: 'desk', tools: ['nap'] }]))).status).toBeLessThan(300);
+    const created = await fetch(`${url}/v1/sessions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ teamId: 'napper' }),
+    });
+    const { sessionId } = (await created.json()) as { sessionId: string };
+    const eventsNow = async () => {
+      const page = await fetch(`${url}/v1/sessions/${sessionId}/events`, { headers });
+      return ((await page.json()) as { events: { type: string; data: Record<string, unknown> }[] }).events;
+    };
+    await fetch(`${url}/v1/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ content: 'Take a nap' }),
+    });
+    await eventually('the nap to be requested', async () =>
+      (await eventsNow()).some((e) => e.type === 'ToolCallRequested') ? true : undefined,
+    );
+    const cancelled = await fetch(`${url}/v1/sessions/${sessionId}/cancel`, {
+      method: 'POST',
+      headers,
+      body: '{}',
+    });
+    expect(cancelled.status).toBeLessThan(300);
+    // The nap runs 60 s unless aborted: its outcome recorded well before proves the abort.
+    const failed = await eventually(
+      'the aborted nap to be recorded',
+      async () => (await eventsNow()).find((e) => e.type === 'ToolCallFailed'),
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    expect(failed.data).toMatchObject({ toolCallId: 't1.s1.m1.t0', reason: 'unknown-outcome' });
+    const types = (await eventsNow()).map((e) => e.type);
+    expect(types.indexOf('TurnCancelled')).toBeLessThan(types.indexOf('ToolCallFailed'));
+    const audit = (await (await fetch(`${url}/v1/sessions/${sessionId}/audit`, { headers })).json()) as {
+      replayMatches: boolean;
+    };
+    expect(audit.replayMatches).toBe(true);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/agentledger_calls_aborted_total\{kind="tool"\} [1-9]/);
   });
 });
