@@ -117,14 +117,19 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     commands += 1;
     return { commandId: `test-${commands}`, correlationId: `test-${commands}`, now: new Date() };
   };
-  const team = (tool: string, onBusy = 'enqueue'): TeamSpec =>
+  const team = (tool: string, onBusy = 'enqueue', agent: Readonly<Record<string, unknown>> = {}): TeamSpec =>
     teamSpecSchema.parse({
       specVersion: 1,
       name: `${tool}-team`,
       type: 'single',
       onBusy,
       agents: [
-        { name: 'clerk', tools: [tool], model: { provider: 'openai', model: 'fake-model', maxRetries: 0 } },
+        {
+          name: 'clerk',
+          tools: [tool],
+          model: { provider: 'openai', model: 'fake-model', maxRetries: 0 },
+          ...agent,
+        },
       ],
     });
 
@@ -140,11 +145,17 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       processes.push(started);
       return started;
     },
-    startSession: async (sessionId: string, tool: string, onBusy?: 'enqueue' | 'interrupt') => {
+    /** `agent` overrides fields of the one agent (e.g. pinned `mcpTools`, as the gateway writes them). */
+    startSession: async (
+      sessionId: string,
+      tool: string,
+      onBusy?: 'enqueue' | 'interrupt',
+      agent?: Readonly<Record<string, unknown>>,
+    ) => {
       await repository.handle(
         {
           type: 'StartSession',
-          data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool, onBusy) },
+          data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool, onBusy, agent) },
           metadata: meta(),
         },
         { tenantId: TENANT, sessionId: sessionId },

@@ -27,6 +27,15 @@ export const registerDeskTools = (server: McpServer): void => {
     ({ orderId, note }, extra) =>
       text(`noted on ${orderId}: ${note} (key ${String(extra._meta?.['idempotencyKey'] ?? 'none')})`),
   );
+  server.registerTool(
+    'echo',
+    {
+      description: 'Echoes its text',
+      inputSchema: { text: z.string() },
+      annotations: { idempotentHint: true },
+    },
+    ({ text: said }) => text(`echo: ${said}`),
+  );
   server.registerTool('fail', { description: 'Always fails', inputSchema: {} }, () => ({
     ...text('the desk is closed'),
     isError: true,

@@ -49,6 +49,7 @@ describe('the MCP toolbox against real MCP servers', () => {
     expect(desk.map((t) => [t.name, t.idempotent])).toEqual([
       ['lookup_order', true],
       ['add_note', false],
+      ['echo', true],
       ['fail', false],
       ['nap', false],
     ]);
