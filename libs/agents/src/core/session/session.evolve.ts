@@ -154,7 +154,8 @@ const apply = (s: Session, event: SessionEvent): Session => {
     }
     case 'SessionForked': {
       const parent = event.data.parentEvents.reduce(evolve, initialSession());
-      const base = parent.turn ? retireTurn(parent, parent.turn.turnId) : parent;
+      // A fork owns none of the parent's calls: nothing of them is recorded here, aborted or not.
+      const base = withAborted(parent.turn ? retireTurn(parent, parent.turn.turnId) : parent, []);
       return {
         ...base,
         sessionId: event.data.sessionId,
