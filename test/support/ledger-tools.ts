@@ -48,4 +48,23 @@ export const tools = [
       return `charged ${text} #${executions}`;
     },
   }),
+  defineTool({
+    name: 'sleeper',
+    description:
+      'Sleeps for SLEEPER_MS (default 20 s); when its signal aborts it notes the key in the ledger',
+    parameters: z.object({ text: z.string() }),
+    idempotent: true,
+    requiresApproval: false,
+    timeoutMs: 60_000,
+    execute: async ({ text }, ctx) => {
+      await record(ctx.idempotencyKey, 'sleeper-started');
+      try {
+        await pause(Number(process.env.SLEEPER_MS ?? 20_000), ctx.signal);
+      } catch (error) {
+        await record(`${ctx.idempotencyKey}:aborted`, 'sleeper-aborted');
+        throw error;
+      }
+      return `slept on ${text}`;
+    },
+  }),
 ];

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { teamSpecSchema, type CommandMetadata, type TeamSpec } from '@agentledger/agents';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply } from '@agentledger/agents/testing';
-import { parseSessionStreamId } from '@agentledger/events';
+import { parseSessionStreamId, sessionStreamId } from '@agentledger/events';
 import { ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import { createSessionEngine, type SessionEngine } from '@agentledger/sessions';
@@ -20,7 +20,8 @@ type OpenAIBody = { messages: OpenAIMessage[]; tools?: { function: { name: strin
 /**
  * A model on the wire that is a pure function of its request, so any replica answers alike before
  * and after a crash: to a user message it calls the first offered tool with `{ text }`; to a tool
- * result it answers `done: …`. `delayMs` slows chosen requests; in-flight requests are counted.
+ * result it answers `done: …`. `delayMs` slows chosen requests (by the last user message);
+ * in-flight requests are counted.
  */
 const wireModel = (fake: FakeOpenAIServer, delayMs: (text: string) => number) => {
   let inFlight = 0;
@@ -29,7 +30,7 @@ const wireModel = (fake: FakeOpenAIServer, delayMs: (text: string) => number) =>
     const body = raw as OpenAIBody;
     const last = body.messages.at(-1);
     const text = typeof last?.content === 'string' ? last.content : '';
-    const delay = delayMs(body.messages.find((m) => m.role === 'user')?.content ?? '');
+    const delay = delayMs(body.messages.findLast((m) => m.role === 'user')?.content ?? '');
     inFlight += 1;
     peak = Math.max(peak, inFlight);
     // Counted until just before the reply is sent: the client cannot start its next call earlier.
@@ -116,13 +117,19 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     commands += 1;
     return { commandId: `test-${commands}`, correlationId: `test-${commands}`, now: new Date() };
   };
-  const team = (tool: string): TeamSpec =>
+  const team = (tool: string, onBusy = 'enqueue', agent: Readonly<Record<string, unknown>> = {}): TeamSpec =>
     teamSpecSchema.parse({
       specVersion: 1,
       name: `${tool}-team`,
       type: 'single',
+      onBusy,
       agents: [
-        { name: 'clerk', tools: [tool], model: { provider: 'openai', model: 'fake-model', maxRetries: 0 } },
+        {
+          name: 'clerk',
+          tools: [tool],
+          model: { provider: 'openai', model: 'fake-model', maxRetries: 0 },
+          ...agent,
+        },
       ],
     });
 
@@ -138,11 +145,17 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       processes.push(started);
       return started;
     },
-    startSession: async (sessionId: string, tool: string) => {
+    /** `agent` overrides fields of the one agent (e.g. pinned `mcpTools`, as the gateway writes them). */
+    startSession: async (
+      sessionId: string,
+      tool: string,
+      onBusy?: 'enqueue' | 'interrupt',
+      agent?: Readonly<Record<string, unknown>>,
+    ) => {
       await repository.handle(
         {
           type: 'StartSession',
-          data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool) },
+          data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool, onBusy, agent) },
           metadata: meta(),
         },
         { tenantId: TENANT, sessionId: sessionId },
@@ -158,7 +171,29 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
         { tenantId: TENANT, sessionId: sessionId, idempotencyKey: `${sessionId}:${content}` },
       );
     },
+    /** What the gateway's cancel does: `CancelTurn` appended to the log (the relay publishes it). */
+    cancel: async (sessionId: string) => {
+      await repository.handle(
+        { type: 'CancelTurn', data: { reason: 'cancelled by the test' }, metadata: meta() },
+        { tenantId: TENANT, sessionId },
+      );
+    },
+    /** What the gateway's close does (a running turn is cancelled first). */
+    closeSession: async (sessionId: string) => {
+      await repository.handle(
+        { type: 'CloseSession', data: {}, metadata: meta() },
+        { tenantId: TENANT, sessionId },
+      );
+    },
     load: (sessionId: string) => repository.load(TENANT, sessionId),
+    /** The session's recorded events, in order. */
+    events: async (sessionId: string) => {
+      const { rows } = await store.pool.query<{ type: string; data: Record<string, unknown> }>(
+        'select type, data from events where stream_id = $1 order by version',
+        [sessionStreamId(TENANT, sessionId)],
+      );
+      return rows;
+    },
     /** Completed turns per session id. */
     completedTurns: async (): Promise<Map<string, number>> => {
       const { rows } = await store.pool.query<{ stream_id: string; turns: string }>(

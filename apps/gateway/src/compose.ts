@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
+import { BUILTIN_TOOL_NAMES, createMcpToolbox, secretReader } from '@agentledger/agents';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import {
@@ -21,10 +21,13 @@ import { composeWebhooks } from './webhooks/compose-webhooks.ts';
 export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
 
 /**
- * The distributed gateway: the Postgres event store and sessions read model (migrated), API keys
+ * The distributed gateway (`env` is where MCP servers' secret headers are read): the Postgres event store and sessions read model (migrated), API keys
  * in Postgres (seeded from AGENTLEDGER_API_KEYS), gRPC beside REST.
  */
-export const composeDistributedGateway = async (config: GatewayConfig): Promise<ComposedGateway> => {
+export const composeDistributedGateway = async (
+  config: GatewayConfig,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<ComposedGateway> => {
   await ensureDatabase(config.DATABASE_URL);
   const store = await createPostgresEventStore({ connectionString: config.DATABASE_URL, migrate: true });
   await migrateGatewayDatabase(config.DATABASE_URL);
@@ -48,11 +51,19 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   const webhooks = composeWebhooks(store, store.db, config, registry, (error) =>
     console.error(`webhooks: ${error instanceof Error ? error.message : String(error)}`),
   );
+  // Team specs' MCP tools are listed when a team is put; secrets are read from `env` on connect.
+  const mcp = createMcpToolbox({
+    servers: config.MCP_SERVERS,
+    readSecret: secretReader(env, (path) => readFileSync(path, 'utf8')),
+  });
   const module = GatewayModule.register({
     eventStore: store,
     webhooks: webhooks.service,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS),
+    parseTeamSpec: createTeamSpecParser(toolNames, config.MODEL_ENDPOINTS, {
+      servers: config.MCP_SERVERS,
+      list: mcp.list,
+    }),
     sessionEngine: createSessionEngine({
       store,
       index: sessionIndex,
@@ -74,6 +85,7 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
     close: async () => {
       await checkpointer?.stop();
       await webhooks.stop();
+      await mcp.close();
       await liveEvents.close();
       await store.close();
     },

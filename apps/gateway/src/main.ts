@@ -9,7 +9,7 @@ import { createGatewayApp } from './http/gateway-app.ts';
  */
 const main = async (): Promise<void> => {
   const config = parseGatewayConfig(process.env);
-  const composed = await composeDistributedGateway(config);
+  const composed = await composeDistributedGateway(config, process.env);
   const app = await createGatewayApp(composed.module, { bodyLimitBytes: config.BODY_LIMIT_BYTES });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();

@@ -102,7 +102,10 @@ export const composeStandalone = async (
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: store,
     apiKeys,
-    parseTeamSpec: createTeamSpecParser(runtime.effective.tools, config.MODEL_ENDPOINTS),
+    parseTeamSpec: createTeamSpecParser(runtime.effective.tools, config.MODEL_ENDPOINTS, {
+      servers: config.MCP_SERVERS,
+      list: runtime.mcp.list,
+    }),
     sessionEngine: engine,
     sessionIndex: index,
     metrics: registry,

@@ -41,6 +41,12 @@ const probes: Readonly<Record<RuntimeKey, Probe>> = {
     seen: (e) => e.modelEndpoints.get('walk'),
     expected: expect.objectContaining({ baseUrl: 'http://127.0.0.1:9/v1', requestsPerMinute: 11 }),
   },
+  AGENTLEDGER_MCP_SERVERS: {
+    // Connections open on first use: a server that is never called need not be running.
+    value: JSON.stringify({ walk: { url: 'http://127.0.0.1:9/mcp' } }),
+    seen: (e) => e.mcpServers,
+    expected: ['walk'],
+  },
   OPENAI_BASE_URL: {
     value: 'http://127.0.0.1:8/v1',
     seen: (e) => e.modelEndpoints.get('default')?.baseUrl,

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
+import {
+  readMcpServers,
+  readModelEndpoints,
+  type McpServers,
+  type ModelEndpoints,
+} from '@agentledger/agents';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 
 export type ApiKeySeed = Readonly<{ tenantId: string; key: string }>;
@@ -81,6 +86,12 @@ export const gatewayConfigSchema = z.object({
     .optional()
     .describe(
       'Operator model endpoints (a JSON object or a file path); team specs are checked against them.',
+    ),
+  AGENTLEDGER_MCP_SERVERS: z
+    .string()
+    .optional()
+    .describe(
+      'Operator MCP servers (a JSON object or a file path): name → stdio `command`/`args` or Streamable HTTP `url`, secret headers/env from `{env}`/`{file}`; team specs name them.',
     ),
   OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
   AGENTLEDGER_AUDIT_SIGNING_KEY: z
@@ -169,19 +180,24 @@ export const gatewayConfigSchema = z.object({
     .describe('How often due webhook deliveries (retries, redeliveries) are looked for.'),
 });
 
-export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };
+export type GatewayConfig = z.output<typeof gatewayConfigSchema> & {
+  MODEL_ENDPOINTS: ModelEndpoints;
+  MCP_SERVERS: McpServers;
+};
 
 /** Parses the environment, or throws naming every bad variable (values are never echoed). */
 export const parseGatewayConfig = (env: Readonly<Record<string, string | undefined>>): GatewayConfig => {
   const result = gatewayConfigSchema.safeParse(env);
   const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
+  const mcp = readMcpServers(env, (path) => readFileSync(path, 'utf8'));
   const problems = [
     ...(result.success
       ? []
       : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
     ...('problem' in endpoints ? [endpoints.problem] : []),
+    ...('problem' in mcp ? [mcp.problem] : []),
   ];
-  if (result.success && 'endpoints' in endpoints)
-    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints };
+  if (result.success && 'endpoints' in endpoints && 'servers' in mcp)
+    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints, MCP_SERVERS: mcp.servers };
   throw new Error(`Invalid gateway configuration:\n  ${problems.join('\n  ')}`);
 };

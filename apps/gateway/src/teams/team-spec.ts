@@ -11,7 +11,7 @@ export type TeamSpecCheck =
  * Validates a submitted team spec (our JSON or an AutoGen AgentChat component) and returns it in
  * our canonical form. Supplied by the composition root (libs/agents' schema and importer).
  */
-export type TeamSpecParser = (input: unknown) => TeamSpecCheck;
+export type TeamSpecParser = (input: unknown) => TeamSpecCheck | Promise<TeamSpecCheck>;
 
 const canonical = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(canonical);

@@ -31,7 +31,7 @@ export const createTeamsService = (
   deps: Readonly<{ teams: TeamRepository; parseTeamSpec: TeamSpecParser }>,
 ): TeamsService => ({
   putTeam: async (principal, { teamId, spec, idempotencyKey }) => {
-    const check = deps.parseTeamSpec(spec);
+    const check = await deps.parseTeamSpec(spec);
     if (!check.ok) {
       const errors = toFieldErrors(check.issues);
       if (check.kind === 'invalid') throw new ValidationFailed(errors);

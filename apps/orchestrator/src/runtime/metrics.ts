@@ -57,6 +57,12 @@ export const createOrchestratorMetrics = (registry: Registry) => ({
     help: 'Sessions claimed by the recovery scan',
     registers: [registry],
   }),
+  abortedCalls: new Counter({
+    name: 'agentledger_calls_aborted_total',
+    help: 'Model and tool calls cut short on this replica because their turn was cancelled',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  }),
   stalled: new Counter({
     name: 'agentledger_sessions_stalled_total',
     help: 'Sessions the watchdog marked stalled',

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import {
   builtinTools,
+  createMcpToolbox,
   createModelClientResolver,
   createNodeHttpTransport,
+  secretReader,
+  type McpToolbox,
   type ModelEndpoints,
 } from '@agentledger/agents';
 import type { EventStore } from '@agentledger/events';
@@ -58,6 +61,8 @@ export type EffectiveSettings = Readonly<{
   modelEndpoints: ModelEndpoints;
   modelCallTimeoutMs: number | undefined;
   tools: readonly string[];
+  /** The operator's MCP servers the runtime may call, by name. */
+  mcpServers: readonly string[];
   httpTool: Readonly<{ allowedHosts: readonly string[]; allowPrivateAddresses: boolean }>;
 }>;
 
@@ -73,6 +78,8 @@ export type OrchestratorRuntime = Readonly<{
   engine: SessionEngine;
   orchestrator: Orchestrator;
   relay: OutboxRelay;
+  /** The operator's MCP servers (one client per server): team specs list tools through it too. */
+  mcp: McpToolbox;
   effective: EffectiveSettings;
 }>;
 
@@ -127,7 +134,12 @@ export const createOrchestratorRuntime = async <Tx>(
     transport: createNodeHttpTransport({ allowPrivateAddresses: httpTool.allowPrivateAddresses }),
   }).with(...(await loadToolsModule(config.TOOLS_MODULE)));
   const modelEndpoints = config.MODEL_ENDPOINTS;
+  const mcp = createMcpToolbox({
+    servers: config.MCP_SERVERS,
+    readSecret: secretReader(deps.env, (path) => readFileSync(path, 'utf8')),
+  });
   const effects = {
+    mcp: mcp.call,
     models: createModelClientResolver({
       endpoints: modelEndpoints,
       env: deps.env,
@@ -157,6 +169,7 @@ export const createOrchestratorRuntime = async <Tx>(
     stop: async () => {
       await orchestrator.stop();
       await relay.stop();
+      await mcp.close();
     },
     health: [
       { name: 'consumer', check: () => orchestrator.ready() },
@@ -166,6 +179,7 @@ export const createOrchestratorRuntime = async <Tx>(
     engine,
     orchestrator,
     relay,
+    mcp,
     effective: {
       partitions,
       sessionCacheMaxBytes: engine.cache().maxBytes,
@@ -173,6 +187,7 @@ export const createOrchestratorRuntime = async <Tx>(
       modelEndpoints,
       modelCallTimeoutMs: effects.modelCallTimeoutMs,
       tools: tools.names(),
+      mcpServers: [...config.MCP_SERVERS.keys()],
       httpTool,
     },
   };

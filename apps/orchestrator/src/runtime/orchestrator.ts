@@ -15,6 +15,7 @@ import { createEndpointLimits } from '../flow/endpoint-limits.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import { runSession } from './session-worker.ts';
 import { createOrchestratorStepHooks } from './step-hooks.ts';
+import { createTurnCancellation } from './turn-cancellation.ts';
 
 export const ORCHESTRATOR_GROUP = 'agentledger-orchestrator';
 
@@ -113,7 +114,9 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     return Math.min(30_000, 500 * 2 ** count);
   };
 
+  const cancellation = createTurnCancellation();
   const hooks = createOrchestratorStepHooks({
+    cancellation,
     index: deps.index,
     replicaId: settings.replicaId,
     modelCalls,
@@ -150,6 +153,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
               parkedTimers.add(timer);
             },
             metrics,
+            cancellation,
             shutdown: shutdown.signal,
             stopping: () => stopping,
             onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
@@ -182,6 +186,12 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     // A redelivered event is skipped; a gap needs nothing special: the worker folds from the store.
     if (dedupe.verdict(envelope).kind === 'duplicate') return;
     dedupe.applied(envelope);
+    // Whoever recorded the cancel (a gateway, another replica), the call runs here: stop it now.
+    if (envelope.type === 'TurnCancelled')
+      cancellation.cancel(
+        sessionStreamId(envelope.tenantId, session.sessionId),
+        cancelledTurn(envelope.data),
+      );
     // This replica's own appends come from a worker that re-checks the session after each of them.
     if (envelope.metadata.replicaId === settings.replicaId) return;
     schedule(envelope.tenantId, session.sessionId);
@@ -278,6 +288,11 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     sweep,
   };
 };
+
+const cancelledTurn = (data: unknown): string =>
+  typeof data === 'object' && data !== null && 'turnId' in data && typeof data.turnId === 'string'
+    ? data.turnId
+    : '';
 
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
+import {
+  readMcpServers,
+  readModelEndpoints,
+  type McpServers,
+  type ModelEndpoints,
+} from '@agentledger/agents';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -33,6 +38,10 @@ export const orchestratorRuntimeConfigSchema = z.object({
     .string()
     .optional()
     .describe('Operator model endpoints (a JSON object or a file path), beside `default` from OPENAI_*.'),
+  AGENTLEDGER_MCP_SERVERS: z
+    .string()
+    .optional()
+    .describe('Operator MCP servers (a JSON object or a file path) whose tools team specs pin and call.'),
   OPENAI_BASE_URL: z.string().optional().describe('Base URL of the `default` model endpoint.'),
   MODEL_REQUESTS_PER_MINUTE: positiveInt
     .optional()
@@ -98,8 +107,8 @@ export const orchestratorRuntimeConfigSchema = z.object({
     ),
 });
 
-/** What the parse adds to the schema's output: the replica id resolved, the model endpoints read. */
-type Resolved = Readonly<{ REPLICA_ID: string; MODEL_ENDPOINTS: ModelEndpoints }>;
+/** What the parse adds to the schema's output: the replica id resolved, endpoints and MCP servers read. */
+type Resolved = Readonly<{ REPLICA_ID: string; MODEL_ENDPOINTS: ModelEndpoints; MCP_SERVERS: McpServers }>;
 
 export type OrchestratorRuntimeConfig = Omit<z.output<typeof orchestratorRuntimeConfigSchema>, 'REPLICA_ID'> &
   Resolved;
@@ -116,16 +125,23 @@ export const parseRuntimeConfig = <T extends z.ZodType<z.output<typeof orchestra
 ): Omit<z.output<T>, 'REPLICA_ID'> & Resolved => {
   const result = schema.safeParse(env);
   const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
-  if (!result.success || 'problem' in endpoints) {
+  const mcp = readMcpServers(env, (path) => readFileSync(path, 'utf8'));
+  if (!result.success || 'problem' in endpoints || 'problem' in mcp) {
     const problems = [
       ...(result.success
         ? []
         : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
       ...('problem' in endpoints ? [endpoints.problem] : []),
+      ...('problem' in mcp ? [mcp.problem] : []),
     ];
     throw new Error(`Invalid ${what}:\n  ${problems.join('\n  ')}`);
   }
   const replicaId =
     result.data.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  return { ...result.data, REPLICA_ID: replicaId, MODEL_ENDPOINTS: endpoints.endpoints };
+  return {
+    ...result.data,
+    REPLICA_ID: replicaId,
+    MODEL_ENDPOINTS: endpoints.endpoints,
+    MCP_SERVERS: mcp.servers,
+  };
 };

@@ -1,6 +1,8 @@
 import type { EffectDeps } from '@agentledger/agents';
+import { sessionStreamId } from '@agentledger/events';
 import { LeaseLost, type SessionEngine, type SessionLeases, type StepHooks } from '@agentledger/sessions';
 import type { OrchestratorMetrics } from './metrics.ts';
+import type { TurnCancellation } from './turn-cancellation.ts';
 
 export type WorkerDeps = Readonly<{
   engine: SessionEngine;
@@ -15,6 +17,8 @@ export type WorkerDeps = Readonly<{
   metrics: OrchestratorMetrics;
   /** Aborted at the shutdown deadline: in-flight effects stop and their results are not recorded. */
   shutdown: AbortSignal;
+  /** Where a recorded `TurnCancelled` finds this step to abort its in-flight call. */
+  cancellation: TurnCancellation;
   /** Set when shutdown begins: no new step starts. */
   stopping: () => boolean;
   onError: (sessionId: string, error: unknown) => void;
@@ -40,7 +44,8 @@ export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: 
     },
     Math.max(50, Math.floor(deps.leaseTtlMs / 3)),
   );
-  const signal = AbortSignal.any([deps.shutdown, lost.signal]);
+  const cancel = deps.cancellation.open(sessionStreamId(tenantId, sessionId));
+  const signal = AbortSignal.any([deps.shutdown, lost.signal, cancel.signal]);
   try {
     const outcome = await deps.engine.step({ tenantId, sessionId }, lease, signal, {
       effects: deps.effects,
@@ -53,6 +58,7 @@ export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: 
     if (lost.signal.aborted) deps.metrics.leasesLost.inc();
     else if (!signal.aborted) throw error;
   } finally {
+    cancel.close();
     clearInterval(renewal);
     deps.metrics.leasesHeld.dec();
     await deps.leases.release(lease).catch((error: unknown) => deps.onError(sessionId, error));

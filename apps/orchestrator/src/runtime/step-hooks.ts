@@ -1,8 +1,10 @@
-import { DEFAULT_ENDPOINT, modelSpecFor, type SessionCommand } from '@agentledger/agents';
+import { DEFAULT_ENDPOINT, isAbortedOutcome, modelSpecFor, type SessionCommand } from '@agentledger/agents';
+import { sessionStreamId } from '@agentledger/events';
 import type { ModelResult, SessionLeases, StepHooks, ToolAttempts } from '@agentledger/sessions';
 import type { EndpointLimits } from '../flow/endpoint-limits.ts';
 import type { Semaphore } from '../flow/semaphore.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
+import type { TurnCancellation } from './turn-cancellation.ts';
 
 export type StepHooksDeps = Readonly<{
   index: Pick<SessionLeases, 'tenantTokensToday'> & ToolAttempts;
@@ -20,6 +22,7 @@ export type StepHooksDeps = Readonly<{
   /** Model tokens a tenant may use per UTC day; past it model calls fail closed (never made). */
   tenantDailyTokenBudget?: number;
   clock: () => Date;
+  cancellation: TurnCancellation;
 }>;
 
 const outcomeOf = (command: SessionCommand | null): string => {
@@ -31,6 +34,16 @@ const outcomeOf = (command: SessionCommand | null): string => {
 const kindOf = (action: { kind: string }): 'selector' | 'model' =>
   action.kind === 'select_speaker' ? 'selector' : 'model';
 
+/** Tells the cancellation registry which turn the effect about to start belongs to. */
+const working = (
+  deps: StepHooksDeps,
+  tenantId: string,
+  sessionId: string,
+  turnId: string | undefined,
+): void => {
+  if (turnId !== undefined) deps.cancellation.working(sessionStreamId(tenantId, sessionId), turnId);
+};
+
 /**
  * What the orchestrator adds around the engine's effects: semaphores, per-endpoint rate limits,
  * parking of retryable model failures, the tenant's daily token budget, attempt markers for
@@ -39,17 +52,20 @@ const kindOf = (action: { kind: string }): 'selector' | 'model' =>
 export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => ({
   metadata: { replicaId: deps.replicaId, actor: 'orchestrator' },
   claimAttempt: (lease, toolCallId) => deps.index.markAttempt(lease, toolCallId),
-  aroundToolCall: (run, { signal }) =>
+  aroundToolCall: (run, { tenantId, sessionId, state, signal }) =>
     deps.toolCalls.run(async () => {
+      working(deps, tenantId, sessionId, state.turn?.turnId);
       const command = await run();
       deps.metrics.steps.inc({ kind: 'tool', outcome: outcomeOf(command) });
+      if (command && isAbortedOutcome(command)) deps.metrics.abortedCalls.inc({ kind: 'tool' });
       return command;
     }, signal),
-  aroundModelCall: async (run, { state, action, signal }) => {
+  aroundModelCall: async (run, { tenantId, sessionId, state, action, signal }) => {
     const call = state.modelCalls[action.callId];
     const endpoint = (call && state.spec && modelSpecFor(state.spec, call)?.endpoint) || DEFAULT_ENDPOINT;
     const command = await deps.modelCalls.run(async () => {
       await deps.endpoints.before(endpoint, signal);
+      working(deps, tenantId, sessionId, state.turn?.turnId);
       deps.metrics.modelCallsInFlight.inc();
       const stop = deps.metrics.modelLatency.startTimer();
       try {
@@ -59,6 +75,7 @@ export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => (
         deps.metrics.modelCallsInFlight.dec();
       }
     }, signal);
+    if (command && isAbortedOutcome(command)) deps.metrics.abortedCalls.inc({ kind: kindOf(action) });
     // A retryable failure is counted by `park` (parked, or recorded as failed).
     if (command && !(command.data.outcome === 'failed' && command.data.error.retryable))
       deps.metrics.steps.inc({ kind: kindOf(action), outcome: command.data.outcome });

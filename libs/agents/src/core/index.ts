@@ -52,6 +52,7 @@ export {
   normalizeBaseUrl,
   parseModelEndpoints,
   readModelEndpoints,
+  secretReader,
   type KeySource,
   type ModelEndpoint,
   type ModelEndpoints,
@@ -63,3 +64,21 @@ export {
   ModelEndpointRefused,
   type EndpointIssue,
 } from './spec/bind-model-endpoints.ts';
+export {
+  InvalidMcpServers,
+  mcpServerByCommand,
+  mcpServerByUrl,
+  normalizeMcpUrl,
+  parseMcpServers,
+  readMcpServers,
+  type McpServer,
+  type McpServers,
+  type SecretValue,
+} from './spec/mcp-servers.ts';
+export {
+  McpToolsRefused,
+  resolveMcpTools,
+  type McpIssue,
+  type McpToolInfo,
+  type McpToolLister,
+} from './spec/resolve-mcp-tools.ts';

@@ -1,3 +1,5 @@
+import type { SessionCommand } from '../core/session/session.commands.ts';
+import type { McpToolCaller } from '../tools/mcp/mcp-tool.ts';
 import type { ToolRegistry } from '../tools/tool.ts';
 import type { ModelClientResolver } from '../model/model-resolver.ts';
 
@@ -5,6 +7,8 @@ import type { ModelClientResolver } from '../model/model-resolver.ts';
 export type EffectDeps = Readonly<{
   models: ModelClientResolver;
   tools: ToolRegistry;
+  /** Calls the operator's MCP servers for tools pinned in a spec; absent: MCP tools are unknown. */
+  mcp?: McpToolCaller;
   /** The clock that stamps command metadata (time enters the log only through commands). */
   clock: () => Date;
   /** Shutdown or cancel: aborts in-flight model and tool calls. */
@@ -19,3 +23,32 @@ export type EffectDeps = Readonly<{
 
 export const combinedSignal = (timeoutMs: number, outer?: AbortSignal): AbortSignal =>
   outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+
+/**
+ * The abort reason when a turn is cancelled (cancel, close or interrupt): in-flight calls stop and
+ * their outcome is recorded as aborted. Any other reason (shutdown, a lost lease) drops the results
+ * for the next owner to retry.
+ */
+export class TurnAborted extends Error {
+  readonly code = 'turn_aborted';
+  readonly retryable = false;
+  readonly turnId: string;
+  constructor(turnId: string) {
+    super(`turn ${turnId} was cancelled`);
+    this.turnId = turnId;
+    this.name = 'TurnAborted';
+  }
+}
+
+/** Whether `signal` was aborted because turn `turnId` was cancelled (not shutdown or a lost lease). */
+export const abortedByTurn = (signal: AbortSignal | undefined, turnId: string): boolean =>
+  signal?.aborted === true && signal.reason instanceof TurnAborted && signal.reason.turnId === turnId;
+
+/** A recorded outcome of a call cut short by its turn's cancellation (what `step` keeps after one). */
+export const isAbortedOutcome = (command: SessionCommand): boolean => {
+  if (command.type === 'RecordModelCall' || command.type === 'RecordSpeakerSelection')
+    return command.data.outcome === 'failed' && command.data.error.type === 'aborted';
+  if (command.type === 'RecordToolResult')
+    return command.data.outcome === 'failed' && ['aborted', 'unknown-outcome'].includes(command.data.reason);
+  return false;
+};

@@ -14,7 +14,7 @@ import type { ErrorInfo } from '../core/session/session.events.ts';
 import type { ModelCallState, Session } from '../core/session/session.state.ts';
 import type { ModelSpec, TeamSpec } from '../core/spec/team-spec.ts';
 import { ModelCallError } from '../model/model-call-error.ts';
-import type { EffectDeps } from './effect-deps.ts';
+import { abortedByTurn, type EffectDeps } from './effect-deps.ts';
 
 type ModelAction = Extract<NextAction, { kind: 'call_model' | 'select_speaker' }>;
 
@@ -36,7 +36,12 @@ const toolSchemasFor = (deps: EffectDeps, spec: TeamSpec, call: ModelCallState):
     const tool = deps.tools.get(name);
     return tool ? [tool.schema] : [];
   });
-  return [...registered, ...handoffToolSchemas(agent)];
+  const mcp = (agent.mcpTools ?? []).map((t) => ({
+    name: t.name,
+    description: t.description,
+    parameters: t.inputSchema,
+  }));
+  return [...registered, ...mcp, ...handoffToolSchemas(agent)];
 };
 
 /** The request a model call sends, rebuilt from state (pure apart from the registry's schemas). */
@@ -64,7 +69,9 @@ export const buildModelRequest = (deps: EffectDeps, state: Session, call: ModelC
 };
 
 /** What a failed call records: a short reason (events are tenant-readable; no upstream text). */
-const errorInfo = (error: unknown, timedOut: boolean): ErrorInfo => {
+const errorInfo = (error: unknown, timedOut: boolean, aborted: boolean): ErrorInfo => {
+  if (aborted)
+    return { type: 'aborted', message: 'the turn was cancelled during the call', retryable: false };
   if (timedOut)
     return { type: 'timeout', message: 'the model call exceeded its time limit', retryable: true };
   if (error instanceof ModelCallError)
@@ -134,7 +141,12 @@ export const runModelCall = async (
     const timedOut = timeout.aborted && !deps.signal?.aborted;
     return {
       type,
-      data: { callId: call.callId, outcome: 'failed', error: errorInfo(error, timedOut), latencyMs },
+      data: {
+        callId: call.callId,
+        outcome: 'failed',
+        error: errorInfo(error, timedOut, abortedByTurn(deps.signal, call.turnId)),
+        latencyMs,
+      },
       metadata: metadata(),
     };
   }

@@ -2,7 +2,8 @@ import { effectIdempotencyKey, type ToolCallAction } from '../core/session/next-
 import type { RecordToolResult, RequestApproval } from '../core/session/session.commands.ts';
 import type { ToolFailureReason } from '../core/session/session.events.ts';
 import type { Session } from '../core/session/session.state.ts';
-import type { EffectDeps } from './effect-deps.ts';
+import { mcpTool, pinnedMcpTool } from '../tools/mcp/mcp-tool.ts';
+import { abortedByTurn, type EffectDeps } from './effect-deps.ts';
 
 export type RunToolOptions = Readonly<{
   /**
@@ -56,7 +57,8 @@ export const runToolCall = async (
     },
     metadata: metadata(),
   });
-  const tool = deps.tools.get(call.name);
+  const pinned = deps.mcp ? pinnedMcpTool(state.spec, call.agent, call.name) : undefined;
+  const tool = pinned && deps.mcp ? mcpTool(pinned, deps.mcp) : deps.tools.get(call.name);
   if (!tool) return failed('unknown-tool', `tool '${call.name}' is not registered`);
   if (tool.requiresApproval && call.approval !== 'granted') {
     if (call.approval !== 'none') return null;
@@ -107,6 +109,13 @@ export const runToolCall = async (
   } catch (error) {
     if (timeout.aborted && !deps.signal?.aborted)
       return failed('timeout', `'${call.name}' exceeded ${tool.timeoutMs} ms`);
+    if (abortedByTurn(deps.signal, call.turnId))
+      return idempotent
+        ? failed('aborted', `'${call.name}' was aborted: its turn was cancelled`)
+        : failed(
+            'unknown-outcome',
+            `'${call.name}' was aborted when its turn was cancelled and may have acted`,
+          );
     if (deps.signal?.aborted) return failed('cancelled', `'${call.name}' was cancelled`);
     return failed('error', error instanceof Error ? error.message : String(error));
   }

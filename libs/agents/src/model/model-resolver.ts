@@ -2,7 +2,7 @@ import type { ModelClient } from '../core/model/model-client.port.ts';
 import type { ModelCallPurpose } from '../core/session/session.events.ts';
 import { canonicalJson } from '@agentledger/events/canonical';
 import { checkModelEndpoint, defaultOnlyEndpoints } from '../core/spec/bind-model-endpoints.ts';
-import { DEFAULT_ENDPOINT, type KeySource, type ModelEndpoints } from '../core/spec/model-endpoints.ts';
+import { DEFAULT_ENDPOINT, secretReader, type ModelEndpoints } from '../core/spec/model-endpoints.ts';
 import type { ModelSpec } from '../core/spec/team-spec.ts';
 import { ModelCallError } from './model-call-error.ts';
 import { createOpenAIModelClient, type OpenAIModelClientOptions } from './openai-client.ts';
@@ -45,17 +45,7 @@ export const createModelClientResolver = (options: ModelClientResolverOptions): 
   const fallback = options.fallback ?? createScriptedModelClient();
   const endpoints = options.endpoints ?? defaultOnlyEndpoints;
   const cache = new Map<string, ModelClient>();
-  const readKey = (source: KeySource | undefined): string | undefined => {
-    if (source?.kind === 'env') return options.env[source.name] || undefined;
-    if (source?.kind === 'file' && options.readKeyFile) {
-      try {
-        return options.readKeyFile(source.path).trim() || undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    return undefined;
-  };
+  const readKey = secretReader(options.env, options.readKeyFile);
   return (model) => {
     if (!model) return fallback;
     const key = canonicalJson(model);

@@ -40,6 +40,8 @@ export type FakeOpenAIServer = Readonly<{
   /** `http://127.0.0.1:<port>/v1`: what the SDK takes as `baseURL`. */
   baseUrl: string;
   requests: readonly RecordedRequest[];
+  /** Requests whose client went away before the (delayed) answer was sent: an aborted call. */
+  aborted: readonly RecordedRequest[];
   /** Queues replies, answered in order; when the queue is empty `fallback` answers. */
   enqueue: (...replies: readonly FakeReply[]) => void;
   setFallback: (reply: FakeReply | ((body: unknown) => FakeReply)) => void;
@@ -90,6 +92,20 @@ const completionBody = (reply: Extract<FakeReply, { kind: 'message' }>, model: s
   };
 };
 
+/** Waits `ms` unless the client disconnects first: false when it did (the call was aborted). */
+const answeredAfter = (ms: number, res: ServerResponse): Promise<boolean> =>
+  new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    res.once('close', onClose);
+  });
+
 /**
  * A fake OpenAI-compatible server on 127.0.0.1 that speaks the real wire format (chat completions
  * with `tool_calls` and usage; streaming refused) and answers from a script: 429 with
@@ -98,6 +114,7 @@ const completionBody = (reply: Extract<FakeReply, { kind: 'message' }>, model: s
 export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
   const queue: FakeReply[] = [];
   const requests: RecordedRequest[] = [];
+  const aborted: RecordedRequest[] = [];
   let fallback: FakeReply | ((body: unknown) => FakeReply) = { kind: 'message', content: 'ok' };
 
   const send = (
@@ -122,7 +139,14 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
       }
       const path = (req.url ?? '/').split('?')[0]!;
       const query = (req.url ?? '').split('?')[1] ?? '';
-      requests.push({ method: req.method ?? 'GET', path, query, headers: req.headers, body });
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path,
+        query,
+        headers: req.headers,
+        body,
+      };
+      requests.push(recorded);
       if (req.method === 'GET' && path.endsWith('/models'))
         return send(
           res,
@@ -146,7 +170,10 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
           JSON.stringify({ error: { message: 'streaming is not supported', type: 'invalid_request_error' } }),
         );
       const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body) : fallback);
-      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      if (reply.delayMs && !(await answeredAfter(reply.delayMs, res))) {
+        aborted.push(recorded);
+        return;
+      }
       switch (reply.kind) {
         case 'message':
           return send(res, 200, JSON.stringify(completionBody(reply, request.model ?? 'fake-model')));
@@ -173,6 +200,7 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    aborted,
     enqueue: (...replies) => queue.push(...replies),
     setFallback: (reply) => {
       fallback = reply;

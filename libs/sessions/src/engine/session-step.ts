@@ -1,4 +1,5 @@
 import {
+  isAbortedOutcome,
   nextAction,
   runModelCall,
   runToolCall,
@@ -196,8 +197,13 @@ export const createStep = (deps: StepDeps) => {
         if (performed === 'nothing') return outcome('idle');
         if ('parked' in performed) return outcome('parked', performed.parked);
         // Results of effects cut short by shutdown or a lost lease are dropped: the next owner
-        // retries them (model calls, idempotent tools) or records them unknown-outcome.
-        if (signal.aborted) return outcome('aborted');
+        // retries them (model calls, idempotent tools) or records them unknown-outcome. Calls cut
+        // short because their turn was cancelled are recorded as aborted (decide keeps them once).
+        if (signal.aborted) {
+          const aborted = performed.filter(isAbortedOutcome);
+          if (aborted.length > 0) state = await record(hooks, ref, lease, state, aborted);
+          return outcome('aborted');
+        }
         steps += 1;
         if (performed.length > 0) {
           state = await record(hooks, ref, lease, state, performed);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runTeam } from '@agentledger/sessions';
 import { createScriptedModelClient } from '../../model/scripted-client.ts';
 import { BUILTIN_TOOL_NAMES } from '../../tools/builtin.ts';
+import { parseMcpServers } from '../spec/mcp-servers.ts';
 import { parseModelEndpoints } from '../spec/model-endpoints.ts';
 import {
   importAutogenComponent,
@@ -164,9 +165,84 @@ describe('importer rejections and mappings', () => {
       }),
     ]);
     expect(rejection(mcp).issues[0]).toEqual({
-      path: '$.config.participants[0].config.workbench[0]',
+      path: '$.config.participants[0].config.workbench[0].config.server_params',
       provider: 'autogen_ext.tools.mcp.McpWorkbench',
-      message: 'only static workbenches (a fixed list of tools) are supported',
+      message: 'server_params names neither a URL nor a command',
+    });
+  });
+
+  describe('McpWorkbench maps to an operator-registered MCP server, or is rejected naming the path', () => {
+    const mcpServers = parseMcpServers(
+      {
+        AGENTLEDGER_MCP_SERVERS: JSON.stringify({
+          desk: { command: 'node', args: ['desk-server.ts'] },
+          rates: { url: 'http://127.0.0.1:7777/mcp', headers: { Authorization: { env: 'RATES_TOKEN' } } },
+        }),
+      },
+      () => '',
+    );
+    const workbench = (label: string, server_params: Record<string, unknown>) => ({
+      provider: 'autogen_ext.tools.mcp.McpWorkbench',
+      component_type: 'workbench',
+      version: 1,
+      component_version: 1,
+      description: 'Local MCP server',
+      label,
+      config: { server_params, tool_overrides: {} },
+    });
+    const withWorkbenches = (...w: unknown[]) =>
+      team('autogen_agentchat.teams.RoundRobinGroupChat', [assistant({ workbench: w })]);
+    const http = (url: string) => ({
+      type: 'StreamableHttpServerParams',
+      url,
+      headers: { Authorization: 'Bearer tenant-secret' },
+      timeout: 30.0,
+      sse_read_timeout: 300.0,
+      terminate_on_close: true,
+    });
+    const stdio = (command: string, args: string[]) => ({
+      type: 'StdioServerParams',
+      command,
+      args,
+      env: { TOKEN: 'x' },
+      read_timeout_seconds: 30,
+    });
+
+    it('by URL, by command and arguments, or by a label naming it; tenant headers and env are dropped', () => {
+      const spec = importAutogenComponent(
+        withWorkbenches(
+          workbench('McpWorkbench', http('http://127.0.0.1:7777/mcp/')),
+          workbench('McpWorkbench', stdio('node', ['desk-server.ts'])),
+          workbench('desk', stdio('python', ['elsewhere.py'])),
+        ),
+        { ...options, mcpServers },
+      );
+      expect(spec.agents[0]).toMatchObject({
+        mcp: [{ server: 'rates' }, { server: 'desk' }, { server: 'desk' }],
+      });
+      expect(JSON.stringify(spec)).not.toContain('tenant-secret');
+    });
+
+    it('an unregistered URL or command is rejected at its JSON path', () => {
+      const refused = rejection(
+        withWorkbenches(
+          workbench('McpWorkbench', http('http://evil.example/mcp')),
+          workbench('McpWorkbench', stdio('rm', ['-rf', '/'])),
+        ),
+        { ...options, mcpServers },
+      );
+      expect(refused.issues).toEqual([
+        {
+          path: '$.config.participants[0].config.workbench[0].config.server_params.url',
+          provider: 'autogen_ext.tools.mcp.McpWorkbench',
+          message: 'not the URL of a registered MCP server',
+        },
+        {
+          path: '$.config.participants[0].config.workbench[1].config.server_params.command',
+          provider: 'autogen_ext.tools.mcp.McpWorkbench',
+          message: 'not the command of a registered MCP server',
+        },
+      ]);
     });
   });
 

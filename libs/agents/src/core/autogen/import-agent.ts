@@ -1,4 +1,5 @@
-import type { TeamSpecInput } from '../spec/team-spec.ts';
+import { mcpServerByCommand, mcpServerByUrl, type McpServer } from '../spec/mcp-servers.ts';
+import type { McpToolset, TeamSpecInput } from '../spec/team-spec.ts';
 import { isAutogenComponent, isObject, known, type Component, type ImportContext } from './import-context.ts';
 import { importModel } from './import-model.ts';
 
@@ -31,10 +32,8 @@ export const importAgent = (
   const model = cfg['model_client']
     ? importModel(ctx, cfg['model_client'], `${path}.config.model_client`)
     : undefined;
-  const tools = [
-    ...importTools(ctx, cfg['tools'], `${path}.config.tools`),
-    ...importWorkbench(ctx, cfg['workbench'], `${path}.config.workbench`),
-  ];
+  const workbench = importWorkbench(ctx, cfg['workbench'], `${path}.config.workbench`);
+  const tools = [...importTools(ctx, cfg['tools'], `${path}.config.tools`), ...workbench.tools];
   const handoffs = importHandoffs(ctx, cfg['handoffs'], `${path}.config.handoffs`, c.provider);
   checkModelContext(ctx, cfg['model_context'], `${path}.config.model_context`);
   for (const key of ['memory', 'output_content_type', 'structured_message_factory'])
@@ -51,6 +50,7 @@ export const importAgent = (
     ...(typeof cfg['system_message'] === 'string' ? { systemMessage: cfg['system_message'] } : {}),
     ...(model ? { model } : {}),
     tools,
+    ...(workbench.mcp.length > 0 ? { mcp: workbench.mcp } : {}),
     handoffs,
     ...(typeof parallel === 'boolean' ? { parallelToolCalls: parallel } : {}),
     reflectOnToolUse: cfg['reflect_on_tool_use'] === true,
@@ -132,20 +132,50 @@ const importTools = (ctx: ImportContext, value: unknown, path: string): string[]
   });
 };
 
-const importWorkbench = (ctx: ImportContext, value: unknown, path: string): string[] => {
-  if (value === undefined || value === null) return [];
+type Workbench = { tools: string[]; mcp: McpToolset[] };
+
+const importWorkbench = (ctx: ImportContext, value: unknown, path: string): Workbench => {
+  const out: Workbench = { tools: [], mcp: [] };
+  if (value === undefined || value === null) return out;
   const list = Array.isArray(value) ? value : [value];
   const at = (i: number): string => (Array.isArray(value) ? `${path}[${i}]` : path);
-  return list.flatMap((w, i) => {
+  list.forEach((w, i) => {
     const c = ctx.component(w, at(i));
-    if (!c) return [];
+    if (!c) return;
     const cls = known(c.provider);
-    if (cls !== 'StaticWorkbench' && cls !== 'StaticStreamWorkbench')
-      return (
-        ctx.reject(at(i), c.provider, 'only static workbenches (a fixed list of tools) are supported') ?? []
-      );
-    return importTools(ctx, c.config['tools'], `${at(i)}.config.tools`);
+    if (cls === 'McpWorkbench') {
+      const server = mcpServerOf(ctx, c, at(i));
+      if (server !== undefined) out.mcp.push({ server });
+    } else if (cls === 'StaticWorkbench' || cls === 'StaticStreamWorkbench')
+      out.tools.push(...importTools(ctx, c.config['tools'], `${at(i)}.config.tools`));
+    else ctx.reject(at(i), c.provider, 'only static and MCP workbenches are supported');
   });
+  return out;
+};
+
+/**
+ * An McpWorkbench runs only as a server the operator registered: by its Streamable HTTP (or SSE)
+ * URL, its stdio command and arguments, or a label naming it. Its command, env and headers are
+ * never used (they are the operator's to set); anything else is rejected naming the field.
+ */
+const mcpServerOf = (ctx: ImportContext, c: Component, path: string): string | undefined => {
+  const servers = ctx.options.mcpServers ?? new Map<string, McpServer>();
+  if (c.label !== undefined && servers.has(c.label)) return c.label;
+  const params = c.config['server_params'];
+  const at = `${path}.config.server_params`;
+  if (!isObject(params)) return ctx.reject(at, c.provider, 'an McpWorkbench needs server_params');
+  if (typeof params['url'] === 'string') {
+    const byUrl = mcpServerByUrl(servers, params['url']);
+    if (byUrl) return byUrl.name;
+    return ctx.reject(`${at}.url`, c.provider, 'not the URL of a registered MCP server');
+  }
+  if (typeof params['command'] === 'string') {
+    const args = Array.isArray(params['args']) ? params['args'].map(String) : [];
+    const byCommand = mcpServerByCommand(servers, params['command'], args);
+    if (byCommand) return byCommand.name;
+    return ctx.reject(`${at}.command`, c.provider, 'not the command of a registered MCP server');
+  }
+  return ctx.reject(at, c.provider, 'server_params names neither a URL nor a command');
 };
 
 const importHandoffs = (

@@ -1,3 +1,4 @@
+import type { McpServers } from '../spec/mcp-servers.ts';
 import type { ModelEndpoints } from '../spec/model-endpoints.ts';
 
 /** Shared by the AutoGen importer's parts: component shapes, provider names, issue collection. */
@@ -10,6 +11,8 @@ export type AutogenImportOptions = Readonly<{
   toolNames: readonly string[];
   /** The operator's model endpoints a `base_url` must belong to (absent: only `default`, no URL). */
   endpoints?: ModelEndpoints;
+  /** The operator's MCP servers an McpWorkbench must be one of (absent: none). */
+  mcpServers?: McpServers;
 }>;
 
 export type Json = Readonly<Record<string, unknown>>;

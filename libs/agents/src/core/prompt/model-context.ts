@@ -76,7 +76,9 @@ export const contextHashOf = (messages: readonly ModelMessage[], toolNames: read
 
 /** Tool names offered on an agent call: none on a reflection call (as AutoGen). */
 export const offeredToolNames = (agent: AssistantAgentSpec, purpose: ModelCallState['purpose']): string[] =>
-  purpose === 'agent' ? [...agent.tools, ...agent.handoffs.map((h) => h.name)] : [];
+  purpose === 'agent'
+    ? [...agent.tools, ...(agent.mcpTools ?? []).map((t) => t.name), ...agent.handoffs.map((h) => h.name)]
+    : [];
 
 const pythonList = (names: readonly string[]): string => `[${names.map((n) => `'${n}'`).join(', ')}]`;
 

@@ -137,7 +137,17 @@ const recordModelCall = (
   state: Session,
 ): SessionEvent[] => {
   const call = state.modelCalls[data.callId];
-  if (!call || call.status !== 'pending') return [];
+  if (!call) {
+    if (data.outcome !== 'failed' || !isAbortedRecord(state, data.callId, data.error.type === 'aborted'))
+      return [];
+    return [
+      {
+        type: 'ModelCallFailed',
+        data: { callId: data.callId, error: data.error, latencyMs: data.latencyMs },
+      },
+    ];
+  }
+  if (call.status !== 'pending') return [];
   if (data.outcome === 'failed')
     return andAdvance(
       state,
@@ -172,7 +182,9 @@ const recordModelCall = (
       type: 'ToolCallRequested',
       data: { toolCallId, callId: data.callId, agent: call.agent, name: tc.name, arguments: tc.arguments },
     };
-    if (!assistant?.tools.includes(tc.name))
+    const offered =
+      assistant?.tools.includes(tc.name) || assistant?.mcpTools?.some((t) => t.name === tc.name);
+    if (!assistant || !offered)
       return [
         requested,
         {
@@ -199,7 +211,13 @@ const recordModelCall = (
 
 const recordToolResult = ({ data, metadata }: RecordToolResult, state: Session): SessionEvent[] => {
   const tool = state.toolCalls[data.toolCallId];
-  if (!tool || tool.status !== 'pending') return [];
+  if (!tool) {
+    const aborted = data.outcome === 'failed' && ABORTED_TOOL_REASONS.includes(data.reason);
+    if (data.outcome === 'completed' || !isAbortedRecord(state, data.toolCallId, aborted)) return [];
+    const { toolCallId, reason, message, latencyMs } = data;
+    return [{ type: 'ToolCallFailed', data: { toolCallId, reason, message, latencyMs } }];
+  }
+  if (tool.status !== 'pending') return [];
   if (tool.approval === 'requested' && data.outcome === 'completed') return [];
   const event: SessionEvent =
     data.outcome === 'completed'
@@ -218,6 +236,15 @@ const recordToolResult = ({ data, metadata }: RecordToolResult, state: Session):
         };
   return andAdvance(state, [event], metadata.now);
 };
+
+const ABORTED_TOOL_REASONS: readonly string[] = ['aborted', 'unknown-outcome'];
+
+/**
+ * The outcome of a call cut short by its turn's cancellation: recorded once, after `TurnCancelled`,
+ * without advancing the session (its turn is over). Anything else for a retired call is late.
+ */
+const isAbortedRecord = (state: Session, callId: string, aborted: boolean): boolean =>
+  aborted && (state.abortedCalls?.includes(callId) ?? false);
 
 /** A tool call id of a turn that has ended (its record is gone): `t<n>.…` with n ≤ turnCount. */
 const isPastCall = (state: Session, toolCallId: string): boolean => {

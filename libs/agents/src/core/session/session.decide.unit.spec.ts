@@ -535,6 +535,89 @@ describe('CancelTurn, CloseSession, MarkStalled, CheckTimeout', () => {
     expect(h.state().status).toBe('idle');
   });
 
+  const abortedModel = (callId: string) =>
+    ({
+      type: 'RecordModelCall',
+      data: {
+        callId,
+        outcome: 'failed',
+        error: { type: 'aborted', message: 'the turn was cancelled during the call', retryable: false },
+        latencyMs: 5,
+      },
+    }) as const;
+
+  it('records the aborted model call of a cancelled turn once, without advancing', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.send({ type: 'CancelTurn', data: {} });
+    expect(h.state().abortedCalls).toEqual(['t1.s1.m1']);
+    const out = h.send(abortedModel('t1.s1.m1'));
+    expect(out).toEqual([
+      {
+        type: 'ModelCallFailed',
+        data: { callId: 't1.s1.m1', error: abortedModel('t1.s1.m1').data.error, latencyMs: 5 },
+      },
+    ]);
+    expect(h.state().abortedCalls).toBeUndefined();
+    expect(h.state().status).toBe('idle');
+    given(...h.events)
+      .when({ ...abortedModel('t1.s1.m1'), metadata: meta() })
+      .thenNothing();
+  });
+
+  it('records an aborted tool as aborted or unknown-outcome after an interrupt, while the next turn runs', () => {
+    const h = sessionHarness(
+      spec({ type: 'single', onBusy: 'interrupt', agents: [{ name: 'a', tools: ['calculator'] }] }),
+    );
+    h.start();
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
+    expect(types(h.post('m2', 'Stop, do this instead'))).toContain('TurnCancelled');
+    expect(h.state().turn?.turnId).toBe('t2');
+    const out = h.send({
+      type: 'RecordToolResult',
+      data: {
+        toolCallId: 't1.s1.m1.t0',
+        outcome: 'failed',
+        reason: 'unknown-outcome',
+        message: 'may have acted',
+        latencyMs: 3,
+      },
+    });
+    expect(types(out)).toEqual(['ToolCallFailed']);
+    expect(h.state().turn?.turnId).toBe('t2');
+    expect(nextAction(h.state())).toMatchObject({ kind: 'call_model' });
+  });
+
+  it('ignores an aborted outcome for a call that was not in flight, and a cancelled one that is not aborted', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.send({ type: 'CancelTurn', data: {} });
+    given(...h.events)
+      .when({ ...abortedModel('t1.s1.m2'), metadata: meta() })
+      .thenNothing();
+    given(...h.events)
+      .when({
+        type: 'RecordModelCall',
+        data: {
+          callId: 't1.s1.m1',
+          outcome: 'failed',
+          error: { type: 'error', message: 'x', retryable: false },
+          latencyMs: 1,
+        },
+        metadata: meta(),
+      })
+      .thenNothing();
+  });
+
+  it('a tool waiting for approval when its turn is cancelled never ran: nothing to abort', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    h.send({ type: 'CancelTurn', data: {} });
+    expect(h.state().abortedCalls).toBeUndefined();
+  });
+
   it('does nothing without a turn', () =>
     given(...started().events)
       .when({ type: 'CancelTurn', data: {}, metadata: meta() })

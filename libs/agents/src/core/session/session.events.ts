@@ -21,7 +21,9 @@ export type ToolFailureReason =
   | 'unknown-outcome'
   | 'timeout'
   | 'approval-denied'
-  | 'cancelled';
+  | 'cancelled'
+  /** Cut short because its turn was cancelled (cancel, close or interrupt). */
+  | 'aborted';
 export type SpeakerSelectionMethod =
   'single' | 'round_robin' | 'swarm' | 'selector' | 'selector_fallback' | 'only_candidate' | 'magentic_one';
 

@@ -90,6 +90,29 @@ const retireTurn = (s: Session, turnId: string): Session => {
   return { ...s, modelCalls: keep(s.modelCalls), toolCalls: keep(s.toolCalls), turn: null };
 };
 
+/** Calls of a turn still out when it is cancelled (a tool waiting for approval never started). */
+const inFlightCalls = (s: Session, turnId: string): string[] => [
+  ...Object.values(s.modelCalls)
+    .filter((c) => c.turnId === turnId && c.status === 'pending')
+    .map((c) => c.callId),
+  ...Object.values(s.toolCalls)
+    .filter((c) => c.turnId === turnId && c.status === 'pending' && c.approval !== 'requested')
+    .map((c) => c.toolCallId),
+];
+
+const withAborted = (s: Session, calls: readonly string[]): Session => {
+  const { abortedCalls: _previous, ...rest } = s;
+  return calls.length > 0 ? { ...rest, abortedCalls: calls } : rest;
+};
+
+const withoutAborted = (s: Session, callId: string): Session =>
+  s.abortedCalls?.includes(callId)
+    ? withAborted(
+        s,
+        s.abortedCalls.filter((id) => id !== callId),
+      )
+    : s;
+
 const NO_PENDING: PendingView = { modelCalls: [], toolCalls: [], approvals: [] };
 
 const pendingOf = (s: Session): PendingView => {
@@ -131,7 +154,8 @@ const apply = (s: Session, event: SessionEvent): Session => {
     }
     case 'SessionForked': {
       const parent = event.data.parentEvents.reduce(evolve, initialSession());
-      const base = parent.turn ? retireTurn(parent, parent.turn.turnId) : parent;
+      // A fork owns none of the parent's calls: nothing of them is recorded here, aborted or not.
+      const base = withAborted(parent.turn ? retireTurn(parent, parent.turn.turnId) : parent, []);
       return {
         ...base,
         sessionId: event.data.sessionId,
@@ -253,6 +277,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
       });
     }
     case 'ModelCallFailed':
+      if (!s.modelCalls[event.data.callId]) return withoutAborted(s, event.data.callId);
       return putModelCall(s, event.data.callId, { status: 'failed', error: event.data.error });
     case 'ToolCallRequested': {
       const d = event.data;
@@ -280,6 +305,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
     }
     case 'ToolCallFailed': {
       const { toolCallId, reason, message } = event.data;
+      if (!s.toolCalls[toolCallId]) return withoutAborted(s, toolCallId);
       return closeBatchIfDone(putToolCall(s, toolCallId, { status: 'failed', failure: { reason, message } }));
     }
     case 'AgentMessageEmitted': {
@@ -335,7 +361,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
     }
     case 'TurnCancelled':
       return {
-        ...retireTurn(s, event.data.turnId),
+        ...withAborted(retireTurn(s, event.data.turnId), inFlightCalls(s, event.data.turnId)),
         lastTurn: { turnId: event.data.turnId, outcome: 'cancelled', reason: event.data.reason },
         awaitingInput: null,
       };

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from './session.events.ts';
 import { replayDecisions } from './session.replay.ts';
+import { sessionHarness, spec } from '../../testing/session-harness.ts';
 
 const golden = (name: string): SessionEvent[] =>
   JSON.parse(
@@ -15,6 +16,25 @@ describe('decision replay', () => {
   it.each(GOLDEN)('today’s decide makes every decision recorded in the golden stream %s', (name) => {
     const events = golden(name);
     expect(replayDecisions(events)).toEqual({ matches: true, eventCount: events.length });
+  });
+
+  it('a cancelled turn whose in-flight call was recorded aborted replays', () => {
+    const h = sessionHarness(spec({ type: 'single', agents: [{ name: 'a' }] }));
+    h.start();
+    h.post('m1', 'Hi');
+    h.send({ type: 'CancelTurn', data: {} });
+    h.send({
+      type: 'RecordModelCall',
+      data: {
+        callId: 't1.s1.m1',
+        outcome: 'failed',
+        error: { type: 'aborted', message: 'the turn was cancelled during the call', retryable: false },
+        latencyMs: 4,
+      },
+    });
+    h.post('m2', 'Again');
+    expect(h.events.map((e) => e.type)).toContain('ModelCallFailed');
+    expect(replayDecisions(h.events)).toEqual({ matches: true, eventCount: h.events.length });
   });
 
   it('a changed speaker selection diverges at its version, naming what was recorded and decided', () => {

@@ -165,6 +165,12 @@ export type Session = Readonly<{
   stalledReason: string | null;
   closed: boolean;
   forkedFrom: Readonly<{ sessionId: string; atVersion: number }> | null;
+  /**
+   * Calls that were in flight when their turn was cancelled: the owner that aborted them may still
+   * record `ModelCallFailed{aborted}` / `ToolCallFailed{aborted | unknown-outcome}` once each.
+   * Absent when there are none (older folds have no such key).
+   */
+  abortedCalls?: readonly string[];
 }>;
 
 export const initialSession = (): Session => ({

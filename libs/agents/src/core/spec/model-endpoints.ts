@@ -17,6 +17,24 @@ export type ModelEndpoint = Readonly<{
 
 export type ModelEndpoints = ReadonlyMap<string, ModelEndpoint>;
 
+/**
+ * Reads a secret the operator named (an env var, or a file, trimmed) when it is needed; undefined
+ * when absent or unreadable. Model endpoint keys and MCP server headers both come through here.
+ */
+export const secretReader =
+  (env: Readonly<Record<string, string | undefined>>, readFile?: (path: string) => string) =>
+  (source: KeySource | undefined): string | undefined => {
+    if (source?.kind === 'env') return env[source.name] || undefined;
+    if (source?.kind === 'file' && readFile) {
+      try {
+        return readFile(source.path).trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  };
+
 export const DEFAULT_ENDPOINT = 'default';
 
 const endpointName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ -');

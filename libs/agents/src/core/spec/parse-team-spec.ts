@@ -1,5 +1,6 @@
 import { importAutogenComponent, isAutogenComponent, isAutogenGallery } from '../autogen/autogen-import.ts';
 import { bindModelEndpoints, defaultOnlyEndpoints } from './bind-model-endpoints.ts';
+import type { McpServers } from './mcp-servers.ts';
 import type { ModelEndpoints } from './model-endpoints.ts';
 import { teamSpecSchema, type TeamSpec } from './team-spec.ts';
 
@@ -24,7 +25,7 @@ export class InvalidTeamSpec extends Error {
  */
 export const parseTeamSpec = (
   input: unknown,
-  options: Readonly<{ toolNames: readonly string[]; endpoints?: ModelEndpoints }>,
+  options: Readonly<{ toolNames: readonly string[]; endpoints?: ModelEndpoints; mcpServers?: McpServers }>,
 ): TeamSpec => {
   const endpoints = options.endpoints ?? defaultOnlyEndpoints;
   if (isAutogenComponent(input) || isAutogenGallery(input))

@@ -70,6 +70,36 @@ export const modelContextSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * An MCP server an agent uses, named as the operator registered it, optionally with a subset of its
+ * tools. `url`, `command`, `args`, `env` and `headers` are accepted by the schema only so they can
+ * be refused by name (422): a URL maps to the registered server with that URL, anything else is
+ * operator configuration.
+ */
+export const mcpToolsetSchema = z.strictObject({
+  server: z.string().min(1).optional(),
+  tools: z.array(z.string().min(1)).min(1).optional(),
+  url: z.string().optional(),
+  command: z.unknown().optional(),
+  args: z.unknown().optional(),
+  env: z.unknown().optional(),
+  headers: z.unknown().optional(),
+});
+
+/**
+ * An MCP tool as it was listed when the team was put, pinned in the spec (so a session keeps the
+ * schema its model saw, and replays). Written by the gateway from the server's own listing; a
+ * tenant's value is always replaced.
+ */
+export const mcpToolSchema = z.strictObject({
+  server: z.string().min(1),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+  /** The tool declared `idempotentHint: true`; otherwise it is treated as non-idempotent. */
+  idempotent: z.boolean(),
+});
+
 const assistantAgentSchema = z.strictObject({
   kind: z.literal('assistant').default('assistant'),
   name: agentName,
@@ -78,6 +108,9 @@ const assistantAgentSchema = z.strictObject({
   /** Absent: the deployment's default model (OPENAI_BASE_URL / OPENAI_API_KEY, or scripted). */
   model: modelSpecSchema.optional(),
   tools: z.array(z.string().min(1)).default([]),
+  /** MCP servers (operator-registered) whose tools this agent may call; absent in older specs. */
+  mcp: z.array(mcpToolsetSchema).optional(),
+  mcpTools: z.array(mcpToolSchema).optional(),
   handoffs: z
     .array(handoffInput)
     .default([])
@@ -259,3 +292,6 @@ export const TEAM_SPEC_VERSION = 1;
 
 /** The hash a session pins with its spec: SHA-256 over the canonical JSON of the normalized spec. */
 export const teamSpecHash = (spec: TeamSpec): string => hashOf(spec);
+
+export type McpToolset = z.output<typeof mcpToolsetSchema>;
+export type McpToolSpec = z.output<typeof mcpToolSchema>;
