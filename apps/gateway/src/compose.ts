@@ -2,11 +2,22 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
+import { BUILTIN_TOOL_NAMES, endpointKeyValues } from '@agentledger/agents';
+import {
+  createLogging,
+  measureAppends,
+  registerSessionStatusGauge,
+  urlPassword,
+  type Logging,
+} from '@agentledger/events/observability';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
-import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
+import {
+  countSessionsByStatus,
+  createSqlCheckpointStore,
+  createSqlSessionIndex,
+} from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
@@ -14,7 +25,12 @@ import { GatewayModule } from './gateway.module.ts';
 import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 
-export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
+export type ComposedGateway = Readonly<{
+  module: DynamicModule;
+  registry: Registry;
+  logging: Logging;
+  close: () => Promise<void>;
+}>;
 
 const applicationToolNames = async (modulePath: string | undefined): Promise<readonly string[]> => {
   if (modulePath === undefined) return [];
@@ -29,15 +45,29 @@ const applicationToolNames = async (modulePath: string | undefined): Promise<rea
  * The distributed gateway: the Postgres event store and sessions read model (migrated), API keys
  * in Postgres (seeded from AGENTLEDGER_API_KEYS), gRPC beside REST.
  */
-export const composeDistributedGateway = async (config: GatewayConfig): Promise<ComposedGateway> => {
+export const composeDistributedGateway = async (
+  config: GatewayConfig,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<ComposedGateway> => {
+  const logging = createLogging(config, { app: 'gateway' }, [
+    ...config.AGENTLEDGER_API_KEYS.map((seed) => seed.key),
+    ...endpointKeyValues({
+      endpoints: config.MODEL_ENDPOINTS,
+      env,
+      readKeyFile: (path) => readFileSync(path, 'utf8'),
+    }),
+    ...urlPassword(config.DATABASE_URL),
+  ]);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   await ensureDatabase(config.DATABASE_URL);
-  const store = await createPostgresEventStore({ connectionString: config.DATABASE_URL, migrate: true });
+  const unmeasured = await createPostgresEventStore({ connectionString: config.DATABASE_URL, migrate: true });
+  const store = measureAppends(unmeasured, registry);
   await migrateGatewayDatabase(config.DATABASE_URL);
   const apiKeys = createPostgresApiKeyStore(store.db);
   await seedApiKeys(apiKeys, config.AGENTLEDGER_API_KEYS, new Date());
   const sessionIndex = createSqlSessionIndex(store.db);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const toolNames = [...BUILTIN_TOOL_NAMES, ...(await applicationToolNames(config.TOOLS_MODULE))];
   const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
   const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
@@ -68,6 +98,8 @@ export const composeDistributedGateway = async (config: GatewayConfig): Promise<
   });
   return {
     module,
+    registry,
+    logging,
     close: async () => {
       await checkpointer?.stop();
       await liveEvents.close();

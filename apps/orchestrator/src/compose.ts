@@ -6,6 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   builtinTools,
   createModelClientResolver,
+  endpointKeyValues,
   createNodeHttpTransport,
   type Tool,
 } from '@agentledger/agents';
@@ -22,10 +23,16 @@ import {
   EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
+import {
+  createLogging,
+  measureAppends,
+  registerSessionStatusGauge,
+  urlPassword,
+  type Logging,
+} from '@agentledger/events/observability';
 import { createSessionEngine } from '@agentledger/sessions';
-import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import { countSessionsByStatus, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { openKafkaBus } from './kafka-bus.ts';
-import { createJsonLogger } from './logger.ts';
 import type { OrchestratorConfig } from './orchestrator.config.ts';
 import type { ReadinessCheck } from './orchestrator-http.module.ts';
 import { createOrchestratorMetrics } from './runtime/metrics.ts';
@@ -35,6 +42,7 @@ export type DistributedOrchestrator = Readonly<{
   orchestrator: Orchestrator;
   relay: OutboxRelay;
   registry: Registry;
+  logging: Logging;
   readiness: readonly ReadinessCheck[];
   /** Closes the relay, the bus and the store (after the orchestrator has stopped). */
   close: () => Promise<void>;
@@ -56,7 +64,14 @@ export const composeDistributed = async (
   config: OrchestratorConfig,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<DistributedOrchestrator> => {
-  const logger = createJsonLogger(config.LOG_LEVEL, { app: 'orchestrator', replica: config.REPLICA_ID });
+  const readKeyFile = (path: string): string => readFileSync(path, 'utf8');
+  const logging = createLogging(config, { app: 'orchestrator', replica: config.REPLICA_ID }, [
+    ...endpointKeyValues({ endpoints: config.MODEL_ENDPOINTS, env, readKeyFile }),
+    ...urlPassword(config.DATABASE_URL),
+  ]);
+  const logger = logging.port;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   await ensureDatabase(config.DATABASE_URL);
   const store: PostgresEventStore = await createPostgresEventStore({
     connectionString: config.DATABASE_URL,
@@ -65,9 +80,12 @@ export const composeDistributed = async (
   });
   const bus = await openKafkaBus(config, logger);
   const index = createSqlSessionIndex(store.db);
-  const engine = createSessionEngine({ store, index, partitions: config.KAFKA_PARTITIONS });
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const engine = createSessionEngine({
+    store: measureAppends(store, registry),
+    index,
+    partitions: config.KAFKA_PARTITIONS,
+  });
+  registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const relay = createOutboxRelay({
     store,
     bus,
@@ -103,7 +121,7 @@ export const composeDistributed = async (
       models: createModelClientResolver({
         endpoints: config.MODEL_ENDPOINTS,
         env,
-        readKeyFile: (path) => readFileSync(path, 'utf8'),
+        readKeyFile,
       }),
       tools,
       clock: () => new Date(),
@@ -111,6 +129,7 @@ export const composeDistributed = async (
     },
     metrics: createOrchestratorMetrics(registry),
     logger,
+    logContext: logging.context,
     clock: () => new Date(),
     settings: {
       replicaId: config.REPLICA_ID,
@@ -138,6 +157,7 @@ export const composeDistributed = async (
     orchestrator,
     relay,
     registry,
+    logging,
     readiness,
     close: async () => {
       await unlisten();

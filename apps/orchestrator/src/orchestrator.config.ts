@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { logConfigShape } from '@agentledger/events/observability';
 import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -122,10 +123,7 @@ export const orchestratorConfigSchema = z.object({
     .describe(
       'A module whose `tools` export (an array of `defineTool` results) is registered beside the built-ins.',
     ),
-  LOG_LEVEL: z
-    .enum(['error', 'warn', 'info', 'debug'])
-    .default('info')
-    .describe('Least severe log level written.'),
+  ...logConfigShape,
 });
 
 export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema> & {

@@ -12,12 +12,8 @@ import {
   createModelClientResolver,
   createNodeHttpTransport,
 } from '@agentledger/agents';
-import {
-  createInProcessEventBus,
-  createOutboxRelay,
-  registerRelayMetrics,
-  type Logger,
-} from '@agentledger/events/bus';
+import { createInProcessEventBus, createOutboxRelay, registerRelayMetrics } from '@agentledger/events/bus';
+import { measureAppends, registerSessionStatusGauge, type Logging } from '@agentledger/events/observability';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   createPostgresApiKeyStore,
@@ -29,7 +25,11 @@ import {
 } from '@agentledger/gateway';
 import { createOrchestrator, createOrchestratorMetrics, OrchestratorModule } from '@agentledger/orchestrator';
 import { createSessionEngine, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
-import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
+import {
+  countSessionsByStatus,
+  createSqlCheckpointStore,
+  createSqlSessionIndex,
+} from '@agentledger/sessions/sql';
 import type { StandaloneConfig } from './standalone.config.ts';
 
 const PARTITIONS = 12;
@@ -74,8 +74,9 @@ const loadExamples = async (dir: string): Promise<{ teamId: string; spec: unknow
 export const composeStandalone = async (
   config: StandaloneConfig,
   env: Readonly<Record<string, string | undefined>>,
-  logger: Logger,
+  logging: Pick<Logging, 'port' | 'context'>,
 ): Promise<Standalone> => {
+  const logger = logging.port;
   await mkdir(config.DATA_DIR, { recursive: true });
   const store = await createPgliteEventStore({ dataDir: join(config.DATA_DIR, 'pglite') });
   await migrate(drizzle({ client: store.pglite }), {
@@ -90,11 +91,13 @@ export const composeStandalone = async (
     new Date(),
   );
 
-  const bus = createInProcessEventBus({ partitions: PARTITIONS });
+  const bus = createInProcessEventBus({ partitions: PARTITIONS, logger });
   const index = createSqlSessionIndex(store.db);
-  const engine = createSessionEngine({ store, index, partitions: PARTITIONS });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const measured = measureAppends(store, registry);
+  const engine = createSessionEngine({ store: measured, index, partitions: PARTITIONS });
+  registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const relay = createOutboxRelay({ store, bus, logger });
   registerRelayMetrics(registry, relay);
 
@@ -122,6 +125,7 @@ export const composeStandalone = async (
     },
     metrics: createOrchestratorMetrics(registry),
     logger,
+    logContext: logging.context,
     clock: () => new Date(),
     settings: {
       replicaId: 'standalone',
@@ -148,7 +152,7 @@ export const composeStandalone = async (
   const gateway = GatewayModule.register({
     liveEvents,
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
-    eventStore: store,
+    eventStore: measured,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(BUILTIN_TOOL_NAMES, config.MODEL_ENDPOINTS),
     sessionEngine: engine,

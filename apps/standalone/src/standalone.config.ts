@@ -23,6 +23,9 @@ export const standaloneConfigSchema = gatewayConfigSchema
     AGENTLEDGER_AUDIT_PUBLIC_KEY: true,
     AGENTLEDGER_AUDIT_KEY_ID: true,
     AUDIT_CHECKPOINT_INTERVAL_MS: true,
+    LOG_LEVEL: true,
+    LOG_FORMAT: true,
+    LOG_CONTENT: true,
   })
   .extend({
     DATA_DIR: z

@@ -26,6 +26,29 @@ export type ModelClientResolverOptions = Readonly<{
   openai?: Omit<OpenAIModelClientOptions, 'model' | 'baseUrl' | 'apiKey'>;
 }>;
 
+const readKeySource = (
+  source: KeySource | undefined,
+  options: Pick<ModelClientResolverOptions, 'env' | 'readKeyFile'>,
+): string | undefined => {
+  if (source?.kind === 'env') return options.env[source.name] || undefined;
+  if (source?.kind === 'file' && options.readKeyFile) {
+    try {
+      return options.readKeyFile(source.path).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+};
+
+/** The key values of the operator's endpoints as read now: what the logger must never write. */
+export const endpointKeyValues = (
+  options: Pick<ModelClientResolverOptions, 'endpoints' | 'env' | 'readKeyFile'>,
+): string[] =>
+  [...(options.endpoints ?? defaultOnlyEndpoints).values()].flatMap(
+    (endpoint) => readKeySource(endpoint.key, options) ?? [],
+  );
+
 /** A client whose every call fails: the spec names an endpoint the operator did not configure. */
 const refusing = (): ModelClient => ({
   complete: () =>
@@ -45,17 +68,7 @@ export const createModelClientResolver = (options: ModelClientResolverOptions): 
   const fallback = options.fallback ?? createScriptedModelClient();
   const endpoints = options.endpoints ?? defaultOnlyEndpoints;
   const cache = new Map<string, ModelClient>();
-  const readKey = (source: KeySource | undefined): string | undefined => {
-    if (source?.kind === 'env') return options.env[source.name] || undefined;
-    if (source?.kind === 'file' && options.readKeyFile) {
-      try {
-        return options.readKeyFile(source.path).trim() || undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    return undefined;
-  };
+  const readKey = (source: KeySource | undefined): string | undefined => readKeySource(source, options);
   return (model) => {
     if (!model) return fallback;
     const key = canonicalJson(model);

@@ -1,2 +1,3 @@
 export { createSqlSessionIndex } from './sql-session-index.ts';
 export { createSqlCheckpointStore } from './sql-checkpoint-store.ts';
+export { countSessionsByStatus } from './session-status-counts.ts';
