@@ -7,14 +7,23 @@ import { eventually } from '@agentledger/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-export type StandaloneProcess = Readonly<{ url: string; apiKey: string; stop: () => Promise<void> }>;
+export type StandaloneProcess = Readonly<{
+  url: string;
+  apiKey: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  stop: () => Promise<void>;
+}>;
 
 /**
  * The built embedded product (`apps/standalone/dist/main.js`, the scripted model) on a fresh data
  * directory and free ports; `stop` sends SIGTERM and removes the directory (also done when the
  * start fails, so no process is left behind).
  */
-export const startStandalone = async (startTimeoutMs = 270_000): Promise<StandaloneProcess> => {
+export const startStandalone = async (
+  startTimeoutMs = 270_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<StandaloneProcess> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'agentledger-client-'));
   let output = '';
   const child = spawn(process.execPath, ['apps/standalone/dist/main.js'], {
@@ -25,6 +34,7 @@ export const startStandalone = async (startTimeoutMs = 270_000): Promise<Standal
       DATA_DIR: dataDir,
       PORT: '0',
       GRPC_PORT: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -48,5 +58,5 @@ export const startStandalone = async (startTimeoutMs = 270_000): Promise<Standal
     throw error;
   });
   const apiKey = (await readFile(join(dataDir, 'dev-api-key'), 'utf8')).trim();
-  return { url, apiKey, stop };
+  return { url, apiKey, output: () => output, stop };
 };
