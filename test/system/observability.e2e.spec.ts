@@ -153,9 +153,8 @@ describe('observability: logs and metrics of the gateway and orchestrator proces
     }
   });
 
-  it('writes JSON lines, with tenant, session, agent, call id and replica on the lines of a turn', () => {
+  it('writes JSON lines, with tenant, session, agent, call id and replica on the lines of a turn', async () => {
     const orchestratorLines = jsonLines(orchestrator.output());
-    const gatewayLines = jsonLines(gateway.output());
     const nonJson = (output: string) =>
       output.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
     expect(nonJson(orchestrator.output())).toEqual([]);
@@ -180,11 +179,14 @@ describe('observability: logs and metrics of the gateway and orchestrator proces
       endpoint: 'default',
     });
 
-    const posted = gatewayLines.find(
-      (line) =>
-        line.msg === 'request completed' &&
-        line.route === '/v1/sessions/:id/messages' &&
-        line.sessionId === 'obs-1',
+    // A request's line is written once its answer is sent.
+    const posted = await eventually('the request log line of the turn', () =>
+      jsonLines(gateway.output()).find(
+        (line) =>
+          line.msg === 'request completed' &&
+          line.route === '/v1/sessions/:id/messages' &&
+          line.sessionId === 'obs-1',
+      ),
     );
     expect(posted).toMatchObject({
       tenant: TENANT,
