@@ -31,10 +31,13 @@ const prettyAvailable = (): boolean => {
   }
 };
 
+/** Pretty only when asked for (or `auto` on a terminal) and `pino-pretty` is installed; else JSON lines. */
+export const wantsPretty = (format: LogFormat, isTty: boolean, installed: () => boolean): boolean =>
+  (format === 'pretty' || (format === 'auto' && isTty)) && installed();
+
 const usePretty = (options: LoggingOptions): boolean =>
   options.destination === undefined &&
-  (options.format === 'pretty' || (options.format === 'auto' && (options.isTty ?? process.stdout.isTTY))) &&
-  prettyAvailable();
+  wantsPretty(options.format, options.isTty ?? process.stdout.isTTY === true, prettyAvailable);
 
 /**
  * The process's root pino logger: JSON lines on stdout with the work's context (tenant, session,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createRootLogger, portLogger, urlPassword } from './create-logger.ts';
+import { createRootLogger, portLogger, urlPassword, wantsPretty } from './create-logger.ts';
 import { createLogContext } from './log-context.ts';
 
 const capture = () => {
@@ -121,5 +121,16 @@ describe('the root logger', () => {
     expect(urlPassword('postgres://app:s%40cret@db:5432/x')).toEqual(['s@cret']);
     expect(urlPassword('postgres://postgres@127.0.0.1:5432/x')).toEqual([]);
     expect(urlPassword(undefined)).toEqual([]);
+  });
+
+  it('is pretty only on request or on a terminal, and only when pino-pretty is installed', () => {
+    const installed = () => true;
+    const missing = () => false;
+    expect(wantsPretty('auto', true, installed)).toBe(true);
+    expect(wantsPretty('auto', false, installed)).toBe(false);
+    expect(wantsPretty('json', true, installed)).toBe(false);
+    expect(wantsPretty('pretty', false, installed)).toBe(true);
+    expect(wantsPretty('pretty', true, missing)).toBe(false);
+    expect(wantsPretty('auto', true, missing)).toBe(false);
   });
 });
