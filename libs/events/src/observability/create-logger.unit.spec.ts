@@ -133,4 +133,21 @@ describe('the root logger', () => {
     expect(wantsPretty('pretty', true, missing)).toBe(false);
     expect(wantsPretty('auto', true, missing)).toBe(false);
   });
+
+  it('reads a late context at each line (the tenant of a request once it is authenticated)', () => {
+    const { lines, context, logger } = loggerWith(false);
+    const request: { tenant?: string } = {};
+    context.run(
+      () => ({ tenant: request.tenant, sessionId: 's-9' }),
+      () => {
+        logger.info('before auth');
+        request.tenant = 'acme';
+        context.run({ callId: 'c-1' }, () => logger.info('after auth'));
+      },
+    );
+    expect(lines.map(({ msg, tenant, sessionId, callId }) => ({ msg, tenant, sessionId, callId }))).toEqual([
+      { msg: 'before auth', tenant: undefined, sessionId: 's-9', callId: undefined },
+      { msg: 'after auth', tenant: 'acme', sessionId: 's-9', callId: 'c-1' },
+    ]);
+  });
 });

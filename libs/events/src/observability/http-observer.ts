@@ -23,6 +23,9 @@ const sessionIdOf = (request: FastifyRequest): string | undefined => {
     : undefined;
 };
 
+const tenantOf = (request: FastifyRequest): string | undefined =>
+  (request as FastifyRequest & { principal?: Principal }).principal?.tenantId;
+
 /**
  * Every request runs in its own log context (the session id of `/v1/sessions/:id/…` routes), is
  * measured in `agentledger_http_request_duration_seconds{method,route,status}` and logged once when
@@ -36,14 +39,16 @@ export const observeHttp = (fastify: FastifyInstance, deps: HttpObserverDeps): v
   });
   const quiet = new Set(deps.quietRoutes ?? ['/health/live', '/health/ready', '/metrics']);
   fastify.addHook('onRequest', (request, _reply, done) => {
-    deps.context.run({ sessionId: sessionIdOf(request) }, done);
+    const sessionId = sessionIdOf(request);
+    // The tenant is known once the API key guard has run: read at each line.
+    deps.context.run(() => ({ sessionId, tenant: tenantOf(request) }), done);
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     latency.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1_000);
     if (deps.logger === undefined || quiet.has(route)) return;
-    const tenant = (request as FastifyRequest & { principal?: Principal }).principal?.tenantId;
+    const tenant = tenantOf(request);
     const level = status >= 500 ? 'error' : 'info';
     deps.logger[level](
       {
