@@ -44,7 +44,10 @@ describe('metrics helper', () => {
       { labels: { type: 'B' }, value: 1 },
     ]);
     const counts = (await valuesOf(registry, 'agentledger_event_append_duration_seconds'))
-      .filter((v) => v.metricName === 'agentledger_event_append_duration_seconds_count')
+      .filter(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'agentledger_event_append_duration_seconds_count',
+      )
       .map((v) => [v.labels.outcome, v.value]);
     expect(counts).toEqual([
       ['written', 1],
