@@ -22,9 +22,12 @@ export const nestLogger = (logger: PinoLogger): LoggerService => {
   const write =
     (level: 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'trace') =>
     (message: unknown, ...rest: unknown[]): void => {
+      // Nest calls (message, context) and, for errors, (message, stack, context).
       const last = rest.at(-1);
       const nestContext = typeof last === 'string' ? last : undefined;
+      const stack = rest.length >= 2 && typeof rest[0] === 'string' ? rest[0] : undefined;
       const { msg, fields } = describe(message);
+      if (stack !== undefined) fields.stack = stack;
       const effective =
         level === 'info' && nestContext !== undefined && BOOT_CONTEXTS.has(nestContext) ? 'debug' : level;
       logger[effective]({ ...fields, ...(nestContext === undefined ? {} : { nestContext }) }, msg);
