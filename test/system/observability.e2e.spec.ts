@@ -193,6 +193,7 @@ describe('observability: logs and metrics of the gateway and orchestrator proces
       method: 'POST',
       status: 200,
       app: 'gateway',
+      replica: expect.any(String),
       latencyMs: expect.any(Number),
     });
   });

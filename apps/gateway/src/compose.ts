@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
@@ -49,7 +50,8 @@ export const composeDistributedGateway = async (
   config: GatewayConfig,
   env: Readonly<Record<string, string | undefined>> = {},
 ): Promise<ComposedGateway> => {
-  const logging = createLogging(config, { app: 'gateway' }, [
+  // The gateway has no replica id of its own: the host name (the pod's name) tells its replicas apart.
+  const logging = createLogging(config, { app: 'gateway', replica: hostname() }, [
     ...config.AGENTLEDGER_API_KEYS.map((seed) => seed.key),
     ...endpointKeyValues({
       endpoints: config.MODEL_ENDPOINTS,
