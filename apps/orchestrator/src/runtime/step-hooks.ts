@@ -1,6 +1,6 @@
 import { DEFAULT_ENDPOINT, modelSpecFor, type SessionCommand } from '@agentledger/agents';
 import type { Logger } from '@agentledger/events/bus';
-import type { LogContextStore } from '@agentledger/events/observability';
+import { boundedLabel, type LogContextStore } from '@agentledger/events/observability';
 import type { ModelResult, SessionLeases, StepHooks, ToolAttempts } from '@agentledger/sessions';
 import type { EndpointLimits } from '../flow/endpoint-limits.ts';
 import type { Semaphore } from '../flow/semaphore.ts';
@@ -43,6 +43,11 @@ const kindOf = (action: { kind: string }): 'selector' | 'model' =>
  */
 export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => {
   const { metrics, logger } = deps;
+  // Specs name endpoints and models, and a model may call a tool that does not exist: at most so
+  // many distinct values of each in the metrics' labels.
+  const endpointLabel = boundedLabel(50);
+  const modelLabel = boundedLabel(50);
+  const toolLabel = boundedLabel(100);
   /** Runs `work` holding a permit of `semaphore`, counting and timing the wait when there was one. */
   const withPermit = async <T>(
     semaphore: Semaphore,
@@ -62,18 +67,18 @@ export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => {
     metadata: { replicaId: deps.replicaId, actor: 'orchestrator' },
     claimAttempt: (lease, toolCallId) => deps.index.markAttempt(lease, toolCallId),
     aroundToolCall: (run, { signal, call }) =>
-      deps.logContext.run({ agent: call.agent, callId: call.toolCallId }, () =>
-        withPermit(
+      deps.logContext.run({ agent: call.agent, callId: call.toolCallId }, () => {
+        const tool = toolLabel(call.name);
+        return withPermit(
           deps.toolCalls,
           'tool_calls',
           async () => {
-            const stop = metrics.toolLatency.startTimer({ tool: call.name });
-            const command = await run();
-            stop();
+            const stop = metrics.toolLatency.startTimer({ tool });
+            const command = await run().finally(() => stop());
             const outcome = outcomeOf(command);
             metrics.steps.inc({ kind: 'tool', outcome });
             if (outcome !== 'completed' && command?.type === 'RecordToolResult')
-              metrics.toolErrors.inc({ tool: call.name });
+              metrics.toolErrors.inc({ tool });
             logger.info('tool call finished', { tool: call.name, outcome });
             if (command?.type === 'RecordToolResult')
               logger.debug('tool call content', {
@@ -83,13 +88,13 @@ export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => {
             return command;
           },
           signal,
-        ),
-      ),
+        );
+      }),
     aroundModelCall: async (run, { state, action, signal }) => {
       const call = state.modelCalls[action.callId];
       const spec = call && state.spec ? modelSpecFor(state.spec, call) : undefined;
       const endpoint = spec?.endpoint || DEFAULT_ENDPOINT;
-      const labels = { endpoint, model: spec?.model ?? 'unknown' };
+      const labels = { endpoint: endpointLabel(endpoint), model: modelLabel(spec?.model ?? 'unknown') };
       return deps.logContext.run({ agent: call?.agent, callId: action.callId }, async () => {
         const command = await withPermit(
           deps.modelCalls,

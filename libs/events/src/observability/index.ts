@@ -13,6 +13,7 @@ export { observeHttp, type HttpObserverDeps } from './http-observer.ts';
 export { nestLogger } from './nest-logger.ts';
 export { REDACTED, redactFields, scrubSecrets } from './redaction.ts';
 export {
+  boundedLabel,
   LATENCY_BUCKETS_SECONDS,
   metricsIn,
   registerSessionStatusGauge,

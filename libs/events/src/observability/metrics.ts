@@ -63,3 +63,18 @@ export const registerSessionStatusGauge = (
     },
   });
 };
+
+/**
+ * Label values a tenant can choose (model and endpoint names in a team spec) are capped: the first
+ * `limit` distinct values are kept, later ones read `other`, so no spec can grow the registry
+ * without bound.
+ */
+export const boundedLabel = (limit: number): ((value: string) => string) => {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (seen.size >= limit) return 'other';
+    seen.add(value);
+    return value;
+  };
+};

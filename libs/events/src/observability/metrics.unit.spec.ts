@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '../memory/in-memory-event-store.ts';
 import { measureAppends } from './measured-store.ts';
-import { metricsIn, registerSessionStatusGauge } from './metrics.ts';
+import { boundedLabel, metricsIn, registerSessionStatusGauge } from './metrics.ts';
 
 const valuesOf = async (registry: Registry, name: string) =>
   (await registry.getSingleMetric(name)?.get())?.values ?? [];
@@ -71,5 +71,10 @@ describe('metrics helper', () => {
       failed: 0,
       closed: 0,
     });
+  });
+
+  it('caps the distinct values of a label a tenant can choose', () => {
+    const model = boundedLabel(2);
+    expect(['a', 'b', 'c', 'a', 'd', 'b'].map(model)).toEqual(['a', 'b', 'other', 'a', 'other', 'b']);
   });
 });
