@@ -30,10 +30,10 @@ export const startOrchestratorProcess = async (
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
       ...env,
       REPLICA_ID: replicaId,
       ORCHESTRATOR_PORT: String(port),
-      LOG_LEVEL: 'warn',
       NODE_NO_WARNINGS: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ export type StandaloneProcess = Readonly<{
   url: string;
   apiKey: string;
   pid: number;
+  /** Everything the process wrote to stdout and stderr so far. */
   output: () => string;
   stop: () => Promise<void>;
 }>;

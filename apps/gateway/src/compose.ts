@@ -1,6 +1,14 @@
+import { hostname } from 'node:os';
 import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { BUILTIN_TOOL_NAMES, createMcpToolbox, secretReader } from '@agentledger/agents';
+import { BUILTIN_TOOL_NAMES, createMcpToolbox, endpointKeyValues, secretReader } from '@agentledger/agents';
+import {
+  createLogging,
+  measureAppends,
+  registerSessionStatusGauge,
+  urlPassword,
+  type Logging,
+} from '@agentledger/events/observability';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import {
@@ -9,7 +17,11 @@ import {
   readAuditSigner,
   startCheckpointer,
 } from '@agentledger/sessions';
-import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
+import {
+  countSessionsByStatus,
+  createSqlCheckpointStore,
+  createSqlSessionIndex,
+} from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
@@ -18,7 +30,12 @@ import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { composeWebhooks } from './webhooks/compose-webhooks.ts';
 
-export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
+export type ComposedGateway = Readonly<{
+  module: DynamicModule;
+  registry: Registry;
+  logging: Logging;
+  close: () => Promise<void>;
+}>;
 
 /**
  * The distributed gateway (`env` is where MCP servers' secret headers are read): the Postgres event store and sessions read model (migrated), API keys
@@ -28,14 +45,26 @@ export const composeDistributedGateway = async (
   config: GatewayConfig,
   env: Readonly<Record<string, string | undefined>> = {},
 ): Promise<ComposedGateway> => {
+  // The gateway has no replica id of its own: the host name (the pod's name) tells its replicas apart.
+  const logging = createLogging(config, { app: 'gateway', replica: hostname() }, [
+    ...config.AGENTLEDGER_API_KEYS.map((seed) => seed.key),
+    ...endpointKeyValues({
+      endpoints: config.MODEL_ENDPOINTS,
+      env,
+      readKeyFile: (path) => readFileSync(path, 'utf8'),
+    }),
+    ...urlPassword(config.DATABASE_URL),
+  ]);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   await ensureDatabase(config.DATABASE_URL);
-  const store = await createPostgresEventStore({ connectionString: config.DATABASE_URL, migrate: true });
+  const unmeasured = await createPostgresEventStore({ connectionString: config.DATABASE_URL, migrate: true });
+  const store = measureAppends(unmeasured, registry);
   await migrateGatewayDatabase(config.DATABASE_URL);
   const apiKeys = createPostgresApiKeyStore(store.db);
   await seedApiKeys(apiKeys, config.AGENTLEDGER_API_KEYS, new Date());
   const sessionIndex = createSqlSessionIndex(store.db);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const toolNames = [
     ...BUILTIN_TOOL_NAMES,
     ...(await loadToolsModule(config.TOOLS_MODULE)).map((tool) => tool.name),
@@ -82,6 +111,8 @@ export const composeDistributedGateway = async (
   });
   return {
     module,
+    registry,
+    logging,
     close: async () => {
       await checkpointer?.stop();
       await webhooks.stop();

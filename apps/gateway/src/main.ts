@@ -10,11 +10,15 @@ import { createGatewayApp } from './http/gateway-app.ts';
 const main = async (): Promise<void> => {
   const config = parseGatewayConfig(process.env);
   const composed = await composeDistributedGateway(config, process.env);
-  const app = await createGatewayApp(composed.module, { bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  const app = await createGatewayApp(composed.module, {
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    logging: composed.logging,
+  });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();
   const url = `http://${config.HOST}:${typeof address === 'object' && address !== null ? address.port : config.PORT}`;
-  console.log(
+  composed.logging.root.info(
+    { url, grpc: `${config.HOST}:${app.get(GrpcGateway).port()}` },
     `AgentLedger gateway: ${url} (docs ${url}/docs, audit ${url}/audit, gRPC ${config.HOST}:${app.get(GrpcGateway).port()})`,
   );
   const stop = async (): Promise<void> => {

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { endpointKeyValues } from '@agentledger/agents';
 import { createAdvisoryLockLeadership } from '@agentledger/events/bus';
 import {
   createPgDriver,
@@ -8,14 +10,21 @@ import {
   EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
-import { createSqlSessionIndex } from '@agentledger/sessions/sql';
+import {
+  createLogging,
+  measureAppends,
+  registerSessionStatusGauge,
+  urlPassword,
+  type Logging,
+} from '@agentledger/events/observability';
+import { countSessionsByStatus, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { openKafkaBus } from './kafka-bus.ts';
-import { createJsonLogger } from './logger.ts';
 import type { OrchestratorConfig } from './orchestrator.config.ts';
 import { createOrchestratorRuntime, type OrchestratorRuntime, type ReadinessCheck } from './runtime/index.ts';
 
 export type DistributedOrchestrator = Readonly<{
   runtime: OrchestratorRuntime;
+  logging: Logging;
   /** The store's check, then the runtime's (consumer, relay). */
   readiness: readonly ReadinessCheck[];
   /** Closes the bus and the store (after the runtime has stopped). */
@@ -32,7 +41,14 @@ export const composeDistributed = async (
   config: OrchestratorConfig,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<DistributedOrchestrator> => {
-  const logger = createJsonLogger(config.LOG_LEVEL, { app: 'orchestrator', replica: config.REPLICA_ID });
+  const readKeyFile = (path: string): string => readFileSync(path, 'utf8');
+  const logging = createLogging(config, { app: 'orchestrator', replica: config.REPLICA_ID }, [
+    ...endpointKeyValues({ endpoints: config.MODEL_ENDPOINTS, env, readKeyFile }),
+    ...urlPassword(config.DATABASE_URL),
+  ]);
+  const logger = logging.port;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   await ensureDatabase(config.DATABASE_URL);
   const store: PostgresEventStore = await createPostgresEventStore({
     connectionString: config.DATABASE_URL,
@@ -40,16 +56,16 @@ export const composeDistributed = async (
     migrate: true,
   });
   const bus = await openKafkaBus(config, logger);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const runtime = await createOrchestratorRuntime({
-    store,
+    store: measureAppends(store, registry),
     index: createSqlSessionIndex(store.db),
     bus,
     config,
     logger,
     env,
     registry,
+    logContext: logging.context,
     relay: {
       // Woken by the store's after-commit notifications; the poll is only the fallback.
       idlePollMs: 250,
@@ -66,6 +82,7 @@ export const composeDistributed = async (
   const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => runtime.relay.wake());
   return {
     runtime,
+    logging,
     readiness: [
       { name: 'store', check: async () => (await store.pool.query('select 1')).rowCount === 1 },
       ...runtime.health,

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { nestLogger, observeHttp } from '@agentledger/events/observability';
 import { composeDistributed } from './compose.ts';
 import { parseOrchestratorConfig } from './orchestrator.config.ts';
 import { OrchestratorHttpModule } from './orchestrator-http.module.ts';
@@ -25,30 +26,30 @@ const main = async (): Promise<void> => {
   })
   class OrchestratorAppModule {}
 
+  const { root, context } = composed.logging;
   const app = await NestFactory.create<NestFastifyApplication>(OrchestratorAppModule, new FastifyAdapter(), {
-    logger: ['error', 'warn'],
+    logger: nestLogger(root),
+  });
+  observeHttp(app.getHttpAdapter().getInstance(), {
+    registry: composed.runtime.metrics,
+    logger: root,
+    context,
   });
   await app.listen(config.ORCHESTRATOR_PORT, config.HOST);
-  process.stderr.write(
-    `${JSON.stringify({ level: 'info', app: 'orchestrator', replica: config.REPLICA_ID, message: 'listening', url: await app.getUrl() })}\n`,
-  );
+  root.info({ url: await app.getUrl() }, 'listening');
 
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    process.stderr.write(
-      `${JSON.stringify({ level: 'info', replica: config.REPLICA_ID, message: `${signal}: shutting down` })}\n`,
-    );
+    root.info(`${signal}: shutting down`);
     app
       .close()
       .then(() => composed.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          process.stderr.write(
-            `${JSON.stringify({ level: 'error', message: `shutdown failed: ${String(error)}` })}\n`,
-          );
+          root.error({ err: error }, 'shutdown failed');
           process.exit(1);
         },
       );

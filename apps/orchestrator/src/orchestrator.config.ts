@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logConfigShape } from '@agentledger/events/observability';
 import {
   orchestratorRuntimeConfigSchema,
   parseRuntimeConfig,
@@ -55,12 +56,7 @@ export const orchestratorConfigSchema = z
       ),
   })
   .extend(orchestratorRuntimeConfigSchema.shape)
-  .extend({
-    LOG_LEVEL: z
-      .enum(['error', 'warn', 'info', 'debug'])
-      .default('info')
-      .describe('Least severe log level written.'),
-  });
+  .extend(logConfigShape);
 
 export type OrchestratorConfig = Omit<z.output<typeof orchestratorConfigSchema>, 'REPLICA_ID'> &
   OrchestratorRuntimeConfig;

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createInProcessEventBus, type Logger } from '@agentledger/events/bus';
+import { createInProcessEventBus } from '@agentledger/events/bus';
+import { measureAppends, registerSessionStatusGauge, type Logging } from '@agentledger/events/observability';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   composeWebhooks,
@@ -18,7 +19,11 @@ import {
 import { OrchestratorModule } from '@agentledger/orchestrator';
 import { createOrchestratorRuntime, type OrchestratorRuntime } from '@agentledger/orchestrator/runtime';
 import { readAuditSigner, startCheckpointer } from '@agentledger/sessions';
-import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
+import {
+  countSessionsByStatus,
+  createSqlCheckpointStore,
+  createSqlSessionIndex,
+} from '@agentledger/sessions/sql';
 import type { StandaloneConfig } from './standalone.config.ts';
 
 export type Standalone = Readonly<{
@@ -63,8 +68,9 @@ const loadExamples = async (dir: string): Promise<{ teamId: string; spec: unknow
 export const composeStandalone = async (
   config: StandaloneConfig,
   env: Readonly<Record<string, string | undefined>>,
-  logger: Logger,
+  logging: Pick<Logging, 'port' | 'context'>,
 ): Promise<Standalone> => {
+  const logger = logging.port;
   await mkdir(config.DATA_DIR, { recursive: true });
   const store = await createPgliteEventStore({ dataDir: join(config.DATA_DIR, 'pglite') });
   await migrateGatewayPglite(store.pglite);
@@ -76,11 +82,22 @@ export const composeStandalone = async (
     new Date(),
   );
 
-  const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS });
+  const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS, logger });
   const index = createSqlSessionIndex(store.db);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const runtime = await createOrchestratorRuntime({ store, index, bus, config, logger, env, registry });
+  registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
+  const measured = measureAppends(store, registry);
+  const runtime = await createOrchestratorRuntime({
+    store: measured,
+    index,
+    bus,
+    config,
+    logger,
+    env,
+    registry,
+    logContext: logging.context,
+  });
   const engine = runtime.engine;
 
   // Live streams (SSE, gRPC StreamEvents, ?wait) wake on the store's notifications instead of polling.
@@ -100,7 +117,7 @@ export const composeStandalone = async (
     liveEvents,
     webhooks: webhooks.service,
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
-    eventStore: store,
+    eventStore: measured,
     apiKeys,
     parseTeamSpec: createTeamSpecParser(runtime.effective.tools, config.MODEL_ENDPOINTS, {
       servers: config.MCP_SERVERS,

@@ -7,16 +7,14 @@ import {
   TEAMS_SERVICE,
   type TeamsService,
 } from '@agentledger/gateway';
+import { endpointKeyValues } from '@agentledger/agents';
+import { createLogging } from '@agentledger/events/observability';
+import { readFileSync } from 'node:fs';
 import { composeStandalone } from './compose.ts';
 import { parseStandaloneConfig } from './standalone.config.ts';
 
+/** The banner a person reads at `npm start` (not a log line: it carries the development key). */
 const log = (message: string): void => void process.stdout.write(`${message}\n`);
-const logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => void process.stderr.write(`[warn] ${message}\n`),
-  error: (message: string) => void process.stderr.write(`[error] ${message}\n`),
-};
 
 /**
  * `npm start`: AgentLedger embedded — gateway (REST + gRPC), orchestrator and relay in one process
@@ -24,10 +22,19 @@ const logger = {
  */
 const main = async (): Promise<void> => {
   const config = parseStandaloneConfig(process.env);
-  const standalone = await composeStandalone(config, process.env, logger);
+  const logging = createLogging(config, { app: 'standalone', replica: 'standalone' }, [
+    ...config.AGENTLEDGER_API_KEYS.map((seed) => seed.key),
+    ...endpointKeyValues({
+      endpoints: config.MODEL_ENDPOINTS,
+      env: process.env,
+      readKeyFile: (path) => readFileSync(path, 'utf8'),
+    }),
+  ]);
+  const logger = logging.port;
+  const standalone = await composeStandalone(config, process.env, logging);
   const app: NestFastifyApplication = await createGatewayApp(standalone.module, {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    logger: ['warn', 'error'],
+    logging,
   });
   await app.listen({ port: config.PORT, host: config.HOST });
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { quietLogger } from '@agentledger/events/bus';
+import { createLogContext } from '@agentledger/events/observability';
 import {
   composeDistributed,
   orchestratorConfigSchema,
@@ -138,7 +139,10 @@ describe('every orchestrator setting reaches the runtime, in both modes', () => 
 
     dataDir = await mkdtemp(join(tmpdir(), 'agentledger-settings-'));
     const env = { ...runtimeEnv, DATA_DIR: dataDir, EXAMPLES_DIR: join(dataDir, 'none') };
-    const embedded = await composeStandalone(parseStandaloneConfig(env), env, quietLogger);
+    const embedded = await composeStandalone(parseStandaloneConfig(env), env, {
+      port: quietLogger,
+      context: createLogContext(),
+    });
     closers.push(embedded.close);
     effective.embedded = embedded.runtime.effective;
   }, 120_000);

@@ -30,6 +30,9 @@ export const standaloneConfigSchema = gatewayConfigSchema
     WEBHOOK_LEASE_MS: true,
     WEBHOOK_BATCH_SIZE: true,
     WEBHOOK_POLL_INTERVAL_MS: true,
+    LOG_LEVEL: true,
+    LOG_FORMAT: true,
+    LOG_CONTENT: true,
   })
   .extend(orchestratorRuntimeConfigSchema.shape)
   .extend({

@@ -16,6 +16,7 @@ export {
 } from './model/scripted-client.ts';
 export {
   createModelClientResolver,
+  endpointKeyValues,
   singleModelClient,
   type ModelClientResolver,
   type ModelClientResolverOptions,

@@ -22,6 +22,8 @@ export type Delivery = Readonly<{
   key: string;
   partition: number;
   offset: string;
+  /** The partition's next offset when this was fetched (its lag is `highWatermark - offset - 1`), when the adapter knows it. */
+  highWatermark?: string;
 }>;
 
 /**

@@ -6,6 +6,7 @@ import {
   type McpServers,
   type ModelEndpoints,
 } from '@agentledger/agents';
+import { logConfigShape } from '@agentledger/events/observability';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 
 export type ApiKeySeed = Readonly<{ tenantId: string; key: string }>;
@@ -178,6 +179,7 @@ export const gatewayConfigSchema = z.object({
     .positive()
     .default(1_000)
     .describe('How often due webhook deliveries (retries, redeliveries) are looked for.'),
+  ...logConfigShape,
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema> & {

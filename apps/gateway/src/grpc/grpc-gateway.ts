@@ -6,10 +6,12 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/authenticator.ts';
 import {
   AUTHENTICATOR,
   GATEWAY_OPTIONS,
+  METRICS_REGISTRY,
   SESSIONS_SERVICE,
   SHUTDOWN,
   TEAMS_SERVICE,
@@ -17,6 +19,7 @@ import {
 } from '../gateway.tokens.ts';
 import type { SessionsService } from '../sessions/sessions.service.ts';
 import type { TeamsService } from '../teams/teams.service.ts';
+import { measureGrpc } from './grpc-metrics.ts';
 import { loadAgentLedgerServices } from './proto.ts';
 import { sessionAdminGrpcHandlers } from './session-admin.grpc.ts';
 import { sessionsGrpcHandlers } from './sessions.grpc.ts';
@@ -45,6 +48,7 @@ export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService,
     @Inject(SHUTDOWN) private readonly shutdown: AbortController,
     @Inject(WEBHOOKS_SERVICE) private readonly webhooks: WebhooksService | null,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
   ) {}
 
   /** The bound port (useful with port 0); undefined when gRPC is off. */
@@ -60,13 +64,30 @@ export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
       'grpc.max_receive_message_length': grpc.maxMessageBytes,
       'grpc.max_send_message_length': 16 * 1024 * 1024,
     });
-    server.addService(services.sessions, {
-      ...sessionsGrpcHandlers(this.authenticator, this.sessions),
-      ...sessionAdminGrpcHandlers(this.authenticator, this.sessions),
-    });
-    server.addService(services.teams, teamsGrpcHandlers(this.authenticator, this.teams));
+    server.addService(
+      services.sessions,
+      measureGrpc(
+        'agentledger.v1.Sessions',
+        {
+          ...sessionsGrpcHandlers(this.authenticator, this.sessions),
+          ...sessionAdminGrpcHandlers(this.authenticator, this.sessions),
+        },
+        this.registry,
+      ),
+    );
+    server.addService(
+      services.teams,
+      measureGrpc('agentledger.v1.Teams', teamsGrpcHandlers(this.authenticator, this.teams), this.registry),
+    );
     if (this.webhooks !== null)
-      server.addService(services.webhooks, webhooksGrpcHandlers(this.authenticator, this.webhooks));
+      server.addService(
+        services.webhooks,
+        measureGrpc(
+          'agentledger.v1.Webhooks',
+          webhooksGrpcHandlers(this.authenticator, this.webhooks),
+          this.registry,
+        ),
+      );
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${grpc.host}:${grpc.port}`, ServerCredentials.createInsecure(), (error, port) =>
         error === null ? resolve(port) : reject(error),

@@ -3,7 +3,14 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { DynamicModule, LogLevel, Type } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import {
+  createLogContext,
+  metricsIn,
+  nestLogger,
+  observeHttp,
+  type Logging,
+} from '@agentledger/events/observability';
 import { serveAuditPage } from '../audit/audit-page.ts';
 import { ProblemFilter } from '../errors/problem.filter.ts';
 import { METRICS_REGISTRY } from '../gateway.tokens.ts';
@@ -17,7 +24,10 @@ import { webhookOperations } from '../webhooks/webhooks.api.ts';
 export type GatewayHttpOptions = Readonly<{
   /** Largest accepted request body; 413 beyond it. Default 1 MiB (BODY_LIMIT_BYTES). */
   bodyLimitBytes: number;
+  /** Nest's own logger when `logging` is absent (tests). */
   logger?: false | LogLevel[];
+  /** The process's pino logging: Nest's logger, request logs and the request log context. */
+  logging?: Pick<Logging, 'root' | 'context'>;
   /** On close, connections still open after this long are cut (idle ones close at once). Default 1000. */
   shutdownGraceMs?: number;
 }>;
@@ -54,15 +64,11 @@ const boundShutdown = (fastify: FastifyInstance, graceMs: number): void => {
 };
 
 const countRequests = (fastify: FastifyInstance, registry: Registry): void => {
-  const name = 'agentledger_gateway_http_requests_total';
-  const counter =
-    (registry.getSingleMetric(name) as Counter<'method' | 'route' | 'status'> | undefined) ??
-    new Counter({
-      name,
-      help: 'HTTP requests answered by the gateway',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    });
+  const counter = metricsIn(registry).counter({
+    name: 'agentledger_gateway_http_requests_total',
+    help: 'HTTP requests answered by the gateway',
+    labelNames: ['method', 'route', 'status'] as const,
+  });
   fastify.addHook('onResponse', async (request, reply) => {
     counter.inc({
       method: request.method,
@@ -84,12 +90,18 @@ export const createGatewayApp = async (
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bodyParser: false,
-    logger: options.logger ?? ['log', 'warn', 'error'],
+    logger: options.logging ? nestLogger(options.logging.root) : (options.logger ?? ['log', 'warn', 'error']),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  const registry = app.get<Registry>(METRICS_REGISTRY, { strict: false });
   acceptJsonOnly(fastify);
   boundShutdown(fastify, options.shutdownGraceMs ?? 1000);
-  countRequests(fastify, app.get<Registry>(METRICS_REGISTRY, { strict: false }));
+  countRequests(fastify, registry);
+  observeHttp(fastify, {
+    registry,
+    ...(options.logging ? { logger: options.logging.root } : {}),
+    context: options.logging?.context ?? createLogContext(),
+  });
   app.useGlobalFilters(new ProblemFilter());
   const document = buildOpenApiDocument(gatewayOperations, '1.0.0') as unknown as OpenAPIObject;
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });

@@ -4,7 +4,9 @@ import type { FastifyReply } from 'fastify';
 import type { EventEnvelope } from '@agentledger/events';
 import type { Principal } from '../auth/api-key.ts';
 import { Authenticated, CallerPrincipal } from '../auth/api-key.guard.ts';
-import { SESSIONS_SERVICE } from '../gateway.tokens.ts';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY, SESSIONS_SERVICE } from '../gateway.tokens.ts';
+import { streamsOpen } from '../grpc/grpc-metrics.ts';
 import { parseInput } from '../http/validation.ts';
 import {
   listEventsQuerySchema,
@@ -25,7 +27,14 @@ export const sseFrame = (event: EventEnvelope): string =>
 export class SessionEventsHttpController {
   private readonly logger = new Logger('Gateway');
 
-  constructor(@Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService) {}
+  private readonly open: ReturnType<typeof streamsOpen>;
+
+  constructor(
+    @Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.open = streamsOpen(registry);
+  }
 
   /** A page of events; with `Accept: application/x-ndjson`, all of them as one line each. */
   @Get(':id/events')
@@ -83,12 +92,14 @@ export class SessionEventsHttpController {
     const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     raw.on('close', () => abort.abort());
     const pump = async (): Promise<void> => {
+      this.open.inc({ transport: 'sse' });
       try {
         for await (const event of events) raw.write(sseFrame(event));
       } catch (error) {
         this.logger.error(`SSE stream of session ${id} failed`, (error as Error).stack);
       } finally {
         clearInterval(keepAlive);
+        this.open.dec({ transport: 'sse' });
         // The client left or the server stops: the connection goes too (it cannot be reused).
         raw.end();
         raw.socket?.destroySoon();

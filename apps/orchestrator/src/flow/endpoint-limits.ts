@@ -6,7 +6,8 @@ import { createTokenBucket, systemClock, type Clock, type TokenBucket } from '@a
  * afterwards (usage is only known once the model answered), as providers' TPM limits count it.
  */
 export type EndpointLimits = Readonly<{
-  before: (endpoint: string, signal?: AbortSignal) => Promise<void>;
+  /** Resolves true when the call had to wait for a permit (a flow-control wait). */
+  before: (endpoint: string, signal?: AbortSignal) => Promise<boolean>;
   after: (endpoint: string, tokens: number) => void;
 }>;
 
@@ -35,9 +36,18 @@ export const createEndpointLimits = (
   return {
     before: async (endpoint, signal) => {
       const settings = limitsOf(endpoint);
-      if (settings.requestsPerMinute)
-        await bucket(requests, endpoint, settings.requestsPerMinute).take(1, signal);
-      if (settings.tokensPerMinute) await bucket(tokens, endpoint, settings.tokensPerMinute).take(0, signal);
+      let waited = false;
+      if (settings.requestsPerMinute) {
+        const perMinute = bucket(requests, endpoint, settings.requestsPerMinute);
+        waited = perMinute.delayFor(1) > 0;
+        await perMinute.take(1, signal);
+      }
+      if (settings.tokensPerMinute) {
+        const perMinute = bucket(tokens, endpoint, settings.tokensPerMinute);
+        waited = waited || perMinute.delayFor(0) > 0;
+        await perMinute.take(0, signal);
+      }
+      return waited;
     },
     after: (endpoint, used) => {
       const settings = limitsOf(endpoint);

@@ -31,6 +31,12 @@ describe('semaphore', () => {
     expect(peak).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(semaphore.inUse()).toBe(0);
+    expect(semaphore.available()).toBe(2);
+    const held = await semaphore.acquire();
+    await semaphore.acquire();
+    expect(semaphore.available()).toBe(0); // the next acquire waits: a flow-control wait
+    held();
+    expect(semaphore.available()).toBe(1);
   });
 
   it('drops an aborted waiter without leaking its permit', async () => {
@@ -81,16 +87,17 @@ describe('endpoint limits', () => {
     let now = 0;
     const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
     const limits = createEndpointLimits({ requestsPerMinute: 2, tokensPerMinute: 600 }, clock);
-    await limits.before('a');
-    await limits.before('a');
-    await limits.before('b');
+    // `before` says whether the call waited: what the flow-control wait metric counts.
+    expect(await limits.before('a')).toBe(false);
+    expect(await limits.before('a')).toBe(false);
+    expect(await limits.before('b')).toBe(false);
     expect(now).toBe(0);
-    await limits.before('a');
+    expect(await limits.before('a')).toBe(true);
     expect(now).toBe(30_000);
     limits.after('b', 1_200); // a full bucket of 600, so 600 tokens of debt at 10 tokens a second
-    await limits.before('b');
+    expect(await limits.before('b')).toBe(true);
     expect(now).toBe(30_000 + 60_000);
-    await limits.before('a'); // a's request bucket refilled meanwhile
+    expect(await limits.before('a')).toBe(false); // a's request bucket refilled meanwhile
     expect(now).toBe(90_000);
   });
 });

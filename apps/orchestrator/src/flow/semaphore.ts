@@ -8,6 +8,8 @@ export type Semaphore = Readonly<{
   run: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
   inUse: () => number;
   waiting: () => number;
+  /** Permits free now: 0 means the next `acquire` waits. */
+  available: () => number;
 }>;
 
 export const createSemaphore = (permits: number): Semaphore => {
@@ -55,6 +57,7 @@ export const createSemaphore = (permits: number): Semaphore => {
     },
     inUse: () => used,
     waiting: () => queue.length,
+    available: () => permits - used,
   };
 };
 

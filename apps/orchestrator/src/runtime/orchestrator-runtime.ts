@@ -18,6 +18,7 @@ import {
   type OutboxRelay,
   type OutboxRelayOptions,
 } from '@agentledger/events/bus';
+import type { LogContextStore } from '@agentledger/events/observability';
 import {
   createSessionEngine,
   loadToolsModule,
@@ -48,6 +49,8 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   /** The relay's store-specific options: leadership across replicas, the idle poll. */
   relay?: Pick<OutboxRelayOptions, 'leadership' | 'idlePollMs'>;
   clock?: () => Date;
+  /** Log lines of a session's work carry its tenant, session, agent and call id (default: a new store). */
+  logContext?: LogContextStore;
 }>;
 
 /**
@@ -157,6 +160,7 @@ export const createOrchestratorRuntime = async <Tx>(
     effects,
     metrics: createOrchestratorMetrics(registry),
     logger,
+    ...(deps.logContext === undefined ? {} : { logContext: deps.logContext }),
     clock,
     settings,
   });

@@ -8,6 +8,7 @@ import {
   type Logger,
   type Subscription,
 } from '@agentledger/events/bus';
+import { createLogContext, type LogContextStore } from '@agentledger/events/observability';
 import type { SessionLeases, SessionEngine, ToolAttempts } from '@agentledger/sessions';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
@@ -48,6 +49,8 @@ export type OrchestratorDeps = Readonly<{
   effects: Omit<EffectDeps, 'signal'>;
   metrics: OrchestratorMetrics;
   logger: Logger;
+  /** The process's log context (the logger reads it): a session's work runs with its tenant and id. */
+  logContext?: LogContextStore;
   settings: OrchestratorSettings;
   /** The clock of command metadata (the watchdog's MarkStalled). */
   clock: () => Date;
@@ -76,6 +79,7 @@ export type Orchestrator = Readonly<{
  */
 export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const { settings, metrics, logger } = deps;
+  const logContext = deps.logContext ?? createLogContext();
   // Fencing is per process, not per name: two processes started with the same REPLICA_ID still
   // hold distinct leases and never release each other's.
   const leaseOwner = `${settings.replicaId}/${randomUUID()}`;
@@ -124,6 +128,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     endpoints,
     park,
     metrics,
+    logger,
+    logContext,
     tenantDailyTokenBudget: settings.tenantDailyTokenBudget,
     clock: deps.clock,
   });
@@ -137,29 +143,31 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       if (tenantId === undefined || sessionId === undefined) return;
       metrics.sessionsInFlight.inc();
       try {
-        await runSession(
-          {
-            engine: deps.engine,
-            leases: deps.index,
-            effects: deps.effects,
-            hooks,
-            leaseOwner,
-            leaseTtlMs: settings.leaseTtlMs,
-            reschedule: (delayMs) => {
-              const timer = setTimeout(() => {
-                parkedTimers.delete(timer);
-                schedule(tenantId, sessionId);
-              }, delayMs);
-              parkedTimers.add(timer);
+        await logContext.run({ tenant: tenantId, sessionId }, () =>
+          runSession(
+            {
+              engine: deps.engine,
+              leases: deps.index,
+              effects: deps.effects,
+              hooks,
+              leaseOwner,
+              leaseTtlMs: settings.leaseTtlMs,
+              reschedule: (delayMs) => {
+                const timer = setTimeout(() => {
+                  parkedTimers.delete(timer);
+                  schedule(tenantId, sessionId);
+                }, delayMs);
+                parkedTimers.add(timer);
+              },
+              metrics,
+              cancellation,
+              shutdown: shutdown.signal,
+              stopping: () => stopping,
+              onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
             },
-            metrics,
-            cancellation,
-            shutdown: shutdown.signal,
-            stopping: () => stopping,
-            onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
-          },
-          tenantId,
-          sessionId,
+            tenantId,
+            sessionId,
+          ),
         );
       } finally {
         metrics.sessionsInFlight.dec();
@@ -167,6 +175,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       }
     },
     onPressure: (saturated) => {
+      if (saturated) metrics.flowWaits.inc({ resource: 'consumer' });
       if (saturated) subscription?.pause();
       else subscription?.resume();
     },
@@ -179,10 +188,18 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     metrics.sessionsQueued.set(scheduler.queued());
   };
 
-  const onDelivery = async ({ envelope }: Delivery): Promise<void> => {
+  const measureLag = ({ envelope, partition, offset, highWatermark }: Delivery): void => {
+    const labels = { partition: String(partition) };
+    metrics.consumerLagSeconds.set(labels, Math.max(0, Date.now() - Date.parse(envelope.recordedAt)) / 1_000);
+    if (highWatermark !== undefined)
+      metrics.consumerLagOffsets.set(labels, Math.max(0, Number(highWatermark) - Number(offset) - 1));
+  };
+
+  const onDelivery = async (delivery: Delivery): Promise<void> => {
+    const { envelope } = delivery;
     const session = parseSessionStreamId(envelope.streamId);
     if (session === undefined) return;
-    metrics.consumerLag.set(Math.max(0, Date.now() - Date.parse(envelope.recordedAt)));
+    measureLag(delivery);
     // A redelivered event is skipped; a gap needs nothing special: the worker folds from the store.
     if (dedupe.verdict(envelope).kind === 'duplicate') return;
     dedupe.applied(envelope);
@@ -258,7 +275,11 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
           logger.info(`replica ${settings.replicaId} owns partitions [${owned.join(', ')}]`);
           void sweep();
         },
-        onRevoked: () => {
+        onRevoked: (partitions) => {
+          for (const partition of partitions) {
+            metrics.consumerLagSeconds.remove({ partition: String(partition) });
+            metrics.consumerLagOffsets.remove({ partition: String(partition) });
+          }
           owned = [];
         },
       });

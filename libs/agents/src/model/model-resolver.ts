@@ -26,6 +26,14 @@ export type ModelClientResolverOptions = Readonly<{
   openai?: Omit<OpenAIModelClientOptions, 'model' | 'baseUrl' | 'apiKey'>;
 }>;
 
+/** The key values of the operator's endpoints as read now: what the logger must never write. */
+export const endpointKeyValues = (
+  options: Pick<ModelClientResolverOptions, 'endpoints' | 'env' | 'readKeyFile'>,
+): string[] =>
+  [...(options.endpoints ?? defaultOnlyEndpoints).values()].flatMap(
+    (endpoint) => secretReader(options.env, options.readKeyFile)(endpoint.key) ?? [],
+  );
+
 /** A client whose every call fails: the spec names an endpoint the operator did not configure. */
 const refusing = (): ModelClient => ({
   complete: () =>

@@ -71,7 +71,13 @@ export const createInProcessEventBus = (options: InProcessEventBusOptions = {}):
       const envelope = JSON.parse(record.value) as EventEnvelope;
       try {
         await member.callbacks.idle();
-        await member.handler({ envelope, key: record.key, partition: p, offset: String(offset) });
+        await member.handler({
+          envelope,
+          key: record.key,
+          partition: p,
+          offset: String(offset),
+          highWatermark: String(end(p)),
+        });
         group.committed[p] = offset + 1;
         trim(p);
       } catch (error) {

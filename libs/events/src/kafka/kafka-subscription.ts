@@ -82,6 +82,7 @@ export const createKafkaSubscription = async (
         key: message.key?.toString() ?? '',
         partition: batch.partition,
         offset: message.offset,
+        highWatermark: batch.highWatermark,
       });
       const tracked = handled.then(
         () => undefined,
