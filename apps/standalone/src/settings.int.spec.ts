@@ -96,7 +96,7 @@ const probes: Readonly<Record<RuntimeKey, Probe>> = {
   },
 };
 
-/** The distributed app's own keys: where its Postgres, Kafka and HTTP server are, its log level. */
+/** The distributed app's own keys: where its Postgres, Kafka and HTTP server are, its logging (each app composes its own logger). */
 const DISTRIBUTED_ONLY = [
   'HOST',
   'ORCHESTRATOR_PORT',
@@ -107,6 +107,8 @@ const DISTRIBUTED_ONLY = [
   'KAFKA_CLIENT',
   'KAFKA_SESSION_TIMEOUT_MS',
   'LOG_LEVEL',
+  'LOG_FORMAT',
+  'LOG_CONTENT',
 ];
 
 const runtimeEnv = Object.fromEntries(Object.entries(probes).map(([key, probe]) => [key, probe.value]));
