@@ -122,3 +122,39 @@ export const envelopeOf = (
     hash,
   };
 };
+
+/**
+ * Checks a stream to import before anything is written: every event names the stream and the
+ * tenant, has a UUID, JSON the database can hold, and the chain verifies from the genesis hash.
+ * Throws `InvalidEvent` naming the first version that does not.
+ */
+const isIsoMillis = (text: string): boolean => {
+  const time = Date.parse(text);
+  return !Number.isNaN(time) && new Date(time).toISOString() === text;
+};
+
+export const checkImport = (
+  streamId: string,
+  tenantId: string,
+  events: readonly EventEnvelope[],
+): VerifyResult => {
+  if (events.length === 0) throw new InvalidEvent(`stream ${streamId}: nothing to import`);
+  for (const event of events) {
+    const at = `version ${event.version}`;
+    if (event.streamId !== streamId) throw new InvalidEvent(`${at}: streamId is not ${streamId}`);
+    if (event.tenantId !== tenantId) throw new InvalidEvent(`${at}: tenantId is not ${tenantId}`);
+    if (typeof event.eventId !== 'string' || !isUuid(event.eventId))
+      throw new InvalidEvent(`${at}: eventId is not a UUID`);
+    // Stored with millisecond precision: any other spelling would not read back as hashed.
+    if (typeof event.recordedAt !== 'string' || !isIsoMillis(event.recordedAt))
+      throw new InvalidEvent(`${at}: recordedAt is not an ISO-8601 UTC time with milliseconds`);
+    serialise(event.data, `${at} data`);
+    serialise(event.metadata, `${at} metadata`);
+  }
+  const verified = verifyChain(streamId, events);
+  if (!verified.valid)
+    throw new InvalidEvent(
+      `version ${verified.firstBrokenVersion}: the hash chain does not verify (${verified.reason})`,
+    );
+  return verified;
+};

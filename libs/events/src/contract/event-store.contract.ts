@@ -5,6 +5,7 @@ import { computeEventHash, GENESIS_HASH } from '../hash.ts';
 import { uuidv7 } from '../ids.ts';
 import type { EventStore } from '../store.ts';
 import type { Upcaster } from '../upcasting.ts';
+import { eventImportCases } from './event-import.contract.ts';
 
 /** What an adapter gives the contract suite: store views over one database, opened once per file. */
 export type ContractHarness = Readonly<{
@@ -347,6 +348,8 @@ export const eventStoreContract = (
         expect(events[0]?.metadata.idempotencyKey).toBe('k-1');
       });
     });
+
+    eventImportCases(() => store);
 
     describe('inline projections', () => {
       it('runs with the stored events inside the append', async () => {
