@@ -1,0 +1,153 @@
+import { evolve, initialSession, type Session, type SessionEvent } from '@agentledger/agents';
+import {
+  computeEventHash,
+  GENESIS_HASH,
+  sessionStreamId,
+  sha256Hex,
+  type EventEnvelope,
+  type EventStore,
+} from '@agentledger/events';
+import type { SessionEngine } from '../engine/session-engine.ts';
+import type { SessionIndex } from '../session-index.ts';
+import { BundleRejected, readBundle, writeBundle, type BundleProblem } from './bundle.ts';
+import type { CheckpointSigner, CheckpointStore } from './checkpoints.ts';
+
+export type ImportSessionDeps<Tx = unknown> = Readonly<{
+  store: Pick<EventStore<Tx>, 'importStream'>;
+  index: Pick<SessionIndex<Tx>, 'project'>;
+  projectionOf: SessionEngine['projectionOf'];
+  /** Where verified checkpoints of a bundle are kept; absent with `signer`: checkpoints are off. */
+  checkpoints?: CheckpointStore;
+  signer?: CheckpointSigner;
+  /**
+   * The operator's team spec check (what `PUT /v1/teams` runs): a bundle's pinned spec names model
+   * endpoints and tools, so it must pass it before the session can run here. Problems name the path.
+   */
+  checkSpec: (spec: unknown) => readonly Readonly<{ path: string; message: string }>[];
+}>;
+
+export type ImportedSession = Readonly<{
+  tenantId: string;
+  sessionId: string;
+  streamId: string;
+  eventCount: number;
+  headHash: string;
+  /** The head hash in the bundle: equal to `headHash` unless the tenant was mapped. */
+  sourceHeadHash: string;
+  /** True when imported into another tenant: tenant, stream and event ids changed, so the chain did. */
+  rehashed: boolean;
+  /** The same bundle was imported before: nothing was written. */
+  duplicate: boolean;
+  checkpoints: Readonly<{ imported: number; unverified: number }>;
+}>;
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** A UUID (version 8, RFC 9562) derived from the work, so a mapped import is the same every time. */
+const derivedUuid = (seed: string): string => {
+  const h = sha256Hex(seed);
+  const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+const STARTS = new Set(['SessionStarted', 'SessionForked']);
+
+/**
+ * The stream as it lives in another tenant: the tenant and stream ids, the first event's tenantId
+ * and every event id change (ids are unique per installation), so the chain is computed again.
+ */
+export const mapTenant = (
+  events: readonly EventEnvelope[],
+  tenantId: string,
+  sessionId: string,
+): EventEnvelope[] => {
+  const streamId = sessionStreamId(tenantId, sessionId);
+  let prevHash = GENESIS_HASH;
+  return events.map((event) => {
+    const data =
+      STARTS.has(event.type) && typeof event.data === 'object' && event.data !== null
+        ? { ...(event.data as Record<string, unknown>), tenantId }
+        : event.data;
+    const body = { ...event, streamId, tenantId, data, eventId: derivedUuid(`${tenantId}/${event.eventId}`) };
+    const hash = computeEventHash(prevHash, body);
+    const mapped = { ...body, prevHash, hash };
+    prevHash = hash;
+    return mapped;
+  });
+};
+
+/**
+ * `POST /v1/sessions:import` and `agentledger import`: verifies the bundle (chain, head, spec,
+ * checkpoints and their signatures), checks the pinned spec as this installation would, and stores
+ * the session into `tenantId` through the store's import path with the read model in the same
+ * transaction. Into the bundle's own tenant the events keep their hashes byte for byte; into
+ * another one they are mapped ({@link mapTenant}). Never overwrites: an existing session is a
+ * conflict, the same bundle again a duplicate. Throws `BundleRejected` before anything is written.
+ */
+export const importSessionBundle = async <Tx>(
+  deps: ImportSessionDeps<Tx>,
+  text: string,
+  tenantId: string,
+): Promise<ImportedSession> => {
+  const bundle = readBundle(text, deps.signer);
+  const { manifest } = bundle;
+  if (!ID.test(manifest.sessionId))
+    throw new BundleRejected([{ field: 'manifest.sessionId', message: 'not a session id' }]);
+  const specProblems: BundleProblem[] = deps.checkSpec(manifest.spec).map(({ path, message }) => ({
+    field: `manifest.spec${path.replaceAll('/', '.')}`,
+    message,
+  }));
+  if (specProblems.length > 0) throw new BundleRejected(specProblems);
+  const rehashed = tenantId !== manifest.tenantId;
+  const events = rehashed ? mapTenant(bundle.events, tenantId, manifest.sessionId) : bundle.events;
+  const streamId = events[0]!.streamId;
+  const state: Session = events.reduce((s, e) => evolve(s, e as unknown as SessionEvent), initialSession());
+  if (state.sessionId !== manifest.sessionId || state.tenantId !== tenantId)
+    throw new BundleRejected([
+      { field: 'events[0]', version: 1, message: 'the first event does not start the manifest’s session' },
+    ]);
+  const result = await deps.store.importStream(streamId, events, {
+    tenantId,
+    inline: ({ tx }) => deps.index.project(tx, { ...deps.projectionOf(state, streamId), tokensUsed: 0 }),
+  });
+  const keep =
+    rehashed || deps.checkpoints === undefined || deps.signer === undefined
+      ? []
+      : manifest.checkpoints.filter((c) => c.keyId === deps.signer?.keyId);
+  for (const c of keep) await deps.checkpoints?.save({ ...c, tenant: tenantId, streamId });
+  const headHash = events.at(-1)!.hash;
+  return {
+    tenantId,
+    sessionId: manifest.sessionId,
+    streamId,
+    eventCount: events.length,
+    headHash,
+    sourceHeadHash: manifest.headHash,
+    rehashed,
+    duplicate: result.duplicate,
+    checkpoints: { imported: keep.length, unverified: bundle.signaturesUnverified },
+  };
+};
+
+export type ExportSessionDeps = Readonly<{
+  store: Pick<EventStore, 'readStream'>;
+  /** Absent: the bundle carries no checkpoints. */
+  checkpoints?: CheckpointStore;
+}>;
+
+/**
+ * `GET /v1/sessions/{id}/export` and `agentledger export`: the tenant's session as a bundle
+ * (manifest line, then its events), or undefined when the tenant has no such session.
+ */
+export const exportSessionBundle = async (
+  deps: ExportSessionDeps,
+  tenantId: string,
+  sessionId: string,
+  streamId: string,
+): Promise<string | undefined> => {
+  const [events, checkpoints] = await Promise.all([
+    deps.store.readStream(streamId, { tenantId }),
+    deps.checkpoints === undefined ? Promise.resolve([]) : deps.checkpoints.list(tenantId, streamId),
+  ]);
+  return events.length === 0 ? undefined : writeBundle(sessionId, events, checkpoints);
+};
