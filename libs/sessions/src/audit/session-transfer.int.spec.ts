@@ -45,7 +45,10 @@ const open = async (label: string): Promise<Installation> => {
     store: await createPostgresEventStore({ connectionString: database.url, migrate: true }),
   };
 };
-const wiring = ({ store }: Installation, checkSpec = () => []) => {
+const wiring = (
+  { store }: Installation,
+  checkSpec: (spec: unknown) => { path: string; message: string }[] = () => [],
+) => {
   const index = createSqlSessionIndex(store.db);
   const engine = createSessionEngine({ store, index, partitions: 1 });
   const checkpoints = createSqlCheckpointStore(store.db);
@@ -53,7 +56,7 @@ const wiring = ({ store }: Installation, checkSpec = () => []) => {
     engine,
     index,
     checkpoints,
-    importDeps: { store, index, projectionOf: engine.projectionOf, checkpoints, signer, checkSpec },
+    importDeps: { engine, checkpoints, signer, checkSpec },
   };
 };
 const positionless = (events: readonly EventEnvelope[]) =>

@@ -1,4 +1,3 @@
-import { evolve, initialSession, type Session, type SessionEvent } from '@agentledger/agents';
 import {
   computeEventHash,
   GENESIS_HASH,
@@ -8,14 +7,11 @@ import {
   type EventStore,
 } from '@agentledger/events';
 import type { SessionEngine } from '../engine/session-engine.ts';
-import type { SessionIndex } from '../session-index.ts';
 import { BundleRejected, readBundle, writeBundle, type BundleProblem } from './bundle.ts';
 import type { CheckpointSigner, CheckpointStore } from './checkpoints.ts';
 
-export type ImportSessionDeps<Tx = unknown> = Readonly<{
-  store: Pick<EventStore<Tx>, 'importStream'>;
-  index: Pick<SessionIndex<Tx>, 'project'>;
-  projectionOf: SessionEngine['projectionOf'];
+export type ImportSessionDeps = Readonly<{
+  engine: Pick<SessionEngine, 'importStream'>;
   /** Where verified checkpoints of a bundle are kept; absent with `signer`: checkpoints are off. */
   checkpoints?: CheckpointStore;
   signer?: CheckpointSigner;
@@ -84,8 +80,8 @@ export const mapTenant = (
  * another one they are mapped ({@link mapTenant}). Never overwrites: an existing session is a
  * conflict, the same bundle again a duplicate. Throws `BundleRejected` before anything is written.
  */
-export const importSessionBundle = async <Tx>(
-  deps: ImportSessionDeps<Tx>,
+export const importSessionBundle = async (
+  deps: ImportSessionDeps,
   text: string,
   tenantId: string,
 ): Promise<ImportedSession> => {
@@ -101,15 +97,12 @@ export const importSessionBundle = async <Tx>(
   const rehashed = tenantId !== manifest.tenantId;
   const events = rehashed ? mapTenant(bundle.events, tenantId, manifest.sessionId) : bundle.events;
   const streamId = events[0]!.streamId;
-  const state: Session = events.reduce((s, e) => evolve(s, e as unknown as SessionEvent), initialSession());
-  if (state.sessionId !== manifest.sessionId || state.tenantId !== tenantId)
+  const first = (events[0]?.data ?? {}) as Record<string, unknown>;
+  if (!STARTS.has(events[0]!.type) || first.sessionId !== manifest.sessionId || first.tenantId !== tenantId)
     throw new BundleRejected([
       { field: 'events[0]', version: 1, message: 'the first event does not start the manifest’s session' },
     ]);
-  const result = await deps.store.importStream(streamId, events, {
-    tenantId,
-    inline: ({ tx }) => deps.index.project(tx, { ...deps.projectionOf(state, streamId), tokensUsed: 0 }),
-  });
+  const result = await deps.engine.importStream(tenantId, streamId, events);
   const keep =
     rehashed || deps.checkpoints === undefined || deps.signer === undefined
       ? []
