@@ -4,24 +4,31 @@ import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { z } from 'zod';
+import { BUILTIN_TOOL_NAMES, parseModelEndpoints } from '@agentledger/agents';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import { createPostgresEventStore } from '@agentledger/events/postgres';
 import { createSessionEngine, readAuditSigner } from '@agentledger/sessions';
 import { createSqlCheckpointStore, createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { openPgliteApiKeys } from './auth/pglite-api-keys.ts';
+import { REPLAY_USAGE, runReplayCommand, runVerifyCommand, VERIFY_USAGE } from './cli/audit-commands.ts';
 import {
-  REPLAY_USAGE,
-  runReplayCommand,
-  runVerifyCommand,
-  VERIFY_USAGE,
-  type AuditCliOpener,
-} from './cli/audit-commands.ts';
+  EXPORT_USAGE,
+  IMPORT_USAGE,
+  runExportCommand,
+  runImportCommand,
+  type SessionCliOpener,
+} from './cli/bundle-commands.ts';
+import { DIFF_USAGE, FORK_USAGE, runDiffCommand, runForkCommand } from './cli/fork-diff-commands.ts';
+import { applicationToolNames } from './compose.ts';
+import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { runKeysCommand } from './cli/keys-command.ts';
 
 /** The CLI's composition root: its configuration is DATABASE_URL (or --data-dir) and the audit keys. */
 const cliConfigSchema = z.object({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
+  /** As for the gateway: imported specs are checked against these tools (and the model endpoints). */
+  TOOLS_MODULE: z.string().optional(),
 });
 
 const USAGE = `usage: agentledger <command> [options]   (--help on any command)
@@ -29,23 +36,47 @@ const USAGE = `usage: agentledger <command> [options]   (--help on any command)
   keys create     create an API key for a tenant
   replay          print a session's conversation as it stood at a version (no model, no tool)
   verify          check hash chains, signed checkpoints and decision replay (one session or --all)
+  export          write a session's audit bundle to stdout
+  import          verify a bundle (stdin or a file) and store its session
+  fork            start a session from another one's first N events
+  diff            the first divergent version of two sessions, then what each did
 
 Reads DATABASE_URL (Postgres) or, with --data-dir, the embedded product's data directory.
 
 ${REPLAY_USAGE}
 
-${VERIFY_USAGE}`;
+${VERIFY_USAGE}
+
+${EXPORT_USAGE}
+
+${IMPORT_USAGE}
+
+${FORK_USAGE}
+
+${DIFF_USAGE}`;
 
 const io = {
   out: (line: string) => console.log(line),
   err: (line: string) => console.error(line),
   progress: (text: string) => void process.stderr.write(text),
+  write: (text: string) => void process.stdout.write(text),
+  readInput: async (path: string | undefined): Promise<string> => {
+    if (path !== undefined) return readFileSync(path, 'utf8');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
 };
 
 const openAudit =
-  (url: string): AuditCliOpener =>
+  (url: string, toolsModule: string | undefined): SessionCliOpener =>
   async (dataDir) => {
-    const signer = readAuditSigner(process.env, (path) => readFileSync(path, 'utf8'));
+    const readFile = (path: string) => readFileSync(path, 'utf8');
+    const signer = readAuditSigner(process.env, readFile);
+    const parseSpec = createTeamSpecParser(
+      [...BUILTIN_TOOL_NAMES, ...(await applicationToolNames(toolsModule))],
+      parseModelEndpoints(process.env, readFile),
+    );
     const store =
       dataDir === undefined
         ? await createPostgresEventStore({ connectionString: url, migrate: true })
@@ -58,6 +89,11 @@ const openAudit =
     return {
       store,
       streamIdOf: engine.streamIdOf,
+      engine,
+      checkSpec: (spec) => {
+        const check = parseSpec(spec);
+        return check.ok ? [] : check.issues;
+      },
       checkpoints: createSqlCheckpointStore(store.db),
       ...(signer === undefined ? {} : { signer }),
       close: () => store.close(),
@@ -74,9 +110,17 @@ const main = async (): Promise<number> => {
   const argv = process.argv.slice(2);
   switch (argv[0]) {
     case 'replay':
-      return runReplayCommand(argv, openAudit(url), io);
+      return runReplayCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
     case 'verify':
-      return runVerifyCommand(argv, openAudit(url), io);
+      return runVerifyCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'export':
+      return runExportCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'import':
+      return runImportCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'fork':
+      return runForkCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'diff':
+      return runDiffCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
     case 'keys':
       return runKeysCommand(
         argv,

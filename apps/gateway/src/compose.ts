@@ -16,7 +16,8 @@ import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 
 export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
 
-const applicationToolNames = async (modulePath: string | undefined): Promise<readonly string[]> => {
+/** The tool names a `TOOLS_MODULE` exports (the CLI checks imported specs with them too). */
+export const applicationToolNames = async (modulePath: string | undefined): Promise<readonly string[]> => {
   if (modulePath === undefined) return [];
   const loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as {
     tools?: readonly { name: string }[];

@@ -37,12 +37,12 @@ Checks each session's hash chain, its signed checkpoints (with AGENTLEDGER_AUDIT
 AGENTLEDGER_AUDIT_PUBLIC_KEY) and decision replay. Progress on stderr; a summary with sessions/s and
 events/s on stdout. Exit code 1 names every failing session and version; 2 is bad usage.`;
 
-const fail = (io: CliOutput, message: string, usage: string): number => {
+export const fail = (io: CliOutput, message: string, usage: string): number => {
   io.err(`${message}\n${usage}`);
   return 2;
 };
 
-const parse = <O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O) => {
+export const parse = <O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O) => {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true });
   } catch (error) {
@@ -50,15 +50,15 @@ const parse = <O extends ParseArgsOptionsConfig>(argv: readonly string[], option
   }
 };
 
-const tenantProblem = (tenant: unknown): string | undefined =>
+export const tenantProblem = (tenant: unknown): string | undefined =>
   typeof tenant === 'string' && CLIENT_ID_PATTERN.test(tenant)
     ? undefined
     : '--tenant: a tenant id: ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 
-const str = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+export const str = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /** One line per event of the conversation, readable without the JSON. */
-const describeEvent = (e: SessionEvent): string | undefined => {
+export const describeEvent = (e: SessionEvent): string | undefined => {
   switch (e.type) {
     case 'SessionStarted':
       return `session ${e.data.sessionId} of team ${e.data.teamId} (${e.data.spec.type}: ${e.data.spec.agents.map((a) => a.name).join(', ')})`;
