@@ -61,6 +61,8 @@ export type ReadStreamOptions = Readonly<{
   /** Inclusive; default the head. */
   toVersion?: number;
   limit?: number;
+  /** The events as stored and hashed, without the registered upcasters (exports, chain checks). */
+  raw?: boolean;
 }>;
 
 export type ReadAllOptions = Readonly<{

@@ -581,6 +581,9 @@ export const eventStoreContract = (
         const all = await today.readAll({ after: (event?.globalPosition ?? 1) - 1, limit: 1 });
         expect(all[0]?.schemaVersion).toBe(2);
         expect((await today.verifyStream(streamId, { tenantId })).valid).toBe(true);
+        const [stored] = await today.readStream(streamId, { tenantId, raw: true });
+        expect(stored).toMatchObject({ schemaVersion: 1, data: { text: 'hi' } });
+        expect(computeEventHash(GENESIS_HASH, stored!)).toBe(stored?.hash);
       });
     });
 

@@ -164,7 +164,8 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       stream.events.length,
       readOptions.limit === undefined ? Infinity : from - 1 + readOptions.limit,
     );
-    return stream.events.slice(from - 1, Math.max(end, from - 1)).map(upcast);
+    const events = stream.events.slice(from - 1, Math.max(end, from - 1));
+    return readOptions.raw === true ? events : events.map(upcast);
   };
 
   const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {

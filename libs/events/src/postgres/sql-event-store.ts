@@ -463,7 +463,9 @@ export const createSqlEventStore = (
       [streamId, readOptions.tenantId, from, to, limit],
       'agentledger_read_stream',
     );
-    return rows.map((row) => upcast(arrayToEnvelope(row)));
+    return readOptions.raw === true
+      ? rows.map(arrayToEnvelope)
+      : rows.map((row) => upcast(arrayToEnvelope(row)));
   };
 
   const readWindow = (after: number, limit: number | null): Promise<unknown[][]> =>

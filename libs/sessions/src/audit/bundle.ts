@@ -74,7 +74,7 @@ const portable = ({
   ...event
 }: EventEnvelope): Omit<EventEnvelope, 'globalPosition'> => event;
 
-/** Manifest line, then one event per line, each line JSON, newline-terminated. */
+/** Manifest line, then one event per line, each line canonical JSON, newline-terminated. */
 export const writeBundle = (
   sessionId: string,
   events: readonly EventEnvelope[],
@@ -102,7 +102,8 @@ export const writeBundle = (
       signedAt,
     })),
   };
-  return [manifest, ...events.map(portable)].map((line) => `${JSON.stringify(line)}\n`).join('');
+  // Canonical JSON (keys sorted): the same session gives the same bytes from any store.
+  return [manifest, ...events.map(portable)].map((line) => `${canonicalJson(line)}\n`).join('');
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -139,7 +139,8 @@ export const exportSessionBundle = async (
   streamId: string,
 ): Promise<string | undefined> => {
   const [events, checkpoints] = await Promise.all([
-    deps.store.readStream(streamId, { tenantId }),
+    // As stored: the hashes cover the stored schema version, not what upcasters make of it.
+    deps.store.readStream(streamId, { tenantId, raw: true }),
     deps.checkpoints === undefined ? Promise.resolve([]) : deps.checkpoints.list(tenantId, streamId),
   ]);
   return events.length === 0 ? undefined : writeBundle(sessionId, events, checkpoints);
