@@ -20,7 +20,7 @@ import {
   type SessionCliOpener,
 } from './cli/bundle-commands.ts';
 import { DIFF_USAGE, FORK_USAGE, runDiffCommand, runForkCommand } from './cli/fork-diff-commands.ts';
-import { applicationToolNames } from './compose.ts';
+import { applicationToolNames } from './config/tools-module.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { runKeysCommand } from './cli/keys-command.ts';
 

@@ -1,5 +1,3 @@
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BUILTIN_TOOL_NAMES } from '@agentledger/agents';
@@ -12,19 +10,10 @@ import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
 import { createStoreLiveEvents } from './sessions/live-events.ts';
+import { applicationToolNames } from './config/tools-module.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 
 export type ComposedGateway = Readonly<{ module: DynamicModule; close: () => Promise<void> }>;
-
-/** The tool names a `TOOLS_MODULE` exports (the CLI checks imported specs with them too). */
-export const applicationToolNames = async (modulePath: string | undefined): Promise<readonly string[]> => {
-  if (modulePath === undefined) return [];
-  const loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as {
-    tools?: readonly { name: string }[];
-  };
-  if (!Array.isArray(loaded.tools)) throw new Error(`TOOLS_MODULE ${modulePath} has no 'tools' array export`);
-  return loaded.tools.map((tool) => tool.name);
-};
 
 /**
  * The distributed gateway: the Postgres event store and sessions read model (migrated), API keys
