@@ -180,7 +180,9 @@ describe('export and import over REST (two distributed gateways on Postgres)', (
       hashChainValid: boolean;
     };
     expect(audit.hashChainValid).toBe(true);
-    await call(source, 'key-other', 'POST', '/v1/sessions/s1/messages', { content: 'More' });
+    expect(
+      (await call(source, 'key-other', 'POST', '/v1/sessions/s1/messages', { content: 'More' })).status,
+    ).toBe(202);
     expect((await importBundle(source, 'key-other', bundle)).status).toBe(409);
     expect((await call(source, 'key-other', 'POST', '/v1/sessions:import', { bundle })).status).toBe(400);
   });
