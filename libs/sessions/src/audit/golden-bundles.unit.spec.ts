@@ -79,6 +79,8 @@ const installations: Record<string, () => Promise<Installation>> = {
 const GOLDEN = ['round-robin-calculator', 'swarm-handoff-approval', 'magentic-one-replan'] as const;
 
 describe.each(Object.entries(installations))('golden v1 bundles on %s', { timeout: 60_000 }, (_, open) => {
+  // One installation for the three bundles (different streams): PGlite starts in seconds.
+  let installation: Promise<Installation> | undefined;
   it.each(GOLDEN)(
     '%s verifies, replays and folds to its recorded state after SessionStarted v2',
     async (name) => {
@@ -86,7 +88,8 @@ describe.each(Object.entries(installations))('golden v1 bundles on %s', { timeou
       const bundle = readBundle(text, verifier);
       expect(bundle.signaturesVerified).toBe(2);
       const { manifest } = bundle;
-      const at = await open();
+      installation ??= open();
+      const at = await installation;
 
       const imported = await importSessionBundle(
         { engine: at.engine, checkpoints: at.checkpoints, signer: verifier, checkSpec: () => [] },
