@@ -5,7 +5,9 @@ import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseGatewayConfig } from '../config/gateway.config.ts';
 import { composeDistributedGateway, type ComposedGateway } from '../compose.ts';
+import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
+import { connectGrpc } from '../testing/grpc-client.ts';
 import { bearer, singleTeamSpec } from '../testing/test-gateway.ts';
 
 const NDJSON = 'application/x-ndjson';
@@ -170,6 +172,31 @@ describe('export and import over REST (two distributed gateways on Postgres)', (
     const again = await importBundle(target, 'key-acme', bundle);
     expect(again.status).toBe(201);
     expect(await again.json()).toMatchObject({ duplicate: true });
+  });
+
+  it('exports and imports over gRPC the same way', async () => {
+    const grpc = await connectGrpc(`127.0.0.1:${target.app.get(GrpcGateway).port()}`);
+    try {
+      const exported = (await grpc.call('Sessions', 'ExportSession', { session_id: 's1' }, 'key-acme')) as {
+        ndjson: string;
+      };
+      expect(exported.ndjson.split('\n').slice(1)).toEqual(bundle.split('\n').slice(1));
+      const lines = bundle.split('\n');
+      lines[2] = lines[2]!.replace('"content":"Hello"', '"content":"Hellp"');
+      const refused = await grpc
+        .call('Sessions', 'ImportSession', { ndjson: lines.join('\n') }, 'key-other')
+        .catch((error: unknown) => error as { code: number; details: string });
+      expect(refused).toMatchObject({ code: 3, details: expect.stringMatching(/version 2 does not verify/) });
+      expect(await grpc.call('Sessions', 'ImportSession', { ndjson: bundle }, 'key-other')).toMatchObject({
+        tenant_id: 'other',
+        session_id: 's1',
+        rehashed: true,
+        duplicate: false,
+        event_count: String(bundle.trimEnd().split('\n').length - 1),
+      });
+    } finally {
+      grpc.close();
+    }
   });
 
   it('imports into the caller’s tenant when it is another one, never over an existing session', async () => {
