@@ -1,7 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createInMemoryEventStore, sessionStreamId, type NewEvent } from '@agentledger/events';
+import {
+  computeEventHash,
+  createInMemoryEventStore,
+  GENESIS_HASH,
+  sessionStreamId,
+  type EventEnvelope,
+  type NewEvent,
+} from '@agentledger/events';
 import {
   createCheckpointSigner,
   createInMemoryCheckpointStore,
@@ -138,6 +145,46 @@ describe('agentledger export / import', () => {
     expect(strict.err.at(-1)).toMatch(/not a bundle manifest/);
   });
 
+  it('refuses a re-chained bundle whose decisions are not today’s, or that starts the session twice', async () => {
+    const source = installation();
+    await recordGolden(source);
+    await runExportCommand(['export', 'golden-rr', '--tenant', 'tenant-a'], source.open, source.io);
+    /** The bundle with events edited and the chain and head recomputed (no signatures left to catch it). */
+    const rechained = (edit: (events: EventEnvelope[]) => EventEnvelope[]) => {
+      const [first, ...lines] = source.written.join('').trimEnd().split('\n');
+      let prevHash = GENESIS_HASH;
+      const events = edit(lines.map((line) => JSON.parse(line) as EventEnvelope)).map((e, i) => {
+        const body = { ...e, version: i + 1 };
+        const hash = computeEventHash(prevHash, body);
+        const out = { ...body, prevHash, hash };
+        prevHash = hash;
+        return JSON.stringify(out);
+      });
+      const manifest = { ...(JSON.parse(first!) as object), headHash: prevHash, eventCount: events.length };
+      return `${[JSON.stringify({ ...manifest, checkpoints: [], keyId: null }), ...events].join('\n')}\n`;
+    };
+    const target = installation();
+    target.feed(
+      rechained((events) =>
+        events.map((e) =>
+          e.version === 13 ? { ...e, data: { ...(e.data as object), content: 'Done: 37. TERMINATE' } } : e,
+        ),
+      ),
+    );
+    expect(await runImportCommand(['import'], target.open, target.io)).toBe(1);
+    expect(target.err.at(-1)).toMatch(
+      /^bundle refused: events\[\d+\] \(version \d+\): decision replay diverges/,
+    );
+    target.feed(
+      rechained((events) => [...events, { ...events[0]!, eventId: '01a2250a-0000-7000-8000-000000000001' }]),
+    );
+    expect(await runImportCommand(['import'], target.open, target.io)).toBe(1);
+    expect(target.err.at(-1)).toBe(
+      'bundle refused: events[14] (version 15): version 15 starts the session again',
+    );
+    expect(await target.engine.load('tenant-a', 'golden-rr')).toBeUndefined();
+  });
+
   it('prints usage with --help on every command', async () => {
     const at = installation();
     for (const [run, command, usage] of [
@@ -194,5 +241,22 @@ describe('agentledger fork / diff', () => {
     expect(text).toContain('  golden-rr: SpeakerSelected');
     expect(text).toContain('  golden-rr-fork-9: UserMessageReceived: user: And 7 * 6?');
     expect(text).toMatch(/golden-rr: 5 event\(s\) from version 10 to 14, status idle/);
+
+    // a fork of a fork pins the first session's spec: it exports and imports like any session
+    expect(
+      await runForkCommand(['fork', 'golden-rr-fork-9', '--tenant', 'tenant-a', '--at', '2'], at.open, at.io),
+    ).toBe(0);
+    expect(
+      await runExportCommand(['export', 'golden-rr-fork-9-fork-2', '--tenant', 'tenant-a'], at.open, at.io),
+    ).toBe(0);
+    const manifest = JSON.parse(at.written.join('').split('\n')[0]!) as { spec: unknown; teamId: string };
+    expect(manifest).toMatchObject({ teamId: 'support', spec: (golden[0]!.data as { spec: unknown }).spec });
+    const elsewhere = installation();
+    elsewhere.feed(at.written.join(''));
+    expect(await runImportCommand(['import', '--json'], elsewhere.open, elsewhere.io)).toBe(0);
+    expect(JSON.parse(elsewhere.out.at(-1)!)).toMatchObject({
+      sessionId: 'golden-rr-fork-9-fork-2',
+      eventCount: 1,
+    });
   });
 });

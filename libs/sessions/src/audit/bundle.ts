@@ -52,19 +52,17 @@ const reject = (field: string, message: string, version?: number): never => {
 
 type Pinned = Readonly<{ teamId: string | null; spec: unknown; specHash: string | null }>;
 
-/** The spec the stream's first event pins (a fork carries its parent's SessionStarted). */
-export const pinnedSpecOf = (first: EventEnvelope | undefined): Pinned => {
+type StartEvent = Readonly<{ type?: string; data?: unknown }>;
+
+/** The spec the stream's first event pins (a fork carries its parent's history, a fork of a fork too). */
+export const pinnedSpecOf = (first: StartEvent | undefined): Pinned => {
   const data = (first?.data ?? {}) as Record<string, unknown>;
-  const started =
-    first?.type === 'SessionForked'
-      ? ((
-          data.parentEvents as readonly { type?: string; data?: Record<string, unknown> }[] | undefined
-        )?.find((e) => e.type === 'SessionStarted')?.data ?? {})
-      : data;
+  if (first?.type === 'SessionForked')
+    return pinnedSpecOf((data.parentEvents as readonly StartEvent[] | undefined)?.[0]);
   return {
-    teamId: typeof started.teamId === 'string' ? started.teamId : null,
-    spec: started.spec ?? null,
-    specHash: typeof started.specHash === 'string' ? started.specHash : null,
+    teamId: typeof data.teamId === 'string' ? data.teamId : null,
+    spec: data.spec ?? null,
+    specHash: typeof data.specHash === 'string' ? data.specHash : null,
   };
 };
 

@@ -1,3 +1,4 @@
+import { replayDecisions, type RecordedSessionEvent, type SessionEvent } from '@agentledger/agents';
 import {
   computeEventHash,
   GENESIS_HASH,
@@ -49,6 +50,21 @@ const derivedUuid = (seed: string): string => {
 const STARTS = new Set(['SessionStarted', 'SessionForked']);
 
 /**
+ * A session starts once: a start event anywhere but first (or first in a fork's parent history)
+ * would pin a spec the spec check never saw. Returns the offending version.
+ */
+const laterStart = (events: readonly Readonly<{ type: string; data: unknown }>[]): number | undefined => {
+  for (const [index, event] of events.entries()) {
+    if (index > 0 && STARTS.has(event.type)) return index + 1;
+    if (index === 0 && event.type === 'SessionForked') {
+      const parent = (event.data as { parentEvents?: unknown }).parentEvents;
+      if (!Array.isArray(parent) || laterStart(parent as SessionEvent[]) !== undefined) return 1;
+    }
+  }
+  return undefined;
+};
+
+/**
  * The stream as it lives in another tenant: the tenant and stream ids, the first event's tenantId
  * and every event id change (ids are unique per installation), so the chain is computed again.
  */
@@ -94,6 +110,23 @@ export const importSessionBundle = async (
     message,
   }));
   if (specProblems.length > 0) throw new BundleRejected(specProblems);
+  const twice = laterStart(bundle.events);
+  if (twice !== undefined)
+    throw new BundleRejected([
+      { field: `events[${twice - 1}]`, version: twice, message: `version ${twice} starts the session again` },
+    ]);
+  // Every recorded decision must be the one this installation's code makes (as `audit` checks).
+  const replay = replayDecisions(
+    bundle.events.map(
+      (e) => ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as RecordedSessionEvent,
+    ),
+  );
+  if (!replay.matches) {
+    const version = replay.firstDivergentVersion ?? bundle.events.length;
+    throw new BundleRejected([
+      { field: `events[${version - 1}]`, version, message: `decision replay diverges at version ${version}` },
+    ]);
+  }
   const rehashed = tenantId !== manifest.tenantId;
   const events = rehashed ? mapTenant(bundle.events, tenantId, manifest.sessionId) : bundle.events;
   const streamId = events[0]!.streamId;
