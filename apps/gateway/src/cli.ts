@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { z } from 'zod';
+import { BUILTIN_TOOL_NAMES, parseModelEndpoints } from '@agentledger/agents';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import { createPostgresEventStore } from '@agentledger/events/postgres';
-import { closeThroughEngine, createSessionEngine, readAuditSigner } from '@agentledger/sessions';
+import {
+  closeThroughEngine,
+  createSessionEngine,
+  loadToolsModule,
+  readAuditSigner,
+} from '@agentledger/sessions';
 import {
   createSqlCheckpointStore,
   createSqlRetentionStore,
@@ -14,13 +20,16 @@ import {
 } from '@agentledger/sessions/sql';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgres-api-key-store.ts';
 import { openPgliteApiKeys } from './auth/pglite-api-keys.ts';
+import { REPLAY_USAGE, runReplayCommand, runVerifyCommand, VERIFY_USAGE } from './cli/audit-commands.ts';
 import {
-  REPLAY_USAGE,
-  runReplayCommand,
-  runVerifyCommand,
-  VERIFY_USAGE,
-  type AuditCliOpener,
-} from './cli/audit-commands.ts';
+  EXPORT_USAGE,
+  IMPORT_USAGE,
+  runExportCommand,
+  runImportCommand,
+  type SessionCliOpener,
+} from './cli/bundle-commands.ts';
+import { DIFF_USAGE, FORK_USAGE, runDiffCommand, runForkCommand } from './cli/fork-diff-commands.ts';
+import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { runKeysCommand } from './cli/keys-command.ts';
 import { RETENTION_USAGE, runRetentionCommand, type RetentionCliOpener } from './cli/retention-command.ts';
 import { gatewayConfigSchema } from './config/gateway.config.ts';
@@ -30,6 +39,8 @@ import { parseRetentionPolicies } from './config/retention.config.ts';
 const cliConfigSchema = z.object({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/agentledger'),
   AGENTLEDGER_RETENTION: gatewayConfigSchema.shape.AGENTLEDGER_RETENTION,
+  /** As for the gateway: imported specs are checked against these tools (and the model endpoints). */
+  TOOLS_MODULE: z.string().optional(),
 });
 
 const USAGE = `usage: agentledger <command> [options]   (--help on any command)
@@ -38,6 +49,10 @@ const USAGE = `usage: agentledger <command> [options]   (--help on any command)
   replay          print a session's conversation as it stood at a version (no model, no tool)
   verify          check hash chains, signed checkpoints and decision replay (one session or --all)
   retention run   apply the operator's retention policies (close idle, delete closed, prune)
+  export          write a session's audit bundle to stdout
+  import          verify a bundle (stdin or a file) and store its session
+  fork            start a session from another one's first N events
+  diff            the first divergent version of two sessions, then what each did
 
 Reads DATABASE_URL (Postgres) or, with --data-dir, the embedded product's data directory.
 
@@ -45,12 +60,27 @@ ${REPLAY_USAGE}
 
 ${VERIFY_USAGE}
 
-${RETENTION_USAGE}`;
+${RETENTION_USAGE}
+
+${EXPORT_USAGE}
+
+${IMPORT_USAGE}
+
+${FORK_USAGE}
+
+${DIFF_USAGE}`;
 
 const io = {
   out: (line: string) => console.log(line),
   err: (line: string) => console.error(line),
   progress: (text: string) => void process.stderr.write(text),
+  write: (text: string) => void process.stdout.write(text),
+  readInput: async (path: string | undefined): Promise<string> => {
+    if (path !== undefined) return readFileSync(path, 'utf8');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
 };
 
 const openStore = async (url: string, dataDir: string | undefined) => {
@@ -63,14 +93,24 @@ const openStore = async (url: string, dataDir: string | undefined) => {
 };
 
 const openAudit =
-  (url: string): AuditCliOpener =>
+  (url: string, toolsModule: string | undefined): SessionCliOpener =>
   async (dataDir) => {
-    const signer = readAuditSigner(process.env, (path) => readFileSync(path, 'utf8'));
+    const readFile = (path: string) => readFileSync(path, 'utf8');
+    const signer = readAuditSigner(process.env, readFile);
+    const parseSpec = createTeamSpecParser(
+      [...BUILTIN_TOOL_NAMES, ...(await loadToolsModule(toolsModule)).map((tool) => tool.name)],
+      parseModelEndpoints(process.env, readFile),
+    );
     const { store, engine } = await openStore(url, dataDir);
     const retention = createSqlRetentionStore(store.db);
     return {
       store,
       streamIdOf: engine.streamIdOf,
+      engine,
+      checkSpec: async (spec) => {
+        const check = await parseSpec(spec);
+        return check.ok ? [] : check.issues;
+      },
       checkpoints: createSqlCheckpointStore(store.db),
       ...(signer === undefined ? {} : { signer }),
       tombstones: retention.tombstones,
@@ -99,9 +139,17 @@ const main = async (): Promise<number> => {
   const argv = process.argv.slice(2);
   switch (argv[0]) {
     case 'replay':
-      return runReplayCommand(argv, openAudit(url), io);
+      return runReplayCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
     case 'verify':
-      return runVerifyCommand(argv, openAudit(url), io);
+      return runVerifyCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'export':
+      return runExportCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'import':
+      return runImportCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'fork':
+      return runForkCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
+    case 'diff':
+      return runDiffCommand(argv, openAudit(url, config.data.TOOLS_MODULE), io);
     case 'retention': {
       const policies = parseRetentionPolicies(config.data.AGENTLEDGER_RETENTION, (path) =>
         readFileSync(path, 'utf8'),

@@ -25,7 +25,7 @@ import { GrpcGateway, type GrpcOptions } from './grpc/grpc-gateway.ts';
 import { HealthController } from './health/health.controller.ts';
 import type { ReadinessCheck } from './health/readiness.ts';
 import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
-import { SessionsHttpController } from './sessions/sessions.http.controller.ts';
+import { SessionImportHttpController, SessionsHttpController } from './sessions/sessions.http.controller.ts';
 import type { LiveEvents } from './sessions/live-events.ts';
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.ts';
 import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
@@ -100,6 +100,7 @@ export class GatewayModule {
             engine: deps.sessionEngine,
             index: deps.sessionIndex,
             teams,
+            parseTeamSpec: deps.parseTeamSpec,
             clock: deps.clock ?? (() => new Date()),
             newId: deps.newId ?? (() => uuidv7()),
             pollIntervalMs: deps.options.streamPollIntervalMs ?? 250,
@@ -119,6 +120,7 @@ export class GatewayModule {
         HealthController,
         TeamsHttpController,
         SessionsHttpController,
+        SessionImportHttpController,
         SessionEventsHttpController,
         ...(deps.webhooks === undefined ? [] : [WebhooksHttpController]),
       ],

@@ -10,6 +10,7 @@ export type {
   EventSubscriptionOptions,
   Evolve,
   ExpectedVersion,
+  ImportOptions,
   InlineProjection,
   ProjectionContext,
   ReadAllOptions,

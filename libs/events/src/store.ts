@@ -47,6 +47,13 @@ export type AppendResult = Readonly<{
   duplicate: boolean;
 }>;
 
+/** Options of {@link EventStore.importStream}. */
+export type ImportOptions<Tx = unknown> = Readonly<{
+  tenantId: string;
+  /** Runs in the import's transaction, as for an append (e.g. the sessions read model). */
+  inline?: InlineProjection<Tx>;
+}>;
+
 export type ReadStreamOptions = Readonly<{
   tenantId: string;
   /** Inclusive; default 1. */
@@ -54,6 +61,8 @@ export type ReadStreamOptions = Readonly<{
   /** Inclusive; default the head. */
   toVersion?: number;
   limit?: number;
+  /** The events as stored and hashed, without the registered upcasters (exports, chain checks). */
+  raw?: boolean;
 }>;
 
 export type ReadAllOptions = Readonly<{
@@ -140,6 +149,18 @@ export type EventStore<Tx = unknown> = Readonly<{
     streamId: string,
     events: readonly NewEvent[],
     options: AppendOptions<Tx>,
+  ) => Promise<AppendResult>;
+  /**
+   * Stores a whole stream exported elsewhere exactly as given: event ids, versions, times, data,
+   * metadata, `prevHash` and `hash` are kept (global positions are this store's). The chain must
+   * verify and every event must name `streamId` and the tenant, or `InvalidEvent` names the
+   * version. Never overwrites: an existing stream with the same head is a duplicate (nothing
+   * written), any other existing stream is a `StreamVersionConflict` (or `StreamTenantMismatch`).
+   */
+  importStream: (
+    streamId: string,
+    events: readonly EventEnvelope[],
+    options: ImportOptions<Tx>,
   ) => Promise<AppendResult>;
   readStream: (streamId: string, options: ReadStreamOptions) => Promise<readonly EventEnvelope[]>;
   readAll: (options?: ReadAllOptions) => Promise<readonly EventEnvelope[]>;

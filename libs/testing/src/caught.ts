@@ -10,3 +10,13 @@ export const caught = (run: () => unknown): unknown => {
   }
   throw new Error('expected an error, none was thrown');
 };
+
+/** {@link caught} for a promise: the rejection, or a failure when it resolves. */
+export const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, the promise resolved');
+};

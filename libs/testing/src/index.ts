@@ -1,4 +1,4 @@
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
 export { eventually } from './deadline.ts';
-export { caught } from './caught.ts';
+export { caught, rejection } from './caught.ts';
 export { rewriteHistory } from './rewrite-history.ts';

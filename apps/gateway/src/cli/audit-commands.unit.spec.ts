@@ -103,7 +103,7 @@ describe('agentledger verify', () => {
     expect(t.out).toContain(`FAIL acme/bad: decision replay at version ${speaker + 1}`);
     expect(t.out.filter((l) => l.startsWith('FAIL'))).toHaveLength(1);
     expect(t.out.at(-1)).toMatch(
-      /^3 sessions, \d+ events verified in .* s \(\d+ sessions\/s, \d+ events\/s\); checkpoints off; 1 failure/,
+      /^3 sessions, \d+ events verified in .* s \(\d+ sessions\/s, \d+ events\/s; [\d.]+ s of CPU, \d+ events per CPU-second\); checkpoints off; 1 failure/,
     );
     expect(t.progress.join('')).toContain('3/3 sessions');
 

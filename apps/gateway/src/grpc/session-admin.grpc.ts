@@ -62,8 +62,21 @@ const toListQuery = ({ status, team_id, limit, cursor }: Partial<ListSessionsReq
   ...(cursor ? { cursor } : {}),
 });
 const auditSchema = z.object({ session_id: clientId });
+const bundleSchema = z.object({ ndjson: z.string().min(1) });
+type ImportResponse = {
+  tenant_id: string;
+  session_id: string;
+  stream_id: string;
+  event_count: number;
+  head_hash: string;
+  source_head_hash: string;
+  rehashed: boolean;
+  duplicate: boolean;
+  checkpoints_imported: number;
+  checkpoints_unverified: number;
+};
 
-/** CloseSession, ForkSession, ListSessions and AuditSession: REST parity beyond docs/architecture.md's minimum rpcs. */
+/** CloseSession, ForkSession, ListSessions, AuditSession, ExportSession and ImportSession: REST parity beyond docs/architecture.md's minimum rpcs. */
 export const sessionAdminGrpcHandlers = (
   authenticator: Authenticator,
   sessions: SessionsService,
@@ -127,6 +140,35 @@ export const sessionAdminGrpcHandlers = (
         ...(report.specHash === null ? {} : { spec_hash: report.specHash }),
         models: report.models,
         tokens: report.tokens,
+      };
+    },
+  ),
+  ExportSession: unary<{ session_id: string }, { ndjson: string }>(
+    authenticator,
+    'sessions:read',
+    async (principal, request) => ({
+      ndjson: await sessions.exportBundle(principal, parseInput(auditSchema, request, 'body').session_id),
+    }),
+  ),
+  ImportSession: unary<{ ndjson: string }, ImportResponse>(
+    authenticator,
+    'sessions:write',
+    async (principal, request) => {
+      const imported = await sessions.importBundle(
+        principal,
+        parseInput(bundleSchema, request, 'body').ndjson,
+      );
+      return {
+        tenant_id: imported.tenantId,
+        session_id: imported.sessionId,
+        stream_id: imported.streamId,
+        event_count: imported.eventCount,
+        head_hash: imported.headHash,
+        source_head_hash: imported.sourceHeadHash,
+        rehashed: imported.rehashed,
+        duplicate: imported.duplicate,
+        checkpoints_imported: imported.checkpoints.imported,
+        checkpoints_unverified: imported.checkpoints.unverified,
       };
     },
   ),

@@ -39,7 +39,7 @@ export const gatewayOperations: readonly ApiOperation[] = [
   ...healthOperations,
 ];
 
-/** JSON only (anything else is a 415); an empty JSON body reads as no body. */
+/** JSON (and NDJSON bundles, as text) only: anything else is a 415; an empty JSON body reads as no body. */
 const acceptJsonOnly = (fastify: FastifyInstance): void => {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
@@ -50,6 +50,9 @@ const acceptJsonOnly = (fastify: FastifyInstance): void => {
       return;
     }
     void parseJson(request, text, done);
+  });
+  fastify.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, body.toString());
   });
 };
 

@@ -20,5 +20,7 @@ export type ApiOperation = Readonly<{
   query?: z.ZodObject;
   headers?: z.ZodObject;
   body?: z.ZodType;
+  /** Default application/json. */
+  bodyContentType?: string;
   responses: Readonly<Record<number, ApiResponse>>;
 }>;

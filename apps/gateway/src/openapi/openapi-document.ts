@@ -104,7 +104,11 @@ export const buildOpenApiDocument = (operations: readonly ApiOperation[], versio
           : {
               requestBody: {
                 required: true,
-                content: { 'application/json': { schema: toJsonSchema(operation.body, 'input') } },
+                content: {
+                  [operation.bodyContentType ?? 'application/json']: {
+                    schema: toJsonSchema(operation.body, 'input'),
+                  },
+                },
               },
             }),
         responses: { ...commonProblems(operation), ...responses },

@@ -3,6 +3,7 @@ import type { EventEnvelope, EventStore } from '@agentledger/events';
 import type { CheckpointSigner, CheckpointStore, SessionIndex, SessionEngine } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
+import type { TeamSpecParser } from '../teams/team-spec.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
 import type { LiveEvents } from './live-events.ts';
 import { toSummary } from './session-views.ts';
@@ -14,6 +15,8 @@ export type SessionsServiceDeps = Readonly<{
   store: EventStore;
   engine: SessionEngine;
   index: Pick<SessionIndex, 'list'>;
+  /** The operator's team spec check, also run on an imported bundle's pinned spec. */
+  parseTeamSpec: TeamSpecParser;
   teams: TeamRepository;
   clock: () => Date;
   newId: () => string;

@@ -4,10 +4,12 @@ import type { Principal } from '../auth/api-key.ts';
 import { Authenticated, CallerPrincipal } from '../auth/api-key.guard.ts';
 import { SESSIONS_SERVICE } from '../gateway.tokens.ts';
 import { mutationHeadersSchema } from '../http/headers.ts';
+import { ValidationFailed } from '../errors/gateway-errors.ts';
 import { parseInput } from '../http/validation.ts';
 import {
   approvalBodySchema,
   approvalPathSchema,
+  bundleBodySchema,
   cancelBodySchema,
   closeBodySchema,
   createSessionBodySchema,
@@ -18,6 +20,7 @@ import {
   postMessageQuerySchema,
   sessionPathSchema,
   type AuditReport,
+  type ImportedSessionView,
   type MessageAccepted,
   type SessionList,
   type SessionStateView,
@@ -149,10 +152,40 @@ export class SessionsHttpController {
     return this.sessions.fork(principal, id, input, key);
   }
 
+  @Get(':id/export')
+  @Authenticated('sessions:read')
+  async export(
+    @CallerPrincipal() principal: Principal,
+    @Param() params: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const { id } = parseInput(sessionPathSchema, params, 'path');
+    const bundle = await this.sessions.exportBundle(principal, id);
+    void reply.type('application/x-ndjson; charset=utf-8');
+    return bundle;
+  }
+
   @Get(':id/audit')
   @Authenticated('sessions:read')
   async audit(@CallerPrincipal() principal: Principal, @Param() params: unknown): Promise<AuditReport> {
     const { id } = parseInput(sessionPathSchema, params, 'path');
     return this.sessions.audit(principal, id);
+  }
+}
+
+/** `POST /v1/sessions:import` (a literal colon: `::` in the router's syntax). */
+@Controller()
+export class SessionImportHttpController {
+  constructor(@Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService) {}
+
+  @Post('v1/sessions::import')
+  @HttpCode(201)
+  @Authenticated('sessions:write')
+  async import(@CallerPrincipal() principal: Principal, @Body() body: unknown): Promise<ImportedSessionView> {
+    if (typeof body !== 'string') {
+      const message = 'send the bundle as application/x-ndjson';
+      throw new ValidationFailed([{ in: 'body', field: '(body)', message }]);
+    }
+    return this.sessions.importBundle(principal, parseInput(bundleBodySchema, body, 'body'));
   }
 }

@@ -158,6 +158,34 @@ export const sessionListSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+/** What `POST /v1/sessions:import` answers. */
+export const importedSessionSchema = z.object({
+  tenantId: z.string(),
+  sessionId: z.string(),
+  streamId: z.string(),
+  eventCount: z.number().int(),
+  headHash: z.string().describe('The head hash as stored here'),
+  sourceHeadHash: z
+    .string()
+    .describe("The bundle's head hash: equal to headHash unless the tenant was mapped"),
+  rehashed: z
+    .boolean()
+    .describe(
+      'True when the bundle came from another tenant: tenant, stream and event ids changed, so did the chain',
+    ),
+  duplicate: z.boolean().describe('The same bundle was imported before: nothing was written'),
+  checkpoints: z.object({
+    imported: z.number().int().describe('Checkpoints whose signature this installation verified and kept'),
+    unverified: z.number().int().describe('Checkpoints signed with a key this installation does not hold'),
+  }),
+});
+
+/** The bundle: the manifest line, then one event envelope a line. */
+export const bundleBodySchema = z
+  .string()
+  .min(1)
+  .describe('application/x-ndjson: manifest line, then events');
+
 export const auditSchema = z.object({
   eventCount: z.int(),
   headHash: z.string(),
@@ -198,3 +226,4 @@ export type TurnResult = z.output<typeof turnResultSchema>;
 export type SessionStateView = z.output<typeof sessionStateSchema>;
 export type SessionList = z.output<typeof sessionListSchema>;
 export type AuditReport = z.output<typeof auditSchema>;
+export type ImportedSessionView = z.output<typeof importedSessionSchema>;

@@ -1,4 +1,5 @@
 import { createSessionContext, type SessionsServiceDeps } from './session-context.ts';
+import { sessionBundleUseCases } from './session-bundles.ts';
 import { sessionCommandUseCases } from './session-commands.ts';
 import { sessionQueryUseCases } from './session-queries.ts';
 import { startSessionUseCases } from './start-session.ts';
@@ -18,6 +19,7 @@ export const createSessionsService = (deps: SessionsServiceDeps) => {
     ...startSessionUseCases(context),
     ...sessionCommandUseCases(context),
     ...sessionQueryUseCases(context),
+    ...sessionBundleUseCases(context),
   });
 };
 

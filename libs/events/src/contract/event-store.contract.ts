@@ -5,6 +5,7 @@ import { computeEventHash, GENESIS_HASH } from '../hash.ts';
 import { uuidv7 } from '../ids.ts';
 import type { EventStore } from '../store.ts';
 import type { Upcaster } from '../upcasting.ts';
+import { eventImportCases } from './event-import.contract.ts';
 
 /** What an adapter gives the contract suite: store views over one database, opened once per file. */
 export type ContractHarness = Readonly<{
@@ -348,6 +349,8 @@ export const eventStoreContract = (
       });
     });
 
+    eventImportCases(() => store);
+
     describe('inline projections', () => {
       it('runs with the stored events inside the append', async () => {
         const streamId = streamOf('inline');
@@ -578,6 +581,9 @@ export const eventStoreContract = (
         const all = await today.readAll({ after: (event?.globalPosition ?? 1) - 1, limit: 1 });
         expect(all[0]?.schemaVersion).toBe(2);
         expect((await today.verifyStream(streamId, { tenantId })).valid).toBe(true);
+        const [stored] = await today.readStream(streamId, { tenantId, raw: true });
+        expect(stored).toMatchObject({ schemaVersion: 1, data: { text: 'hi' } });
+        expect(computeEventHash(GENESIS_HASH, stored!)).toBe(stored?.hash);
       });
     });
 

@@ -2,11 +2,12 @@ import { aggregateStream } from '../aggregate.ts';
 import type { EventEnvelope, NewEvent } from '../envelope.ts';
 import { InvalidEvent, StreamTenantMismatch, StreamVersionConflict } from '../errors.ts';
 import { GENESIS_HASH } from '../hash.ts';
-import { envelopeOf, expectedAsNumber, prepareEvents, verifyChain } from '../prepare.ts';
+import { checkImport, envelopeOf, expectedAsNumber, prepareEvents, verifyChain } from '../prepare.ts';
 import type {
   AppendOptions,
   AppendResult,
   EventStore,
+  ImportOptions,
   InlineProjection,
   ReadAllOptions,
   ReadStreamOptions,
@@ -22,6 +23,18 @@ export type InMemoryEventStoreOptions = Readonly<{
 }>;
 
 type Stream = { tenantId: string; events: EventEnvelope[] };
+
+const importResult = (
+  streamId: string,
+  events: readonly EventEnvelope[],
+  duplicate: boolean,
+): AppendResult => ({
+  streamId,
+  versions: events.map((event) => event.version),
+  globalPositions: events.map((event) => event.globalPosition),
+  nextExpectedVersion: events.length,
+  duplicate,
+});
 
 /**
  * The event store in process memory, for unit tests and the in-memory team runner. Same contract
@@ -102,6 +115,42 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     return result;
   };
 
+  const importNow = async (
+    streamId: string,
+    events: readonly EventEnvelope[],
+    importOptions: ImportOptions<undefined>,
+  ): Promise<AppendResult> => {
+    const { tenantId } = importOptions;
+    const verified = checkImport(streamId, tenantId, events);
+    const existing = streams.get(streamId);
+    if (existing !== undefined) {
+      if (existing.tenantId !== tenantId) throw new StreamTenantMismatch(streamId);
+      const head = existing.events.at(-1);
+      if (existing.events.length === events.length && head?.hash === verified.headHash)
+        return importResult(streamId, existing.events, true);
+      throw new StreamVersionConflict(streamId, 'no_stream', existing.events.length);
+    }
+    for (const event of events)
+      if (eventIds.has(event.eventId)) throw new InvalidEvent(`event id ${event.eventId} is already stored`);
+    const stored = events.map((event, index): EventEnvelope => ({
+      ...event,
+      data: structuredClone(event.data),
+      metadata: structuredClone(event.metadata),
+      globalPosition: all.length + index + 1,
+    }));
+    const base = { tenantId, expectedVersion: 'no_stream' } as const;
+    for (const projection of [
+      ...(options.projections ?? []),
+      ...(importOptions.inline ? [importOptions.inline] : []),
+    ])
+      await projection({ tx: undefined, streamId, events: stored, options: base });
+    streams.set(streamId, { tenantId, events: stored });
+    all.push(...stored);
+    for (const event of stored) eventIds.add(event.eventId);
+    signal.notify();
+    return importResult(streamId, stored, false);
+  };
+
   const readStream = async (
     streamId: string,
     readOptions: ReadStreamOptions,
@@ -115,7 +164,8 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       stream.events.length,
       readOptions.limit === undefined ? Infinity : from - 1 + readOptions.limit,
     );
-    return stream.events.slice(from - 1, Math.max(end, from - 1)).map(upcast);
+    const events = stream.events.slice(from - 1, Math.max(end, from - 1));
+    return readOptions.raw === true ? events : events.map(upcast);
   };
 
   const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {
@@ -153,6 +203,8 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
 
   return {
     append: (streamId, events, appendOptions) => serialised(() => appendNow(streamId, events, appendOptions)),
+    importStream: (streamId, events, importOptions) =>
+      serialised(() => importNow(streamId, events, importOptions)),
     readStream,
     readAll,
     subscribe: (subscribeOptions) =>

@@ -2,11 +2,12 @@ import { sql } from 'drizzle-orm';
 import { aggregateStream } from '../aggregate.ts';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../envelope.ts';
 import { InvalidEvent, StreamDeleted, StreamTenantMismatch, StreamVersionConflict } from '../errors.ts';
-import { expectedAsNumber, prepareEvents, verifyChain, type PreparedEvent } from '../prepare.ts';
+import { checkImport, expectedAsNumber, prepareEvents, verifyChain, type PreparedEvent } from '../prepare.ts';
 import type {
   AppendOptions,
   AppendResult,
   EventStore,
+  ImportOptions,
   InlineProjection,
   ReadAllOptions,
   ReadStreamOptions,
@@ -371,6 +372,86 @@ export const createSqlEventStore = (
     }
   };
 
+  /** One transaction: the stream head (refused if the stream exists), the rows as given, projections. */
+  const importStream = async (
+    streamId: string,
+    events: readonly EventEnvelope[],
+    importOptions: ImportOptions<SqlTransaction>,
+  ): Promise<AppendResult> => {
+    const { tenantId } = importOptions;
+    const verified = checkImport(streamId, tenantId, events);
+    const rows = JSON.stringify(
+      events.map((e) => ({
+        version: e.version,
+        eventId: e.eventId,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+        metadata: e.metadata,
+        recordedAt: e.recordedAt,
+        prevHash: e.prevHash,
+        hash: e.hash,
+      })),
+    );
+    const versions = events.map((e) => e.version);
+    const projections = [
+      ...(options.projections ?? []),
+      ...(importOptions.inline ? [importOptions.inline] : []),
+    ];
+    try {
+      const result = await driver.db.transaction(async (tx) => {
+        const run = async (query: ReturnType<typeof sql>): Promise<SqlRow[]> =>
+          ((await tx.execute(query)) as unknown as { rows: SqlRow[] }).rows;
+        const created = await run(
+          sql`insert into streams (stream_id, tenant_id, version, head_hash, prev_head_hash)
+              values (${streamId}, ${tenantId}, ${events.length}, ${verified.headHash}, ${events.at(-1)?.prevHash})
+              on conflict (stream_id) do nothing returning stream_id`,
+        );
+        if (created.length === 0) {
+          const [head] = await run(
+            sql`select tenant_id, version, head_hash from streams where stream_id = ${streamId} for share`,
+          );
+          if (head?.tenant_id !== tenantId) throw new StreamTenantMismatch(streamId);
+          if (Number(head.version) === events.length && head.head_hash === verified.headHash) {
+            const positions = await run(
+              sql`select global_position from events where stream_id = ${streamId} order by version`,
+            );
+            return { positions: positions.map((row) => Number(row.global_position)), duplicate: true };
+          }
+          throw new StreamVersionConflict(streamId, 'no_stream', Number(head.version));
+        }
+        const inserted = await run(
+          sql`insert into events (stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash)
+              select ${streamId}, ${tenantId}, r.version, r."eventId", r.type, r."schemaVersion", r.data, r.metadata,
+                     r."recordedAt"::timestamptz, r."prevHash", r.hash
+                from jsonb_to_recordset(${rows}::jsonb) as r(version integer, "eventId" uuid, type text,
+                     "schemaVersion" integer, data jsonb, metadata jsonb, "recordedAt" text, "prevHash" text, hash text)
+               order by r.version
+            returning global_position`,
+        );
+        const positions = inserted.map((row) => Number(row.global_position)).sort((a, b) => a - b);
+        const stored = events.map((e, index) => ({ ...e, globalPosition: positions[index] ?? 0 }));
+        for (const projection of projections)
+          await projection({
+            tx: tx as unknown as SqlTransaction,
+            streamId,
+            events: stored,
+            options: { tenantId, expectedVersion: 'no_stream' },
+          });
+        return { positions, duplicate: false };
+      });
+      return appended({
+        streamId,
+        versions,
+        globalPositions: result.positions,
+        nextExpectedVersion: events.length,
+        duplicate: result.duplicate,
+      });
+    } catch (error) {
+      throw mapError(error, streamId, { tenantId, expectedVersion: 'no_stream' });
+    }
+  };
+
   const readStream = async (
     streamId: string,
     readOptions: ReadStreamOptions,
@@ -383,7 +464,9 @@ export const createSqlEventStore = (
       [streamId, readOptions.tenantId, from, to, limit],
       'agentledger_read_stream',
     );
-    return rows.map((row) => upcast(arrayToEnvelope(row)));
+    return readOptions.raw === true
+      ? rows.map(arrayToEnvelope)
+      : rows.map((row) => upcast(arrayToEnvelope(row)));
   };
 
   const readWindow = (after: number, limit: number | null): Promise<unknown[][]> =>
@@ -505,6 +588,7 @@ export const createSqlEventStore = (
 
   return {
     append,
+    importStream,
     readStream,
     readAll,
     subscribe: (subscribeOptions) => {

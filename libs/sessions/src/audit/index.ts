@@ -19,3 +19,22 @@ export {
 export { createInMemoryCheckpointStore } from './memory-checkpoint-store.ts';
 export { auditEvents, auditSession, type AuditDeps, type SessionAudit } from './audit-session.ts';
 export { readAuditSigner, type AuditKeyEnv } from './audit-keys.ts';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  BundleRejected,
+  readBundle,
+  writeBundle,
+  type BundleCheckpoint,
+  type BundleManifest,
+  type BundleProblem,
+  type SessionBundle,
+} from './bundle.ts';
+export {
+  exportSessionBundle,
+  importSessionBundle,
+  mapTenant,
+  type ExportSessionDeps,
+  type ImportedSession,
+  type ImportSessionDeps,
+} from './session-transfer.ts';

@@ -98,7 +98,15 @@ export type SessionEngine = Readonly<{
   projectionOf: (state: Session, streamId: string) => SessionProjection;
   /** The folded-session cache: its budget, the estimated bytes it holds and its entries. */
   cache: () => Readonly<{ maxBytes: number; bytes: number; entries: number }>;
+  /**
+   * Stores a whole exported stream as given (`EventStore.importStream`: ids, times and hashes kept,
+   * never over an existing stream) with the session's read-model row in the same transaction. The
+   * caller verifies the bundle first; the tenant is `tenantId`, the session the one its events start.
+   */
+  importStream: (tenantId: string, streamId: string, events: readonly EventEnvelope[]) => Promise<Imported>;
 }>;
+
+export type Imported = Readonly<{ state: Session; duplicate: boolean }>;
 
 const SNAPSHOT_TAG = 'session-v1';
 
@@ -248,6 +256,21 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     return state.version === 0 ? undefined : state;
   };
 
+  const importStream = async (
+    tenantId: string,
+    streamId: string,
+    events: readonly EventEnvelope[],
+  ): Promise<Imported> => {
+    const state = events.reduce(evolveEnvelope, initialSession());
+    // Tokens were spent where the session ran: they do not count into this tenant's usage today.
+    const result = await deps.store.importStream(streamId, events, {
+      tenantId,
+      inline: ({ tx }) => deps.index.project(tx, projectionOf(state, streamId)),
+    });
+    forget(tenantId, state.sessionId);
+    return { state, duplicate: result.duplicate };
+  };
+
   const step = createStep({ handle, load, effects: deps.effects, hooks: deps.hooks ?? {} });
 
   return {
@@ -257,6 +280,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     loadAt,
     streamIdOf,
     projectionOf,
+    importStream,
     cache: () => ({ maxBytes: cacheMaxBytes, ...cache.usage() }),
   };
 };

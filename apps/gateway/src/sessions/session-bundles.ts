@@ -1,0 +1,61 @@
+import { StreamTenantMismatch, StreamVersionConflict } from '@agentledger/events';
+import {
+  BundleRejected,
+  exportSessionBundle,
+  importSessionBundle,
+  type ImportedSession,
+} from '@agentledger/sessions';
+import type { Principal } from '../auth/api-key.ts';
+import { ResourceConflict, ResourceNotFound, UnprocessableRequest } from '../errors/gateway-errors.ts';
+import type { SessionContext } from './session-context.ts';
+
+/** Export and import of audit bundles (docs/operations.md, "Export and import"), tenant-scoped. */
+export const sessionBundleUseCases = ({ deps }: SessionContext) => {
+  const { store, engine } = deps;
+
+  /** The caller's session as a bundle; another tenant's session is not found. */
+  const exportBundle = async (p: Principal, sessionId: string): Promise<string> => {
+    const streamId = await engine.streamIdOf(p.tenantId, sessionId);
+    const bundle = await exportSessionBundle(
+      { store, ...(deps.audit === undefined ? {} : { checkpoints: deps.audit.checkpoints }) },
+      p.tenantId,
+      sessionId,
+      streamId,
+    );
+    if (bundle === undefined) throw new ResourceNotFound('session', sessionId);
+    return bundle;
+  };
+
+  /**
+   * Verifies the bundle and stores the session into the caller's tenant: 422 naming what failed
+   * (nothing stored), 409 when the tenant already has another session with that id, the same
+   * answer again for the same bundle.
+   */
+  const importBundle = async (p: Principal, text: string): Promise<ImportedSession> => {
+    try {
+      return await importSessionBundle(
+        {
+          engine,
+          checkSpec: async (spec) => {
+            const check = await deps.parseTeamSpec(spec);
+            return check.ok ? [] : check.issues;
+          },
+          ...(deps.audit === undefined ? {} : deps.audit),
+        },
+        text,
+        p.tenantId,
+      );
+    } catch (error) {
+      if (error instanceof BundleRejected)
+        throw new UnprocessableRequest(
+          error.message,
+          error.problems.map(({ field, message }) => ({ in: 'body', field, message })),
+        );
+      if (error instanceof StreamVersionConflict || error instanceof StreamTenantMismatch)
+        throw new ResourceConflict('This tenant already has another session with the bundle’s session id');
+      throw error;
+    }
+  };
+
+  return { exportBundle, importBundle };
+};
