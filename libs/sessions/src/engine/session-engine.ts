@@ -17,6 +17,7 @@ import {
   type EventStore,
 } from '@agentledger/events';
 import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
+import { inSpan, traceparentOf } from '@agentledger/telemetry';
 import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts';
 import { withConflictRetry } from './conflict-policy.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
@@ -228,11 +229,25 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     }
   };
 
-  const handle = (command: SessionCommand, ctx: CommandContext): Promise<Handled> =>
-    withConflictRetry(
-      () => handleOnce(command, ctx),
-      (error) => error instanceof StreamVersionConflict,
+  // The append span is a child of the caller's traceparent (a gateway request) or of the active
+  // span (a step); the events it writes carry its traceparent in their metadata.
+  const handle = (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
+    const parent = ctx.metadata?.traceparent;
+    const attributes = { 'agentledger.command': command.type, 'agentledger.session.id': ctx.sessionId };
+    return inSpan(
+      'session.append',
+      { attributes, ...(parent === undefined ? {} : { traceparent: parent }) },
+      (span) => {
+        const traceparent = traceparentOf(span) ?? parent;
+        const traced =
+          traceparent === undefined ? ctx : { ...ctx, metadata: { ...ctx.metadata, traceparent } };
+        return withConflictRetry(
+          () => handleOnce(command, traced),
+          (error) => error instanceof StreamVersionConflict,
+        );
+      },
     );
+  };
 
   const loadAt = async (
     tenantId: string,

@@ -11,9 +11,11 @@ import {
   type ToolCallAction,
 } from '@agentledger/agents';
 import type { EventMetadata } from '@agentledger/events';
+import { inSpan } from '@agentledger/telemetry';
 import { LeaseLost } from '../errors.ts';
 import type { Lease } from '../session-index.ts';
 import type { CommandContext, Handled, SessionRef } from './session-engine.ts';
+import { traceModelCall, traceToolCall } from './step-spans.ts';
 
 export type ModelAction = Extract<NextAction, { kind: 'call_model' | 'select_speaker' }>;
 export type ModelResult = RecordModelCall | RecordSpeakerSelection;
@@ -61,6 +63,8 @@ export type StepOptions = Readonly<{
   /** This caller's effect dependencies and hooks, instead of the engine's (one engine, many hosts). */
   effects?: Omit<EffectDeps, 'signal'>;
   hooks?: StepHooks;
+  /** W3C parent of the step's span (the delivery that brought the work); else the active span. */
+  traceparent?: string;
 }>;
 
 export type StepOutcome = Readonly<{
@@ -92,7 +96,7 @@ export const createStep = (deps: StepDeps) => {
   ): Promise<Performed> => {
     const instead = await hooks.beforeModelCall?.({ ...ctx, action });
     if (instead) return [instead];
-    const run = () => runModelCall(effects, ctx.state, action);
+    const run = () => traceModelCall(ctx.state, action, () => runModelCall(effects, ctx.state, action));
     const command = await (hooks.aroundModelCall ? hooks.aroundModelCall(run, { ...ctx, action }) : run());
     if (!command) return [];
     if (command.data.outcome === 'failed' && command.data.error.retryable) {
@@ -116,10 +120,12 @@ export const createStep = (deps: StepDeps) => {
       calls.map((call) => {
         // A non-idempotent tool gets a marker just before it runs (after its approval).
         const run = () =>
-          runToolCall(effects, ctx.state, call, {
-            resumed,
-            ...(claimAttempt && lease ? { claimAttempt: () => claimAttempt(lease, call.toolCallId) } : {}),
-          });
+          traceToolCall(call, () =>
+            runToolCall(effects, ctx.state, call, {
+              resumed,
+              ...(claimAttempt && lease ? { claimAttempt: () => claimAttempt(lease, call.toolCallId) } : {}),
+            }),
+          );
         return hooks.aroundToolCall ? hooks.aroundToolCall(run, { ...ctx, call }) : run();
       }),
     );
@@ -169,11 +175,11 @@ export const createStep = (deps: StepDeps) => {
     return latest;
   };
 
-  return async (
+  const stepSession = async (
     ref: SessionRef,
     lease: Lease | undefined,
     signal: AbortSignal,
-    options: StepOptions = {},
+    options: StepOptions,
   ): Promise<StepOutcome> => {
     const base = options.effects ?? deps.effects;
     if (!base) throw new TypeError('step needs effects: give them to the engine or to this step');
@@ -214,4 +220,27 @@ export const createStep = (deps: StepDeps) => {
       throw error;
     }
   };
+
+  // One span per step: its model, tool and append spans are its children, so a turn is one trace.
+  return (
+    ref: SessionRef,
+    lease: Lease | undefined,
+    signal: AbortSignal,
+    options: StepOptions = {},
+  ): Promise<StepOutcome> =>
+    inSpan(
+      'session.step',
+      {
+        ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+        attributes: { 'agentledger.tenant': ref.tenantId, 'agentledger.session.id': ref.sessionId },
+      },
+      async (span) => {
+        const outcome = await stepSession(ref, lease, signal, options);
+        span.setAttributes({
+          'agentledger.step.status': outcome.status,
+          'agentledger.step.count': outcome.steps,
+        });
+        return outcome;
+      },
+    );
 };
