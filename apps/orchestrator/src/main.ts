@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeDistributed } from './compose.ts';
 import { parseOrchestratorConfig } from './orchestrator.config.ts';
 import { OrchestratorHttpModule } from './orchestrator-http.module.ts';
@@ -14,6 +15,7 @@ import { OrchestratorModule } from './orchestrator.module.ts';
  */
 const main = async (): Promise<void> => {
   const config = parseOrchestratorConfig(process.env);
+  const tracing = startTracing('agentledger-orchestrator', config);
   const runtime = await composeDistributed(config, process.env);
 
   @Module({
@@ -43,6 +45,7 @@ const main = async (): Promise<void> => {
     app
       .close()
       .then(() => runtime.close())
+      .then(() => tracing.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
+import { tracingConfigShape } from '@agentledger/telemetry/sdk';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -126,6 +127,7 @@ export const orchestratorConfigSchema = z.object({
     .enum(['error', 'warn', 'info', 'debug'])
     .default('info')
     .describe('Least severe log level written.'),
+  ...tracingConfigShape,
 });
 
 export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema> & {

@@ -7,6 +7,7 @@ import {
   TEAMS_SERVICE,
   type TeamsService,
 } from '@agentledger/gateway';
+import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeStandalone } from './compose.ts';
 import { parseStandaloneConfig } from './standalone.config.ts';
 
@@ -24,6 +25,7 @@ const logger = {
  */
 const main = async (): Promise<void> => {
   const config = parseStandaloneConfig(process.env);
+  const tracing = startTracing('agentledger', config);
   const standalone = await composeStandalone(config, process.env, logger);
   const app: NestFastifyApplication = await createGatewayApp(standalone.module, {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -67,6 +69,7 @@ const main = async (): Promise<void> => {
     app
       .close()
       .then(() => standalone.close())
+      .then(() => tracing.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -23,6 +23,10 @@ export const standaloneConfigSchema = gatewayConfigSchema
     AGENTLEDGER_AUDIT_PUBLIC_KEY: true,
     AGENTLEDGER_AUDIT_KEY_ID: true,
     AUDIT_CHECKPOINT_INTERVAL_MS: true,
+    OTEL_EXPORTER_OTLP_ENDPOINT: true,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: true,
+    OTEL_SERVICE_NAME: true,
+    OTEL_BSP_SCHEDULE_DELAY: true,
   })
   .extend({
     DATA_DIR: z

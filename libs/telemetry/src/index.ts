@@ -54,6 +54,9 @@ export type SpanOptions = Readonly<{
 const parentOf = (options: SpanOptions): Context =>
   options.traceparent === undefined ? context.active() : contextOf(options.traceparent);
 
+/** Runs `work` with no active span: what it starts begins a trace of its own, unless given a parent. */
+export const detached = <T>(work: () => T): T => context.with(ROOT_CONTEXT, work);
+
 /** Starts a span the caller ends (a request whose end is seen by a hook, not by a callback). */
 export const startSpan = (name: string, options: SpanOptions = {}): Span =>
   trace

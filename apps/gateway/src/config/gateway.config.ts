@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readModelEndpoints, type ModelEndpoints } from '@agentledger/agents';
+import { tracingConfigShape } from '@agentledger/telemetry/sdk';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 
 export type ApiKeySeed = Readonly<{ tenantId: string; key: string }>;
@@ -105,6 +106,7 @@ export const gatewayConfigSchema = z.object({
     .nonnegative()
     .default(60_000)
     .describe('How often heads that moved since their last checkpoint are signed (0: only at turn ends).'),
+  ...tracingConfigShape,
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema> & { MODEL_ENDPOINTS: ModelEndpoints };

@@ -9,6 +9,7 @@ import {
   type Subscription,
 } from '@agentledger/events/bus';
 import type { SessionLeases, SessionEngine, ToolAttempts } from '@agentledger/sessions';
+import { detached, SpanKind, startSpan, traceparentOf } from '@agentledger/telemetry';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createEndpointLimits } from '../flow/endpoint-limits.ts';
@@ -100,6 +101,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       };
     },
   );
+  // The trace of the delivery that last brought a session work: its next step continues that trace.
+  const traces = new Map<string, string>();
   const parks = new Map<string, number>();
   const parkedTimers = new Set<NodeJS.Timeout>();
   const park = (callId: string): number | undefined => {
@@ -132,30 +135,36 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     run: async (key) => {
       const { tenantId, sessionId } = parseSessionStreamId(key) ?? {};
       if (tenantId === undefined || sessionId === undefined) return;
+      const traceparent = traces.get(key);
+      traces.delete(key);
       metrics.sessionsInFlight.inc();
       try {
-        await runSession(
-          {
-            engine: deps.engine,
-            leases: deps.index,
-            effects: deps.effects,
-            hooks,
-            leaseOwner,
-            leaseTtlMs: settings.leaseTtlMs,
-            reschedule: (delayMs) => {
-              const timer = setTimeout(() => {
-                parkedTimers.delete(timer);
-                schedule(tenantId, sessionId);
-              }, delayMs);
-              parkedTimers.add(timer);
+        // Detached: a step never nests under whatever span happened to schedule it.
+        await detached(() =>
+          runSession(
+            {
+              engine: deps.engine,
+              leases: deps.index,
+              effects: deps.effects,
+              hooks,
+              leaseOwner,
+              leaseTtlMs: settings.leaseTtlMs,
+              reschedule: (delayMs) => {
+                const timer = setTimeout(() => {
+                  parkedTimers.delete(timer);
+                  schedule(tenantId, sessionId);
+                }, delayMs);
+                parkedTimers.add(timer);
+              },
+              metrics,
+              shutdown: shutdown.signal,
+              stopping: () => stopping,
+              onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
             },
-            metrics,
-            shutdown: shutdown.signal,
-            stopping: () => stopping,
-            onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
-          },
-          tenantId,
-          sessionId,
+            tenantId,
+            sessionId,
+            traceparent,
+          ),
         );
       } finally {
         metrics.sessionsInFlight.dec();
@@ -175,7 +184,33 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     metrics.sessionsQueued.set(scheduler.queued());
   };
 
-  const onDelivery = async ({ envelope }: Delivery): Promise<void> => {
+  /** A consumer span for a delivery that brings work, child of the relay's publish span. */
+  const traceDelivery = (delivery: Delivery, key: string): void => {
+    const parent = delivery.traceparent ?? delivery.envelope.metadata.traceparent;
+    if (parent === undefined) return;
+    const span = startSpan('process session-events', {
+      kind: SpanKind.CONSUMER,
+      traceparent: parent,
+      attributes: {
+        'messaging.operation.type': 'process',
+        'messaging.destination.partition.id': String(delivery.partition),
+        'messaging.kafka.offset': Number(delivery.offset),
+        'messaging.message.id': delivery.envelope.eventId,
+        'agentledger.event.type': delivery.envelope.type,
+        'agentledger.replica': settings.replicaId,
+      },
+    });
+    const traceparent = traceparentOf(span);
+    if (traceparent !== undefined) {
+      traces.delete(key);
+      traces.set(key, traceparent);
+      if (traces.size > 100_000) traces.delete(traces.keys().next().value!);
+    }
+    span.end();
+  };
+
+  const onDelivery = async (delivery: Delivery): Promise<void> => {
+    const { envelope } = delivery;
     const session = parseSessionStreamId(envelope.streamId);
     if (session === undefined) return;
     metrics.consumerLag.set(Math.max(0, Date.now() - Date.parse(envelope.recordedAt)));
@@ -184,6 +219,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     dedupe.applied(envelope);
     // This replica's own appends come from a worker that re-checks the session after each of them.
     if (envelope.metadata.replicaId === settings.replicaId) return;
+    traceDelivery(delivery, sessionStreamId(envelope.tenantId, session.sessionId));
     schedule(envelope.tenantId, session.sessionId);
   };
 

@@ -78,7 +78,8 @@ export const createKafkaSubscription = async (
       if (!isRunning() || isStale() || paused || stopped) return;
       const envelope = JSON.parse(message.value?.toString() ?? 'null') as EventEnvelope;
       const header = message.headers?.traceparent;
-      const traceparent = typeof header === 'string' || Buffer.isBuffer(header) ? header.toString() : undefined;
+      const traceparent =
+        typeof header === 'string' || Buffer.isBuffer(header) ? header.toString() : undefined;
       const handled = handler({
         envelope,
         key: message.key?.toString() ?? '',
