@@ -113,7 +113,11 @@ const tokensIn = (events: readonly SessionEvent[]): number =>
     0,
   );
 
-type Loaded = Readonly<{ state: Session; streamId: string }>;
+/** `traceparent`: the W3C trace of the last event folded (when known), the one its work continues. */
+type Loaded = Readonly<{ state: Session; streamId: string; traceparent?: string | undefined }>;
+
+const lastTraceparent = (events: readonly EventEnvelope[], before?: string): string | undefined =>
+  events.at(-1)?.metadata.traceparent ?? (events.length === 0 ? before : undefined);
 
 /** The default budget of the engine's session cache. */
 export const DEFAULT_SESSION_CACHE_BYTES = 256 * 1024 * 1024;
@@ -146,16 +150,22 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       return {
         state: newer.reduce(evolveEnvelope, state),
         streamId,
+        traceparent: lastTraceparent(newer, cached.value.traceparent),
         bytes: cached.bytes + eventBytes(newer),
       };
     }
     const streamId = await streamIdOf(tenantId, sessionId);
-    const { state } = await deps.store.aggregate(streamId, evolveEnvelope, initialSession(), {
+    let traceparent: string | undefined;
+    const fold = (state: Session, event: EventEnvelope): Session => {
+      traceparent = event.metadata.traceparent;
+      return evolveEnvelope(state, event);
+    };
+    const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
       tenantId,
       snapshotEvery: deps.snapshotEvery ?? 200,
       schemaTag: SNAPSHOT_TAG,
     });
-    return { state, streamId, bytes: estimatedBytes(state) };
+    return { state, streamId, traceparent, bytes: estimatedBytes(state) };
   };
 
   const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
@@ -221,7 +231,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const events = await firstAppend(tenantId, result);
         return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
       }
-      remember({ state: after, streamId }, bytes + eventBytes(stored));
+      remember({ state: after, streamId, traceparent: lastTraceparent(stored) }, bytes + eventBytes(stored));
       return { state: after, events: stored, duplicate: false };
     } catch (error) {
       forget(tenantId, sessionId);
@@ -260,7 +270,10 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     return state.version === 0 ? undefined : state;
   };
 
-  const step = createStep({ handle, load, effects: deps.effects, hooks: deps.hooks ?? {} });
+  const headTraceparent = (tenantId: string, sessionId: string): string | undefined =>
+    cache.get(cacheKey(tenantId, sessionId))?.value.traceparent;
+
+  const step = createStep({ handle, load, headTraceparent, effects: deps.effects, hooks: deps.hooks ?? {} });
 
   return { handle, step, load, loadAt, streamIdOf, projectionOf };
 };

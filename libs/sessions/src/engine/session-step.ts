@@ -80,9 +80,16 @@ export type StepOutcome = Readonly<{
 type StepDeps = Readonly<{
   handle: (command: SessionCommand, ctx: CommandContext) => Promise<Handled>;
   load: (tenantId: string, sessionId: string) => Promise<Session | undefined>;
+  /** The trace of the session's last event as last loaded (the turn it belongs to), if known. */
+  headTraceparent: (tenantId: string, sessionId: string) => string | undefined;
   effects: Omit<EffectDeps, 'signal'> | undefined;
   hooks: StepHooks;
 }>;
+
+const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
+
+const stepParent = (delivered: string | undefined, head: string | undefined): string | undefined =>
+  head === undefined || traceIdOf(delivered) === traceIdOf(head) ? delivered : head;
 
 type Performed = readonly SessionCommand[] | 'nothing' | Readonly<{ parked: number }>;
 
@@ -180,12 +187,13 @@ export const createStep = (deps: StepDeps) => {
     lease: Lease | undefined,
     signal: AbortSignal,
     options: StepOptions,
+    loaded: Session | undefined,
   ): Promise<StepOutcome> => {
     const base = options.effects ?? deps.effects;
     if (!base) throw new TypeError('step needs effects: give them to the engine or to this step');
     const effects: EffectDeps = { ...base, signal };
     const hooks = options.hooks ?? deps.hooks;
-    let state = await deps.load(ref.tenantId, ref.sessionId);
+    let state = loaded;
     let steps = 0;
     const outcome = (status: StepOutcome['status'], delayMs?: number): StepOutcome => ({
       status,
@@ -222,20 +230,24 @@ export const createStep = (deps: StepDeps) => {
   };
 
   // One span per step: its model, tool and append spans are its children, so a turn is one trace.
-  return (
+  // Its parent: the delivery that brought the work when it belongs to the session's last event's
+  // trace (the turn now running), else that last event (a recovery, or an older delivery).
+  return async (
     ref: SessionRef,
     lease: Lease | undefined,
     signal: AbortSignal,
     options: StepOptions = {},
-  ): Promise<StepOutcome> =>
-    inSpan(
+  ): Promise<StepOutcome> => {
+    const loaded = await deps.load(ref.tenantId, ref.sessionId);
+    const traceparent = stepParent(options.traceparent, deps.headTraceparent(ref.tenantId, ref.sessionId));
+    return inSpan(
       'session.step',
       {
-        ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+        ...(traceparent === undefined ? {} : { traceparent }),
         attributes: { 'agentledger.tenant': ref.tenantId, 'agentledger.session.id': ref.sessionId },
       },
       async (span) => {
-        const outcome = await stepSession(ref, lease, signal, options);
+        const outcome = await stepSession(ref, lease, signal, options, loaded);
         span.setAttributes({
           'agentledger.step.status': outcome.status,
           'agentledger.step.count': outcome.steps,
@@ -243,4 +255,5 @@ export const createStep = (deps: StepDeps) => {
         return outcome;
       },
     );
+  };
 };
