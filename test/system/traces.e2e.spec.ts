@@ -221,6 +221,14 @@ describe('traces: one trace per turn across the gateway and the orchestrator', (
     expect([...secondTrace]).toEqual([CLIENT_TRACE]);
     expect(firstTrace.has(CLIENT_TRACE)).toBe(false);
 
+    // An invalid traceparent is ignored (W3C): the turn gets a trace of its own, never the caller's text.
+    const third = await runTurn('traced-2', 'Once more?', { traceparent: `00-${'g'.repeat(32)}-bad-01` });
+    const thirdTrace = new Set(third.map((e) => e.traceparent?.split('-')[1]));
+    expect(thirdTrace.size).toBe(1);
+    expect([...thirdTrace][0]).toMatch(/^[0-9a-f]{32}$/);
+    expect([...thirdTrace][0]).not.toBe(CLIENT_TRACE);
+    expect(thirdTrace.has([...firstTrace][0])).toBe(false);
+
     const spans = await traceOf(CLIENT_TRACE);
     // The caller's span is the parent of the gateway's request span: the only span without a parent here.
     expect(rootsOf(spans).map((s) => [s.name, s.parentSpanId])).toEqual([
