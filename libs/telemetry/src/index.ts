@@ -57,6 +57,10 @@ const parentOf = (options: SpanOptions): Context =>
 /** Runs `work` with no active span: what it starts begins a trace of its own, unless given a parent. */
 export const detached = <T>(work: () => T): T => context.with(ROOT_CONTEXT, work);
 
+/** Runs `work` with `span` active: the spans it starts are its children, `currentTraceId()` its trace. */
+export const activeIn = <T>(span: Span, work: () => T): T =>
+  context.with(trace.setSpan(context.active(), span), work);
+
 /** Starts a span the caller ends (a request whose end is seen by a hook, not by a callback). */
 export const startSpan = (name: string, options: SpanOptions = {}): Span =>
   trace

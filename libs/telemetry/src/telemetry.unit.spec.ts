@@ -2,7 +2,15 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { contextOf, currentTraceId, currentTraceparent, inSpan, startSpan, traceparentOf } from './index.ts';
+import {
+  activeIn,
+  contextOf,
+  currentTraceId,
+  currentTraceparent,
+  inSpan,
+  startSpan,
+  traceparentOf,
+} from './index.ts';
 import { tracesUrlOf } from './sdk.ts';
 
 const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -62,6 +70,17 @@ describe('spans with the SDK registered', () => {
     expect(
       contextOf(seen.traceparent) && trace.getSpan(contextOf(seen.traceparent))?.spanContext().spanId,
     ).toBe(span?.spanContext().spanId);
+  });
+
+  it('makes a span started elsewhere (a request hook) active for the work it wraps', async () => {
+    const request = startSpan('GET /x', { traceparent: PARENT });
+    const seen = await activeIn(request, async () => {
+      await Promise.resolve();
+      return currentTraceId();
+    });
+    request.end();
+    expect(seen).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(currentTraceId()).toBeUndefined();
   });
 
   it('nests under the active span without a traceparent, and records a failure', async () => {

@@ -5,7 +5,7 @@ import type {
   ServerWritableStream,
   ServiceError,
 } from '@grpc/grpc-js';
-import { recordFailure, SpanKind, startSpan, traceparentOf } from '@agentledger/telemetry';
+import { activeIn, recordFailure, SpanKind, startSpan, traceparentOf } from '@agentledger/telemetry';
 import { withTraceparent, type Principal, type Scope } from '../auth/api-key.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { toGrpcError } from '../errors/grpc-status.ts';
@@ -41,7 +41,7 @@ export const unary =
       try {
         const principal = await authenticator.authenticate(authorizationOf(call.metadata), scope);
         const traced = withTraceparent(principal, traceparentOf(span) ?? traceparent);
-        callback(null, await handle(traced, call.request));
+        callback(null, await activeIn(span, () => handle(traced, call.request)));
       } catch (error) {
         recordFailure(span, error);
         callback(asServiceError(error));

@@ -12,7 +12,7 @@ import { buildOpenApiDocument } from '../openapi/openapi-document.ts';
 import type { ApiOperation } from '../openapi/api-operation.ts';
 import { sessionOperations } from '../sessions/sessions.api.ts';
 import { teamOperations } from '../teams/teams.api.ts';
-import { traceRequests } from './request-spans.ts';
+import { ActiveRequestSpan, traceRequests } from './request-spans.ts';
 
 export type GatewayHttpOptions = Readonly<{
   /** Largest accepted request body; 413 beyond it. Default 1 MiB (BODY_LIMIT_BYTES). */
@@ -91,6 +91,7 @@ export const createGatewayApp = async (
   boundShutdown(fastify, options.shutdownGraceMs ?? 1000);
   countRequests(fastify, app.get<Registry>(METRICS_REGISTRY, { strict: false }));
   app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalInterceptors(new ActiveRequestSpan());
   const document = buildOpenApiDocument(gatewayOperations, '1.0.0') as unknown as OpenAPIObject;
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   await serveAuditPage(fastify);

@@ -1,5 +1,14 @@
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SpanKind, SpanStatusCode, startSpan, traceparentOf, type Span } from '@agentledger/telemetry';
+import { Observable } from 'rxjs';
+import {
+  activeIn,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+  traceparentOf,
+  type Span,
+} from '@agentledger/telemetry';
 
 const SPAN = Symbol('agentledger:request-span');
 
@@ -38,3 +47,15 @@ export const traceRequests = (fastify: FastifyInstance): void => {
  */
 export const requestTraceparent = (request: FastifyRequest): string | undefined =>
   traceparentOf((request as TracedRequest)[SPAN]) ?? incomingTraceparent(request);
+
+/**
+ * Runs every route handler with its request's server span active, so the spans it starts are the
+ * request's children and `currentTraceId()` (log lines) names the request's trace.
+ */
+export class ActiveRequestSpan implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const span = context.switchToHttp().getRequest<TracedRequest>()[SPAN];
+    if (span === undefined) return next.handle();
+    return new Observable((subscriber) => activeIn(span, () => next.handle().subscribe(subscriber)));
+  }
+}
