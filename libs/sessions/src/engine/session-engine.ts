@@ -22,6 +22,7 @@ import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts
 import { withConflictRetry } from './conflict-policy.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
+import { followTrace, NO_TRACE, traceToContinue, type TurnTrace } from './turn-trace.ts';
 
 export type SessionEngineDeps<Tx> = Readonly<{
   store: EventStore<Tx>;
@@ -113,11 +114,8 @@ const tokensIn = (events: readonly SessionEvent[]): number =>
     0,
   );
 
-/** `traceparent`: the W3C trace of the last event folded (when known), the one its work continues. */
-type Loaded = Readonly<{ state: Session; streamId: string; traceparent?: string | undefined }>;
-
-const lastTraceparent = (events: readonly EventEnvelope[], before?: string): string | undefined =>
-  events.at(-1)?.metadata.traceparent ?? (events.length === 0 ? before : undefined);
+/** `trace`: the W3C trace the session's work continues (see `TurnTrace`). */
+type Loaded = Readonly<{ state: Session; streamId: string; trace: TurnTrace }>;
 
 /** The default budget of the engine's session cache. */
 export const DEFAULT_SESSION_CACHE_BYTES = 256 * 1024 * 1024;
@@ -150,14 +148,14 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       return {
         state: newer.reduce(evolveEnvelope, state),
         streamId,
-        traceparent: lastTraceparent(newer, cached.value.traceparent),
+        trace: newer.reduce(followTrace, cached.value.trace),
         bytes: cached.bytes + eventBytes(newer),
       };
     }
     const streamId = await streamIdOf(tenantId, sessionId);
-    let traceparent: string | undefined;
+    let trace = NO_TRACE;
     const fold = (state: Session, event: EventEnvelope): Session => {
-      traceparent = event.metadata.traceparent;
+      trace = followTrace(trace, event);
       return evolveEnvelope(state, event);
     };
     const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
@@ -165,7 +163,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       snapshotEvery: deps.snapshotEvery ?? 200,
       schemaTag: SNAPSHOT_TAG,
     });
-    return { state, streamId, traceparent, bytes: estimatedBytes(state) };
+    return { state, streamId, trace, bytes: estimatedBytes(state) };
   };
 
   const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
@@ -199,7 +197,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
 
   const handleOnce = async (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
     const { tenantId, sessionId } = ctx;
-    const { state: before, streamId, bytes } = await loadStream(tenantId, sessionId);
+    const { state: before, streamId, bytes, trace } = await loadStream(tenantId, sessionId);
     const decided = sessionDecider.decide(command, before);
     if (decided.length === 0) return { state: before, events: [], duplicate: false };
     // The new state is folded once, from the events as stored (what a replay folds), inside the
@@ -231,7 +229,10 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const events = await firstAppend(tenantId, result);
         return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
       }
-      remember({ state: after, streamId, traceparent: lastTraceparent(stored) }, bytes + eventBytes(stored));
+      remember(
+        { state: after, streamId, trace: stored.reduce(followTrace, trace) },
+        bytes + eventBytes(stored),
+      );
       return { state: after, events: stored, duplicate: false };
     } catch (error) {
       forget(tenantId, sessionId);
@@ -270,10 +271,12 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     return state.version === 0 ? undefined : state;
   };
 
-  const headTraceparent = (tenantId: string, sessionId: string): string | undefined =>
-    cache.get(cacheKey(tenantId, sessionId))?.value.traceparent;
+  const traceOf = (tenantId: string, sessionId: string): string | undefined => {
+    const cached = cache.get(cacheKey(tenantId, sessionId))?.value.trace;
+    return cached === undefined ? undefined : traceToContinue(cached);
+  };
 
-  const step = createStep({ handle, load, headTraceparent, effects: deps.effects, hooks: deps.hooks ?? {} });
+  const step = createStep({ handle, load, traceOf, effects: deps.effects, hooks: deps.hooks ?? {} });
 
   return { handle, step, load, loadAt, streamIdOf, projectionOf };
 };

@@ -11,11 +11,10 @@ import {
   type ToolCallAction,
 } from '@agentledger/agents';
 import type { EventMetadata } from '@agentledger/events';
-import { inSpan } from '@agentledger/telemetry';
 import { LeaseLost } from '../errors.ts';
 import type { Lease } from '../session-index.ts';
 import type { CommandContext, Handled, SessionRef } from './session-engine.ts';
-import { traceModelCall, traceToolCall } from './step-spans.ts';
+import { createStepSpan, traceModelCall, traceToolCall, type StepSpan } from './step-spans.ts';
 
 export type ModelAction = Extract<NextAction, { kind: 'call_model' | 'select_speaker' }>;
 export type ModelResult = RecordModelCall | RecordSpeakerSelection;
@@ -80,16 +79,11 @@ export type StepOutcome = Readonly<{
 type StepDeps = Readonly<{
   handle: (command: SessionCommand, ctx: CommandContext) => Promise<Handled>;
   load: (tenantId: string, sessionId: string) => Promise<Session | undefined>;
-  /** The trace of the session's last event as last loaded (the turn it belongs to), if known. */
-  headTraceparent: (tenantId: string, sessionId: string) => string | undefined;
+  /** The trace the session's work continues as last loaded (its running turn's), if known. */
+  traceOf: (tenantId: string, sessionId: string) => string | undefined;
   effects: Omit<EffectDeps, 'signal'> | undefined;
   hooks: StepHooks;
 }>;
-
-const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
-
-const stepParent = (delivered: string | undefined, head: string | undefined): string | undefined =>
-  head === undefined || traceIdOf(delivered) === traceIdOf(head) ? delivered : head;
 
 type Performed = readonly SessionCommand[] | 'nothing' | Readonly<{ parked: number }>;
 
@@ -188,6 +182,7 @@ export const createStep = (deps: StepDeps) => {
     signal: AbortSignal,
     options: StepOptions,
     loaded: Session | undefined,
+    span: StepSpan,
   ): Promise<StepOutcome> => {
     const base = options.effects ?? deps.effects;
     if (!base) throw new TypeError('step needs effects: give them to the engine or to this step');
@@ -206,7 +201,11 @@ export const createStep = (deps: StepDeps) => {
         if (signal.aborted || options.keepGoing?.() === false) return outcome('aborted');
         if (options.maxSteps !== undefined && steps >= options.maxSteps) return outcome('limit');
         const resumed = !!options.resumed && steps === 0;
-        const performed = await perform(hooks, effects, { ...ref, state, signal }, lease, resumed);
+        span.follow(deps.traceOf(ref.tenantId, ref.sessionId));
+        const current = state;
+        const performed = await span.run(() =>
+          perform(hooks, effects, { ...ref, state: current, signal }, lease, resumed),
+        );
         if (performed === 'nothing') return outcome('idle');
         if ('parked' in performed) return outcome('parked', performed.parked);
         // Results of effects cut short by shutdown or a lost lease are dropped: the next owner
@@ -214,7 +213,7 @@ export const createStep = (deps: StepDeps) => {
         if (signal.aborted) return outcome('aborted');
         steps += 1;
         if (performed.length > 0) {
-          state = await record(hooks, ref, lease, state, performed);
+          state = await span.run(() => record(hooks, ref, lease, current, performed));
           continue;
         }
         // Nothing to record (the results were already recorded elsewhere): catch up, or stop.
@@ -229,9 +228,6 @@ export const createStep = (deps: StepDeps) => {
     }
   };
 
-  // One span per step: its model, tool and append spans are its children, so a turn is one trace.
-  // Its parent: the delivery that brought the work when it belongs to the session's last event's
-  // trace (the turn now running), else that last event (a recovery, or an older delivery).
   return async (
     ref: SessionRef,
     lease: Lease | undefined,
@@ -239,21 +235,14 @@ export const createStep = (deps: StepDeps) => {
     options: StepOptions = {},
   ): Promise<StepOutcome> => {
     const loaded = await deps.load(ref.tenantId, ref.sessionId);
-    const traceparent = stepParent(options.traceparent, deps.headTraceparent(ref.tenantId, ref.sessionId));
-    return inSpan(
-      'session.step',
-      {
-        ...(traceparent === undefined ? {} : { traceparent }),
-        attributes: { 'agentledger.tenant': ref.tenantId, 'agentledger.session.id': ref.sessionId },
-      },
-      async (span) => {
-        const outcome = await stepSession(ref, lease, signal, options, loaded);
-        span.setAttributes({
-          'agentledger.step.status': outcome.status,
-          'agentledger.step.count': outcome.steps,
-        });
-        return outcome;
-      },
-    );
+    const span = createStepSpan(ref, options.traceparent, deps.traceOf(ref.tenantId, ref.sessionId));
+    try {
+      const outcome = await stepSession(ref, lease, signal, options, loaded, span);
+      span.end(outcome);
+      return outcome;
+    } catch (error) {
+      span.end(undefined, error);
+      throw error;
+    }
   };
 };

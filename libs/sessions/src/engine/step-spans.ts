@@ -5,8 +5,53 @@ import {
   type SessionCommand,
   type ToolCallAction,
 } from '@agentledger/agents';
-import { inSpan, SpanKind, SpanStatusCode, type Attributes } from '@agentledger/telemetry';
-import type { ModelAction, ModelResult } from './session-step.ts';
+import {
+  activeIn,
+  inSpan,
+  recordFailure,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+  type Attributes,
+  type Span,
+} from '@agentledger/telemetry';
+import type { SessionRef } from './session-engine.ts';
+import type { ModelAction, ModelResult, StepOutcome } from './session-step.ts';
+
+const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
+
+/**
+ * The span of a worker's step: its model, tool and append spans are its children, so a turn is one
+ * trace. It starts under the delivery that brought the work when that delivery belongs to the
+ * session's running turn (else under the turn's own trace: a recovery, an older delivery), and is
+ * replaced when the step moves on to a turn of another trace (a message queued behind the last).
+ */
+export const createStepSpan = (ref: SessionRef, delivered: string | undefined, turn: string | undefined) => {
+  const attributes = { 'agentledger.tenant': ref.tenantId, 'agentledger.session.id': ref.sessionId };
+  const open = (traceparent: string | undefined): Span =>
+    startSpan('session.step', { attributes, ...(traceparent === undefined ? {} : { traceparent }) });
+  let span = open(turn === undefined || traceIdOf(delivered) === traceIdOf(turn) ? delivered : turn);
+  return {
+    /** Continues in `turn`'s trace from now on (a new span when it is another trace). */
+    follow: (next: string | undefined): void => {
+      if (next === undefined || traceIdOf(next) === span.spanContext().traceId) return;
+      span.end();
+      span = open(next);
+    },
+    run: <T>(work: () => Promise<T>): Promise<T> => activeIn(span, work),
+    end: (outcome: StepOutcome | undefined, error?: unknown): void => {
+      if (outcome)
+        span.setAttributes({
+          'agentledger.step.status': outcome.status,
+          'agentledger.step.count': outcome.steps,
+        });
+      if (error !== undefined) recordFailure(span, error);
+      span.end();
+    },
+  };
+};
+
+export type StepSpan = ReturnType<typeof createStepSpan>;
 
 /** `gen_ai.provider.name` (and the older `gen_ai.system`) of each model provider of a team spec. */
 const GEN_AI_PROVIDER: Readonly<Record<string, string>> = {
