@@ -62,7 +62,10 @@ export type StepOptions = Readonly<{
   /** This caller's effect dependencies and hooks, instead of the engine's (one engine, many hosts). */
   effects?: Omit<EffectDeps, 'signal'>;
   hooks?: StepHooks;
-  /** W3C parent of the step's span (the delivery that brought the work); else the active span. */
+  /**
+   * W3C parent of the step's span: the delivery that brought the work, used when it belongs to the
+   * running turn (else the trace of the message that turn answers; else the active span).
+   */
   traceparent?: string;
 }>;
 
