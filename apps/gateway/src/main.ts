@@ -1,3 +1,4 @@
+import { startTracing } from '@agentledger/telemetry/sdk';
 import { parseGatewayConfig } from './config/gateway.config.ts';
 import { composeDistributedGateway } from './compose.ts';
 import { GrpcGateway } from './grpc/grpc-gateway.ts';
@@ -9,6 +10,7 @@ import { createGatewayApp } from './http/gateway-app.ts';
  */
 const main = async (): Promise<void> => {
   const config = parseGatewayConfig(process.env);
+  const tracing = startTracing('agentledger-gateway', config);
   const composed = await composeDistributedGateway(config, process.env);
   const app = await createGatewayApp(composed.module, {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -24,6 +26,7 @@ const main = async (): Promise<void> => {
   const stop = async (): Promise<void> => {
     await app.close();
     await composed.close();
+    await tracing.shutdown();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
 };

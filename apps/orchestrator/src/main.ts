@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { nestLogger, observeHttp } from '@agentledger/events/observability';
+import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeDistributed } from './compose.ts';
 import { parseOrchestratorConfig } from './orchestrator.config.ts';
 import { OrchestratorHttpModule } from './orchestrator-http.module.ts';
@@ -16,6 +17,7 @@ import { OrchestratorModule } from './orchestrator.module.ts';
  */
 const main = async (): Promise<void> => {
   const config = parseOrchestratorConfig(process.env);
+  const tracing = startTracing('agentledger-orchestrator', config);
   const composed = await composeDistributed(config, process.env);
 
   @Module({
@@ -46,6 +48,7 @@ const main = async (): Promise<void> => {
     app
       .close()
       .then(() => composed.close())
+      .then(() => tracing.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

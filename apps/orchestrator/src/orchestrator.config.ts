@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { logConfigShape } from '@agentledger/events/observability';
+import { tracingConfigShape } from '@agentledger/telemetry/sdk';
 import {
   orchestratorRuntimeConfigSchema,
   parseRuntimeConfig,
@@ -56,7 +57,8 @@ export const orchestratorConfigSchema = z
       ),
   })
   .extend(orchestratorRuntimeConfigSchema.shape)
-  .extend(logConfigShape);
+  .extend(logConfigShape)
+  .extend(tracingConfigShape);
 
 export type OrchestratorConfig = Omit<z.output<typeof orchestratorConfigSchema>, 'REPLICA_ID'> &
   OrchestratorRuntimeConfig;

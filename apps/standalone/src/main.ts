@@ -10,6 +10,7 @@ import {
 import { endpointKeyValues } from '@agentledger/agents';
 import { createLogging } from '@agentledger/events/observability';
 import { readFileSync } from 'node:fs';
+import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeStandalone } from './compose.ts';
 import { parseStandaloneConfig } from './standalone.config.ts';
 
@@ -22,6 +23,7 @@ const log = (message: string): void => void process.stdout.write(`${message}\n`)
  */
 const main = async (): Promise<void> => {
   const config = parseStandaloneConfig(process.env);
+  const tracing = startTracing('agentledger', config);
   const logging = createLogging(config, { app: 'standalone', replica: 'standalone' }, [
     ...config.AGENTLEDGER_API_KEYS.map((seed) => seed.key),
     ...endpointKeyValues({
@@ -73,6 +75,7 @@ const main = async (): Promise<void> => {
     app
       .close()
       .then(() => standalone.close())
+      .then(() => tracing.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

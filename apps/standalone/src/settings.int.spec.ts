@@ -96,7 +96,7 @@ const probes: Readonly<Record<RuntimeKey, Probe>> = {
   },
 };
 
-/** The distributed app's own keys: where its Postgres, Kafka and HTTP server are, its logging (each app composes its own logger). */
+/** The distributed app's own keys: where its Postgres, Kafka and HTTP server are, its logging and tracing (each app sets up its own). */
 const DISTRIBUTED_ONLY = [
   'HOST',
   'ORCHESTRATOR_PORT',
@@ -109,6 +109,10 @@ const DISTRIBUTED_ONLY = [
   'LOG_LEVEL',
   'LOG_FORMAT',
   'LOG_CONTENT',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_SERVICE_NAME',
+  'OTEL_BSP_SCHEDULE_DELAY',
 ];
 
 const runtimeEnv = Object.fromEntries(Object.entries(probes).map(([key, probe]) => [key, probe.value]));

@@ -33,6 +33,10 @@ export const standaloneConfigSchema = gatewayConfigSchema
     LOG_LEVEL: true,
     LOG_FORMAT: true,
     LOG_CONTENT: true,
+    OTEL_EXPORTER_OTLP_ENDPOINT: true,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: true,
+    OTEL_SERVICE_NAME: true,
+    OTEL_BSP_SCHEDULE_DELAY: true,
   })
   .extend(orchestratorRuntimeConfigSchema.shape)
   .extend({

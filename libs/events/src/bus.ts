@@ -24,6 +24,13 @@ export type Delivery = Readonly<{
   offset: string;
   /** The partition's next offset when this was fetched (its lag is `highWatermark - offset - 1`), when the adapter knows it. */
   highWatermark?: string;
+  /** The message's W3C `traceparent` header (the relay's publish span), if it had one. */
+  traceparent?: string;
+}>;
+
+export type PublishOptions = Readonly<{
+  /** The `traceparent` header of an envelope's message; default the one in its metadata. */
+  traceparentOf?: (envelope: EventEnvelope) => string | undefined;
 }>;
 
 /**
@@ -34,7 +41,7 @@ export type Delivery = Readonly<{
  */
 export type EventBus = Readonly<{
   /** Resolves once the broker has acknowledged every envelope. */
-  publish: (envelopes: readonly EventEnvelope[]) => Promise<void>;
+  publish: (envelopes: readonly EventEnvelope[], options?: PublishOptions) => Promise<void>;
   subscribe: (groupId: string, handler: DeliveryHandler, options?: SubscribeOptions) => Promise<Subscription>;
   /** Stops every subscription and disconnects. */
   close: () => Promise<void>;

@@ -41,6 +41,7 @@ export { createInMemoryEventStore, type InMemoryEventStoreOptions } from './memo
 export {
   SESSION_EVENTS_TOPIC,
   type Delivery,
+  type PublishOptions,
   type DeliveryHandler,
   type EventBus,
   type SubscribeOptions,

@@ -13,6 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import { withTraceparent, type Principal, type Scope } from './api-key.ts';
 import type { Authenticator } from './authenticator.ts';
 import { AUTHENTICATOR } from '../gateway.tokens.ts';
+import { requestTraceparent } from '../http/request-spans.ts';
 
 const SCOPE = Symbol('agentledger:scope');
 
@@ -29,7 +30,7 @@ export class ApiKeyGuard implements CanActivate {
     const scope = this.reflector.get<Scope>(SCOPE, context.getHandler());
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = await this.authenticator.authenticate(request.headers.authorization, scope);
-    request.principal = withTraceparent(principal, request.headers.traceparent);
+    request.principal = withTraceparent(principal, requestTraceparent(request));
     return true;
   }
 }

@@ -7,6 +7,7 @@ import {
   type ModelEndpoints,
 } from '@agentledger/agents';
 import { logConfigShape } from '@agentledger/events/observability';
+import { tracingConfigShape } from '@agentledger/telemetry/sdk';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
 
 export type ApiKeySeed = Readonly<{ tenantId: string; key: string }>;
@@ -180,6 +181,7 @@ export const gatewayConfigSchema = z.object({
     .default(1_000)
     .describe('How often due webhook deliveries (retries, redeliveries) are looked for.'),
   ...logConfigShape,
+  ...tracingConfigShape,
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema> & {

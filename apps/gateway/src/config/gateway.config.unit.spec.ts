@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTokenBuckets } from '@agentledger/sessions';
+import { tracesUrlOf } from '@agentledger/telemetry/sdk';
 import { parseGatewayConfig } from './gateway.config.ts';
 
 describe('gateway configuration', () => {
@@ -22,6 +23,16 @@ describe('gateway configuration', () => {
       { tenantId: 'tenantA', key: 'keyA' },
       { tenantId: 'tenantB', key: 'key:B' },
     ]);
+  });
+
+  it('exports no span unless the operator names an OTLP endpoint (a URL, from the environment only)', () => {
+    expect(tracesUrlOf(parseGatewayConfig({}))).toBeUndefined();
+    const configured = parseGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+    expect(tracesUrlOf(configured)).toBe('http://collector:4318/v1/traces');
+    const parse = () =>
+      parseGatewayConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector-without-scheme' });
+    expect(parse).toThrow(/OTEL_EXPORTER_OTLP_TRACES_ENDPOINT/);
+    expect(parse).not.toThrow(/collector-without-scheme/);
   });
 
   it('names every bad variable without echoing values', () => {

@@ -5,6 +5,7 @@ import type {
   ServerWritableStream,
   ServiceError,
 } from '@grpc/grpc-js';
+import { activeIn, recordFailure, SpanKind, startSpan, traceparentOf } from '@agentledger/telemetry';
 import { withTraceparent, type Principal, type Scope } from '../auth/api-key.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { toGrpcError } from '../errors/grpc-status.ts';
@@ -29,14 +30,23 @@ export const unary =
   ): handleUnaryCall<Req, Res> =>
   (call, callback) => {
     const run = async (): Promise<void> => {
+      const [incoming] = call.metadata.get('traceparent');
+      const traceparent = typeof incoming === 'string' ? incoming : undefined;
+      // A server span per call, child of the caller's `traceparent` metadata (if valid).
+      const span = startSpan(call.getPath(), {
+        kind: SpanKind.SERVER,
+        ...(traceparent === undefined ? {} : { traceparent }),
+        attributes: { 'rpc.system': 'grpc', 'rpc.method': call.getPath() },
+      });
       try {
         const principal = await authenticator.authenticate(authorizationOf(call.metadata), scope);
-        callback(
-          null,
-          await handle(withTraceparent(principal, call.metadata.get('traceparent')[0]), call.request),
-        );
+        const traced = withTraceparent(principal, traceparentOf(span) ?? traceparent);
+        callback(null, await activeIn(span, () => handle(traced, call.request)));
       } catch (error) {
+        recordFailure(span, error);
         callback(asServiceError(error));
+      } finally {
+        span.end();
       }
     };
     void run();

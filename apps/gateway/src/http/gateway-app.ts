@@ -20,6 +20,7 @@ import type { ApiOperation } from '../openapi/api-operation.ts';
 import { sessionOperations } from '../sessions/sessions.api.ts';
 import { teamOperations } from '../teams/teams.api.ts';
 import { webhookOperations } from '../webhooks/webhooks.api.ts';
+import { ActiveRequestSpan, traceRequests } from './request-spans.ts';
 
 export type GatewayHttpOptions = Readonly<{
   /** Largest accepted request body; 413 beyond it. Default 1 MiB (BODY_LIMIT_BYTES). */
@@ -98,6 +99,7 @@ export const createGatewayApp = async (
   const fastify = app.getHttpAdapter().getInstance();
   const registry = app.get<Registry>(METRICS_REGISTRY, { strict: false });
   acceptJsonOnly(fastify);
+  traceRequests(fastify);
   boundShutdown(fastify, options.shutdownGraceMs ?? 1000);
   countRequests(fastify, registry);
   observeHttp(fastify, {
@@ -106,6 +108,7 @@ export const createGatewayApp = async (
     context: options.logging?.context ?? createLogContext(),
   });
   app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalInterceptors(new ActiveRequestSpan());
   const document = buildOpenApiDocument(gatewayOperations, '1.0.0') as unknown as OpenAPIObject;
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   await serveAuditPage(fastify);

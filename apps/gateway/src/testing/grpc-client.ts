@@ -19,14 +19,17 @@ export type GrpcTestClient = Readonly<{
     method: string,
     request: unknown,
     key?: string,
+    /** More metadata entries (e.g. `traceparent`). */
+    extra?: Readonly<Record<string, string>>,
   ) => Promise<unknown>;
   stream: (method: string, request: unknown, key?: string) => NodeJS.ReadableStream & { cancel: () => void };
   close: () => void;
 }>;
 
-const metadataFor = (key: string | undefined): Metadata => {
+const metadataFor = (key: string | undefined, extra: Readonly<Record<string, string>> = {}): Metadata => {
   const metadata = new Metadata();
   if (key !== undefined) metadata.set('authorization', `Bearer ${key}`);
+  for (const [name, value] of Object.entries(extra)) metadata.set(name, value);
   return metadata;
 };
 
@@ -50,11 +53,11 @@ export const connectGrpc = async (address: string): Promise<GrpcTestClient> => {
   };
   const clients = { Sessions: create('Sessions'), Teams: create('Teams'), Webhooks: create('Webhooks') };
   return {
-    call: (service, method, request, key) =>
+    call: (service, method, request, key, extra) =>
       new Promise((resolve, reject) => {
         const fn = (clients[service] as unknown as Record<string, UnaryMethod>)[method];
         if (fn === undefined) throw new Error(`no method ${service}.${method}`);
-        fn.call(clients[service], request, metadataFor(key), (error, response) =>
+        fn.call(clients[service], request, metadataFor(key, extra), (error, response) =>
           error === null ? resolve(response) : reject(error),
         );
       }),

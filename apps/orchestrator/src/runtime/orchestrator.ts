@@ -10,6 +10,7 @@ import {
 } from '@agentledger/events/bus';
 import { createLogContext, type LogContextStore } from '@agentledger/events/observability';
 import type { SessionLeases, SessionEngine, ToolAttempts } from '@agentledger/sessions';
+import { detached, SpanKind, startSpan, traceparentOf } from '@agentledger/telemetry';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createEndpointLimits } from '../flow/endpoint-limits.ts';
@@ -105,6 +106,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       };
     },
   );
+  // The trace of the delivery that last brought a session work: its next step continues that trace.
+  const traces = new Map<string, string>();
   const parks = new Map<string, number>();
   const parkedTimers = new Set<NodeJS.Timeout>();
   const park = (callId: string): number | undefined => {
@@ -141,32 +144,38 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     run: async (key) => {
       const { tenantId, sessionId } = parseSessionStreamId(key) ?? {};
       if (tenantId === undefined || sessionId === undefined) return;
+      const traceparent = traces.get(key);
+      traces.delete(key);
       metrics.sessionsInFlight.inc();
       try {
-        await logContext.run({ tenant: tenantId, sessionId }, () =>
-          runSession(
-            {
-              engine: deps.engine,
-              leases: deps.index,
-              effects: deps.effects,
-              hooks,
-              leaseOwner,
-              leaseTtlMs: settings.leaseTtlMs,
-              reschedule: (delayMs) => {
-                const timer = setTimeout(() => {
-                  parkedTimers.delete(timer);
-                  schedule(tenantId, sessionId);
-                }, delayMs);
-                parkedTimers.add(timer);
+        // Detached: a step never nests under whatever span happened to schedule it.
+        await detached(() =>
+          logContext.run({ tenant: tenantId, sessionId }, () =>
+            runSession(
+              {
+                engine: deps.engine,
+                leases: deps.index,
+                effects: deps.effects,
+                hooks,
+                leaseOwner,
+                leaseTtlMs: settings.leaseTtlMs,
+                reschedule: (delayMs) => {
+                  const timer = setTimeout(() => {
+                    parkedTimers.delete(timer);
+                    schedule(tenantId, sessionId);
+                  }, delayMs);
+                  parkedTimers.add(timer);
+                },
+                metrics,
+                cancellation,
+                shutdown: shutdown.signal,
+                stopping: () => stopping,
+                onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
               },
-              metrics,
-              cancellation,
-              shutdown: shutdown.signal,
-              stopping: () => stopping,
-              onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
-            },
-            tenantId,
-            sessionId,
+              tenantId,
+              sessionId,
+              traceparent,
+            ),
           ),
         );
       } finally {
@@ -195,6 +204,31 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       metrics.consumerLagOffsets.set(labels, Math.max(0, Number(highWatermark) - Number(offset) - 1));
   };
 
+  /** A consumer span for a delivery that brings work, child of the relay's publish span. */
+  const traceDelivery = (delivery: Delivery, key: string): void => {
+    const parent = delivery.traceparent ?? delivery.envelope.metadata.traceparent;
+    if (parent === undefined) return;
+    const span = startSpan('process session-events', {
+      kind: SpanKind.CONSUMER,
+      traceparent: parent,
+      attributes: {
+        'messaging.operation.type': 'process',
+        'messaging.destination.partition.id': String(delivery.partition),
+        'messaging.kafka.offset': Number(delivery.offset),
+        'messaging.message.id': delivery.envelope.eventId,
+        'agentledger.event.type': delivery.envelope.type,
+        'agentledger.replica': settings.replicaId,
+      },
+    });
+    const traceparent = traceparentOf(span);
+    if (traceparent !== undefined) {
+      traces.delete(key);
+      traces.set(key, traceparent);
+      if (traces.size > 100_000) traces.delete(traces.keys().next().value!);
+    }
+    span.end();
+  };
+
   const onDelivery = async (delivery: Delivery): Promise<void> => {
     const { envelope } = delivery;
     const session = parseSessionStreamId(envelope.streamId);
@@ -211,6 +245,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       );
     // This replica's own appends come from a worker that re-checks the session after each of them.
     if (envelope.metadata.replicaId === settings.replicaId) return;
+    traceDelivery(delivery, sessionStreamId(envelope.tenantId, session.sessionId));
     schedule(envelope.tenantId, session.sessionId);
   };
 

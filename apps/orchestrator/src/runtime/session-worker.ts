@@ -29,7 +29,12 @@ export type WorkerDeps = Readonly<{
  * owner), renews it while the session works, and lets `engine.step` run effects and record their
  * results fenced by the lease epoch. A lost lease stops the step; nothing it had not recorded is kept.
  */
-export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: string): Promise<void> => {
+export const runSession = async (
+  deps: WorkerDeps,
+  tenantId: string,
+  sessionId: string,
+  traceparent?: string,
+): Promise<void> => {
   if (deps.stopping()) return;
   const lease = await deps.leases.acquire(tenantId, sessionId, deps.leaseOwner, deps.leaseTtlMs);
   if (!lease) return;
@@ -51,6 +56,7 @@ export const runSession = async (deps: WorkerDeps, tenantId: string, sessionId: 
       effects: deps.effects,
       hooks: deps.hooks,
       keepGoing: () => !deps.stopping(),
+      ...(traceparent === undefined ? {} : { traceparent }),
     });
     if (outcome.status === 'lost' || lost.signal.aborted) deps.metrics.leasesLost.inc();
     if (outcome.status === 'parked' && outcome.delayMs !== undefined) deps.reschedule(outcome.delayMs);

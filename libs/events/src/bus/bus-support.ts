@@ -1,4 +1,5 @@
-import type { Logger, SubscribeOptions } from '../bus.ts';
+import type { Logger, PublishOptions, SubscribeOptions } from '../bus.ts';
+import type { EventEnvelope } from '../envelope.ts';
 
 /** Drops everything: the default when no logger is injected. */
 export const quietLogger: Logger = {
@@ -6,6 +7,21 @@ export const quietLogger: Logger = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
+};
+
+/** The headers of an envelope's Kafka message, the same for every client: id, type, tenant, trace. */
+export const messageHeadersOf = (
+  envelope: EventEnvelope,
+  options: PublishOptions = {},
+): Record<string, string> => {
+  const headers: Record<string, string> = {
+    'event-id': envelope.eventId,
+    type: envelope.type,
+    tenant: envelope.tenantId,
+  };
+  const traceparent = options.traceparentOf?.(envelope) ?? envelope.metadata.traceparent;
+  if (traceparent) headers.traceparent = traceparent;
+  return headers;
 };
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

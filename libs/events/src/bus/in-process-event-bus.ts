@@ -9,7 +9,14 @@ import {
   type Subscription,
 } from '../bus.ts';
 import { partitionForKey } from './murmur2.ts';
-import { createSignal, delay, quietLogger, serialCallbacks, type SerialCallbacks } from './bus-support.ts';
+import {
+  createSignal,
+  delay,
+  messageHeadersOf,
+  quietLogger,
+  serialCallbacks,
+  type SerialCallbacks,
+} from './bus-support.ts';
 
 export type InProcessEventBusOptions = Readonly<{
   /** Default 12, as the Kafka topic; keys map to the same partition numbers as on Kafka. */
@@ -19,7 +26,7 @@ export type InProcessEventBusOptions = Readonly<{
   trimThreshold?: number;
 }>;
 
-type PartitionLog = { base: number; records: { key: string; value: string }[] };
+type PartitionLog = { base: number; records: { key: string; value: string; traceparent?: string }[] };
 
 type Member = {
   handler: DeliveryHandler;
@@ -77,6 +84,7 @@ export const createInProcessEventBus = (options: InProcessEventBusOptions = {}):
           partition: p,
           offset: String(offset),
           highWatermark: String(end(p)),
+          ...(record.traceparent ? { traceparent: record.traceparent } : {}),
         });
         group.committed[p] = offset + 1;
         trim(p);
@@ -164,11 +172,16 @@ export const createInProcessEventBus = (options: InProcessEventBusOptions = {}):
   };
 
   return {
-    publish: async (envelopes) => {
+    publish: async (envelopes, options) => {
       if (closed) throw new Error('the in-process bus is closed');
       for (const envelope of envelopes) {
         const key = partitionKeyOf(envelope);
-        logs[partitionForKey(key, partitions)]!.records.push({ key, value: JSON.stringify(envelope) });
+        const { traceparent } = messageHeadersOf(envelope, options);
+        logs[partitionForKey(key, partitions)]!.records.push({
+          key,
+          value: JSON.stringify(envelope),
+          ...(traceparent ? { traceparent } : {}),
+        });
       }
       changed.notify();
     },

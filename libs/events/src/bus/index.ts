@@ -3,6 +3,7 @@ export {
   SESSION_EVENTS_TOPIC,
   partitionKeyOf,
   type Delivery,
+  type PublishOptions,
   type DeliveryHandler,
   type EventBus,
   type Logger,

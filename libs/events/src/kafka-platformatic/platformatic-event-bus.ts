@@ -4,10 +4,12 @@ import {
   partitionKeyOf,
   type DeliveryHandler,
   type EventBus,
+  type PublishOptions,
   type SubscribeOptions,
   type Subscription,
 } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
+import { messageHeadersOf } from '../bus/bus-support.ts';
 import { chunkBySize } from '../kafka/kafka-event-bus.ts';
 import type { KafkaEventBusOptions } from '../kafka/kafka-event-bus.ts';
 import {
@@ -30,15 +32,12 @@ export type PlatformaticEventBusOptions = PlatformaticClientOptions &
 
 type StringProducer = Producer<string, string, string, string>;
 
-const toMessage = (topic: string, envelope: EventEnvelope) => {
-  const headers: Record<string, string> = {
-    'event-id': envelope.eventId,
-    type: envelope.type,
-    tenant: envelope.tenantId,
-  };
-  if (envelope.metadata.traceparent) headers.traceparent = envelope.metadata.traceparent;
-  return { topic, key: partitionKeyOf(envelope), value: JSON.stringify(envelope), headers };
-};
+const toMessage = (topic: string, envelope: EventEnvelope, options?: PublishOptions) => ({
+  topic,
+  key: partitionKeyOf(envelope),
+  value: JSON.stringify(envelope),
+  headers: messageHeadersOf(envelope, options),
+});
 
 /**
  * `EventBus` on Kafka with `@platformatic/kafka`, interchangeable with the kafkajs adapter: the
@@ -81,13 +80,13 @@ export const createPlatformaticEventBus = (options: PlatformaticEventBusOptions)
     await current?.close().catch(() => undefined);
   };
 
-  const publish = async (envelopes: readonly EventEnvelope[]): Promise<void> => {
+  const publish = async (envelopes: readonly EventEnvelope[], options?: PublishOptions): Promise<void> => {
     if (closed) throw new Error('the Kafka bus is closed');
     if (envelopes.length === 0) return;
     producer ??= createProducer();
     const current = producer;
     try {
-      const messages = envelopes.map((envelope) => toMessage(topic, envelope));
+      const messages = envelopes.map((envelope) => toMessage(topic, envelope, options));
       for (const chunk of chunkBySize(messages, maxRequestBytes)) {
         await current.send({ messages: chunk, acks: -1 });
       }

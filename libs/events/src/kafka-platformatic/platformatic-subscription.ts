@@ -30,6 +30,11 @@ type StringMessage = Message<string, string, string, string>;
 type StringConsumer = Consumer<string, string, string, string>;
 type StringStream = MessagesStream<string, string, string, string>;
 
+const traceOf = (message: StringMessage): { traceparent?: string } => {
+  const traceparent = message.headers.get('traceparent');
+  return traceparent ? { traceparent } : {};
+};
+
 /**
  * One group member on `@platformatic/kafka` (classic protocol, round-robin assignor: eager, like
  * kafkajs, so `onAssigned` always reports the whole assignment).
@@ -96,6 +101,7 @@ export const createPlatformaticSubscription = async (
           key: message.key,
           partition,
           offset: message.offset.toString(),
+          ...traceOf(message),
         });
         break;
       } catch (error) {

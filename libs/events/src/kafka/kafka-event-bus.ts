@@ -4,11 +4,12 @@ import {
   partitionKeyOf,
   type DeliveryHandler,
   type EventBus,
+  type PublishOptions,
   type SubscribeOptions,
   type Subscription,
 } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
-import { quietLogger } from '../bus/bus-support.ts';
+import { messageHeadersOf, quietLogger } from '../bus/bus-support.ts';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.ts';
 import { createKafkaSubscription, type ConsumerSettings } from './kafka-subscription.ts';
 
@@ -32,10 +33,10 @@ export type KafkaEventBusOptions = KafkaClientOptions &
 
 type OutgoingMessage = Readonly<{ key: string; value: string; headers: IHeaders }>;
 
-const toMessage = (envelope: EventEnvelope): OutgoingMessage => ({
+const toMessage = (envelope: EventEnvelope, options?: PublishOptions): OutgoingMessage => ({
   key: partitionKeyOf(envelope),
   value: JSON.stringify(envelope),
-  headers: headersOf(envelope),
+  headers: messageHeadersOf(envelope, options),
 });
 
 /** Consecutive runs of messages whose values add up to at most `maxBytes` (one message may exceed it). */
@@ -58,12 +59,6 @@ export const chunkBySize = <M extends Readonly<{ key: string; value: string }>>(
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-};
-
-const headersOf = (envelope: EventEnvelope): IHeaders => {
-  const headers: IHeaders = { 'event-id': envelope.eventId, type: envelope.type, tenant: envelope.tenantId };
-  if (envelope.metadata.traceparent) headers.traceparent = envelope.metadata.traceparent;
-  return headers;
 };
 
 /**
@@ -104,14 +99,17 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     await current?.then((p) => p.disconnect()).catch(() => undefined);
   };
 
-  const publish = async (envelopes: readonly EventEnvelope[]): Promise<void> => {
+  const publish = async (envelopes: readonly EventEnvelope[], options?: PublishOptions): Promise<void> => {
     if (closed) throw new Error('the Kafka bus is closed');
     if (envelopes.length === 0) return;
     producer ??= connectProducer();
     try {
       const connected = await producer;
       // One send per chunk, in order: a produce request stays under the broker's size limits.
-      for (const messages of chunkBySize(envelopes.map(toMessage), maxRequestBytes)) {
+      for (const messages of chunkBySize(
+        envelopes.map((envelope) => toMessage(envelope, options)),
+        maxRequestBytes,
+      )) {
         await connected.send({ topic, acks: -1, messages });
       }
     } catch (error) {

@@ -77,12 +77,16 @@ export const createKafkaSubscription = async (
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || paused || stopped) return;
       const envelope = JSON.parse(message.value?.toString() ?? 'null') as EventEnvelope;
+      const header = message.headers?.traceparent;
+      const traceparent =
+        typeof header === 'string' || Buffer.isBuffer(header) ? header.toString() : undefined;
       const handled = handler({
         envelope,
         key: message.key?.toString() ?? '',
         partition: batch.partition,
         offset: message.offset,
         highWatermark: batch.highWatermark,
+        ...(traceparent ? { traceparent } : {}),
       });
       const tracked = handled.then(
         () => undefined,

@@ -3,6 +3,7 @@ import { pino, type DestinationStream, type Level, type Logger as PinoLogger } f
 import type { Logger } from '../bus.ts';
 import { createLogContext, type LogContextStore } from './log-context.ts';
 import { redactFields, scrubSecrets } from './redaction.ts';
+import { currentTraceId } from '@agentledger/telemetry';
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
@@ -50,7 +51,10 @@ export const createRootLogger = (options: LoggingOptions): PinoLogger => {
     level: options.level,
     base: { ...options.base },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: () => ({ ...options.context.current() }),
+    mixin: () => {
+      const traceId = currentTraceId();
+      return { ...options.context.current(), ...(traceId === undefined ? {} : { traceId }) };
+    },
     formatters: {
       level: (label: string) => ({ level: label }),
       log: (fields: Record<string, unknown>) => redactFields(fields, options.content),

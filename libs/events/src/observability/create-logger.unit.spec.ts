@@ -1,5 +1,8 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootLogger, portLogger, urlPassword, wantsPretty } from './create-logger.ts';
 import { createLogContext } from './log-context.ts';
 
@@ -149,5 +152,33 @@ describe('the root logger', () => {
       { msg: 'before auth', tenant: undefined, sessionId: 's-9', callId: undefined },
       { msg: 'after auth', tenant: 'acme', sessionId: 's-9', callId: 'c-1' },
     ]);
+  });
+});
+
+describe('the root logger under a trace', () => {
+  const provider = new TracerProvider();
+  const contextManager = new AsyncLocalStorageContextManager();
+  beforeAll(() => {
+    context.setGlobalContextManager(contextManager.enable());
+    trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(async () => {
+    trace.disable();
+    context.disable();
+    await provider.shutdown();
+  });
+
+  it('writes the active span’s trace id on every line written inside it, and none outside', async () => {
+    const { lines, logger } = loggerWith(false);
+    const span = trace.getTracer('test').startSpan('turn');
+    await context.with(trace.setSpan(context.active(), span), async () => {
+      logger.info('inside');
+      await Promise.resolve();
+      logger.info('still inside');
+    });
+    span.end();
+    logger.info('outside');
+    const traceId = span.spanContext().traceId;
+    expect(lines.map((line) => line.traceId)).toEqual([traceId, traceId, undefined]);
   });
 });

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * What a log line of work says about that work. `traceId` stays empty until traces land; the slot is
- * here so every line of a turn can carry it without another change to the loggers.
+ * What a log line of work says about that work. The logger adds `traceId` itself, from the span
+ * active when the line is written (a request's, a step's), so every line of a turn carries it.
  */
 export type LogContext = {
   tenant?: string;

@@ -10,6 +10,7 @@ import {
   type GapResolver,
 } from './position-gaps.ts';
 import { soleLeadership, type RelayLeadership } from './relay-leadership.ts';
+import { publishTraced } from './relay-spans.ts';
 
 export type OutboxRelayOptions = Readonly<{
   /** Committed events in global order (`readAll`, with the late-commit guard) and the checkpoint. */
@@ -179,7 +180,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     const last = batch.at(-1);
     if (!last) return false;
     if (!open && page.length === batchSize) readNext(last.globalPosition);
-    await options.bus.publish(batch);
+    await publishTraced(batch, (publishOptions) => options.bus.publish(batch, publishOptions));
     await options.onPublished?.(batch);
     if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
     await options.store.saveCheckpoint(relayId, last.globalPosition);

@@ -17,10 +17,12 @@ import {
   type EventStore,
 } from '@agentledger/events';
 import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
+import { inSpan, traceparentOf } from '@agentledger/telemetry';
 import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts';
 import { withConflictRetry } from './conflict-policy.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
+import { followTrace, NO_TRACE, traceToContinue, type TurnTrace } from './turn-trace.ts';
 
 export type SessionEngineDeps<Tx> = Readonly<{
   store: EventStore<Tx>;
@@ -122,7 +124,8 @@ const tokensIn = (events: readonly SessionEvent[]): number =>
     0,
   );
 
-type Loaded = Readonly<{ state: Session; streamId: string }>;
+/** `trace`: the W3C trace the session's work continues (see `TurnTrace`). */
+type Loaded = Readonly<{ state: Session; streamId: string; trace: TurnTrace }>;
 
 /** The default budget of the engine's session cache. */
 export const DEFAULT_SESSION_CACHE_BYTES = 256 * 1024 * 1024;
@@ -156,16 +159,22 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       return {
         state: newer.reduce(evolveEnvelope, state),
         streamId,
+        trace: newer.reduce(followTrace, cached.value.trace),
         bytes: cached.bytes + eventBytes(newer),
       };
     }
     const streamId = await streamIdOf(tenantId, sessionId);
-    const { state } = await deps.store.aggregate(streamId, evolveEnvelope, initialSession(), {
+    let trace = NO_TRACE;
+    const fold = (state: Session, event: EventEnvelope): Session => {
+      trace = followTrace(trace, event);
+      return evolveEnvelope(state, event);
+    };
+    const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
       tenantId,
       snapshotEvery: deps.snapshotEvery ?? 200,
       schemaTag: SNAPSHOT_TAG,
     });
-    return { state, streamId, bytes: estimatedBytes(state) };
+    return { state, streamId, trace, bytes: estimatedBytes(state) };
   };
 
   const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
@@ -199,7 +208,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
 
   const handleOnce = async (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
     const { tenantId, sessionId } = ctx;
-    const { state: before, streamId, bytes } = await loadStream(tenantId, sessionId);
+    const { state: before, streamId, bytes, trace } = await loadStream(tenantId, sessionId);
     const decided = sessionDecider.decide(command, before);
     if (decided.length === 0) return { state: before, events: [], duplicate: false };
     // The new state is folded once, from the events as stored (what a replay folds), inside the
@@ -231,7 +240,10 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const events = await firstAppend(tenantId, result);
         return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
       }
-      remember({ state: after, streamId }, bytes + eventBytes(stored));
+      remember(
+        { state: after, streamId, trace: stored.reduce(followTrace, trace) },
+        bytes + eventBytes(stored),
+      );
       return { state: after, events: stored, duplicate: false };
     } catch (error) {
       forget(tenantId, sessionId);
@@ -239,11 +251,25 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     }
   };
 
-  const handle = (command: SessionCommand, ctx: CommandContext): Promise<Handled> =>
-    withConflictRetry(
-      () => handleOnce(command, ctx),
-      (error) => error instanceof StreamVersionConflict,
+  // The append span is a child of the caller's traceparent (a gateway request) or of the active
+  // span (a step); the events it writes carry its traceparent in their metadata.
+  const handle = (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
+    const parent = ctx.metadata?.traceparent;
+    const attributes = { 'agentledger.command': command.type, 'agentledger.session.id': ctx.sessionId };
+    return inSpan(
+      'session.append',
+      { attributes, ...(parent === undefined ? {} : { traceparent: parent }) },
+      (span) => {
+        const traceparent = traceparentOf(span) ?? parent;
+        const traced =
+          traceparent === undefined ? ctx : { ...ctx, metadata: { ...ctx.metadata, traceparent } };
+        return withConflictRetry(
+          () => handleOnce(command, traced),
+          (error) => error instanceof StreamVersionConflict,
+        );
+      },
     );
+  };
 
   const loadAt = async (
     tenantId: string,
@@ -271,7 +297,12 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     return { state, duplicate: result.duplicate };
   };
 
-  const step = createStep({ handle, load, effects: deps.effects, hooks: deps.hooks ?? {} });
+  const traceOf = (tenantId: string, sessionId: string): string | undefined => {
+    const cached = cache.get(cacheKey(tenantId, sessionId))?.value.trace;
+    return cached === undefined ? undefined : traceToContinue(cached);
+  };
+
+  const step = createStep({ handle, load, traceOf, effects: deps.effects, hooks: deps.hooks ?? {} });
 
   return {
     handle,

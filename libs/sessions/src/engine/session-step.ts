@@ -15,6 +15,7 @@ import type { EventMetadata } from '@agentledger/events';
 import { LeaseLost } from '../errors.ts';
 import type { Lease } from '../session-index.ts';
 import type { CommandContext, Handled, SessionRef } from './session-engine.ts';
+import { createStepSpan, traceModelCall, traceToolCall, type StepSpan } from './step-spans.ts';
 
 export type ModelAction = Extract<NextAction, { kind: 'call_model' | 'select_speaker' }>;
 export type ModelResult = RecordModelCall | RecordSpeakerSelection;
@@ -62,6 +63,11 @@ export type StepOptions = Readonly<{
   /** This caller's effect dependencies and hooks, instead of the engine's (one engine, many hosts). */
   effects?: Omit<EffectDeps, 'signal'>;
   hooks?: StepHooks;
+  /**
+   * W3C parent of the step's span: the delivery that brought the work, used when it belongs to the
+   * running turn (else the trace of the message that turn answers; else the active span).
+   */
+  traceparent?: string;
 }>;
 
 export type StepOutcome = Readonly<{
@@ -77,6 +83,8 @@ export type StepOutcome = Readonly<{
 type StepDeps = Readonly<{
   handle: (command: SessionCommand, ctx: CommandContext) => Promise<Handled>;
   load: (tenantId: string, sessionId: string) => Promise<Session | undefined>;
+  /** The trace the session's work continues as last loaded (its running turn's), if known. */
+  traceOf: (tenantId: string, sessionId: string) => string | undefined;
   effects: Omit<EffectDeps, 'signal'> | undefined;
   hooks: StepHooks;
 }>;
@@ -93,7 +101,7 @@ export const createStep = (deps: StepDeps) => {
   ): Promise<Performed> => {
     const instead = await hooks.beforeModelCall?.({ ...ctx, action });
     if (instead) return [instead];
-    const run = () => runModelCall(effects, ctx.state, action);
+    const run = () => traceModelCall(ctx.state, action, () => runModelCall(effects, ctx.state, action));
     const command = await (hooks.aroundModelCall ? hooks.aroundModelCall(run, { ...ctx, action }) : run());
     if (!command) return [];
     if (command.data.outcome === 'failed' && command.data.error.retryable) {
@@ -117,10 +125,12 @@ export const createStep = (deps: StepDeps) => {
       calls.map((call) => {
         // A non-idempotent tool gets a marker just before it runs (after its approval).
         const run = () =>
-          runToolCall(effects, ctx.state, call, {
-            resumed,
-            ...(claimAttempt && lease ? { claimAttempt: () => claimAttempt(lease, call.toolCallId) } : {}),
-          });
+          traceToolCall(call, () =>
+            runToolCall(effects, ctx.state, call, {
+              resumed,
+              ...(claimAttempt && lease ? { claimAttempt: () => claimAttempt(lease, call.toolCallId) } : {}),
+            }),
+          );
         return hooks.aroundToolCall ? hooks.aroundToolCall(run, { ...ctx, call }) : run();
       }),
     );
@@ -170,17 +180,19 @@ export const createStep = (deps: StepDeps) => {
     return latest;
   };
 
-  return async (
+  const stepSession = async (
     ref: SessionRef,
     lease: Lease | undefined,
     signal: AbortSignal,
-    options: StepOptions = {},
+    options: StepOptions,
+    loaded: Session | undefined,
+    span: StepSpan,
   ): Promise<StepOutcome> => {
     const base = options.effects ?? deps.effects;
     if (!base) throw new TypeError('step needs effects: give them to the engine or to this step');
     const effects: EffectDeps = { ...base, signal };
     const hooks = options.hooks ?? deps.hooks;
-    let state = await deps.load(ref.tenantId, ref.sessionId);
+    let state = loaded;
     let steps = 0;
     const outcome = (status: StepOutcome['status'], delayMs?: number): StepOutcome => ({
       status,
@@ -193,7 +205,11 @@ export const createStep = (deps: StepDeps) => {
         if (signal.aborted || options.keepGoing?.() === false) return outcome('aborted');
         if (options.maxSteps !== undefined && steps >= options.maxSteps) return outcome('limit');
         const resumed = !!options.resumed && steps === 0;
-        const performed = await perform(hooks, effects, { ...ref, state, signal }, lease, resumed);
+        span.follow(deps.traceOf(ref.tenantId, ref.sessionId));
+        const current = state;
+        const performed = await span.run(() =>
+          perform(hooks, effects, { ...ref, state: current, signal }, lease, resumed),
+        );
         if (performed === 'nothing') return outcome('idle');
         if ('parked' in performed) return outcome('parked', performed.parked);
         // Results of effects cut short by shutdown or a lost lease are dropped: the next owner
@@ -206,7 +222,7 @@ export const createStep = (deps: StepDeps) => {
         }
         steps += 1;
         if (performed.length > 0) {
-          state = await record(hooks, ref, lease, state, performed);
+          state = await span.run(() => record(hooks, ref, lease, current, performed));
           continue;
         }
         // Nothing to record (the results were already recorded elsewhere): catch up, or stop.
@@ -217,6 +233,24 @@ export const createStep = (deps: StepDeps) => {
       return outcome('idle');
     } catch (error) {
       if (error instanceof LeaseLost) return outcome('lost');
+      throw error;
+    }
+  };
+
+  return async (
+    ref: SessionRef,
+    lease: Lease | undefined,
+    signal: AbortSignal,
+    options: StepOptions = {},
+  ): Promise<StepOutcome> => {
+    const loaded = await deps.load(ref.tenantId, ref.sessionId);
+    const span = createStepSpan(ref, options.traceparent, deps.traceOf(ref.tenantId, ref.sessionId));
+    try {
+      const outcome = await stepSession(ref, lease, signal, options, loaded, span);
+      span.end(outcome);
+      return outcome;
+    } catch (error) {
+      span.end(undefined, error);
       throw error;
     }
   };

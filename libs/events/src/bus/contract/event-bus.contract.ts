@@ -128,6 +128,27 @@ export const eventBusContract = (name: string, open: () => Promise<BusFixture>):
       for (const { envelope } of deliveries) expect(envelope).toEqual(byId.get(envelope.eventId));
     });
 
+    it("carries each message's traceparent header: the publisher's choice, else the event's", async () => {
+      const { bus, groupId } = await start();
+      const [relayed, plain, untraced] = streams(3, 1) as [EventEnvelope, EventEnvelope, EventEnvelope];
+      const withoutTrace = { ...untraced, metadata: {} };
+      const publishSpan = '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01';
+      await bus.publish([relayed, plain, withoutTrace], {
+        traceparentOf: (envelope) => (envelope.eventId === relayed.eventId ? publishSpan : undefined),
+      });
+      const deliveries: Delivery[] = [];
+      subscriptions.push(
+        await bus.subscribe(groupId('trace'), async (d) => void deliveries.push(d), { fromBeginning: true }),
+      );
+      await eventually('three envelopes', () => (deliveries.length >= 3 ? true : undefined));
+      const traceOf = new Map(deliveries.map((d) => [d.envelope.eventId, d.traceparent]));
+      expect(traceOf.get(relayed.eventId)).toBe(publishSpan);
+      expect(traceOf.get(plain.eventId)).toBe(plain.metadata.traceparent);
+      expect(traceOf.get(withoutTrace.eventId)).toBeUndefined();
+      // The envelope itself is never changed: its metadata (hashed) keeps the event's own traceparent.
+      expect(deliveries.find((d) => d.envelope.eventId === relayed.eventId)?.envelope).toEqual(relayed);
+    });
+
     it('redelivers a delivery whose handler threw, holding back the rest of its partition', async () => {
       const { bus, groupId } = await start();
       await bus.publish(Array.from({ length: 5 }, (_, i) => testEnvelope('session-retry', i + 1)));

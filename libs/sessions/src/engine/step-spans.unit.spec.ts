@@ -1,0 +1,92 @@
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinTools, type ModelClient } from '@agentledger/agents';
+import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
+import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
+import { postMessage, startSession } from '../testing/fixtures.ts';
+import { createSessionEngine } from './session-engine.ts';
+
+const FIRST = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SECOND = '0af7651916cd43dd8448eb211c80319c';
+const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+const traceIdOf = (traceparent: string | undefined) => traceparent?.split('-')[1];
+
+// The engine's spans with the SDK registered in this process: a step's model calls and appends are
+// children of its span, and a message queued behind a running turn gets a trace of its own even
+// when the same step goes on to run it.
+describe('step spans', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+
+  beforeAll(() => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  });
+
+  it('traces each turn in the trace of the message that started it, with GenAI attributes', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createSessionEngine({
+      store,
+      index: createInMemorySessionIndex(),
+      partitions: 12,
+      // `model` is resolved at call time, once it exists.
+      effects: { models: () => model, tools: builtinTools(), clock: () => new Date('2026-01-01T00:00:00Z') },
+    });
+    let calls = 0;
+    // The first model call sees a second message arrive (queued: onBusy enqueue) from another trace.
+    const model: ModelClient = {
+      complete: async () => {
+        calls += 1;
+        if (calls === 1)
+          await engine.handle(postMessage('m2', 'and then?'), {
+            ...ref,
+            metadata: { traceparent: `00-${SECOND}-00f067aa0ba902b7-01` },
+          });
+        return {
+          content: `answer ${calls}`,
+          toolCalls: [],
+          usage: { promptTokens: 10 * calls, completionTokens: calls },
+          finishReason: 'stop',
+        };
+      },
+    };
+    await engine.handle(startSession('s1'), ref);
+    await engine.handle(postMessage('m1', 'hello'), {
+      ...ref,
+      metadata: { traceparent: `00-${FIRST}-b7ad6b7169203331-01` },
+    });
+
+    const outcome = await engine.step(ref, undefined, new AbortController().signal);
+    expect(outcome.status).toBe('idle');
+    expect(calls).toBe(2);
+
+    const spans = exporter.getFinishedSpans();
+    const steps = spans.filter((s) => s.name === 'session.step');
+    expect(steps.map((s) => s.spanContext().traceId)).toEqual([FIRST, SECOND]);
+    const models = spans.filter((s) => s.kind === SpanKind.CLIENT);
+    expect(models.map((s) => [s.spanContext().traceId, s.parentSpanContext?.spanId])).toEqual([
+      [FIRST, steps[0]?.spanContext().spanId],
+      [SECOND, steps[1]?.spanContext().spanId],
+    ]);
+    expect(models[1]?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'agentledger.scripted',
+      'gen_ai.request.model': 'scripted',
+      'gen_ai.usage.input_tokens': 20,
+      'gen_ai.usage.output_tokens': 2,
+      'gen_ai.response.finish_reasons': ['stop'],
+    });
+
+    // The stored events say the same: each model result is in the trace of its turn's message.
+    const events = await store.readStream(sessionStreamId('tenant-a', 's1'), { tenantId: 'tenant-a' });
+    const completed = events.filter((e) => e.type === 'ModelCallCompleted');
+    expect(completed.map((e) => traceIdOf(e.metadata.traceparent))).toEqual([FIRST, SECOND]);
+  });
+});
