@@ -8,7 +8,13 @@ import {
   type Logger,
   type Subscription,
 } from '@agentledger/events/bus';
-import type { SessionLeases, SessionEngine, ToolAttempts } from '@agentledger/sessions';
+import type {
+  SessionEngine,
+  SessionLeases,
+  SessionRecovery,
+  TenantUsage,
+  ToolAttempts,
+} from '@agentledger/sessions';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createEndpointLimits } from '../flow/endpoint-limits.ts';
@@ -43,7 +49,7 @@ export type OrchestratorSettings = Readonly<{
 export type OrchestratorDeps = Readonly<{
   bus: EventBus;
   engine: SessionEngine;
-  index: SessionLeases & ToolAttempts;
+  index: SessionLeases & SessionRecovery & TenantUsage & ToolAttempts;
   effects: Omit<EffectDeps, 'signal'>;
   metrics: OrchestratorMetrics;
   logger: Logger;

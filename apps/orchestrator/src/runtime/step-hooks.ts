@@ -1,11 +1,11 @@
 import { DEFAULT_ENDPOINT, modelSpecFor, type SessionCommand } from '@agentledger/agents';
-import type { ModelResult, SessionLeases, StepHooks, ToolAttempts } from '@agentledger/sessions';
+import type { ModelResult, StepHooks, TenantUsage, ToolAttempts } from '@agentledger/sessions';
 import type { EndpointLimits } from '../flow/endpoint-limits.ts';
 import type { Semaphore } from '../flow/semaphore.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 
 export type StepHooksDeps = Readonly<{
-  index: Pick<SessionLeases, 'tenantTokensToday'> & ToolAttempts;
+  index: TenantUsage & ToolAttempts;
   replicaId: string;
   modelCalls: Semaphore;
   toolCalls: Semaphore;

@@ -17,7 +17,7 @@ import {
   type EventStore,
 } from '@agentledger/events';
 import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
-import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts';
+import type { Lease, SessionProjection, SessionReadModel } from '../session-index.ts';
 import { withConflictRetry } from './conflict-policy.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
@@ -25,7 +25,7 @@ import { createStep, type StepHooks, type StepOptions, type StepOutcome } from '
 export type SessionEngineDeps<Tx> = Readonly<{
   store: EventStore<Tx>;
   /** The read model: `project` runs inside every append (inline projection and lease fence). */
-  index: Pick<SessionIndex<Tx>, 'project' | 'get'>;
+  index: Pick<SessionReadModel<Tx>, 'project' | 'get'>;
   /** Partitions of the session-events topic: the read model records each session's partition. */
   partitions: number;
   /**
