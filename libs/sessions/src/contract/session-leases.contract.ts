@@ -87,6 +87,27 @@ export const sessionLeasesContract = (harness: HarnessRef): void => {
       expect(winners[0]!.epoch).toBe(stale.epoch + 1);
     });
 
+    it('fences a stale holder’s appends racing the new holder’s: every stale one fails, every current one lands', async () => {
+      const { tenant, id, row } = await session('fenced-race');
+      const stale = await expiredLease(harness(), tenant, id, 'owner-dead');
+      const current = (await harness().index.acquire(tenant, id, 'owner-alive', TTL))!;
+      const before = await eventsOf(harness(), row);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          write(harness(), { ...row, version: 2 + i }, { lease: i % 2 === 0 ? stale : current }),
+        ),
+      );
+      const staleOutcomes = outcomes.filter((_, i) => i % 2 === 0);
+      const currentOutcomes = outcomes.filter((_, i) => i % 2 === 1);
+      expect(staleOutcomes.every((o) => o.status === 'rejected' && o.reason instanceof LeaseLost)).toBe(true);
+      expect(currentOutcomes.map((o) => o.status)).toEqual(Array(5).fill('fulfilled'));
+      expect(await eventsOf(harness(), row)).toBe(before + 5);
+      expect(await harness().index.get(tenant, id)).toMatchObject({
+        leaseOwner: 'owner-alive',
+        leaseEpoch: current.epoch,
+      });
+    });
+
     it('renews a held lease forward and refuses a renewal after it was taken', async () => {
       const { tenant, id } = await session('renew');
       const lease = (await harness().index.acquire(tenant, id, 'owner-1', 1_000))!;
