@@ -128,6 +128,18 @@ export const apiKeyStoreContract = (
       expect(await verify(foreign.key)).toBeUndefined();
     });
 
+    it('refuses a rotation to a key whose hash is already stored, and keeps the old key', async () => {
+      const tenant = freshTenant('tenant');
+      const old = await create(tenant);
+      const taken = await create(tenant, 1);
+      expect(await store().rotate(tenant, old.record.keyId, { ...taken.record, keyId: 'fresh-id' })).toBe(
+        false,
+      );
+      expect(await verify(old.key)).toEqual(old.record);
+      expect(await verify(taken.key)).toEqual(taken.record);
+      expect((await store().list(tenant)).map((key) => key.revokedAt)).toEqual([null, null]);
+    });
+
     it('lets exactly one of many concurrent rotations of one key win', async () => {
       const tenant = freshTenant('tenant');
       const old = await create(tenant);
