@@ -1,11 +1,6 @@
 import { type CommandMetadata, type Session, type SessionCommand } from '@agentledger/agents';
 import type { EventEnvelope, EventStore } from '@agentledger/events';
-import type {
-  CheckpointSigner,
-  CheckpointStore,
-  SessionEngine,
-  SessionReadModel,
-} from '@agentledger/sessions';
+import type { CheckpointSigner, CheckpointStore, SessionIndex, SessionEngine } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
@@ -18,7 +13,7 @@ export type Key = string | undefined;
 export type SessionsServiceDeps = Readonly<{
   store: EventStore;
   engine: SessionEngine;
-  index: Pick<SessionReadModel, 'list'>;
+  index: Pick<SessionIndex, 'list'>;
   teams: TeamRepository;
   clock: () => Date;
   newId: () => string;
