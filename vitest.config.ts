@@ -35,6 +35,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // The gateway's e2e suites again, on the distributed gateway's Postgres adapters.
+        extends: true,
+        test: {
+          name: 'e2e-postgres',
+          include: ['apps/gateway/src/**/*.e2e.spec.ts'],
+          globalSetup: [services],
+          provide: { gatewayAdapters: 'postgres' },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

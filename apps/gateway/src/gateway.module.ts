@@ -9,7 +9,7 @@ import {
   createTokenBuckets,
   type RateLimit,
   type SessionEngine,
-  type SessionIndex,
+  type SessionReadModel,
 } from '@agentledger/sessions';
 import {
   AUTHENTICATOR,
@@ -56,7 +56,7 @@ export type GatewayDeps = Readonly<{
   /** Sessions: fold, decide and append (libs/sessions), over the same `eventStore`. */
   sessionEngine: SessionEngine;
   /** The sessions read model; the gateway only lists it. */
-  sessionIndex: Pick<SessionIndex, 'list'>;
+  sessionIndex: Pick<SessionReadModel, 'list'>;
   /** Default: the system clock. */
   clock?: () => Date;
   /** Default: UUIDv7. */

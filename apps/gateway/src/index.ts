@@ -23,7 +23,7 @@ export {
   type Principal,
   type Scope,
 } from './auth/api-key.ts';
-export type { ApiKeyStore } from './auth/api-key-store.port.ts';
+export type { ApiKeyAdmin, ApiKeyStore, ApiKeySummary } from './auth/api-key-store.port.ts';
 export { createInMemoryApiKeyStore } from './auth/in-memory-api-key-store.ts';
 export {
   apiKeysTable,

@@ -9,7 +9,10 @@ export {
   type SessionLeases,
   type SessionPage,
   type SessionProjection,
+  type SessionReadModel,
+  type SessionRecovery,
   type SessionRow,
+  type TenantUsage,
 } from './session-index.ts';
 export {
   createSessionEngine,

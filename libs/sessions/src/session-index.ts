@@ -42,16 +42,21 @@ export type ListSessionsQuery = Readonly<{
 export type SessionPage = Readonly<{ items: readonly SessionRow[]; nextCursor: string | null }>;
 
 /**
- * The sessions read model and its leases, keyed by (tenant, session id): two tenants may use one
- * session id. `project` runs inside the event store's append
- * transaction (the inline projection) with that transaction as `tx`, so the row and the events
- * commit together; with a lease it is also the fencing check: it throws `LeaseLost` when the
- * lease's epoch is no longer current, and the append writes nothing.
+ * Role 1, the read model: the `sessions` rows, keyed by (tenant, session id): two tenants may use
+ * one session id. `project` runs inside the event store's append transaction (the inline
+ * projection) with that transaction as `tx`, so the row and the events commit together; with a
+ * lease it is also the fencing check: it throws `LeaseLost` when the lease's epoch is no longer
+ * current, and the append writes nothing. The tokens a projection carries are added to the
+ * tenant's usage of the day in the same transaction (read back through `TenantUsage`).
  */
-export type SessionIndex<Tx = unknown> = Readonly<{
+export type SessionReadModel<Tx = unknown> = Readonly<{
   project: (tx: Tx, row: SessionProjection, lease?: Lease) => Promise<void>;
   get: (tenantId: string, sessionId: string) => Promise<SessionRow | undefined>;
   list: (query: ListSessionsQuery) => Promise<SessionPage>;
+}>;
+
+/** Role 2, leases: one worker at a time per session, fenced by epoch (`project` checks it). */
+export type SessionLeases = Readonly<{
   /**
    * Takes the lease when it is free, expired or already this owner's. Every acquisition gets a
    * fresh epoch, so whatever an earlier acquisition still appends is fenced. `owner` names one
@@ -61,9 +66,14 @@ export type SessionIndex<Tx = unknown> = Readonly<{
   acquire: (tenantId: string, sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
   /** Extends a lease still held; false when it was taken. */
   renew: (lease: Lease, ttlMs: number) => Promise<boolean>;
+  /** Frees the lease if this epoch still holds it; a stale lease frees nothing. */
   release: (lease: Lease) => Promise<void>;
   /** Releases every lease `owner` holds (shutdown): any append still fenced by them is then rejected. */
   releaseAll: (owner: string) => Promise<number>;
+}>;
+
+/** Role 3, recovery: what a worker scans for (all tenants; each row names its tenant). */
+export type SessionRecovery = Readonly<{
   /** Sessions with runnable work whose lease is free or expired, in the given partitions. */
   recoverable: (partitions: readonly number[], limit: number) => Promise<readonly SessionRow[]>;
   /**
@@ -71,11 +81,22 @@ export type SessionIndex<Tx = unknown> = Readonly<{
    * any replica may take them over at once instead of waiting for the group to rebalance.
    */
   orphaned: (limit: number) => Promise<readonly SessionRow[]>;
-  /** Model tokens the tenant's sessions recorded today (UTC). */
-  tenantTokensToday: (tenantId: string) => Promise<number>;
   /** Sessions in `running` with no progress since `before` (for the watchdog). */
   stalled: (before: Date, limit: number) => Promise<readonly SessionRow[]>;
 }>;
+
+/** Role 4, usage: model tokens per tenant per UTC day, written by `SessionReadModel.project`. */
+export type TenantUsage = Readonly<{
+  /** Model tokens the tenant's sessions recorded today (UTC). */
+  tenantTokensToday: (tenantId: string) => Promise<number>;
+}>;
+
+/**
+ * Every role at once: what the memory and SQL adapters implement. Consumers ask for the roles
+ * they use (the engine `project` + `get`, the gateway the read model, the worker leases,
+ * recovery and usage), not for this.
+ */
+export type SessionIndex<Tx = unknown> = SessionReadModel<Tx> & SessionLeases & SessionRecovery & TenantUsage;
 
 export const encodeCursor = (row: Pick<SessionRow, 'createdAt' | 'sessionId'>): string =>
   Buffer.from(JSON.stringify([row.createdAt, row.sessionId])).toString('base64url');
@@ -90,6 +111,3 @@ export const decodeCursor = (cursor: string): readonly [string, string] | undefi
   }
   return undefined;
 };
-
-/** What a worker needs of the read model: everything but the in-transaction projection. */
-export type SessionLeases = Omit<SessionIndex<never>, 'project'>;

@@ -3,12 +3,30 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
 import { runKeysCommand } from '../cli/keys-command.ts';
-import { hashApiKey, seededApiKey } from './api-key.ts';
-import type { ApiKeyStore } from './api-key-store.port.ts';
-import { createInMemoryApiKeyStore } from './in-memory-api-key-store.ts';
+import { hashApiKey } from './api-key.ts';
+import { apiKeyStoreContract } from './api-key-store.contract.ts';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from './postgres-api-key-store.ts';
 
-describe('API key stores: Postgres and in-memory behave the same; the CLI prints a key once', () => {
+apiKeyStoreContract(
+  'postgres',
+  async () => {
+    const database = await createTestDatabase(inject('databaseUrl'), 'gateway_keys_contract');
+    await migrateGatewayDatabase(database.url);
+    const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+    pool.on('error', () => undefined); // dropping the database ends idle connections
+    return {
+      store: createPostgresApiKeyStore(drizzle({ client: pool })),
+      stored: async () => JSON.stringify((await pool.query('select * from api_keys')).rows),
+      close: async () => {
+        await pool.end();
+        await database.drop();
+      },
+    };
+  },
+  { storage: true },
+);
+
+describe('the gateway database on Postgres: migrations race safely; the CLI prints a key once', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
   beforeAll(async () => {
@@ -20,35 +38,6 @@ describe('API key stores: Postgres and in-memory behave the same; the CLI prints
   afterAll(async () => {
     await pool.end();
     await database.drop();
-  });
-
-  const adapters: readonly [string, () => ApiKeyStore][] = [
-    ['postgres', () => createPostgresApiKeyStore(drizzle({ client: pool }))],
-    ['in-memory', () => createInMemoryApiKeyStore()],
-  ];
-
-  for (const [name, open] of adapters) {
-    it(`${name}: finds a key by hash only, keeps the first record of a hash`, async () => {
-      const store = open();
-      const record = seededApiKey(`tenant-${name}`, `key-${name}`, new Date('2026-01-01T00:00:00Z'));
-      expect(await store.findByHash(record.keyHash)).toBeUndefined();
-      await store.add(record);
-      await store.add({ ...record, tenantId: 'someone-else' });
-      expect(await store.findByHash(record.keyHash)).toMatchObject({
-        keyId: record.keyId,
-        tenantId: `tenant-${name}`,
-        scopes: record.scopes,
-      });
-      expect(await store.findByHash(hashApiKey('another key'))).toBeUndefined();
-    });
-  }
-
-  it('stores no key, only its hash', async () => {
-    await createPostgresApiKeyStore(drizzle({ client: pool })).add(
-      seededApiKey('t', 'plain-secret', new Date()),
-    );
-    const { rows } = await pool.query<Record<string, unknown>>('select * from api_keys');
-    expect(JSON.stringify(rows)).not.toContain('plain-secret');
   });
 
   it('keys create --tenant prints a working key on stdout, once', async () => {

@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql, TransactionRollbackError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { AnyPgDatabase } from '@agentledger/events/postgres';
 import pg from 'pg';
-import { SCOPES, type Scope } from './api-key.ts';
-import type { ApiKeyStore } from './api-key-store.port.ts';
+import { SCOPES, type ApiKeyRecord, type Scope } from './api-key.ts';
+import type { ApiKeyAdmin, ApiKeyStore } from './api-key-store.port.ts';
 
 /** The table of migrations/gateway/0000_api_keys.sql. */
 export const apiKeysTable = pgTable(
@@ -49,8 +49,39 @@ export const migrateGatewayDatabase = async (connectionString: string): Promise<
 
 const isScope = (value: string): value is Scope => (SCOPES as readonly string[]).includes(value);
 
-/** API keys in Postgres (or PGlite: any drizzle Postgres database). Revoked keys are not found. */
-export const createPostgresApiKeyStore = (db: AnyPgDatabase): ApiKeyStore => ({
+const rowOf = (record: ApiKeyRecord) => ({
+  keyHash: record.keyHash,
+  keyId: record.keyId,
+  tenantId: record.tenantId,
+  scopes: [...record.scopes],
+  createdAt: record.createdAt,
+});
+
+/** The tenant's active key `keyId`, revoked now (database clock); true when there was one. */
+const revokeIn = async (
+  db: Pick<AnyPgDatabase, 'update'>,
+  tenantId: string,
+  keyId: string,
+): Promise<boolean> =>
+  (
+    await db
+      .update(apiKeysTable)
+      .set({ revokedAt: sql`clock_timestamp()` })
+      .where(
+        and(
+          eq(apiKeysTable.tenantId, tenantId),
+          eq(apiKeysTable.keyId, keyId),
+          isNull(apiKeysTable.revokedAt),
+        ),
+      )
+      .returning({ keyId: apiKeysTable.keyId })
+  ).length > 0;
+
+/**
+ * API keys in Postgres (or PGlite: any drizzle Postgres database). Revoked keys are not found.
+ * Only hashes are stored.
+ */
+export const createPostgresApiKeyStore = (db: AnyPgDatabase): ApiKeyStore & ApiKeyAdmin => ({
   findByHash: async (keyHash) => {
     const [row] = await db
       .select()
@@ -67,15 +98,40 @@ export const createPostgresApiKeyStore = (db: AnyPgDatabase): ApiKeyStore => ({
     };
   },
   add: async (record) => {
-    await db
-      .insert(apiKeysTable)
-      .values({
-        keyHash: record.keyHash,
-        keyId: record.keyId,
-        tenantId: record.tenantId,
-        scopes: [...record.scopes],
-        createdAt: record.createdAt,
+    await db.insert(apiKeysTable).values(rowOf(record)).onConflictDoNothing();
+  },
+  list: async (tenantId) =>
+    (
+      await db
+        .select()
+        .from(apiKeysTable)
+        .where(eq(apiKeysTable.tenantId, tenantId))
+        .orderBy(asc(apiKeysTable.createdAt), asc(apiKeysTable.keyId))
+    ).map((row) => ({
+      keyId: row.keyId,
+      tenantId: row.tenantId,
+      scopes: row.scopes.filter(isScope),
+      createdAt: row.createdAt,
+      revokedAt: row.revokedAt,
+    })),
+  revoke: (tenantId, keyId) => revokeIn(db, tenantId, keyId),
+  rotate: async (tenantId, keyId, next) => {
+    if (next.tenantId !== tenantId) return false;
+    // A concurrent rotation of the same key waits on the row and then finds it revoked.
+    return db
+      .transaction(async (tx) => {
+        if (!(await revokeIn(tx, tenantId, keyId))) return false;
+        const inserted = await tx
+          .insert(apiKeysTable)
+          .values(rowOf(next))
+          .onConflictDoNothing()
+          .returning({ keyId: apiKeysTable.keyId });
+        if (inserted.length === 0) tx.rollback(); // `next`'s hash is taken: keep the old key
+        return true;
       })
-      .onConflictDoNothing();
+      .catch((error: unknown) => {
+        if (error instanceof TransactionRollbackError) return false;
+        throw error;
+      });
   },
 });

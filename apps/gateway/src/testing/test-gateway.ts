@@ -1,15 +1,35 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { inject } from 'vitest';
 import { defaultOnlyEndpoints, nextAction } from '@agentledger/agents';
-import { eventually } from '@agentledger/testing';
+import { createTestDatabase, eventually } from '@agentledger/testing';
 import { createInMemoryEventStore } from '@agentledger/events';
 import type { EventStore } from '@agentledger/events';
+import { createPostgresEventStore } from '@agentledger/events/postgres';
+import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { seededApiKey } from '../auth/api-key.ts';
+import type { ApiKeyStore } from '../auth/api-key-store.port.ts';
 import { createInMemoryApiKeyStore } from '../auth/in-memory-api-key-store.ts';
+import { createPostgresApiKeyStore, migrateGatewayDatabase } from '../auth/postgres-api-key-store.ts';
 import { GatewayModule, type GatewayDeps } from '../gateway.module.ts';
 import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
 import { createTeamSpecParser } from '../teams/agents-team-spec-parser.ts';
-import { createInMemorySessionIndex, createSessionEngine, type SessionEngine } from '@agentledger/sessions';
+import {
+  createInMemorySessionIndex,
+  createSessionEngine,
+  type SessionEngine,
+  type SessionReadModel,
+} from '@agentledger/sessions';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /**
+     * The adapters `startTestGateway` wires: in memory (default), or the distributed gateway's
+     * Postgres ones (the `e2e-postgres` project runs the gateway's e2e suites that way).
+     */
+    gatewayAdapters?: 'memory' | 'postgres';
+  }
+}
 
 /** Two tenants, one key each, as AGENTLEDGER_API_KEYS would seed them. */
 /** `readOnly` belongs to tenant A and may only read sessions. */
@@ -49,15 +69,57 @@ export type TestGateway = Readonly<{
   close: () => Promise<void>;
 }>;
 
-/** The gateway on in-memory adapters, listening on a real socket (127.0.0.1, a free port). */
+type Adapters = Readonly<{
+  store: EventStore;
+  apiKeys: ApiKeyStore;
+  sessionIndex: Pick<SessionReadModel, 'list'>;
+  sessions: SessionEngine;
+  close: () => Promise<void>;
+}>;
+
+const PARTITIONS = 12;
+
+const memoryAdapters = (store: EventStore = createInMemoryEventStore()): Adapters => {
+  const sessionIndex = createInMemorySessionIndex();
+  return {
+    store,
+    apiKeys: createInMemoryApiKeyStore(),
+    sessionIndex,
+    sessions: createSessionEngine({ store, index: sessionIndex, partitions: PARTITIONS }),
+    close: async () => undefined,
+  };
+};
+
+/** The distributed gateway's adapters (as `composeDistributedGateway` wires them) on a fresh database. */
+const postgresAdapters = async (): Promise<Adapters> => {
+  const database = await createTestDatabase(inject('databaseUrl'), 'gateway_e2e');
+  const store = await createPostgresEventStore({ connectionString: database.url, migrate: true });
+  await migrateGatewayDatabase(database.url);
+  const sessionIndex = createSqlSessionIndex(store.db);
+  return {
+    store,
+    apiKeys: createPostgresApiKeyStore(store.db),
+    sessionIndex,
+    sessions: createSessionEngine({ store, index: sessionIndex, partitions: PARTITIONS }),
+    close: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
+};
+
+/**
+ * The gateway listening on a real socket (127.0.0.1, a free port), on in-memory adapters, or on
+ * Postgres ones in the `e2e-postgres` project (unless the caller brings its own event store).
+ */
 export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Promise<TestGateway> => {
-  const store = overrides.eventStore ?? createInMemoryEventStore();
-  const apiKeys = createInMemoryApiKeyStore();
+  const { store, apiKeys, sessionIndex, sessions, close } =
+    overrides.eventStore === undefined && inject('gatewayAdapters') === 'postgres'
+      ? await postgresAdapters()
+      : memoryAdapters(overrides.eventStore);
   await apiKeys.add(seededApiKey('tenant-a', KEYS.a, new Date()));
   await apiKeys.add(seededApiKey('tenant-b', KEYS.b, new Date()));
   await apiKeys.add({ ...seededApiKey('tenant-a', KEYS.readOnly, new Date()), scopes: ['sessions:read'] });
-  const sessionIndex = createInMemorySessionIndex();
-  const sessions = createSessionEngine({ store, index: sessionIndex, partitions: 12 });
   const module = GatewayModule.register({
     eventStore: store,
     apiKeys,
@@ -81,7 +143,10 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
     app,
     store,
     sessions,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await close();
+    },
   };
 };
 

@@ -9,7 +9,13 @@ import {
   type Subscription,
 } from '@agentledger/events/bus';
 import { createLogContext, type LogContextStore } from '@agentledger/events/observability';
-import type { SessionLeases, SessionEngine, ToolAttempts } from '@agentledger/sessions';
+import type {
+  SessionEngine,
+  SessionLeases,
+  SessionRecovery,
+  TenantUsage,
+  ToolAttempts,
+} from '@agentledger/sessions';
 import { detached, SpanKind, startSpan, traceparentOf } from '@agentledger/telemetry';
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
@@ -46,7 +52,7 @@ export type OrchestratorSettings = Readonly<{
 export type OrchestratorDeps = Readonly<{
   bus: EventBus;
   engine: SessionEngine;
-  index: SessionLeases & ToolAttempts;
+  index: SessionLeases & SessionRecovery & TenantUsage & ToolAttempts;
   effects: Omit<EffectDeps, 'signal'>;
   metrics: OrchestratorMetrics;
   logger: Logger;

@@ -2,14 +2,14 @@ import { DEFAULT_ENDPOINT, isAbortedOutcome, modelSpecFor, type SessionCommand }
 import { sessionStreamId } from '@agentledger/events';
 import type { Logger } from '@agentledger/events/bus';
 import { boundedLabel, type LogContextStore } from '@agentledger/events/observability';
-import type { ModelResult, SessionLeases, StepHooks, ToolAttempts } from '@agentledger/sessions';
+import type { ModelResult, StepHooks, TenantUsage, ToolAttempts } from '@agentledger/sessions';
 import type { EndpointLimits } from '../flow/endpoint-limits.ts';
 import type { Semaphore } from '../flow/semaphore.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import type { TurnCancellation } from './turn-cancellation.ts';
 
 export type StepHooksDeps = Readonly<{
-  index: Pick<SessionLeases, 'tenantTokensToday'> & ToolAttempts;
+  index: TenantUsage & ToolAttempts;
   replicaId: string;
   modelCalls: Semaphore;
   toolCalls: Semaphore;

@@ -18,7 +18,7 @@ import {
 } from '@agentledger/events';
 import { partitionForKey, partitionKeyOf } from '@agentledger/events/bus';
 import { inSpan, traceparentOf } from '@agentledger/telemetry';
-import type { Lease, SessionIndex, SessionProjection } from '../session-index.ts';
+import type { Lease, SessionProjection, SessionReadModel } from '../session-index.ts';
 import { withConflictRetry } from './conflict-policy.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
@@ -27,7 +27,7 @@ import { followTrace, NO_TRACE, traceToContinue, type TurnTrace } from './turn-t
 export type SessionEngineDeps<Tx> = Readonly<{
   store: EventStore<Tx>;
   /** The read model: `project` runs inside every append (inline projection and lease fence). */
-  index: Pick<SessionIndex<Tx>, 'project' | 'get'>;
+  index: Pick<SessionReadModel<Tx>, 'project' | 'get'>;
   /** Partitions of the session-events topic: the read model records each session's partition. */
   partitions: number;
   /**
