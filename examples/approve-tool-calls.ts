@@ -49,3 +49,6 @@ while (result.outcome === 'turn_ended' && result.turn.status === 'awaiting_appro
 if (result.outcome === 'turn_ended')
   for (const m of result.turn.messages) console.log(`${m.source}: ${m.content}`);
 console.log('audit', await client.auditSession(sessionId));
+// The session as a self-verifying bundle (NDJSON), e.g. to archive it or import it elsewhere.
+const bundle = await client.exportSession(sessionId);
+console.log('bundle', bundle.trim().split('\n').length, 'lines');

@@ -143,6 +143,66 @@ describe('@agentledger/client against a live gateway', () => {
     expect(answer).toMatchObject({ outcome: 'accepted', accepted: { version: messages[0]!.version } });
   });
 
+  it('exports a session as an NDJSON bundle and imports it into a second installation, once; a tampered bundle is a 422', async () => {
+    const { sessionId } = await client.createSession({ teamId: 'support', sessionId: 'export-1' });
+    await client.postMessage(sessionId, 'What is 5 * 5?', { wait: 30 });
+    const audit = await client.auditSession(sessionId);
+
+    const bundle = await client.exportSession(sessionId);
+    const lines = bundle.trim().split('\n');
+    expect(lines).toHaveLength(audit.eventCount + 1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ sessionId, headHash: audit.headHash });
+    const events = lines.slice(1).map((line) => JSON.parse(line) as EventEnvelope);
+    expect(events.map((e) => e.hash)).toEqual(
+      (await client.listEvents(sessionId, { limit: 1000 })).events.map((e) => e.hash),
+    );
+
+    // Into the same installation: the session is there already, so the same bundle is a duplicate.
+    expect(await client.importSession(bundle)).toMatchObject({ headHash: audit.headHash, duplicate: true });
+
+    // Into a second installation (its own data directory), then the same bundle again.
+    const second = await startStandalone();
+    try {
+      const other = createAgentLedgerClient({ baseUrl: second.url, apiKey: second.apiKey });
+      const expected = {
+        sessionId,
+        eventCount: audit.eventCount,
+        headHash: audit.headHash,
+        sourceHeadHash: audit.headHash,
+        rehashed: false,
+      };
+      expect(await other.importSession(bundle)).toMatchObject({ ...expected, duplicate: false });
+      expect(await other.importSession(bundle)).toMatchObject({ ...expected, duplicate: true });
+      expect(await other.auditSession(sessionId)).toMatchObject({
+        eventCount: audit.eventCount,
+        headHash: audit.headHash,
+        hashChainValid: true,
+        replayMatches: true,
+      });
+      expect((await other.getSession(sessionId)).messages).toEqual(
+        (await client.getSession(sessionId)).messages,
+      );
+      expect(await other.exportSession(sessionId)).toBe(bundle);
+    } finally {
+      await second.stop();
+    }
+
+    const tampered = [
+      lines[0],
+      ...lines.slice(1).map((line) => line.replace('What is 5 * 5?', 'What is 6 * 6?')),
+    ];
+    const rejected = (await client
+      .importSession(`${tampered.join('\n')}\n`)
+      .catch((e: unknown) => e)) as ProblemError;
+    expect(rejected).toBeInstanceOf(ProblemError);
+    expect(rejected.status).toBe(422);
+    expect(rejected.problem.errors?.length).toBeGreaterThan(0);
+    expect((await client.listEvents(sessionId, { limit: 1000 })).events).toHaveLength(audit.eventCount);
+    const missing = (await client.exportSession('no-such-session').catch((e: unknown) => e)) as ProblemError;
+    expect(missing).toBeInstanceOf(ProblemError);
+    expect(missing.status).toBe(404);
+  }, 300_000);
+
   it('surfaces an error answer as a ProblemError carrying the problem+json', async () => {
     const error = (await client.getSession('no-such-session').catch((e: unknown) => e)) as ProblemError;
     expect(error).toBeInstanceOf(ProblemError);

@@ -6,9 +6,17 @@ import { buildOpenApiDocument } from '../../apps/gateway/src/openapi/openapi-doc
 type DocumentOperation = Readonly<{
   operationId: string;
   parameters: readonly Readonly<{ name: string; in: string }>[];
-  requestBody?: unknown;
+  requestBody?: Readonly<{ content: Readonly<Record<string, unknown>> }>;
   responses: Readonly<Record<string, unknown>>;
 }>;
+
+/** `bodyContentType` as the client's table has it: present only for a body that is not JSON. */
+const nonJsonBody = (operation: DocumentOperation): Pick<OperationShape, 'bodyContentType'> => {
+  const type = Object.keys(operation.requestBody?.content ?? {})[0];
+  return type === undefined || type === 'application/json'
+    ? {}
+    : { bodyContentType: type as NonNullable<OperationShape['bodyContentType']> };
+};
 
 /** Each operation of the OpenAPI document in the client's table form. */
 const documentShapes = (): Record<string, OperationShape> => {
@@ -24,6 +32,7 @@ const documentShapes = (): Record<string, OperationShape> => {
         query: names('query'),
         headers: names('header').map((name) => name.toLowerCase()),
         body: operation.requestBody !== undefined,
+        ...nonJsonBody(operation),
         success: Object.keys(operation.responses)
           .map(Number)
           .filter(

@@ -35,4 +35,9 @@ export const wireTypesMatch: Readonly<Record<string, true>> = {
   envelope: true satisfies Fits<Out<typeof Sessions.eventEnvelopeSchema>, Client.EventEnvelope>,
   page: true satisfies Fits<Out<typeof Sessions.eventPageSchema>, Client.EventPage>,
   audit: true satisfies Fits<Out<typeof Sessions.auditSchema>, Client.AuditReport>,
+  imported: true satisfies Fits<Out<typeof Sessions.importedSessionSchema>, Client.ImportedSession>,
+  imports: true satisfies Fits<
+    Out<typeof Sessions.importedSessionSchema>['checkpoints'],
+    Client.ImportedSession['checkpoints']
+  >,
 };

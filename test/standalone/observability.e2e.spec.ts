@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@agentledger/agents/testing';
 import { eventually } from '@agentledger/testing';
 import { startStandalone, type StandaloneProcess } from '../support/standalone-process.ts';
-import { jsonLines, metricFamilies, sample } from '../support/observability.ts';
+import {
+  jsonLines,
+  metricFamilies,
+  sample,
+  turnTraceId,
+  type EventEnvelope,
+} from '../support/observability.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const API_KEY = `al_planted_${randomUUID()}`;
@@ -83,6 +89,24 @@ describe('observability of the embedded app: one process, one log, one /metrics'
       agent: 'support_agent',
       content: '[Redacted]',
     });
+  });
+
+  it("puts the turn's trace id, the one its events carry, on every line of the turn (no exporter configured)", async () => {
+    const output = await eventually('the request log line of the turn', () => {
+      const text = app.output();
+      return text.includes('"route":"/v1/sessions/:id/messages"') ? text : undefined;
+    });
+    const listed = await fetch(`${app.url}/v1/sessions/embedded-obs-1/events?limit=1000`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    const { events } = (await listed.json()) as { events: EventEnvelope[] };
+    const trace = turnTraceId(events);
+
+    const turn = jsonLines(output).filter((line) => line.sessionId === 'embedded-obs-1');
+    expect(turn.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['model call completed', 'model call content', 'request completed']),
+    );
+    expect(turn.map((line) => [line.msg, line.traceId])).toEqual(turn.map((line) => [line.msg, trace]));
   });
 
   it("serves the gateway's and the orchestrator's metric families on its one /metrics", async () => {

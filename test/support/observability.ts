@@ -1,3 +1,5 @@
+import { traceIdOf } from '@agentledger/telemetry';
+
 /** The JSON lines of a process's output (other lines are skipped). */
 export const jsonLines = (output: string): Record<string, unknown>[] =>
   output.split('\n').flatMap((line) => {
@@ -38,3 +40,31 @@ export const sample = (
   );
   return matching.length === 0 ? undefined : matching.reduce((sum, s) => sum + s.value, 0);
 };
+
+export type EventEnvelope = Readonly<{
+  type: string;
+  version: number;
+  metadata: Readonly<Record<string, string>>;
+}>;
+
+/**
+ * The trace of a session's last turn, read from its events: the trace id of the `traceparent` in the
+ * metadata of its last `UserMessageReceived` and of every event after it (they must all agree).
+ */
+export const turnTraceId = (events: readonly EventEnvelope[]): string => {
+  const start = events.findLastIndex((e) => e.type === 'UserMessageReceived');
+  if (start < 0) throw new Error('no UserMessageReceived event');
+  const ids = new Set(events.slice(start).map((e) => traceIdOf(e.metadata.traceparent)));
+  const [id] = ids;
+  if (ids.size !== 1 || id === undefined)
+    throw new Error(
+      `the turn's events carry ${ids.size === 1 ? 'no trace' : 'several traces'}: ${[...ids].join(', ')}`,
+    );
+  return id;
+};
+
+/** The items that pass `test`, then the others. */
+export const partition = <T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] => [
+  items.filter(test),
+  items.filter((item) => !test(item)),
+];

@@ -6,7 +6,14 @@ import { connectGrpc } from '../../apps/gateway/src/testing/grpc-client.ts';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import type { OrchestratorProcess } from '../support/orchestrator-process.ts';
 import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orchestrator-world.ts';
-import { jsonLines, metricFamilies, sample } from '../support/observability.ts';
+import {
+  jsonLines,
+  metricFamilies,
+  partition,
+  sample,
+  turnTraceId,
+  type EventEnvelope,
+} from '../support/observability.ts';
 
 const TENANT = 'tenant-e2e';
 // Planted values: each must be in play (sent, stored, echoed) and in no log line.
@@ -196,6 +203,33 @@ describe('observability: logs and metrics of the gateway and orchestrator proces
       replica: expect.any(String),
       latencyMs: expect.any(Number),
     });
+  });
+
+  it("puts the turn's trace id, the one its events carry, on every line of the turn in both processes (no exporter configured)", async () => {
+    await eventually('the request log lines of the turns', () =>
+      jsonLines(gateway.output()).filter(
+        (line) => line.msg === 'request completed' && line.route === '/v1/sessions/:id/messages',
+      ).length === 3
+        ? true
+        : undefined,
+    );
+    for (const sessionId of ['obs-1', 'obs-2', 'obs-3']) {
+      const { body } = await rest('GET', `/v1/sessions/${sessionId}/events?limit=1000`);
+      const trace = turnTraceId(body.events as EventEnvelope[]);
+      const ofSession = (output: string) => jsonLines(output).filter((line) => line.sessionId === sessionId);
+      const gatewayLines = ofSession(gateway.output());
+      const orchestratorLines = ofSession(orchestrator.output());
+      // The SSE stream held open on obs-1 is a request of its own, with a trace of its own.
+      const [turnLines, streamLines] = partition(
+        gatewayLines,
+        (line) => line.route !== '/v1/sessions/:id/stream',
+      );
+      expect(turnLines.map((line) => line.route)).toContain('/v1/sessions/:id/messages');
+      expect(orchestratorLines.map((line) => line.msg)).toContain('model call completed');
+      for (const line of streamLines) expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
+      for (const lines of [turnLines, orchestratorLines])
+        expect(lines.map((line) => [line.msg, line.traceId])).toEqual(lines.map((line) => [line.msg, trace]));
+    }
   });
 
   it('serves every metric family on both apps, with counts where the run exercised them', async () => {

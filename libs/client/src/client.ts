@@ -4,6 +4,7 @@ import type {
   AuditReport,
   EventEnvelope,
   EventPage,
+  ImportedSession,
   MessageAccepted,
   PutTeamResult,
   Readiness,
@@ -93,6 +94,16 @@ export const createAgentLedgerClient = (options: ClientOptions) => {
       opts?: MutationOptions,
     ) => mutate<SessionSummary>({ operation: 'forkSession', params: session(id), body }, opts),
     auditSession: (id: string) => json<AuditReport>({ operation: 'auditSession', params: session(id) }),
+    /** The session's audit bundle (NDJSON: a manifest line, then one event a line), as text. */
+    exportSession: async (id: string, opts: Readonly<{ signal?: AbortSignal }> = {}): Promise<string> =>
+      (await transport.send({ operation: 'exportSession', params: session(id), signal: opts.signal })).text(),
+    /**
+     * Verifies a bundle (as `exportSession` returns it) and stores its session in the caller's
+     * tenant: a 422 ProblemError names what does not verify, a 409 one says another session has the
+     * id; the same bundle again answers `duplicate: true` (so a retried import is harmless).
+     */
+    importSession: (bundle: string, opts: Readonly<{ signal?: AbortSignal }> = {}) =>
+      json<ImportedSession>({ operation: 'importSession', body: bundle, signal: opts.signal }),
     listEvents: (id: string, query: Readonly<{ after?: number; limit?: number }> = {}) =>
       json<EventPage>({ operation: 'listEvents', params: session(id), query }),
     /** Every event after `after`, page by page. */

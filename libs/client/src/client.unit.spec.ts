@@ -122,6 +122,46 @@ const sse =
 const frame = (version: number) =>
   `id: ${version}\nevent: E${version}\ndata: ${JSON.stringify({ version, type: `E${version}` })}\n\n`;
 
+describe('export and import', () => {
+  const bundle = '{"manifest":true}\n{"version":1}\n';
+
+  it('reads the export as NDJSON text and sends the import as NDJSON, not JSON', async () => {
+    const imported = { sessionId: 's-1', duplicate: true };
+    const { client, seen } = clientWith([
+      new Response(bundle, { status: 200, headers: { 'content-type': 'application/x-ndjson' } }),
+      json(201, imported),
+    ]);
+    expect(await client.exportSession('s 1')).toBe(bundle);
+    expect(await client.importSession(bundle)).toEqual(imported);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'GET http://gateway.test/v1/sessions/s%201/export',
+      'POST http://gateway.test/v1/sessions:import',
+    ]);
+    expect(seen[1]!.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(seen[1]!.body).toBe(bundle);
+  });
+
+  it('surfaces a bundle that does not verify as a ProblemError naming the field', async () => {
+    const rejected = new Response(
+      JSON.stringify({
+        type: 'about:blank',
+        title: 'Unprocessable',
+        status: 422,
+        detail: 'bundle rejected',
+        code: 'unprocessable',
+        errors: [{ in: 'body', field: 'events[1]', message: 'hash mismatch' }],
+      }),
+      { status: 422, headers: { 'content-type': 'application/problem+json' } },
+    );
+    const { client, seen } = clientWith([rejected]);
+    const error = (await client.importSession(bundle).catch((e: unknown) => e)) as ProblemError;
+    expect(error).toBeInstanceOf(ProblemError);
+    expect(error.status).toBe(422);
+    expect(error.problem.errors?.map((e) => e.field)).toEqual(['events[1]']);
+    expect(seen).toHaveLength(1);
+  });
+});
+
 describe('streamEvents', () => {
   it('resumes after a dropped connection from the last event id, skipping replays, passing deltas', async () => {
     const { client, seen } = clientWith([

@@ -10,6 +10,8 @@ export type OperationShape = Readonly<{
   query: readonly string[];
   headers: readonly string[];
   body: boolean;
+  /** The request body's media type when it is not JSON (sent as the text given, not serialised). */
+  bodyContentType?: 'application/x-ndjson';
   success: readonly number[];
 }>;
 
@@ -96,6 +98,23 @@ export const operations = {
     headers: [],
     body: false,
     success: [200],
+  },
+  exportSession: {
+    method: 'get',
+    path: '/v1/sessions/{id}/export',
+    query: [],
+    headers: [],
+    body: false,
+    success: [200],
+  },
+  importSession: {
+    method: 'post',
+    path: '/v1/sessions:import',
+    query: [],
+    headers: [],
+    body: true,
+    bodyContentType: 'application/x-ndjson',
+    success: [201],
   },
   listEvents: {
     method: 'get',

@@ -1,4 +1,4 @@
-import { expandPath, operations, type OperationId } from './operations.ts';
+import { expandPath, operations, type OperationId, type OperationShape } from './operations.ts';
 import { toProblemError } from './problem-error.ts';
 
 /** How calls are retried: network errors, 429 and 503 (honouring `Retry-After`). */
@@ -86,10 +86,15 @@ export const createTransport = (options: ClientOptions): Transport => {
   const send = async (call: Call): Promise<Response> => {
     const operation = operations[call.operation];
     const mutating = (operation.headers as readonly string[]).includes('idempotency-key');
-    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const shape: OperationShape = operation;
+    const raw = shape.bodyContentType !== undefined;
+    if (raw && typeof call.body !== 'string')
+      throw new TypeError(`${call.operation} sends ${shape.bodyContentType} text as its body`);
+    const body =
+      call.body === undefined ? undefined : raw ? (call.body as string) : JSON.stringify(call.body);
     const headers: Record<string, string> = {
       authorization: `Bearer ${options.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { 'content-type': shape.bodyContentType ?? 'application/json' }),
       ...(mutating ? { 'idempotency-key': call.idempotencyKey ?? newKey() } : {}),
       ...call.headers,
     };

@@ -104,6 +104,28 @@ export type AuditReport = Readonly<{
   tokens: Readonly<{ prompt: number; completion: number; total: number }>;
 }>;
 
+/** What `importSession` answers (`POST /v1/sessions:import`). */
+export type ImportedSession = Readonly<{
+  tenantId: string;
+  sessionId: string;
+  streamId: string;
+  eventCount: number;
+  /** The head hash as stored here. */
+  headHash: string;
+  /** The bundle's head hash: equal to headHash unless the tenant was mapped. */
+  sourceHeadHash: string;
+  /** True when the bundle came from another tenant: tenant, stream and event ids changed, so did the chain. */
+  rehashed: boolean;
+  /** The same bundle was imported before: nothing was written. */
+  duplicate: boolean;
+  checkpoints: Readonly<{
+    /** Checkpoints whose signature this installation verified and kept. */
+    imported: number;
+    /** Checkpoints signed with a key this installation does not hold. */
+    unverified: number;
+  }>;
+}>;
+
 export type Readiness = Readonly<{ status: 'ok' | 'unavailable'; checks: Readonly<Record<string, string>> }>;
 
 /** RFC 9457 problem details as the gateway sends them (`errors` names each invalid field). */

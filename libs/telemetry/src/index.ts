@@ -35,6 +35,12 @@ export const traceparentOf = (span: Span | undefined): string | undefined => {
   return carrier.traceparent;
 };
 
+/** The trace id a W3C `traceparent` names (`00-<trace id>-<span id>-<flags>`), if it names one. */
+export const traceIdOf = (traceparent: string | undefined): string | undefined =>
+  traceparent === undefined
+    ? undefined
+    : /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent)?.[1];
+
 /** The `traceparent` of the span active here, if any. */
 export const currentTraceparent = (): string | undefined => traceparentOf(trace.getActiveSpan());
 

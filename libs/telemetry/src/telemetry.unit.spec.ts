@@ -9,9 +9,10 @@ import {
   currentTraceparent,
   inSpan,
   startSpan,
+  traceIdOf,
   traceparentOf,
 } from './index.ts';
-import { tracesUrlOf } from './sdk.ts';
+import { startTracing, tracesUrlOf } from './sdk.ts';
 
 const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
@@ -34,6 +35,13 @@ describe('traceparent helpers without an SDK (no-op tracer)', () => {
     ).toBeUndefined();
     expect(trace.getSpan(contextOf(undefined))).toBeUndefined();
     expect(traceparentOf(undefined)).toBeUndefined();
+  });
+
+  it('reads the trace id of a traceparent, and none of anything else', () => {
+    expect(traceIdOf(PARENT)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traceIdOf('garbage')).toBeUndefined();
+    expect(traceIdOf('00-4bf92f3577b34da6a3ce929d0e0e4736')).toBeUndefined();
+    expect(traceIdOf(undefined)).toBeUndefined();
   });
 
   it('keeps the caller’s traceparent on a span started under it', () => {
@@ -109,5 +117,26 @@ describe('the OTLP traces URL', () => {
         OTEL_BSP_SCHEDULE_DELAY: 1,
       }),
     ).toBe('http://other:4318/traces');
+  });
+});
+
+describe('startTracing without an OTLP endpoint (the default)', () => {
+  it('exports nothing, yet every span has a trace id for events and log lines', async () => {
+    const tracing = startTracing('agentledger-test', { OTEL_BSP_SCHEDULE_DELAY: 5000 });
+    try {
+      expect(tracing.exportUrl).toBeUndefined();
+      const request = startSpan('POST /v1/sessions/:id/messages');
+      const seen = await activeIn(request, async () => {
+        await Promise.resolve();
+        return { traceId: currentTraceId(), traceparent: currentTraceparent() };
+      });
+      request.end();
+      expect(seen.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(seen.traceId).toBe(request.spanContext().traceId);
+      expect(traceIdOf(seen.traceparent)).toBe(seen.traceId);
+    } finally {
+      await tracing.shutdown();
+    }
+    expect(currentTraceId()).toBeUndefined();
   });
 });

@@ -21,17 +21,21 @@ const incomingTraceparent = (request: FastifyRequest): string | undefined => {
 
 /**
  * One server span per HTTP request, a child of the caller's `traceparent` header when it is valid
- * (a new trace otherwise), named by method and route; it ends with the response.
+ * (a new trace otherwise), named by method and route; it ends with the response. The span is
+ * active for the rest of the request, the later hooks included (the hooks that follow run inside
+ * `done`): so every log line of the request, its `request completed` line too, names its trace.
  */
 export const traceRequests = (fastify: FastifyInstance): void => {
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const traceparent = incomingTraceparent(request);
-    (request as TracedRequest)[SPAN] = startSpan(`${request.method} ${route}`, {
+    const span = startSpan(`${request.method} ${route}`, {
       kind: SpanKind.SERVER,
       ...(traceparent === undefined ? {} : { traceparent }),
       attributes: { 'http.request.method': request.method, 'http.route': route },
     });
+    (request as TracedRequest)[SPAN] = span;
+    activeIn(span, done);
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const span = (request as TracedRequest)[SPAN];

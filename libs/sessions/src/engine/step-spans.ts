@@ -12,13 +12,12 @@ import {
   SpanKind,
   SpanStatusCode,
   startSpan,
+  traceIdOf,
   type Attributes,
   type Span,
 } from '@agentledger/telemetry';
 import type { SessionRef } from './session-engine.ts';
 import type { ModelAction, ModelResult, StepOutcome } from './session-step.ts';
-
-const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
 
 /**
  * The span of a worker's step: its model, tool and append spans are its children, so a turn is one
