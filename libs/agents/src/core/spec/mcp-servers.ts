@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { KeySource } from './model-endpoints.ts';
+import { readJsonSetting } from './json-setting.ts';
 
 /** A header (or stdio env var) value the operator sources from an env var or a file, never a literal. */
 export type SecretValue = Readonly<{ source: KeySource; prefix?: string }>;
@@ -64,23 +65,6 @@ const secretsOf = (r: Readonly<Record<string, z.output<typeof secretSchema>>>) =
 /** `http://h/mcp/` and `http://h/mcp` are one server. */
 export const normalizeMcpUrl = (url: string): string => url.replace(/\/+$/, '');
 
-const readJson = (raw: string, readFile: (path: string) => string): unknown => {
-  const trimmed = raw.trim();
-  let text = trimmed;
-  if (!trimmed.startsWith('{')) {
-    try {
-      text = readFile(trimmed);
-    } catch {
-      throw new InvalidMcpServers(`${VARIABLE}: cannot read the file it names`);
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new InvalidMcpServers(`${VARIABLE}: not valid JSON (a JSON object or a file path)`);
-  }
-};
-
 /**
  * The operator's MCP servers: `AGENTLEDGER_MCP_SERVERS`, a JSON object (or the path of a file
  * holding one) of name → `{command, args, cwd, env}` (stdio) or `{url, headers}` (Streamable
@@ -94,7 +78,9 @@ export const parseMcpServers = (
   const servers = new Map<string, McpServer>();
   const raw = env[VARIABLE];
   if (raw === undefined || raw.trim() === '') return servers;
-  const parsed = z.record(serverName, serverSchema).safeParse(readJson(raw, readFile));
+  const parsed = z
+    .record(serverName, serverSchema)
+    .safeParse(readJsonSetting(VARIABLE, raw, readFile, (message) => new InvalidMcpServers(message)));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${[VARIABLE, ...i.path].join('.')}: ${i.message}`);
     throw new InvalidMcpServers(issues.join('; '));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readJsonSetting } from './json-setting.ts';
 
 /** Where an endpoint's API key comes from, chosen by the operator; read at call time, never stored. */
 export type KeySource = Readonly<{ kind: 'env'; name: string }> | Readonly<{ kind: 'file'; path: string }>;
@@ -67,23 +68,6 @@ export const normalizeBaseUrl = (url: string): string => url.replace(/\/+$/, '')
 
 const VARIABLE = 'AGENTLEDGER_MODEL_ENDPOINTS';
 
-const readJson = (raw: string, readFile: (path: string) => string): unknown => {
-  const trimmed = raw.trim();
-  let text = trimmed;
-  if (!trimmed.startsWith('{')) {
-    try {
-      text = readFile(trimmed);
-    } catch {
-      throw new InvalidModelEndpoints(`${VARIABLE}: cannot read the file it names`);
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new InvalidModelEndpoints(`${VARIABLE}: not valid JSON (a JSON object or a file path)`);
-  }
-};
-
 /**
  * The operator's model endpoints: `AGENTLEDGER_MODEL_ENDPOINTS` (a JSON object, or the path of a
  * file holding one) plus `default` from `OPENAI_BASE_URL` / `OPENAI_API_KEY` unless the JSON
@@ -104,7 +88,9 @@ export const parseModelEndpoints = (
   });
   const raw = env[VARIABLE];
   if (raw === undefined || raw.trim() === '') return endpoints;
-  const parsed = endpointsSchema.safeParse(readJson(raw, readFile));
+  const parsed = endpointsSchema.safeParse(
+    readJsonSetting(VARIABLE, raw, readFile, (message) => new InvalidModelEndpoints(message)),
+  );
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${[VARIABLE, ...i.path].join('.')}: ${i.message}`);
     throw new InvalidModelEndpoints(issues.join('; '));
