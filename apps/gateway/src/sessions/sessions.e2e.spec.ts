@@ -244,6 +244,8 @@ describe('the session endpoints over REST', () => {
       ['createdAfter', 'yesterday'],
       ['createdBefore', '2026-13-01'],
       ['createdAfter', '2026-01-01T00:00:00'],
+      ['createdAfter', '0000-01-01'],
+      ['createdBefore', '9999-12-31T23:59:59-05:00'],
     ] as const) {
       const response = await a().get(`/v1/sessions?${field}=${value}`);
       expect(response.status).toBe(400);

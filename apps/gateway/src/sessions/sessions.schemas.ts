@@ -88,6 +88,8 @@ export const getSessionQuerySchema = z.object({
     .meta({ description: 'State as of this version' }),
 });
 
+const LAST_INSTANT = Date.UTC(10_000, 0, 1);
+
 /** An ISO 8601 instant: a date-time with `Z` or an offset, or a date (midnight UTC). */
 const instant = (description: string) =>
   z
@@ -95,6 +97,10 @@ const instant = (description: string) =>
       error: 'an ISO 8601 date or date-time with Z or an offset (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)',
     })
     .transform((value) => new Date(value))
+    // What every store can compare: no year 0 or five-digit years (Postgres refuses them).
+    .refine((date) => date.getTime() >= 0 && date.getTime() < LAST_INSTANT, {
+      error: 'an instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z',
+    })
     .meta({ description });
 
 export const listSessionsQuerySchema = z.object({
