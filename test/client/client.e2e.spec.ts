@@ -77,6 +77,10 @@ describe('@agentledger/client against a live gateway', () => {
     expect((await client.getSession(sessionId, { at: awaitingAt })).status).toBe('awaiting_approval');
     const listed = await client.listSessions({ teamId: 'careful' });
     expect(listed.items.map((s) => s.sessionId)).toEqual([sessionId]);
+    const past = { teamId: 'careful', createdAfter: '2000-01-01', createdBefore: '2000-01-02' };
+    expect((await client.listSessions(past)).items).toEqual([]);
+    const since = await client.listSessions({ teamId: 'careful', createdAfter: listed.items[0]!.createdAt });
+    expect(since.items.map((s) => s.sessionId)).toEqual([sessionId]);
     const logged: EventEnvelope[] = [];
     for await (const event of client.allEvents(sessionId)) logged.push(event);
     expect(logged.map((e) => e.hash)).toEqual(stream.events.map((e) => e.hash));

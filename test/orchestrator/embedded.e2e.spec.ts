@@ -11,7 +11,7 @@ import {
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
 import { createPgliteEventStore, type PgliteEventStore } from '@agentledger/events/pglite';
 import { createOrchestrator, createOrchestratorMetrics, type Orchestrator } from '@agentledger/orchestrator';
-import { createSessionEngine, type SessionEngine } from '@agentledger/sessions';
+import { assertStoredSessionsReplay, createSessionEngine, type SessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { eventually } from '@agentledger/testing';
 import { toolThenAnswerModel } from '../../apps/orchestrator/src/testing/tool-then-answer.ts';
@@ -82,7 +82,12 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
   afterAll(async () => {
     await orchestrator?.stop();
     await stopRelay?.();
-    await store?.close();
+    try {
+      // Every session this suite produced replays to the same decisions.
+      if (store !== undefined) await assertStoredSessionsReplay(store);
+    } finally {
+      await store?.close();
+    }
   });
 
   it('completes every turn with contiguous histories and each tool call executed once', async () => {

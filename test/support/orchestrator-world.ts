@@ -6,7 +6,7 @@ import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply } from '@a
 import { parseSessionStreamId, sessionStreamId } from '@agentledger/events';
 import { ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
-import { createSessionEngine, type SessionEngine } from '@agentledger/sessions';
+import { assertStoredSessionsReplay, createSessionEngine, type SessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
 import { startOrchestratorProcess, type OrchestratorProcess } from './orchestrator-process.ts';
@@ -216,17 +216,26 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       );
       return { gaps, duplicateOutcomes, ledger };
     },
+    /**
+     * Stops the processes, then replays the decisions of every session of this world (each suite
+     * replays what it produced) and throws, naming the divergent session and version, on a
+     * mismatch; the database and topic are removed either way.
+     */
     close: async () => {
       for (const p of processes)
         if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
       await Promise.all(processes.map((p) => p.exited));
-      await fake.close();
-      await store.close();
-      await database.drop();
-      const admin = new Kafka({ clientId: 'e2e-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-      await admin.disconnect();
+      try {
+        await assertStoredSessionsReplay(store);
+      } finally {
+        await fake.close();
+        await store.close();
+        await database.drop();
+        const admin = new Kafka({ clientId: 'e2e-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+        await admin.connect();
+        await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+        await admin.disconnect();
+      }
     },
   };
 };

@@ -50,8 +50,16 @@ export const createAgentLedgerClient = (options: ClientOptions) => {
       body: Readonly<{ teamId: string; sessionId?: string; metadata?: Readonly<Record<string, string>> }>,
       opts?: MutationOptions,
     ) => mutate<SessionSummary>({ operation: 'createSession', body }, opts),
+    /** `createdAfter` (inclusive) and `createdBefore` (exclusive): ISO 8601 dates or date-times. */
     listSessions: (
-      query: Readonly<{ status?: SessionStatus; teamId?: string; limit?: number; cursor?: string }> = {},
+      query: Readonly<{
+        status?: SessionStatus;
+        teamId?: string;
+        createdAfter?: string;
+        createdBefore?: string;
+        limit?: number;
+        cursor?: string;
+      }> = {},
     ) => json<SessionList>({ operation: 'listSessions', query }),
     /** The state now, or as of version `at`. */
     getSession: (id: string, query: Readonly<{ at?: number }> = {}) =>

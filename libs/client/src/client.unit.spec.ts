@@ -195,3 +195,23 @@ describe('streamEvents', () => {
     expect(seen).toHaveLength(3);
   });
 });
+
+describe('listSessions', () => {
+  it('sends the creation-time filters as query parameters', async () => {
+    const { client, seen } = clientWith([json(200, { items: [], nextCursor: null })]);
+    await client.listSessions({
+      teamId: 'support',
+      createdAfter: '2026-01-01',
+      createdBefore: '2026-02-01T00:00:00+01:00',
+      limit: 10,
+    });
+    const url = new URL(seen[0]!.url);
+    expect(url.pathname).toBe('/v1/sessions');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      teamId: 'support',
+      createdAfter: '2026-01-01',
+      createdBefore: '2026-02-01T00:00:00+01:00',
+      limit: '10',
+    });
+  });
+});

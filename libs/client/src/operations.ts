@@ -38,7 +38,7 @@ export const operations = {
   listSessions: {
     method: 'get',
     path: '/v1/sessions',
-    query: ['status', 'teamId', 'limit', 'cursor'],
+    query: ['status', 'teamId', 'createdAfter', 'createdBefore', 'limit', 'cursor'],
     headers: [],
     body: false,
     success: [200],

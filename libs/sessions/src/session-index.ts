@@ -34,6 +34,10 @@ export type ListSessionsQuery = Readonly<{
   tenantId: string;
   status?: SessionStatus;
   teamId?: string;
+  /** Sessions created at or after this instant (inclusive). */
+  createdAfter?: Date;
+  /** Sessions created before this instant (exclusive). */
+  createdBefore?: Date;
   limit: number;
   /** Opaque: the `nextCursor` of the previous page. */
   cursor?: string;

@@ -59,12 +59,27 @@ const get = async <T>(path: string): Promise<T> => {
   return (await response.json()) as T;
 };
 
-export type ListFilters = Readonly<{ status: SessionStatus | ''; teamId: string; cursor: string | null }>;
+/** `since` and `before` are days (YYYY-MM-DD, UTC), or '' for no bound. */
+export type ListFilters = Readonly<{
+  status: SessionStatus | '';
+  teamId: string;
+  since: string;
+  before: string;
+  cursor: string | null;
+}>;
 
-export const listSessions = ({ status, teamId, cursor }: ListFilters): Promise<SessionList> => {
+export const listSessions = ({
+  status,
+  teamId,
+  since,
+  before,
+  cursor,
+}: ListFilters): Promise<SessionList> => {
   const query = new URLSearchParams({ limit: '25' });
   if (status !== '') query.set('status', status);
   if (teamId.trim() !== '') query.set('teamId', teamId.trim());
+  if (since !== '') query.set('createdAfter', since);
+  if (before !== '') query.set('createdBefore', before);
   if (cursor !== null) query.set('cursor', cursor);
   return get(`/v1/sessions?${query.toString()}`);
 };

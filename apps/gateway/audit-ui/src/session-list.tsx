@@ -1,23 +1,21 @@
 import { useState } from 'preact/hooks';
-import { listSessions, SESSION_STATUSES, type SessionListItem, type SessionStatus } from './api.ts';
+import { listSessions, SESSION_STATUSES, type SessionStatus } from './api.ts';
 import { useLoad } from './use-load.ts';
 
-const day = (iso: string): string => iso.slice(0, 10);
-
 /**
- * The tenant's sessions, a page at a time (the API's cursor; oldest first). Status and team filter
- * on the server; the date filter (the API has none yet) keeps the loaded page's sessions created
- * on or after that day.
+ * The tenant's sessions, a page at a time (the API's cursor; oldest first). Status, team and the
+ * creation days (UTC: on or after `since`, before `before`) all filter on the server.
  */
 export const SessionList = ({ onUnauthorized }: { onUnauthorized: () => void }) => {
   const [status, setStatus] = useState<SessionStatus | ''>('');
   const [teamId, setTeamId] = useState('');
   const [since, setSince] = useState('');
+  const [before, setBefore] = useState('');
   const [cursors, setCursors] = useState<readonly (string | null)[]>([null]);
   const cursor = cursors.at(-1) ?? null;
   const page = useLoad(
-    () => listSessions({ status, teamId, cursor }),
-    [status, teamId, cursor],
+    () => listSessions({ status, teamId, since, before, cursor }),
+    [status, teamId, since, before, cursor],
     onUnauthorized,
   );
   const restart =
@@ -26,8 +24,6 @@ export const SessionList = ({ onUnauthorized }: { onUnauthorized: () => void }) 
       set(value);
       setCursors([null]);
     };
-  const shown = (items: readonly SessionListItem[]) =>
-    since === '' ? items : items.filter((item) => day(item.createdAt) >= since);
   return (
     <section class="card">
       <h1>Sessions</h1>
@@ -51,7 +47,21 @@ export const SessionList = ({ onUnauthorized }: { onUnauthorized: () => void }) 
         </label>
         <label>
           Created on or after
-          <input name="since" type="date" value={since} onChange={(e) => setSince(e.currentTarget.value)} />
+          <input
+            name="since"
+            type="date"
+            value={since}
+            onChange={(e) => restart(setSince)(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Created before
+          <input
+            name="before"
+            type="date"
+            value={before}
+            onChange={(e) => restart(setBefore)(e.currentTarget.value)}
+          />
         </label>
       </div>
       {page.status === 'loading' && <p class="muted">Loading…</p>}
@@ -69,7 +79,7 @@ export const SessionList = ({ onUnauthorized }: { onUnauthorized: () => void }) 
               </tr>
             </thead>
             <tbody>
-              {shown(page.value.items).map((item) => (
+              {page.value.items.map((item) => (
                 <tr key={item.sessionId}>
                   <td>
                     <a href={`#/sessions/${encodeURIComponent(item.sessionId)}`}>{item.sessionId}</a>
@@ -84,7 +94,7 @@ export const SessionList = ({ onUnauthorized }: { onUnauthorized: () => void }) 
               ))}
             </tbody>
           </table>
-          {shown(page.value.items).length === 0 && <p class="muted">No sessions match.</p>}
+          {page.value.items.length === 0 && <p class="muted">No sessions match.</p>}
           <div class="pager">
             <button
               type="button"

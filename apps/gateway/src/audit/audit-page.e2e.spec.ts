@@ -125,6 +125,17 @@ describe('audit page in a browser', () => {
 
     await page.getByLabel('Status').selectOption('awaiting_input');
     await expect.poll(() => page.locator('table.sessions tbody tr').count()).toBe(1);
+    // The date filters go to the server (createdAfter / createdBefore), not over the loaded page.
+    const filtered = page.waitForRequest((r) => r.url().includes('createdBefore=2000-01-01'));
+    await page.getByLabel('Created before').fill('2000-01-01');
+    await filtered;
+    await page.getByText('No sessions match.').waitFor();
+    expect(await page.locator('table.sessions tbody tr').count()).toBe(0);
+    await page.getByLabel('Created before').fill('');
+    const since = page.waitForRequest((r) => r.url().includes('createdAfter=2000-01-01'));
+    await page.getByLabel('Created on or after').fill('2000-01-01');
+    await since;
+    await expect.poll(() => page.locator('table.sessions tbody tr').count()).toBe(1);
     await page.getByRole('link', { name: sessionId }).click();
 
     await page.getByText('Timeline').waitFor();

@@ -225,6 +225,16 @@ describe('gRPC with a client generated from libs/proto', () => {
     expect(await client.call('Sessions', 'ListSessions', {}, KEYS.b)).toMatchObject({ items: [] });
     const badCursor = await failure(client.call('Sessions', 'ListSessions', { cursor: 'zzz' }, KEYS.a));
     expect(badCursor.code).toBe(status.INVALID_ARGUMENT);
+    const future = { team_id: 'g1', created_after: '2999-01-01' };
+    expect(await client.call('Sessions', 'ListSessions', future, KEYS.a)).toMatchObject({ items: [] });
+    const past = { team_id: 'g1', created_after: '2000-01-01T00:00:00Z', created_before: '2999-01-01' };
+    const dated = (await client.call('Sessions', 'ListSessions', past, KEYS.a)) as { items: unknown[] };
+    expect(dated.items.length).toBeGreaterThan(2);
+    const badDate = await failure(
+      client.call('Sessions', 'ListSessions', { created_before: 'soon' }, KEYS.a),
+    );
+    expect(badDate.code).toBe(status.INVALID_ARGUMENT);
+    expect(problemOf(badDate).errors).toEqual([expect.objectContaining({ field: 'created_before' })]);
 
     expect(await client.call('Sessions', 'AuditSession', { session_id: 'g1' }, KEYS.a)).toMatchObject({
       hash_chain_valid: true,

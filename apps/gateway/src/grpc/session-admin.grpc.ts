@@ -14,7 +14,14 @@ type ForkRequest = {
   new_session_id: string;
   idempotency_key: string;
 };
-type ListSessionsRequest = { status: string; team_id: string; limit: number; cursor: string };
+type ListSessionsRequest = {
+  status: string;
+  team_id: string;
+  limit: number;
+  cursor: string;
+  created_after: string;
+  created_before: string;
+};
 type SessionItem = {
   session_id: string;
   team_id: string;
@@ -54,13 +61,31 @@ const forkSchema = z.object({
   new_session_id: z.union([z.literal(''), clientId]),
   idempotency_key: optionalKey,
 });
-/** Proto3 defaults (empty, 0) mean "not given"; the REST list query's rules then apply. */
-const toListQuery = ({ status, team_id, limit, cursor }: Partial<ListSessionsRequest>) => ({
-  ...(status ? { status } : {}),
-  ...(team_id ? { teamId: team_id } : {}),
-  ...(limit ? { limit } : {}),
-  ...(cursor ? { cursor } : {}),
+/** The REST list query's rules under the proto's field names (so a problem names `created_after`). */
+const { status, teamId, createdAfter, createdBefore, limit, cursor } = listSessionsQuerySchema.shape;
+const listSchema = z.object({
+  status,
+  team_id: teamId,
+  created_after: createdAfter,
+  created_before: createdBefore,
+  limit,
+  cursor,
 });
+/** Proto3 defaults (empty, 0) mean "not given". */
+const toListQuery = (request: Partial<ListSessionsRequest>) => {
+  const given = Object.fromEntries(
+    Object.entries(request).filter(([, value]) => value !== '' && value !== 0),
+  );
+  const input = parseInput(listSchema, given, 'body');
+  return {
+    limit: input.limit,
+    ...(input.status === undefined ? {} : { status: input.status }),
+    ...(input.team_id === undefined ? {} : { teamId: input.team_id }),
+    ...(input.created_after === undefined ? {} : { createdAfter: input.created_after }),
+    ...(input.created_before === undefined ? {} : { createdBefore: input.created_before }),
+    ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
+  };
+};
 const auditSchema = z.object({ session_id: clientId });
 const bundleSchema = z.object({ ndjson: z.string().min(1) });
 type ImportResponse = {
@@ -98,10 +123,7 @@ export const sessionAdminGrpcHandlers = (
     authenticator,
     'sessions:read',
     async (principal, request) => {
-      const page = await sessions.listSessions(
-        principal,
-        parseInput(listSessionsQuerySchema, toListQuery(request), 'body'),
-      );
+      const page = await sessions.listSessions(principal, toListQuery(request));
       return {
         items: page.items.map((item) => ({
           session_id: item.sessionId,

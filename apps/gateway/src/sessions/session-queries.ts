@@ -37,9 +37,18 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     {
       status,
       teamId,
+      createdAfter,
+      createdBefore,
       limit,
       cursor,
-    }: Readonly<{ status?: Session['status']; teamId?: string; limit: number; cursor?: string }>,
+    }: Readonly<{
+      status?: Session['status'];
+      teamId?: string;
+      createdAfter?: Date;
+      createdBefore?: Date;
+      limit: number;
+      cursor?: string;
+    }>,
   ): Promise<SessionList> => {
     try {
       const page = await deps.index.list({
@@ -47,6 +56,8 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
         limit,
         ...(status === undefined ? {} : { status }),
         ...(teamId === undefined ? {} : { teamId }),
+        ...(createdAfter === undefined ? {} : { createdAfter }),
+        ...(createdBefore === undefined ? {} : { createdBefore }),
         ...(cursor === undefined ? {} : { cursor }),
       });
       return { items: page.items.map(toListItem), nextCursor: page.nextCursor };

@@ -213,6 +213,48 @@ describe('the session endpoints over REST', () => {
     expect((onlyB.items as Json[]).map((item) => item.sessionId)).toEqual(['taken']);
   });
 
+  it('filters the list by creation time (createdAfter inclusive, createdBefore exclusive), paged by cursor', async () => {
+    for (const id of ['dated-1', 'dated-2', 'dated-3']) await startSession(gateway, KEYS.a, id);
+    const all = ((await json(await a().get('/v1/sessions?limit=500'))).items as Json[]).map((item) => ({
+      id: String(item.sessionId),
+      at: String(item.createdAt),
+    }));
+    const cut = all.find((item) => item.id === 'dated-2')!.at;
+    const walk = async (query: string): Promise<string[]> => {
+      const ids: string[] = [];
+      let cursor: unknown = null;
+      do {
+        const page = await json(
+          await a().get(`/v1/sessions?limit=1&${query}${cursor === null ? '' : `&cursor=${String(cursor)}`}`),
+        );
+        ids.push(...(page.items as Json[]).map((item) => String(item.sessionId)));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      return ids;
+    };
+    const since = all.filter((item) => Date.parse(item.at) >= Date.parse(cut)).map((item) => item.id);
+    expect(since).toContain('dated-3');
+    expect(await walk(`createdAfter=${encodeURIComponent(cut)}`)).toEqual(since);
+    expect(await walk(`createdBefore=${encodeURIComponent(cut)}`)).toEqual(
+      all.filter((item) => !since.includes(item.id)).map((item) => item.id),
+    );
+    expect(await walk('createdAfter=2000-01-01&createdBefore=2000-01-02')).toEqual([]);
+    expect(await walk('createdAfter=2000-01-01T00:00:00%2B02:00')).toEqual(all.map((item) => item.id));
+    for (const [field, value] of [
+      ['createdAfter', 'yesterday'],
+      ['createdBefore', '2026-13-01'],
+      ['createdAfter', '2026-01-01T00:00:00'],
+      ['createdAfter', '0000-01-01'],
+      ['createdBefore', '9999-12-31T23:59:59-05:00'],
+    ] as const) {
+      const response = await a().get(`/v1/sessions?${field}=${value}`);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      const problem = (await json(response)) as unknown as Problem;
+      expect(problem.errors).toEqual([expect.objectContaining({ in: 'query', field })]);
+    }
+  });
+
   it("answers 404 on every path of another tenant's session", async () => {
     const paths: readonly [string, string, unknown?][] = [
       ['GET', '/v1/sessions/main'],

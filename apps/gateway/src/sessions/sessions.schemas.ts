@@ -88,9 +88,26 @@ export const getSessionQuerySchema = z.object({
     .meta({ description: 'State as of this version' }),
 });
 
+const LAST_INSTANT = Date.UTC(10_000, 0, 1);
+
+/** An ISO 8601 instant: a date-time with `Z` or an offset, or a date (midnight UTC). */
+const instant = (description: string) =>
+  z
+    .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+      error: 'an ISO 8601 date or date-time with Z or an offset (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)',
+    })
+    .transform((value) => new Date(value))
+    // What every store can compare: no year 0 or five-digit years (Postgres refuses them).
+    .refine((date) => date.getTime() >= 0 && date.getTime() < LAST_INSTANT, {
+      error: 'an instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z',
+    })
+    .meta({ description });
+
 export const listSessionsQuerySchema = z.object({
   status: sessionStatus.optional(),
   teamId: clientId.optional(),
+  createdAfter: instant('Sessions created at or after this instant (inclusive)').optional(),
+  createdBefore: instant('Sessions created before this instant (exclusive)').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).max(512).optional(),
 });

@@ -15,6 +15,7 @@ import { GrpcGateway } from '../grpc/grpc-gateway.ts';
 import { createGatewayApp } from '../http/gateway-app.ts';
 import { createTeamSpecParser } from '../teams/agents-team-spec-parser.ts';
 import {
+  assertStoredSessionsReplay,
   createInMemorySessionIndex,
   createSessionEngine,
   type SessionEngine,
@@ -66,6 +67,10 @@ export type TestGateway = Readonly<{
   store: EventStore;
   /** What the orchestrator would use to record effects (tests play its part). */
   sessions: SessionEngine;
+  /**
+   * Stops the gateway, then replays the decisions of every session it recorded (tests replay what
+   * they produce) and throws, naming each divergent session and version, when one does not match.
+   */
   close: () => Promise<void>;
 }>;
 
@@ -144,8 +149,12 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
     store,
     sessions,
     close: async () => {
-      await app.close();
-      await close();
+      try {
+        await app.close();
+        await assertStoredSessionsReplay(store);
+      } finally {
+        await close();
+      }
     },
   };
 };

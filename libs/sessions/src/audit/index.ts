@@ -38,3 +38,10 @@ export {
   type ImportedSession,
   type ImportSessionDeps,
 } from './session-transfer.ts';
+export {
+  assertStoredSessionsReplay,
+  describeReplayFailure,
+  replayStoredSessions,
+  type SessionReplayFailure,
+  type StoredSessionsReplay,
+} from './replay-stored-sessions.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCursor } from '../errors.ts';
 import type { SessionRow } from '../session-index.ts';
-import { eventsOf, freshId, projection, write, type HarnessRef } from './harness.ts';
+import { eventsOf, freshId, projection, until, write, type HarnessRef } from './harness.ts';
 
 const idsOf = (rows: readonly SessionRow[]): string[] => rows.map((row) => row.sessionId);
 
@@ -119,6 +119,51 @@ export const sessionReadModelContract = (
       expect(await list({ teamId: 'team-x' })).toEqual([runningX, idleX].sort());
       expect(await list({ status: 'running', teamId: 'team-x' })).toEqual([runningX]);
       expect(await list({})).toHaveLength(3);
+    });
+
+    it('filters by creation time (after inclusive, before exclusive) and pages the filtered rows by cursor', async () => {
+      const [tenant, other] = [freshId('tenant'), freshId('other')];
+      const ids = Array.from({ length: 6 }, (_, i) => `d${i}-${freshId('s')}`);
+      for (const id of ids) {
+        // Distinct milliseconds on the adapter's clock, so each row's listed time orders it alone.
+        const before = harness().now();
+        await until('the adapter clock to move', () =>
+          Promise.resolve(harness().now() > before + 1 ? true : undefined),
+        );
+        await write(harness(), projection(tenant, id));
+      }
+      await write(harness(), projection(other, freshId('o')));
+      const created = (await harness().index.list({ tenantId: tenant, limit: 10 })).items.map(
+        (row) => new Date(row.createdAt),
+      );
+      expect(created).toHaveLength(6);
+      const walk = async (filter: { createdAfter?: Date; createdBefore?: Date }): Promise<string[]> => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 10; page += 1) {
+          const result = await harness().index.list({
+            tenantId: tenant,
+            limit: 2,
+            ...filter,
+            ...(cursor ? { cursor } : {}),
+          });
+          seen.push(...idsOf(result.items));
+          if (result.nextCursor === null) return seen;
+          cursor = result.nextCursor;
+        }
+        throw new Error('the cursor never ended');
+      };
+      expect(await walk({ createdAfter: created[2]! })).toEqual(ids.slice(2));
+      expect(await walk({ createdBefore: created[4]! })).toEqual(ids.slice(0, 4));
+      expect(await walk({ createdAfter: created[1]!, createdBefore: created[5]! })).toEqual(ids.slice(1, 5));
+      expect(await walk({ createdAfter: new Date(created[5]!.getTime() + 60_000) })).toEqual([]);
+      const page = await harness().index.list({
+        tenantId: tenant,
+        limit: 10,
+        createdAfter: created[3]!,
+        status: 'running',
+      });
+      expect(page).toEqual({ items: [], nextCursor: null });
     });
 
     it('never lets a cursor reach another tenant’s rows', async () => {

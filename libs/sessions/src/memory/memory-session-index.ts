@@ -49,13 +49,17 @@ export const createInMemorySessionIndex = (
       return Promise.resolve();
     },
     get: (tenantId, sessionId) => Promise.resolve(rows.get(keyOf(tenantId, sessionId))),
-    list: ({ tenantId, status, teamId, limit, cursor }) => {
+    list: ({ tenantId, status, teamId, createdAfter, createdBefore, limit, cursor }) => {
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       if (cursor !== undefined && after === undefined) return Promise.reject(new InvalidCursor());
       const matching = [...rows.values()]
         .filter(
           (r) =>
-            r.tenantId === tenantId && (!status || r.status === status) && (!teamId || r.teamId === teamId),
+            r.tenantId === tenantId &&
+            (!status || r.status === status) &&
+            (!teamId || r.teamId === teamId) &&
+            (!createdAfter || Date.parse(r.createdAt) >= createdAfter.getTime()) &&
+            (!createdBefore || Date.parse(r.createdAt) < createdBefore.getTime()),
         )
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.sessionId.localeCompare(b.sessionId))
         .filter(

@@ -81,12 +81,14 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
     return row && toRow(row);
   },
 
-  list: async ({ tenantId, status, teamId, limit, cursor }) => {
+  list: async ({ tenantId, status, teamId, createdAfter, createdBefore, limit, cursor }) => {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (cursor !== undefined && after === undefined) throw new InvalidCursor();
     const conditions = [sql`tenant_id = ${tenantId}`];
     if (status) conditions.push(sql`status = ${status}`);
     if (teamId) conditions.push(sql`team_id = ${teamId}`);
+    if (createdAfter) conditions.push(sql`created_at >= ${createdAfter.toISOString()}::timestamptz`);
+    if (createdBefore) conditions.push(sql`created_at < ${createdBefore.toISOString()}::timestamptz`);
     if (after) conditions.push(sql`(created_at, session_id) > (${after[0]}::timestamptz, ${after[1]})`);
     const rows = (
       await rowsOf(
