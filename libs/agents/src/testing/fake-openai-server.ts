@@ -42,7 +42,8 @@ export type FakeOpenAIServer = Readonly<{
   requests: readonly RecordedRequest[];
   /** Queues replies, answered in order; when the queue is empty `fallback` answers. */
   enqueue: (...replies: readonly FakeReply[]) => void;
-  setFallback: (reply: FakeReply | ((body: unknown) => FakeReply)) => void;
+  /** A function also gets the recorded request (headers such as `idempotency-key`). */
+  setFallback: (reply: FakeReply | ((body: unknown, request: RecordedRequest) => FakeReply)) => void;
   close: () => Promise<void>;
 }>;
 
@@ -98,7 +99,10 @@ const completionBody = (reply: Extract<FakeReply, { kind: 'message' }>, model: s
 export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
   const queue: FakeReply[] = [];
   const requests: RecordedRequest[] = [];
-  let fallback: FakeReply | ((body: unknown) => FakeReply) = { kind: 'message', content: 'ok' };
+  let fallback: FakeReply | ((body: unknown, request: RecordedRequest) => FakeReply) = {
+    kind: 'message',
+    content: 'ok',
+  };
 
   const send = (
     res: ServerResponse,
@@ -122,7 +126,14 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
       }
       const path = (req.url ?? '/').split('?')[0]!;
       const query = (req.url ?? '').split('?')[1] ?? '';
-      requests.push({ method: req.method ?? 'GET', path, query, headers: req.headers, body });
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path,
+        query,
+        headers: req.headers,
+        body,
+      };
+      requests.push(recorded);
       if (req.method === 'GET' && path.endsWith('/models'))
         return send(
           res,
@@ -145,7 +156,7 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
           400,
           JSON.stringify({ error: { message: 'streaming is not supported', type: 'invalid_request_error' } }),
         );
-      const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body) : fallback);
+      const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body, recorded) : fallback);
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
       switch (reply.kind) {
         case 'message':

@@ -1,0 +1,190 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { ensureKafkaTopic } from '@agentledger/events/kafka';
+import { startOrchestratorProcess, type OrchestratorProcess } from '../support/orchestrator-process.ts';
+import { startChaosModel, type ChaosModel } from './chaos-model.ts';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
+import { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
+import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.ts';
+import type { Random } from './random.ts';
+
+export const TENANT = 'chaos';
+export const API_KEY = 'chaos-key-not-secret';
+export const TOPIC = 'agentledger.chaos';
+export const REPLICAS = ['replica-a', 'replica-b', 'replica-c'] as const;
+const toolsModule = fileURLToPath(new URL('../support/ledger-tools.ts', import.meta.url));
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * Starts a process again until it comes up, as a supervisor (systemd, Kubernetes) would: a process
+ * that exits because Postgres or the broker is down right then is restarted a moment later.
+ */
+const supervised = async <T>(
+  name: string,
+  log: (line: string) => void,
+  start: () => Promise<T>,
+): Promise<T> => {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      return await start();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      const lines = (error as Error).message.trim().split('\n');
+      log(`${name} did not start (${lines.at(-1)!.slice(0, 240)}); restarting`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+};
+
+export type Cluster = Awaited<ReturnType<typeof startCluster>>;
+
+/**
+ * Everything the chaos run needs, all private: Postgres, a Kafka broker, the fake model, one
+ * gateway and three orchestrator processes, with the handles the fault schedule pulls.
+ */
+export const startCluster = async (random: Random, log: (line: string) => void, kafkaClient: string) => {
+  const [pgPort, kafkaPort, controllerPort, restPort, grpcPort] = await Promise.all(
+    Array.from({ length: 5 }, freePort),
+  );
+  log(`starting private Postgres on ${pgPort} and a private Kafka broker on ${kafkaPort}…`);
+  const [postgres, kafka]: [PrivatePostgres, PrivateKafka] = await Promise.all([
+    startPrivatePostgres(pgPort!),
+    startPrivateKafka(kafkaPort!, controllerPort!),
+  ]);
+  const admin = new pg.Client({ connectionString: postgres.url.replace(/\/agentledger$/, '/postgres') });
+  await admin.connect();
+  await admin.query('create database agentledger');
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
+  pool.on('error', () => undefined);
+  await pool.query('create table ledger (key text primary key, tool text not null, executions int not null)');
+  await ensureKafkaTopic({ brokers: [kafka.brokers], topic: TOPIC, partitions: 12 });
+  const model: ChaosModel = await startChaosModel(random.fork());
+  const common = {
+    DATABASE_URL: postgres.url,
+    LEDGER_DATABASE_URL: postgres.url,
+    TOOLS_MODULE: toolsModule,
+    OPENAI_BASE_URL: model.baseUrl,
+    KAFKA_PARTITIONS: '12',
+  };
+  const gatewayEnv = {
+    ...common,
+    PORT: String(restPort),
+    GRPC_PORT: String(grpcPort),
+    AGENTLEDGER_API_KEYS: `${TENANT}:${API_KEY}`,
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+  };
+  const orchestratorEnv = {
+    ...common,
+    OPENAI_API_KEY: 'fake-key-not-secret',
+    KAFKA_BROKERS: kafka.brokers,
+    KAFKA_TOPIC: TOPIC,
+    KAFKA_CLIENT: kafkaClient,
+    ORCHESTRATOR_GROUP: 'chaos-orchestrators',
+    DATABASE_POOL_SIZE: '8',
+    LEASE_TTL_MS: '3000',
+    RECOVERY_INTERVAL_MS: '500',
+    SHUTDOWN_DEADLINE_MS: '8000',
+    MODEL_CALL_TIMEOUT_MS: '20000',
+    CHARGE_DELAY_MS: '200',
+  };
+  log('starting the gateway and three orchestrators…');
+  // Processes the harness signalled; any other exit is a crash: recorded, and restarted as a supervisor would.
+  const signalled = new Set<ChildProcess>();
+  const crashes: { process: string; exit: string; at: number; output: string }[] = [];
+  let stopping = false;
+  const watch = (name: string, started: GatewayProcess, restart: () => Promise<unknown>) =>
+    void started.exited.then((exit) => {
+      if (stopping || signalled.has(started.child)) return;
+      crashes.push({
+        process: name,
+        exit: String(exit),
+        at: Date.now(),
+        output: started.output().slice(-1_500),
+      });
+      log(`${name} exited by itself (${exit}); restarting it`);
+      void restart().catch(() => undefined);
+    });
+  const startGateway = async (): Promise<GatewayProcess> => {
+    const started = await supervised('gateway', log, () => startGatewayProcess(gatewayEnv));
+    watch('gateway', started, startGateway);
+    gateway = started;
+    return started;
+  };
+  let gateway: GatewayProcess = await startGateway();
+  const ports = await Promise.all(REPLICAS.map(() => freePort()));
+  const replicas = new Map<string, OrchestratorProcess>();
+  const startReplica = async (id: string): Promise<OrchestratorProcess> => {
+    const started = await supervised(`orchestrator ${id}`, log, () =>
+      startOrchestratorProcess(id, ports[REPLICAS.indexOf(id as never)]!, orchestratorEnv),
+    );
+    watch(`orchestrator ${id}`, started, () => startReplica(id));
+    replicas.set(id, started);
+    return started;
+  };
+  await Promise.all(REPLICAS.map(startReplica));
+  const up = (id: string) => {
+    const child = replicas.get(id)?.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  };
+  return {
+    postgres,
+    kafka,
+    model,
+    pool,
+    restUrl: `http://127.0.0.1:${restPort}`,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    upReplicas: () => REPLICAS.filter(up),
+    /** Sends `signal` to a replica and resolves with how it exited. */
+    stopReplica: async (id: string, signal: 'SIGKILL' | 'SIGTERM') => {
+      const replica = replicas.get(id)!;
+      signalled.add(replica.child);
+      replica.child.kill(signal);
+      return replica.exited;
+    },
+    startReplica,
+    killGateway: async () => {
+      signalled.add(gateway.child);
+      gateway.child.kill('SIGKILL');
+      await gateway.exited;
+    },
+    startGateway: async () => void (await startGateway()),
+    /** Exits the harness did not cause. */
+    crashes: () => [...crashes],
+    /** Replica ids holding a lease on a session with pending work (a turn in flight). */
+    busyReplicas: async (): Promise<string[]> => {
+      const { rows } = await pool.query<{ owner: string }>(
+        `select distinct split_part(lease_owner, '/', 1) as owner from sessions
+         where pending_work and lease_owner is not null and lease_expires_at > now()`,
+      );
+      return rows.map((r) => r.owner);
+    },
+    outputs: () => ({
+      gateway: gateway.output().slice(-4_000),
+      ...Object.fromEntries([...replicas].map(([id, p]) => [id, p.output().slice(-4_000)])),
+    }),
+    stop: async () => {
+      stopping = true;
+      for (const replica of replicas.values())
+        if (replica.child.exitCode === null) replica.child.kill('SIGKILL');
+      gateway.child.kill('SIGKILL');
+      await Promise.all([...[...replicas.values()].map((r) => r.exited), gateway.exited]);
+      await pool.end().catch(() => undefined);
+      await model.close();
+      await Promise.all([kafka.destroy(), postgres.destroy()]);
+    },
+  };
+};
