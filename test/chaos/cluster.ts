@@ -48,6 +48,21 @@ const supervised = async <T>(
   }
 };
 
+/** `level: message` of a JSON log line at warn or above (other lines: undefined). */
+const parseLogLine = (line: string): string | undefined => {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { level?: string; message?: string };
+    return entry.level === 'warn' || entry.level === 'error'
+      ? `${entry.level}: ${String(entry.message)
+          .replace(/[0-9a-f-]{36}|\d+/g, 'N')
+          .slice(0, 120)}`
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 export type Cluster = Awaited<ReturnType<typeof startCluster>>;
 
 /**
@@ -55,23 +70,47 @@ export type Cluster = Awaited<ReturnType<typeof startCluster>>;
  * gateway and three orchestrator processes, with the handles the fault schedule pulls.
  */
 export const startCluster = async (random: Random, log: (line: string) => void, kafkaClient: string) => {
+  // What is up so far, torn down in reverse when a later start fails (and by `stop`).
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    return await assemble(random, log, kafkaClient, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+};
+
+const assemble = async (
+  random: Random,
+  log: (line: string) => void,
+  kafkaClient: string,
+  undo: (() => Promise<unknown>)[],
+) => {
   const [pgPort, kafkaPort, controllerPort, restPort, grpcPort] = await Promise.all(
     Array.from({ length: 5 }, freePort),
   );
   log(`starting private Postgres on ${pgPort} and a private Kafka broker on ${kafkaPort}…`);
-  const [postgres, kafka]: [PrivatePostgres, PrivateKafka] = await Promise.all([
+  const [startedPostgres, startedKafka] = await Promise.allSettled([
     startPrivatePostgres(pgPort!),
     startPrivateKafka(kafkaPort!, controllerPort!),
   ]);
+  if (startedPostgres.status === 'fulfilled') undo.push(startedPostgres.value.destroy);
+  if (startedKafka.status === 'fulfilled') undo.push(startedKafka.value.destroy);
+  if (startedPostgres.status === 'rejected') throw startedPostgres.reason;
+  if (startedKafka.status === 'rejected') throw startedKafka.reason;
+  const postgres: PrivatePostgres = startedPostgres.value;
+  const kafka: PrivateKafka = startedKafka.value;
   const admin = new pg.Client({ connectionString: postgres.url.replace(/\/agentledger$/, '/postgres') });
   await admin.connect();
   await admin.query('create database agentledger');
   await admin.end();
   const pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
   pool.on('error', () => undefined);
+  undo.push(() => pool.end());
   await pool.query('create table ledger (key text primary key, tool text not null, executions int not null)');
   await ensureKafkaTopic({ brokers: [kafka.brokers], topic: TOPIC, partitions: 12 });
   const model: ChaosModel = await startChaosModel(random.fork());
+  undo.push(model.close);
   const common = {
     DATABASE_URL: postgres.url,
     LEDGER_DATABASE_URL: postgres.url,
@@ -118,20 +157,34 @@ export const startCluster = async (random: Random, log: (line: string) => void, 
       log(`${name} exited by itself (${exit}); restarting it`);
       void restart().catch(() => undefined);
     });
+  const processes = new Set<GatewayProcess>();
+  undo.push(async () => {
+    stopping = true;
+    for (const p of processes)
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all([...processes].map((p) => p.exited));
+  });
+  /** A process started while the cluster stops is killed at once. */
+  const track = <P extends GatewayProcess>(started: P): P => {
+    processes.add(started);
+    if (stopping) started.child.kill('SIGKILL');
+    return started;
+  };
+  let gateway: GatewayProcess | undefined;
   const startGateway = async (): Promise<GatewayProcess> => {
     const started = await supervised('gateway', log, () => startGatewayProcess(gatewayEnv));
-    watch('gateway', started, startGateway);
+    watch('gateway', track(started), startGateway);
     gateway = started;
     return started;
   };
-  let gateway: GatewayProcess = await startGateway();
+  await startGateway();
   const ports = await Promise.all(REPLICAS.map(() => freePort()));
   const replicas = new Map<string, OrchestratorProcess>();
   const startReplica = async (id: string): Promise<OrchestratorProcess> => {
     const started = await supervised(`orchestrator ${id}`, log, () =>
       startOrchestratorProcess(id, ports[REPLICAS.indexOf(id as never)]!, orchestratorEnv),
     );
-    watch(`orchestrator ${id}`, started, () => startReplica(id));
+    watch(`orchestrator ${id}`, track(started), () => startReplica(id));
     replicas.set(id, started);
     return started;
   };
@@ -157,11 +210,21 @@ export const startCluster = async (random: Random, log: (line: string) => void, 
     },
     startReplica,
     killGateway: async () => {
-      signalled.add(gateway.child);
-      gateway.child.kill('SIGKILL');
-      await gateway.exited;
+      signalled.add(gateway!.child);
+      gateway!.child.kill('SIGKILL');
+      await gateway!.exited;
     },
     startGateway: async () => void (await startGateway()),
+    /** The most frequent warning and error lines of every process this run started. */
+    logSummary: (): Record<string, number> => {
+      const counts = new Map<string, number>();
+      for (const p of processes)
+        for (const line of p.output().split('\n')) {
+          const entry = parseLogLine(line);
+          if (entry !== undefined) counts.set(entry, (counts.get(entry) ?? 0) + 1);
+        }
+      return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, 20));
+    },
     /** Exits the harness did not cause. */
     crashes: () => [...crashes],
     /** Replica ids holding a lease on a session with pending work (a turn in flight). */
@@ -173,18 +236,11 @@ export const startCluster = async (random: Random, log: (line: string) => void, 
       return rows.map((r) => r.owner);
     },
     outputs: () => ({
-      gateway: gateway.output().slice(-4_000),
+      gateway: gateway!.output().slice(-4_000),
       ...Object.fromEntries([...replicas].map(([id, p]) => [id, p.output().slice(-4_000)])),
     }),
     stop: async () => {
-      stopping = true;
-      for (const replica of replicas.values())
-        if (replica.child.exitCode === null) replica.child.kill('SIGKILL');
-      gateway.child.kill('SIGKILL');
-      await Promise.all([...[...replicas.values()].map((r) => r.exited), gateway.exited]);
-      await pool.end().catch(() => undefined);
-      await model.close();
-      await Promise.all([kafka.destroy(), postgres.destroy()]);
+      for (const step of undo.reverse()) await step().catch(() => undefined);
     },
   };
 };

@@ -43,16 +43,18 @@ export const runFaults = (
             outcome = 'skipped: fewer than two replicas up';
             break;
           }
-          // SIGTERM goes to a replica in the middle of a turn when there is one.
-          const busy =
-            fault.kind === 'term-orchestrator'
-              ? (await cluster.busyReplicas().catch(() => [])).filter((id) => up.includes(id as never))
-              : [];
+          // SIGTERM goes to a replica in the middle of a turn (waiting up to 20 s for one).
+          let busy: string[] = [];
+          for (const until = Date.now() + 20_000; fault.kind === 'term-orchestrator' && Date.now() < until;) {
+            busy = (await cluster.busyReplicas().catch(() => [])).filter((id) => up.includes(id as never));
+            if (busy.length > 0) break;
+            await pause(250);
+          }
           target = random.pick(busy.length > 0 ? busy : up);
           const signal = fault.kind === 'kill-orchestrator' ? 'SIGKILL' : 'SIGTERM';
           log(`fault: ${signal} ${target}`);
           const exit = await cluster.stopReplica(target, signal);
-          outcome = `exited ${exit}`;
+          outcome = `exited ${exit}${busy.includes(target) ? ' (was holding a turn)' : ''}`;
           await pause(fault.forMs);
           await cluster.startReplica(target);
           break;

@@ -151,6 +151,7 @@ export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', l
         idempotentRetried: ledger.idempotentRetried,
         nonIdempotentOverOnce: ledger.nonIdempotentOverOnce.length,
       },
+      processLogs: cluster.logSummary(),
       processCrashes: cluster.crashes().map((c) => ({ ...c, at: c.at - startedAt })),
       hashChainsValidPct: audit.hashChainsValidPct,
       decisionReplayEqualPct: audit.replayEqualPct,
