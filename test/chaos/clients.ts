@@ -7,6 +7,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { load } from '@grpc/proto-loader';
+import { createSseParser } from '@agentledger/client';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
@@ -33,8 +34,13 @@ export type Driver = Readonly<{
   send: (sessionId: string, content: string, idempotencyKey: string) => Promise<number>;
   view: (sessionId: string) => Promise<SessionView>;
   approve: (sessionId: string, toolCallId: string) => Promise<void>;
+  /** One live stream of the session's events after `after` (SSE / StreamEvents); no retry. */
+  follow: (sessionId: string, after: number, onVersion: (version: number) => void) => Subscription;
   close: () => void;
 }>;
+
+/** `ended` settles when the stream ends or breaks (a cut connection, a gateway restart). */
+export type Subscription = Readonly<{ cancel: () => void; ended: Promise<unknown> }>;
 
 /** A failure retrying cannot fix (4xx other than 408/429): the session fails with this reason. */
 export class PermanentFailure extends Error {}
@@ -123,10 +129,27 @@ export const restDriver = (baseUrl: string, apiKey: string, stats: RetryStats): 
           throw error;
         });
       }),
+    follow: (sessionId, after, onVersion) => {
+      const controller = new AbortController();
+      const ended = (async () => {
+        const response = await fetch(`${baseUrl}/v1/sessions/${sessionId}/stream?after=${after}`, {
+          headers: { authorization: `Bearer ${apiKey}`, accept: 'text/event-stream' },
+          signal: controller.signal,
+        });
+        if (!response.ok || response.body === null) throw new Error(`stream: ${response.status}`);
+        const parser = createSseParser();
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body)
+          for (const frame of parser.push(decoder.decode(chunk as Uint8Array, { stream: true })))
+            if (frame.id !== undefined) onVersion(Number(frame.id)); // deltas carry no id
+      })();
+      return { cancel: () => controller.abort(), ended };
+    },
     close: () => undefined,
   };
 };
 
+type Streaming = (request: unknown, metadata: Metadata) => NodeJS.ReadableStream & { cancel: () => void };
 type Callback = (error: ServiceError | null, response: unknown) => void;
 type Unary = (request: unknown, metadata: Metadata, options: { deadline: Date }, callback: Callback) => void;
 const TRANSIENT = new Set([2, 4, 8, 13, 14]); // UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE
@@ -195,6 +218,21 @@ export const grpcDriver = async (address: string, apiKey: string, stats: RetrySt
           throw error;
         });
       }),
+    follow: (sessionId, after, onVersion) => {
+      const stream = (client as unknown as Record<string, Streaming>)['StreamEvents']!.call(
+        client,
+        { session_id: sessionId, after: String(after) },
+        metadata,
+      );
+      const ended = new Promise((resolve, reject) => {
+        stream.on('data', (event: { version?: string }) => {
+          if (event.version !== undefined && event.version !== '0') onVersion(Number(event.version));
+        });
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      });
+      return { cancel: () => stream.cancel(), ended };
+    },
     close: () => client.close(),
   };
 };

@@ -1,8 +1,10 @@
 import { grpcDriver, restDriver, type RetryStats } from './clients.ts';
 import { API_KEY, startCluster } from './cluster.ts';
+import { parseSessionStreamId } from '@agentledger/events';
 import { checkLog, ledgerCheck, loadLog, missingAccepted, paidTwice, sessionOutcomes } from './checks.ts';
 import { runFaults } from './fault-runner.ts';
 import { faultSchedule, type ScheduleOptions } from './faults.ts';
+import { settleFollowers } from './followers.ts';
 import { seededRandom } from './random.ts';
 import { audits, unpublished } from './verify.ts';
 import { runWorkload, type WorkloadOptions } from './workload.ts';
@@ -19,6 +21,7 @@ export const PROFILES: Readonly<Record<'short' | 'long', Profile>> = {
       turns: 3,
       rampMs: 45_000,
       pollMs: 1_000,
+      followEvery: 4,
       thinkMs: [2_000, 8_000],
       turnDeadlineMs: 150_000,
     },
@@ -30,6 +33,7 @@ export const PROFILES: Readonly<Record<'short' | 'long', Profile>> = {
       turns: 5,
       rampMs: 200_000,
       pollMs: 2_000,
+      followEvery: 10,
       thinkMs: [2_000, 15_000],
       turnDeadlineMs: 300_000,
     },
@@ -110,6 +114,10 @@ export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', l
     const log_ = checkLog(rows);
     const outcomes = sessionOutcomes(log_.streams, work.outcomes, profile.workload.turns);
     const missing = missingAccepted(log_.streams, work.accepted);
+    const heads = new Map(
+      [...log_.streams].map(([id, events]) => [parseSessionStreamId(id)?.sessionId, events.length]),
+    );
+    const watched = await settleFollowers(work.followers, (id) => heads.get(id) ?? 0, 30_000);
     const notPublished = await unpublished(
       cluster.kafka.brokers,
       new Set(rows.map((r) => `${r.stream_id}#${r.version}`)),
@@ -140,6 +148,12 @@ export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', l
       acceptedButMissing: missing.length,
       duplicateEvents: log_.duplicates.length,
       streamGaps: log_.gaps.length,
+      clientStreams: {
+        followers: watched.followers,
+        reconnects: watched.reconnects,
+        gaps: watched.gaps,
+        duplicates: watched.duplicates,
+      },
       committedNotPublished: notPublished.length,
       interleavedTurns: log_.interleaved.length,
       toolExecutions: {
@@ -163,6 +177,7 @@ export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', l
         missing: missing.slice(0, 10),
         duplicates: log_.duplicates.slice(0, 10),
         gaps: log_.gaps.slice(0, 10),
+        clientStreams: watched.problems,
         notPublished: notPublished.slice(0, 10),
         interleaved: log_.interleaved.slice(0, 10),
         nonIdempotentOverOnce: ledger.nonIdempotentOverOnce.slice(0, 10),
@@ -175,6 +190,8 @@ export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', l
       report.acceptedButMissing === 0 &&
       report.duplicateEvents === 0 &&
       report.streamGaps === 0 &&
+      report.clientStreams.gaps === 0 &&
+      report.clientStreams.duplicates === 0 &&
       report.committedNotPublished === 0 &&
       report.interleavedTurns === 0 &&
       report.toolExecutions.nonIdempotentOverOnce === 0 &&

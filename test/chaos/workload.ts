@@ -1,4 +1,5 @@
 import { PermanentFailure, type Driver } from './clients.ts';
+import { followSession, type Follower } from './followers.ts';
 import type { Random } from './random.ts';
 
 export type Accepted = Readonly<{
@@ -24,6 +25,8 @@ export type WorkloadOptions = Readonly<{
   thinkMs: readonly [number, number];
   /** A turn not finished this long after it was accepted counts as failed by the client. */
   turnDeadlineMs: number;
+  /** Every n-th session is also watched live (SSE or gRPC StreamEvents) by a resuming follower. */
+  followEvery: number;
   teamId: string;
   prefix: string;
 }>;
@@ -39,10 +42,12 @@ const driveSession = async (
   thinks: readonly number[],
   options: WorkloadOptions,
   accepted: Accepted[],
+  follow: (() => void) | undefined,
 ): Promise<ClientOutcome> => {
   let turnsSeen = 0;
   try {
     await driver.createSession(sessionId, options.teamId);
+    follow?.();
     for (const [i, tool] of tools.entries()) {
       if (i > 0) await pause(thinks[i]!);
       const content = `turn ${i + 1} of ${sessionId}: tool=${tool}`;
@@ -78,8 +83,9 @@ export const runWorkload = async (
   random: Random,
   options: WorkloadOptions,
   progress: (done: number) => void,
-): Promise<{ accepted: Accepted[]; outcomes: ClientOutcome[] }> => {
+): Promise<{ accepted: Accepted[]; outcomes: ClientOutcome[]; followers: Follower[] }> => {
   const accepted: Accepted[] = [];
+  const followers: Follower[] = [];
   let done = 0;
   const plans = Array.from({ length: options.sessions }, (_, i) => ({
     sessionId: `${options.prefix}-${i}`,
@@ -87,6 +93,7 @@ export const runWorkload = async (
     tools: Array.from({ length: options.turns }, () => random.pick(TOOLS)),
     thinks: Array.from({ length: options.turns }, () => random.int(...options.thinkMs)),
     startMs: Math.round((i * options.rampMs) / options.sessions),
+    followed: i % options.followEvery === 0,
   }));
   const outcomes = await Promise.all(
     plans.map(async (plan) => {
@@ -98,11 +105,12 @@ export const runWorkload = async (
         plan.thinks,
         options,
         accepted,
+        plan.followed ? () => void followers.push(followSession(plan.driver, plan.sessionId)) : undefined,
       );
       done += 1;
       progress(done);
       return outcome;
     }),
   );
-  return { accepted, outcomes };
+  return { accepted, outcomes, followers };
 };
