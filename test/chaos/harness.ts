@@ -1,12 +1,11 @@
-import { grpcDriver, restDriver, type RetryStats } from './clients.ts';
+import type { RetryStats } from './clients.ts';
+import { grpcDriver } from './grpc-driver.ts';
+import { restDriver } from './rest-driver.ts';
 import { API_KEY, startCluster } from './cluster.ts';
-import { parseSessionStreamId } from '@agentledger/events';
-import { checkLog, ledgerCheck, loadLog, missingAccepted, paidTwice, sessionOutcomes } from './checks.ts';
 import { runFaults } from './fault-runner.ts';
+import { checkRun } from './report.ts';
 import { faultSchedule, type ScheduleOptions } from './faults.ts';
-import { settleFollowers } from './followers.ts';
 import { seededRandom } from './random.ts';
-import { audits, unpublished } from './verify.ts';
 import { runWorkload, type WorkloadOptions } from './workload.ts';
 
 export type Profile = Readonly<{
@@ -110,95 +109,17 @@ export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', l
     );
     const records = await faults.done;
     log(`workload and faults done after ${Math.round((Date.now() - startedAt) / 1000)} s; checking…`);
-    const rows = await loadLog(cluster.pool);
-    const log_ = checkLog(rows);
-    const outcomes = sessionOutcomes(log_.streams, work.outcomes, profile.workload.turns);
-    const missing = missingAccepted(log_.streams, work.accepted);
-    const heads = new Map(
-      [...log_.streams].map(([id, events]) => [parseSessionStreamId(id)?.sessionId, events.length]),
-    );
-    const watched = await settleFollowers(work.followers, (id) => heads.get(id) ?? 0, 30_000);
-    const notPublished = await unpublished(
-      cluster.kafka.brokers,
-      new Set(rows.map((r) => `${r.stream_id}#${r.version}`)),
-      60_000,
-    );
-    const ledger = await ledgerCheck(cluster.pool, rows);
-    const audit = await audits(
-      cluster.restUrl,
-      API_KEY,
-      work.outcomes.map((o) => o.sessionId),
-    );
-    const twice = paidTwice(cluster.model.paid(), rows, records);
+    const report = await checkRun(cluster, work, records, startedAt);
     drivers.grpc.close();
-    const report = {
+    return {
       profile: name,
       seed,
       kafkaClient,
       durationSeconds: Math.round((Date.now() - began) / 1000),
-      sessions: {
-        total: work.outcomes.length,
-        completed: outcomes.completed,
-        failed: outcomes.failed.length,
-        failures: outcomes.failed.slice(0, 20),
-      },
       turns: profile.workload.turns,
-      events: rows.length,
-      acceptedMessages: work.accepted.length,
-      acceptedButMissing: missing.length,
-      duplicateEvents: log_.duplicates.length,
-      streamGaps: log_.gaps.length,
-      clientStreams: {
-        followers: watched.followers,
-        reconnects: watched.reconnects,
-        gaps: watched.gaps,
-        duplicates: watched.duplicates,
-      },
-      committedNotPublished: notPublished.length,
-      interleavedTurns: log_.interleaved.length,
-      toolExecutions: {
-        keys: ledger.keys,
-        requested: ledger.toolCallsRequested,
-        completed: ledger.toolCallsCompleted,
-        unknownOutcome: ledger.unknownOutcome,
-        completedWithoutExecution: ledger.completedWithoutExecution.length,
-        idempotentRetried: ledger.idempotentRetried,
-        nonIdempotentOverOnce: ledger.nonIdempotentOverOnce.length,
-      },
-      processLogs: cluster.logSummary(),
-      processCrashes: cluster.crashes().map((c) => ({ ...c, at: c.at - startedAt })),
-      hashChainsValidPct: audit.hashChainsValidPct,
-      decisionReplayEqualPct: audit.replayEqualPct,
-      modelCallsPaidTwice: { count: twice.length, calls: twice.slice(0, 20) },
-      model: cluster.model.counts(),
       clientRetries: stats.retries,
-      faults: records,
-      details: {
-        missing: missing.slice(0, 10),
-        duplicates: log_.duplicates.slice(0, 10),
-        gaps: log_.gaps.slice(0, 10),
-        clientStreams: watched.problems,
-        notPublished: notPublished.slice(0, 10),
-        interleaved: log_.interleaved.slice(0, 10),
-        nonIdempotentOverOnce: ledger.nonIdempotentOverOnce.slice(0, 10),
-        completedWithoutExecution: ledger.completedWithoutExecution.slice(0, 10),
-        audit: audit.problems.slice(0, 10),
-      },
+      ...report,
     };
-    const passed =
-      report.sessions.failed === 0 &&
-      report.acceptedButMissing === 0 &&
-      report.duplicateEvents === 0 &&
-      report.streamGaps === 0 &&
-      report.clientStreams.gaps === 0 &&
-      report.clientStreams.duplicates === 0 &&
-      report.committedNotPublished === 0 &&
-      report.interleavedTurns === 0 &&
-      report.toolExecutions.nonIdempotentOverOnce === 0 &&
-      report.toolExecutions.completedWithoutExecution === 0 &&
-      report.hashChainsValidPct === 100 &&
-      report.decisionReplayEqualPct === 100;
-    return { ...report, passed, ...(passed ? {} : { processOutput: cluster.outputs() }) };
   } finally {
     await cluster.stop();
   }

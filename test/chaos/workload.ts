@@ -83,7 +83,7 @@ export const runWorkload = async (
   random: Random,
   options: WorkloadOptions,
   progress: (done: number) => void,
-): Promise<{ accepted: Accepted[]; outcomes: ClientOutcome[]; followers: Follower[] }> => {
+): Promise<{ accepted: Accepted[]; outcomes: ClientOutcome[]; followers: Follower[]; turns: number }> => {
   const accepted: Accepted[] = [];
   const followers: Follower[] = [];
   let done = 0;
@@ -112,5 +112,5 @@ export const runWorkload = async (
       return outcome;
     }),
   );
-  return { accepted, outcomes, followers };
+  return { accepted, outcomes, followers, turns: options.turns };
 };
