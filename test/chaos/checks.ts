@@ -97,7 +97,16 @@ export const sessionOutcomes = (
     ];
     failed.push({ sessionId: outcome.sessionId, reasons });
   }
-  return { completed: outcomes.length - failed.length, failed };
+  const byProtocol = (protocol: string) => ({
+    sessions: outcomes.filter((o) => o.protocol === protocol).length,
+    clientErrors: outcomes.filter((o) => o.protocol === protocol && o.error !== undefined).length,
+  });
+  return {
+    completed: outcomes.length - failed.length,
+    failed,
+    rest: byProtocol('rest'),
+    grpc: byProtocol('grpc'),
+  };
 };
 
 /**

@@ -41,6 +41,8 @@ export const PROFILES: Readonly<Record<'short' | 'long', Profile>> = {
 };
 
 export type ChaosOptions = Readonly<{
+  /** Overrides of the profile's workload size. */
+  sizes?: Readonly<{ sessions?: number; turns?: number }>;
   profile: 'short' | 'long';
   seed: number;
   kafkaClient?: string;
@@ -66,8 +68,14 @@ const TEAM = {
  * One chaos run: private services, the seeded workload and fault schedule at once, then every check
  * of the log, the topic, the ledger and the audit. Returns the report (`passed` when all zeros hold).
  */
-export const runChaos = async ({ profile: name, seed, kafkaClient = 'kafkajs', log }: ChaosOptions) => {
-  const profile = PROFILES[name];
+export const runChaos = async ({
+  profile: name,
+  seed,
+  kafkaClient = 'kafkajs',
+  sizes,
+  log,
+}: ChaosOptions) => {
+  const profile = { ...PROFILES[name], workload: { ...PROFILES[name].workload, ...sizes } };
   const random = seededRandom(seed);
   const scheduleRandom = random.fork();
   const pickRandom = random.fork();

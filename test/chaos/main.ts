@@ -13,13 +13,16 @@ model, drives N sessions x T turns over REST and gRPC while a seeded fault sched
 restarts them, then prints every check as JSON (exit 1 when one fails).
   --profile short   100 sessions x 3 turns, all fault kinds (a few minutes)
   --profile long    1,000 sessions x 5 turns, all fault kinds
-  --seed N          reproduce a run's workload and fault schedule (default: random, printed)`;
+  --seed N          reproduce a run's workload and fault schedule (default: random, printed)
+  --sessions N, --turns T   override the profile's workload size`;
 
 const { values } = parseArgs({
   options: {
     profile: { type: 'string', default: 'short' },
     seed: { type: 'string' },
     'kafka-client': { type: 'string', default: 'kafkajs' },
+    sessions: { type: 'string' },
+    turns: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });

@@ -44,6 +44,8 @@ export const checkRun = async (
       total: work.outcomes.length,
       completed: outcomes.completed,
       failed: outcomes.failed.length,
+      rest: outcomes.rest,
+      grpc: outcomes.grpc,
       failures: outcomes.failed.slice(0, 20),
     },
     events: rows.length,
