@@ -41,10 +41,19 @@ if (
   console.error(usage);
   process.exit(2);
 }
+const sizes = {
+  ...(values.sessions === undefined ? {} : { sessions: Number(values.sessions) }),
+  ...(values.turns === undefined ? {} : { turns: Number(values.turns) }),
+};
+if (Object.values(sizes).some((n) => !Number.isInteger(n) || n < 1)) {
+  console.error(usage);
+  process.exit(2);
+}
 const report = await runChaos({
   profile,
   seed,
   kafkaClient: client,
+  sizes,
   log: (line) => console.error(`[chaos] ${line}`),
 });
 console.log(JSON.stringify(report, null, 2));
