@@ -19,7 +19,8 @@ export type Subscription = Readonly<{ cancel: () => void; ended: Promise<unknown
 /** A failure retrying cannot fix (4xx other than 408/429): the session fails with this reason. */
 export class PermanentFailure extends Error {}
 
-export type RetryStats = { retries: number };
+/** Retries, and the transient errors behind them by protocol, call and message. */
+export type RetryStats = { retries: number; errors: Record<string, number> };
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,6 +39,8 @@ export const withRetry = async <T>(
       if (error instanceof PermanentFailure || Date.now() > deadline)
         throw new PermanentFailure(`${what}: ${(error as Error).message}`);
       stats.retries += 1;
+      const reason = `${what}: ${(error as Error).message.replace(/\d+/g, 'N').slice(0, 80)}`;
+      stats.errors[reason] = (stats.errors[reason] ?? 0) + 1;
       await pause(Math.min(2_000, 100 * 2 ** Math.min(tries, 5)) * (0.5 + Math.random()));
     }
   }

@@ -61,7 +61,7 @@ export const grpcDriver = async (address: string, apiKey: string, stats: RetrySt
         async () => void (await call('CreateSession', { team_id: teamId, session_id: sessionId })),
       ),
     send: (sessionId, content, key) =>
-      withRetry('send', stats, async () => {
+      withRetry('grpc send', stats, async () => {
         const answer = await call<{ version: string }>('SendMessage', {
           session_id: sessionId,
           content,
@@ -70,7 +70,7 @@ export const grpcDriver = async (address: string, apiKey: string, stats: RetrySt
         return Number(answer.version);
       }),
     view: (sessionId) =>
-      withRetry('view', stats, async () => {
+      withRetry('grpc view', stats, async () => {
         const state = await call<{
           status: string;
           version: string;
@@ -83,7 +83,7 @@ export const grpcDriver = async (address: string, apiKey: string, stats: RetrySt
         };
       }),
     approve: (sessionId, toolCallId) =>
-      withRetry('approve', stats, async () => {
+      withRetry('grpc approve', stats, async () => {
         await call('Approve', {
           session_id: sessionId,
           tool_call_id: toolCallId,

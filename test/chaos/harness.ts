@@ -90,7 +90,7 @@ export const runChaos = async ({
       body: JSON.stringify(TEAM),
     });
     if (!put.ok) throw new Error(`team spec refused: ${put.status} ${await put.text()}`);
-    const stats: RetryStats = { retries: 0 };
+    const stats: RetryStats = { retries: 0, errors: {} };
     const drivers = {
       rest: restDriver(cluster.restUrl, API_KEY, stats),
       grpc: await grpcDriver(cluster.grpcAddress, API_KEY, stats),
@@ -126,6 +126,7 @@ export const runChaos = async ({
       durationSeconds: Math.round((Date.now() - began) / 1000),
       turns: profile.workload.turns,
       clientRetries: stats.retries,
+      clientRetryReasons: stats.errors,
       ...report,
     };
   } finally {

@@ -30,14 +30,14 @@ export const restDriver = (baseUrl: string, apiKey: string, stats: RetryStats): 
         async () => void (await call('POST', '/v1/sessions', { teamId, sessionId })),
       ),
     send: (sessionId, content, key) =>
-      withRetry('send', stats, async () => {
+      withRetry('rest send', stats, async () => {
         const answer = (await call('POST', `/v1/sessions/${sessionId}/messages`, { content }, key)) as {
           version: number;
         };
         return Number(answer.version);
       }),
     view: (sessionId) =>
-      withRetry('view', stats, async () => {
+      withRetry('rest view', stats, async () => {
         const state = (await call('GET', `/v1/sessions/${sessionId}`)) as {
           status: string;
           version: number;
@@ -50,7 +50,7 @@ export const restDriver = (baseUrl: string, apiKey: string, stats: RetryStats): 
         };
       }),
     approve: (sessionId, toolCallId) =>
-      withRetry('approve', stats, async () => {
+      withRetry('rest approve', stats, async () => {
         await call(
           'POST',
           `/v1/sessions/${sessionId}/approvals/${toolCallId}`,
