@@ -8,6 +8,9 @@ import type { runWorkload } from './workload.ts';
 
 type Work = Awaited<ReturnType<typeof runWorkload>>;
 
+const countBy = (keys: readonly string[]): Record<string, number> =>
+  keys.reduce<Record<string, number>>((counts, key) => ({ ...counts, [key]: (counts[key] ?? 0) + 1 }), {});
+
 /**
  * Every check of a finished run — the log, the clients' live streams, the topic, the tools' ledger,
  * the audit, the model's bills — as the report's fields, `passed` when every zero holds, and the
@@ -72,7 +75,11 @@ export const checkRun = async (
     },
     hashChainsValidPct: audit.hashChainsValidPct,
     decisionReplayEqualPct: audit.replayEqualPct,
-    modelCallsPaidTwice: { count: twice.length, calls: twice.slice(0, 20) },
+    modelCallsPaidTwice: {
+      count: twice.length,
+      byCause: countBy(twice.map((call) => call.cause.replace(/replica-\w/g, 'replica-*'))),
+      calls: twice.slice(0, 20),
+    },
     model: cluster.model.counts(),
     processLogs: cluster.logSummary(),
     processCrashes: cluster.crashes().map((c) => ({ ...c, at: c.at - startedAt })),
