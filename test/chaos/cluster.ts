@@ -133,13 +133,25 @@ const assemble = async (
   await startGateway();
   const ports = await Promise.all(REPLICAS.map(() => freePort()));
   const replicas = new Map<string, OrchestratorProcess>();
-  const startReplica = async (id: string): Promise<OrchestratorProcess> => {
-    const started = await supervised(`orchestrator ${id}`, log, () =>
-      startOrchestratorProcess(id, ports[REPLICAS.indexOf(id as never)]!, orchestratorEnv),
-    );
-    watch(`orchestrator ${id}`, track(started), () => startReplica(id));
-    replicas.set(id, started);
-    return started;
+  // One process per replica id (and port): a start while one runs or starts returns that one.
+  const starting = new Map<string, Promise<OrchestratorProcess>>();
+  const startReplica = (id: string): Promise<OrchestratorProcess> => {
+    const running = replicas.get(id);
+    if (running !== undefined && running.child.exitCode === null && running.child.signalCode === null)
+      return Promise.resolve(running);
+    const pending =
+      starting.get(id) ??
+      supervised(`orchestrator ${id}`, log, () =>
+        startOrchestratorProcess(id, ports[REPLICAS.indexOf(id as never)]!, orchestratorEnv),
+      )
+        .then((started) => {
+          watch(`orchestrator ${id}`, track(started), () => startReplica(id));
+          replicas.set(id, started);
+          return started;
+        })
+        .finally(() => starting.delete(id));
+    starting.set(id, pending);
+    return pending;
   };
   await Promise.all(REPLICAS.map(startReplica));
   const up = (id: string) => {

@@ -26,6 +26,7 @@ export const runFaults = (
   log: (line: string) => void,
 ): { done: Promise<FaultRecord[]> } => {
   const records: FaultRecord[] = [];
+  const inFault = new Set<string>();
   const play = async (fault: Fault): Promise<void> => {
     await pause(Math.max(0, startedAt + fault.atMs - Date.now()));
     const begin = Date.now();
@@ -35,28 +36,39 @@ export const runFaults = (
       switch (fault.kind) {
         case 'kill-orchestrator':
         case 'term-orchestrator': {
-          // The one SIGTERM is not skipped: it waits (up to a minute) for a second replica to be up.
+          // A replica under another fault (stopping or restarting) is never picked twice.
+          const free = () => cluster.upReplicas().filter((id) => !inFault.has(id));
+          // The one SIGTERM is not skipped: it waits (up to a minute) for a second replica to be up,
+          // then up to 20 s for one in the middle of a turn.
           const waitUntil = Date.now() + (fault.kind === 'term-orchestrator' ? 60_000 : 0);
-          while (cluster.upReplicas().length < 2 && Date.now() < waitUntil) await pause(250);
-          const up = cluster.upReplicas();
-          if (up.length < 2) {
-            outcome = 'skipped: fewer than two replicas up';
-            break;
-          }
-          // SIGTERM goes to a replica in the middle of a turn (waiting up to 20 s for one).
+          while (free().length < 2 && Date.now() < waitUntil) await pause(250);
           let busy: string[] = [];
           for (const until = Date.now() + 20_000; fault.kind === 'term-orchestrator' && Date.now() < until;) {
-            busy = (await cluster.busyReplicas().catch(() => [])).filter((id) => up.includes(id as never));
+            busy = (await cluster.busyReplicas().catch(() => [])).filter((id) =>
+              free().includes(id as never),
+            );
             if (busy.length > 0) break;
             await pause(250);
           }
-          target = random.pick(busy.length > 0 ? busy : up);
-          const signal = fault.kind === 'kill-orchestrator' ? 'SIGKILL' : 'SIGTERM';
-          log(`fault: ${signal} ${target}`);
-          const exit = await cluster.stopReplica(target, signal);
-          outcome = `exited ${exit}${busy.includes(target) ? ' (was holding a turn)' : ''}`;
-          await pause(fault.forMs);
-          await cluster.startReplica(target);
+          const up = free();
+          if (up.length < 2 || cluster.upReplicas().length < 2) {
+            outcome = 'skipped: fewer than two replicas up';
+            break;
+          }
+          target = random.pick(
+            busy.some((id) => up.includes(id as never)) ? busy.filter((id) => up.includes(id as never)) : up,
+          );
+          inFault.add(target);
+          try {
+            const signal = fault.kind === 'kill-orchestrator' ? 'SIGKILL' : 'SIGTERM';
+            log(`fault: ${signal} ${target}`);
+            const exit = await cluster.stopReplica(target, signal);
+            outcome = `exited ${exit}${busy.includes(target) ? ' (was holding a turn)' : ''}`;
+            await pause(fault.forMs);
+            await cluster.startReplica(target);
+          } finally {
+            inFault.delete(target);
+          }
           break;
         }
         case 'kill-gateway':
