@@ -67,4 +67,12 @@ export const tools = [
       return `slept on ${text}`;
     },
   }),
+  defineTool({
+    name: 'refund',
+    description: 'Refunds a charge (not idempotent); teams list it under approvalRequired',
+    parameters: z.object({ text: z.string() }),
+    idempotent: false,
+    requiresApproval: true,
+    execute: async ({ text }, ctx) => `refunded ${text} #${await record(ctx.idempotencyKey, 'refund')}`,
+  }),
 ];

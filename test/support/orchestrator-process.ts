@@ -44,14 +44,26 @@ export const startOrchestratorProcess = async (
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    `orchestrator ${replicaId} to be ready`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
-      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 100 },
-  );
+  // A process that exits while starting fails the start at once (a supervisor may start another).
+  const ready = Promise.race([
+    eventually(
+      `orchestrator ${replicaId} to be ready`,
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return false; // settled by `exited`
+        const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+        return response?.status === 200 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 100 },
+    ),
+    exited.then((code) => {
+      throw new Error(
+        `orchestrator ${replicaId} exited with ${code} while starting: ${output.slice(-2_000)}`,
+      );
+    }),
+  ]);
+  await ready.catch((error: unknown) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw error;
+  });
   return { replicaId, url, child, exited, output: () => output };
 };

@@ -44,7 +44,8 @@ export type FakeOpenAIServer = Readonly<{
   aborted: readonly RecordedRequest[];
   /** Queues replies, answered in order; when the queue is empty `fallback` answers. */
   enqueue: (...replies: readonly FakeReply[]) => void;
-  setFallback: (reply: FakeReply | ((body: unknown) => FakeReply)) => void;
+  /** A function also gets the recorded request (headers such as `idempotency-key`). */
+  setFallback: (reply: FakeReply | ((body: unknown, request: RecordedRequest) => FakeReply)) => void;
   close: () => Promise<void>;
 }>;
 
@@ -115,7 +116,10 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
   const queue: FakeReply[] = [];
   const requests: RecordedRequest[] = [];
   const aborted: RecordedRequest[] = [];
-  let fallback: FakeReply | ((body: unknown) => FakeReply) = { kind: 'message', content: 'ok' };
+  let fallback: FakeReply | ((body: unknown, request: RecordedRequest) => FakeReply) = {
+    kind: 'message',
+    content: 'ok',
+  };
 
   const send = (
     res: ServerResponse,
@@ -169,7 +173,7 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
           400,
           JSON.stringify({ error: { message: 'streaming is not supported', type: 'invalid_request_error' } }),
         );
-      const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body) : fallback);
+      const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body, recorded) : fallback);
       if (reply.delayMs && !(await answeredAfter(reply.delayMs, res))) {
         aborted.push(recorded);
         return;

@@ -1,0 +1,71 @@
+import { startFakeOpenAIServer, type FakeReply } from '@agentledger/agents/testing';
+import type { Random } from './random.ts';
+
+type OpenAIBody = {
+  messages: { role: string; content?: string | null }[];
+  tools?: { function: { name: string } }[];
+};
+
+export type PaidAnswer = Readonly<{ at: number; stalled: boolean }>;
+
+export type ModelFault = 'none' | 'rate-limit' | 'server-error';
+
+export type ChaosModel = Readonly<{
+  baseUrl: string;
+  setFault: (fault: ModelFault) => void;
+  /** The next `count` answers are held `ms` before they are sent (a stalled provider). */
+  stall: (count: number, ms: number) => void;
+  /** Successful answers per `Idempotency-Key` (what a provider bills): when each was sent, stalled or not. */
+  paid: () => ReadonlyMap<string, readonly PaidAnswer[]>;
+  counts: () => Readonly<Record<string, number>>;
+  close: () => Promise<void>;
+}>;
+
+/**
+ * The fake OpenAI-compatible server as the chaos run's model: a pure function of the request (so any
+ * replica answers alike before and after a crash) — to a user message `… tool=<name> …` it calls
+ * that tool with `{ text }`; to a tool result it answers `done: …`. Faults: 429 bursts with
+ * `retry-after`, 500s, stalls.
+ */
+export const startChaosModel = async (random: Random): Promise<ChaosModel> => {
+  const fake = await startFakeOpenAIServer();
+  const paid = new Map<string, PaidAnswer[]>();
+  const counts: Record<string, number> = { answered: 0, rateLimited: 0, serverErrors: 0, stalled: 0 };
+  let fault: ModelFault = 'none';
+  let stalls: { count: number; ms: number } = { count: 0, ms: 0 };
+  fake.setFallback((raw, request): FakeReply => {
+    if (fault === 'rate-limit' && random.next() < 0.5) {
+      counts['rateLimited']! += 1;
+      return { kind: 'error', status: 429, message: 'rate limited', headers: { 'retry-after': '1' } };
+    }
+    if (fault === 'server-error' && random.next() < 0.4) {
+      counts['serverErrors']! += 1;
+      return { kind: 'error', status: 500, message: 'upstream failure' };
+    }
+    const body = raw as OpenAIBody;
+    const last = body.messages.at(-1);
+    const text = typeof last?.content === 'string' ? last.content : '';
+    const tool = /tool=(\w+)/.exec(text)?.[1];
+    const offered = body.tools?.some((t) => t.function.name === tool) === true;
+    const key = String(request.headers['idempotency-key'] ?? '');
+    counts['answered']! += 1;
+    let delayMs = 0;
+    if (stalls.count > 0) {
+      stalls = { count: stalls.count - 1, ms: stalls.ms };
+      counts['stalled']! += 1;
+      delayMs = stalls.ms;
+    }
+    paid.set(key, [...(paid.get(key) ?? []), { at: Date.now() + delayMs, stalled: delayMs > 0 }]);
+    if (last?.role === 'user' && tool !== undefined && offered)
+      return { kind: 'message', toolCalls: [{ name: tool, arguments: JSON.stringify({ text }) }], delayMs };
+    return { kind: 'message', content: `done: ${text.slice(0, 80)}`, delayMs };
+  });
+  return {
+    baseUrl: fake.baseUrl,
+    setFault: (next) => void (fault = next),
+    stall: (count, ms) => void (stalls = { count, ms }),
+    paid: () => paid,
+    counts: () => ({ ...counts }),
+    close: fake.close,
+  };
+};

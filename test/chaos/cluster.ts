@@ -1,0 +1,211 @@
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { ensureKafkaTopic } from '@agentledger/events/kafka';
+import { startOrchestratorProcess, type OrchestratorProcess } from '../support/orchestrator-process.ts';
+import { startChaosModel, type ChaosModel } from './chaos-model.ts';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
+import { startPrivateKafka, type PrivateKafka } from './private-kafka.ts';
+import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.ts';
+import type { Random } from './random.ts';
+import { freePort, parseLogLine, supervised } from './supervisor.ts';
+
+export const TENANT = 'chaos';
+export const API_KEY = 'chaos-key-not-secret';
+export const TOPIC = 'agentledger.chaos';
+export const REPLICAS = ['replica-a', 'replica-b', 'replica-c'] as const;
+const toolsModule = fileURLToPath(new URL('../support/ledger-tools.ts', import.meta.url));
+
+export type Cluster = Awaited<ReturnType<typeof startCluster>>;
+
+/**
+ * Everything the chaos run needs, all private: Postgres, a Kafka broker, the fake model, one
+ * gateway and three orchestrator processes, with the handles the fault schedule pulls.
+ */
+export const startCluster = async (random: Random, log: (line: string) => void, kafkaClient: string) => {
+  // What is up so far, torn down in reverse when a later start fails (and by `stop`).
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    return await assemble(random, log, kafkaClient, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+};
+
+const assemble = async (
+  random: Random,
+  log: (line: string) => void,
+  kafkaClient: string,
+  undo: (() => Promise<unknown>)[],
+) => {
+  const [pgPort, kafkaPort, controllerPort, restPort, grpcPort] = await Promise.all(
+    Array.from({ length: 5 }, freePort),
+  );
+  log(`starting private Postgres on ${pgPort} and a private Kafka broker on ${kafkaPort}…`);
+  const [startedPostgres, startedKafka] = await Promise.allSettled([
+    startPrivatePostgres(pgPort!),
+    startPrivateKafka(kafkaPort!, controllerPort!),
+  ]);
+  if (startedPostgres.status === 'fulfilled') undo.push(startedPostgres.value.destroy);
+  if (startedKafka.status === 'fulfilled') undo.push(startedKafka.value.destroy);
+  if (startedPostgres.status === 'rejected') throw startedPostgres.reason;
+  if (startedKafka.status === 'rejected') throw startedKafka.reason;
+  const postgres: PrivatePostgres = startedPostgres.value;
+  const kafka: PrivateKafka = startedKafka.value;
+  const admin = new pg.Client({ connectionString: postgres.url.replace(/\/agentledger$/, '/postgres') });
+  await admin.connect();
+  await admin.query('create database agentledger');
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
+  pool.on('error', () => undefined);
+  undo.push(() => pool.end());
+  await pool.query('create table ledger (key text primary key, tool text not null, executions int not null)');
+  await ensureKafkaTopic({ brokers: [kafka.brokers], topic: TOPIC, partitions: 12 });
+  const model: ChaosModel = await startChaosModel(random.fork());
+  undo.push(model.close);
+  const common = {
+    DATABASE_URL: postgres.url,
+    LEDGER_DATABASE_URL: postgres.url,
+    TOOLS_MODULE: toolsModule,
+    OPENAI_BASE_URL: model.baseUrl,
+    KAFKA_PARTITIONS: '12',
+  };
+  const gatewayEnv = {
+    ...common,
+    PORT: String(restPort),
+    GRPC_PORT: String(grpcPort),
+    AGENTLEDGER_API_KEYS: `${TENANT}:${API_KEY}`,
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+  };
+  const orchestratorEnv = {
+    ...common,
+    OPENAI_API_KEY: 'fake-key-not-secret',
+    KAFKA_BROKERS: kafka.brokers,
+    KAFKA_TOPIC: TOPIC,
+    KAFKA_CLIENT: kafkaClient,
+    ORCHESTRATOR_GROUP: 'chaos-orchestrators',
+    DATABASE_POOL_SIZE: '8',
+    LEASE_TTL_MS: '3000',
+    RECOVERY_INTERVAL_MS: '500',
+    SHUTDOWN_DEADLINE_MS: '8000',
+    MODEL_CALL_TIMEOUT_MS: '20000',
+    CHARGE_DELAY_MS: '200',
+  };
+  log('starting the gateway and three orchestrators…');
+  // Processes the harness signalled; any other exit is a crash: recorded, and restarted as a supervisor would.
+  const signalled = new Set<ChildProcess>();
+  const crashes: { process: string; exit: string; at: number; output: string }[] = [];
+  let stopping = false;
+  const watch = (name: string, started: GatewayProcess, restart: () => Promise<unknown>) =>
+    void started.exited.then((exit) => {
+      if (stopping || signalled.has(started.child)) return;
+      crashes.push({
+        process: name,
+        exit: String(exit),
+        at: Date.now(),
+        output: started.output().slice(-1_500),
+      });
+      log(`${name} exited by itself (${exit}); restarting it`);
+      void restart().catch(() => undefined);
+    });
+  const processes = new Set<GatewayProcess>();
+  undo.push(async () => {
+    stopping = true;
+    for (const p of processes)
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all([...processes].map((p) => p.exited));
+  });
+  /** A process started while the cluster stops is killed at once. */
+  const track = <P extends GatewayProcess>(started: P): P => {
+    processes.add(started);
+    if (stopping) started.child.kill('SIGKILL');
+    return started;
+  };
+  let gateway: GatewayProcess | undefined;
+  const startGateway = async (): Promise<GatewayProcess> => {
+    const started = await supervised('gateway', log, () => startGatewayProcess(gatewayEnv));
+    watch('gateway', track(started), startGateway);
+    gateway = started;
+    return started;
+  };
+  await startGateway();
+  const ports = await Promise.all(REPLICAS.map(() => freePort()));
+  const replicas = new Map<string, OrchestratorProcess>();
+  // One process per replica id (and port): a start while one runs or starts returns that one.
+  const starting = new Map<string, Promise<OrchestratorProcess>>();
+  const startReplica = (id: string): Promise<OrchestratorProcess> => {
+    const running = replicas.get(id);
+    if (running !== undefined && running.child.exitCode === null && running.child.signalCode === null)
+      return Promise.resolve(running);
+    const pending =
+      starting.get(id) ??
+      supervised(`orchestrator ${id}`, log, () =>
+        startOrchestratorProcess(id, ports[REPLICAS.indexOf(id as never)]!, orchestratorEnv),
+      )
+        .then((started) => {
+          watch(`orchestrator ${id}`, track(started), () => startReplica(id));
+          replicas.set(id, started);
+          return started;
+        })
+        .finally(() => starting.delete(id));
+    starting.set(id, pending);
+    return pending;
+  };
+  await Promise.all(REPLICAS.map(startReplica));
+  const up = (id: string) => {
+    const child = replicas.get(id)?.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  };
+  return {
+    postgres,
+    kafka,
+    model,
+    pool,
+    restUrl: `http://127.0.0.1:${restPort}`,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    upReplicas: () => REPLICAS.filter(up),
+    /** Sends `signal` to a replica and resolves with how it exited. */
+    stopReplica: async (id: string, signal: 'SIGKILL' | 'SIGTERM') => {
+      const replica = replicas.get(id)!;
+      signalled.add(replica.child);
+      replica.child.kill(signal);
+      return replica.exited;
+    },
+    startReplica,
+    killGateway: async () => {
+      signalled.add(gateway!.child);
+      gateway!.child.kill('SIGKILL');
+      await gateway!.exited;
+    },
+    startGateway: async () => void (await startGateway()),
+    /** The most frequent warning and error lines of every process this run started. */
+    logSummary: (): Record<string, number> => {
+      const counts = new Map<string, number>();
+      for (const p of processes)
+        for (const line of p.output().split('\n')) {
+          const entry = parseLogLine(line);
+          if (entry !== undefined) counts.set(entry, (counts.get(entry) ?? 0) + 1);
+        }
+      return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, 20));
+    },
+    /** Exits the harness did not cause. */
+    crashes: () => [...crashes],
+    /** Replica ids holding a lease on a session with pending work (a turn in flight). */
+    busyReplicas: async (): Promise<string[]> => {
+      const { rows } = await pool.query<{ owner: string }>(
+        `select distinct split_part(lease_owner, '/', 1) as owner from sessions
+         where pending_work and lease_owner is not null and lease_expires_at > now()`,
+      );
+      return rows.map((r) => r.owner);
+    },
+    outputs: () => ({
+      gateway: gateway!.output().slice(-4_000),
+      ...Object.fromEntries([...replicas].map(([id, p]) => [id, p.output().slice(-4_000)])),
+    }),
+    stop: async () => {
+      for (const step of undo.reverse()) await step().catch(() => undefined);
+    },
+  };
+};
