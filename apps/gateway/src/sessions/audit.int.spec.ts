@@ -71,9 +71,11 @@ describe('GET …/audit with signed checkpoints (distributed gateway on Postgres
   it('reports a history rewritten with a recomputed chain over REST and gRPC, thanks to the signed head', async () => {
     await call('POST', '/v1/sessions', { teamId: 'support', sessionId: 'a1' });
     await call('POST', '/v1/sessions/a1/messages', { content: 'What is 12 * 3?' });
-    const signed = await eventually('a signed head', async () => {
+    // The head that holds the message must be signed (a timer may first sign only SessionStarted,
+    // which the rewrite below leaves untouched).
+    const signed = await eventually('the head with the message signed', async () => {
       const report = await audit('a1');
-      return report.checkpoints.signed > 0 ? report : undefined;
+      return (report.checkpoints.lastVerified ?? 0) >= report.eventCount ? report : undefined;
     });
     expect(signed).toMatchObject({
       hashChainValid: true,
