@@ -11,12 +11,14 @@ import { connectGrpc, type GrpcTestClient } from '../testing/grpc-client.ts';
 import { bearer, singleTeamSpec } from '../testing/test-gateway.ts';
 
 type Audit = {
+  eventCount: number;
   hashChainValid: boolean;
   replayMatches: boolean;
   firstDivergentVersion: number | null;
   checkpoints: {
     enabled: boolean;
     signed: number;
+    lastVerified: number | null;
     valid: boolean;
     problems: { version: number; reason: string }[];
   };
