@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import {
-  readMcpServers,
-  readModelEndpoints,
-  type McpServers,
-  type ModelEndpoints,
-} from '@agentledger/agents';
+import { parseOperatorConfig, type OperatorRegistries } from '@agentledger/agents';
 import { logConfigShape } from '@agentledger/events/observability';
 import { tracingConfigShape } from '@agentledger/telemetry/sdk';
 import { CLIENT_ID_PATTERN } from '../http/validation.ts';
@@ -184,24 +179,13 @@ export const gatewayConfigSchema = z.object({
   ...tracingConfigShape,
 });
 
-export type GatewayConfig = z.output<typeof gatewayConfigSchema> & {
-  MODEL_ENDPOINTS: ModelEndpoints;
-  MCP_SERVERS: McpServers;
-};
+export type GatewayConfig = z.output<typeof gatewayConfigSchema> & OperatorRegistries;
 
 /** Parses the environment, or throws naming every bad variable (values are never echoed). */
-export const parseGatewayConfig = (env: Readonly<Record<string, string | undefined>>): GatewayConfig => {
-  const result = gatewayConfigSchema.safeParse(env);
-  const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
-  const mcp = readMcpServers(env, (path) => readFileSync(path, 'utf8'));
-  const problems = [
-    ...(result.success
-      ? []
-      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
-    ...('problem' in endpoints ? [endpoints.problem] : []),
-    ...('problem' in mcp ? [mcp.problem] : []),
-  ];
-  if (result.success && 'endpoints' in endpoints && 'servers' in mcp)
-    return { ...result.data, MODEL_ENDPOINTS: endpoints.endpoints, MCP_SERVERS: mcp.servers };
-  throw new Error(`Invalid gateway configuration:\n  ${problems.join('\n  ')}`);
-};
+export const parseGatewayConfig = (env: Readonly<Record<string, string | undefined>>): GatewayConfig =>
+  parseOperatorConfig(
+    gatewayConfigSchema,
+    env,
+    (path) => readFileSync(path, 'utf8'),
+    'gateway configuration',
+  );

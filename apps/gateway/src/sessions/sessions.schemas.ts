@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SESSION_STATUSES } from '@agentledger/agents';
 import { clientId } from '../http/validation.ts';
 
 export const sessionPathSchema = z.object({ id: clientId });
@@ -38,15 +39,7 @@ export const eventPageSchema = z.object({
   nextAfter: z.int().nullable().meta({ description: 'The `after` of the next page; null at the end' }),
 });
 
-const sessionStatus = z.enum([
-  'idle',
-  'running',
-  'awaiting_input',
-  'awaiting_approval',
-  'stalled',
-  'failed',
-  'closed',
-]);
+const sessionStatus = z.enum(SESSION_STATUSES);
 
 /** Labels a client keeps with a session: at most 32 string values, stored in `SessionStarted`. */
 export const sessionMetadataSchema = z

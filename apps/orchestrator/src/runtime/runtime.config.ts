@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import {
-  readMcpServers,
-  readModelEndpoints,
-  type McpServers,
-  type ModelEndpoints,
-} from '@agentledger/agents';
+import { parseOperatorConfig, type OperatorRegistries } from '@agentledger/agents';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -108,7 +103,7 @@ export const orchestratorRuntimeConfigSchema = z.object({
 });
 
 /** What the parse adds to the schema's output: the replica id resolved, endpoints and MCP servers read. */
-type Resolved = Readonly<{ REPLICA_ID: string; MODEL_ENDPOINTS: ModelEndpoints; MCP_SERVERS: McpServers }>;
+type Resolved = Readonly<{ REPLICA_ID: string }> & OperatorRegistries;
 
 export type OrchestratorRuntimeConfig = Omit<z.output<typeof orchestratorRuntimeConfigSchema>, 'REPLICA_ID'> &
   Resolved;
@@ -123,25 +118,8 @@ export const parseRuntimeConfig = <T extends z.ZodType<z.output<typeof orchestra
   env: Readonly<Record<string, string | undefined>>,
   what: string,
 ): Omit<z.output<T>, 'REPLICA_ID'> & Resolved => {
-  const result = schema.safeParse(env);
-  const endpoints = readModelEndpoints(env, (path) => readFileSync(path, 'utf8'));
-  const mcp = readMcpServers(env, (path) => readFileSync(path, 'utf8'));
-  if (!result.success || 'problem' in endpoints || 'problem' in mcp) {
-    const problems = [
-      ...(result.success
-        ? []
-        : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
-      ...('problem' in endpoints ? [endpoints.problem] : []),
-      ...('problem' in mcp ? [mcp.problem] : []),
-    ];
-    throw new Error(`Invalid ${what}:\n  ${problems.join('\n  ')}`);
-  }
+  const parsed = parseOperatorConfig(schema, env, (path) => readFileSync(path, 'utf8'), what);
   const replicaId =
-    result.data.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  return {
-    ...result.data,
-    REPLICA_ID: replicaId,
-    MODEL_ENDPOINTS: endpoints.endpoints,
-    MCP_SERVERS: mcp.servers,
-  };
+    parsed.REPLICA_ID ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  return { ...parsed, REPLICA_ID: replicaId };
 };

@@ -75,6 +75,7 @@ export {
   type McpServers,
   type SecretValue,
 } from './spec/mcp-servers.ts';
+export { parseOperatorConfig, type OperatorRegistries } from './spec/operator-config.ts';
 export {
   McpToolsRefused,
   resolveMcpTools,

@@ -1,4 +1,4 @@
-import type { Logger, PublishOptions, SubscribeOptions } from '../bus.ts';
+import type { Logger, PublishOptions, SubscribeOptions, Subscription } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
 
 /** Drops everything: the default when no logger is injected. */
@@ -68,5 +68,29 @@ export const serialCallbacks = (options: SubscribeOptions, logger: Logger): Seri
       });
     },
     idle: () => chain,
+  };
+};
+
+/**
+ * The subscriptions a bus handed out: each leaves the set when stopped, and `stopAll` (the bus's
+ * close) stops whatever is left.
+ */
+export const liveSubscriptions = () => {
+  const live = new Set<Subscription>();
+  return {
+    track: (subscription: Subscription): Subscription => {
+      live.add(subscription);
+      return {
+        ...subscription,
+        stop: async () => {
+          live.delete(subscription);
+          await subscription.stop();
+        },
+      };
+    },
+    stopAll: async (): Promise<void> => {
+      await Promise.all([...live].map((subscription) => subscription.stop()));
+      live.clear();
+    },
   };
 };

@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
-import { messageHeadersOf } from '../bus/bus-support.ts';
+import { liveSubscriptions, messageHeadersOf } from '../bus/bus-support.ts';
 import { chunkBySize } from '../kafka/kafka-event-bus.ts';
 import type { KafkaEventBusOptions } from '../kafka/kafka-event-bus.ts';
 import {
@@ -58,7 +58,7 @@ export const createPlatformaticEventBus = (options: PlatformaticEventBusOptions)
     maxWaitTime: options.maxWaitTimeMs ?? 500,
   };
   const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = liveSubscriptions();
   let producer: StringProducer | undefined;
   let closed = false;
 
@@ -103,15 +103,9 @@ export const createPlatformaticEventBus = (options: PlatformaticEventBusOptions)
     subscribeOptions: SubscribeOptions = {},
   ): Promise<Subscription> => {
     if (closed) throw new Error('the Kafka bus is closed');
-    const subscription = await createPlatformaticSubscription(settings, groupId, handler, subscribeOptions);
-    subscriptions.add(subscription);
-    return {
-      ...subscription,
-      stop: async () => {
-        subscriptions.delete(subscription);
-        await subscription.stop();
-      },
-    };
+    return subscriptions.track(
+      await createPlatformaticSubscription(settings, groupId, handler, subscribeOptions),
+    );
   };
 
   return {
@@ -119,8 +113,7 @@ export const createPlatformaticEventBus = (options: PlatformaticEventBusOptions)
     subscribe,
     close: async () => {
       closed = true;
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      subscriptions.clear();
+      await subscriptions.stopAll();
       await dropProducer();
     },
   };

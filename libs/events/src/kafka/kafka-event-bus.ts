@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
-import { messageHeadersOf, quietLogger } from '../bus/bus-support.ts';
+import { liveSubscriptions, messageHeadersOf, quietLogger } from '../bus/bus-support.ts';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.ts';
 import { createKafkaSubscription, type ConsumerSettings } from './kafka-subscription.ts';
 
@@ -79,7 +79,7 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
   };
   const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = liveSubscriptions();
   let producer: Promise<Producer> | undefined;
   let closed = false;
 
@@ -125,15 +125,9 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     subscribeOptions: SubscribeOptions = {},
   ): Promise<Subscription> => {
     if (closed) throw new Error('the Kafka bus is closed');
-    const subscription = await createKafkaSubscription(kafka, settings, groupId, handler, subscribeOptions);
-    subscriptions.add(subscription);
-    return {
-      ...subscription,
-      stop: async () => {
-        subscriptions.delete(subscription);
-        await subscription.stop();
-      },
-    };
+    return subscriptions.track(
+      await createKafkaSubscription(kafka, settings, groupId, handler, subscribeOptions),
+    );
   };
 
   return {
@@ -141,8 +135,7 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     subscribe,
     close: async () => {
       closed = true;
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      subscriptions.clear();
+      await subscriptions.stopAll();
       await dropProducer();
     },
   };

@@ -3,8 +3,18 @@ import type { TeamSpec } from '../spec/team-spec.ts';
 import type { ProgressLedger } from '../team/progress-ledger.ts';
 import type { ChatMessageType, ErrorInfo, ModelCallPurpose, ToolFailureReason } from './session.events.ts';
 
-export type SessionStatus =
-  'idle' | 'running' | 'awaiting_input' | 'awaiting_approval' | 'stalled' | 'failed' | 'closed';
+/** Every status a session can be in (the wire enum of `GET /v1/sessions` is this list). */
+export const SESSION_STATUSES = [
+  'idle',
+  'running',
+  'awaiting_input',
+  'awaiting_approval',
+  'stalled',
+  'failed',
+  'closed',
+] as const;
+
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /** A chat message as clients see it (`GET /v1/sessions/{id}`): user messages and agent messages. */
 export type SessionMessage = Readonly<{
