@@ -30,7 +30,7 @@ export { SESSION_EVENT_TYPES } from './session/session.events.ts';
 export { evolve, toolResultText } from './session/session.evolve.ts';
 export { replayDecisions, type DecisionReplay, type RecordedSessionEvent } from './session/session.replay.ts';
 export * from './session/session.state.ts';
-export { toSessionView, turnDeadline, type SessionView } from './session/session.view.ts';
+export { nextDeadline, toSessionView, turnDeadline, type SessionView } from './session/session.view.ts';
 export * from './spec/team-spec.ts';
 export * from './spec/termination.schema.ts';
 export { effectiveTermination, terminationReason, type TurnView } from './team/termination.ts';

@@ -442,6 +442,42 @@ describe('importer rejections and mappings', () => {
     });
   });
 
+  it('rejects include_agent_event: true (agent events are not counted) naming its path, and takes false', () => {
+    const withCondition = (name: string, config: Record<string, unknown>) =>
+      team('autogen_agentchat.teams.RoundRobinGroupChat', [assistant({})], {
+        termination_condition: {
+          provider: 'autogen_agentchat.base.OrTerminationCondition',
+          config: {
+            conditions: [
+              { provider: 'autogen_agentchat.conditions.TextMentionTermination', config: { text: 'X' } },
+              { provider: `autogen_agentchat.conditions.${name}`, config },
+            ],
+          },
+        },
+      });
+    const at = '$.config.termination_condition.config.conditions[1].config.include_agent_event';
+    for (const name of ['MaxMessageTermination', 'StopMessageTermination'])
+      expect(rejection(withCondition(name, { max_messages: 4, include_agent_event: true })).issues).toEqual([
+        {
+          path: at,
+          provider: `autogen_agentchat.conditions.${name}`,
+          message:
+            'include_agent_event: true is not supported (only chat messages are counted); remove it or set it to false',
+        },
+      ]);
+    const spec = importAutogenComponent(
+      withCondition('MaxMessageTermination', { max_messages: 4, include_agent_event: false }),
+      options,
+    );
+    expect(spec.termination).toEqual({
+      kind: 'any_of',
+      conditions: [
+        { kind: 'text_mention', text: 'X' },
+        { kind: 'max_messages', limit: 4 },
+      ],
+    });
+  });
+
   const magentic = (participants: unknown[], modelConfig: Record<string, unknown> = {}) =>
     team('autogen_agentchat.teams.MagenticOneGroupChat', participants, {
       model_client: {

@@ -13,13 +13,17 @@ export const importTermination = (
   const num = (k: string): number | undefined => (typeof cfg[k] === 'number' ? cfg[k] : undefined);
   const strings = (k: string): string[] | undefined =>
     Array.isArray(cfg[k]) && cfg[k].every((s) => typeof s === 'string') ? (cfg[k] as string[]) : undefined;
+  // AutoGen would count agent events (tool call requests and results, thoughts, streaming chunks)
+  // too; this engine counts chat messages only, so the option is refused rather than ignored.
+  if (cfg['include_agent_event'] === true)
+    return ctx.reject(
+      `${path}.config.include_agent_event`,
+      c.provider,
+      'include_agent_event: true is not supported (only chat messages are counted); remove it or set it to false',
+    );
   switch (known(c.provider)) {
     case 'MaxMessageTermination':
-      return {
-        kind: 'max_messages',
-        limit: num('max_messages') ?? 10,
-        ...(cfg['include_agent_event'] === true ? { includeAgentEvents: true } : {}),
-      };
+      return { kind: 'max_messages', limit: num('max_messages') ?? 10 };
     case 'TextMentionTermination': {
       const sources = strings('sources');
       return {

@@ -198,13 +198,8 @@ const recordModelCall = (
         },
       ];
     if (!assistant.approvalRequired.includes(tc.name)) return [requested];
-    return [
-      requested,
-      {
-        type: 'ToolApprovalRequested',
-        data: { toolCallId, name: tc.name, arguments: tc.arguments, agent: call.agent },
-      },
-    ];
+    const approval = { toolCallId, name: tc.name, arguments: tc.arguments, agent: call.agent };
+    return [requested, approvalRequested(state, approval, metadata.now)];
   });
   return andAdvance(state, [completed, ...tools], metadata.now);
 };
@@ -252,19 +247,27 @@ const isPastCall = (state: Session, toolCallId: string): boolean => {
   return turn !== null && Number(turn[1]) <= state.turnCount;
 };
 
-const requestApproval = ({ data }: RequestApproval, state: Session): SessionEvent[] => {
+const requestApproval = ({ data, metadata }: RequestApproval, state: Session): SessionEvent[] => {
   const tool = state.toolCalls[data.toolCallId];
   if (!tool) {
     if (isPastCall(state, data.toolCallId)) return [];
     throw new UnknownToolCall(data.toolCallId);
   }
   if (tool.status !== 'pending' || tool.approval !== 'none') return [];
-  return [
-    {
-      type: 'ToolApprovalRequested',
-      data: { toolCallId: tool.toolCallId, name: tool.name, arguments: tool.arguments, agent: tool.agent },
-    },
-  ];
+  const { toolCallId, name, arguments: args, agent } = tool;
+  return [approvalRequested(state, { toolCallId, name, arguments: args, agent }, metadata.now)];
+};
+
+/** The request, stamped with its time and deadline only when the team declares an approval deadline. */
+const approvalRequested = (
+  state: Session,
+  data: Readonly<{ toolCallId: string; name: string; arguments: string; agent: string }>,
+  now: Date,
+): SessionEvent => {
+  const seconds = state.spec?.approvals?.timeoutSeconds;
+  if (seconds === undefined) return { type: 'ToolApprovalRequested', data };
+  const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+  return { type: 'ToolApprovalRequested', data: { ...data, at: now.toISOString(), expiresAt } };
 };
 
 const decideApproval = ({ data, metadata }: DecideApproval, state: Session): SessionEvent[] => {
@@ -327,14 +330,52 @@ const markStalled = ({ data, metadata }: MarkStalled, state: Session): SessionEv
   return [{ type: 'SessionStalled', data: { reason: data.reason, at: metadata.now.toISOString() } }];
 };
 
+/**
+ * Deadlines passed by `now` (the watchdog's clock): the turn's timeout completes the turn whatever
+ * it waits for (a model call, a tool, an approval, input); a pending approval past its own deadline
+ * is denied (`approvals.onTimeout: deny`). Calls still out are aborted by the host; their late
+ * results are no-ops (or recorded once as aborted).
+ */
 const checkTimeout = ({ metadata }: CheckTimeout, state: Session): SessionEvent[] => {
   const turn = state.turn;
   if (!turn || !state.spec || state.closed) return [];
-  const reason = stopReason(state, state.spec, turn, metadata.now);
-  if (reason === null) return advance(state, metadata.now);
+  const now = metadata.now;
+  const reason = stopReason(state, state.spec, turn, now);
+  if (reason !== null)
+    return andAdvance(
+      state,
+      [{ type: 'TurnCompleted', data: { turnId: turn.turnId, reason, at: now.toISOString() } }],
+      now,
+    );
+  const expired = turn.batch.flatMap((id) => {
+    const tool = state.toolCalls[id];
+    const due =
+      tool?.status === 'pending' &&
+      tool.approval === 'requested' &&
+      tool.approvalExpiresAt !== undefined &&
+      Date.parse(tool.approvalExpiresAt) <= now.getTime();
+    return due ? [id] : [];
+  });
+  if (expired.length === 0) return advance(state, now);
+  const seconds = state.spec.approvals?.timeoutSeconds;
+  const reasonText = `no decision within the approval deadline${seconds === undefined ? '' : ` of ${seconds} s`}`;
   return andAdvance(
     state,
-    [{ type: 'TurnCompleted', data: { turnId: turn.turnId, reason, at: metadata.now.toISOString() } }],
-    metadata.now,
+    expired.flatMap((toolCallId): SessionEvent[] => [
+      {
+        type: 'ToolApprovalDenied',
+        data: { toolCallId, reason: reasonText, timedOut: true, at: now.toISOString() },
+      },
+      {
+        type: 'ToolCallFailed',
+        data: {
+          toolCallId,
+          reason: 'approval-denied',
+          message: `the tool call was denied: ${reasonText}`,
+          latencyMs: 0,
+        },
+      },
+    ]),
+    now,
   );
 };

@@ -97,7 +97,15 @@ export type ToolCallFailed = E<
 >;
 export type ToolApprovalRequested = E<
   'ToolApprovalRequested',
-  { toolCallId: string; name: string; arguments: string; agent: string }
+  {
+    toolCallId: string;
+    name: string;
+    arguments: string;
+    agent: string;
+    /** When it was requested and when it is denied unanswered: only under the team's `approvals.timeoutSeconds`. */
+    at?: string;
+    expiresAt?: string;
+  }
 >;
 export type ToolApprovalGranted = E<
   'ToolApprovalGranted',
@@ -105,7 +113,8 @@ export type ToolApprovalGranted = E<
 >;
 export type ToolApprovalDenied = E<
   'ToolApprovalDenied',
-  { toolCallId: string; actor?: string; reason?: string }
+  /** `timedOut` (with `at`): denied by the approval deadline (`approvals.onTimeout: deny`), not by a person. */
+  { toolCallId: string; actor?: string; reason?: string; timedOut?: boolean; at?: string }
 >;
 export type AgentMessageEmitted = E<
   'AgentMessageEmitted',

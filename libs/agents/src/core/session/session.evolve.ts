@@ -290,8 +290,13 @@ const apply = (s: Session, event: SessionEvent): Session => {
       const next = { ...s, toolCalls: { ...s.toolCalls, [d.toolCallId]: call } };
       return withTurn(next, { batch: [...(s.turn?.batch ?? []), d.toolCallId] });
     }
-    case 'ToolApprovalRequested':
-      return putToolCall(s, event.data.toolCallId, { approval: 'requested' });
+    case 'ToolApprovalRequested': {
+      const { toolCallId, expiresAt } = event.data;
+      return putToolCall(s, toolCallId, {
+        approval: 'requested',
+        ...(expiresAt === undefined ? {} : { approvalExpiresAt: expiresAt }),
+      });
+    }
     case 'ToolApprovalGranted':
       return putToolCall(s, event.data.toolCallId, { approval: 'granted' });
     case 'ToolApprovalDenied':
@@ -353,8 +358,11 @@ const apply = (s: Session, event: SessionEvent): Session => {
     case 'TurnCompleted': {
       const { turnId, reason } = event.data;
       const handoffToUser = s.turn?.handoffToUser ?? null;
+      // Only a timeout completes a turn with calls still out: their late outcomes are kept once.
+      const inFlight = inFlightCalls(s, turnId);
+      const retired = retireTurn(s, turnId);
       return {
-        ...retireTurn(s, turnId),
+        ...(inFlight.length > 0 ? withAborted(retired, [...(s.abortedCalls ?? []), ...inFlight]) : retired),
         lastTurn: { turnId, outcome: 'completed', reason },
         awaitingInput: handoffToUser ? { agent: handoffToUser, reason: 'handoff' } : null,
       };

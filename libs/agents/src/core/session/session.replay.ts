@@ -106,6 +106,8 @@ const commandAt = (events: readonly SessionEvent[], i: number, state: Session, n
       return { type: 'RequestApproval', data: { toolCallId: event.data.toolCallId }, metadata: m };
     case 'ToolApprovalGranted':
     case 'ToolApprovalDenied': {
+      if (event.type === 'ToolApprovalDenied' && event.data.timedOut === true)
+        return { type: 'CheckTimeout', data: {}, metadata: m };
       const { toolCallId, actor, reason } = event.data;
       return {
         type: 'DecideApproval',

@@ -75,6 +75,8 @@ export type ToolCallState = Readonly<{
   arguments: string;
   status: 'pending' | 'completed' | 'failed';
   approval: 'none' | 'requested' | 'granted' | 'denied';
+  /** An unanswered approval is denied at this time (ISO), when the team sets an approval deadline. */
+  approvalExpiresAt?: string;
   result?: string;
   failure?: Readonly<{ reason: ToolFailureReason; message: string }>;
 }>;

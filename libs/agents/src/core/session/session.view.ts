@@ -59,3 +59,21 @@ export const turnDeadline = (state: Session): string | null => {
   const seconds = policy ? timeoutSeconds(policy) : null;
   return seconds === null ? null : new Date(Date.parse(state.turn.startedAt) + seconds * 1000).toISOString();
 };
+
+/**
+ * The session's nearest deadline (ISO time): its turn's timeout or a pending approval's deadline.
+ * The host arms one timer for it and sends `CheckTimeout` then; derived from state alone, so any
+ * replica that loads the session after a restart re-arms the same deadline.
+ */
+export const nextDeadline = (state: Session): string | null => {
+  const turn = state.turn;
+  if (!turn || state.closed) return null;
+  const approvals = turn.batch.flatMap((id) => {
+    const tool = state.toolCalls[id];
+    return tool?.status === 'pending' && tool.approval === 'requested' && tool.approvalExpiresAt
+      ? [tool.approvalExpiresAt]
+      : [];
+  });
+  const all = [turnDeadline(state), ...approvals].filter((at): at is string => at !== null);
+  return all.length === 0 ? null : all.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+};

@@ -193,6 +193,12 @@ export const limitsSchema = z.strictObject({
   turnTimeoutSeconds: z.number().positive().optional(),
 });
 
+/** What happens to a tool approval nobody answers: denied after `timeoutSeconds`. */
+export const approvalsSchema = z.strictObject({
+  timeoutSeconds: z.number().positive().max(604_800),
+  onTimeout: z.enum(['deny']).default('deny'),
+});
+
 export const teamSpecSchema = z
   .strictObject({
     specVersion: z.literal(1),
@@ -206,6 +212,8 @@ export const teamSpecSchema = z
     /** AutoGen's `max_turns`: agent turns (speaker steps) per run; magentic_one: orchestration rounds. */
     maxTurns: z.number().int().positive().optional(),
     limits: limitsSchema.default({ maxParallelToolCalls: 4 }),
+    /** Absent: an approval waits until someone answers it (or the turn ends). */
+    approvals: approvalsSchema.optional(),
     onBusy: z.enum(['enqueue', 'reject', 'interrupt']).default('enqueue'),
   })
   .superRefine((spec, ctx) => {

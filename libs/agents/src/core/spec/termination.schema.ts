@@ -31,7 +31,13 @@ export const terminationPolicySchema: z.ZodType<TerminationPolicy> = z.lazy(() =
     z.strictObject({
       kind: z.literal('max_messages'),
       limit: positiveInt,
-      includeAgentEvents: z.boolean().optional(),
+      /** AutoGen's `include_agent_event`: only `false` (chat messages are counted, agent events never). */
+      includeAgentEvents: z
+        .boolean()
+        .optional()
+        .refine((v) => v !== true, {
+          message: 'includeAgentEvents: true is not supported (only chat messages are counted)',
+        }),
     }),
     z.strictObject({
       kind: z.literal('text_mention'),
