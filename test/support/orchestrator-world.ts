@@ -117,12 +117,18 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     commands += 1;
     return { commandId: `test-${commands}`, correlationId: `test-${commands}`, now: new Date() };
   };
-  const team = (tool: string, onBusy = 'enqueue', agent: Readonly<Record<string, unknown>> = {}): TeamSpec =>
+  const team = (
+    tool: string,
+    onBusy = 'enqueue',
+    agent: Readonly<Record<string, unknown>> = {},
+    fields: Readonly<Record<string, unknown>> = {},
+  ): TeamSpec =>
     teamSpecSchema.parse({
       specVersion: 1,
       name: `${tool}-team`,
       type: 'single',
       onBusy,
+      ...fields,
       agents: [
         {
           name: 'clerk',
@@ -145,17 +151,26 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       processes.push(started);
       return started;
     },
-    /** `agent` overrides fields of the one agent (e.g. pinned `mcpTools`, as the gateway writes them). */
+    /**
+     * `agent` overrides fields of the one agent (e.g. pinned `mcpTools`, as the gateway writes them),
+     * `fields` fields of the team (e.g. `limits`, `approvals`).
+     */
     startSession: async (
       sessionId: string,
       tool: string,
       onBusy?: 'enqueue' | 'interrupt',
       agent?: Readonly<Record<string, unknown>>,
+      fields?: Readonly<Record<string, unknown>>,
     ) => {
       await repository.handle(
         {
           type: 'StartSession',
-          data: { sessionId, tenantId: TENANT, teamId: `${tool}-team`, spec: team(tool, onBusy, agent) },
+          data: {
+            sessionId,
+            tenantId: TENANT,
+            teamId: `${tool}-team`,
+            spec: team(tool, onBusy, agent, fields),
+          },
           metadata: meta(),
         },
         { tenantId: TENANT, sessionId: sessionId },

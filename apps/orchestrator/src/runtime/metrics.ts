@@ -90,5 +90,9 @@ export const createOrchestratorMetrics = (registry: Registry) => {
       name: 'agentledger_sessions_stalled_total',
       help: 'Sessions the watchdog marked stalled',
     }),
+    timedOut: metrics.counter({
+      name: 'agentledger_turns_timed_out_total',
+      help: 'Turns this replica ended by their timeout while they waited (a call, an approval, input)',
+    }),
   };
 };

@@ -20,6 +20,7 @@ import { detached, SpanKind, startSpan, traceparentOf } from '@agentledger/telem
 import { createSemaphore } from '../flow/semaphore.ts';
 import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createEndpointLimits } from '../flow/endpoint-limits.ts';
+import { createDeadlineTimers } from './deadline-timers.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import { runSession } from './session-worker.ts';
 import { createOrchestratorStepHooks } from './step-hooks.ts';
@@ -128,7 +129,42 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   };
 
   const cancellation = createTurnCancellation();
+  // A deadline fires through the engine like any command; a turn it ended has its in-flight call
+  // aborted here (the owner's worker is stepping it), and the session is stepped again for what
+  // follows (a denied approval's next step, a queued turn).
+  const deadlines = createDeadlineTimers({
+    clock: deps.clock,
+    fire: async ({ tenantId, sessionId }) => {
+      const now = deps.clock();
+      const { state, events } = await deps.engine.handle(
+        {
+          type: 'CheckTimeout',
+          data: {},
+          metadata: {
+            commandId: `${sessionId}:deadline:${now.toISOString()}`,
+            correlationId: sessionId,
+            now,
+          },
+        },
+        {
+          tenantId,
+          sessionId,
+          metadata: { correlationId: sessionId, replicaId: settings.replicaId, actor: 'orchestrator' },
+        },
+      );
+      for (const { type, data } of events)
+        if (type === 'TurnCompleted') {
+          metrics.timedOut.inc();
+          logger.warn(`session ${sessionId}: turn timed out`);
+          cancellation.cancel(sessionStreamId(tenantId, sessionId), cancelledTurn(data));
+        }
+      deadlines.watch({ tenantId, sessionId }, state);
+      if (events.length > 0) schedule(tenantId, sessionId);
+    },
+    onError: (id, error) => logger.warn(`session ${id}: deadline check failed: ${describe(error)}`),
+  });
   const hooks = createOrchestratorStepHooks({
+    deadlines,
     cancellation,
     index: deps.index,
     replicaId: settings.replicaId,
@@ -174,6 +210,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
                 },
                 metrics,
                 cancellation,
+                deadlines,
                 shutdown: shutdown.signal,
                 stopping: () => stopping,
                 onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
@@ -329,6 +366,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     stop: async () => {
       stopping = true;
       clearInterval(timer);
+      deadlines.stop();
       for (const parked of parkedTimers) clearTimeout(parked);
       const finished = await scheduler.drain(settings.shutdownDeadlineMs);
       if (!finished) {

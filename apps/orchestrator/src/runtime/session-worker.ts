@@ -1,6 +1,7 @@
 import type { EffectDeps } from '@agentledger/agents';
 import { sessionStreamId } from '@agentledger/events';
 import { LeaseLost, type SessionEngine, type SessionLeases, type StepHooks } from '@agentledger/sessions';
+import type { DeadlineTimers } from './deadline-timers.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import type { TurnCancellation } from './turn-cancellation.ts';
 
@@ -19,6 +20,8 @@ export type WorkerDeps = Readonly<{
   shutdown: AbortSignal;
   /** Where a recorded `TurnCancelled` finds this step to abort its in-flight call. */
   cancellation: TurnCancellation;
+  /** The session's deadline timer: checked before the step, re-armed from the state it ends in. */
+  deadlines: DeadlineTimers;
   /** Set when shutdown begins: no new step starts. */
   stopping: () => boolean;
   onError: (sessionId: string, error: unknown) => void;
@@ -52,12 +55,15 @@ export const runSession = async (
   const cancel = deps.cancellation.open(sessionStreamId(tenantId, sessionId));
   const signal = AbortSignal.any([deps.shutdown, lost.signal, cancel.signal]);
   try {
+    // A deadline passed while nobody held the session (a crash, a restart) fires before any work.
+    await deps.deadlines.check({ tenantId, sessionId }, await deps.engine.load(tenantId, sessionId));
     const outcome = await deps.engine.step({ tenantId, sessionId }, lease, signal, {
       effects: deps.effects,
       hooks: deps.hooks,
       keepGoing: () => !deps.stopping(),
       ...(traceparent === undefined ? {} : { traceparent }),
     });
+    deps.deadlines.watch({ tenantId, sessionId }, outcome.state);
     if (outcome.status === 'lost' || lost.signal.aborted) deps.metrics.leasesLost.inc();
     if (outcome.status === 'parked' && outcome.delayMs !== undefined) deps.reschedule(outcome.delayMs);
   } catch (error) {

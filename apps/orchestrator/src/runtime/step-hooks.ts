@@ -5,6 +5,7 @@ import { boundedLabel, type LogContextStore } from '@agentledger/events/observab
 import type { ModelResult, StepHooks, TenantUsage, ToolAttempts } from '@agentledger/sessions';
 import type { EndpointLimits } from '../flow/endpoint-limits.ts';
 import type { Semaphore } from '../flow/semaphore.ts';
+import type { DeadlineTimers } from './deadline-timers.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import type { TurnCancellation } from './turn-cancellation.ts';
 
@@ -28,6 +29,8 @@ export type StepHooksDeps = Readonly<{
   tenantDailyTokenBudget?: number;
   clock: () => Date;
   cancellation: TurnCancellation;
+  /** Armed for the session's nearest deadline before each call, so it fires while the call is out. */
+  deadlines: Pick<DeadlineTimers, 'watch'>;
 }>;
 
 const outcomeOf = (command: SessionCommand | null): string => {
@@ -81,6 +84,7 @@ export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => {
     claimAttempt: (lease, toolCallId) => deps.index.markAttempt(lease, toolCallId),
     aroundToolCall: (run, { tenantId, sessionId, state, signal, call }) =>
       deps.logContext.run({ agent: call.agent, callId: call.toolCallId }, () => {
+        deps.deadlines.watch({ tenantId, sessionId }, state);
         const tool = toolLabel(call.name);
         return withPermit(
           deps.toolCalls,
@@ -110,6 +114,7 @@ export const createOrchestratorStepHooks = (deps: StepHooksDeps): StepHooks => {
       const spec = call && state.spec ? modelSpecFor(state.spec, call) : undefined;
       const endpoint = spec?.endpoint || DEFAULT_ENDPOINT;
       const labels = { endpoint: endpointLabel(endpoint), model: modelLabel(spec?.model ?? 'unknown') };
+      deps.deadlines.watch({ tenantId, sessionId }, state);
       return deps.logContext.run({ agent: call?.agent, callId: action.callId }, async () => {
         const command = await withPermit(
           deps.modelCalls,
