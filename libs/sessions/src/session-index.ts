@@ -15,6 +15,8 @@ export type SessionProjection = Readonly<{
   partition: number;
   /** Model tokens recorded by this append (counted into the tenant's daily usage). */
   tokensUsed: number;
+  /** The session's nearest deadline (`nextDeadline`: turn timeout, approval deadline); absent: none. */
+  deadlineAt?: string | null;
 }>;
 
 /** One row of the `sessions` read model: what lists, leases, recovery and the watchdog query. */
@@ -87,6 +89,12 @@ export type SessionRecovery = Readonly<{
   orphaned: (limit: number) => Promise<readonly SessionRow[]>;
   /** Sessions in `running` with no progress since `before` (for the watchdog). */
   stalled: (before: Date, limit: number) => Promise<readonly SessionRow[]>;
+  /**
+   * Sessions of the given partitions with a deadline at or before `before` and no live lease (a
+   * session being stepped has its deadline watched by its lease holder): what a replica arms
+   * timers for after a restart or a rebalance, waiting sessions (approval, input) included.
+   */
+  due: (partitions: readonly number[], before: Date, limit: number) => Promise<readonly SessionRow[]>;
 }>;
 
 /** Role 4, usage: model tokens per tenant per UTC day, written by `SessionReadModel.project`. */

@@ -74,7 +74,7 @@ export type Orchestrator = Readonly<{
   partitions: () => readonly number[];
   /** Schedules a session now (recovery scans and tests). */
   schedule: (tenantId: string, sessionId: string) => void;
-  /** Runs one recovery scan and one watchdog pass now. */
+  /** Runs one recovery scan, one pass arming due deadlines and one watchdog pass now. */
   sweep: () => Promise<void>;
 }>;
 
@@ -330,10 +330,22 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     }
   };
 
+  // Sessions of owned partitions nobody steps (waiting for an approval or input) whose deadline
+  // comes before the next sweep: after a restart or a rebalance no timer of this replica watches
+  // them yet. Armed from the loaded state; one already passed fires at once.
+  const armDue = async (): Promise<void> => {
+    const before = new Date(deps.clock().getTime() + settings.recoveryIntervalMs);
+    for (const row of await deps.index.due(owned, before, settings.maxConcurrentSessions * 4)) {
+      const ref = { tenantId: row.tenantId, sessionId: row.sessionId };
+      await deadlines.check(ref, await deps.engine.load(row.tenantId, row.sessionId));
+    }
+  };
+
   const sweep = (): Promise<void> => {
     sweeping ??= (async () => {
       try {
         await recover();
+        await armDue();
         await watchdog();
       } catch (error) {
         logger.warn(`recovery sweep failed: ${describe(error)}`);

@@ -45,6 +45,8 @@ const world = (
   model: ModelClient,
   overrides: Partial<OrchestratorSettings> = {},
   traits: LedgerTraits = { idempotent: true, requiresApproval: false },
+  /** The effects' clock (fixed unless a test measures deadlines, which run on real time). */
+  clock: () => Date = () => new Date('2026-01-01T00:00:00Z'),
 ) => {
   const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex();
@@ -69,7 +71,7 @@ const world = (
       bus,
       engine: repository,
       index,
-      effects: { models: singleModelClient(model), tools, clock: () => new Date('2026-01-01T00:00:00Z') },
+      effects: { models: singleModelClient(model), tools, clock },
       metrics: createOrchestratorMetrics(new Registry()),
       logger: quietLogger,
       settings: { ...settings, ...overrides },
@@ -271,6 +273,83 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     });
     expect(calls).toBe(1);
   });
+
+  const startWith = async (w: ReturnType<typeof world>, sessionId: string, fields: object) => {
+    const team = teamSpecSchema.parse({ ...spec, ...fields });
+    await w.send(
+      {
+        type: 'StartSession',
+        data: { sessionId, tenantId: 'tenant-a', teamId: 't', spec: team },
+        metadata: { ...meta(`${sessionId}-start`), now: new Date() },
+      },
+      sessionId,
+    );
+    await w.send(
+      {
+        type: 'PostUserMessage',
+        data: { messageId: `${sessionId}-m1`, content: 'task' },
+        metadata: { ...meta(`${sessionId}-m1`), now: new Date() },
+      },
+      sessionId,
+    );
+  };
+  const eventsOf = (w: ReturnType<typeof world>, sessionId: string) =>
+    w.store.readStream(`session-tenant-a/${sessionId}`, { tenantId: 'tenant-a' });
+
+  it('ends a turn waiting on a hanging model at its timeout and aborts the call', async () => {
+    let aborted = 0;
+    const hanging: ModelClient = {
+      complete: (_request, { signal }) =>
+        new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => (aborted++, reject(new Error('aborted'))), { once: true }),
+        ),
+    };
+    const w = world(hanging, {}, undefined, () => new Date());
+    await running(w);
+    await startWith(w, 'hung', { limits: { turnTimeoutSeconds: 1 } });
+    const events = await eventually('the call aborted after the timeout', async () => {
+      const stream = await eventsOf(w, 'hung');
+      return stream.some((e) => e.type === 'ModelCallFailed') ? stream : undefined;
+    });
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['TurnCompleted', 'ModelCallFailed']);
+    expect(events.at(-2)?.data).toMatchObject({ reason: 'Timeout of 1 seconds reached' });
+    expect(events.at(-1)?.data).toMatchObject({ error: { type: 'aborted' } });
+    expect(aborted).toBe(1);
+  }, 20_000);
+
+  it('denies an unanswered approval at its deadline on the replica that comes up after a restart', async () => {
+    const w = world(
+      toolThenAnswerModel(),
+      {},
+      { idempotent: true, requiresApproval: true },
+      () => new Date(),
+    );
+    const first = w.runtime();
+    w.relay.start();
+    cleanups.push(async () => {
+      await w.relay.stop();
+      await w.bus.close();
+    });
+    await first.start();
+    await startWith(w, 'unanswered', { approvals: { timeoutSeconds: 3 } });
+    await eventually('the approval request', async () =>
+      (await w.repository.load('tenant-a', 'unanswered'))?.status === 'awaiting_approval' ? true : undefined,
+    );
+    // Its timer goes with it: only the next replica's sweep (on assignment) can arm the deadline.
+    await first.stop();
+    expect((await w.repository.load('tenant-a', 'unanswered'))?.status).toBe('awaiting_approval');
+    const second = w.runtime();
+    cleanups.push(() => second.stop());
+    await second.start();
+    const denied = await eventually(
+      'the approval denied at its deadline',
+      async () => (await eventsOf(w, 'unanswered')).find((e) => e.type === 'ToolApprovalDenied'),
+      { timeoutMs: 20_000 },
+    );
+    expect(denied.data).toMatchObject({ timedOut: true });
+    await eventually('the turn to end', () => w.idle('unanswered'));
+    expect(w.executions.size).toBe(0);
+  }, 30_000);
 
   it('fails model calls closed once the tenant has used its daily token budget', async () => {
     const w = world(toolThenAnswerModel(), { tenantDailyTokenBudget: 10 });

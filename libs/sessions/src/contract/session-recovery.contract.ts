@@ -60,6 +60,42 @@ export const sessionRecoveryContract = (harness: HarnessRef): void => {
       expect(keysOf(rows)).not.toContain(`${b}/${id}`);
     });
 
+    it('lists sessions with a deadline by then, in the given partitions, without a live lease, until it is cleared', async () => {
+      const tenant = freshId('tenant');
+      const [waiting, later, leased, none] = [
+        freshId('waiting'),
+        freshId('later'),
+        freshId('leased'),
+        freshId('none'),
+      ];
+      const at = (ms: number) => new Date(harness().now() + ms).toISOString();
+      const base = { status: 'awaiting_approval', partition: 3 } as const;
+      await write(harness(), projection(tenant, waiting, { ...base, deadlineAt: at(-1_000) }));
+      await write(harness(), projection(tenant, later, { ...base, deadlineAt: at(600_000) }));
+      await write(harness(), projection(tenant, leased, { ...base, deadlineAt: at(-1_000) }));
+      await write(harness(), projection(tenant, none, { ...base, deadlineAt: null }));
+      await harness().index.acquire(tenant, leased, 'owner-live', TTL);
+      const now = new Date(harness().now());
+      const due = keysOf(await harness().index.due([3], now, ALL));
+      expect(due).toContain(`${tenant}/${waiting}`);
+      expect(due).not.toContain(`${tenant}/${later}`);
+      expect(due).not.toContain(`${tenant}/${leased}`);
+      expect(due).not.toContain(`${tenant}/${none}`);
+      expect(keysOf(await harness().index.due([3], new Date(now.getTime() + 700_000), ALL))).toContain(
+        `${tenant}/${later}`,
+      );
+      expect(keysOf(await harness().index.due([4], now, ALL))).not.toContain(`${tenant}/${waiting}`);
+      expect(await harness().index.due([], now, ALL)).toEqual([]);
+      const orphan = freshId('orphan');
+      await write(harness(), projection(tenant, orphan, { ...base, deadlineAt: at(-1_000) }));
+      await expiredLease(harness(), tenant, orphan, 'owner-dead');
+      const afterExpiry = new Date(harness().now());
+      expect(keysOf(await harness().index.due([3], afterExpiry, ALL))).toContain(`${tenant}/${orphan}`);
+      await write(harness(), projection(tenant, waiting, { ...base, status: 'idle' }));
+      expect(keysOf(await harness().index.due([3], now, ALL))).not.toContain(`${tenant}/${waiting}`);
+      expect((await harness().index.due([3], now, 1)).length).toBeLessThanOrEqual(1);
+    });
+
     it('lists running sessions without progress since a time as stalled, and no others', async () => {
       const tenant = freshId('tenant');
       const [running, waiting] = [freshId('running'), freshId('waiting')];

@@ -2,6 +2,7 @@ import {
   evolve,
   hasRunnableWork,
   initialSession,
+  nextDeadline,
   sessionDecider,
   type EffectDeps,
   type Session,
@@ -194,6 +195,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     pendingWork: hasRunnableWork(state),
     partition: partitionForKey(partitionKeyOf({ streamId }), deps.partitions),
     tokensUsed: 0,
+    deadlineAt: nextDeadline(state),
   });
 
   /** An idempotent duplicate ran no projection: its events (the first append's) are read back. */

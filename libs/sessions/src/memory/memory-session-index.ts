@@ -15,6 +15,8 @@ export const createInMemorySessionIndex = (
   const rows = new Map<string, SessionRow>();
   const attempts = new Set<string>();
   const usage = new Map<string, number>();
+  /** Kept beside the rows (like the SQL column, not part of a row): the session's nearest deadline. */
+  const deadlines = new Map<string, number>();
   const today = (tenantId: string): string =>
     `${tenantId}\u0000${new Date(now()).toISOString().slice(0, 10)}`;
   const stamp = (): string => new Date(now()).toISOString();
@@ -35,7 +37,9 @@ export const createInMemorySessionIndex = (
       }
       if (row.tokensUsed > 0)
         usage.set(today(row.tenantId), (usage.get(today(row.tenantId)) ?? 0) + row.tokensUsed);
-      const { tokensUsed: _tokens, ...fields } = row;
+      const { tokensUsed: _tokens, deadlineAt, ...fields } = row;
+      if (deadlineAt) deadlines.set(key, Date.parse(deadlineAt));
+      else deadlines.delete(key);
       rows.set(key, {
         leaseOwner: null,
         leaseEpoch: 0,
@@ -125,6 +129,22 @@ export const createInMemorySessionIndex = (
       Promise.resolve(
         [...rows.values()]
           .filter((r) => r.status === 'running' && Date.parse(r.lastProgressAt) < before.getTime())
+          .slice(0, limit),
+      ),
+    due: (partitions, before, limit) =>
+      Promise.resolve(
+        [...rows.entries()]
+          .filter(([key, r]) => {
+            const at = deadlines.get(key);
+            return (
+              at !== undefined &&
+              at <= before.getTime() &&
+              partitions.includes(r.partition) &&
+              (r.leaseOwner === null || expired(r))
+            );
+          })
+          .sort(([a], [b]) => deadlines.get(a)! - deadlines.get(b)!)
+          .map(([, r]) => r)
           .slice(0, limit),
       ),
     markAttempt: (lease, toolCallId) => {

@@ -57,7 +57,7 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       const updated = await rowsOf(
         tx,
         sql`update sessions set status = ${row.status}, version = ${row.version}, pending_work = ${row.pendingWork},
-              last_progress_at = clock_timestamp()
+              deadline_at = ${row.deadlineAt ?? null}::timestamptz, last_progress_at = clock_timestamp()
             where tenant_id = ${row.tenantId} and session_id = ${row.sessionId}
               and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
             returning 1 as ok`,
@@ -66,10 +66,10 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       return;
     }
     await tx.execute(
-      sql`insert into sessions (session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition)
-          values (${row.sessionId}, ${row.tenantId}, ${row.streamId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition})
+      sql`insert into sessions (session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition, deadline_at)
+          values (${row.sessionId}, ${row.tenantId}, ${row.streamId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition}, ${row.deadlineAt ?? null}::timestamptz)
           on conflict (tenant_id, session_id) do update set status = excluded.status, version = excluded.version,
-            pending_work = excluded.pending_work, last_progress_at = clock_timestamp()`,
+            pending_work = excluded.pending_work, deadline_at = excluded.deadline_at, last_progress_at = clock_timestamp()`,
     );
   },
 
@@ -186,6 +186,23 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
             order by last_progress_at limit ${limit}`,
       )
     ).map(toRow),
+
+  due: async (partitions, before, limit) => {
+    if (partitions.length === 0) return [];
+    const list = sql.join(
+      partitions.map((p) => sql`${p}`),
+      sql`, `,
+    );
+    return (
+      await rowsOf(
+        db,
+        sql`select ${COLUMNS} from sessions
+            where deadline_at <= ${before.toISOString()}::timestamptz and partition in (${list})
+              and (lease_owner is null or lease_expires_at < clock_timestamp())
+            order by deadline_at limit ${limit}`,
+      )
+    ).map(toRow);
+  },
 
   markAttempt: async (lease, toolCallId) => {
     const inserted = await rowsOf(
