@@ -55,7 +55,16 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
       bus,
       engine: repository,
       index,
-      effects: { models: singleModelClient(toolThenAnswerModel()), tools, clock: () => new Date() },
+      effects: {
+        // A message starting "hang" gets no answer for a minute (until its call is aborted).
+        models: singleModelClient(
+          toolThenAnswerModel({
+            delayMs: (request) => (String(request.messages.at(-1)?.content).startsWith('hang') ? 60_000 : 0),
+          }),
+        ),
+        tools,
+        clock: () => new Date(),
+      },
       metrics: createOrchestratorMetrics(new Registry()),
       logger: quietLogger,
       clock: () => new Date(),
@@ -139,5 +148,42 @@ describe('embedded mode: one process, PGlite, in-process bus', () => {
     expect([...executions.values()].every((count) => count === 1)).toBe(true);
     const state = await repository.load(TENANT, 'emb-3');
     expect(state?.messages.at(-1)?.content).toContain('ledger turn 3 of emb-3');
+  });
+
+  it('ends a turn whose model call hangs at the turn timeout, as the distributed mode does', async () => {
+    const spec = teamSpecSchema.parse({
+      specVersion: 1,
+      name: 'ledger-team',
+      type: 'single',
+      agents: [{ name: 'clerk', tools: ['ledger'] }],
+      limits: { turnTimeoutSeconds: 2 },
+    });
+    const ref = { tenantId: TENANT, sessionId: 'emb-hang' };
+    await repository.handle(
+      { type: 'StartSession', data: { ...ref, teamId: 'ledger-team', spec }, metadata: meta() },
+      ref,
+    );
+    await repository.handle(
+      { type: 'PostUserMessage', data: { messageId: 'hang-1', content: 'hang on' }, metadata: meta() },
+      ref,
+    );
+    const events = await eventually(
+      'the hanging call aborted after the timeout',
+      async () => {
+        const { rows } = await store.pglite.query<{ type: string; data: Record<string, unknown> }>(
+          'select type, data from events where stream_id = $1 order by version',
+          [`session-${TENANT}/emb-hang`],
+        );
+        return rows.some((r) => r.type === 'ModelCallFailed') ? rows : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const started = events.find((e) => e.type === 'TurnStarted')!;
+    const completed = events.find((e) => e.type === 'TurnCompleted')!;
+    expect(completed.data).toMatchObject({ reason: 'Timeout of 2 seconds reached' });
+    const seconds = (Date.parse(String(completed.data.at)) - Date.parse(String(started.data.at))) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(seconds).toBeLessThanOrEqual(3);
+    expect(events.at(-1)).toMatchObject({ type: 'ModelCallFailed', data: { error: { type: 'aborted' } } });
   });
 });
