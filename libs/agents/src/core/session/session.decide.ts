@@ -347,35 +347,39 @@ const checkTimeout = ({ metadata }: CheckTimeout, state: Session): SessionEvent[
       [{ type: 'TurnCompleted', data: { turnId: turn.turnId, reason, at: now.toISOString() } }],
       now,
     );
-  const expired = turn.batch.flatMap((id) => {
-    const tool = state.toolCalls[id];
-    const due =
-      tool?.status === 'pending' &&
-      tool.approval === 'requested' &&
-      tool.approvalExpiresAt !== undefined &&
-      Date.parse(tool.approvalExpiresAt) <= now.getTime();
-    return due ? [id] : [];
-  });
+  const expired = expiredApprovals(state, now);
   if (expired.length === 0) return advance(state, now);
   const seconds = state.spec.approvals?.timeoutSeconds;
-  const reasonText = `no decision within the approval deadline${seconds === undefined ? '' : ` of ${seconds} s`}`;
+  const why = `no decision within the approval deadline${seconds === undefined ? '' : ` of ${seconds} s`}`;
   return andAdvance(
     state,
-    expired.flatMap((toolCallId): SessionEvent[] => [
-      {
-        type: 'ToolApprovalDenied',
-        data: { toolCallId, reason: reasonText, timedOut: true, at: now.toISOString() },
-      },
-      {
-        type: 'ToolCallFailed',
-        data: {
-          toolCallId,
-          reason: 'approval-denied',
-          message: `the tool call was denied: ${reasonText}`,
-          latencyMs: 0,
-        },
-      },
-    ]),
+    expired.flatMap((toolCallId) => deniedOnTimeout(toolCallId, why, now)),
     now,
   );
 };
+
+/** Tool calls of the running turn whose approval is still requested past its deadline. */
+const expiredApprovals = (state: Session, now: Date): string[] =>
+  (state.turn?.batch ?? []).filter((id) => {
+    const tool = state.toolCalls[id];
+    return (
+      tool?.status === 'pending' &&
+      tool.approval === 'requested' &&
+      tool.approvalExpiresAt !== undefined &&
+      Date.parse(tool.approvalExpiresAt) <= now.getTime()
+    );
+  });
+
+/** `approvals.onTimeout: deny`: what a person's denial records, marked as the deadline's. */
+const deniedOnTimeout = (toolCallId: string, why: string, now: Date): SessionEvent[] => [
+  { type: 'ToolApprovalDenied', data: { toolCallId, reason: why, timedOut: true, at: now.toISOString() } },
+  {
+    type: 'ToolCallFailed',
+    data: {
+      toolCallId,
+      reason: 'approval-denied',
+      message: `the tool call was denied: ${why}`,
+      latencyMs: 0,
+    },
+  },
+];
