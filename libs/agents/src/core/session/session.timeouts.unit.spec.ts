@@ -265,6 +265,14 @@ describe('approval deadline (approvals.onTimeout: deny)', () => {
         .error?.issues.map((i) => i.path.join('.'));
     expect(issues(true)).toEqual(['termination.includeAgentEvents']);
     expect(issues(false)).toBeUndefined();
+    // stop_message has no such option (nor has AutoGen's StopMessageTermination): an unknown key.
+    const stop = teamSpecSchema.safeParse({
+      ...base,
+      termination: { kind: 'stop_message', includeAgentEvents: true },
+    });
+    expect(stop.error?.issues.map((i) => [i.path.join('.'), i.code])).toEqual([
+      ['termination', 'unrecognized_keys'],
+    ]);
   });
 
   it('the spec rejects a bad deadline or outcome, naming the field', () => {
