@@ -26,11 +26,12 @@ export const toStateView = (state: Session): SessionStateView => ({
   pending: {
     modelCalls: state.pending.modelCalls.map(({ callId, agent, purpose }) => ({ callId, agent, purpose })),
     toolCalls: state.pending.toolCalls.map(({ toolCallId, agent, name }) => ({ toolCallId, agent, name })),
-    approvals: state.pending.approvals.map(({ toolCallId, agent, name, arguments: args }) => ({
+    approvals: state.pending.approvals.map(({ toolCallId, agent, name, arguments: args, expiresAt }) => ({
       toolCallId,
       agent,
       name,
       arguments: args,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     })),
   },
 });

@@ -141,7 +141,14 @@ const pendingSchema = z.object({
   modelCalls: z.array(z.object({ callId: z.string(), agent: z.string(), purpose: z.string() })),
   toolCalls: z.array(z.object({ toolCallId: z.string(), agent: z.string(), name: z.string() })),
   approvals: z.array(
-    z.object({ toolCallId: z.string(), agent: z.string(), name: z.string(), arguments: z.string() }),
+    z.object({
+      toolCallId: z.string(),
+      agent: z.string(),
+      name: z.string(),
+      arguments: z.string(),
+      /** When it is denied unanswered (the team's `approvals.timeoutSeconds`); absent: no deadline. */
+      expiresAt: z.string().optional(),
+    }),
   ),
 });
 

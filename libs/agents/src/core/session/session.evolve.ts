@@ -132,7 +132,13 @@ const pendingOf = (s: Session): PendingView => {
       .map((c) => ({ toolCallId: c.toolCallId, agent: c.agent, name: c.name })),
     approvals: tools
       .filter((c) => c.approval === 'requested')
-      .map((c) => ({ toolCallId: c.toolCallId, agent: c.agent, name: c.name, arguments: c.arguments })),
+      .map((c) => ({
+        toolCallId: c.toolCallId,
+        agent: c.agent,
+        name: c.name,
+        arguments: c.arguments,
+        ...(c.approvalExpiresAt === undefined ? {} : { expiresAt: c.approvalExpiresAt }),
+      })),
   };
 };
 

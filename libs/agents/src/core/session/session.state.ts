@@ -136,7 +136,14 @@ export type TurnState = Readonly<{
 export type PendingView = Readonly<{
   modelCalls: readonly Readonly<{ callId: string; agent: string; purpose: ModelCallPurpose }>[];
   toolCalls: readonly Readonly<{ toolCallId: string; agent: string; name: string }>[];
-  approvals: readonly Readonly<{ toolCallId: string; agent: string; name: string; arguments: string }>[];
+  /** `expiresAt`: when the approval is denied unanswered (the team's `approvals.timeoutSeconds`). */
+  approvals: readonly Readonly<{
+    toolCallId: string;
+    agent: string;
+    name: string;
+    arguments: string;
+    expiresAt?: string;
+  }>[];
 }>;
 
 export type LastTurn = Readonly<{

@@ -192,6 +192,9 @@ describe('approval deadline (approvals.onTimeout: deny)', () => {
       },
     });
     expect(nextDeadline(h.state())).toBe(at(11));
+    expect(h.state().pending.approvals).toEqual([
+      { toolCallId: 't1.s1.m1.t0', agent: 'a', name: 'refund', arguments: '{}', expiresAt: at(11) },
+    ]);
     given(...h.events)
       .when(check(10.999))
       .thenNothing();
