@@ -61,6 +61,36 @@ describe('golden streams', () => {
     checkDerivedIds(events);
   });
 
+  it('a turn ended by its timeout (its aborted call after it) and an approval denied at its deadline fold to their recorded meaning', () => {
+    const events = golden('turn-timeout-approval-deadline');
+    const state = foldSession(events);
+    expect(state.status).toBe('idle');
+    expect(state.turnCount).toBe(2);
+    expect(state.abortedCalls ?? []).toEqual([]);
+    expect(state.lastTurn).toEqual({ turnId: 't2', outcome: 'completed', reason: 'Agent replied' });
+    const timedOut = foldSession(events.slice(0, 6));
+    expect(timedOut.lastTurn).toEqual({
+      turnId: 't1',
+      outcome: 'completed',
+      reason: 'Timeout of 3 seconds reached',
+    });
+    expect(timedOut.abortedCalls).toEqual(['t1.s1.m1']);
+    expect(foldSession(events.slice(0, 14)).pending.approvals).toEqual([
+      {
+        toolCallId: 't2.s1.m1.t0',
+        agent: 'clerk',
+        name: 'refund',
+        arguments: '{"order":"o-1"}',
+        expiresAt: '2026-01-01T00:00:10.000Z',
+      },
+    ]);
+    expect(foldSession(events.slice(0, 16)).toolCalls['t2.s1.m1.t0']).toMatchObject({
+      approval: 'denied',
+      status: 'failed',
+    });
+    checkDerivedIds(events);
+  });
+
   it('magentic_one with a malformed ledger, a stall and a re-plan folds to its recorded meaning', () => {
     const events = golden('magentic-one-replan');
     const state = foldSession(events);
