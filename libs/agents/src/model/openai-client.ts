@@ -2,6 +2,7 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import type {
   FinishReason,
   ModelClient,
+  ModelDelta,
   ModelMessage,
   ModelRequest,
   ModelResponse,
@@ -75,6 +76,61 @@ const finishReasonOf = (reason: string | null | undefined): FinishReason =>
     : reason === 'function_call'
       ? 'tool_calls'
       : 'other';
+
+type ToolCallParts = { id: string; name: string; arguments: string };
+
+/**
+ * Folds the chunks of a streamed completion into the response a non-streamed call returns, and
+ * turns each chunk into the deltas a watcher sees. Tool calls are put together by their `index`.
+ */
+export const assembleStream = () => {
+  let content: string | null = null;
+  const toolCalls: ToolCallParts[] = [];
+  let finishReason: string | null | undefined;
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  let model: string | undefined;
+  const add = (chunk: OpenAI.Chat.Completions.ChatCompletionChunk, attempt: number): ModelDelta[] => {
+    if (chunk.model) model = chunk.model;
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices?.find((c) => c.index === 0);
+    if (!choice) return [];
+    if (choice.finish_reason) finishReason = choice.finish_reason;
+    const deltas: ModelDelta[] = [];
+    const text = choice.delta?.content;
+    if (typeof text === 'string') {
+      content = (content ?? '') + text;
+      if (text !== '') deltas.push({ kind: 'text', attempt, text });
+    }
+    for (const part of choice.delta?.tool_calls ?? []) {
+      const call = (toolCalls[part.index] ??= { id: '', name: '', arguments: '' });
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.name += part.function.name;
+      const argsDelta = part.function?.arguments ?? '';
+      call.arguments += argsDelta;
+      deltas.push({
+        kind: 'tool_call_args',
+        attempt,
+        index: part.index,
+        ...(part.id ? { id: part.id } : {}),
+        ...(part.function?.name ? { name: part.function.name } : {}),
+        argsDelta,
+      });
+    }
+    return deltas;
+  };
+  const response = (): ModelResponse => {
+    if (finishReason === undefined)
+      throw new ModelCallError('invalid_response', 'the model stream ended without a finish reason', true);
+    return {
+      content,
+      toolCalls: toolCalls.filter((tc) => tc !== undefined).map((tc) => ({ ...tc })),
+      usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 },
+      finishReason: finishReasonOf(finishReason),
+      ...(model ? { model } : {}),
+    };
+  };
+  return { add, response };
+};
 
 /** Milliseconds the server asked us to wait (`retry-after-ms`, `retry-after` seconds or date). */
 export const retryAfterMs = (headers: Headers | undefined, now: number): number | undefined => {
@@ -160,24 +216,31 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     return new OpenAI({ ...common, ...(baseUrl ? { baseURL: baseUrl } : {}) });
   };
 
-  const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {
+  const body = (request: ModelRequest) => {
     const tools = request.tools.map((t) => ({
       type: 'function' as const,
       function: { name: t.name, description: t.description, parameters: { ...t.parameters } },
     }));
+    return {
+      model: spec.model,
+      messages: request.messages.map(toOpenAIMessage),
+      ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
+      ...(tools.length > 0 && request.parallelToolCalls !== undefined
+        ? { parallel_tool_calls: request.parallelToolCalls }
+        : {}),
+      ...(spec.temperature === undefined ? {} : { temperature: spec.temperature }),
+      ...(spec.maxTokens === undefined ? {} : { max_tokens: spec.maxTokens }),
+    };
+  };
+  const requestOptions = (request: ModelRequest, signal?: AbortSignal) => ({
+    ...(signal ? { signal } : {}),
+    headers: { 'Idempotency-Key': request.idempotencyKey },
+  });
+
+  const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {
     const completion = await client().chat.completions.create(
-      {
-        model: spec.model,
-        messages: request.messages.map(toOpenAIMessage),
-        stream: false,
-        ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
-        ...(tools.length > 0 && request.parallelToolCalls !== undefined
-          ? { parallel_tool_calls: request.parallelToolCalls }
-          : {}),
-        ...(spec.temperature === undefined ? {} : { temperature: spec.temperature }),
-        ...(spec.maxTokens === undefined ? {} : { max_tokens: spec.maxTokens }),
-      },
-      { ...(signal ? { signal } : {}), headers: { 'Idempotency-Key': request.idempotencyKey } },
+      { ...body(request), stream: false },
+      requestOptions(request, signal),
     );
     const choice = completion.choices?.[0];
     if (!choice) throw new ModelCallError('invalid_response', 'the model returned no choices', true);
@@ -196,11 +259,27 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     };
   };
 
+  /** The same call streamed (usage in the last chunk); pieces go to `onDelta`, the whole is assembled. */
+  const streamed = async (
+    request: ModelRequest,
+    onDelta: (delta: ModelDelta) => void,
+    attempt: number,
+    signal?: AbortSignal,
+  ): Promise<ModelResponse> => {
+    const chunks = await client().chat.completions.create(
+      { ...body(request), stream: true, stream_options: { include_usage: true } },
+      requestOptions(request, signal),
+    );
+    const answer = assembleStream();
+    for await (const chunk of chunks) for (const delta of answer.add(chunk, attempt)) onDelta(delta);
+    return answer.response();
+  };
+
   return {
-    complete: async (request, { signal }) => {
+    complete: async (request, { signal, onDelta }) => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await once(request, signal);
+          return onDelta ? await streamed(request, onDelta, attempt, signal) : await once(request, signal);
         } catch (raw) {
           const error = classifyOpenAIError(raw, signal);
           if (!error.retryable || attempt >= maxRetries || signal?.aborted) throw error;
