@@ -150,7 +150,7 @@ describe('distributed mode: model output streams to SSE and gRPC watchers', () =
       .slice(0, grpcCompleted)
       .flatMap((e) => (e.type === 'delta' && e.delta ? [e.delta] : []));
     expect(grpcItems.slice(grpcCompleted).some((e) => e.type === 'delta')).toBe(false);
-    expect(grpcDeltas.map((d) => Number(d.seq))).toEqual(deltas.map((d) => d.seq));
+    expect(grpcDeltas.map((d) => d.seq)).toEqual(deltas.map((d) => d.seq));
     expect(grpcDeltas.map((d) => d.text).join('')).toBe(ANSWER);
     expect(JSON.parse(grpcItems[grpcCompleted]!.data_json)).toEqual(completed.data);
 

@@ -92,14 +92,14 @@ describe('live streams carry model output as it streams (delta)', () => {
         call_id: 't1.s1.m1',
         turn_id: 't1',
         agent: 'assistant',
-        seq: '0',
+        seq: 0,
         text: 'piece 0 ',
         piece: 'text',
       },
     });
     expect(received[2]).toMatchObject({
       delta: {
-        seq: '1',
+        seq: 1,
         piece: 'tool_call',
         tool_call: { index: 0, id: 'c1', name: 'calculator', args_delta: '{"a":' },
       },

@@ -1,6 +1,5 @@
 import OpenAI, { AzureOpenAI } from 'openai';
 import type {
-  FinishReason,
   ModelClient,
   ModelDelta,
   ModelMessage,
@@ -9,6 +8,7 @@ import type {
 } from '../core/model/model-client.port.ts';
 import type { ModelSpec } from '../core/spec/team-spec.ts';
 import { ModelCallError } from './model-call-error.ts';
+import { assembleStream, finishReasonOf } from './openai-chunks.ts';
 
 export type OpenAIModelClientOptions = Readonly<{
   /** Model name and call settings; its `baseUrl` / `apiKeyEnv`, if any, are ignored. */
@@ -68,68 +68,6 @@ const toOpenAIMessage = (m: ModelMessage): OpenAI.Chat.Completions.ChatCompletio
     case 'tool':
       return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
   }
-};
-
-const finishReasonOf = (reason: string | null | undefined): FinishReason =>
-  reason === 'stop' || reason === 'tool_calls' || reason === 'length' || reason === 'content_filter'
-    ? reason
-    : reason === 'function_call'
-      ? 'tool_calls'
-      : 'other';
-
-type ToolCallParts = { id: string; name: string; arguments: string };
-
-/**
- * Folds the chunks of a streamed completion into the response a non-streamed call returns, and
- * turns each chunk into the deltas a watcher sees. Tool calls are put together by their `index`.
- */
-export const assembleStream = () => {
-  let content: string | null = null;
-  const toolCalls: ToolCallParts[] = [];
-  let finishReason: string | null | undefined;
-  let usage: OpenAI.CompletionUsage | null | undefined;
-  let model: string | undefined;
-  const add = (chunk: OpenAI.Chat.Completions.ChatCompletionChunk, attempt: number): ModelDelta[] => {
-    if (chunk.model) model = chunk.model;
-    if (chunk.usage) usage = chunk.usage;
-    const choice = chunk.choices?.find((c) => c.index === 0);
-    if (!choice) return [];
-    if (choice.finish_reason) finishReason = choice.finish_reason;
-    const deltas: ModelDelta[] = [];
-    const text = choice.delta?.content;
-    if (typeof text === 'string') {
-      content = (content ?? '') + text;
-      if (text !== '') deltas.push({ kind: 'text', attempt, text });
-    }
-    for (const part of choice.delta?.tool_calls ?? []) {
-      const call = (toolCalls[part.index] ??= { id: '', name: '', arguments: '' });
-      if (part.id) call.id = part.id;
-      if (part.function?.name) call.name += part.function.name;
-      const argsDelta = part.function?.arguments ?? '';
-      call.arguments += argsDelta;
-      deltas.push({
-        kind: 'tool_call_args',
-        attempt,
-        index: part.index,
-        ...(part.id ? { id: part.id } : {}),
-        ...(part.function?.name ? { name: part.function.name } : {}),
-        argsDelta,
-      });
-    }
-    return deltas;
-  };
-  const response = (): ModelResponse => {
-    if (finishReason === undefined)
-      throw new ModelCallError('invalid_response', 'the model stream ended without a finish reason', true);
-    return {
-      content,
-      toolCalls: toolCalls.filter((tc) => tc !== undefined).map((tc) => ({ ...tc })),
-      usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 },
-      finishReason: finishReasonOf(finishReason),
-      ...(model ? { model } : {}),
-    };
-  };
-  return { add, response };
 };
 
 /** Milliseconds the server asked us to wait (`retry-after-ms`, `retry-after` seconds or date). */
