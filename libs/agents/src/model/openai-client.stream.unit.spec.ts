@@ -98,4 +98,20 @@ describe('OpenAI adapter: streamed calls', () => {
     expect(response.content).toBe('second try');
     expect(new Set(deltas.map((d) => d.attempt))).toEqual(new Set([1]));
   });
+
+  it('makes the call whole on an endpoint the operator marked `stream: false`', async () => {
+    server.enqueue(replies['text']!);
+    const deltas: ModelDelta[] = [];
+    const before = server.requests.length;
+    const whole = createOpenAIModelClient({
+      model: { provider: 'openai', model: 'gpt-test' },
+      baseUrl: server.baseUrl,
+      apiKey: () => 'sk-test',
+      stream: false,
+    });
+    const response = await whole.complete(request, { onDelta: (d) => deltas.push(d) });
+    expect(response.content).toBe((replies['text'] as { content: string }).content);
+    expect(server.requests[before]?.body).toMatchObject({ stream: false });
+    expect(deltas).toEqual([]);
+  });
 });

@@ -17,6 +17,8 @@ export type OpenAIModelClientOptions = Readonly<{
   baseUrl?: string;
   /** Read at each call (rotation takes effect without a restart); the key is never kept. */
   apiKey: () => string | undefined;
+  /** False: never stream, even when asked for deltas (the endpoint's `stream: false`). */
+  stream?: boolean;
   /** Per attempt; default the spec's `timeoutSeconds`, else 60 s. */
   timeoutMs?: number;
   /** Retries after the first attempt on 429, 5xx, timeouts and connection errors; default spec or 3. */
@@ -217,7 +219,9 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     complete: async (request, { signal, onDelta }) => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return onDelta ? await streamed(request, onDelta, attempt, signal) : await once(request, signal);
+          return onDelta && options.stream !== false
+            ? await streamed(request, onDelta, attempt, signal)
+            : await once(request, signal);
         } catch (raw) {
           const error = classifyOpenAIError(raw, signal);
           if (!error.retryable || attempt >= maxRetries || signal?.aborted) throw error;
