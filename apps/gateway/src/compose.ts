@@ -9,6 +9,7 @@ import {
   urlPassword,
   type Logging,
 } from '@agentledger/events/observability';
+import { createKafkaDeltaChannel, ensureKafkaDeltasTopic } from '@agentledger/events/kafka';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import {
@@ -26,7 +27,6 @@ import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgr
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
-import { createKafkaDeltaChannel, ensureKafkaDeltasTopic } from '@agentledger/events/kafka';
 import { createLiveDeltas, type LiveDeltas } from './sessions/live-deltas.ts';
 import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@agentledger/testing';
 import {
   startFakeOpenAIServer,
   type FakeOpenAIServer,
@@ -113,5 +114,28 @@ describe('OpenAI adapter: streamed calls', () => {
     expect(response.content).toBe((replies['text'] as { content: string }).content);
     expect(server.requests[before]?.body).toMatchObject({ stream: false });
     expect(deltas).toEqual([]);
+  });
+
+  it('stops a stream when the call is aborted mid-answer: the deltas so far, then an aborted error', async () => {
+    server.enqueue({
+      kind: 'message',
+      content: 'one two three four five six seven eight',
+      chunkDelayMs: 100,
+    });
+    const abort = new AbortController();
+    const deltas: ModelDelta[] = [];
+    const abortedBefore = server.aborted.length;
+    const call = client().complete(request, {
+      signal: abort.signal,
+      onDelta: (d) => {
+        deltas.push(d);
+        if (deltas.length === 2) abort.abort();
+      },
+    });
+    await expect(call).rejects.toMatchObject({ type: 'aborted', retryable: true });
+    expect(deltas.map((d) => (d.kind === 'text' ? d.text : ''))).toEqual(['one ', 'two ']);
+    await eventually('the server to see the client leave', () =>
+      server.aborted.length > abortedBefore ? true : undefined,
+    );
   });
 });

@@ -212,6 +212,8 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     );
     const answer = assembleStream();
     for await (const chunk of chunks) for (const delta of answer.add(chunk, attempt)) onDelta(delta);
+    // An aborted stream just ends: it is the abort, not an answer cut short.
+    if (signal?.aborted) throw new ModelCallError('aborted', 'the model call was aborted', true);
     return answer.response();
   };
 
