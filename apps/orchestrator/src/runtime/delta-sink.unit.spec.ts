@@ -54,4 +54,14 @@ describe('delta sink', () => {
     await sink.flush();
     expect(sent).toEqual([1]);
   });
+
+  it('stops waiting in flush after its timeout when the broker does not answer', async () => {
+    const channel: DeltaChannel = {
+      ...createInProcessDeltaChannel(),
+      publish: () => new Promise<void>(() => undefined),
+    };
+    const sink = createDeltaSink(channel, quietLogger, 50);
+    sink.publish(delta(0));
+    await expect(sink.flush()).resolves.toBeUndefined();
+  });
 });
