@@ -38,7 +38,10 @@ export const createKafkaDeltaChannel = (options: KafkaDeltaChannelOptions): Delt
       const created = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await created.connect();
       return created;
-    })();
+    })().catch((error: unknown) => {
+      producer = undefined; // the next publish connects again
+      throw error;
+    });
     return producer;
   };
 
