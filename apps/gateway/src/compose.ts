@@ -9,6 +9,7 @@ import {
   urlPassword,
   type Logging,
 } from '@agentledger/events/observability';
+import { createKafkaDeltaChannel, ensureKafkaDeltasTopic } from '@agentledger/events/kafka';
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import {
@@ -26,6 +27,7 @@ import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgr
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
+import { createLiveDeltas, type LiveDeltas } from './sessions/live-deltas.ts';
 import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { composeWebhooks } from './webhooks/compose-webhooks.ts';
@@ -36,6 +38,27 @@ export type ComposedGateway = Readonly<{
   logging: Logging;
   close: () => Promise<void>;
 }>;
+
+/** With KAFKA_BROKERS: this process's subscription to the deltas topic (ensured first). */
+const openLiveDeltas = async (config: GatewayConfig, logging: Logging): Promise<LiveDeltas | undefined> => {
+  if (config.KAFKA_BROKERS === undefined) return undefined;
+  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
+  const options = { brokers, topic: config.KAFKA_DELTAS_TOPIC, logger: logging.port };
+  await ensureKafkaDeltasTopic({ ...options, partitions: config.KAFKA_PARTITIONS });
+  const channel = createKafkaDeltaChannel({
+    ...options,
+    clientId: `gateway-${hostname()}`,
+    groupPrefix: 'agentledger-gateway-deltas',
+  });
+  const live = await createLiveDeltas(channel);
+  return {
+    watch: live.watch,
+    close: async () => {
+      await live.close();
+      await channel.close();
+    },
+  };
+};
 
 /**
  * The distributed gateway (`env` is where MCP servers' secret headers are read): the Postgres event store and sessions read model (migrated), API keys
@@ -70,6 +93,7 @@ export const composeDistributedGateway = async (
     ...(await loadToolsModule(config.TOOLS_MODULE)).map((tool) => tool.name),
   ];
   const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
+  const liveDeltas = await openLiveDeltas(config, logging);
   const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
   const checkpoints = createSqlCheckpointStore(store.db);
   const checkpointer =
@@ -100,6 +124,7 @@ export const composeDistributedGateway = async (
     }),
     sessionIndex,
     liveEvents,
+    ...(liveDeltas === undefined ? {} : { liveDeltas }),
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     metrics: registry,
     readiness: [{ name: 'event-store', check: async () => void (await store.pool.query('select 1')) }],
@@ -118,6 +143,7 @@ export const composeDistributedGateway = async (
       await webhooks.stop();
       await mcp.close();
       await liveEvents.close();
+      await liveDeltas?.close();
       await store.close();
     },
   };

@@ -27,6 +27,7 @@ import type { ReadinessCheck } from './health/readiness.ts';
 import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
 import { SessionImportHttpController, SessionsHttpController } from './sessions/sessions.http.controller.ts';
 import type { LiveEvents } from './sessions/live-events.ts';
+import type { LiveDeltas } from './sessions/live-deltas.ts';
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.ts';
 import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
 import type { TeamSpecParser } from './teams/team-spec.ts';
@@ -63,6 +64,8 @@ export type GatewayDeps = Readonly<{
   newId?: () => string;
   /** Wake-ups for live streams (createStoreLiveEvents); without it they poll. */
   liveEvents?: LiveEvents;
+  /** Model output as it streams (createLiveDeltas over the deltas channel); without it, none. */
+  liveDeltas?: LiveDeltas;
   /** Default: the sessions service over the ports above. */
   sessions?: SessionsService;
   /** Default: a registry of its own; pass the process's to share one `/metrics`. */
@@ -105,6 +108,7 @@ export class GatewayModule {
             newId: deps.newId ?? (() => uuidv7()),
             pollIntervalMs: deps.options.streamPollIntervalMs ?? 250,
             ...(deps.liveEvents === undefined ? {} : { live: deps.liveEvents }),
+            ...(deps.liveDeltas === undefined ? {} : { deltas: deps.liveDeltas }),
             ...(deps.audit === undefined ? {} : { audit: deps.audit }),
             shutdown: shutdown.signal,
           }),

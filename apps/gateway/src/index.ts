@@ -50,5 +50,6 @@ export {
 export { createTeamsService, type TeamsService } from './teams/teams.service.ts';
 export { GatewayError } from './errors/gateway-errors.ts';
 export { createStoreLiveEvents, type LiveEvents } from './sessions/live-events.ts';
+export { createLiveDeltas, type LiveDeltas } from './sessions/live-deltas.ts';
 export { composeWebhooks, type ComposedWebhooks, type WebhookConfig } from './webhooks/compose-webhooks.ts';
 export { createSqlWebhookStore } from './webhooks/sql-webhook-store.ts';

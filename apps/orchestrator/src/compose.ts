@@ -18,7 +18,7 @@ import {
   type Logging,
 } from '@agentledger/events/observability';
 import { countSessionsByStatus, createSqlSessionIndex } from '@agentledger/sessions/sql';
-import { openKafkaBus } from './kafka-bus.ts';
+import { openKafkaBus, openKafkaDeltas } from './kafka-bus.ts';
 import type { OrchestratorConfig } from './orchestrator.config.ts';
 import { createOrchestratorRuntime, type OrchestratorRuntime, type ReadinessCheck } from './runtime/index.ts';
 
@@ -33,7 +33,7 @@ export type DistributedOrchestrator = Readonly<{
 
 /**
  * The distributed composition: Postgres event store (migrated under the advisory lock), Kafka bus
- * (topic ensured), SQL sessions read model, and the orchestrator runtime over them, its relay one
+ * and deltas channel (topics ensured), SQL sessions read model, and the orchestrator runtime over them, its relay one
  * active across replicas (advisory lock) and woken by the store's after-commit notifications.
  * `env` is where model endpoints' keys are read.
  */
@@ -56,11 +56,13 @@ export const composeDistributed = async (
     migrate: true,
   });
   const bus = await openKafkaBus(config, logger);
+  const deltas = await openKafkaDeltas(config, logger);
   registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const runtime = await createOrchestratorRuntime({
     store: measureAppends(store, registry),
     index: createSqlSessionIndex(store.db),
     bus,
+    deltas,
     config,
     logger,
     env,
@@ -90,6 +92,7 @@ export const composeDistributed = async (
     close: async () => {
       await unlisten();
       await bus.close();
+      await deltas.close();
       await store.close();
     },
   };

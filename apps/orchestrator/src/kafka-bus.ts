@@ -1,5 +1,11 @@
+import type { DeltaChannel } from '@agentledger/events';
 import type { EventBus, Logger } from '@agentledger/events/bus';
-import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
+import {
+  createKafkaDeltaChannel,
+  createKafkaEventBus,
+  ensureKafkaDeltasTopic,
+  ensureKafkaTopic,
+} from '@agentledger/events/kafka';
 import { createPlatformaticEventBus, ensurePlatformaticTopic } from '@agentledger/events/kafka-platformatic';
 import { kafkaConsumerTimingOf, type OrchestratorConfig } from './orchestrator.config.ts';
 
@@ -34,4 +40,30 @@ export const openKafkaBus = async (config: KafkaBusConfig, logger: Logger): Prom
   }
   await ensureKafkaTopic(topic);
   return createKafkaEventBus(options);
+};
+
+/**
+ * The deltas channel (always on kafkajs, whichever client the bus uses: deltas need no
+ * consumer-group semantics), its topic ensured with the events topic's partition count.
+ */
+export const openKafkaDeltas = async (
+  config: Pick<
+    OrchestratorConfig,
+    'KAFKA_BROKERS' | 'KAFKA_DELTAS_TOPIC' | 'KAFKA_PARTITIONS' | 'REPLICA_ID'
+  >,
+  logger: Logger,
+): Promise<DeltaChannel> => {
+  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
+  await ensureKafkaDeltasTopic({
+    brokers,
+    topic: config.KAFKA_DELTAS_TOPIC,
+    partitions: config.KAFKA_PARTITIONS,
+    logger,
+  });
+  return createKafkaDeltaChannel({
+    brokers,
+    topic: config.KAFKA_DELTAS_TOPIC,
+    logger,
+    clientId: `${config.REPLICA_ID}-deltas`,
+  });
 };

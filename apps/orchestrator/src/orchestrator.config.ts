@@ -44,6 +44,13 @@ export const orchestratorConfigSchema = z
       .min(1)
       .default('agentledger.session-events')
       .describe('Topic the relay publishes session events to.'),
+    KAFKA_DELTAS_TOPIC: z
+      .string()
+      .min(1)
+      .default('agentledger.session-deltas')
+      .describe(
+        "Ephemeral topic (one-minute retention, created beside the events topic) model calls stream their output to; gateways forward it to the session's live streams.",
+      ),
     KAFKA_CLIENT: z
       .enum(['kafkajs', 'platformatic'])
       .default('kafkajs')

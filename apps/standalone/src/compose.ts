@@ -5,10 +5,12 @@ import { basename, join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createInProcessEventBus } from '@agentledger/events/bus';
+import { createInProcessDeltaChannel } from '@agentledger/events';
 import { measureAppends, registerSessionStatusGauge, type Logging } from '@agentledger/events/observability';
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   composeWebhooks,
+  createLiveDeltas,
   createPostgresApiKeyStore,
   createStoreLiveEvents,
   createTeamSpecParser,
@@ -83,6 +85,8 @@ export const composeStandalone = async (
   );
 
   const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS, logger });
+  // Model output as it streams: from the runtime's calls straight to this process's live streams.
+  const deltas = createInProcessDeltaChannel();
   const index = createSqlSessionIndex(store.db);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -92,6 +96,7 @@ export const composeStandalone = async (
     store: measured,
     index,
     bus,
+    deltas,
     config,
     logger,
     env,
@@ -115,6 +120,7 @@ export const composeStandalone = async (
   );
   const gateway = GatewayModule.register({
     liveEvents,
+    liveDeltas: await createLiveDeltas(deltas),
     webhooks: webhooks.service,
     ...(signer === undefined ? {} : { audit: { checkpoints, signer } }),
     eventStore: measured,
@@ -159,6 +165,7 @@ export const composeStandalone = async (
       await checkpointer?.stop();
       await webhooks.stop();
       await liveEvents.close();
+      await deltas.close();
       await bus.close();
       await store.close();
     },

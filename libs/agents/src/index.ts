@@ -49,7 +49,13 @@ export {
 } from './tools/http/node-http-transport.ts';
 export { isNonPublicAddress } from './tools/http/address-ranges.ts';
 export { BUILTIN_TOOL_NAMES, builtinTools } from './tools/builtin.ts';
-export { abortedByTurn, isAbortedOutcome, TurnAborted, type EffectDeps } from './effects/effect-deps.ts';
+export {
+  abortedByTurn,
+  isAbortedOutcome,
+  TurnAborted,
+  type DeltaSink,
+  type EffectDeps,
+} from './effects/effect-deps.ts';
 export { buildModelRequest, modelSpecFor, runModelCall } from './effects/run-model-call.ts';
 export { runToolCall, type RunToolOptions } from './effects/run-tool-call.ts';
 export { mcpTool, pinnedMcpTool, type McpToolCaller } from './tools/mcp/mcp-tool.ts';

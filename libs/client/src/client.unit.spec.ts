@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAgentLedgerClient } from './client.ts';
 import { ProblemError } from './problem-error.ts';
 import type { StreamItem } from './follow-session.ts';
+import type { ModelOutputDelta } from './types.ts';
 
 type Seen = { url: string; method: string; headers: Headers; body: string | undefined };
 
@@ -163,9 +164,23 @@ describe('export and import', () => {
 });
 
 describe('streamEvents', () => {
+  const delta: ModelOutputDelta = {
+    tenantId: 'acme',
+    sessionId: 's-1',
+    callId: 't1.s1.m1',
+    turnId: 't1',
+    agent: 'writer',
+    attempt: 0,
+    seq: 0,
+    kind: 'text',
+    text: 'H',
+  };
   it('resumes after a dropped connection from the last event id, skipping replays, passing deltas', async () => {
     const { client, seen } = clientWith([
-      sse(`retry: 1000\n\n${frame(1)}event: delta\ndata: {"text":"H"}\n\n${frame(2)}`, true),
+      sse(
+        `retry: 1000\n\n${frame(1)}event: delta\ndata: ${JSON.stringify(delta)}\n\nevent: delta\ndata: not json\n\n${frame(2)}`,
+        true,
+      ),
       sse(`${frame(2)}${frame(3)}`),
     ]);
     const items: StreamItem[] = [];
@@ -173,12 +188,7 @@ describe('streamEvents', () => {
       items.push(item);
       if (item.kind === 'event' && item.event.version === 3) break;
     }
-    expect(items.map((i) => (i.kind === 'event' ? i.event.version : i.data))).toEqual([
-      1,
-      { text: 'H' },
-      2,
-      3,
-    ]);
+    expect(items.map((i) => (i.kind === 'event' ? i.event.version : i.data))).toEqual([1, delta, 2, 3]);
     expect(seen.map((s) => s.headers.get('last-event-id'))).toEqual([null, '2']);
     expect(seen[0]!.headers.get('accept')).toBe('text/event-stream');
   });

@@ -1,13 +1,13 @@
 import { createSseParser } from './sse.ts';
 import type { Transport } from './transport.ts';
-import type { EventEnvelope } from './types.ts';
+import type { EventEnvelope, ModelOutputDelta } from './types.ts';
 
 /**
  * What the session stream yields: committed events (SSE frames with `id: <version>`), and
  * `event: delta` frames (no id: partial model output, never replayed on resume).
  */
 export type StreamItem =
-  Readonly<{ kind: 'event'; event: EventEnvelope }> | Readonly<{ kind: 'delta'; data: unknown }>;
+  Readonly<{ kind: 'event'; event: EventEnvelope }> | Readonly<{ kind: 'delta'; data: ModelOutputDelta }>;
 
 export type FollowOptions = Readonly<{
   /** Exclusive version to start after; default 0 (from the first event). */
@@ -23,11 +23,17 @@ export type FollowDeps = Readonly<{
   backoff: (attempt: number) => number;
 }>;
 
-const parseData = (data: string): unknown => {
+/** A delta frame's data, or undefined when it is not one (skipped: deltas are best effort). */
+const parseDelta = (data: string): ModelOutputDelta | undefined => {
   try {
-    return JSON.parse(data);
+    const value = JSON.parse(data) as Partial<ModelOutputDelta> | null;
+    return typeof value?.callId === 'string' &&
+      typeof value.seq === 'number' &&
+      typeof value.kind === 'string'
+      ? (value as ModelOutputDelta)
+      : undefined;
   } catch {
-    return data;
+    return undefined;
   }
 };
 
@@ -68,7 +74,8 @@ export async function* followSession(
       try {
         for await (const frame of readFrames(response.body)) {
           if (frame.id === undefined || frame.id === '') {
-            if (frame.event === 'delta') yield { kind: 'delta', data: parseData(frame.data) };
+            const delta = frame.event === 'delta' ? parseDelta(frame.data) : undefined;
+            if (delta !== undefined) yield { kind: 'delta', data: delta };
             continue;
           }
           const version = Number(frame.id);

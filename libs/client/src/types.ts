@@ -74,6 +74,26 @@ export type EventEnvelope = Readonly<{
   hash: string;
 }>;
 
+/**
+ * A piece of a model call's output as it streams (SSE `event: delta`): never stored or replayed;
+ * the call's `ModelCallCompleted` (same `callId`) carries the whole answer.
+ */
+export type ModelOutputDelta = Readonly<{
+  tenantId: string;
+  sessionId: string;
+  /** The ids of the call's `ModelCallRequested`. */
+  callId: string;
+  turnId: string;
+  agent: string;
+  /** The model client's attempt, 0 first: a retry starts the answer again (drop what you had). */
+  attempt: number;
+  /** Orders the deltas of one run of the call, from 0. */
+  seq: number;
+  kind: 'text' | 'tool_call_args';
+  text?: string;
+  toolCall?: Readonly<{ index: number; id?: string; name?: string; argsDelta: string }>;
+}>;
+
 export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: number | null }>;
 
 export type CheckpointProblem = Readonly<{

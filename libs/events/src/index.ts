@@ -48,3 +48,13 @@ export {
   type Subscription,
 } from './bus.ts';
 export { verifyChain } from './prepare.ts';
+export {
+  SESSION_DELTAS_RETENTION_MS,
+  SESSION_DELTAS_TOPIC,
+  createInProcessDeltaChannel,
+  deltaKeyOf,
+  parseSessionDelta,
+  type DeltaChannel,
+  type DeltaHandler,
+  type SessionDelta,
+} from './deltas/index.ts';

@@ -32,7 +32,8 @@ const port = z.coerce.number().int().min(0).max(65_535);
 
 /**
  * The gateway's whole configuration, parsed once from the environment by the composition root.
- * No KAFKA_BROKERS: the gateway only appends to the store; the relay (orchestrator) publishes.
+ * The gateway only appends to the store (the relay, in the orchestrator, publishes events); Kafka
+ * is read only for model output as it streams (KAFKA_BROKERS, optional).
  */
 export const gatewayConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Interface the REST and gRPC servers listen on.'),
@@ -48,6 +49,18 @@ export const gatewayConfigSchema = z.object({
     .positive()
     .default(12)
     .describe("Partitions of the session-events topic: the sessions read model records each session's one."),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Kafka bootstrap brokers, comma-separated: live streams (SSE, gRPC StreamEvents) then carry model output as it streams (`delta`). Unset: they carry events only.',
+    ),
+  KAFKA_DELTAS_TOPIC: z
+    .string()
+    .min(1)
+    .default('agentledger.session-deltas')
+    .describe("The orchestrators' ephemeral topic of model output deltas (as KAFKA_DELTAS_TOPIC there)."),
   AGENTLEDGER_API_KEYS: apiKeySeeds.describe(
     'API keys to seed at start, `tenant:key` pairs separated by commas (stored hashed; values never logged).',
   ),

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '@agentledger/events';
+import type { EventEnvelope, SessionDelta } from '@agentledger/events';
 import type { MessageView, SessionStateView, SessionSummary } from '../sessions/sessions.schemas.ts';
 
 /** The Sessions service's messages as proto-loader gives and takes them (snake_case, int64 as strings in). */
@@ -15,6 +15,18 @@ export type GrpcEvent = {
   recorded_at: string;
   prev_hash: string;
   hash: string;
+  /** StreamEvents only: a model-output delta (then `type` is `delta`). */
+  delta?: GrpcModelDelta;
+};
+export type GrpcModelDelta = {
+  session_id: string;
+  call_id: string;
+  turn_id: string;
+  agent: string;
+  attempt: number;
+  seq: number;
+  text?: string;
+  tool_call?: { index: number; id: string; name: string; args_delta: string };
 };
 export type CreateSessionRequest = {
   team_id: string;
@@ -88,6 +100,41 @@ export const toGrpcState = (state: SessionStateView): GrpcSessionState => ({
       name,
       arguments_json: args,
     })),
+  },
+});
+
+/** A delta as a StreamEvents message: type `delta`, the envelope fields empty. */
+export const toGrpcDelta = (delta: SessionDelta): GrpcEvent => ({
+  event_id: '',
+  stream_id: '',
+  tenant_id: delta.tenantId,
+  version: 0,
+  global_position: 0,
+  type: 'delta',
+  schema_version: 0,
+  data_json: '',
+  metadata_json: '',
+  recorded_at: '',
+  prev_hash: '',
+  hash: '',
+  delta: {
+    session_id: delta.sessionId,
+    call_id: delta.callId,
+    turn_id: delta.turnId,
+    agent: delta.agent,
+    attempt: delta.attempt,
+    seq: delta.seq,
+    ...(delta.kind === 'text' ? { text: delta.text ?? '' } : {}),
+    ...(delta.toolCall
+      ? {
+          tool_call: {
+            index: delta.toolCall.index,
+            id: delta.toolCall.id ?? '',
+            name: delta.toolCall.name ?? '',
+            args_delta: delta.toolCall.argsDelta,
+          },
+        }
+      : {}),
   },
 });
 

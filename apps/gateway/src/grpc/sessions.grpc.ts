@@ -1,5 +1,5 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { EventEnvelope } from '@agentledger/events';
+import type { StreamItem } from '../sessions/session-stream.ts';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
@@ -8,6 +8,7 @@ import type { SessionsService } from '../sessions/sessions.service.ts';
 import { serverStream, unary } from './grpc-handlers.ts';
 import {
   keyOf,
+  toGrpcDelta,
   toGrpcEvent,
   toGrpcMessage,
   toGrpcState,
@@ -77,8 +78,9 @@ const approveSchema = z.object({
   idempotency_key: optionalKey,
 });
 
-async function* mapEvents(events: AsyncIterable<EventEnvelope>): AsyncGenerator<GrpcEvent> {
-  for await (const event of events) yield toGrpcEvent(event);
+async function* mapItems(items: AsyncIterable<StreamItem>): AsyncGenerator<GrpcEvent> {
+  for await (const item of items)
+    yield item.kind === 'event' ? toGrpcEvent(item.event) : toGrpcDelta(item.delta);
 }
 
 /** The Sessions service over the same application service as REST. */
@@ -190,7 +192,7 @@ export const sessionsGrpcHandlers = (
     'sessions:read',
     async (principal, request, signal) => {
       const { session_id, after } = parseInput(streamEventsSchema, request, 'body');
-      return mapEvents(await sessions.streamEvents(principal, session_id, after, signal));
+      return mapItems(await sessions.streamSession(principal, session_id, after, signal));
     },
   ),
 });

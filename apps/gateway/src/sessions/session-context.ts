@@ -5,6 +5,7 @@ import type { Principal } from '../auth/api-key.ts';
 import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamSpecParser } from '../teams/team-spec.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
+import type { LiveDeltas } from './live-deltas.ts';
 import type { LiveEvents } from './live-events.ts';
 import { toSummary } from './session-views.ts';
 import type { SessionSummary } from './sessions.schemas.ts';
@@ -24,6 +25,8 @@ export type SessionsServiceDeps = Readonly<{
   pollIntervalMs: number;
   /** Wake-ups on commits; without it followers poll every `pollIntervalMs`. */
   live?: LiveEvents;
+  /** Model output as it streams, merged into live streams; absent: they carry events only. */
+  deltas?: LiveDeltas;
   /** Signed checkpoints (store and key) for the audit; absent: checkpoints are off. */
   audit?: Readonly<{ checkpoints: CheckpointStore; signer: CheckpointSigner }>;
   /** Ends every live stream and wait (application shutdown). */

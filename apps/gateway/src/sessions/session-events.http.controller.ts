@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Controller, Get, Headers, Inject, Logger, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { EventEnvelope } from '@agentledger/events';
+import type { EventEnvelope, SessionDelta } from '@agentledger/events';
 import type { Principal } from '../auth/api-key.ts';
 import { Authenticated, CallerPrincipal } from '../auth/api-key.guard.ts';
 import type { Registry } from 'prom-client';
@@ -22,6 +22,13 @@ const KEEP_ALIVE_MS = 15_000;
 /** One SSE frame per event: `id` is the stream version, so `Last-Event-ID` resumes exactly. */
 export const sseFrame = (event: EventEnvelope): string =>
   `id: ${event.version}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+/**
+ * A model-output delta: no `id`, so a reconnect's `Last-Event-ID` stays the last event's version
+ * (deltas are not replayed; the event that records the call is).
+ */
+export const sseDeltaFrame = (delta: SessionDelta): string =>
+  `event: delta\ndata: ${JSON.stringify(delta)}\n\n`;
 
 @Controller('v1/sessions')
 export class SessionEventsHttpController {
@@ -65,7 +72,7 @@ export class SessionEventsHttpController {
     await reply.type(NDJSON).send(Readable.from(lines()));
   }
 
-  /** SSE: the events after `Last-Event-ID` (or `?after`), then live ones. */
+  /** SSE: the events after `Last-Event-ID` (or `?after`), then live ones, with model output as it streams. */
   @Get(':id/stream')
   @Authenticated('sessions:read')
   async stream(
@@ -79,7 +86,7 @@ export class SessionEventsHttpController {
     const { after } = parseInput(streamQuerySchema, query, 'query');
     const { 'last-event-id': lastEventId } = parseInput(streamHeadersSchema, headers, 'header');
     const abort = new AbortController();
-    const events = await this.sessions.streamEvents(principal, id, lastEventId ?? after ?? 0, abort.signal);
+    const items = await this.sessions.streamSession(principal, id, lastEventId ?? after ?? 0, abort.signal);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -94,7 +101,8 @@ export class SessionEventsHttpController {
     const pump = async (): Promise<void> => {
       this.open.inc({ transport: 'sse' });
       try {
-        for await (const event of events) raw.write(sseFrame(event));
+        for await (const item of items)
+          raw.write(item.kind === 'event' ? sseFrame(item.event) : sseDeltaFrame(item.delta));
       } catch (error) {
         this.logger.error(`SSE stream of session ${id} failed`, (error as Error).stack);
       } finally {

@@ -4,7 +4,7 @@ import { auditSession } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
 import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
 import type { SessionContext } from './session-context.ts';
-import { followStream } from './session-stream.ts';
+import { followStream, withDeltas, type StreamItem } from './session-stream.ts';
 import { toListItem, toStateView } from './session-views.ts';
 import type { AuditReport, SessionList, SessionStateView } from './sessions.schemas.ts';
 
@@ -12,6 +12,10 @@ export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: 
 
 const isInvalidCursor = (error: unknown): boolean =>
   error instanceof Error && 'code' in error && error.code === 'INVALID_CURSOR';
+
+async function* mapEvents(events: AsyncIterable<EventEnvelope>): AsyncGenerator<StreamItem> {
+  for await (const event of events) yield { kind: 'event', event };
+}
 
 /** Reads: state (now or as of a version), lists, events, live streams, audit. */
 export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionContext) => {
@@ -135,5 +139,18 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     });
   };
 
-  return { getSession, listSessions, audit, listEvents, streamEvents };
+  /** `streamEvents` with the session's model output merged in as it streams (SSE, gRPC). */
+  const streamSession = async (
+    p: Principal,
+    sessionId: string,
+    after: number,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<StreamItem>> => {
+    const events = await streamEvents(p, sessionId, after, signal);
+    const { deltas } = deps;
+    if (deltas === undefined) return mapEvents(events);
+    return withDeltas(events, (handler) => deltas.watch(p.tenantId, sessionId, handler));
+  };
+
+  return { getSession, listSessions, audit, listEvents, streamEvents, streamSession };
 };

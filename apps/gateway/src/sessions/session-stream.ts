@@ -1,4 +1,4 @@
-import type { EventEnvelope, EventStore } from '@agentledger/events';
+import type { EventEnvelope, EventStore, SessionDelta } from '@agentledger/events';
 import type { LiveEvents } from './live-events.ts';
 
 export type FollowOptions = Readonly<{
@@ -49,5 +49,46 @@ export async function* followStream(
       yield event;
       after = event.version;
     }
+  }
+}
+
+/** What a live stream carries: the session's committed events, and model output as it streams. */
+export type StreamItem =
+  Readonly<{ kind: 'event'; event: EventEnvelope }> | Readonly<{ kind: 'delta'; delta: SessionDelta }>;
+
+/** A watcher too slow to take deltas this far behind loses the newest ones (the events stay whole). */
+const MAX_PENDING_DELTAS = 10_000;
+
+/**
+ * `events` with the deltas `watch` hands over merged in as they arrive. Events keep their
+ * backpressure (one read ahead at most); deltas wait in a bounded queue. Stops watching when the
+ * consumer stops or `events` ends.
+ */
+export async function* withDeltas(
+  events: AsyncIterable<EventEnvelope>,
+  watch: (handler: (delta: SessionDelta) => void) => () => void,
+): AsyncGenerator<StreamItem> {
+  const pending: SessionDelta[] = [];
+  let wake: (() => void) | undefined;
+  const unwatch = watch((delta) => {
+    if (pending.length < MAX_PENDING_DELTAS) pending.push(delta);
+    wake?.();
+  });
+  const iterator = events[Symbol.asyncIterator]();
+  try {
+    let next = iterator.next();
+    for (;;) {
+      while (pending.length > 0) yield { kind: 'delta', delta: pending.shift()! };
+      const arrived = new Promise<'delta'>((resolve) => (wake = () => resolve('delta')));
+      const result = await Promise.race([next, arrived]);
+      wake = undefined;
+      if (result === 'delta') continue;
+      if (result.done) return;
+      yield { kind: 'event', event: result.value };
+      next = iterator.next();
+    }
+  } finally {
+    unwatch();
+    await iterator.return?.();
   }
 }

@@ -213,8 +213,12 @@ export const sessionOperations: readonly ApiOperation[] = [
     headers: streamHeadersSchema,
     responses: {
       200: {
-        description: 'SSE frames `id: <version>`, `event: <type>`, `data: <envelope JSON>`',
-        schema: z.string().meta({ description: "Each frame's data is an event envelope (see listEvents)" }),
+        description:
+          'SSE frames `id: <version>`, `event: <type>`, `data: <envelope JSON>`; while a model call runs, `event: delta` frames without an id carry its output as it is written',
+        schema: z.string().meta({
+          description:
+            "Each event frame's data is an event envelope (see listEvents); a delta frame's data is `{tenantId, sessionId, callId, turnId, agent, attempt, seq, kind: 'text' | 'tool_call_args', text | toolCall: {index, id?, name?, argsDelta}}`, never stored or replayed",
+        }),
         contentType: 'text/event-stream',
       },
       404: { description: 'No such session' },

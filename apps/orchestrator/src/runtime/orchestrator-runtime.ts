@@ -9,7 +9,7 @@ import {
   type McpToolbox,
   type ModelEndpoints,
 } from '@agentledger/agents';
-import type { EventStore } from '@agentledger/events';
+import type { DeltaChannel, EventStore } from '@agentledger/events';
 import {
   createOutboxRelay,
   registerRelayMetrics,
@@ -26,6 +26,7 @@ import {
   type SessionIndex,
   type ToolAttempts,
 } from '@agentledger/sessions';
+import { createDeltaSink } from './delta-sink.ts';
 import { createOrchestratorMetrics } from './metrics.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorSettings } from './orchestrator.ts';
 import type { OrchestratorRuntimeConfig } from './runtime.config.ts';
@@ -40,6 +41,8 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   index: SessionIndex<Tx> & ToolAttempts;
   /** Any bus: Kafka (either client) or in-process, with `config.KAFKA_PARTITIONS` partitions. */
   bus: EventBus;
+  /** Where model calls publish their output as it streams; absent: calls are made whole. */
+  deltas?: DeltaChannel;
   config: OrchestratorRuntimeConfig;
   logger: Logger;
   /** Where model endpoints' key variables are read, at call time (the process environment). */
@@ -151,6 +154,7 @@ export const createOrchestratorRuntime = async <Tx>(
     tools,
     clock,
     modelCallTimeoutMs: config.MODEL_CALL_TIMEOUT_MS,
+    ...(deps.deltas === undefined ? {} : { deltas: createDeltaSink(deps.deltas, logger) }),
   };
   const settings = settingsOf(config);
   const orchestrator = createOrchestrator({

@@ -2,7 +2,9 @@ export * from './errors.ts';
 export { canonicalJson, hashOf, sha256Hex } from '@agentledger/events/canonical';
 export type {
   FinishReason,
+  ModelCallOptions,
   ModelClient,
+  ModelDelta,
   ModelMessage,
   ModelRequest,
   ModelResponse,

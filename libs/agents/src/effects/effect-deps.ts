@@ -1,7 +1,18 @@
+import type { SessionDelta } from '@agentledger/events';
 import type { SessionCommand } from '../core/session/session.commands.ts';
 import type { McpToolCaller } from '../tools/mcp/mcp-tool.ts';
 import type { ToolRegistry } from '../tools/tool.ts';
 import type { ModelClientResolver } from '../model/model-resolver.ts';
+
+/**
+ * Where a model call's output goes as it streams (the orchestrator: the deltas channel). Best
+ * effort: it never fails a call, and nothing it carries is recorded.
+ */
+export type DeltaSink = Readonly<{
+  publish: (delta: SessionDelta) => void;
+  /** Resolves once what was published is handed over (before the call's outcome is recorded). */
+  flush: () => Promise<void>;
+}>;
 
 /** What the effect runners need; the orchestrator's workers and `runTeam` build the same thing. */
 export type EffectDeps = Readonly<{
@@ -17,6 +28,8 @@ export type EffectDeps = Readonly<{
   modelCallTimeoutMs?: number;
   /** Monotonic milliseconds for latencies; default performance.now. */
   monotonic?: () => number;
+  /** Set: model calls stream, their pieces go here; absent: calls are made whole. */
+  deltas?: DeltaSink;
   /** Correlation id put on the commands (e.g. the triggering event's id). */
   correlationId?: string;
 }>;

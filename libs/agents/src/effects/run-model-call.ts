@@ -7,14 +7,14 @@ import {
   selectorCandidates,
 } from '../core/prompt/model-context.ts';
 import { orchestratorModel } from '../core/prompt/magentic-context.ts';
-import type { ModelRequest, ToolSchema } from '../core/model/model-client.port.ts';
+import type { ModelDelta, ModelRequest, ToolSchema } from '../core/model/model-client.port.ts';
 import { effectIdempotencyKey, type NextAction } from '../core/session/next-action.ts';
 import type { RecordModelCall, RecordSpeakerSelection } from '../core/session/session.commands.ts';
 import type { ErrorInfo } from '../core/session/session.events.ts';
 import type { ModelCallState, Session } from '../core/session/session.state.ts';
 import type { ModelSpec, TeamSpec } from '../core/spec/team-spec.ts';
 import { ModelCallError } from '../model/model-call-error.ts';
-import { abortedByTurn, type EffectDeps } from './effect-deps.ts';
+import { abortedByTurn, type DeltaSink, type EffectDeps } from './effect-deps.ts';
 
 type ModelAction = Extract<NextAction, { kind: 'call_model' | 'select_speaker' }>;
 
@@ -120,7 +120,9 @@ export const runModelCall = async (
   const started = monotonic();
   try {
     const client = deps.models(request.model, { agent: call.agent, purpose: call.purpose });
-    const response = await client.complete(request, { signal });
+    const onDelta = deps.deltas && deltaPublisher(deps.deltas, state, call);
+    const response = await client.complete(request, { signal, ...(onDelta ? { onDelta } : {}) });
+    await flushed(deps.deltas);
     const latencyMs = Math.round(monotonic() - started);
     return {
       type,
@@ -137,6 +139,7 @@ export const runModelCall = async (
       metadata: metadata(),
     };
   } catch (error) {
+    await flushed(deps.deltas);
     const latencyMs = Math.round(monotonic() - started);
     const timedOut = timeout.aborted && !deps.signal?.aborted;
     return {
@@ -150,6 +153,39 @@ export const runModelCall = async (
       metadata: metadata(),
     };
   }
+};
+
+/** Stamps each piece with the call's ids (those of its `ModelCallRequested`) and its order. */
+const deltaPublisher = (sink: DeltaSink, state: Session, call: ModelCallState) => {
+  let seq = 0;
+  return (delta: ModelDelta): void => {
+    const { kind, attempt } = delta;
+    sink.publish({
+      tenantId: state.tenantId,
+      sessionId: state.sessionId,
+      callId: call.callId,
+      turnId: call.turnId,
+      agent: call.agent,
+      attempt,
+      seq: seq++,
+      kind,
+      ...(delta.kind === 'text'
+        ? { text: delta.text }
+        : {
+            toolCall: {
+              index: delta.index,
+              argsDelta: delta.argsDelta,
+              ...(delta.id === undefined ? {} : { id: delta.id }),
+              ...(delta.name === undefined ? {} : { name: delta.name }),
+            },
+          }),
+    });
+  };
+};
+
+/** Deltas go out before the outcome is recorded, so watchers see them before the call's event. */
+const flushed = async (sink: DeltaSink | undefined): Promise<void> => {
+  await sink?.flush().catch(() => undefined);
 };
 
 const offeredToolsFor = (spec: TeamSpec, call: ModelCallState): string[] => {

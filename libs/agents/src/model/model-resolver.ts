@@ -76,6 +76,7 @@ export const createModelClientResolver = (options: ModelClientResolverOptions): 
       ...options.openai,
       model,
       ...(endpoint.baseUrl ? { baseUrl: endpoint.baseUrl } : {}),
+      ...(endpoint.stream === false ? { stream: false } : {}),
       apiKey,
     });
   }

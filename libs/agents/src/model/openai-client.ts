@@ -1,13 +1,14 @@
 import OpenAI, { AzureOpenAI } from 'openai';
 import type {
-  FinishReason,
   ModelClient,
+  ModelDelta,
   ModelMessage,
   ModelRequest,
   ModelResponse,
 } from '../core/model/model-client.port.ts';
 import type { ModelSpec } from '../core/spec/team-spec.ts';
 import { ModelCallError } from './model-call-error.ts';
+import { assembleStream, finishReasonOf } from './openai-chunks.ts';
 
 export type OpenAIModelClientOptions = Readonly<{
   /** Model name and call settings; its `baseUrl` / `apiKeyEnv`, if any, are ignored. */
@@ -16,6 +17,8 @@ export type OpenAIModelClientOptions = Readonly<{
   baseUrl?: string;
   /** Read at each call (rotation takes effect without a restart); the key is never kept. */
   apiKey: () => string | undefined;
+  /** False: never stream, even when asked for deltas (the endpoint's `stream: false`). */
+  stream?: boolean;
   /** Per attempt; default the spec's `timeoutSeconds`, else 60 s. */
   timeoutMs?: number;
   /** Retries after the first attempt on 429, 5xx, timeouts and connection errors; default spec or 3. */
@@ -68,13 +71,6 @@ const toOpenAIMessage = (m: ModelMessage): OpenAI.Chat.Completions.ChatCompletio
       return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
   }
 };
-
-const finishReasonOf = (reason: string | null | undefined): FinishReason =>
-  reason === 'stop' || reason === 'tool_calls' || reason === 'length' || reason === 'content_filter'
-    ? reason
-    : reason === 'function_call'
-      ? 'tool_calls'
-      : 'other';
 
 /** Milliseconds the server asked us to wait (`retry-after-ms`, `retry-after` seconds or date). */
 export const retryAfterMs = (headers: Headers | undefined, now: number): number | undefined => {
@@ -160,24 +156,31 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     return new OpenAI({ ...common, ...(baseUrl ? { baseURL: baseUrl } : {}) });
   };
 
-  const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {
+  const body = (request: ModelRequest) => {
     const tools = request.tools.map((t) => ({
       type: 'function' as const,
       function: { name: t.name, description: t.description, parameters: { ...t.parameters } },
     }));
+    return {
+      model: spec.model,
+      messages: request.messages.map(toOpenAIMessage),
+      ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
+      ...(tools.length > 0 && request.parallelToolCalls !== undefined
+        ? { parallel_tool_calls: request.parallelToolCalls }
+        : {}),
+      ...(spec.temperature === undefined ? {} : { temperature: spec.temperature }),
+      ...(spec.maxTokens === undefined ? {} : { max_tokens: spec.maxTokens }),
+    };
+  };
+  const requestOptions = (request: ModelRequest, signal?: AbortSignal) => ({
+    ...(signal ? { signal } : {}),
+    headers: { 'Idempotency-Key': request.idempotencyKey },
+  });
+
+  const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {
     const completion = await client().chat.completions.create(
-      {
-        model: spec.model,
-        messages: request.messages.map(toOpenAIMessage),
-        stream: false,
-        ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice ?? 'auto' } : {}),
-        ...(tools.length > 0 && request.parallelToolCalls !== undefined
-          ? { parallel_tool_calls: request.parallelToolCalls }
-          : {}),
-        ...(spec.temperature === undefined ? {} : { temperature: spec.temperature }),
-        ...(spec.maxTokens === undefined ? {} : { max_tokens: spec.maxTokens }),
-      },
-      { ...(signal ? { signal } : {}), headers: { 'Idempotency-Key': request.idempotencyKey } },
+      { ...body(request), stream: false },
+      requestOptions(request, signal),
     );
     const choice = completion.choices?.[0];
     if (!choice) throw new ModelCallError('invalid_response', 'the model returned no choices', true);
@@ -196,11 +199,31 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
     };
   };
 
+  /** The same call streamed (usage in the last chunk); pieces go to `onDelta`, the whole is assembled. */
+  const streamed = async (
+    request: ModelRequest,
+    onDelta: (delta: ModelDelta) => void,
+    attempt: number,
+    signal?: AbortSignal,
+  ): Promise<ModelResponse> => {
+    const chunks = await client().chat.completions.create(
+      { ...body(request), stream: true, stream_options: { include_usage: true } },
+      requestOptions(request, signal),
+    );
+    const answer = assembleStream();
+    for await (const chunk of chunks) for (const delta of answer.add(chunk, attempt)) onDelta(delta);
+    // An aborted stream just ends: it is the abort, not an answer cut short.
+    if (signal?.aborted) throw new ModelCallError('aborted', 'the model call was aborted', true);
+    return answer.response();
+  };
+
   return {
-    complete: async (request, { signal }) => {
+    complete: async (request, { signal, onDelta }) => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await once(request, signal);
+          return onDelta && options.stream !== false
+            ? await streamed(request, onDelta, attempt, signal)
+            : await once(request, signal);
         } catch (raw) {
           const error = classifyOpenAIError(raw, signal);
           if (!error.retryable || attempt >= maxRetries || signal?.aborted) throw error;

@@ -10,6 +10,8 @@ export type FakeReply =
       usage?: Readonly<{ promptTokens: number; completionTokens: number }>;
       finishReason?: string;
       delayMs?: number;
+      /** Streamed answers: the wait before each chunk after the first (a stalled model). */
+      chunkDelayMs?: number;
     }>
   | Readonly<{
       kind: 'error';
@@ -57,18 +59,28 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on('error', reject);
   });
 
-let completionCounter = 0;
+type MessageReply = Extract<FakeReply, { kind: 'message' }>;
 
-const completionBody = (reply: Extract<FakeReply, { kind: 'message' }>, model: string): unknown => {
-  completionCounter += 1;
-  const toolCalls = (reply.toolCalls ?? []).map((tc, i) => ({
-    id: tc.id ?? `call_${completionCounter}_${i}`,
+const toolCallsOf = (reply: MessageReply, n: number) =>
+  (reply.toolCalls ?? []).map((tc, i) => ({
+    id: tc.id ?? `call_${n}_${i}`,
     type: 'function',
     function: { name: tc.name, arguments: tc.arguments },
   }));
+
+const usageOf = (reply: MessageReply) => {
   const usage = reply.usage ?? { promptTokens: 10, completionTokens: 5 };
   return {
-    id: `chatcmpl-fake-${completionCounter}`,
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  };
+};
+
+const completionBody = (reply: MessageReply, model: string, n: number): unknown => {
+  const toolCalls = toolCallsOf(reply, n);
+  return {
+    id: `chatcmpl-fake-${n}`,
     object: 'chat.completion',
     created: 1_700_000_000,
     model,
@@ -85,12 +97,56 @@ const completionBody = (reply: Extract<FakeReply, { kind: 'message' }>, model: s
         finish_reason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
       },
     ],
-    usage: {
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      total_tokens: usage.promptTokens + usage.completionTokens,
-    },
+    usage: usageOf(reply),
   };
+};
+
+/** Word by word (spaces kept), as a model emits tokens. */
+const pieces = (text: string): string[] => text.match(/\S+\s*|\s+/g) ?? [];
+
+/**
+ * The chunks OpenAI streams for the same answer: role, content pieces, each tool call's id and
+ * name then its arguments in pieces, the finish reason, and (asked with `include_usage`) a last
+ * chunk with usage and no choices.
+ */
+const completionChunks = (reply: MessageReply, model: string, n: number, withUsage: boolean): unknown[] => {
+  const toolCalls = toolCallsOf(reply, n);
+  const chunk = (delta: unknown, finishReason: string | null = null) => ({
+    id: `chatcmpl-fake-${n}`,
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    ...(withUsage ? { usage: null } : {}),
+  });
+  const content = reply.content ?? null;
+  return [
+    chunk({ role: 'assistant', content: content === null ? null : '', refusal: null }),
+    ...pieces(content ?? '').map((text) => chunk({ content: text })),
+    ...toolCalls.flatMap((tc, index) => [
+      chunk({
+        tool_calls: [
+          { index, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: '' } },
+        ],
+      }),
+      ...(tc.function.arguments.match(/[\s\S]{1,8}/g) ?? []).map((args) =>
+        chunk({ tool_calls: [{ index, function: { arguments: args } }] }),
+      ),
+    ]),
+    chunk({}, reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop')),
+    ...(withUsage
+      ? [
+          {
+            id: `chatcmpl-fake-${n}`,
+            object: 'chat.completion.chunk',
+            created: 1_700_000_000,
+            model,
+            choices: [],
+            usage: usageOf(reply),
+          },
+        ]
+      : []),
+  ];
 };
 
 /** Waits `ms` unless the client disconnects first: false when it did (the call was aborted). */
@@ -107,12 +163,30 @@ const answeredAfter = (ms: number, res: ServerResponse): Promise<boolean> =>
     res.once('close', onClose);
   });
 
+/** Writes `chunks` as server-sent events, `delayMs` apart: false when the client went away first. */
+const streamChunks = async (
+  res: ServerResponse,
+  chunks: readonly unknown[],
+  delayMs: number,
+): Promise<boolean> => {
+  if (res.destroyed) return false;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  for (const [i, chunk] of chunks.entries()) {
+    if (i > 0 && delayMs > 0 && !(await answeredAfter(delayMs, res))) return false;
+    if (res.destroyed) return false;
+    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
+  res.end('data: [DONE]\n\n');
+  return true;
+};
+
 /**
  * A fake OpenAI-compatible server on 127.0.0.1 that speaks the real wire format (chat completions
- * with `tool_calls` and usage; streaming refused) and answers from a script: 429 with
+ * with `tool_calls` and usage, whole or streamed as chunks) and answers from a script: 429 with
  * `retry-after`, 500, slow answers, malformed tool arguments. Test helper; never used in production.
  */
 export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
+  let completions = 0;
   const queue: FakeReply[] = [];
   const requests: RecordedRequest[] = [];
   const aborted: RecordedRequest[] = [];
@@ -165,22 +239,29 @@ export const startFakeOpenAIServer = async (): Promise<FakeOpenAIServer> => {
         );
       const request = (typeof body === 'object' && body !== null ? body : {}) as {
         stream?: boolean;
+        stream_options?: { include_usage?: boolean };
         model?: string;
       };
-      if (request.stream)
-        return send(
-          res,
-          400,
-          JSON.stringify({ error: { message: 'streaming is not supported', type: 'invalid_request_error' } }),
-        );
       const reply = queue.shift() ?? (typeof fallback === 'function' ? fallback(body, recorded) : fallback);
       if (reply.delayMs && !(await answeredAfter(reply.delayMs, res))) {
         aborted.push(recorded);
         return;
       }
       switch (reply.kind) {
-        case 'message':
-          return send(res, 200, JSON.stringify(completionBody(reply, request.model ?? 'fake-model')));
+        case 'message': {
+          completions += 1;
+          const model = request.model ?? 'fake-model';
+          if (!request.stream)
+            return send(res, 200, JSON.stringify(completionBody(reply, model, completions)));
+          const chunks = completionChunks(
+            reply,
+            model,
+            completions,
+            request.stream_options?.include_usage === true,
+          );
+          if (!(await streamChunks(res, chunks, reply.chunkDelayMs ?? 0))) aborted.push(recorded);
+          return;
+        }
         case 'error':
           return send(
             res,

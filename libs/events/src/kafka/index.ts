@@ -1,5 +1,6 @@
 export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus.ts';
-export { ensureKafkaTopic, type EnsureTopicOptions } from './kafka-topics.ts';
+export { ensureKafkaDeltasTopic, ensureKafkaTopic, type EnsureTopicOptions } from './kafka-topics.ts';
+export { createKafkaDeltaChannel, type KafkaDeltaChannelOptions } from './kafka-delta-channel.ts';
 export {
   createKafkaClient,
   kafkaLogCreator,

@@ -1,4 +1,5 @@
 import { DEFAULT_PARTITIONS, SESSION_EVENTS_TOPIC } from '../bus.ts';
+import { SESSION_DELTAS_RETENTION_MS, SESSION_DELTAS_TOPIC } from '../deltas/session-delta.ts';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.ts';
 
 export type EnsureTopicOptions = KafkaClientOptions &
@@ -8,6 +9,8 @@ export type EnsureTopicOptions = KafkaClientOptions &
     partitions?: number;
     /** Default 1 (single broker); use 3 in production. */
     replicationFactor?: number;
+    /** Topic settings applied when the topic is created (e.g. `retention.ms`). */
+    configEntries?: Readonly<Record<string, string>>;
   }>;
 
 /**
@@ -29,7 +32,17 @@ export const ensureKafkaTopic = async (
       !exists &&
       (await admin.createTopics({
         waitForLeaders: true,
-        topics: [{ topic, numPartitions, replicationFactor: options.replicationFactor ?? 1 }],
+        topics: [
+          {
+            topic,
+            numPartitions,
+            replicationFactor: options.replicationFactor ?? 1,
+            configEntries: Object.entries(options.configEntries ?? {}).map(([name, value]) => ({
+              name,
+              value,
+            })),
+          },
+        ],
       }));
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     const partitions = metadata.topics[0]?.partitions.length ?? 0;
@@ -45,3 +58,20 @@ export const ensureKafkaTopic = async (
     await admin.disconnect();
   }
 };
+
+/**
+ * The deltas topic beside the events topic: same partition count, deleted after a minute (a
+ * delta is worth nothing later; nothing replays it).
+ */
+export const ensureKafkaDeltasTopic = (
+  options: EnsureTopicOptions,
+): Promise<Readonly<{ topic: string; created: boolean; partitions: number }>> =>
+  ensureKafkaTopic({
+    ...options,
+    topic: options.topic ?? SESSION_DELTAS_TOPIC,
+    configEntries: {
+      'retention.ms': String(SESSION_DELTAS_RETENTION_MS),
+      'cleanup.policy': 'delete',
+      ...options.configEntries,
+    },
+  });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createModelClientResolver, defaultOnlyEndpoints } from '@agentledger/agents';
 import { spec, startFakeOpenAIServer, type FakeOpenAIServer } from '@agentledger/agents/testing';
+import type { SessionDelta } from '@agentledger/events';
 import { runTeam } from './team-session.ts';
 
 let server: FakeOpenAIServer;
@@ -75,5 +76,52 @@ describe('a team on the OpenAI adapter (fake server)', () => {
     };
     expect(reflection.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: 't1.s1.m1.t0' });
     expect(reflection.messages.at(-1)?.content).toMatch(/^Error: arguments are not valid JSON/);
+  });
+
+  it('records the same events whether the model calls stream or not; the pieces join to the answer', async () => {
+    const script = () =>
+      server.enqueue(
+        {
+          kind: 'message',
+          content: 'Computing.',
+          toolCalls: [{ id: 'call_x', name: 'calculator', arguments: '{"expression":"2 + 3"}' }],
+        },
+        {
+          kind: 'message',
+          content: 'The result is 5, exactly as expected.',
+          usage: { promptTokens: 40, completionTokens: 11 },
+        },
+      );
+    const run = (deltas?: SessionDelta[]) =>
+      runTeam(withServer(), 'what is 2 + 3?', {
+        model: resolver(),
+        endpoints: endpoints(),
+        sessionId: 'same-session',
+        clock: () => new Date('2026-01-01T00:00:00Z'),
+        ...(deltas ? { deltas: { publish: (d) => void deltas.push(d), flush: async () => undefined } } : {}),
+      });
+    const comparable = (events: Awaited<ReturnType<typeof run>>['events']) =>
+      events.map((e) => ({ type: e.type, data: { ...(e.data as object), latencyMs: 0 } }));
+    script();
+    const whole = await run();
+    script();
+    const deltas: SessionDelta[] = [];
+    const streamed = await run(deltas);
+    expect(comparable(streamed.events)).toEqual(comparable(whole.events));
+    const completed = streamed.events.filter((e) => e.type === 'ModelCallCompleted');
+    expect(completed).toHaveLength(2);
+    const [first, second] = completed.map((e) => e.data as { callId: string; content: string | null });
+    const textOf = (callId: string) =>
+      deltas
+        .filter((d) => d.callId === callId && d.kind === 'text')
+        .map((d) => d.text)
+        .join('');
+    expect(textOf(first!.callId)).toBe(first!.content);
+    expect(textOf(second!.callId)).toBe(second!.content);
+    const args = deltas.filter((d) => d.callId === first!.callId && d.kind === 'tool_call_args');
+    expect(args.map((d) => d.toolCall?.argsDelta).join('')).toBe('{"expression":"2 + 3"}');
+    expect(deltas.filter((d) => d.callId === second!.callId).map((d) => d.seq)).toEqual(
+      deltas.filter((d) => d.callId === second!.callId).map((_, i) => i),
+    );
   });
 });

@@ -6,6 +6,7 @@ import {
   parseTeamSpec,
   singleModelClient,
   type CommandMetadata,
+  type DeltaSink,
   type EffectDeps,
   type ModelClient,
   type ModelClientResolver,
@@ -51,6 +52,8 @@ export type TeamRunOptions = Readonly<{
   modelCallTimeoutMs?: number;
   /** Safety net against runaway loops: effects performed per drive. Default 1000. */
   maxEffects?: number;
+  /** Model calls stream and hand their pieces here (the recorded events are the same). */
+  deltas?: DeltaSink;
 }>;
 
 export type TeamRunResult = Readonly<{
@@ -138,6 +141,7 @@ export const createTeamSession = async (
     tools,
     clock,
     ...(options.modelCallTimeoutMs ? { modelCallTimeoutMs: options.modelCallTimeoutMs } : {}),
+    ...(options.deltas ? { deltas: options.deltas } : {}),
   };
   const engine = createSessionEngine({
     store,

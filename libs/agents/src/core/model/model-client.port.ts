@@ -53,10 +53,35 @@ export type ModelResponse = Readonly<{
 }>;
 
 /**
+ * A piece of an answer as it streams. `attempt` is the client's own retry count (0 first): a retry
+ * starts the answer again, so a watcher drops what it had of an earlier attempt.
+ */
+export type ModelDelta =
+  | Readonly<{ kind: 'text'; attempt: number; text: string }>
+  | Readonly<{
+      kind: 'tool_call_args';
+      attempt: number;
+      /** The tool call's position in the answer (its id and name come with its first piece). */
+      index: number;
+      id?: string;
+      name?: string;
+      argsDelta: string;
+    }>;
+
+export type ModelCallOptions = Readonly<{
+  signal?: AbortSignal;
+  /**
+   * Asks for the answer as it is produced: adapters that can stream do, and hand each piece here.
+   * The response is the same as without it (same content, tool calls, usage, finish reason).
+   */
+  onDelta?: (delta: ModelDelta) => void;
+}>;
+
+/**
  * The capability of answering a chat: messages and tool schemas in, content, tool calls, usage and
  * finish reason out. Implementations honour `signal` (abort the HTTP call) and throw
  * `ModelCallError` (classified retryable or not) on failure.
  */
 export type ModelClient = Readonly<{
-  complete: (request: ModelRequest, options: Readonly<{ signal?: AbortSignal }>) => Promise<ModelResponse>;
+  complete: (request: ModelRequest, options: ModelCallOptions) => Promise<ModelResponse>;
 }>;

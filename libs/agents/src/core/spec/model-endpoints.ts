@@ -14,6 +14,8 @@ export type ModelEndpoint = Readonly<{
   models?: readonly string[];
   requestsPerMinute?: number;
   tokensPerMinute?: number;
+  /** False: calls are never streamed (a server without `stream_options.include_usage`). */
+  stream?: boolean;
 }>;
 
 export type ModelEndpoints = ReadonlyMap<string, ModelEndpoint>;
@@ -49,6 +51,7 @@ const endpointEntrySchema = z
     models: z.array(z.string().min(1)).min(1).optional(),
     requestsPerMinute: z.number().int().positive().optional(),
     tokensPerMinute: z.number().int().positive().optional(),
+    stream: z.boolean().optional(),
   })
   .refine((e) => !(e.apiKeyEnv && e.apiKeyFile), {
     message: 'give apiKeyEnv or apiKeyFile, not both',
@@ -108,6 +111,7 @@ export const parseModelEndpoints = (
       ...(e.models ? { models: e.models } : {}),
       ...(e.requestsPerMinute ? { requestsPerMinute: e.requestsPerMinute } : {}),
       ...(e.tokensPerMinute ? { tokensPerMinute: e.tokensPerMinute } : {}),
+      ...(e.stream === false ? { stream: false } : {}),
     });
   }
   return endpoints;

@@ -21,6 +21,7 @@ const ENDPOINTS = JSON.stringify({
     models: ['llama3'],
     requestsPerMinute: 60,
     tokensPerMinute: 10000,
+    stream: false,
   },
   azure: { baseUrl: 'https://example.openai.azure.com', apiKeyFile: '/run/secrets/azure' },
   vllm: { baseUrl: 'http://vllm:8000/v1', apiKeyEnv: 'VLLM_KEY' },
@@ -38,7 +39,7 @@ describe('parseModelEndpoints', () => {
     });
   });
 
-  it('reads a JSON object: URL (normalised), key source, allow-list and limits', () => {
+  it('reads a JSON object: URL (normalised), key source, allow-list, limits and streaming', () => {
     const endpoints = parseModelEndpoints({ AGENTLEDGER_MODEL_ENDPOINTS: ENDPOINTS }, noFiles);
     expect(endpoints.get('local')).toEqual({
       name: 'local',
@@ -46,7 +47,9 @@ describe('parseModelEndpoints', () => {
       models: ['llama3'],
       requestsPerMinute: 60,
       tokensPerMinute: 10000,
+      stream: false,
     });
+    expect(endpoints.get('vllm')?.stream).toBeUndefined();
     expect(endpoints.get('azure')?.key).toEqual({ kind: 'file', path: '/run/secrets/azure' });
     expect(endpoints.get('vllm')?.key).toEqual({ kind: 'env', name: 'VLLM_KEY' });
     expect(endpoints.has('default')).toBe(true);
