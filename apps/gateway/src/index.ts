@@ -48,7 +48,6 @@ export {
   type SessionsServiceDeps,
 } from './sessions/sessions.service.ts';
 export { createTeamsService, type TeamsService } from './teams/teams.service.ts';
-export { GatewayError } from './errors/gateway-errors.ts';
 export { createStoreLiveEvents, type LiveEvents } from './sessions/live-events.ts';
 export { composeWebhooks, type ComposedWebhooks, type WebhookConfig } from './webhooks/compose-webhooks.ts';
 export { createSqlWebhookStore } from './webhooks/sql-webhook-store.ts';

@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { StreamDeleted, StreamTenantMismatch, StreamVersionConflict } from '@agentledger/events';
+import {
+  AgentLedgerError,
+  ConcurrentChange,
+  Conflict,
+  IdempotencyKeyReused,
+  NotFound,
+  PermissionDenied,
+  RateLimited,
+  StreamDeleted,
+  StreamTenantMismatch,
+  StreamVersionConflict,
+  Unauthenticated,
+  Unavailable,
+  Unprocessable,
+  ValidationFailed,
+} from '@agentledger/events';
 import { toProblem } from './problem.ts';
 
 describe('toProblem: library errors', () => {
@@ -23,5 +38,46 @@ describe('toProblem: library errors', () => {
     const problem = toProblem(new Error('password=hunter2'));
     expect(problem.status).toBe(500);
     expect(JSON.stringify(problem)).not.toContain('hunter2');
+  });
+});
+
+describe('toProblem: the error taxonomy', () => {
+  it.each([
+    [new ValidationFailed([{ in: 'body', field: 'content', message: 'required' }]), 400, 'validation-failed'],
+    [new Unauthenticated(), 401, 'unauthenticated'],
+    [new PermissionDenied('sessions:write'), 403, 'permission-denied'],
+    [new NotFound('session', 's-1'), 404, 'not-found'],
+    [new Conflict('session s-1 is closed'), 409, 'conflict'],
+    [new ConcurrentChange(), 409, 'conflict'],
+    [new IdempotencyKeyReused(), 422, 'idempotency-key-reused'],
+    [new Unprocessable('the team cannot run'), 422, 'unprocessable'],
+    [new RateLimited(3), 429, 'rate-limited'],
+    [new Unavailable('the event store is down'), 503, 'unavailable'],
+  ])('maps %s to its status and stable code', (error, status, code) => {
+    expect(toProblem(error, '/v1/x')).toMatchObject({
+      type: `urn:agentledger:problem:${code}`,
+      status,
+      code,
+      detail: error.message,
+      instance: '/v1/x',
+    });
+  });
+
+  it('carries the offending fields and the retry delay', () => {
+    const field = { in: 'query', field: 'limit', message: 'too big' } as const;
+    expect(toProblem(new ValidationFailed([field])).errors).toEqual([field]);
+    expect(toProblem(new Unprocessable('no', [field])).errors).toEqual([field]);
+    expect(toProblem(new IdempotencyKeyReused()).errors).toEqual([
+      expect.objectContaining({ in: 'header', field: 'idempotency-key' }),
+    ]);
+    expect(toProblem(new RateLimited(7)).retryAfterSeconds).toBe(7);
+  });
+
+  it('answers an unknown library code as an internal error', () => {
+    expect(toProblem(new AgentLedgerError('SOMETHING_NEW', 'secret detail'))).toMatchObject({
+      status: 500,
+      code: 'internal',
+      detail: expect.not.stringContaining('secret'),
+    });
   });
 });

@@ -1,4 +1,10 @@
-import { StreamTenantMismatch, StreamVersionConflict } from '@agentledger/events';
+import {
+  Conflict,
+  NotFound,
+  StreamTenantMismatch,
+  StreamVersionConflict,
+  Unprocessable,
+} from '@agentledger/events';
 import {
   BundleRejected,
   exportSessionBundle,
@@ -6,7 +12,6 @@ import {
   type ImportedSession,
 } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
-import { ResourceConflict, ResourceNotFound, UnprocessableRequest } from '../errors/gateway-errors.ts';
 import type { SessionContext } from './session-context.ts';
 
 /** Export and import of audit bundles (docs/operations.md, "Export and import"), tenant-scoped. */
@@ -22,7 +27,7 @@ export const sessionBundleUseCases = ({ deps }: SessionContext) => {
       sessionId,
       streamId,
     );
-    if (bundle === undefined) throw new ResourceNotFound('session', sessionId);
+    if (bundle === undefined) throw new NotFound('session', sessionId);
     return bundle;
   };
 
@@ -47,12 +52,12 @@ export const sessionBundleUseCases = ({ deps }: SessionContext) => {
       );
     } catch (error) {
       if (error instanceof BundleRejected)
-        throw new UnprocessableRequest(
+        throw new Unprocessable(
           error.message,
           error.problems.map(({ field, message }) => ({ in: 'body', field, message })),
         );
       if (error instanceof StreamVersionConflict || error instanceof StreamTenantMismatch)
-        throw new ResourceConflict('This tenant already has another session with the bundle’s session id');
+        throw new Conflict('This tenant already has another session with the bundle’s session id');
       throw error;
     }
   };

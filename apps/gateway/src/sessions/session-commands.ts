@@ -1,6 +1,6 @@
 import type { SessionCommand } from '@agentledger/agents';
 import type { Principal } from '../auth/api-key.ts';
-import { IdempotencyKeyReused, ResourceConflict } from '../errors/gateway-errors.ts';
+import { IdempotencyKeyReused, Conflict } from '@agentledger/events';
 import { derivedId } from './derived-ids.ts';
 import { dataOf, type Key, type SessionContext } from './session-context.ts';
 import type { MessageAccepted, SessionSummary, TurnResult } from './sessions.schemas.ts';
@@ -98,7 +98,7 @@ export const sessionCommandUseCases = (context: SessionContext) => {
     );
     const decided = result.state.toolCalls[toolCallId]?.approval;
     if (result.events.length === 0 && decided === (granted ? 'denied' : 'granted')) {
-      throw new ResourceConflict(`Tool call ${toolCallId} was already ${decided}`);
+      throw new Conflict(`Tool call ${toolCallId} was already ${decided}`);
     }
     return summary;
   };

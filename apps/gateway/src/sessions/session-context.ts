@@ -1,8 +1,7 @@
 import { type CommandMetadata, type Session, type SessionCommand } from '@agentledger/agents';
-import type { EventEnvelope, EventStore } from '@agentledger/events';
+import { IdempotencyKeyReused, NotFound, type EventEnvelope, type EventStore } from '@agentledger/events';
 import type { CheckpointSigner, CheckpointStore, SessionIndex, SessionEngine } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
-import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
 import type { TeamSpecParser } from '../teams/team-spec.ts';
 import type { TeamRepository } from '../teams/team-repository.port.ts';
 import type { LiveEvents } from './live-events.ts';
@@ -64,7 +63,7 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
   /** The caller's session, or 404 (another tenant's session is not found either). */
   const loadOwn = async (p: Principal, sessionId: string): Promise<Session> => {
     const state = await engine.load(p.tenantId, sessionId);
-    if (state === undefined) throw new ResourceNotFound('session', sessionId);
+    if (state === undefined) throw new NotFound('session', sessionId);
     return state;
   };
 

@@ -1,8 +1,7 @@
 import type { Session } from '@agentledger/agents';
-import type { EventEnvelope } from '@agentledger/events';
+import { NotFound, ValidationFailed, type EventEnvelope } from '@agentledger/events';
 import { auditSession } from '@agentledger/sessions';
 import type { Principal } from '../auth/api-key.ts';
-import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
 import type { SessionContext } from './session-context.ts';
 import { followStream } from './session-stream.ts';
 import { toListItem, toStateView } from './session-views.ts';
@@ -77,7 +76,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
       p.tenantId,
       streamId,
     );
-    if (report.eventCount === 0) throw new ResourceNotFound('session', sessionId);
+    if (report.eventCount === 0) throw new NotFound('session', sessionId);
     return {
       eventCount: report.eventCount,
       headHash: report.headHash,

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/api-key.ts';
 import { Authenticated, CallerPrincipal } from '../auth/api-key.guard.ts';
 import { SESSIONS_SERVICE } from '../gateway.tokens.ts';
 import { mutationHeadersSchema } from '../http/headers.ts';
-import { ValidationFailed } from '../errors/gateway-errors.ts';
+import { ValidationFailed } from '@agentledger/events';
 import { parseInput } from '../http/validation.ts';
 import {
   approvalBodySchema,

@@ -1,11 +1,6 @@
 import { type Session, type SessionCommand, type SessionEvent, type TeamSpec } from '@agentledger/agents';
 import type { Principal } from '../auth/api-key.ts';
-import {
-  IdempotencyKeyReused,
-  ResourceConflict,
-  ResourceNotFound,
-  ValidationFailed,
-} from '../errors/gateway-errors.ts';
+import { IdempotencyKeyReused, Conflict, NotFound, ValidationFailed } from '@agentledger/events';
 import { derivedId } from './derived-ids.ts';
 import type { Key, SessionContext } from './session-context.ts';
 import { toSummary } from './session-views.ts';
@@ -24,7 +19,7 @@ export const startSessionUseCases = (context: SessionContext) => {
   ): Promise<SessionSummary> => {
     if (existing.teamId !== teamId) {
       if (key !== undefined) throw new IdempotencyKeyReused();
-      throw new ResourceConflict(`Session ${existing.sessionId} already exists with another team`);
+      throw new Conflict(`Session ${existing.sessionId} already exists with another team`);
     }
     const first = (await deps.engine.loadAt(p.tenantId, existing.sessionId, 1)) ?? existing;
     return toSummary(first);
@@ -40,7 +35,7 @@ export const startSessionUseCases = (context: SessionContext) => {
     key: Key,
   ): Promise<SessionSummary> => {
     const team = await deps.teams.get(p.tenantId, teamId);
-    if (team === undefined) throw new ResourceNotFound('team', teamId);
+    if (team === undefined) throw new NotFound('team', teamId);
     const sessionId = chosen ?? (key === undefined ? deps.newId() : derivedId('s', p.tenantId, key));
     const existing = await deps.engine.load(p.tenantId, sessionId);
     if (existing !== undefined) return firstAnswer(p, existing, teamId, key);
