@@ -61,31 +61,11 @@ const libraryCodes: Readonly<Record<string, readonly [status: number, problemCod
   CONCURRENT_CHANGE: [409, 'conflict'],
   INVALID_CURSOR: [400, 'validation-failed'],
   LEASE_LOST: [409, 'conflict'],
-  /** Postgres SQLSTATEs that mean "a concurrent change won": retryable, never a server fault. */
-  ALV01: [409, 'conflict'],
-  '23505': [409, 'conflict'],
-  '40001': [409, 'conflict'],
-  '40P01': [409, 'conflict'],
 };
 
-const CONCURRENT_CHANGE = 'A concurrent change to this resource won: retry the request';
-
-const codeOf = (error: Error): string | undefined =>
-  'code' in error && typeof error.code === 'string' ? error.code : undefined;
-
-/** The first error in the `cause` chain with a known stable code (drivers wrap database errors). */
-const libraryError = (error: unknown, depth = 0): Error | undefined => {
-  if (!(error instanceof Error) || depth > 4) return undefined;
-  const code = codeOf(error);
-  if (code !== undefined && libraryCodes[code] !== undefined) return error;
-  return libraryError(error.cause, depth + 1);
-};
-
-const detailOf = (error: Error, code: string): string => {
-  if (code === 'STREAM_TENANT_MISMATCH') return 'No such resource';
-  if (/^[0-9A-Z]{5}$/.test(code)) return CONCURRENT_CHANGE;
-  return error.message;
-};
+/** The stable code of a library error (read by shape: a library bundled twice still maps). */
+const codeOf = (error: unknown): string | undefined =>
+  error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 
 const fieldErrorsOf = (error: Error): readonly FieldError[] =>
   error instanceof ValidationFailed || error instanceof Unprocessable || error instanceof IdempotencyKeyReused
@@ -97,20 +77,20 @@ const fieldErrorsOf = (error: Error): readonly FieldError[] =>
  * faults keep their message; anything unexpected becomes a 500 whose detail reveals nothing.
  */
 export const toProblem = (error: unknown, instance?: string): Problem => {
-  const library = libraryError(error);
-  if (library !== undefined) {
-    const code = codeOf(library)!;
-    const [status, problemCode] = libraryCodes[code]!;
-    const errors = fieldErrorsOf(library);
+  const code = codeOf(error);
+  const known = code === undefined ? undefined : libraryCodes[code];
+  if (error instanceof Error && known !== undefined) {
+    const [status, problemCode] = known;
+    const errors = fieldErrorsOf(error);
     return {
       type: problemType(problemCode),
       title: STATUS_CODES[status] ?? 'Error',
       status,
-      detail: detailOf(library, code),
+      detail: code === 'STREAM_TENANT_MISMATCH' ? 'No such resource' : error.message,
       code: problemCode,
       ...(instance === undefined ? {} : { instance }),
       ...(errors.length > 0 ? { errors } : {}),
-      ...(library instanceof RateLimited ? { retryAfterSeconds: library.retryAfterSeconds } : {}),
+      ...(error instanceof RateLimited ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     };
   }
   const status = error instanceof HttpException ? error.getStatus() : 500;

@@ -3,6 +3,7 @@ import {
   AgentLedgerError,
   ConcurrentChange,
   Conflict,
+  HistoryImmutable,
   IdempotencyKeyReused,
   NotFound,
   PermissionDenied,
@@ -79,5 +80,32 @@ describe('toProblem: the error taxonomy', () => {
       code: 'internal',
       detail: expect.not.stringContaining('secret'),
     });
+  });
+});
+
+describe('toProblem: database errors arrive translated by the SQL adapters', () => {
+  const pgError = (code: string): Error =>
+    Object.assign(new Error(`duplicate key value violates unique constraint; params: hunter2`), { code });
+
+  it.each(['23505', '40001', '40P01', 'ALV01'])(
+    'answers SQLSTATE %s, translated to ConcurrentChange, as a 409 that reveals nothing of the query',
+    (sqlState) => {
+      const problem = toProblem(new ConcurrentChange(pgError(sqlState)));
+      expect(problem).toMatchObject({
+        status: 409,
+        code: 'conflict',
+        detail: 'A concurrent change to this resource won: retry the request',
+      });
+      expect(JSON.stringify(problem)).not.toContain('hunter2');
+    },
+  );
+
+  it('maps no SQLSTATE itself: an untranslated database error is an internal error', () => {
+    expect(toProblem(pgError('23505'))).toMatchObject({ status: 500, code: 'internal' });
+    expect(toProblem(new Error('Failed query', { cause: pgError('40001') }))).toMatchObject({ status: 500 });
+  });
+
+  it('treats a refused change to stored history as a server fault', () => {
+    expect(toProblem(new HistoryImmutable('events are append-only'))).toMatchObject({ status: 500 });
   });
 });
