@@ -13,6 +13,7 @@ import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/po
 import { readFileSync } from 'node:fs';
 import {
   createSessionEngine,
+  createStoreLiveEvents,
   loadToolsModule,
   readAuditSigner,
   startCheckpointer,
@@ -26,7 +27,6 @@ import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgr
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
-import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { composeWebhooks } from './webhooks/compose-webhooks.ts';
 

@@ -10,7 +10,6 @@ import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   composeWebhooks,
   createPostgresApiKeyStore,
-  createStoreLiveEvents,
   createTeamSpecParser,
   GatewayModule,
   migrateGatewayPglite,
@@ -18,7 +17,7 @@ import {
 } from '@agentledger/gateway';
 import { OrchestratorModule } from '@agentledger/orchestrator';
 import { createOrchestratorRuntime, type OrchestratorRuntime } from '@agentledger/orchestrator/runtime';
-import { readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import { createStoreLiveEvents, readAuditSigner, startCheckpointer } from '@agentledger/sessions';
 import {
   countSessionsByStatus,
   createSqlCheckpointStore,

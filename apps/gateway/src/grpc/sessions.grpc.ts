@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
 import { postMessageBodySchema, sessionMetadataSchema } from '../sessions/sessions.schemas.ts';
-import type { SessionsService } from '../sessions/sessions.service.ts';
+import type { SessionUseCases } from '@agentledger/sessions';
 import { serverStream, unary } from './grpc-handlers.ts';
 import {
   keyOf,
@@ -84,7 +84,7 @@ async function* mapEvents(events: AsyncIterable<EventEnvelope>): AsyncGenerator<
 /** The Sessions service over the same application service as REST. */
 export const sessionsGrpcHandlers = (
   authenticator: Authenticator,
-  sessions: SessionsService,
+  sessions: SessionUseCases,
 ): UntypedServiceImplementation => ({
   CreateSession: unary<CreateSessionRequest, Summary>(
     authenticator,
