@@ -13,10 +13,13 @@ import { createKafkaDeltaChannel, ensureKafkaDeltasTopic } from '@agentledger/ev
 import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import {
+  createLiveDeltas,
   createSessionEngine,
+  createStoreLiveEvents,
   loadToolsModule,
   readAuditSigner,
   startCheckpointer,
+  type LiveDeltas,
 } from '@agentledger/sessions';
 import {
   countSessionsByStatus,
@@ -27,8 +30,6 @@ import { createPostgresApiKeyStore, migrateGatewayDatabase } from './auth/postgr
 import { seedApiKeys } from './auth/seed-api-keys.ts';
 import type { GatewayConfig } from './config/gateway.config.ts';
 import { GatewayModule } from './gateway.module.ts';
-import { createLiveDeltas, type LiveDeltas } from './sessions/live-deltas.ts';
-import { createStoreLiveEvents } from './sessions/live-events.ts';
 import { createTeamSpecParser } from './teams/agents-team-spec-parser.ts';
 import { composeWebhooks } from './webhooks/compose-webhooks.ts';
 

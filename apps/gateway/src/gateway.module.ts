@@ -1,15 +1,19 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { uuidv7, type EventStore } from '@agentledger/events';
-import type { SessionsServiceDeps } from './sessions/session-context.ts';
 import { Registry } from 'prom-client';
 import { ApiKeyGuard } from './auth/api-key.guard.ts';
 import type { ApiKeyStore } from './auth/api-key-store.port.ts';
 import { createAuthenticator } from './auth/authenticator.ts';
 import {
+  createSessionUseCases,
   createTokenBuckets,
+  type LiveDeltas,
+  type LiveEvents,
   type RateLimit,
   type SessionEngine,
   type SessionReadModel,
+  type SessionUseCaseDeps,
+  type SessionUseCases,
 } from '@agentledger/sessions';
 import {
   AUTHENTICATOR,
@@ -26,9 +30,6 @@ import { HealthController } from './health/health.controller.ts';
 import type { ReadinessCheck } from './health/readiness.ts';
 import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
 import { SessionImportHttpController, SessionsHttpController } from './sessions/sessions.http.controller.ts';
-import type { LiveEvents } from './sessions/live-events.ts';
-import type { LiveDeltas } from './sessions/live-deltas.ts';
-import { createSessionsService, type SessionsService } from './sessions/sessions.service.ts';
 import { createEventStoreTeamRepository } from './teams/event-store-team-repository.ts';
 import type { TeamSpecParser } from './teams/team-spec.ts';
 import type { TeamRepository } from './teams/team-repository.port.ts';
@@ -66,12 +67,12 @@ export type GatewayDeps = Readonly<{
   liveEvents?: LiveEvents;
   /** Model output as it streams (createLiveDeltas over the deltas channel); without it, none. */
   liveDeltas?: LiveDeltas;
-  /** Default: the sessions service over the ports above. */
-  sessions?: SessionsService;
+  /** Default: libs/sessions' use cases over the ports above. */
+  sessions?: SessionUseCases;
   /** Default: a registry of its own; pass the process's to share one `/metrics`. */
   metrics?: Registry;
   /** Signed checkpoints for `GET …/audit`; absent: checkpoints are off. */
-  audit?: SessionsServiceDeps['audit'];
+  audit?: SessionUseCaseDeps['audit'];
   /** Webhook endpoints and dead letters (`/v1/webhooks`); absent: those routes are not served. */
   webhooks?: WebhooksService;
   /** Run by `/health/ready`; default none (always ready). */
@@ -98,7 +99,7 @@ export class GatewayModule {
         provide: SESSIONS_SERVICE,
         useValue:
           deps.sessions ??
-          createSessionsService({
+          createSessionUseCases({
             store: deps.eventStore,
             engine: deps.sessionEngine,
             index: deps.sessionIndex,

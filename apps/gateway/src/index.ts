@@ -42,14 +42,6 @@ export {
 } from './teams/event-store-team-repository.ts';
 export type { StoredTeam, TeamRepository } from './teams/team-repository.port.ts';
 export type { TeamSpecCheck, TeamSpecParser } from './teams/team-spec.ts';
-export {
-  createSessionsService,
-  type SessionsService,
-  type SessionsServiceDeps,
-} from './sessions/sessions.service.ts';
 export { createTeamsService, type TeamsService } from './teams/teams.service.ts';
-export { GatewayError } from './errors/gateway-errors.ts';
-export { createStoreLiveEvents, type LiveEvents } from './sessions/live-events.ts';
-export { createLiveDeltas, type LiveDeltas } from './sessions/live-deltas.ts';
 export { composeWebhooks, type ComposedWebhooks, type WebhookConfig } from './webhooks/compose-webhooks.ts';
 export { createSqlWebhookStore } from './webhooks/sql-webhook-store.ts';

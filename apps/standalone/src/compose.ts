@@ -10,9 +10,7 @@ import { measureAppends, registerSessionStatusGauge, type Logging } from '@agent
 import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   composeWebhooks,
-  createLiveDeltas,
   createPostgresApiKeyStore,
-  createStoreLiveEvents,
   createTeamSpecParser,
   GatewayModule,
   migrateGatewayPglite,
@@ -20,7 +18,12 @@ import {
 } from '@agentledger/gateway';
 import { OrchestratorModule } from '@agentledger/orchestrator';
 import { createOrchestratorRuntime, type OrchestratorRuntime } from '@agentledger/orchestrator/runtime';
-import { readAuditSigner, startCheckpointer } from '@agentledger/sessions';
+import {
+  createLiveDeltas,
+  createStoreLiveEvents,
+  readAuditSigner,
+  startCheckpointer,
+} from '@agentledger/sessions';
 import {
   countSessionsByStatus,
   createSqlCheckpointStore,

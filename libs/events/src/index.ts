@@ -20,11 +20,25 @@ export type {
 } from './store.ts';
 export {
   AgentLedgerError,
+  ConcurrentChange,
+  Conflict,
   DataDirectoryLocked,
+  HistoryImmutable,
+  IdempotencyKeyReused,
   InvalidEvent,
+  NotFound,
+  PermissionDenied,
+  RateLimited,
   StreamDeleted,
   StreamTenantMismatch,
   StreamVersionConflict,
+  Unauthenticated,
+  Unavailable,
+  Unprocessable,
+  ValidationFailed,
+  type FieldError,
+  type FieldLocation,
+  type ResourceKind,
 } from './errors.ts';
 export { canonicalJson, hashOf } from './canonical/canonical.ts';
 export { computeEventHash, GENESIS_HASH, HASHED_FIELDS, sha256Hex, type HashedEvent } from './hash.ts';

@@ -72,3 +72,52 @@ export {
   type RetentionStore,
   type TenantRetention,
 } from './retention/run-retention.ts';
+export { createSessionUseCases, type SessionUseCases } from './session-use-cases.ts';
+export {
+  createSessionContext,
+  dataOf,
+  derivedId,
+  toListItem,
+  toMessageView,
+  toStateView,
+  toSummary,
+  turnSettled,
+  type Caller,
+  type Key,
+  type MessageAccepted,
+  type MessageView,
+  type SessionContext,
+  type SessionList,
+  type SessionListItem,
+  type SessionStateView,
+  type SessionSummary,
+  type SessionUseCaseDeps,
+  type SpecCheck,
+  type SpecIssue,
+  type TeamSpecs,
+  type TurnResult,
+} from './session-context/index.ts';
+export {
+  createLiveDeltas,
+  createStoreLiveEvents,
+  followStream,
+  withDeltas,
+  type FollowOptions,
+  type LiveDeltas,
+  type LiveEvents,
+  type StreamItem,
+  type Watch,
+} from './live/index.ts';
+export { startSessionUseCase, type StartSessionInput } from './start-session/index.ts';
+export { forkSessionUseCase, type ForkSessionInput } from './fork-session/index.ts';
+export { postMessageUseCase, type PostMessageInput, type PostMessageResult } from './post-message/index.ts';
+export { cancelTurnUseCase } from './cancel-turn/index.ts';
+export { closeSessionUseCase } from './close-session/index.ts';
+export { decideApprovalUseCase, type ApprovalInput } from './decide-approval/index.ts';
+export {
+  sessionQueriesUseCase,
+  type AuditView,
+  type EventPage,
+  type ListSessionsInput,
+} from './queries/index.ts';
+export { sessionBundlesUseCase } from './bundles/index.ts';

@@ -1,7 +1,7 @@
 import { hashApiKey, type Principal, type Scope } from './api-key.ts';
 import type { ApiKeyStore } from './api-key-store.port.ts';
 import type { TokenBuckets } from '@agentledger/sessions';
-import { PermissionDenied, RateLimited, Unauthenticated } from '../errors/gateway-errors.ts';
+import { PermissionDenied, RateLimited, Unauthenticated } from '@agentledger/events';
 
 export type Authenticator = Readonly<{
   /** The principal for an `Authorization` value (`Bearer <key>`), after the tenant's rate limit. */

@@ -3,7 +3,7 @@ import { and, asc, eq, isNull, sql, TransactionRollbackError } from 'drizzle-orm
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import type { AnyPgDatabase } from '@agentledger/events/postgres';
+import { type AnyPgDatabase, translatingPgErrors } from '@agentledger/events/postgres';
 import pg from 'pg';
 import { SCOPES, type ApiKeyRecord, type Scope } from './api-key.ts';
 import type { ApiKeyAdmin, ApiKeyStore } from './api-key-store.port.ts';
@@ -81,57 +81,58 @@ const revokeIn = async (
  * API keys in Postgres (or PGlite: any drizzle Postgres database). Revoked keys are not found.
  * Only hashes are stored.
  */
-export const createPostgresApiKeyStore = (db: AnyPgDatabase): ApiKeyStore & ApiKeyAdmin => ({
-  findByHash: async (keyHash) => {
-    const [row] = await db
-      .select()
-      .from(apiKeysTable)
-      .where(and(eq(apiKeysTable.keyHash, keyHash), isNull(apiKeysTable.revokedAt)))
-      .limit(1);
-    if (row === undefined) return undefined;
-    return {
-      keyId: row.keyId,
-      tenantId: row.tenantId,
-      scopes: row.scopes.filter(isScope),
-      keyHash: row.keyHash,
-      createdAt: row.createdAt,
-    };
-  },
-  add: async (record) => {
-    await db.insert(apiKeysTable).values(rowOf(record)).onConflictDoNothing();
-  },
-  list: async (tenantId) =>
-    (
-      await db
+export const createPostgresApiKeyStore = (db: AnyPgDatabase): ApiKeyStore & ApiKeyAdmin =>
+  translatingPgErrors({
+    findByHash: async (keyHash) => {
+      const [row] = await db
         .select()
         .from(apiKeysTable)
-        .where(eq(apiKeysTable.tenantId, tenantId))
-        .orderBy(asc(apiKeysTable.createdAt), asc(apiKeysTable.keyId))
-    ).map((row) => ({
-      keyId: row.keyId,
-      tenantId: row.tenantId,
-      scopes: row.scopes.filter(isScope),
-      createdAt: row.createdAt,
-      revokedAt: row.revokedAt,
-    })),
-  revoke: (tenantId, keyId) => revokeIn(db, tenantId, keyId),
-  rotate: async (tenantId, keyId, next) => {
-    if (next.tenantId !== tenantId) return false;
-    // A concurrent rotation of the same key waits on the row and then finds it revoked.
-    return db
-      .transaction(async (tx) => {
-        if (!(await revokeIn(tx, tenantId, keyId))) return false;
-        const inserted = await tx
-          .insert(apiKeysTable)
-          .values(rowOf(next))
-          .onConflictDoNothing()
-          .returning({ keyId: apiKeysTable.keyId });
-        if (inserted.length === 0) tx.rollback(); // `next`'s hash is taken: keep the old key
-        return true;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof TransactionRollbackError) return false;
-        throw error;
-      });
-  },
-});
+        .where(and(eq(apiKeysTable.keyHash, keyHash), isNull(apiKeysTable.revokedAt)))
+        .limit(1);
+      if (row === undefined) return undefined;
+      return {
+        keyId: row.keyId,
+        tenantId: row.tenantId,
+        scopes: row.scopes.filter(isScope),
+        keyHash: row.keyHash,
+        createdAt: row.createdAt,
+      };
+    },
+    add: async (record) => {
+      await db.insert(apiKeysTable).values(rowOf(record)).onConflictDoNothing();
+    },
+    list: async (tenantId) =>
+      (
+        await db
+          .select()
+          .from(apiKeysTable)
+          .where(eq(apiKeysTable.tenantId, tenantId))
+          .orderBy(asc(apiKeysTable.createdAt), asc(apiKeysTable.keyId))
+      ).map((row) => ({
+        keyId: row.keyId,
+        tenantId: row.tenantId,
+        scopes: row.scopes.filter(isScope),
+        createdAt: row.createdAt,
+        revokedAt: row.revokedAt,
+      })),
+    revoke: (tenantId, keyId) => revokeIn(db, tenantId, keyId),
+    rotate: async (tenantId, keyId, next) => {
+      if (next.tenantId !== tenantId) return false;
+      // A concurrent rotation of the same key waits on the row and then finds it revoked.
+      return db
+        .transaction(async (tx) => {
+          if (!(await revokeIn(tx, tenantId, keyId))) return false;
+          const inserted = await tx
+            .insert(apiKeysTable)
+            .values(rowOf(next))
+            .onConflictDoNothing()
+            .returning({ keyId: apiKeysTable.keyId });
+          if (inserted.length === 0) tx.rollback(); // `next`'s hash is taken: keep the old key
+          return true;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof TransactionRollbackError) return false;
+          throw error;
+        });
+    },
+  });

@@ -1,6 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
-import { GatewayError, type FieldError } from './gateway-errors.ts';
+import {
+  IdempotencyKeyReused,
+  RateLimited,
+  Unprocessable,
+  ValidationFailed,
+  type FieldError,
+} from '@agentledger/events';
 
 /** RFC 9457 problem details, plus our stable `code` and, for validation, the offending fields. */
 export type Problem = Readonly<{
@@ -29,77 +35,62 @@ const frameworkCodes: Readonly<Record<number, string>> = {
   431: 'headers-too-large',
 };
 
-/** Stable codes of library errors (AgentLedgerError, rejected session commands) → HTTP status. */
-const libraryStatuses: Readonly<Record<string, number>> = {
-  illegal_session_state: 409,
-  session_busy: 409,
-  session_closed: 409,
-  tool_call_not_found: 404,
-  SESSION_NOT_FOUND: 404,
-  STREAM_TENANT_MISMATCH: 404,
-  STREAM_VERSION_CONFLICT: 409,
-  STREAM_DELETED: 409,
-  INVALID_CURSOR: 400,
-  LEASE_LOST: 409,
-  /** Postgres SQLSTATEs that mean "a concurrent change won": retryable, never a server fault. */
-  ALV01: 409,
-  '23505': 409,
-  '40001': 409,
-  '40P01': 409,
+/**
+ * Every stable library code an edge answers with a client fault: its HTTP status and the problem
+ * code clients see. The taxonomy's kinds (`@agentledger/events` errors) carry the problem code
+ * itself; specific library errors map to the kind they are. Unknown codes are server faults (500).
+ */
+const libraryCodes: Readonly<Record<string, readonly [status: number, problemCode: string]>> = {
+  'validation-failed': [400, 'validation-failed'],
+  unauthenticated: [401, 'unauthenticated'],
+  'permission-denied': [403, 'permission-denied'],
+  'not-found': [404, 'not-found'],
+  conflict: [409, 'conflict'],
+  'idempotency-key-reused': [422, 'idempotency-key-reused'],
+  unprocessable: [422, 'unprocessable'],
+  'rate-limited': [429, 'rate-limited'],
+  unavailable: [503, 'unavailable'],
+  illegal_session_state: [409, 'conflict'],
+  session_busy: [409, 'conflict'],
+  session_closed: [409, 'conflict'],
+  tool_call_not_found: [404, 'not-found'],
+  SESSION_NOT_FOUND: [404, 'not-found'],
+  STREAM_TENANT_MISMATCH: [404, 'not-found'],
+  STREAM_VERSION_CONFLICT: [409, 'conflict'],
+  STREAM_DELETED: [409, 'conflict'],
+  CONCURRENT_CHANGE: [409, 'conflict'],
+  INVALID_CURSOR: [400, 'validation-failed'],
+  LEASE_LOST: [409, 'conflict'],
 };
 
-const libraryProblemCodes: Readonly<Record<number, string>> = {
-  400: 'validation-failed',
-  404: 'not-found',
-  409: 'conflict',
-};
+/** The stable code of a library error (read by shape: a library bundled twice still maps). */
+const codeOf = (error: unknown): string | undefined =>
+  error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 
-const CONCURRENT_CHANGE = 'A concurrent change to this resource won: retry the request';
-
-/** The first error in the `cause` chain with a known stable code (drivers wrap database errors). */
-const libraryError = (
-  error: unknown,
-  depth = 0,
-): { status: number; code: string; message: string } | undefined => {
-  if (!(error instanceof Error) || depth > 4) return undefined;
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  const status = code === undefined ? undefined : libraryStatuses[code];
-  if (code === undefined || status === undefined) return libraryError(error.cause, depth + 1);
-  const message =
-    code === 'STREAM_TENANT_MISMATCH'
-      ? 'No such resource'
-      : /^[0-9A-Z]{5}$/.test(code)
-        ? CONCURRENT_CHANGE
-        : error.message;
-  return { status, code: libraryProblemCodes[status] ?? 'conflict', message };
-};
+const fieldErrorsOf = (error: Error): readonly FieldError[] =>
+  error instanceof ValidationFailed || error instanceof Unprocessable || error instanceof IdempotencyKeyReused
+    ? error.errors
+    : [];
 
 /**
  * The one mapping from a thrown value to what a client sees, for REST and gRPC alike. Client
  * faults keep their message; anything unexpected becomes a 500 whose detail reveals nothing.
  */
 export const toProblem = (error: unknown, instance?: string): Problem => {
-  if (error instanceof GatewayError) {
+  const code = codeOf(error);
+  const known = code === undefined ? undefined : libraryCodes[code];
+  if (error instanceof Error && known !== undefined) {
+    const [status, problemCode] = known;
+    const errors = fieldErrorsOf(error);
     return {
-      type: problemType(error.code),
-      title: STATUS_CODES[error.status] ?? 'Error',
-      status: error.status,
-      detail: error.message,
-      code: error.code,
+      type: problemType(problemCode),
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail: code === 'STREAM_TENANT_MISMATCH' ? 'No such resource' : error.message,
+      code: problemCode,
       ...(instance === undefined ? {} : { instance }),
-      ...(error.errors.length > 0 ? { errors: error.errors } : {}),
-      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
-    };
-  }
-  const library = libraryError(error);
-  if (library !== undefined) {
-    return {
-      type: problemType(library.code),
-      title: STATUS_CODES[library.status] ?? 'Error',
-      status: library.status,
-      detail: library.message,
-      code: library.code,
-      ...(instance === undefined ? {} : { instance }),
+      ...(errors.length > 0 ? { errors } : {}),
+      ...(error instanceof RateLimited ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     };
   }
   const status = error instanceof HttpException ? error.getStatus() : 500;

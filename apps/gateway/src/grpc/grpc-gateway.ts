@@ -17,7 +17,7 @@ import {
   TEAMS_SERVICE,
   WEBHOOKS_SERVICE,
 } from '../gateway.tokens.ts';
-import type { SessionsService } from '../sessions/sessions.service.ts';
+import type { SessionUseCases } from '@agentledger/sessions';
 import type { TeamsService } from '../teams/teams.service.ts';
 import { measureGrpc } from './grpc-metrics.ts';
 import { loadAgentLedgerServices } from './proto.ts';
@@ -45,7 +45,7 @@ export class GrpcGateway implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(GATEWAY_OPTIONS) private readonly options: Readonly<{ grpc?: GrpcOptions }>,
     @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
     @Inject(TEAMS_SERVICE) private readonly teams: TeamsService,
-    @Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService,
+    @Inject(SESSIONS_SERVICE) private readonly sessions: SessionUseCases,
     @Inject(SHUTDOWN) private readonly shutdown: AbortController,
     @Inject(WEBHOOKS_SERVICE) private readonly webhooks: WebhooksService | null,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
 import { listSessionsQuerySchema } from '../sessions/sessions.schemas.ts';
-import type { SessionsService } from '../sessions/sessions.service.ts';
+import type { SessionUseCases } from '@agentledger/sessions';
 import { unary } from './grpc-handlers.ts';
 import { keyOf, toSummary, type Summary } from './session-messages.grpc.ts';
 
@@ -104,7 +104,7 @@ type ImportResponse = {
 /** CloseSession, ForkSession, ListSessions, AuditSession, ExportSession and ImportSession: REST parity beyond docs/architecture.md's minimum rpcs. */
 export const sessionAdminGrpcHandlers = (
   authenticator: Authenticator,
-  sessions: SessionsService,
+  sessions: SessionUseCases,
 ): UntypedServiceImplementation => ({
   CloseSession: unary<CloseRequest, Summary>(authenticator, 'sessions:write', async (principal, request) => {
     const input = parseInput(closeSchema, request, 'body');

@@ -1,10 +1,10 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { StreamItem } from '../sessions/session-stream.ts';
+import type { StreamItem } from '@agentledger/sessions';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
 import { postMessageBodySchema, sessionMetadataSchema } from '../sessions/sessions.schemas.ts';
-import type { SessionsService } from '../sessions/sessions.service.ts';
+import type { SessionUseCases } from '@agentledger/sessions';
 import { serverStream, unary } from './grpc-handlers.ts';
 import {
   keyOf,
@@ -86,7 +86,7 @@ async function* mapItems(items: AsyncIterable<StreamItem>): AsyncGenerator<GrpcE
 /** The Sessions service over the same application service as REST. */
 export const sessionsGrpcHandlers = (
   authenticator: Authenticator,
-  sessions: SessionsService,
+  sessions: SessionUseCases,
 ): UntypedServiceImplementation => ({
   CreateSession: unary<CreateSessionRequest, Summary>(
     authenticator,

@@ -2,7 +2,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { unary } from './grpc-handlers.ts';
-import { ValidationFailed } from '../errors/gateway-errors.ts';
+import { ValidationFailed } from '@agentledger/events';
 import { clientId, idempotencyKey, parseInput } from '../http/validation.ts';
 import { teamSpecBodySchema } from '../teams/teams.schemas.ts';
 import type { TeamsService } from '../teams/teams.service.ts';

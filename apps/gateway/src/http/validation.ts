@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationFailed, type FieldError, type FieldLocation } from '../errors/gateway-errors.ts';
+import { ValidationFailed, type FieldError, type FieldLocation } from '@agentledger/events';
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

@@ -5,7 +5,7 @@ import type { GrpcEvent } from '../grpc/session-messages.grpc.ts';
 import { connectGrpc, type GrpcTestClient } from '../testing/grpc-client.ts';
 import { openSse, type SseFrame } from '../testing/sse-client.ts';
 import { bearer, KEYS, startSession, startTestGateway, type TestGateway } from '../testing/test-gateway.ts';
-import { createLiveDeltas, type LiveDeltas } from './live-deltas.ts';
+import { createLiveDeltas, type LiveDeltas } from '@agentledger/sessions';
 
 const delta = (tenantId: string, sessionId: string, seq: number, text = `piece ${seq} `): SessionDelta => ({
   tenantId,

@@ -9,7 +9,7 @@ import {
   startTestGateway,
   type TestGateway,
 } from '../testing/test-gateway.ts';
-import { createStoreLiveEvents, type LiveEvents } from './live-events.ts';
+import { createStoreLiveEvents, type LiveEvents } from '@agentledger/sessions';
 
 /** A deadline, not a sleep: fails the wait if the frame takes longer than polling would allow. */
 const within = <T>(ms: number, work: Promise<T>): Promise<T> => {

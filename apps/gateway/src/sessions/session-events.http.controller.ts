@@ -14,7 +14,7 @@ import {
   streamHeadersSchema,
   streamQuerySchema,
 } from './sessions.schemas.ts';
-import type { SessionsService } from './sessions.service.ts';
+import type { SessionUseCases } from '@agentledger/sessions';
 
 const NDJSON = 'application/x-ndjson';
 const KEEP_ALIVE_MS = 15_000;
@@ -37,7 +37,7 @@ export class SessionEventsHttpController {
   private readonly open: ReturnType<typeof streamsOpen>;
 
   constructor(
-    @Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService,
+    @Inject(SESSIONS_SERVICE) private readonly sessions: SessionUseCases,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.open = streamsOpen(registry);

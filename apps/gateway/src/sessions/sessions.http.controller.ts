@@ -4,7 +4,7 @@ import type { Principal } from '../auth/api-key.ts';
 import { Authenticated, CallerPrincipal } from '../auth/api-key.guard.ts';
 import { SESSIONS_SERVICE } from '../gateway.tokens.ts';
 import { mutationHeadersSchema } from '../http/headers.ts';
-import { ValidationFailed } from '../errors/gateway-errors.ts';
+import { ValidationFailed } from '@agentledger/events';
 import { parseInput } from '../http/validation.ts';
 import {
   approvalBodySchema,
@@ -27,7 +27,7 @@ import {
   type SessionSummary,
   type TurnResult,
 } from './sessions.schemas.ts';
-import type { SessionsService } from './sessions.service.ts';
+import type { SessionUseCases } from '@agentledger/sessions';
 
 const keyOf = (headers: unknown): string | undefined =>
   parseInput(mutationHeadersSchema, headers, 'header')['idempotency-key'];
@@ -35,7 +35,7 @@ const keyOf = (headers: unknown): string | undefined =>
 /** Thin: validate, call the one sessions service, answer. */
 @Controller('v1/sessions')
 export class SessionsHttpController {
-  constructor(@Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService) {}
+  constructor(@Inject(SESSIONS_SERVICE) private readonly sessions: SessionUseCases) {}
 
   @Post()
   @HttpCode(201)
@@ -176,7 +176,7 @@ export class SessionsHttpController {
 /** `POST /v1/sessions:import` (a literal colon: `::` in the router's syntax). */
 @Controller()
 export class SessionImportHttpController {
-  constructor(@Inject(SESSIONS_SERVICE) private readonly sessions: SessionsService) {}
+  constructor(@Inject(SESSIONS_SERVICE) private readonly sessions: SessionUseCases) {}
 
   @Post('v1/sessions::import')
   @HttpCode(201)

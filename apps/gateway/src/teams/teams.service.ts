@@ -1,11 +1,11 @@
 import type { Principal } from '../auth/api-key.ts';
 import {
   IdempotencyKeyReused,
-  ResourceNotFound,
-  UnprocessableRequest,
+  NotFound,
+  Unprocessable,
   ValidationFailed,
   type FieldError,
-} from '../errors/gateway-errors.ts';
+} from '@agentledger/events';
 import type { TeamSpecIssue, TeamSpecParser } from './team-spec.ts';
 import { teamSpecHash } from './team-spec.ts';
 import type { TeamRepository } from './team-repository.port.ts';
@@ -35,7 +35,7 @@ export const createTeamsService = (
     if (!check.ok) {
       const errors = toFieldErrors(check.issues);
       if (check.kind === 'invalid') throw new ValidationFailed(errors);
-      throw new UnprocessableRequest(
+      throw new Unprocessable(
         `The team spec cannot run: ${check.issues.map((issue) => issue.message).join('; ')}`,
         errors,
       );
@@ -49,7 +49,7 @@ export const createTeamsService = (
   },
   getTeam: async (principal, teamId) => {
     const team = await deps.teams.get(principal.tenantId, teamId);
-    if (team === undefined) throw new ResourceNotFound('team', teamId);
+    if (team === undefined) throw new NotFound('team', teamId);
     return { ...team, spec: team.spec as Record<string, unknown> };
   },
 });

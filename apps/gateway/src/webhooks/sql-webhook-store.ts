@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { AnyPgDatabase } from '@agentledger/events/postgres';
+import { type AnyPgDatabase, translatingPgErrors } from '@agentledger/events/postgres';
 import { plainSecrets, type SecretBox } from './secret-box.ts';
 import type {
   ClaimedDelivery,
@@ -65,11 +65,12 @@ const toClaimed = (r: Row, box: SecretBox): ClaimedDelivery => ({
  * Webhook endpoints and deliveries on Postgres or PGlite (migrations/gateway/0001_webhooks.sql).
  * Secrets are stored through `box` (sealed with the operator's key when one is configured).
  */
-export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainSecrets): WebhookStore => ({
-  putEndpoint: async (e) => {
-    const [row] = await rowsOf(
-      db,
-      sql`INSERT INTO webhook_endpoints
+export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainSecrets): WebhookStore =>
+  translatingPgErrors({
+    putEndpoint: async (e) => {
+      const [row] = await rowsOf(
+        db,
+        sql`INSERT INTO webhook_endpoints
             (tenant_id, endpoint_id, url, event_types, statuses, match_types, secret, created_at, updated_at)
           VALUES (${e.tenantId}, ${e.endpointId}, ${e.url}, ${textArray(e.eventTypes)}, ${textArray(e.statuses)},
             ${textArray(e.matchTypes)}, ${box.seal(e.secret, `${e.tenantId}/${e.endpointId}`)}, ${iso(e.createdAt)}::timestamptz, ${iso(e.updatedAt)}::timestamptz)
@@ -77,67 +78,67 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
             event_types = excluded.event_types, statuses = excluded.statuses,
             match_types = excluded.match_types, updated_at = excluded.updated_at
           RETURNING *, (xmax = 0) AS inserted`,
-    );
-    return { endpoint: toEndpoint(row!, box), created: row!.inserted === true };
-  },
-  getEndpoint: async (tenantId, endpointId) => {
-    const [row] = await rowsOf(
-      db,
-      sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}`,
-    );
-    return row === undefined ? undefined : toEndpoint(row, box);
-  },
-  listEndpoints: async (tenantId) =>
-    (
-      await rowsOf(
+      );
+      return { endpoint: toEndpoint(row!, box), created: row!.inserted === true };
+    },
+    getEndpoint: async (tenantId, endpointId) => {
+      const [row] = await rowsOf(
         db,
-        sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} ORDER BY endpoint_id`,
-      )
-    ).map((r) => toEndpoint(r, box)),
-  deleteEndpoint: async (tenantId, endpointId) => {
-    const gone = await rowsOf(
-      db,
-      sql`DELETE FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
+        sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}`,
+      );
+      return row === undefined ? undefined : toEndpoint(row, box);
+    },
+    listEndpoints: async (tenantId) =>
+      (
+        await rowsOf(
+          db,
+          sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} ORDER BY endpoint_id`,
+        )
+      ).map((r) => toEndpoint(r, box)),
+    deleteEndpoint: async (tenantId, endpointId) => {
+      const gone = await rowsOf(
+        db,
+        sql`DELETE FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
           RETURNING endpoint_id`,
-    );
-    await db.execute(
-      sql`DELETE FROM webhook_deliveries WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
-          AND status <> 'delivered'`,
-    );
-    return gone.length === 1;
-  },
-  rotateSecret: async (tenantId, endpointId, secret, now) =>
-    (
-      await rowsOf(
-        db,
-        sql`UPDATE webhook_endpoints SET secret = ${box.seal(secret, `${tenantId}/${endpointId}`)}, updated_at = ${iso(now)}::timestamptz
-            WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING endpoint_id`,
-      )
-    ).length === 1,
-  endpointsFor: async (tenantId, eventType, recordedAt) =>
-    (
-      await rowsOf(
-        db,
-        sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND ${eventType} = ANY(match_types)
-            AND created_at <= ${iso(recordedAt)}::timestamptz ORDER BY endpoint_id`,
-      )
-    ).map((r) => toEndpoint(r, box)),
-  addDeliveries: async (deliveries) => {
-    for (const d of deliveries)
+      );
       await db.execute(
-        sql`INSERT INTO webhook_deliveries (delivery_id, tenant_id, endpoint_id, stream_id, global_position,
+        sql`DELETE FROM webhook_deliveries WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
+          AND status <> 'delivered'`,
+      );
+      return gone.length === 1;
+    },
+    rotateSecret: async (tenantId, endpointId, secret, now) =>
+      (
+        await rowsOf(
+          db,
+          sql`UPDATE webhook_endpoints SET secret = ${box.seal(secret, `${tenantId}/${endpointId}`)}, updated_at = ${iso(now)}::timestamptz
+            WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING endpoint_id`,
+        )
+      ).length === 1,
+    endpointsFor: async (tenantId, eventType, recordedAt) =>
+      (
+        await rowsOf(
+          db,
+          sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND ${eventType} = ANY(match_types)
+            AND created_at <= ${iso(recordedAt)}::timestamptz ORDER BY endpoint_id`,
+        )
+      ).map((r) => toEndpoint(r, box)),
+    addDeliveries: async (deliveries) => {
+      for (const d of deliveries)
+        await db.execute(
+          sql`INSERT INTO webhook_deliveries (delivery_id, tenant_id, endpoint_id, stream_id, global_position,
               event_type, payload, status, next_attempt_at, retry_until, created_at)
             VALUES (${d.deliveryId}, ${d.tenantId}, ${d.endpointId}, ${d.streamId}, ${d.globalPosition},
               ${d.eventType}, ${d.payload}, 'pending', ${iso(d.now)}::timestamptz,
               ${iso(d.retryUntil)}::timestamptz, ${iso(d.now)}::timestamptz)
             ON CONFLICT (delivery_id) DO NOTHING`,
-      );
-  },
-  claimDue: async (now, limit, leaseMs) =>
-    (
-      await rowsOf(
-        db,
-        sql`WITH due AS (
+        );
+    },
+    claimDue: async (now, limit, leaseMs) =>
+      (
+        await rowsOf(
+          db,
+          sql`WITH due AS (
               SELECT d.delivery_id FROM webhook_deliveries d
               WHERE d.status = 'pending' AND d.next_attempt_at <= ${iso(now)}::timestamptz
                 AND (d.claimed_until IS NULL OR d.claimed_until <= ${iso(now)}::timestamptz)
@@ -153,56 +154,56 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
             FROM due, webhook_endpoints e
             WHERE w.delivery_id = due.delivery_id AND e.tenant_id = w.tenant_id AND e.endpoint_id = w.endpoint_id
             RETURNING w.*, e.url, e.secret`,
+        )
       )
-    )
-      .map((r) => toClaimed(r, box))
-      .sort((a, b) => a.globalPosition - b.globalPosition),
-  recordAttempt: async ({ deliveryId, attempts }, outcome) => {
-    const status = outcome.status ?? null;
-    const update =
-      outcome.kind === 'delivered'
-        ? sql`status = 'delivered', delivered_at = ${iso(outcome.at)}::timestamptz, last_error = NULL`
-        : outcome.kind === 'dead'
-          ? sql`status = 'dead', last_error = ${outcome.error}`
-          : sql`next_attempt_at = ${iso(outcome.nextAttemptAt)}::timestamptz, last_error = ${outcome.error}`;
-    await db.execute(
-      sql`UPDATE webhook_deliveries SET ${update}, last_status = ${status}, claimed_until = NULL
+        .map((r) => toClaimed(r, box))
+        .sort((a, b) => a.globalPosition - b.globalPosition),
+    recordAttempt: async ({ deliveryId, attempts }, outcome) => {
+      const status = outcome.status ?? null;
+      const update =
+        outcome.kind === 'delivered'
+          ? sql`status = 'delivered', delivered_at = ${iso(outcome.at)}::timestamptz, last_error = NULL`
+          : outcome.kind === 'dead'
+            ? sql`status = 'dead', last_error = ${outcome.error}`
+            : sql`next_attempt_at = ${iso(outcome.nextAttemptAt)}::timestamptz, last_error = ${outcome.error}`;
+      await db.execute(
+        sql`UPDATE webhook_deliveries SET ${update}, last_status = ${status}, claimed_until = NULL
           WHERE delivery_id = ${deliveryId} AND status = 'pending' AND attempts = ${attempts}`,
-    );
-  },
-  listDeliveries: async (tenantId, endpointId, { status, limit, afterPosition }) =>
-    (
-      await rowsOf(
-        db,
-        sql`SELECT * FROM webhook_deliveries WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
+      );
+    },
+    listDeliveries: async (tenantId, endpointId, { status, limit, afterPosition }) =>
+      (
+        await rowsOf(
+          db,
+          sql`SELECT * FROM webhook_deliveries WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
             ${status === undefined ? sql`` : sql`AND status = ${status}`}
             ${afterPosition === undefined ? sql`` : sql`AND global_position > ${afterPosition}`}
             ORDER BY global_position, delivery_id LIMIT ${limit}`,
-      )
-    ).map(toDelivery),
-  redeliver: async (tenantId, endpointId, deliveryId, now, retryUntil) =>
-    (
-      await rowsOf(
-        db,
-        sql`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${iso(now)}::timestamptz,
+        )
+      ).map(toDelivery),
+    redeliver: async (tenantId, endpointId, deliveryId, now, retryUntil) =>
+      (
+        await rowsOf(
+          db,
+          sql`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${iso(now)}::timestamptz,
               retry_until = ${iso(retryUntil)}::timestamptz, claimed_until = NULL
             WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} AND delivery_id = ${deliveryId}
               AND status = 'dead'
             RETURNING delivery_id`,
-      )
-    ).length === 1,
-  backlog: async () =>
-    (
-      await rowsOf(
-        db,
-        sql`SELECT tenant_id, endpoint_id, count(*) FILTER (WHERE status = 'pending') AS pending,
+        )
+      ).length === 1,
+    backlog: async () =>
+      (
+        await rowsOf(
+          db,
+          sql`SELECT tenant_id, endpoint_id, count(*) FILTER (WHERE status = 'pending') AS pending,
               count(*) FILTER (WHERE status = 'dead') AS dead
             FROM webhook_deliveries WHERE status IN ('pending', 'dead') GROUP BY tenant_id, endpoint_id`,
-      )
-    ).map((r) => ({
-      tenantId: String(r.tenant_id),
-      endpointId: String(r.endpoint_id),
-      pending: Number(r.pending),
-      dead: Number(r.dead),
-    })),
-});
+        )
+      ).map((r) => ({
+        tenantId: String(r.tenant_id),
+        endpointId: String(r.endpoint_id),
+        pending: Number(r.pending),
+        dead: Number(r.dead),
+      })),
+  });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { parseSessionStreamId } from '@agentledger/events';
+import { NotFound, parseSessionStreamId, ValidationFailed } from '@agentledger/events';
 import type { Principal } from '../auth/api-key.ts';
-import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
 import { matchTypesOf, type WebhookStatus } from './webhook-events.ts';
 import { urlProblem } from './webhook-url.ts';
 import type { WebhookDelivery, WebhookEndpoint, WebhookStore } from './webhook-store.port.ts';
@@ -70,7 +69,7 @@ export const createWebhooksService = (deps: WebhooksServiceDeps): WebhooksServic
   const { webhooks, clock } = deps;
   const existing = async (principal: Principal, webhookId: string): Promise<WebhookEndpoint> => {
     const endpoint = await webhooks.getEndpoint(principal.tenantId, webhookId);
-    if (endpoint === undefined) throw new ResourceNotFound('webhook', webhookId);
+    if (endpoint === undefined) throw new NotFound('webhook', webhookId);
     return endpoint;
   };
   return {
@@ -98,12 +97,12 @@ export const createWebhooksService = (deps: WebhooksServiceDeps): WebhooksServic
     list: async (principal) => (await webhooks.listEndpoints(principal.tenantId)).map(viewOf),
     remove: async (principal, webhookId) => {
       if (!(await webhooks.deleteEndpoint(principal.tenantId, webhookId)))
-        throw new ResourceNotFound('webhook', webhookId);
+        throw new NotFound('webhook', webhookId);
     },
     rotateSecret: async (principal, webhookId) => {
       const secret = newSecret();
       if (!(await webhooks.rotateSecret(principal.tenantId, webhookId, secret, clock())))
-        throw new ResourceNotFound('webhook', webhookId);
+        throw new NotFound('webhook', webhookId);
       return secret;
     },
     deliveries: async (principal, webhookId, { status, limit, after }) => {
@@ -122,7 +121,7 @@ export const createWebhooksService = (deps: WebhooksServiceDeps): WebhooksServic
       const now = clock();
       const retryUntil = new Date(now.getTime() + deps.retryPeriodMs);
       if (!(await webhooks.redeliver(principal.tenantId, webhookId, deliveryId, now, retryUntil)))
-        throw new ResourceNotFound('delivery', deliveryId);
+        throw new NotFound('delivery', deliveryId);
     },
   };
 };

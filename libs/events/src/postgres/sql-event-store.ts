@@ -15,6 +15,7 @@ import type {
 } from '../store.ts';
 import { createAppendSignal, startSubscription } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
+import { driverErrorOf, translatePgError } from './pg-errors.ts';
 import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
 import { timestamptzToIso } from './timestamptz.ts';
 
@@ -92,19 +93,6 @@ const firstHole = (after: number, rows: readonly unknown[][], above: number): nu
     expected = position + 1;
   }
   return undefined;
-};
-
-type DriverError = Readonly<{ code?: string; detail?: string; constraint?: string; message?: string }>;
-
-/**
- * The database's own error: on the transaction path (appends with inline projections) drizzle
- * wraps it in a `DrizzleQueryError` whose `cause` it is.
- */
-const driverErrorOf = (error: unknown): DriverError => {
-  const outer = (error ?? {}) as DriverError & { cause?: unknown };
-  if (outer.code === undefined && typeof outer.cause === 'object' && outer.cause !== null)
-    return outer.cause as DriverError;
-  return outer;
 };
 
 const isIdempotencyRace = (error: unknown): boolean => {
@@ -279,7 +267,7 @@ export const createSqlEventStore = (
       return new InvalidEvent(`an event of this append was refused: ${String(message)}`, error);
     if (code === '23505' && (constraint === 'events_event_id_key' || String(detail).includes('event_id')))
       return new InvalidEvent(`an event id of this append is already stored (stream ${streamId})`, error);
-    return error;
+    return translatePgError(error);
   };
 
   const append = async (

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { AnyPgDatabase } from '@agentledger/events/postgres';
+import { type AnyPgDatabase, translatingPgErrors } from '@agentledger/events/postgres';
 import type { RetentionCandidate, Tombstone } from '../retention/retention.ts';
 import type { RetentionStore } from '../retention/run-retention.ts';
 
@@ -54,17 +54,18 @@ const count = async (db: AnyPgDatabase, query: SQL): Promise<number> =>
  * and the log, deletions only through `agentledger_delete_session` (the one path the events guard
  * lets through, tombstone first), pruning by plain statements on the two bookkeeping tables.
  */
-export const createSqlRetentionStore = (db: AnyPgDatabase): RetentionStore => ({
-  tenants: async () =>
-    (await rowsOf(db, sql`select distinct tenant_id from sessions order by tenant_id`)).map((r) =>
-      String(r.tenant_id),
-    ),
+export const createSqlRetentionStore = (db: AnyPgDatabase): RetentionStore =>
+  translatingPgErrors({
+    tenants: async () =>
+      (await rowsOf(db, sql`select distinct tenant_id from sessions order by tenant_id`)).map((r) =>
+        String(r.tenant_id),
+      ),
 
-  candidates: async (tenantId, after, limit) =>
-    (
-      await rowsOf(
-        db,
-        sql`select s.session_id, s.stream_id, s.status, st.version,
+    candidates: async (tenantId, after, limit) =>
+      (
+        await rowsOf(
+          db,
+          sql`select s.session_id, s.stream_id, s.status, st.version,
               extract(epoch from h.recorded_at) * 1000 as last_activity_ms,
               case when s.status = 'closed' then (
                 select extract(epoch from (e.data->>'at')::timestamptz) * 1000 from events e
@@ -76,58 +77,58 @@ export const createSqlRetentionStore = (db: AnyPgDatabase): RetentionStore => ({
             join events h on h.stream_id = s.stream_id and h.version = st.version
             where s.tenant_id = ${tenantId} and s.session_id > ${after}
             order by s.session_id limit ${limit}`,
-      )
-    ).map((r): RetentionCandidate => ({
-      tenantId,
-      sessionId: String(r.session_id),
-      streamId: String(r.stream_id),
-      status: String(r.status),
-      version: Number(r.version),
-      lastActivityAt: Number(r.last_activity_ms),
-      closedAt: r.closed_ms === null ? null : Number(r.closed_ms),
-      leased: r.leased === true,
-    })),
+        )
+      ).map((r): RetentionCandidate => ({
+        tenantId,
+        sessionId: String(r.session_id),
+        streamId: String(r.stream_id),
+        status: String(r.status),
+        version: Number(r.version),
+        lastActivityAt: Number(r.last_activity_ms),
+        closedAt: r.closed_ms === null ? null : Number(r.closed_ms),
+        leased: r.leased === true,
+      })),
 
-  deleteSession: async (candidate, policy, at) => {
-    const [row] = await rowsOf(
-      db,
-      sql`select ${TOMBSTONE_COLUMNS} from agentledger_delete_session(${candidate.tenantId}, ${candidate.sessionId},
+    deleteSession: async (candidate, policy, at) => {
+      const [row] = await rowsOf(
+        db,
+        sql`select ${TOMBSTONE_COLUMNS} from agentledger_delete_session(${candidate.tenantId}, ${candidate.sessionId},
             ${candidate.version}, ${JSON.stringify(policy)}::jsonb, ${at.toISOString()}::timestamptz)`,
-    );
-    return row && toTombstone(row);
-  },
+      );
+      return row && toTombstone(row);
+    },
 
-  prune: async ({ before, tenantId, dryRun }) => {
-    const keyScope = tenantId === undefined ? sql`true` : sql`k.tenant_id = ${tenantId}`;
-    const attemptScope = tenantId === undefined ? sql`true` : sql`t.tenant_id = ${tenantId}`;
-    const old = sql`${keyScope} and k.created_at < ${before.toISOString()}::timestamptz`;
-    if (dryRun)
+    prune: async ({ before, tenantId, dryRun }) => {
+      const keyScope = tenantId === undefined ? sql`true` : sql`k.tenant_id = ${tenantId}`;
+      const attemptScope = tenantId === undefined ? sql`true` : sql`t.tenant_id = ${tenantId}`;
+      const old = sql`${keyScope} and k.created_at < ${before.toISOString()}::timestamptz`;
+      if (dryRun)
+        return {
+          idempotencyKeys: await count(db, sql`select count(*) as n from idempotency_keys k where ${old}`),
+          toolCallAttempts: await count(
+            db,
+            sql`select count(*) as n from tool_call_attempts t where ${attemptScope} and ${FINISHED_ATTEMPT}`,
+          ),
+        };
       return {
-        idempotencyKeys: await count(db, sql`select count(*) as n from idempotency_keys k where ${old}`),
+        idempotencyKeys: await count(
+          db,
+          sql`with d as (delete from idempotency_keys k where ${old} returning 1) select count(*) as n from d`,
+        ),
         toolCallAttempts: await count(
           db,
-          sql`select count(*) as n from tool_call_attempts t where ${attemptScope} and ${FINISHED_ATTEMPT}`,
+          sql`with d as (delete from tool_call_attempts t where ${attemptScope} and ${FINISHED_ATTEMPT} returning 1)
+            select count(*) as n from d`,
         ),
       };
-    return {
-      idempotencyKeys: await count(
-        db,
-        sql`with d as (delete from idempotency_keys k where ${old} returning 1) select count(*) as n from d`,
-      ),
-      toolCallAttempts: await count(
-        db,
-        sql`with d as (delete from tool_call_attempts t where ${attemptScope} and ${FINISHED_ATTEMPT} returning 1)
-            select count(*) as n from d`,
-      ),
-    };
-  },
+    },
 
-  tombstones: async (tenantId) =>
-    (
-      await rowsOf(
-        db,
-        sql`select ${TOMBSTONE_COLUMNS} from session_tombstones ${tenantId === undefined ? sql`` : sql`where tenant_id = ${tenantId}`}
+    tombstones: async (tenantId) =>
+      (
+        await rowsOf(
+          db,
+          sql`select ${TOMBSTONE_COLUMNS} from session_tombstones ${tenantId === undefined ? sql`` : sql`where tenant_id = ${tenantId}`}
             order by id`,
-      )
-    ).map(toTombstone),
-});
+        )
+      ).map(toTombstone),
+  });

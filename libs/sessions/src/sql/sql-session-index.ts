@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { SessionStatus } from '@agentledger/agents';
-import type { AnyPgDatabase, SqlTransaction } from '@agentledger/events/postgres';
+import { type AnyPgDatabase, type SqlTransaction, translatingPgErrors } from '@agentledger/events/postgres';
 import { InvalidCursor, LeaseLost } from '../errors.ts';
 import {
   decodeCursor,
@@ -44,176 +44,177 @@ const toRow = (r: Record<string, unknown>): SessionRow => ({
  * The sessions read model on Postgres or PGlite (any drizzle database). Times come from the
  * database clock, so replicas with skewed clocks still agree on lease expiry.
  */
-export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransaction> & ToolAttempts => ({
-  project: async (tx, row, lease) => {
-    if (row.tokensUsed > 0) {
-      await tx.execute(
-        sql`insert into tenant_usage (tenant_id, day, tokens)
+export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransaction> & ToolAttempts =>
+  translatingPgErrors({
+    project: async (tx, row, lease) => {
+      if (row.tokensUsed > 0) {
+        await tx.execute(
+          sql`insert into tenant_usage (tenant_id, day, tokens)
             values (${row.tenantId}, (clock_timestamp() at time zone 'utc')::date, ${row.tokensUsed})
             on conflict (tenant_id, day) do update set tokens = tenant_usage.tokens + excluded.tokens`,
-      );
-    }
-    if (lease) {
-      const updated = await rowsOf(
-        tx,
-        sql`update sessions set status = ${row.status}, version = ${row.version}, pending_work = ${row.pendingWork},
+        );
+      }
+      if (lease) {
+        const updated = await rowsOf(
+          tx,
+          sql`update sessions set status = ${row.status}, version = ${row.version}, pending_work = ${row.pendingWork},
               deadline_at = ${row.deadlineAt ?? null}::timestamptz, last_progress_at = clock_timestamp()
             where tenant_id = ${row.tenantId} and session_id = ${row.sessionId}
               and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
             returning 1 as ok`,
-      );
-      if (updated.length === 0) throw new LeaseLost(lease.sessionId, lease.epoch);
-      return;
-    }
-    await tx.execute(
-      sql`insert into sessions (session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition, deadline_at)
+        );
+        if (updated.length === 0) throw new LeaseLost(lease.sessionId, lease.epoch);
+        return;
+      }
+      await tx.execute(
+        sql`insert into sessions (session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition, deadline_at)
           values (${row.sessionId}, ${row.tenantId}, ${row.streamId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition}, ${row.deadlineAt ?? null}::timestamptz)
           on conflict (tenant_id, session_id) do update set status = excluded.status, version = excluded.version,
             pending_work = excluded.pending_work, deadline_at = excluded.deadline_at, last_progress_at = clock_timestamp()`,
-    );
-  },
+      );
+    },
 
-  get: async (tenantId, sessionId) => {
-    const [row] = await rowsOf(
-      db,
-      sql`select ${COLUMNS} from sessions where tenant_id = ${tenantId} and session_id = ${sessionId}`,
-    );
-    return row && toRow(row);
-  },
-
-  list: async ({ tenantId, status, teamId, createdAfter, createdBefore, limit, cursor }) => {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && after === undefined) throw new InvalidCursor();
-    const conditions = [sql`tenant_id = ${tenantId}`];
-    if (status) conditions.push(sql`status = ${status}`);
-    if (teamId) conditions.push(sql`team_id = ${teamId}`);
-    if (createdAfter) conditions.push(sql`created_at >= ${createdAfter.toISOString()}::timestamptz`);
-    if (createdBefore) conditions.push(sql`created_at < ${createdBefore.toISOString()}::timestamptz`);
-    if (after) conditions.push(sql`(created_at, session_id) > (${after[0]}::timestamptz, ${after[1]})`);
-    const rows = (
-      await rowsOf(
+    get: async (tenantId, sessionId) => {
+      const [row] = await rowsOf(
         db,
-        sql`select ${COLUMNS} from sessions where ${sql.join(conditions, sql` and `)}
-            order by created_at, session_id limit ${limit + 1}`,
-      )
-    ).map(toRow);
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? encodeCursor(items.at(-1)!) : null };
-  },
+        sql`select ${COLUMNS} from sessions where tenant_id = ${tenantId} and session_id = ${sessionId}`,
+      );
+      return row && toRow(row);
+    },
 
-  acquire: async (tenantId, sessionId, owner, ttlMs) => {
-    const [row] = await rowsOf(
-      db,
-      sql`update sessions set lease_owner = ${owner},
+    list: async ({ tenantId, status, teamId, createdAfter, createdBefore, limit, cursor }) => {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && after === undefined) throw new InvalidCursor();
+      const conditions = [sql`tenant_id = ${tenantId}`];
+      if (status) conditions.push(sql`status = ${status}`);
+      if (teamId) conditions.push(sql`team_id = ${teamId}`);
+      if (createdAfter) conditions.push(sql`created_at >= ${createdAfter.toISOString()}::timestamptz`);
+      if (createdBefore) conditions.push(sql`created_at < ${createdBefore.toISOString()}::timestamptz`);
+      if (after) conditions.push(sql`(created_at, session_id) > (${after[0]}::timestamptz, ${after[1]})`);
+      const rows = (
+        await rowsOf(
+          db,
+          sql`select ${COLUMNS} from sessions where ${sql.join(conditions, sql` and `)}
+            order by created_at, session_id limit ${limit + 1}`,
+        )
+      ).map(toRow);
+      const items = rows.slice(0, limit);
+      return { items, nextCursor: rows.length > limit ? encodeCursor(items.at(-1)!) : null };
+    },
+
+    acquire: async (tenantId, sessionId, owner, ttlMs) => {
+      const [row] = await rowsOf(
+        db,
+        sql`update sessions set lease_owner = ${owner},
             lease_epoch = lease_epoch + 1,
             lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
           where tenant_id = ${tenantId} and session_id = ${sessionId}
             and (lease_owner is null or lease_owner = ${owner} or lease_expires_at < clock_timestamp())
           returning lease_epoch`,
-    );
-    return row && { tenantId, sessionId, owner, epoch: Number(row.lease_epoch) };
-  },
+      );
+      return row && { tenantId, sessionId, owner, epoch: Number(row.lease_epoch) };
+    },
 
-  renew: async (lease, ttlMs) =>
-    (
-      await rowsOf(
-        db,
-        sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
+    renew: async (lease, ttlMs) =>
+      (
+        await rowsOf(
+          db,
+          sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
             where tenant_id = ${lease.tenantId} and session_id = ${lease.sessionId}
               and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
             returning 1 as ok`,
-      )
-    ).length > 0,
+        )
+      ).length > 0,
 
-  release: async (lease) => {
-    await db.execute(
-      sql`update sessions set lease_owner = null, lease_expires_at = null
+    release: async (lease) => {
+      await db.execute(
+        sql`update sessions set lease_owner = null, lease_expires_at = null
           where tenant_id = ${lease.tenantId} and session_id = ${lease.sessionId}
             and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}`,
-    );
-  },
+      );
+    },
 
-  releaseAll: async (owner) =>
-    (
-      await rowsOf(
-        db,
-        sql`update sessions set lease_owner = null, lease_expires_at = null where lease_owner = ${owner}
+    releaseAll: async (owner) =>
+      (
+        await rowsOf(
+          db,
+          sql`update sessions set lease_owner = null, lease_expires_at = null where lease_owner = ${owner}
             returning 1 as ok`,
-      )
-    ).length,
+        )
+      ).length,
 
-  recoverable: async (partitions, limit) => {
-    if (partitions.length === 0) return [];
-    const list = sql.join(
-      partitions.map((p) => sql`${p}`),
-      sql`, `,
-    );
-    return (
-      await rowsOf(
-        db,
-        sql`select ${COLUMNS} from sessions
+    recoverable: async (partitions, limit) => {
+      if (partitions.length === 0) return [];
+      const list = sql.join(
+        partitions.map((p) => sql`${p}`),
+        sql`, `,
+      );
+      return (
+        await rowsOf(
+          db,
+          sql`select ${COLUMNS} from sessions
             where pending_work and partition in (${list})
               and (lease_owner is null or lease_expires_at < clock_timestamp())
             order by last_progress_at limit ${limit}`,
-      )
-    ).map(toRow);
-  },
+        )
+      ).map(toRow);
+    },
 
-  orphaned: async (limit) =>
-    (
-      await rowsOf(
-        db,
-        sql`select ${COLUMNS} from sessions
+    orphaned: async (limit) =>
+      (
+        await rowsOf(
+          db,
+          sql`select ${COLUMNS} from sessions
             where pending_work and lease_owner is not null and lease_expires_at < clock_timestamp()
             order by lease_expires_at limit ${limit}`,
-      )
-    ).map(toRow),
+        )
+      ).map(toRow),
 
-  tenantTokensToday: async (tenantId) => {
-    const [row] = await rowsOf(
-      db,
-      sql`select tokens from tenant_usage
+    tenantTokensToday: async (tenantId) => {
+      const [row] = await rowsOf(
+        db,
+        sql`select tokens from tenant_usage
           where tenant_id = ${tenantId} and day = (clock_timestamp() at time zone 'utc')::date`,
-    );
-    return row ? Number(row.tokens) : 0;
-  },
+      );
+      return row ? Number(row.tokens) : 0;
+    },
 
-  stalled: async (before, limit) =>
-    (
-      await rowsOf(
-        db,
-        sql`select ${COLUMNS} from sessions where status = 'running' and last_progress_at < ${before.toISOString()}::timestamptz
+    stalled: async (before, limit) =>
+      (
+        await rowsOf(
+          db,
+          sql`select ${COLUMNS} from sessions where status = 'running' and last_progress_at < ${before.toISOString()}::timestamptz
             order by last_progress_at limit ${limit}`,
-      )
-    ).map(toRow),
+        )
+      ).map(toRow),
 
-  due: async (partitions, before, limit) => {
-    if (partitions.length === 0) return [];
-    const list = sql.join(
-      partitions.map((p) => sql`${p}`),
-      sql`, `,
-    );
-    return (
-      await rowsOf(
-        db,
-        sql`select ${COLUMNS} from sessions
+    due: async (partitions, before, limit) => {
+      if (partitions.length === 0) return [];
+      const list = sql.join(
+        partitions.map((p) => sql`${p}`),
+        sql`, `,
+      );
+      return (
+        await rowsOf(
+          db,
+          sql`select ${COLUMNS} from sessions
             where deadline_at <= ${before.toISOString()}::timestamptz and partition in (${list})
               and (lease_owner is null or lease_expires_at < clock_timestamp())
             order by deadline_at limit ${limit}`,
-      )
-    ).map(toRow);
-  },
+        )
+      ).map(toRow);
+    },
 
-  markAttempt: async (lease, toolCallId) => {
-    const inserted = await rowsOf(
-      db,
-      sql`insert into tool_call_attempts (tenant_id, session_id, tool_call_id, owner, epoch)
+    markAttempt: async (lease, toolCallId) => {
+      const inserted = await rowsOf(
+        db,
+        sql`insert into tool_call_attempts (tenant_id, session_id, tool_call_id, owner, epoch)
           values (${lease.tenantId}, ${lease.sessionId}, ${toolCallId}, ${lease.owner}, ${lease.epoch})
           on conflict do nothing returning 1 as ok`,
-    );
-    return inserted.length > 0;
-  },
-});
+      );
+      return inserted.length > 0;
+    },
+  });
 
 /** Re-exported for callers that only need the type of a lease-fenced projection. */
 export type { Lease, SessionProjection };

@@ -1,31 +1,58 @@
-import type { Session } from '@agentledger/agents';
-import type { EventEnvelope } from '@agentledger/events';
-import { auditSession } from '@agentledger/sessions';
-import type { Principal } from '../auth/api-key.ts';
-import { ResourceNotFound, ValidationFailed } from '../errors/gateway-errors.ts';
-import type { SessionContext } from './session-context.ts';
-import { followStream, withDeltas, type StreamItem } from './session-stream.ts';
-import { toListItem, toStateView } from './session-views.ts';
-import type { AuditReport, SessionList, SessionStateView } from './sessions.schemas.ts';
+import type { SessionStatus } from '@agentledger/agents';
+import { NotFound, ValidationFailed, type EventEnvelope } from '@agentledger/events';
+import { auditSession } from '../audit/audit-session.ts';
+import type { CheckpointProblem } from '../audit/checkpoints.ts';
+import { InvalidCursor } from '../errors.ts';
+import { followStream, withDeltas, type StreamItem } from '../live/follow-stream.ts';
+import {
+  toListItem,
+  toStateView,
+  type Caller,
+  type SessionContext,
+  type SessionList,
+  type SessionStateView,
+} from '../session-context/index.ts';
 
 export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: number | null }>;
 
-const isInvalidCursor = (error: unknown): boolean =>
-  error instanceof Error && 'code' in error && error.code === 'INVALID_CURSOR';
+export type ListSessionsInput = Readonly<{
+  status?: SessionStatus;
+  teamId?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  limit: number;
+  cursor?: string;
+}>;
+
+/** The audit as the edges answer it: the verdicts, without the replay's working data. */
+export type AuditView = Readonly<{
+  eventCount: number;
+  headHash: string;
+  hashChainValid: boolean;
+  firstBrokenVersion: number | null;
+  replayMatches: boolean;
+  firstDivergentVersion: number | null;
+  checkpoints: Readonly<{
+    enabled: boolean;
+    signed: number;
+    lastVerified: number | null;
+    valid: boolean;
+    problems: CheckpointProblem[];
+  }>;
+  specHash: string | null;
+  models: string[];
+  tokens: Readonly<{ prompt: number; completion: number; total: number }>;
+}>;
 
 async function* mapEvents(events: AsyncIterable<EventEnvelope>): AsyncGenerator<StreamItem> {
   for await (const event of events) yield { kind: 'event', event };
 }
 
 /** Reads: state (now or as of a version), lists, events, live streams, audit. */
-export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionContext) => {
+export const sessionQueriesUseCase = ({ deps, loadOwn, withShutdown }: SessionContext) => {
   const { store, engine } = deps;
 
-  const getSession = async (
-    p: Principal,
-    sessionId: string,
-    atVersion?: number,
-  ): Promise<SessionStateView> => {
+  const getSession = async (p: Caller, sessionId: string, atVersion?: number): Promise<SessionStateView> => {
     const head = await loadOwn(p, sessionId);
     if (atVersion === undefined) return toStateView(head);
     if (atVersion > head.version) {
@@ -37,22 +64,8 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
   };
 
   const listSessions = async (
-    p: Principal,
-    {
-      status,
-      teamId,
-      createdAfter,
-      createdBefore,
-      limit,
-      cursor,
-    }: Readonly<{
-      status?: Session['status'];
-      teamId?: string;
-      createdAfter?: Date;
-      createdBefore?: Date;
-      limit: number;
-      cursor?: string;
-    }>,
+    p: Caller,
+    { status, teamId, createdAfter, createdBefore, limit, cursor }: ListSessionsInput,
   ): Promise<SessionList> => {
     try {
       const page = await deps.index.list({
@@ -66,22 +79,22 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
       });
       return { items: page.items.map(toListItem), nextCursor: page.nextCursor };
     } catch (error) {
-      if (!isInvalidCursor(error)) throw error;
+      if (!(error instanceof InvalidCursor)) throw error;
       throw new ValidationFailed([
         { in: 'query', field: 'cursor', message: 'not a cursor this server issued' },
       ]);
     }
   };
 
-  /** Chain, signed checkpoints and decision replay (libs/sessions' auditSession). */
-  const audit = async (p: Principal, sessionId: string): Promise<AuditReport> => {
+  /** Chain, signed checkpoints and decision replay (auditSession). */
+  const audit = async (p: Caller, sessionId: string): Promise<AuditView> => {
     const streamId = await engine.streamIdOf(p.tenantId, sessionId);
     const report = await auditSession(
       { store, ...(deps.audit === undefined ? {} : deps.audit) },
       p.tenantId,
       streamId,
     );
-    if (report.eventCount === 0) throw new ResourceNotFound('session', sessionId);
+    if (report.eventCount === 0) throw new NotFound('session', sessionId);
     return {
       eventCount: report.eventCount,
       headHash: report.headHash,
@@ -107,7 +120,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
   };
 
   const listEvents = async (
-    p: Principal,
+    p: Caller,
     sessionId: string,
     { after, limit }: Readonly<{ after: number; limit: number }>,
   ): Promise<EventPage> => {
@@ -121,9 +134,9 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
     return { events: page, nextAfter: events.length > limit ? (page.at(-1)?.version ?? null) : null };
   };
 
-  /** Checks the session is the caller's (else 404), then yields its events after `after` and the live ones. */
+  /** Checks the session is the caller's (else NotFound), then yields its events after `after` and the live ones. */
   const streamEvents = async (
-    p: Principal,
+    p: Caller,
     sessionId: string,
     after: number,
     signal: AbortSignal,
@@ -141,7 +154,7 @@ export const sessionQueryUseCases = ({ deps, loadOwn, withShutdown }: SessionCon
 
   /** `streamEvents` with the session's model output merged in as it streams (SSE, gRPC). */
   const streamSession = async (
-    p: Principal,
+    p: Caller,
     sessionId: string,
     after: number,
     signal: AbortSignal,

@@ -1,20 +1,20 @@
-import { StreamTenantMismatch, StreamVersionConflict } from '@agentledger/events';
 import {
-  BundleRejected,
-  exportSessionBundle,
-  importSessionBundle,
-  type ImportedSession,
-} from '@agentledger/sessions';
-import type { Principal } from '../auth/api-key.ts';
-import { ResourceConflict, ResourceNotFound, UnprocessableRequest } from '../errors/gateway-errors.ts';
-import type { SessionContext } from './session-context.ts';
+  Conflict,
+  NotFound,
+  StreamTenantMismatch,
+  StreamVersionConflict,
+  Unprocessable,
+} from '@agentledger/events';
+import { BundleRejected } from '../audit/bundle.ts';
+import { exportSessionBundle, importSessionBundle, type ImportedSession } from '../audit/session-transfer.ts';
+import type { Caller, SessionContext } from '../session-context/index.ts';
 
 /** Export and import of audit bundles (docs/operations.md, "Export and import"), tenant-scoped. */
-export const sessionBundleUseCases = ({ deps }: SessionContext) => {
+export const sessionBundlesUseCase = ({ deps }: SessionContext) => {
   const { store, engine } = deps;
 
   /** The caller's session as a bundle; another tenant's session is not found. */
-  const exportBundle = async (p: Principal, sessionId: string): Promise<string> => {
+  const exportBundle = async (p: Caller, sessionId: string): Promise<string> => {
     const streamId = await engine.streamIdOf(p.tenantId, sessionId);
     const bundle = await exportSessionBundle(
       { store, ...(deps.audit === undefined ? {} : { checkpoints: deps.audit.checkpoints }) },
@@ -22,16 +22,16 @@ export const sessionBundleUseCases = ({ deps }: SessionContext) => {
       sessionId,
       streamId,
     );
-    if (bundle === undefined) throw new ResourceNotFound('session', sessionId);
+    if (bundle === undefined) throw new NotFound('session', sessionId);
     return bundle;
   };
 
   /**
-   * Verifies the bundle and stores the session into the caller's tenant: 422 naming what failed
-   * (nothing stored), 409 when the tenant already has another session with that id, the same
-   * answer again for the same bundle.
+   * Verifies the bundle and stores the session into the caller's tenant: Unprocessable naming what
+   * failed (nothing stored), Conflict when the tenant already has another session with that id,
+   * the same answer again for the same bundle.
    */
-  const importBundle = async (p: Principal, text: string): Promise<ImportedSession> => {
+  const importBundle = async (p: Caller, text: string): Promise<ImportedSession> => {
     try {
       return await importSessionBundle(
         {
@@ -47,12 +47,12 @@ export const sessionBundleUseCases = ({ deps }: SessionContext) => {
       );
     } catch (error) {
       if (error instanceof BundleRejected)
-        throw new UnprocessableRequest(
+        throw new Unprocessable(
           error.message,
           error.problems.map(({ field, message }) => ({ in: 'body', field, message })),
         );
       if (error instanceof StreamVersionConflict || error instanceof StreamTenantMismatch)
-        throw new ResourceConflict('This tenant already has another session with the bundle’s session id');
+        throw new Conflict('This tenant already has another session with the bundle’s session id');
       throw error;
     }
   };

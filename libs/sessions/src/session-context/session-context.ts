@@ -1,24 +1,40 @@
-import { type CommandMetadata, type Session, type SessionCommand } from '@agentledger/agents';
-import type { EventEnvelope, EventStore } from '@agentledger/events';
-import type { CheckpointSigner, CheckpointStore, SessionIndex, SessionEngine } from '@agentledger/sessions';
-import type { Principal } from '../auth/api-key.ts';
-import { IdempotencyKeyReused, ResourceNotFound } from '../errors/gateway-errors.ts';
-import type { TeamSpecParser } from '../teams/team-spec.ts';
-import type { TeamRepository } from '../teams/team-repository.port.ts';
-import type { LiveDeltas } from './live-deltas.ts';
-import type { LiveEvents } from './live-events.ts';
-import { toSummary } from './session-views.ts';
-import type { SessionSummary } from './sessions.schemas.ts';
+import type { CommandMetadata, Session, SessionCommand } from '@agentledger/agents';
+import { IdempotencyKeyReused, NotFound, type EventEnvelope, type EventStore } from '@agentledger/events';
+import type { CheckpointSigner, CheckpointStore } from '../audit/checkpoints.ts';
+import type { SessionEngine } from '../engine/session-engine.ts';
+import type { LiveDeltas } from '../live/live-deltas.ts';
+import type { LiveEvents } from '../live/live-events.ts';
+import type { SessionIndex } from '../session-index.ts';
+import { toSummary, type SessionSummary } from './session-views.ts';
 
+/**
+ * Who asks: every read and write is scoped by its tenant; `keyId` is recorded as the actor and a
+ * valid W3C `traceparent` travels into the events the call causes. (The gateway's principal.)
+ */
+export type Caller = Readonly<{ tenantId: string; keyId: string; traceparent?: string }>;
+
+/** An idempotency key, when the caller sent one. */
 export type Key = string | undefined;
 
-export type SessionsServiceDeps = Readonly<{
+/** Why a team spec was refused (a path into the spec and a message). */
+export type SpecIssue = Readonly<{ path: string; message: string }>;
+
+/** The outcome of the operator's team spec check. */
+export type SpecCheck = Readonly<{ ok: true }> | Readonly<{ ok: false; issues: readonly SpecIssue[] }>;
+
+/** The tenant's team specs, as the use cases read them. */
+export type TeamSpecs = Readonly<{
+  get: (tenantId: string, teamId: string) => Promise<Readonly<{ spec: unknown }> | undefined>;
+}>;
+
+/** The ports the session use cases run on; the composition root supplies them. */
+export type SessionUseCaseDeps = Readonly<{
   store: EventStore;
   engine: SessionEngine;
   index: Pick<SessionIndex, 'list'>;
   /** The operator's team spec check, also run on an imported bundle's pinned spec. */
-  parseTeamSpec: TeamSpecParser;
-  teams: TeamRepository;
+  parseTeamSpec: (spec: unknown) => SpecCheck | Promise<SpecCheck>;
+  teams: TeamSpecs;
   clock: () => Date;
   newId: () => string;
   /** Without news, followers read again after this long. */
@@ -38,20 +54,20 @@ type Executed = Readonly<{ state: Session; events: readonly EventEnvelope[]; dup
 export const dataOf = <T>(event: EventEnvelope | undefined): Partial<T> => (event?.data ?? {}) as Partial<T>;
 
 /** What the session use cases share: the ports and the few rules every command follows. */
-export const createSessionContext = (deps: SessionsServiceDeps) => {
+export const createSessionContext = (deps: SessionUseCaseDeps) => {
   const { store, engine, clock, newId } = deps;
 
   const withShutdown = (signal: AbortSignal): AbortSignal =>
     deps.shutdown === undefined ? signal : AbortSignal.any([signal, deps.shutdown]);
 
   /** Time and ids travel in the command; the decider never fetches them. */
-  const metadataFor = (p: Principal): CommandMetadata => {
+  const metadataFor = (p: Caller): CommandMetadata => {
     const commandId = newId();
     return { commandId, correlationId: commandId, now: clock(), actor: p.keyId };
   };
 
   /** Fold, decide, append with the key (the store answers a repeat with the first append). */
-  const execute = (p: Principal, sessionId: string, command: SessionCommand, key: Key) =>
+  const execute = (p: Caller, sessionId: string, command: SessionCommand, key: Key) =>
     engine.handle(command, {
       tenantId: p.tenantId,
       sessionId,
@@ -64,19 +80,20 @@ export const createSessionContext = (deps: SessionsServiceDeps) => {
       },
     });
 
-  /** The caller's session, or 404 (another tenant's session is not found either). */
-  const loadOwn = async (p: Principal, sessionId: string): Promise<Session> => {
+  /** The caller's session, or NotFound (another tenant's session is not found either). */
+  const loadOwn = async (p: Caller, sessionId: string): Promise<Session> => {
     const state = await engine.load(p.tenantId, sessionId);
-    if (state === undefined) throw new ResourceNotFound('session', sessionId);
+    if (state === undefined) throw new NotFound('session', sessionId);
     return state;
   };
 
   /**
-   * Same key, same request → the same answer; same key, another request → 422. When the command
-   * decided nothing (already cancelled, closed, decided), the events stored under the key decide.
+   * Same key, same request → the same answer; same key, another request → IdempotencyKeyReused.
+   * When the command decided nothing (already cancelled, closed, decided), the events stored under
+   * the key decide.
    */
   const matchingOrReused = async (
-    p: Principal,
+    p: Caller,
     result: Executed,
     key: Key,
     matches: (events: readonly EventEnvelope[]) => boolean,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope, SessionDelta } from '@agentledger/events';
-import { withDeltas, type StreamItem } from './session-stream.ts';
+import { withDeltas, type StreamItem } from './follow-stream.ts';
 
 const event = (version: number) => ({ version, type: 'E' }) as unknown as EventEnvelope;
 const delta = (seq: number) => ({ seq, kind: 'text', text: String(seq) }) as unknown as SessionDelta;

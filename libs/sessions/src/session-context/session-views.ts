@@ -1,6 +1,41 @@
-import type { Session, SessionMessage } from '@agentledger/agents';
-import type { SessionRow } from '@agentledger/sessions';
-import type { MessageView, SessionStateView, SessionSummary } from './sessions.schemas.ts';
+import type { Session, SessionMessage, SessionStatus } from '@agentledger/agents';
+import type { SessionRow } from '../session-index.ts';
+
+/**
+ * What the session use cases answer; the edges serialise these as they are (docs/api.md). Each is
+ * built fresh per call, so its arrays are the caller's to keep.
+ */
+export type SessionSummary = Readonly<{ sessionId: string; status: SessionStatus; version: number }>;
+export type MessageAccepted = Readonly<{ messageId: string; version: number }>;
+export type MessageView = Readonly<{
+  id: string;
+  version: number;
+  source: string;
+  role: 'user' | 'assistant';
+  content: string;
+}>;
+export type TurnResult = Readonly<{ status: SessionStatus; messages: MessageView[] }>;
+export type SessionStateView = Readonly<{
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  messages: MessageView[];
+  usage: Readonly<{ promptTokens: number; completionTokens: number }>;
+  pending: Readonly<{
+    modelCalls: Readonly<{ callId: string; agent: string; purpose: string }>[];
+    toolCalls: Readonly<{ toolCallId: string; agent: string; name: string }>[];
+    approvals: Readonly<{ toolCallId: string; agent: string; name: string; arguments: string }>[];
+  }>;
+}>;
+export type SessionListItem = Readonly<{
+  sessionId: string;
+  teamId: string;
+  status: SessionStatus;
+  version: number;
+  createdAt: string;
+}>;
+export type SessionList = Readonly<{ items: SessionListItem[]; nextCursor: string | null }>;
 
 export const toMessageView = ({ id, version, source, role, content }: SessionMessage): MessageView => ({
   id,
@@ -42,7 +77,13 @@ const isoTime = (value: string): string => {
   return Number.isNaN(time.getTime()) ? value : time.toISOString();
 };
 
-export const toListItem = ({ sessionId, teamId, status, version, createdAt }: SessionRow) => ({
+export const toListItem = ({
+  sessionId,
+  teamId,
+  status,
+  version,
+  createdAt,
+}: SessionRow): SessionListItem => ({
   sessionId,
   teamId,
   status,

@@ -1,9 +1,13 @@
 import type { Session } from '@agentledger/agents';
-import type { Principal } from '../auth/api-key.ts';
-import type { SessionContext } from './session-context.ts';
-import { followStream } from './session-stream.ts';
-import { toMessageView, turnSettled } from './session-views.ts';
-import type { MessageAccepted, TurnResult } from './sessions.schemas.ts';
+import { followStream } from '../live/follow-stream.ts';
+import {
+  toMessageView,
+  turnSettled,
+  type Caller,
+  type MessageAccepted,
+  type SessionContext,
+  type TurnResult,
+} from '../session-context/index.ts';
 
 /** Events that can settle a turn a `?wait` call is waiting for. */
 const SETTLING = new Set([
@@ -28,7 +32,7 @@ const settledResult = (state: Session, messageId: string): TurnResult | undefine
  */
 export const waitForTurn = async (
   context: SessionContext,
-  p: Principal,
+  p: Caller,
   sessionId: string,
   accepted: MessageAccepted,
   seconds: number,

@@ -1,0 +1,1 @@
+export { sessionBundlesUseCase } from './session-bundles.ts';

@@ -1,0 +1,1 @@
+export { cancelTurnUseCase } from './cancel-turn.ts';

@@ -1,0 +1,1 @@
+export { closeSessionUseCase } from './close-session.ts';

@@ -1,0 +1,1 @@
+export { decideApprovalUseCase, type ApprovalInput } from './decide-approval.ts';

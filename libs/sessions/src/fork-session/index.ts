@@ -1,0 +1,1 @@
+export { forkSessionUseCase, type ForkSessionInput } from './fork-session.ts';

@@ -1,0 +1,1 @@
+export { postMessageUseCase, type PostMessageInput, type PostMessageResult } from './post-message.ts';

@@ -1,0 +1,6 @@
+export {
+  sessionQueriesUseCase,
+  type AuditView,
+  type EventPage,
+  type ListSessionsInput,
+} from './session-queries.ts';

@@ -1,0 +1,1 @@
+export { startSessionUseCase, type StartSessionInput } from './start-session.ts';
