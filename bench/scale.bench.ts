@@ -98,8 +98,8 @@ export const parseScaleArgs = (args: readonly string[]): ScaleOptions | 'help' =
     throw new Error(`--replicas: at most ${REPLICA_IDS.length}`);
   const longMessages = one('--long-messages', 2_000);
   const longToolCalls = integers('--long-tools', '200', 0)[0]!;
-  if (longToolCalls * 4 > longMessages)
-    throw new Error('--long-tools: a tool turn adds 4 messages; at most a quarter of --long-messages');
+  if (longToolCalls * 2 > longMessages)
+    throw new Error('--long-tools: one per turn at most (a turn adds 2 messages)');
   return {
     replicas,
     latencies: integers('--latency', '0,200', 0),
@@ -123,6 +123,8 @@ const REPLICA_IDS = ['replica-1', 'replica-2', 'replica-3'] as const;
 const PARTITIONS = 12;
 const TEAM_ID = 'scale-team';
 const MODEL_CALLS_PER_TURN = 2;
+/** The session engine's default snapshot interval in events. */
+const SNAPSHOT_EVERY = 200;
 const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
 const TEAM = {
   specVersion: 1,
@@ -474,8 +476,8 @@ const memoryRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, 
 };
 
 /**
- * One session to `longMessages` messages with `longToolCalls` tool turns spread evenly (a tool
- * turn adds 4 messages: user, tool call, tool result, answer; a plain turn 2). At each checkpoint
+ * One session to `longMessages` messages (user and agent) with `longToolCalls` tool turns spread
+ * evenly (each also a tool call and its result in the model's context). At each checkpoint
  * a cold fold (a new engine, no cache, no snapshot written); at the end the store's transactions
  * of the session: one per step.
  */
@@ -484,9 +486,9 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
   cluster.model.setLatency(0);
   const sessionId = `long-${Date.now().toString(36)}`;
   await api.create(sessionId);
+  // A turn adds 2 messages (the user's and the agent's answer); a tool turn also a tool call.
+  const totalTurns = Math.ceil(options.longMessages / 2);
   const toolTurns = options.longToolCalls;
-  const plainTurns = (options.longMessages - 4 * toolTurns) / 2;
-  const totalTurns = toolTurns + Math.ceil(plainTurns);
   const isTool = (i: number): boolean =>
     Math.floor(((i + 1) * toolTurns) / totalTurns) > Math.floor((i * toolTurns) / totalTurns);
   const checkpoints = [0.25, 0.5, 1].map((f) => Math.round(f * options.longMessages));
@@ -506,8 +508,8 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
       const tool = isTool(i);
       const timed = await api.turn(sessionId, `long turn ${i}`, tool);
       turnMs.push(timed.endedAt - timed.startedAt);
-      messages += tool ? 4 : 2;
-      if (checkpoints.some((c) => messages >= c && messages - (tool ? 4 : 2) < c)) {
+      messages += 2;
+      if (checkpoints.some((c) => messages >= c && messages - 2 < c)) {
         const times: number[] = [];
         let state;
         for (let k = 0; k < 3; k += 1) {
@@ -516,6 +518,13 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
           times.push(performance.now() - t0);
         }
         const streamId = await engine.streamIdOf(TENANT, sessionId);
+        // The share of the fold that is reading and parsing the snapshot (the state, all messages).
+        const snapshotReads: number[] = [];
+        for (let k = 0; k < 3; k += 1) {
+          const t0 = performance.now();
+          await store.loadSnapshot(streamId, { tenantId: TENANT, schemaTag: 'session-v1' });
+          snapshotReads.push(performance.now() - t0);
+        }
         const { rows } = await store.pool.query<{ version: number; bytes: string }>(
           `select version, octet_length(state::text)::text as bytes from snapshots where stream_id = $1`,
           [streamId],
@@ -571,6 +580,17 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
         bytesPerStepMax: Math.max(0, ...bytes),
         coldFoldMs: folds[b]!.coldFoldMs,
         eventsFolded: folds[b]!.eventsFolded,
+        snapshotReadMs: folds[b]!.snapshotReadMs,
+        snapshotBytes: folds[b]!.snapshotBytes,
+        // A snapshot of the whole state every SNAPSHOT_EVERY events, spread over the steps between.
+        snapshotBytesPerStep:
+          folds[b]!.snapshotBytes === null
+            ? null
+            : Math.round(
+                (Number(folds[b]!.snapshotBytes) * (upTo - from)) /
+                  SNAPSHOT_EVERY /
+                  Math.max(1, rows.filter((row) => row.v > from && row.v <= upTo).length),
+              ),
       };
     });
     const table = {
