@@ -42,8 +42,9 @@ import {
 const HELP = `usage: npm run bench -- scale [options]
   --replicas 1,2,3        orchestrator processes per throughput run (default 1,2,3; 1 is the baseline)
   --latency 0,200         fake model latency in ms (default 0,200)
-  --sessions N            concurrent sessions of a throughput run and of the rebalance load (default 32)
-  --turns T               turns per session per throughput run (default 4)
+  --sessions N            concurrent sessions of a throughput run and of the rebalance load (default 64;
+                          keep it above replicas × --max-model-calls, or the LLM-bound runs cannot scale)
+  --turns T               turns per session per throughput run (default 3)
   --kafka-client C        kafkajs | platformatic | both (default kafkajs)
   --max-model-calls N     MAX_MODEL_CALLS of every replica (default 16)
   --no-throughput         skip the throughput runs
@@ -103,8 +104,8 @@ export const parseScaleArgs = (args: readonly string[]): ScaleOptions | 'help' =
   return {
     replicas,
     latencies: integers('--latency', '0,200', 0),
-    sessions: one('--sessions', 32),
-    turns: one('--turns', 4),
+    sessions: one('--sessions', 64),
+    turns: one('--turns', 3),
     clients: client === 'both' ? ['kafkajs', 'platformatic'] : [client as Client],
     maxModelCalls: one('--max-model-calls', 16),
     throughput: !args.includes('--no-throughput'),
@@ -538,6 +539,12 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
               50,
             ),
           ),
+          snapshotReadMs: round(
+            percentile(
+              snapshotReads.sort((a, b) => a - b),
+              50,
+            ),
+          ),
           snapshotVersion: rows[0]?.version ?? null,
           snapshotBytes: rows[0] === undefined ? null : Number(rows[0].bytes),
           eventsFolded: (state?.version ?? 0) - (rows[0]?.version ?? 0),
@@ -626,6 +633,12 @@ export default async function scaleBench(args: readonly string[] = []): Promise<
   const log: Log = (line) => console.log(`[scale ${Math.round((Date.now() - began) / 1_000)}s] ${line}`);
   const startMachine = machine();
   log(`load average ${startMachine.loadAverage.join(' ')}; options ${JSON.stringify(options)}`);
+  const slots = Math.max(...options.replicas) * options.maxModelCalls;
+  if (options.throughput && options.sessions < slots)
+    log(
+      `note: ${options.sessions} sessions keep at most ${options.sessions} model calls in flight, fewer than ` +
+        `${slots} (replicas × --max-model-calls): the LLM-bound runs are capped by the sessions, not the replicas`,
+    );
   const runs: ThroughputRun[] = [];
   const rebalances: Record<string, unknown>[] = [];
   let memory: Record<string, unknown>[] | undefined;
