@@ -7,6 +7,7 @@ import {
   runMigrations,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
+import { percentile, round } from './stats.ts';
 
 /**
  * `npm run bench -- events`: the event store on the real Postgres against plain `pg` INSERTs into
@@ -29,10 +30,6 @@ type RunResult = {
   txP99Ms: number;
   events: number;
 };
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
-const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 const payload = (turn: number, index: number): Record<string, unknown> => ({
   role: 'assistant',

@@ -14,6 +14,7 @@ import {
   createPostgresEventStore,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
+import { percentile } from './stats.ts';
 
 /**
  * `npm run bench -- relay`: commit-to-consume latency through the whole pipeline (append to
@@ -45,8 +46,6 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const STREAMS = 2_000;
 const MAX_IN_FLIGHT = 16;
 
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const round = (value: number): number => Math.round(value * 10) / 10;
 const maxOf = (values: Iterable<number>): number => {
   let max = Number.NEGATIVE_INFINITY;

@@ -22,6 +22,7 @@ import {
 } from '@agentledger/events/postgres';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
+import { percentile, round } from './stats.ts';
 
 /**
  * `npm run bench -- turns [--scenario a,b,c] [--sessions N --turns M] [--cpu-prof]`: the peer
@@ -75,9 +76,6 @@ type RunResult = {
   cpuMsPerTurn: number | null;
 };
 
-const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const parseTurnsArgs = (args: readonly string[]): Options | 'help' => {

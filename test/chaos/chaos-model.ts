@@ -13,6 +13,8 @@ export type ModelFault = 'none' | 'rate-limit' | 'server-error';
 export type ChaosModel = Readonly<{
   baseUrl: string;
   setFault: (fault: ModelFault) => void;
+  /** Every answer is held `ms` before it is sent (a provider's latency; 0 by default). */
+  setLatency: (ms: number) => void;
   /** The next `count` answers are held `ms` before they are sent (a stalled provider). */
   stall: (count: number, ms: number) => void;
   /** Successful answers per `Idempotency-Key` (what a provider bills): when each was sent, stalled or not. */
@@ -33,6 +35,7 @@ export const startChaosModel = async (random: Random): Promise<ChaosModel> => {
   const counts: Record<string, number> = { answered: 0, rateLimited: 0, serverErrors: 0, stalled: 0 };
   let fault: ModelFault = 'none';
   let stalls: { count: number; ms: number } = { count: 0, ms: 0 };
+  let latencyMs = 0;
   fake.setFallback((raw, request): FakeReply => {
     if (fault === 'rate-limit' && random.next() < 0.5) {
       counts['rateLimited']! += 1;
@@ -49,13 +52,14 @@ export const startChaosModel = async (random: Random): Promise<ChaosModel> => {
     const offered = body.tools?.some((t) => t.function.name === tool) === true;
     const key = String(request.headers['idempotency-key'] ?? '');
     counts['answered']! += 1;
-    let delayMs = 0;
-    if (stalls.count > 0) {
+    const stalled = stalls.count > 0;
+    let delayMs = latencyMs;
+    if (stalled) {
       stalls = { count: stalls.count - 1, ms: stalls.ms };
       counts['stalled']! += 1;
       delayMs = stalls.ms;
     }
-    paid.set(key, [...(paid.get(key) ?? []), { at: Date.now() + delayMs, stalled: delayMs > 0 }]);
+    paid.set(key, [...(paid.get(key) ?? []), { at: Date.now() + delayMs, stalled }]);
     if (last?.role === 'user' && tool !== undefined && offered)
       return { kind: 'message', toolCalls: [{ name: tool, arguments: JSON.stringify({ text }) }], delayMs };
     return { kind: 'message', content: `done: ${text.slice(0, 80)}`, delayMs };
@@ -63,6 +67,7 @@ export const startChaosModel = async (random: Random): Promise<ChaosModel> => {
   return {
     baseUrl: fake.baseUrl,
     setFault: (next) => void (fault = next),
+    setLatency: (ms) => void (latencyMs = ms),
     stall: (count, ms) => void (stalls = { count, ms }),
     paid: () => paid,
     counts: () => ({ ...counts }),

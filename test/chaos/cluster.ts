@@ -18,15 +18,30 @@ const toolsModule = fileURLToPath(new URL('../support/ledger-tools.ts', import.m
 
 export type Cluster = Awaited<ReturnType<typeof startCluster>>;
 
+/** What a run other than chaos (the scaling benchmark) changes; the chaos run takes the defaults. */
+export type ClusterOptions = Readonly<{
+  /** Replica ids that may run (default REPLICAS). */
+  replicas?: readonly string[];
+  /** How many of them start with the cluster (default all). */
+  initialReplicas?: number;
+  /** Orchestrator settings over the chaos ones (e.g. MAX_MODEL_CALLS, LOG_LEVEL). */
+  orchestratorEnv?: Readonly<Record<string, string>>;
+}>;
+
 /**
  * Everything the chaos run needs, all private: Postgres, a Kafka broker, the fake model, one
  * gateway and three orchestrator processes, with the handles the fault schedule pulls.
  */
-export const startCluster = async (random: Random, log: (line: string) => void, kafkaClient: string) => {
+export const startCluster = async (
+  random: Random,
+  log: (line: string) => void,
+  kafkaClient: string,
+  options: ClusterOptions = {},
+) => {
   // What is up so far, torn down in reverse when a later start fails (and by `stop`).
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    return await assemble(random, log, kafkaClient, undo);
+    return await assemble(random, log, kafkaClient, options, undo);
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
@@ -37,8 +52,10 @@ const assemble = async (
   random: Random,
   log: (line: string) => void,
   kafkaClient: string,
+  options: ClusterOptions,
   undo: (() => Promise<unknown>)[],
 ) => {
+  const replicaIds = options.replicas ?? REPLICAS;
   const [pgPort, kafkaPort, controllerPort, restPort, grpcPort] = await Promise.all(
     Array.from({ length: 5 }, freePort),
   );
@@ -92,8 +109,10 @@ const assemble = async (
     SHUTDOWN_DEADLINE_MS: '8000',
     MODEL_CALL_TIMEOUT_MS: '20000',
     CHARGE_DELAY_MS: '200',
+    ...options.orchestratorEnv,
   };
-  log('starting the gateway and three orchestrators…');
+  const initial = replicaIds.slice(0, options.initialReplicas ?? replicaIds.length);
+  log(`starting the gateway and ${initial.length} orchestrator(s)…`);
   // Processes the harness signalled; any other exit is a crash: recorded, and restarted as a supervisor would.
   const signalled = new Set<ChildProcess>();
   const crashes: { process: string; exit: string; at: number; output: string }[] = [];
@@ -131,7 +150,7 @@ const assemble = async (
     return started;
   };
   await startGateway();
-  const ports = await Promise.all(REPLICAS.map(() => freePort()));
+  const ports = await Promise.all(replicaIds.map(() => freePort()));
   const replicas = new Map<string, OrchestratorProcess>();
   // One process per replica id (and port): a start while one runs or starts returns that one.
   const starting = new Map<string, Promise<OrchestratorProcess>>();
@@ -142,7 +161,7 @@ const assemble = async (
     const pending =
       starting.get(id) ??
       supervised(`orchestrator ${id}`, log, () =>
-        startOrchestratorProcess(id, ports[REPLICAS.indexOf(id as never)]!, orchestratorEnv),
+        startOrchestratorProcess(id, ports[replicaIds.indexOf(id)]!, orchestratorEnv),
       )
         .then((started) => {
           watch(`orchestrator ${id}`, track(started), () => startReplica(id));
@@ -153,7 +172,7 @@ const assemble = async (
     starting.set(id, pending);
     return pending;
   };
-  await Promise.all(REPLICAS.map(startReplica));
+  await Promise.all(initial.map(startReplica));
   const up = (id: string) => {
     const child = replicas.get(id)?.child;
     return child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -165,7 +184,10 @@ const assemble = async (
     pool,
     restUrl: `http://127.0.0.1:${restPort}`,
     grpcAddress: `127.0.0.1:${grpcPort}`,
-    upReplicas: () => REPLICAS.filter(up),
+    upReplicas: () => replicaIds.filter(up),
+    /** The running process of a replica (its pid, its health and metrics URL), if up. */
+    replica: (id: string): OrchestratorProcess | undefined => (up(id) ? replicas.get(id) : undefined),
+    gatewayPid: () => gateway?.child.pid,
     /** Sends `signal` to a replica and resolves with how it exited. */
     stopReplica: async (id: string, signal: 'SIGKILL' | 'SIGTERM') => {
       const replica = replicas.get(id)!;

@@ -77,6 +77,11 @@ export const createOrchestratorMetrics = (registry: Registry) => {
       help: 'Seconds between an event being recorded and this replica consuming it (last seen), per partition',
       labelNames: ['partition'] as const,
     }),
+    partitionsOwned: metrics.gauge({
+      name: 'agentledger_partitions_owned',
+      help: 'Partitions of the session-events topic assigned to this replica (1 per owned partition)',
+      labelNames: ['partition'] as const,
+    }),
     recovered: metrics.counter({
       name: 'agentledger_sessions_recovered_total',
       help: 'Sessions claimed by the recovery scan',

@@ -362,6 +362,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         onAssigned: (partitions) => {
           owned = [...partitions];
           assigned = true;
+          metrics.partitionsOwned.reset();
+          for (const partition of owned) metrics.partitionsOwned.set({ partition: String(partition) }, 1);
           logger.info(`replica ${settings.replicaId} owns partitions [${owned.join(', ')}]`);
           void sweep();
         },
@@ -370,6 +372,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
             metrics.consumerLagSeconds.remove({ partition: String(partition) });
             metrics.consumerLagOffsets.remove({ partition: String(partition) });
           }
+          metrics.partitionsOwned.reset();
           owned = [];
         },
       });

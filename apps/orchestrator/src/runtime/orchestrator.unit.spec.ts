@@ -66,13 +66,13 @@ const world = (
   const tools = createToolRegistry([ledger]);
   const relay = createOutboxRelay({ store, bus, idlePollMs: 5 });
   /** Another runtime on the same store, index and bus (a second process). */
-  const runtime = () =>
+  const runtime = (registry = new Registry()) =>
     createOrchestrator({
       bus,
       engine: repository,
       index,
       effects: { models: singleModelClient(model), tools, clock },
-      metrics: createOrchestratorMetrics(new Registry()),
+      metrics: createOrchestratorMetrics(registry),
       logger: quietLogger,
       settings: { ...settings, ...overrides },
       clock: () => new Date(),
@@ -390,5 +390,32 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     expect(await w.idle('slow-1')).toBeUndefined();
     release();
     await eventually('the slow session', () => w.idle('slow-1'));
+  });
+
+  it('reports the partitions it owns, which move when a replica joins and leaves', async () => {
+    const w = world(toolThenAnswerModel());
+    const owned = async (registry: Registry): Promise<string[]> => {
+      const gauge = await registry.getSingleMetric('agentledger_partitions_owned')?.get();
+      return (gauge?.values ?? []).filter((v) => v.value === 1).map((v) => String(v.labels['partition']));
+    };
+    const registries = [new Registry(), new Registry()] as const;
+    const [first, second] = registries.map((registry) => w.runtime(registry));
+    await first!.start();
+    cleanups.push(() => first!.stop());
+    await eventually('the first replica to own every partition', async () =>
+      (await owned(registries[0])).length === 12 ? true : undefined,
+    );
+    await second!.start();
+    const split = await eventually('the partitions to be split between both', async () => {
+      const [a, b] = [await owned(registries[0]), await owned(registries[1])];
+      return a.length > 0 && b.length > 0 && a.length + b.length === 12 ? [a, b] : undefined;
+    });
+    expect(new Set(split.flat()).size).toBe(12);
+    await first!.stop();
+    await eventually('the second replica to own every partition again', async () =>
+      (await owned(registries[1])).length === 12 ? true : undefined,
+    );
+    await second!.stop();
+    expect(await owned(registries[1])).toEqual([]);
   });
 });

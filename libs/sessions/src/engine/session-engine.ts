@@ -36,7 +36,10 @@ export type SessionEngineDeps<Tx> = Readonly<{
    * version on the next load; 0 keeps none.
    */
   cacheMaxBytes?: number;
-  /** Snapshot long streams every this many events (default 200). */
+  /**
+   * Snapshot long streams every this many events (default 200; 0: never): when a cold fold passes
+   * that many, and when an append to a cached session crosses a multiple of it.
+   */
   snapshotEvery?: number;
   /** What `step` runs effects with; callers that only `handle` commands (the gateway) leave it out. */
   effects?: Omit<EffectDeps, 'signal'>;
@@ -112,6 +115,7 @@ export type SessionEngine = Readonly<{
 export type Imported = Readonly<{ state: Session; duplicate: boolean }>;
 
 const SNAPSHOT_TAG = 'session-v1';
+const DEFAULT_SNAPSHOT_EVERY = 200;
 
 const evolveEnvelope = (state: Session, event: EventEnvelope): Session =>
   evolve(state, event as unknown as SessionEvent);
@@ -172,7 +176,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     };
     const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
       tenantId,
-      snapshotEvery: deps.snapshotEvery ?? 200,
+      snapshotEvery: deps.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
       schemaTag: SNAPSHOT_TAG,
     });
     return { state, streamId, trace, bytes: estimatedBytes(state) };
@@ -206,6 +210,26 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       fromVersion: result.versions[0],
       toVersion: result.versions.at(-1),
     });
+  };
+
+  /**
+   * A session that stays cached is never folded from the store, so `aggregate` would never
+   * snapshot it: each append that crosses a multiple of `snapshotEvery` saves the state it folded,
+   * so a cold load (a restart, another replica) folds at most `snapshotEvery` events past it. Best
+   * effort: the events are committed; a failed snapshot only means a longer cold fold.
+   */
+  const snapshotCrossed = async (from: number, state: Session, streamId: string): Promise<void> => {
+    const every = deps.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+    if (every <= 0 || Math.floor(state.version / every) === Math.floor(from / every)) return;
+    await deps.store
+      .saveSnapshot({
+        streamId,
+        tenantId: state.tenantId,
+        version: state.version,
+        schemaTag: SNAPSHOT_TAG,
+        state,
+      })
+      .catch(() => undefined);
   };
 
   const handleOnce = async (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
@@ -246,6 +270,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         { state: after, streamId, trace: stored.reduce(followTrace, trace) },
         bytes + eventBytes(stored),
       );
+      await snapshotCrossed(before.version, after, streamId);
       return { state: after, events: stored, duplicate: false };
     } catch (error) {
       forget(tenantId, sessionId);

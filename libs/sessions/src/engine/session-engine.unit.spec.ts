@@ -149,4 +149,30 @@ describe('session repository', () => {
     expect(at1?.version).toBe(1);
     expect(at1?.messages).toEqual([]);
   });
+
+  it('snapshots a session it keeps cached, so a cold load folds only the events after the snapshot', async () => {
+    const { store, index } = setup();
+    const warm = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 4 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await warm.handle(startSession('s1'), ref);
+    let state = (await warm.handle(postMessage('m0', 'hello 0'), ref)).state;
+    for (let i = 1; state.version < 9; i += 1)
+      state = (await warm.handle(postMessage(`m${i}`, `hello ${i}`), ref)).state;
+    const snapshot = await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' });
+    expect(snapshot?.version).toBeGreaterThanOrEqual(8);
+    expect(state.version - snapshot!.version).toBeLessThan(4);
+    const cold = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 0 });
+    expect(await cold.load('tenant-a', 's1')).toEqual(state);
+  });
+
+  it('writes no snapshot of a cached session when snapshots are off', async () => {
+    const { store, index } = setup();
+    const engine = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 0 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await engine.handle(startSession('s1'), ref);
+    for (let i = 0; i < 5; i += 1) await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref);
+    expect(
+      await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' }),
+    ).toBeUndefined();
+  });
 });
