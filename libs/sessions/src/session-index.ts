@@ -90,11 +90,12 @@ export type SessionRecovery = Readonly<{
   /** Sessions in `running` with no progress since `before` (for the watchdog). */
   stalled: (before: Date, limit: number) => Promise<readonly SessionRow[]>;
   /**
-   * Sessions of the given partitions with a deadline at or before `before` and no live lease (a
-   * session being stepped has its deadline watched by its lease holder): what a replica arms
-   * timers for after a restart or a rebalance, waiting sessions (approval, input) included.
+   * Sessions of the given partitions (`'any'`: of every partition) with a deadline at or before
+   * `before` and no live lease (a session being stepped has its deadline watched by its lease
+   * holder): what a replica arms timers for after a restart or a rebalance, waiting sessions
+   * (approval, input) included; with `'any'`, deadlines long past whose partition's owner died.
    */
-  due: (partitions: readonly number[], before: Date, limit: number) => Promise<readonly SessionRow[]>;
+  due: (partitions: readonly number[] | 'any', before: Date, limit: number) => Promise<readonly SessionRow[]>;
 }>;
 
 /** Role 4, usage: model tokens per tenant per UTC day, written by `SessionReadModel.project`. */

@@ -332,10 +332,20 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
 
   // Sessions of owned partitions nobody steps (waiting for an approval or input) whose deadline
   // comes before the next sweep: after a restart or a rebalance no timer of this replica watches
-  // them yet. Armed from the loaded state; one already passed fires at once.
+  // them yet. Armed from the loaded state; one already passed fires at once. Then deadlines of any
+  // partition passed a whole sweep interval ago: their partition's owner would have fired them, so
+  // it died and the group has not handed its partitions on yet; fired here at once, like orphans
+  // (two replicas firing one deadline is harmless: the later append decides nothing).
   const armDue = async (): Promise<void> => {
-    const before = new Date(deps.clock().getTime() + settings.recoveryIntervalMs);
-    for (const row of await deps.index.due(owned, before, settings.maxConcurrentSessions * 4)) {
+    const now = deps.clock().getTime();
+    const limit = settings.maxConcurrentSessions * 4;
+    const before = new Date(now + settings.recoveryIntervalMs);
+    const overdue = new Date(now - settings.recoveryIntervalMs);
+    const rows = [
+      ...(await deps.index.due(owned, before, limit)),
+      ...(await deps.index.due('any', overdue, limit)).filter((row) => !owned.includes(row.partition)),
+    ];
+    for (const row of rows) {
       const ref = { tenantId: row.tenantId, sessionId: row.sessionId };
       await deadlines.check(ref, await deps.engine.load(row.tenantId, row.sessionId));
     }

@@ -351,6 +351,55 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     expect(w.executions.size).toBe(0);
   }, 30_000);
 
+  it("denies an approval past its deadline whose partition's owner is dead but still in the group", async () => {
+    const w = world(
+      toolThenAnswerModel(),
+      {},
+      { idempotent: true, requiresApproval: true },
+      () => new Date(),
+    );
+    const first = w.runtime();
+    w.relay.start();
+    cleanups.push(async () => {
+      await w.relay.stop();
+      await w.bus.close();
+    });
+    await first.start();
+    const ids = Array.from({ length: 12 }, (_, i) => `orphaned-approval-${i}`);
+    for (const id of ids) await startWith(w, id, { approvals: { timeoutSeconds: 4 } });
+    for (const id of ids)
+      await eventually(`${id} to wait for its approval`, async () =>
+        (await w.repository.load('tenant-a', id))?.status === 'awaiting_approval' ? true : undefined,
+      );
+    await first.stop();
+    // A member that owns partitions and does nothing: a replica that died before the group noticed.
+    const zombie = await w.bus.subscribe(settings.groupId, () => Promise.resolve());
+    cleanups.push(() => zombie.stop());
+    await eventually('the dead member to own every partition', () =>
+      zombie.assignment().length === 12 ? true : undefined,
+    );
+    const second = w.runtime();
+    cleanups.push(() => second.stop());
+    await second.start();
+    await eventually('the partitions split between the dead member and the live one', () =>
+      second.partitions().length > 0 && zombie.assignment().length > 0 ? true : undefined,
+    );
+    const partitionOf = async (id: string) => (await w.index.get('tenant-a', id))?.partition;
+    const stranded: string[] = [];
+    for (const id of ids) if (zombie.assignment().includes((await partitionOf(id))!)) stranded.push(id);
+    // The sessions only the dead member could have armed: the live one must fire them itself.
+    expect(stranded.length).toBeGreaterThan(0);
+    for (const id of stranded) {
+      const denied = await eventually(
+        `${id}'s approval denied at its deadline by the live replica`,
+        async () => (await eventsOf(w, id)).find((e) => e.type === 'ToolApprovalDenied'),
+        { timeoutMs: 20_000 },
+      );
+      expect(denied.data).toMatchObject({ timedOut: true });
+    }
+    expect(w.executions.size).toBe(0);
+  }, 60_000);
+
   it('fails model calls closed once the tenant has used its daily token budget', async () => {
     const w = world(toolThenAnswerModel(), { tenantDailyTokenBudget: 10 });
     await running(w);

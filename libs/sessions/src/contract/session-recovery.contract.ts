@@ -60,7 +60,7 @@ export const sessionRecoveryContract = (harness: HarnessRef): void => {
       expect(keysOf(rows)).not.toContain(`${b}/${id}`);
     });
 
-    it('lists sessions with a deadline by then, in the given partitions, without a live lease, until it is cleared', async () => {
+    it('lists sessions with a deadline by then, in the given partitions or any, without a live lease, until it is cleared', async () => {
       const tenant = freshId('tenant');
       const [waiting, later, leased, none] = [
         freshId('waiting'),
@@ -86,6 +86,10 @@ export const sessionRecoveryContract = (harness: HarnessRef): void => {
       );
       expect(keysOf(await harness().index.due([4], now, ALL))).not.toContain(`${tenant}/${waiting}`);
       expect(await harness().index.due([], now, ALL)).toEqual([]);
+      const anyPartition = keysOf(await harness().index.due('any', now, ALL));
+      expect(anyPartition).toContain(`${tenant}/${waiting}`);
+      expect(anyPartition).not.toContain(`${tenant}/${later}`);
+      expect(anyPartition).not.toContain(`${tenant}/${leased}`);
       const orphan = freshId('orphan');
       await write(harness(), projection(tenant, orphan, { ...base, deadlineAt: at(-1_000) }));
       await expiredLease(harness(), tenant, orphan, 'owner-dead');

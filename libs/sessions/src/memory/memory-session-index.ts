@@ -139,7 +139,7 @@ export const createInMemorySessionIndex = (
             return (
               at !== undefined &&
               at <= before.getTime() &&
-              partitions.includes(r.partition) &&
+              (partitions === 'any' || partitions.includes(r.partition)) &&
               (r.leaseOwner === null || expired(r))
             );
           })

@@ -189,16 +189,19 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       ).map(toRow),
 
     due: async (partitions, before, limit) => {
-      if (partitions.length === 0) return [];
-      const list = sql.join(
-        partitions.map((p) => sql`${p}`),
-        sql`, `,
-      );
+      if (partitions !== 'any' && partitions.length === 0) return [];
+      const inPartitions =
+        partitions === 'any'
+          ? sql`true`
+          : sql`partition in (${sql.join(
+              partitions.map((p) => sql`${p}`),
+              sql`, `,
+            )})`;
       return (
         await rowsOf(
           db,
           sql`select ${COLUMNS} from sessions
-            where deadline_at <= ${before.toISOString()}::timestamptz and partition in (${list})
+            where deadline_at <= ${before.toISOString()}::timestamptz and ${inPartitions}
               and (lease_owner is null or lease_expires_at < clock_timestamp())
             order by deadline_at limit ${limit}`,
         )
