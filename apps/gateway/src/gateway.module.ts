@@ -26,6 +26,7 @@ import {
   WEBHOOKS_SERVICE,
 } from './gateway.tokens.ts';
 import { GrpcGateway, type GrpcOptions } from './grpc/grpc-gateway.ts';
+import { withKeyCache } from './auth/cached-api-key-store.ts';
 import { HealthController } from './health/health.controller.ts';
 import type { ReadinessCheck } from './health/readiness.ts';
 import { SessionEventsHttpController } from './sessions/session-events.http.controller.ts';
@@ -45,6 +46,11 @@ export type GatewayOptions = Readonly<{
   streamPollIntervalMs?: number;
   /** Serve gRPC too; absent: REST only. */
   grpc?: GrpcOptions;
+  /**
+   * How long a found API key is trusted without asking the key store again (withKeyCache);
+   * default 0: every request looks its key up.
+   */
+  apiKeyCacheTtlMs?: number;
 }>;
 
 /** Everything the gateway needs from outside; the composition root (main.ts, standalone) supplies it. */
@@ -92,7 +98,10 @@ export class GatewayModule {
       { provide: READINESS_CHECKS, useValue: deps.readiness ?? [] },
       {
         provide: AUTHENTICATOR,
-        useValue: createAuthenticator(deps.apiKeys, createTokenBuckets(deps.options.rateLimit)),
+        useValue: createAuthenticator(
+          withKeyCache(deps.apiKeys, { ttlMs: deps.options.apiKeyCacheTtlMs ?? 0 }),
+          createTokenBuckets(deps.options.rateLimit),
+        ),
       },
       { provide: TEAMS_SERVICE, useValue: createTeamsService({ teams, parseTeamSpec: deps.parseTeamSpec }) },
       {

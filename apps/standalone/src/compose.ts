@@ -147,6 +147,7 @@ export const composeStandalone = async (
     ],
     options: {
       rateLimit: { requestsPerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST },
+      apiKeyCacheTtlMs: config.API_KEY_CACHE_TTL_MS,
       streamPollIntervalMs: config.STREAM_POLL_INTERVAL_MS,
       grpc: { host: config.HOST, port: config.GRPC_PORT, maxMessageBytes: config.BODY_LIMIT_BYTES },
     },

@@ -16,6 +16,7 @@ export const standaloneConfigSchema = gatewayConfigSchema
     BODY_LIMIT_BYTES: true,
     RATE_LIMIT_PER_SECOND: true,
     RATE_LIMIT_BURST: true,
+    API_KEY_CACHE_TTL_MS: true,
     STREAM_POLL_INTERVAL_MS: true,
     AGENTLEDGER_AUDIT_SIGNING_KEY: true,
     AGENTLEDGER_AUDIT_PUBLIC_KEY: true,

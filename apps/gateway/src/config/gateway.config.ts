@@ -81,6 +81,14 @@ export const gatewayConfigSchema = z.object({
     .positive()
     .default(100)
     .describe('Token bucket size per API key.'),
+  API_KEY_CACHE_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5000)
+    .describe(
+      'How long a found API key is trusted without a database lookup (0: every request looks it up); a key revoked or rotated from the CLI keeps working this long.',
+    ),
   STREAM_POLL_INTERVAL_MS: z.coerce
     .number()
     .int()
