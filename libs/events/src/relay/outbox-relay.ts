@@ -120,8 +120,15 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   let loop: Promise<void> | undefined;
 
   let wakeUp: (() => void) | undefined;
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
+  // A wake that comes while a step runs (its read may have missed those events) cuts the next
+  // pause short: a notification is never lost to the window between a read and the pause.
+  let woken = false;
+  const pause = (ms: number): Promise<void> => {
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         wakeUp = undefined;
@@ -130,6 +137,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       const timer = setTimeout(done, ms);
       wakeUp = done;
     });
+  };
 
   const measureLag = async (batch: readonly EventEnvelope[]): Promise<void> => {
     const oldest = batch[0];
@@ -216,6 +224,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
           await pause(standbyPollMs);
           continue;
         }
+        woken = false;
         if (!(await step())) await pause(gap ? gapPollMs : idlePollMs);
       } catch (error) {
         state.failures++;
@@ -240,10 +249,14 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     },
     stop: async () => {
       state.stopping = true;
+      woken = true;
       wakeUp?.();
       await loop;
     },
-    wake: () => wakeUp?.(),
+    wake: () => {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
     status: () => ({
       running: state.running,
       leader: state.leader,
