@@ -59,6 +59,8 @@ const KEY = 'bench-key-not-secret';
 const TEAM = 'calc-team';
 const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
 const TICKS_PER_SECOND = 100;
+/** The per-key rate limit (default 50/s) would cap the product, not measure it. */
+const UNLIMITED = { RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' };
 
 type Shape = Readonly<{ sessions: number; turns: number }>;
 type Options = Readonly<{ scenarios: readonly string[]; shapes: readonly Shape[]; cpuProf: boolean }>;
@@ -640,7 +642,13 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
     const port = await freePort();
     gateway = spawnApp(
       'apps/gateway/dist/main.js',
-      { ...common, PORT: String(port), GRPC_PORT: '0', AGENTLEDGER_API_KEYS: `${TENANT}:${KEY}` },
+      {
+        ...common,
+        ...UNLIMITED,
+        PORT: String(port),
+        GRPC_PORT: '0',
+        AGENTLEDGER_API_KEYS: `${TENANT}:${KEY}`,
+      },
       options,
       `gateway-${tag}`,
     );
@@ -673,7 +681,7 @@ const scenarioC = async (shape: Shape, options: Options): Promise<RunResult> => 
   const tag = `c-${shape.sessions}x${shape.turns}`;
   const app = spawnApp(
     'apps/standalone/dist/main.js',
-    { DATA_DIR: dataDir, PORT: '0', GRPC_PORT: '0', EXAMPLES_DIR: join(dataDir, 'none') },
+    { ...UNLIMITED, DATA_DIR: dataDir, PORT: '0', GRPC_PORT: '0', EXAMPLES_DIR: join(dataDir, 'none') },
     options,
     `standalone-${tag}`,
   );
