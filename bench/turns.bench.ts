@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,8 @@ const KEY = 'bench-key-not-secret';
 const TEAM = 'calc-team';
 const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
 const TICKS_PER_SECOND = 100;
+/** The per-key rate limit (default 50/s) would cap the product, not measure it. */
+const UNLIMITED = { RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' };
 
 type Shape = Readonly<{ sessions: number; turns: number }>;
 type Options = Readonly<{ scenarios: readonly string[]; shapes: readonly Shape[]; cpuProf: boolean }>;
@@ -515,6 +518,36 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
 
 type Child = Readonly<{ child: ChildProcess; output: () => string; exited: Promise<unknown> }>;
 
+/**
+ * Waits until an app answers `/health/ready` (the apps announce their URLs at info level; the
+ * bench runs them at warn, without request logs, so it picks their ports).
+ */
+const waitReady = (app: Child, url: string, what: string): Promise<true> =>
+  eventually(
+    `${what} to be ready`,
+    async () => {
+      if (app.child.exitCode !== null)
+        throw new Error(`${what} exited ${app.child.exitCode}: ${app.output()}`);
+      const ready = await fetch(`${url}/health/ready`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      return ready ? (true as const) : undefined;
+    },
+    { timeoutMs: 180_000, intervalMs: 200 },
+  );
+
+/** A TCP port free on 127.0.0.1 right now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+
 const spawnApp = (
   script: string,
   env: Readonly<Record<string, string>>,
@@ -589,6 +622,7 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
   const run = Date.now().toString(36);
   const tag = `b-${shape.sessions}x${shape.turns}`;
   const common = { DATABASE_URL: database.url, KAFKA_PARTITIONS: '12' };
+  const orchestratorPort = await freePort();
   const orchestrator = spawnApp(
     'apps/orchestrator/dist/main.js',
     {
@@ -596,7 +630,7 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
       KAFKA_BROKERS: BROKERS,
       KAFKA_TOPIC: `bench.turns.${run}`,
       ORCHESTRATOR_GROUP: `bench-turns-${run}`,
-      ORCHESTRATOR_PORT: '0',
+      ORCHESTRATOR_PORT: String(orchestratorPort),
       REPLICA_ID: 'bench-b',
     },
     options,
@@ -604,16 +638,22 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
   );
   let gateway: Child | undefined;
   try {
-    await waitFor(orchestrator, 'the orchestrator to start', /(listening|ready|started)/i).catch(
-      () => undefined,
-    );
+    await waitReady(orchestrator, `http://127.0.0.1:${orchestratorPort}`, 'the orchestrator');
+    const port = await freePort();
     gateway = spawnApp(
       'apps/gateway/dist/main.js',
-      { ...common, PORT: '0', GRPC_PORT: '0', AGENTLEDGER_API_KEYS: `${TENANT}:${KEY}` },
+      {
+        ...common,
+        ...UNLIMITED,
+        PORT: String(port),
+        GRPC_PORT: '0',
+        AGENTLEDGER_API_KEYS: `${TENANT}:${KEY}`,
+      },
       options,
       `gateway-${tag}`,
     );
-    const url = await waitFor(gateway, 'the gateway to listen', /AgentLedger gateway: (http:\/\/\S+)/);
+    const url = `http://127.0.0.1:${port}`;
+    await waitReady(gateway, url, 'the gateway');
     const turns = await overRest(url, KEY, shape, tag);
     const pids = [orchestrator.child.pid!, gateway.child.pid!];
     const before = await dbCounters(admin, database.name);
@@ -641,7 +681,7 @@ const scenarioC = async (shape: Shape, options: Options): Promise<RunResult> => 
   const tag = `c-${shape.sessions}x${shape.turns}`;
   const app = spawnApp(
     'apps/standalone/dist/main.js',
-    { DATA_DIR: dataDir, PORT: '0', GRPC_PORT: '0', EXAMPLES_DIR: join(dataDir, 'none') },
+    { ...UNLIMITED, DATA_DIR: dataDir, PORT: '0', GRPC_PORT: '0', EXAMPLES_DIR: join(dataDir, 'none') },
     options,
     `standalone-${tag}`,
   );

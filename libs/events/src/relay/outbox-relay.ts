@@ -49,7 +49,7 @@ export type OutboxRelayOptions = Readonly<{
 export type RelayStatus = Readonly<{
   running: boolean;
   leader: boolean;
-  /** The global position published and checkpointed up to. */
+  /** The global position published up to (its checkpoint saved, or being saved while the next batch is read). */
   checkpoint: number;
   /** Committed events not yet published (exact when under a batch behind; else from `headPosition`). */
   lagEvents: number;
@@ -120,8 +120,15 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   let loop: Promise<void> | undefined;
 
   let wakeUp: (() => void) | undefined;
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
+  // A wake that comes while a step runs (its read may have missed those events) cuts the next
+  // pause short: a notification is never lost to the window between a read and the pause.
+  let woken = false;
+  const pause = (ms: number): Promise<void> => {
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         wakeUp = undefined;
@@ -130,6 +137,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       const timer = setTimeout(done, ms);
       wakeUp = done;
     });
+  };
 
   const measureLag = async (batch: readonly EventEnvelope[]): Promise<void> => {
     const oldest = batch[0];
@@ -171,9 +179,21 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     readAhead = { after, page };
   };
 
+  /**
+   * The checkpoint save of the last published batch: it overlaps the next read, and is awaited
+   * before anything else is published (a failed save fails that step: the checkpoint is reloaded
+   * and the batch republished, as when the save is awaited at once).
+   */
+  let saving: Promise<void> | undefined;
+  const saved = async (): Promise<void> => {
+    const pending = saving;
+    saving = undefined;
+    await pending;
+  };
+
   /** One read-publish-checkpoint step; false when there was nothing to publish. */
   const step = async (): Promise<boolean> => {
-    const { page, settled } = await read();
+    const [{ page, settled }] = await Promise.all([read(), saved()]);
     const { events: batch, open, skipped } = gaplessPrefix(page, state.checkpoint, settled);
     if (open && !gap) gap = { mark: await gaps.mark(), upTo: page.at(-1)!.globalPosition };
     await measureLag(page);
@@ -183,7 +203,8 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     await publishTraced(batch, (publishOptions) => options.bus.publish(batch, publishOptions));
     await options.onPublished?.(batch);
     if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
-    await options.store.saveCheckpoint(relayId, last.globalPosition);
+    saving = options.store.saveCheckpoint(relayId, last.globalPosition);
+    saving.catch(() => undefined); // awaited by the next step (or at stop)
     if (skipped > 0) logger.info('skipped positions that never committed', { relayId, skipped });
     state.checkpoint = last.globalPosition;
     state.publishedEvents += batch.length;
@@ -202,6 +223,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     if (!state.leader) {
       gap = undefined;
       readAhead = undefined;
+      await saved().catch(() => undefined);
       state.checkpoint = (await options.store.loadCheckpoint(relayId)) ?? 0;
       state.leader = true;
       logger.info('relay active', { relayId, checkpoint: state.checkpoint });
@@ -216,6 +238,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
           await pause(standbyPollMs);
           continue;
         }
+        woken = false;
         if (!(await step())) await pause(gap ? gapPollMs : idlePollMs);
       } catch (error) {
         state.failures++;
@@ -226,6 +249,9 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
         await pause(backoff);
       }
     }
+    await saved().catch((error: unknown) =>
+      logger.warn('relay checkpoint not saved at stop', { relayId, error: String(error) }),
+    );
     state.leader = false;
     await leadership.release();
   };
@@ -240,10 +266,14 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     },
     stop: async () => {
       state.stopping = true;
+      woken = true;
       wakeUp?.();
       await loop;
     },
-    wake: () => wakeUp?.(),
+    wake: () => {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
     status: () => ({
       running: state.running,
       leader: state.leader,

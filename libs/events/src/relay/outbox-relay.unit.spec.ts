@@ -68,6 +68,36 @@ describe('outbox relay', () => {
     });
   });
 
+  it('does not lose a wake that comes while it reads: the next pause is cut short', async () => {
+    const store = createInMemoryEventStore();
+    const bus = createInProcessEventBus();
+    const received = await collect(bus);
+    let reads = 0;
+    const woken = { relay: undefined as OutboxRelay | undefined };
+    const racing = {
+      ...store,
+      // The first empty read: an append commits (and its notification wakes the relay) just
+      // after the read saw nothing and before the relay pauses.
+      readAll: async (options?: Parameters<typeof store.readAll>[0]) => {
+        const page = await store.readAll(options);
+        reads += 1;
+        if (reads === 1) {
+          await append(store, 'late', 1);
+          woken.relay?.wake();
+        }
+        return page;
+      },
+    };
+    const relay = createOutboxRelay({ store: racing, bus, idlePollMs: 600_000 });
+    woken.relay = relay;
+    relays.push(relay);
+    relay.start();
+    await eventually('the late event published without waiting for the idle poll', () =>
+      received.length === 1 ? true : undefined,
+    );
+    expect(received[0]?.streamId).toBe('session-late');
+  });
+
   it('keeps the checkpoint when a publish fails and republishes the batch', async () => {
     const store = createInMemoryEventStore();
     const inner = createInProcessEventBus();

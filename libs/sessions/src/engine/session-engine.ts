@@ -155,9 +155,19 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     (await deps.index.get(tenantId, sessionId))?.streamId ??
     sessionStreamId(tenantId, sessionId);
 
-  /** The session (initial state when the tenant has none), the stream it lives on, its size estimate. */
-  const loadStream = async (tenantId: string, sessionId: string): Promise<Loaded & { bytes: number }> => {
+  /**
+   * The session (initial state when the tenant has none), the stream it lives on, its size estimate.
+   * `trustCache`: a cached session is used as it is, without reading what others appended since
+   * (a lease holder, nearly always the only writer: an append on a stale state is refused by its
+   * expected version, and the retry reads from the store).
+   */
+  const loadStream = async (
+    tenantId: string,
+    sessionId: string,
+    trustCache = false,
+  ): Promise<Loaded & { bytes: number }> => {
     const cached = cache.get(cacheKey(tenantId, sessionId));
+    if (cached && trustCache) return { ...cached.value, bytes: cached.bytes };
     if (cached) {
       const { state, streamId } = cached.value;
       const newer = await deps.store.readStream(streamId, { tenantId, fromVersion: state.version + 1 });
@@ -232,10 +242,18 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       .catch(() => undefined);
   };
 
-  const handleOnce = async (command: SessionCommand, ctx: CommandContext): Promise<Handled> => {
+  const handleOnce = async (
+    command: SessionCommand,
+    ctx: CommandContext,
+    trustCache: boolean,
+  ): Promise<Handled> => {
     const { tenantId, sessionId } = ctx;
-    const { state: before, streamId, bytes, trace } = await loadStream(tenantId, sessionId);
+    const trusted = trustCache && cache.get(cacheKey(tenantId, sessionId)) !== undefined;
+    const { state: before, streamId, bytes, trace } = await loadStream(tenantId, sessionId, trustCache);
     const decided = sessionDecider.decide(command, before);
+    // Nothing to append is no proof on a cached state that may be behind (no expected version
+    // refuses it): decide again on what the store holds.
+    if (decided.length === 0 && trusted) return handleOnce(command, ctx, false);
     if (decided.length === 0) return { state: before, events: [], duplicate: false };
     // The new state is folded once, from the events as stored (what a replay folds), inside the
     // append: the projection sees them with versions, positions and hashes; no read-back needed.
@@ -273,7 +291,9 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       await snapshotCrossed(before.version, after, streamId);
       return { state: after, events: stored, duplicate: false };
     } catch (error) {
-      forget(tenantId, sessionId);
+      // A conflict leaves the cached session a true prefix of the stream: the retry catches up
+      // from it. Anything else (an outcome not known) starts over from the store.
+      if (!(error instanceof StreamVersionConflict)) forget(tenantId, sessionId);
       throw error;
     }
   };
@@ -290,8 +310,11 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const traceparent = traceparentOf(span) ?? parent;
         const traced =
           traceparent === undefined ? ctx : { ...ctx, metadata: { ...ctx.metadata, traceparent } };
+        // A lease holder's first attempt decides on its cached session (one round trip: the
+        // append); a conflict means someone else appended, and every retry reads what they did.
+        let attempts = 0;
         return withConflictRetry(
-          () => handleOnce(command, traced),
+          () => handleOnce(command, traced, ctx.lease !== undefined && attempts++ === 0),
           (error) => error instanceof StreamVersionConflict,
         );
       },

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { SessionCommand } from '@agentledger/agents';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { LeaseLost } from '../errors.ts';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import { createSessionEngine } from './session-engine.ts';
-import { postMessage, startSession } from '../testing/fixtures.ts';
+import { meta, postMessage, startSession } from '../testing/fixtures.ts';
 
 const STREAM = sessionStreamId('tenant-a', 's1');
 
@@ -139,6 +140,44 @@ describe('session repository', () => {
     await b.handle(postMessage('m1', 'first'), { tenantId: 'tenant-a', sessionId: 's1' });
     const { state } = await a.handle(postMessage('m2', 'second'), { tenantId: 'tenant-a', sessionId: 's1' });
     expect(state.messages.map((m) => m.content)).toEqual(['first', 'second']);
+  });
+
+  it('lets a lease holder decide on its cached session without reading, and catch up after a conflict', async () => {
+    const { store, index } = setup();
+    let reads = 0;
+    const counted = {
+      ...store,
+      readStream: (...args: Parameters<typeof store.readStream>) => {
+        reads += 1;
+        return store.readStream(...args);
+      },
+    };
+    const a = createSessionEngine({ store: counted, index, partitions: 12 });
+    const b = createSessionEngine({ store, index, partitions: 12 });
+    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    const ref = { tenantId: 'tenant-a', sessionId: 's1', lease };
+    reads = 0;
+    await a.handle(postMessage('m1', 'first'), ref);
+    expect(reads).toBe(0);
+    await b.handle(postMessage('m2', 'second'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const { state } = await a.handle(postMessage('m3', 'third'), ref);
+    expect(state.messages.map((m) => m.content)).toEqual(['first', 'second', 'third']);
+    expect(reads).toBe(1);
+    expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(state.version);
+  });
+
+  it('decides again on the stream when a lease holder finds nothing to do on its cached session', async () => {
+    const { store, index } = setup();
+    const a = createSessionEngine({ store, index, partitions: 12 });
+    const b = createSessionEngine({ store, index, partitions: 12 });
+    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    await b.handle(postMessage('m1', 'first'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
+    const { state, events } = await a.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
+    expect(events.map((e) => e.type)).toContain('TurnCancelled');
+    expect(state.messages.map((m) => m.content)).toEqual(['first']);
   });
 
   it('folds a session as of an earlier version', async () => {

@@ -1,4 +1,4 @@
-import type { Session } from '@agentledger/agents';
+import { evolve, type Session, type SessionEvent } from '@agentledger/agents';
 import { followStream } from '../live/follow-stream.ts';
 import {
   toMessageView,
@@ -37,19 +37,22 @@ export const waitForTurn = async (
   accepted: MessageAccepted,
   seconds: number,
 ): Promise<TurnResult | undefined> => {
-  const now = settledResult(await context.loadOwn(p, sessionId), accepted.messageId);
+  // One load, then the followed events folded into it (versions are contiguous after its own).
+  let state = await context.loadOwn(p, sessionId);
+  const now = settledResult(state, accepted.messageId);
   if (now !== undefined) return now;
   const events = followStream(context.deps.store, {
     tenantId: p.tenantId,
     streamId: await context.deps.engine.streamIdOf(p.tenantId, sessionId),
-    after: accepted.version,
+    after: state.version,
     signal: context.withShutdown(AbortSignal.timeout(seconds * 1000)),
     pollIntervalMs: context.deps.pollIntervalMs,
     ...(context.deps.live === undefined ? {} : { live: context.deps.live }),
   });
   for await (const event of events) {
+    state = evolve(state, event as unknown as SessionEvent);
     if (!SETTLING.has(event.type)) continue;
-    const result = settledResult(await context.loadOwn(p, sessionId), accepted.messageId);
+    const result = settledResult(state, accepted.messageId);
     if (result !== undefined) return result;
   }
   return undefined;
