@@ -341,6 +341,14 @@ describe('a speaker at work', () => {
     expectDerivedContextHash(h.state());
   });
 
+  it('a single agent speaks as the single speaker', () => {
+    const h = started(spec({ type: 'single', agents: [{ name: 'a' }] }));
+    expect(h.post('m1', 'Hi')[2]).toEqual({
+      type: 'SpeakerSelected',
+      data: { turnId: 't1', step: 1, agent: 'a', method: 'single' },
+    });
+  });
+
   it("emits the agent's text with the step's message id", () => {
     const h = started(spec({ type: 'single', agents: [{ name: 'a' }] }));
     h.post('m1', 'Hi');
