@@ -436,3 +436,39 @@ describe('a speaker at work', () => {
     });
   });
 });
+
+describe('a magentic_one turn', () => {
+  const ledger = (say: string): string =>
+    JSON.stringify({
+      is_request_satisfied: { reason: 'not yet', answer: false },
+      is_in_loop: { reason: 'r', answer: false },
+      is_progress_being_made: { reason: 'r', answer: true },
+      next_speaker: { reason: 'r', answer: 'researcher' },
+      instruction_or_question: { reason: 'r', answer: say },
+    });
+
+  it("stops on a participant's text mention, never on the orchestrator's own", () => {
+    const team = spec({
+      type: 'magentic_one',
+      agents: [{ name: 'researcher' }, { name: 'writer' }],
+      termination: { kind: 'text_mention', text: 'FOUND' },
+    });
+    const h = started(team);
+    h.post('m1', 'Look it up');
+    h.answer('facts');
+    h.answer('plan');
+    h.answer(ledger('Say FOUND once you have it'));
+    expect(h.state().turn?.speaker).toBe('researcher');
+    expect(types(h.answer('not yet'))).toEqual([
+      'ModelCallCompleted',
+      'AgentMessageEmitted',
+      'ModelCallRequested',
+    ]);
+    h.answer(ledger('Keep looking'));
+    const out = h.answer('FOUND it');
+    expect(out.at(-1)).toEqual({
+      type: 'TurnCompleted',
+      data: { turnId: 't1', reason: "Text 'FOUND' mentioned", at: T0 },
+    });
+  });
+});
