@@ -164,6 +164,16 @@ describe('termination between steps', () => {
     ]);
   });
 
+  it('hands off to the target of the handoff called, not the first one declared', () => {
+    const h = started(
+      spec({ type: 'swarm', agents: [{ name: 'a', handoffs: ['b', 'c'] }, { name: 'b' }, { name: 'c' }] }),
+    );
+    h.post('m1', 'Hi');
+    const out = h.answer(null, [{ name: 'transfer_to_c', arguments: '{}' }]);
+    expect(out[1]).toMatchObject({ type: 'HandoffOccurred', data: { from: 'a', to: 'c' } });
+    expect(out.at(-2)).toMatchObject({ type: 'SpeakerSelected', data: { agent: 'c', method: 'swarm' } });
+  });
+
   it('asks the human for a user proxy, naming it', () => {
     const h = started(
       spec({ type: 'round_robin', agents: [{ kind: 'user_proxy', name: 'human' }, { name: 'a' }] }),
@@ -252,6 +262,30 @@ describe('the selector', () => {
     expect(h.answer('nobody')[1]).toMatchObject({
       type: 'SpeakerSelected',
       data: { agent: 'x', method: 'selector_fallback', step: 1 },
+    });
+  });
+
+  it('a pick naming two candidates is no pick: the selector is asked again', () => {
+    const h = started(spec({ type: 'selector', agents: [{ name: 'x' }, { name: 'y' }, { name: 'z' }] }));
+    h.post('m1', 'task');
+    expect(types(h.answer('y or z'))).toEqual(['ModelCallCompleted', 'ModelCallRequested']);
+    expect(h.state().turn?.stepCalls).toEqual(['t1.s1.sel1', 't1.s1.sel2']);
+  });
+
+  it('falls back to the first candidate, not the previous speaker, when repeats are not allowed', () => {
+    const team = spec({
+      type: 'selector',
+      agents: [{ name: 'x' }, { name: 'y' }, { name: 'z' }],
+      selector: { maxSelectorAttempts: 1 },
+      maxTurns: 3,
+    });
+    const h = started(team);
+    h.post('m1', 'task');
+    h.answer('x');
+    h.answer('from x');
+    expect(h.answer('nobody')[1]).toEqual({
+      type: 'SpeakerSelected',
+      data: { turnId: 't1', step: 2, agent: 'y', method: 'selector_fallback' },
     });
   });
 
