@@ -2,7 +2,7 @@
 // Runs StrykerJS (stryker.config.mjs) module by module on the unit tier, incrementally, and prints
 // the score of each module. Reports: reports/mutation/<module>/index.html and mutation.json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { matchesGlob, relative, resolve } from 'node:path';
 import { modules } from '../stryker.config.mjs';
 
@@ -141,10 +141,15 @@ function tally(mutants) {
   };
 }
 
-/** Score of a module from its JSON report, in total and per file. */
+/**
+ * Score of a module, in total and per file, from its JSON report or, when newer (a run interrupted
+ * with Ctrl-C saves only that), its incremental file: both hold every mutant with its status.
+ */
 function score(name) {
-  const file = `reports/mutation/${name}/mutation.json`;
-  if (!existsSync(file)) return {};
+  const file = [`reports/mutation/${name}/mutation.json`, `reports/mutation/${name}/stryker-incremental.json`]
+    .filter((f) => existsSync(f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!file) return {};
   const report = JSON.parse(readFileSync(file, 'utf8'));
   const files = Object.entries(report.files).map(([path, f]) => ({
     file: relative(process.cwd(), resolve(path)),
