@@ -174,6 +174,22 @@ describe('termination between steps', () => {
     expect(out.at(-2)).toMatchObject({ type: 'SpeakerSelected', data: { agent: 'c', method: 'swarm' } });
   });
 
+  it('hands off even when the handoff is not the first tool called, after the other tools ran', () => {
+    const h = started(
+      spec({ type: 'swarm', agents: [{ name: 'a', tools: ['calculator'], handoffs: ['b'] }, { name: 'b' }] }),
+    );
+    h.post('m1', 'Hi');
+    h.answer(null, [
+      { name: 'calculator', arguments: '{}' },
+      { name: 'transfer_to_b', arguments: '{}' },
+    ]);
+    const out = h.toolResult('t1.s1.m1.t0', '3');
+    expect(out[1]).toMatchObject({
+      type: 'HandoffOccurred',
+      data: { from: 'a', to: 'b', toolCallId: 't1.s1.m1.t1' },
+    });
+  });
+
   it('asks the human for a user proxy, naming it', () => {
     const h = started(
       spec({ type: 'round_robin', agents: [{ kind: 'user_proxy', name: 'human' }, { name: 'a' }] }),
@@ -386,9 +402,20 @@ describe('a speaker at work', () => {
   it("emits the agent's text with the step's message id", () => {
     const h = started(spec({ type: 'single', agents: [{ name: 'a' }] }));
     h.post('m1', 'Hi');
-    expect(h.answer('Hello')[1]).toEqual({
+    const out = h.answer('Hello');
+    expect(out[1]).toEqual({
       type: 'AgentMessageEmitted',
       data: { messageId: 't1.s1.msg', turnId: 't1', agent: 'a', content: 'Hello', messageType: 'text' },
+    });
+    expect(out[1]!.data).not.toHaveProperty('target');
+  });
+
+  it('a reply without content is an empty text message', () => {
+    const h = started(spec({ type: 'single', agents: [{ name: 'a' }] }));
+    h.post('m1', 'Hi');
+    expect(h.answer(null)[1]).toMatchObject({
+      type: 'AgentMessageEmitted',
+      data: { content: '', messageType: 'text' },
     });
   });
 
