@@ -10,7 +10,12 @@ const golden = (name: string): SessionEvent[] =>
     readFileSync(fileURLToPath(new URL(`./__golden__/${name}.json`, import.meta.url)), 'utf8'),
   ) as SessionEvent[];
 
-const GOLDEN = ['round-robin-calculator', 'swarm-handoff-approval', 'turn-timeout-approval-deadline'];
+const GOLDEN = [
+  'round-robin-calculator',
+  'swarm-handoff-approval',
+  'turn-timeout-approval-deadline',
+  'magentic-one-replan',
+];
 
 describe('decision replay', () => {
   it.each(GOLDEN)('today’s decide makes every decision recorded in the golden stream %s', (name) => {

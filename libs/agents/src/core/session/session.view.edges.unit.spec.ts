@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { sessionHarness, spec } from '../../testing/session-harness.ts';
+import type { TeamSpecInput } from '../spec/team-spec.ts';
+import { initialSession } from './session.state.ts';
+import { turnDeadline } from './session.view.ts';
+
+/** When the running turn's timeout fires, for each shape of termination policy. */
+const runningWith = (input: Partial<TeamSpecInput>) => {
+  const h = sessionHarness(spec({ type: 'single', agents: [{ name: 'a' }], ...input }));
+  h.start();
+  h.post('m1', 'Hi');
+  return h.state();
+};
+
+describe('turnDeadline, for each policy', () => {
+  it('a lone timeout fires its seconds after the turn started', () =>
+    expect(turnDeadline(runningWith({ termination: { kind: 'timeout', seconds: 1.5 } }))).toBe(
+      '2026-01-01T00:00:01.500Z',
+    ));
+
+  it('the earliest of several timeouts in an any_of, whatever their order', () =>
+    expect(
+      turnDeadline(
+        runningWith({
+          termination: {
+            kind: 'any_of',
+            conditions: [
+              { kind: 'timeout', seconds: 30 },
+              { kind: 'timeout', seconds: 120 },
+            ],
+          },
+        }),
+      ),
+    ).toBe('2026-01-01T00:00:30.000Z'));
+
+  it('none for a policy without a timeout, an any_of without one, or an all_of with one', () => {
+    expect(turnDeadline(runningWith({}))).toBeNull();
+    expect(turnDeadline(runningWith({ termination: { kind: 'max_messages', limit: 3 } }))).toBeNull();
+    expect(
+      turnDeadline(
+        runningWith({
+          limits: { maxParallelToolCalls: 4, maxTokens: 100 },
+          termination: { kind: 'max_messages', limit: 3 },
+        }),
+      ),
+    ).toBeNull();
+    expect(
+      turnDeadline(
+        runningWith({
+          termination: {
+            kind: 'all_of',
+            conditions: [
+              { kind: 'timeout', seconds: 30 },
+              { kind: 'max_messages', limit: 3 },
+            ],
+          },
+        }),
+      ),
+    ).toBeNull();
+  });
+
+  it('none before the session starts', () => expect(turnDeadline(initialSession())).toBeNull());
+});
