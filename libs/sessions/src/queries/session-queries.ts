@@ -1,9 +1,9 @@
-import type { SessionStatus } from '@agentledger/agents';
 import { NotFound, ValidationFailed, type EventEnvelope } from '@agentledger/events';
 import { auditSession } from '../audit/audit-session.ts';
 import type { CheckpointProblem } from '../audit/checkpoints.ts';
 import { InvalidCursor } from '../errors.ts';
 import { followStream, withDeltas, type StreamItem } from '../live/follow-stream.ts';
+import type { ListSessionsQuery } from '../session-index.ts';
 import {
   toListItem,
   toStateView,
@@ -15,16 +15,12 @@ import {
 
 export type EventPage = Readonly<{ events: readonly EventEnvelope[]; nextAfter: number | null }>;
 
-export type ListSessionsInput = Readonly<{
-  status?: SessionStatus;
-  teamId?: string;
-  createdAfter?: Date;
-  createdBefore?: Date;
-  limit: number;
-  cursor?: string;
-}>;
+export type ListSessionsInput = Omit<ListSessionsQuery, 'tenantId'>;
 
-/** The audit as the edges answer it: the verdicts, without the replay's working data. */
+/**
+ * The audit as the edges answer it: the verdicts, without the replay's working data (its own
+ * type, not `Omit<SessionAudit, 'replay'>`: the edges' response schemas want mutable arrays).
+ */
 export type AuditView = Readonly<{
   eventCount: number;
   headHash: string;
