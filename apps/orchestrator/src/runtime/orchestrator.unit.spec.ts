@@ -317,7 +317,8 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     expect(aborted).toBe(1);
   }, 20_000);
 
-  it('denies an unanswered approval at its deadline on the replica that comes up after a restart', async () => {
+  /** A world whose tool needs approval, on real time, with its relay and a first replica running. */
+  const approvalsOnRealTime = async () => {
     const w = world(
       toolThenAnswerModel(),
       {},
@@ -331,6 +332,11 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
       await w.bus.close();
     });
     await first.start();
+    return { w, first };
+  };
+
+  it('denies an unanswered approval at its deadline on the replica that comes up after a restart', async () => {
+    const { w, first } = await approvalsOnRealTime();
     await startWith(w, 'unanswered', { approvals: { timeoutSeconds: 3 } });
     await eventually('the approval request', async () =>
       (await w.repository.load('tenant-a', 'unanswered'))?.status === 'awaiting_approval' ? true : undefined,
@@ -352,19 +358,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
   }, 30_000);
 
   it("denies an approval past its deadline whose partition's owner is dead but still in the group", async () => {
-    const w = world(
-      toolThenAnswerModel(),
-      {},
-      { idempotent: true, requiresApproval: true },
-      () => new Date(),
-    );
-    const first = w.runtime();
-    w.relay.start();
-    cleanups.push(async () => {
-      await w.relay.stop();
-      await w.bus.close();
-    });
-    await first.start();
+    const { w, first } = await approvalsOnRealTime();
     const ids = Array.from({ length: 12 }, (_, i) => `orphaned-approval-${i}`);
     for (const id of ids) await startWith(w, id, { approvals: { timeoutSeconds: 4 } });
     for (const id of ids)
