@@ -32,10 +32,10 @@ export const modules = {
     ],
   },
   relay: { specs: 'libs/events/src/relay', mutate: ['libs/events/src/relay/outbox-relay.ts'] },
-  sessions: {
-    specs: 'libs/sessions/src',
-    mutate: ['libs/sessions/src/**/*.ts', '!libs/sessions/src/sql/**', '!libs/sessions/src/memory/**'],
-  },
+  // The session engine: load → decide → append, the step, the cache and the conflict policy. The
+  // use cases around it are thin callers of the engine; the SQL and memory adapters have contract
+  // suites on real databases (not unit specs), so mutating them here would measure nothing.
+  sessions: { specs: 'libs/sessions/src', mutate: ['libs/sessions/src/engine/**/*.ts'] },
 };
 
 const name = process.env.AGENTLEDGER_MUTATION_MODULE ?? 'events';

@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createPostgresEventStore } from '@agentledger/events/postgres';
 import { createSessionEngine } from '@agentledger/sessions';
@@ -9,6 +9,7 @@ import { API_KEY, TENANT, startCluster, type Cluster } from '../test/chaos/clust
 import { seededRandom } from '../test/chaos/random.ts';
 import {
   growth,
+  machineCeiling,
   ownedPartitions,
   ownershipGap,
   parseProcStatus,
@@ -257,6 +258,8 @@ type ThroughputRun = ScaleRun &
     seconds: number;
     cpuMsPerTurn: Readonly<{ gateway: number; orchestrators: readonly number[] }>;
     machineBusyPercent: number;
+    /** The whole machine's CPU per turn and the turns/s it allows with every core busy (null: no turns). */
+    machine: ReturnType<typeof machineCeiling>;
   }>;
 
 const throughputRun = async (
@@ -303,11 +306,13 @@ const throughputRun = async (
         Math.max(1, machineAfter.total - machineBefore.total),
       0,
     ),
+    machine: machineCeiling(machineAfter.busy - machineBefore.busy, turns.length, availableParallelism()),
   };
   log(
     `${client} ${replicas} replica(s) ${latencyMs} ms: ${run.turnsPerSecond} turns/s, p50 ${run.p50Ms} ms, ` +
       `p99 ${run.p99Ms} ms, CPU ms/turn gateway ${cpu[0]} orchestrators ${cpu.slice(1, replicas + 1).join('/')}, ` +
-      `machine ${run.machineBusyPercent}% busy`,
+      `machine ${run.machineBusyPercent}% busy, ${run.machine?.machineCpuMsPerTurn ?? '-'} CPU ms/turn ` +
+      `(ceiling ${run.machine?.ceilingTurnsPerSecond ?? '-'} turns/s on ${availableParallelism()} cores)`,
   );
   return run;
 };
@@ -688,6 +693,8 @@ export default async function scaleBench(args: readonly string[] = []): Promise<
         'vs 1 replica': row.speedup,
         'p99/model time': row.p99OverModelTime ?? '',
         'machine busy %': row.machineBusyPercent,
+        'machine CPU ms/turn': row.machine?.machineCpuMsPerTurn ?? '',
+        'CPU ceiling turns/s': row.machine?.ceilingTurnsPerSecond ?? '',
         'speedup met': row.speedupMet ?? '',
         'p99 met': row.p99Met ?? '',
       })),

@@ -138,6 +138,24 @@ export const scaleTargets = (
   p99Met: row.p99OverModelTime === null ? null : row.p99OverModelTime <= 1.5,
 });
 
+/**
+ * What the whole machine spent per turn (every process: the product, Postgres, Kafka, the fake
+ * model, the driver; `/proc/stat` busy jiffies of 10 ms summed over the cores) and the turns/s that
+ * budget allows when every core is busy: the ceiling no number of replicas can pass on this machine.
+ */
+export const machineCeiling = (
+  busyJiffies: number,
+  turns: number,
+  cores: number,
+): Readonly<{ machineCpuMsPerTurn: number; ceilingTurnsPerSecond: number }> | null => {
+  if (turns <= 0 || busyJiffies <= 0 || cores <= 0) return null;
+  const msPerTurn = (busyJiffies * 10) / turns;
+  return {
+    machineCpuMsPerTurn: round(msPerTurn, 1),
+    ceilingTurnsPerSecond: round((cores * 1_000) / msPerTurn, 1),
+  };
+};
+
 /** last / first of a series (how much a per-step cost grew along the history); null without both. */
 export const growth = (values: readonly number[]): number | null => {
   const first = values[0];

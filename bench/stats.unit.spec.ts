@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   coveredPartitions,
   growth,
+  machineCeiling,
   ownedPartitions,
   ownershipGap,
   parseProcStatus,
@@ -123,6 +124,19 @@ describe('the scaling table', () => {
   it('has no speedup without a one-replica baseline', () => {
     expect(scaleTable([run(2, 200, 80)])[0]!.speedup).toBeNull();
     expect(scaleTargets(scaleTable([run(2, 200, 60), run(1, 200, 40)])[0]!).speedupMet).toBe(false);
+  });
+});
+
+describe('the machine CPU ceiling', () => {
+  it('is the cores over what the whole machine spent per turn', () => {
+    // 2 cores busy for 6 s (1,200 jiffies of 10 ms) over 256 turns: 46.9 ms a turn, 42.7 turns/s at most.
+    expect(machineCeiling(1_200, 256, 2)).toEqual({ machineCpuMsPerTurn: 46.9, ceilingTurnsPerSecond: 42.7 });
+    expect(machineCeiling(500, 100, 4)).toEqual({ machineCpuMsPerTurn: 50, ceilingTurnsPerSecond: 80 });
+  });
+
+  it('is unknown without turns or busy time', () => {
+    expect(machineCeiling(100, 0, 2)).toBeNull();
+    expect(machineCeiling(0, 10, 2)).toBeNull();
   });
 });
 
