@@ -37,9 +37,10 @@ export const supervised = async <T>(
 export const parseLogLine = (line: string): string | undefined => {
   if (!line.startsWith('{')) return undefined;
   try {
-    const entry = JSON.parse(line) as { level?: string; message?: string };
+    // The apps log with pino: the text is `msg` (`message` kept for other writers).
+    const entry = JSON.parse(line) as { level?: string; msg?: string; message?: string };
     return entry.level === 'warn' || entry.level === 'error'
-      ? `${entry.level}: ${String(entry.message)
+      ? `${entry.level}: ${String(entry.msg ?? entry.message)
           .replace(/[0-9a-f-]{36}|\d+/g, 'N')
           .slice(0, 120)}`
       : undefined;
