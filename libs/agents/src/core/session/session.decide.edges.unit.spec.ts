@@ -241,6 +241,26 @@ describe('RecordModelCall, at its edges', () => {
     });
   });
 
+  it('runs any one of several MCP tools the agent was given', () => {
+    const mcpTool = (name: string) => ({
+      server: 'crm',
+      name,
+      description: 'd',
+      inputSchema: {},
+      idempotent: true,
+    });
+    const team = spec({
+      type: 'single',
+      agents: [{ name: 'a', mcpTools: [mcpTool('lookup'), mcpTool('note')] }],
+    });
+    const h = started(team);
+    h.post('m1', 'Hi');
+    expect(types(h.answer(null, [{ name: 'note', arguments: '{}' }]))).toEqual([
+      'ModelCallCompleted',
+      'ToolCallRequested',
+    ]);
+  });
+
   it('requests each tool call with the call, the agent, the name and the arguments', () => {
     const h = started();
     h.post('m1', 'Hi');
