@@ -135,6 +135,17 @@ describe('PostUserMessage, at its edges', () => {
     });
   });
 
+  it('a message queued behind a running turn comes from the user and starts nothing yet', () => {
+    const h = started();
+    h.post('m1', 'first');
+    expect(h.post('m2', 'second')).toEqual([
+      {
+        type: 'UserMessageReceived',
+        data: { messageId: 'm2', content: 'second', source: 'user', at: T0 },
+      },
+    ]);
+  });
+
   it('is rejected before the start with its reason', () =>
     expect(rejection([], { type: 'PostUserMessage', data: { messageId: 'm1', content: 'x' } })).toBe(
       'session not started',
@@ -228,6 +239,26 @@ describe('RecordModelCall, at its edges', () => {
         latencyMs: 0,
       },
     });
+  });
+
+  it('runs any one of several MCP tools the agent was given', () => {
+    const mcpTool = (name: string) => ({
+      server: 'crm',
+      name,
+      description: 'd',
+      inputSchema: {},
+      idempotent: true,
+    });
+    const team = spec({
+      type: 'single',
+      agents: [{ name: 'a', mcpTools: [mcpTool('lookup'), mcpTool('note')] }],
+    });
+    const h = started(team);
+    h.post('m1', 'Hi');
+    expect(types(h.answer(null, [{ name: 'note', arguments: '{}' }]))).toEqual([
+      'ModelCallCompleted',
+      'ToolCallRequested',
+    ]);
   });
 
   it('requests each tool call with the call, the agent, the name and the arguments', () => {
@@ -398,6 +429,40 @@ describe('approvals, at their edges', () => {
     ]);
   });
 
+  it('a grant or denial without actor or reason records neither (no undefined keys)', () => {
+    const granted = awaitingRefund().send({
+      type: 'DecideApproval',
+      data: { toolCallId: 't1.s1.m1.t0', approve: true },
+    });
+    expect(granted).toStrictEqual([{ type: 'ToolApprovalGranted', data: { toolCallId: 't1.s1.m1.t0' } }]);
+    const denied = awaitingRefund().send({
+      type: 'DecideApproval',
+      data: { toolCallId: 't1.s1.m1.t0', approve: false },
+    });
+    expect(denied[0]).toStrictEqual({ type: 'ToolApprovalDenied', data: { toolCallId: 't1.s1.m1.t0' } });
+  });
+
+  it('a decision on a call that failed while awaiting approval changes nothing', () => {
+    const h = started(iterating);
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    h.send({
+      type: 'RecordToolResult',
+      data: {
+        toolCallId: 't1.s1.m1.t0',
+        outcome: 'failed',
+        reason: 'unknown-outcome',
+        message: 'x',
+        latencyMs: 1,
+      },
+    });
+    expect(h.state().toolCalls['t1.s1.m1.t0']).toMatchObject({ status: 'failed', approval: 'requested' });
+    for (const approve of [true, false])
+      given(...h.events)
+        .when({ type: 'DecideApproval', data: { toolCallId: 't1.s1.m1.t0', approve }, metadata: meta() })
+        .thenNothing();
+  });
+
   it('a denial with a reason quotes it', () => {
     const h = awaitingRefund();
     const out = h.send({
@@ -464,10 +529,10 @@ describe('CancelTurn, CloseSession, MarkStalled, at their edges', () => {
     ]);
   });
 
-  it('closing a running turn says the session closed', () => {
+  it('closing a running turn says the session closed; no reason given, none recorded', () => {
     const h = started();
     h.post('m1', 'Hi');
-    expect(h.send({ type: 'CloseSession', data: {} })).toEqual([
+    expect(h.send({ type: 'CloseSession', data: {} })).toStrictEqual([
       { type: 'TurnCancelled', data: { turnId: 't1', reason: 'session closed', at: T0 } },
       { type: 'SessionClosed', data: { at: T0 } },
     ]);
@@ -488,6 +553,21 @@ describe('CancelTurn, CloseSession, MarkStalled, at their edges', () => {
         metadata: meta('2026-01-01T00:05:00.000Z'),
       })
       .then([{ type: 'SessionStalled', data: { reason: 'no progress', at: '2026-01-01T00:05:00.000Z' } }]);
+  });
+
+  it('a granted approval past its deadline is not denied while its tool runs', () => {
+    const h = started({ ...single, approvals: { timeoutSeconds: 10, onTimeout: 'deny' } });
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    h.send({ type: 'DecideApproval', data: { toolCallId: 't1.s1.m1.t0', approve: true } });
+    expect(h.state().toolCalls['t1.s1.m1.t0']).toMatchObject({
+      status: 'pending',
+      approval: 'granted',
+      approvalExpiresAt: '2026-01-01T00:00:10.000Z',
+    });
+    given(...h.events)
+      .when({ type: 'CheckTimeout', data: {}, metadata: meta('2026-01-01T00:00:11.000Z') })
+      .thenNothing();
   });
 
   it('a timeout check without a running turn does nothing', () => {

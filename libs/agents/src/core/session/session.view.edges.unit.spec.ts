@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sessionHarness, spec } from '../../testing/session-harness.ts';
 import type { TeamSpecInput } from '../spec/team-spec.ts';
 import { initialSession } from './session.state.ts';
-import { turnDeadline } from './session.view.ts';
+import { nextDeadline, turnDeadline } from './session.view.ts';
 
 /** When the running turn's timeout fires, for each shape of termination policy. */
 const runningWith = (input: Partial<TeamSpecInput>) => {
@@ -60,4 +60,39 @@ describe('turnDeadline, for each policy', () => {
   });
 
   it('none before the session starts', () => expect(turnDeadline(initialSession())).toBeNull());
+});
+
+describe('nextDeadline, at its edges', () => {
+  const withTools = (input: Partial<TeamSpecInput>) => {
+    const h = sessionHarness(
+      spec({
+        type: 'single',
+        agents: [{ name: 'a', tools: ['calculator', 'refund'], approvalRequired: ['refund'] }],
+        ...input,
+      }),
+    );
+    h.start();
+    h.post('m1', 'Hi');
+    return h;
+  };
+
+  it('the turn timeout when it comes before an approval deadline', () => {
+    const h = withTools({ limits: { turnTimeoutSeconds: 5 }, approvals: { timeoutSeconds: 10 } });
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    expect(nextDeadline(h.state())).toBe('2026-01-01T00:00:05.000Z');
+  });
+
+  it('a running tool (no approval) has no deadline of its own', () => {
+    const h = withTools({ limits: { turnTimeoutSeconds: 5 } });
+    h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
+    expect(nextDeadline(h.state())).toBe('2026-01-01T00:00:05.000Z');
+  });
+
+  it('a granted approval no longer has a deadline', () => {
+    const h = withTools({ limits: {}, approvals: { timeoutSeconds: 10 } });
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    expect(nextDeadline(h.state())).toBe('2026-01-01T00:00:10.000Z');
+    h.send({ type: 'DecideApproval', data: { toolCallId: 't1.s1.m1.t0', approve: true } });
+    expect(nextDeadline(h.state())).toBeNull();
+  });
 });

@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import { given, meta } from '../../testing/decider-spec.ts';
+import { sessionHarness, spec, T0 } from '../../testing/session-harness.ts';
+import { nextAction } from './next-action.ts';
+import type { SessionEvent } from './session.events.ts';
+import type { Session } from './session.state.ts';
+
+/**
+ * The fold at its edges (mutation testing, docs/mutation.md): what each event clears, counts or
+ * keeps, and that the fold is total (an event out of place changes only what it names).
+ */
+const started = (team = spec({ type: 'single', agents: [{ name: 'a', tools: ['calculator'] }] })) => {
+  const h = sessionHarness(team);
+  h.start();
+  return h;
+};
+/** A swarm whose first agent hands the conversation to the user inside the turn. */
+const swarm = (extra: object = {}) =>
+  spec({ type: 'swarm', agents: [{ name: 'a', handoffs: ['user'] }, { name: 'b' }], maxTurns: 5, ...extra });
+const awaitingUser = (team = swarm()) => {
+  const h = started(team);
+  h.post('m1', 'Hi');
+  h.answer(null, [{ name: 'transfer_to_user', arguments: '{}' }]);
+  expect(h.state().awaitingInput).toEqual({ agent: 'a', reason: 'handoff' });
+  return h;
+};
+const fork = (parent: readonly SessionEvent[]): Session =>
+  given()
+    .when({
+      type: 'ForkSession',
+      data: {
+        sessionId: 's2',
+        tenantId: 'tenant',
+        parentSessionId: 's1',
+        atVersion: parent.length,
+        parentEvents: parent,
+      },
+      metadata: meta(),
+    })
+    .state();
+const exchanges = (state: Session) => state.thread.filter((item) => item.kind === 'tool_exchange');
+
+describe('evolve is total: an event out of place changes only what it names', () => {
+  it('a turn event with no turn running starts no turn', () => {
+    const h = started();
+    const state = given(...h.events, {
+      type: 'SessionAwaitingInput',
+      data: { turnId: 't9', agent: 'a', reason: 'handoff' },
+    }).state;
+    expect(state.turn).toBeNull();
+  });
+
+  it('a task ledger in a turn that is not Magentic-One adds no Magentic-One state', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    const state = given(...h.events, {
+      type: 'TaskLedgerUpdated',
+      data: { turnId: 't1', outerLoop: 1, facts: 'f', plan: 'p', factsCallId: 'f1', planCallId: 'p1' },
+    }).state;
+    expect(state.turn).not.toHaveProperty('magentic');
+  });
+
+  it('a tool result folded twice adds its exchange to the thread once', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
+    const result = h.toolResult('t1.s1.m1.t0', '3')[0]!;
+    const upToResult = h.events.slice(0, h.events.indexOf(result) + 1);
+    expect(exchanges(given(...upToResult).state)).toHaveLength(1);
+    expect(exchanges(given(...upToResult, result).state)).toHaveLength(1);
+  });
+
+  it('the failure of a call nobody recorded, with no aborted calls, changes nothing', () => {
+    const h = started();
+    const before = given(...h.events).state;
+    const after = given(...h.events, {
+      type: 'ToolCallFailed',
+      data: { toolCallId: 't1.s1.m1.t0', reason: 'aborted', message: 'x', latencyMs: 1 },
+    }).state;
+    expect(after).toEqual({ ...before, version: before.version + 1 });
+  });
+});
+
+describe('a fork starts clean', () => {
+  it('a fork of a turn awaiting the user awaits nothing', () => {
+    const state = fork(awaitingUser().events);
+    expect(state.awaitingInput).toBeNull();
+    expect(nextAction(state)).toEqual({ kind: 'idle', status: 'idle' });
+  });
+
+  it('a fork of a session with a queued message has an empty queue', () => {
+    const h = started();
+    h.post('m1', 'first');
+    h.post('m2', 'second');
+    expect(h.state().queue).toEqual(['m2']);
+    expect(fork(h.events).queue).toEqual([]);
+  });
+});
+
+describe("the user's reply inside a turn", () => {
+  it('ends the handoff to the user: the next agent is called, no new wait', () => {
+    const h = awaitingUser();
+    h.post('m2', 'here');
+    expect(h.state().awaitingInput).toBeNull();
+    expect(nextAction(h.state())).toMatchObject({ kind: 'call_model', agent: 'a' });
+  });
+
+  it('counts as a message of the turn (max_messages)', () => {
+    // m1, the handoff message, the reply: the third message ends the turn.
+    const h = awaitingUser(swarm({ termination: { kind: 'max_messages', limit: 3 } }));
+    expect(h.post('m2', 'here').at(-1)).toEqual({
+      type: 'TurnCompleted',
+      data: {
+        turnId: 't1',
+        reason: 'Maximum number of messages 3 reached, current message count: 3',
+        at: T0,
+      },
+    });
+  });
+});
+
+describe('turns and the wait for input', () => {
+  it('a queued message belongs to its turn once the turn starts', () => {
+    const h = started();
+    h.post('m1', 'first');
+    h.post('m2', 'second');
+    expect(h.state().messages.find((m) => m.id === 'm2')?.turnId).toBeNull();
+    h.answer('done');
+    expect(h.state().messages.find((m) => m.id === 'm2')?.turnId).toBe('t2');
+  });
+
+  it('a turn started after a handoff to the user ended the last one awaits nothing', () => {
+    const h = started(swarm({ termination: { kind: 'handoff', target: 'user' } }));
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'transfer_to_user', arguments: '{}' }]);
+    expect(h.state().turn).toBeNull();
+    expect(h.state().awaitingInput).toEqual({ agent: 'a', reason: 'handoff' });
+    h.post('m2', 'here');
+    expect(h.state().turn?.turnId).toBe('t2');
+    expect(h.state().awaitingInput).toBeNull();
+    expect(h.state().status).toBe('running');
+  });
+
+  it('cancelling a turn that awaits the user ends the wait', () => {
+    const h = awaitingUser();
+    h.send({ type: 'CancelTurn', data: {} });
+    expect(h.state().awaitingInput).toBeNull();
+    expect(nextAction(h.state())).toEqual({ kind: 'idle', status: 'idle' });
+  });
+
+  it('closing a session that awaits the user between turns ends the wait', () => {
+    const h = started(swarm({ termination: { kind: 'handoff', target: 'user' } }));
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'transfer_to_user', arguments: '{}' }]);
+    expect(h.state().awaitingInput).toEqual({ agent: 'a', reason: 'handoff' });
+    h.send({ type: 'CloseSession', data: {} });
+    expect(h.state().awaitingInput).toBeNull();
+  });
+});
+
+describe('what a turn records', () => {
+  it('a tool called in the turn counts for a function_call termination', () => {
+    const team = spec({
+      type: 'round_robin',
+      agents: [{ name: 'a', tools: ['calculator'] }, { name: 'b' }],
+      termination: { kind: 'function_call', functionName: 'calculator' },
+    });
+    const h = started(team);
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
+    expect(h.toolResult('t1.s1.m1.t0', '3').at(-1)).toMatchObject({
+      type: 'TurnCompleted',
+      data: { turnId: 't1' },
+    });
+  });
+
+  it("the Magentic-One orchestrator's own messages do not count (max_messages)", () => {
+    const team = spec({
+      type: 'magentic_one',
+      agents: [{ name: 'researcher' }, { name: 'writer' }],
+      termination: { kind: 'max_messages', limit: 2 },
+    });
+    const h = started(team);
+    h.post('m1', 'Look it up');
+    h.answer('facts');
+    h.answer('plan');
+    h.answer(
+      JSON.stringify({
+        is_request_satisfied: { reason: 'not yet', answer: false },
+        is_in_loop: { reason: 'r', answer: false },
+        is_progress_being_made: { reason: 'r', answer: true },
+        next_speaker: { reason: 'r', answer: 'researcher' },
+        instruction_or_question: { reason: 'r', answer: 'Look it up' },
+      }),
+    );
+    expect(h.state().turn?.messageCount).toBe(1);
+    expect(nextAction(h.state())).toMatchObject({ kind: 'call_model', agent: 'researcher' });
+  });
+
+  it("a reflection's tool calls are not recorded, not even a handoff", () => {
+    const team = spec({
+      type: 'swarm',
+      agents: [{ name: 'a', tools: ['calculator'], reflectOnToolUse: true, handoffs: ['b'] }, { name: 'b' }],
+      maxTurns: 1,
+    });
+    const h = started(team);
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
+    h.toolResult('t1.s1.m1.t0', '3');
+    h.answer('It is 3', [{ name: 'transfer_to_b', arguments: '{}' }]);
+    expect(exchanges(h.state())).toHaveLength(1);
+    expect(h.state().messages.at(-1)).toMatchObject({ source: 'a', content: 'It is 3', messageType: 'text' });
+  });
+
+  it("an agent's message without a target records none", () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.answer('hello');
+    expect(h.state().messages.at(-1)).toStrictEqual({
+      id: 't1.s1.msg',
+      version: h.state().messages.at(-1)!.version,
+      source: 'a',
+      role: 'assistant',
+      content: 'hello',
+      messageType: 'text',
+      turnId: 't1',
+    });
+  });
+});
