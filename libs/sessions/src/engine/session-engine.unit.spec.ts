@@ -50,6 +50,7 @@ describe('session repository', () => {
       sessionId: 's1',
       idempotencyKey: 'k1',
     });
+    expect(first.duplicate).toBe(false);
     expect(second.duplicate).toBe(true);
     expect(second.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
     const received = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).filter(
