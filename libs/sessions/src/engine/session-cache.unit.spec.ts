@@ -6,6 +6,10 @@ import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
 
 describe('session cache', () => {
+  it('refuses a negative budget, naming it', () => {
+    expect(() => createSessionCache(-1)).toThrow(new RangeError('maxBytes must be >= 0, got -1'));
+  });
+
   it('evicts the least recently used entries until the bytes fit, whatever their count', () => {
     const cache = createSessionCache<string>(100);
     cache.set('a', 'A', 40);

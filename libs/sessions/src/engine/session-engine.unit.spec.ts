@@ -3,6 +3,7 @@ import type { SessionCommand } from '@agentledger/agents';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { LeaseLost } from '../errors.ts';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
+import { estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
 import { meta, postMessage, startSession } from '../testing/fixtures.ts';
 
@@ -49,6 +50,7 @@ describe('session repository', () => {
       sessionId: 's1',
       idempotencyKey: 'k1',
     });
+    expect(first.duplicate).toBe(false);
     expect(second.duplicate).toBe(true);
     expect(second.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
     const received = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).filter(
@@ -213,5 +215,74 @@ describe('session repository', () => {
     expect(
       await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' }),
     ).toBeUndefined();
+  });
+
+  it('finds no session as of a version of a session that does not exist', async () => {
+    const { repository } = setup();
+    await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    expect(await repository.loadAt('tenant-b', 's1', 5)).toBeUndefined();
+    expect(await repository.loadAt('tenant-a', 's1', 0)).toBeUndefined();
+  });
+
+  it('folds a lease holder with nothing cached once when its command decides nothing', async () => {
+    const { store, index } = setup();
+    await createSessionEngine({ store, index, partitions: 12 }).handle(startSession('s1'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+    });
+    let folds = 0;
+    const counted = {
+      ...store,
+      aggregate: ((...args: Parameters<typeof store.aggregate>) => {
+        folds += 1;
+        return store.aggregate(...args);
+      }) as typeof store.aggregate,
+    };
+    const cold = createSessionEngine({ store: counted, index, partitions: 12 });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
+    const { events } = await cold.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
+    expect(events).toEqual([]);
+    expect(folds).toBe(1);
+  });
+
+  it('re-folds the session from the store after an idempotent duplicate, caching its measured size', async () => {
+    const { repository } = setup();
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await repository.handle(startSession('s1'), ref);
+    await repository.handle(postMessage('m1', 'hello'), { ...ref, idempotencyKey: 'k1' });
+    const duplicate = await repository.handle(postMessage('m2', 'hello'), { ...ref, idempotencyKey: 'k1' });
+    expect(duplicate.duplicate).toBe(true);
+    expect(repository.cache()).toMatchObject({ entries: 1, bytes: estimatedBytes(duplicate.state) });
+  });
+
+  it('starts from the store after an append whose outcome is unknown, not from a cached session that may be behind', async () => {
+    const { store, index } = setup();
+    let appends = 0;
+    let failNext = false;
+    const flaky = {
+      ...store,
+      append: (async (...args: Parameters<typeof store.append>) => {
+        appends += 1;
+        const result = await store.append(...args);
+        if (failNext) {
+          failNext = false;
+          throw new Error('connection reset after commit');
+        }
+        return result;
+      }) as typeof store.append,
+    };
+    const engine = createSessionEngine({ store: flaky, index, partitions: 12 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await engine.handle(startSession('s1'), ref);
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    failNext = true;
+    await expect(engine.handle(postMessage('m1', 'first'), { ...ref, lease })).rejects.toThrow(
+      'connection reset after commit',
+    );
+    appends = 0;
+    const { state } = await engine.handle(postMessage('m2', 'second'), { ...ref, lease });
+    expect(appends).toBe(1); // no conflict on a stale cached session first
+    expect(state.version).toBe((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length);
   });
 });

@@ -1,4 +1,4 @@
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,57 @@ describe('step spans', () => {
     const events = await store.readStream(sessionStreamId('tenant-a', 's1'), { tenantId: 'tenant-a' });
     const completed = events.filter((e) => e.type === 'ModelCallCompleted');
     expect(completed.map((e) => traceIdOf(e.metadata.traceparent))).toEqual([FIRST, SECOND]);
+  });
+
+  const engineWith = async (model: ModelClient) => {
+    const engine = createSessionEngine({
+      store: createInMemoryEventStore(),
+      index: createInMemorySessionIndex(),
+      partitions: 12,
+      effects: { models: () => model, tools: builtinTools(), clock: () => new Date('2026-01-01T00:00:00Z') },
+    });
+    await engine.handle(startSession('s1'), ref);
+    await engine.handle(postMessage('m1', 'hello'), {
+      ...ref,
+      metadata: { traceparent: `00-${FIRST}-b7ad6b7169203331-01` },
+    });
+    return engine;
+  };
+  const answer = {
+    content: 'hi',
+    toolCalls: [],
+    usage: { promptTokens: 1, completionTokens: 1 },
+    finishReason: 'stop' as const,
+  };
+
+  it('starts the step under the delivery when it belongs to the running turn’s trace', async () => {
+    exporter.reset();
+    const engine = await engineWith({ complete: async () => answer });
+    const delivery = `00-${FIRST}-00f067aa0ba902b7-01`;
+    await engine.step(ref, undefined, new AbortController().signal, { traceparent: delivery });
+    const [step] = exporter.getFinishedSpans().filter((s) => s.name === 'session.step');
+    expect(step?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(step?.attributes).toMatchObject({
+      'agentledger.step.status': 'idle',
+      'agentledger.step.count': 1,
+    });
+  });
+
+  it('records the model the provider answered with on the chat span', async () => {
+    exporter.reset();
+    const engine = await engineWith({ complete: async () => ({ ...answer, model: 'scripted-2026' }) });
+    await engine.step(ref, undefined, new AbortController().signal);
+    const [chat] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(chat?.attributes['gen_ai.response.model']).toBe('scripted-2026');
+  });
+
+  it('ends the step span with the error that escaped the step', async () => {
+    exporter.reset();
+    const engine = await engineWith({ complete: async () => answer });
+    const boom = new Error('boom');
+    const hooks = { aroundModelCall: () => Promise.reject(boom) };
+    await expect(engine.step(ref, undefined, new AbortController().signal, { hooks })).rejects.toBe(boom);
+    const [step] = exporter.getFinishedSpans().filter((s) => s.name === 'session.step');
+    expect(step?.status).toMatchObject({ code: SpanStatusCode.ERROR });
   });
 });

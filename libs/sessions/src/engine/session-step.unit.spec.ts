@@ -1,0 +1,183 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  builtinTools,
+  createScriptedModelClient,
+  TurnAborted,
+  type EffectDeps,
+  type ModelClient,
+} from '@agentledger/agents';
+import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
+import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
+import { postMessage, startSession } from '../testing/fixtures.ts';
+import { createSessionEngine, type SessionEngineDeps } from './session-engine.ts';
+import type { StepHooks } from './session-step.ts';
+
+const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+const clock = () => new Date('2026-01-01T00:00:00Z');
+const answer = (content: string) => ({
+  content,
+  toolCalls: [],
+  usage: { promptTokens: 1, completionTokens: 1 },
+  finishReason: 'stop' as const,
+});
+
+/** An engine whose session `s1` has a message waiting for the model. */
+const setup = async (
+  model: ModelClient,
+  hooks?: StepHooks,
+  extra: Partial<SessionEngineDeps<unknown>> = {},
+) => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const store = createInMemoryEventStore();
+  const index = createInMemorySessionIndex(() => now);
+  const effects: Omit<EffectDeps, 'signal'> = { models: () => model, tools: builtinTools(), clock };
+  const engine = createSessionEngine({
+    store,
+    index,
+    partitions: 12,
+    effects,
+    ...(hooks ? { hooks } : {}),
+    ...extra,
+  });
+  await engine.handle(startSession('s1'), ref);
+  await engine.handle(postMessage('m1', 'hello'), ref);
+  const types = async () =>
+    (await store.readStream(sessionStreamId('tenant-a', 's1'), { tenantId: 'tenant-a' })).map((e) => e.type);
+  return { engine, index, store, types, advance: (ms: number) => (now += ms) };
+};
+
+const signal = () => new AbortController().signal;
+
+describe('session step', () => {
+  it('records the result a hook gives instead of calling the model', async () => {
+    const complete = vi.fn(async () => answer('never'));
+    const { engine, types } = await setup(
+      { complete },
+      {
+        beforeModelCall: async ({ action, state }) => ({
+          type: 'RecordModelCall',
+          data: {
+            callId: action.callId,
+            outcome: 'failed',
+            error: { type: 'tenant_budget_exhausted', message: 'spent', retryable: false },
+            latencyMs: 0,
+          },
+          metadata: { commandId: 'budget', correlationId: state.sessionId, now: clock() },
+        }),
+      },
+    );
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(complete).not.toHaveBeenCalled();
+    expect(await types()).toContain('ModelCallFailed');
+    expect(outcome.state?.status).toBe('failed');
+  });
+
+  it('parks the session on a retryable model failure when the host says so, recording nothing', async () => {
+    const model = createScriptedModelClient({
+      script: [{ error: { type: 'server_error', message: '503', retryable: true } }],
+    });
+    const park = vi.fn(() => 5_000);
+    const { engine, types } = await setup(model, { park });
+    const before = await types();
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(outcome).toMatchObject({ status: 'parked', delayMs: 5_000, steps: 0 });
+    expect(park).toHaveBeenCalledWith(expect.objectContaining({ tenantId: 'tenant-a', sessionId: 's1' }));
+    expect(await types()).toEqual(before);
+  });
+
+  it('records a retryable model failure when the host does not park it', async () => {
+    const model = createScriptedModelClient({
+      script: [{ error: { type: 'server_error', message: '503', retryable: true } }],
+    });
+    const { engine, types } = await setup(model, { park: () => undefined });
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(outcome.status).toBe('idle');
+    expect(outcome).not.toHaveProperty('delayMs');
+    expect(await types()).toContain('ModelCallFailed');
+  });
+
+  it('ends `lost` and writes nothing when its lease was taken by another owner', async () => {
+    const { engine, index, types, advance } = await setup({ complete: async () => answer('late') });
+    const stale = (await index.acquire('tenant-a', 's1', 'replica-1', 1_000))!;
+    advance(2_000);
+    await index.acquire('tenant-a', 's1', 'replica-2', 1_000);
+    const before = await types();
+    const outcome = await engine.step(ref, stale, signal());
+    expect(outcome.status).toBe('lost');
+    expect(await types()).toEqual(before);
+  });
+
+  it('lets an error that is not a lost lease escape', async () => {
+    const boom = new Error('boom');
+    const { engine } = await setup(
+      { complete: async () => answer('never') },
+      {
+        aroundModelCall: () => Promise.reject(boom),
+      },
+    );
+    await expect(engine.step(ref, undefined, signal())).rejects.toBe(boom);
+  });
+
+  it('refuses to step without effects, saying where to give them', async () => {
+    const store = createInMemoryEventStore();
+    const engine = createSessionEngine({ store, index: createInMemorySessionIndex(), partitions: 12 });
+    await engine.handle(startSession('s1'), ref);
+    await expect(engine.step(ref, undefined, signal())).rejects.toThrow(
+      new TypeError('step needs effects: give them to the engine or to this step'),
+    );
+  });
+
+  it('drops a result that arrives after shutdown aborted the step', async () => {
+    const controller = new AbortController();
+    const { engine, types } = await setup({
+      complete: async () => {
+        controller.abort();
+        return answer('too late');
+      },
+    });
+    const before = await types();
+    const outcome = await engine.step(ref, undefined, controller.signal);
+    expect(outcome).toMatchObject({ status: 'aborted', steps: 0 });
+    expect(await types()).toEqual(before);
+  });
+
+  it('records a call cut short by its turn being cancelled as aborted', async () => {
+    const controller = new AbortController();
+    const { engine, types } = await setup({
+      complete: async () => {
+        const turnId = (await engine.load('tenant-a', 's1'))?.turn?.turnId ?? '';
+        controller.abort(new TurnAborted(turnId));
+        throw controller.signal.reason;
+      },
+    });
+    const outcome = await engine.step(ref, undefined, controller.signal);
+    expect(outcome).toMatchObject({ status: 'aborted', steps: 0 });
+    expect((await types()).at(-2)).toBe('ModelCallFailed');
+    expect(outcome.state?.version).toBe((await types()).length);
+  });
+
+  it('stops idle when a step records nothing and the session did not move', async () => {
+    const { engine } = await setup(
+      { complete: async () => answer('unused') },
+      { aroundModelCall: () => Promise.resolve(null) },
+    );
+    const outcome = await engine.step(ref, undefined, signal(), { maxSteps: 5 });
+    expect(outcome).toMatchObject({ status: 'idle', steps: 1 });
+  });
+
+  it('catches up and goes on when a step’s result was recorded elsewhere', async () => {
+    const { engine } = await setup(
+      { complete: async () => answer('recorded by the hook') },
+      {
+        aroundModelCall: async (run) => {
+          const command = await run();
+          if (command) await engine.handle(command, ref);
+          return null;
+        },
+      },
+    );
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(outcome.status).toBe('idle');
+    expect(outcome.state?.messages.map((m) => m.content)).toContain('recorded by the hook');
+  });
+});
