@@ -25,6 +25,30 @@ describe('canonicalJson', () => {
     );
     expect(hashOf({ x: 1, y: 2 })).toBe(hashOf({ y: 2, x: 1 }));
   });
+
+  it('hashes as sha256: and the hex digest of the canonical text', () => {
+    const digest = createHash('sha256').update('{"a":2,"b":[1,"é"]}', 'utf8').digest('hex');
+    expect(hashOf({ b: [1, 'é'], a: 2 })).toBe(`sha256:${digest}`);
+  });
+
+  it('drops functions and symbols as members and writes them as null in arrays, like JSON.stringify', () => {
+    const value = { f: () => 1, s: Symbol('s'), u: undefined, n: 1 };
+    expect(canonicalJson(value)).toBe('{"n":1}');
+    expect(canonicalJson([() => 1, Symbol('s'), undefined, 2])).toBe('[null,null,null,2]');
+    expect(canonicalJson([{ toJSON: () => undefined }])).toBe('[null]');
+  });
+
+  it('refuses what has no JSON text, saying what', () => {
+    expect(() => canonicalJson(undefined)).toThrow(new TypeError('value has no JSON representation'));
+    expect(() => canonicalJson(() => 1)).toThrow(new TypeError('value has no JSON representation'));
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow(
+      new TypeError('NaN has no canonical JSON representation'),
+    );
+    expect(() => canonicalJson([Number.POSITIVE_INFINITY])).toThrow(
+      new TypeError('Infinity has no canonical JSON representation'),
+    );
+    expect(() => canonicalJson({ big: 10n })).toThrow(new TypeError('a BigInt has no JSON representation'));
+  });
 });
 
 /** The published vectors of RFC 8785 (JSON Canonicalization Scheme), sections 3.2.2–3.2.3 and appendix B. */
