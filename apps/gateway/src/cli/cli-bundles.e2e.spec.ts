@@ -27,7 +27,10 @@ const cli = (args: readonly string[], input?: string) => {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 };
 
-describe('agentledger export/import into the embedded data directory', { timeout: 120_000 }, () => {
+// Four CLI processes one after another, each starting Node and the embedded PGlite (WebAssembly) and
+// migrating: 10–20 s each on a quiet 2-core machine, past 120 s together when two test runs share it
+// (both runs of a concurrent pair timed out there). A generous bound: the test waits on the processes.
+describe('agentledger export/import into the embedded data directory', { timeout: 600_000 }, () => {
   it('refuses a changed byte naming the version, then imports with the same hashes and exports the same bytes', () => {
     const bundle = readFileSync(golden, 'utf8');
     const tampered = bundle.replace(
