@@ -1,11 +1,17 @@
+import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import {
   builtinTools,
   createScriptedModelClient,
+  createToolRegistry,
+  defineTool,
   TurnAborted,
   type EffectDeps,
   type ModelClient,
+  type TeamSpec,
+  type ToolRegistry,
 } from '@agentledger/agents';
+import { spec } from '@agentledger/agents/testing';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import { postMessage, startSession } from '../testing/fixtures.ts';
@@ -21,16 +27,23 @@ const answer = (content: string) => ({
   finishReason: 'stop' as const,
 });
 
-/** An engine whose session `s1` has a message waiting for the model. */
+/**
+ * An engine whose session `s1` has a message waiting for the model: a one-agent team without tools
+ * unless `team` (and the `tools` it names) are given; `store` and the other engine deps as given.
+ */
 const setup = async (
   model: ModelClient,
   hooks?: StepHooks,
-  extra: Partial<SessionEngineDeps<unknown>> = {},
+  {
+    team,
+    tools = builtinTools(),
+    store = createInMemoryEventStore(),
+    ...extra
+  }: Partial<SessionEngineDeps<unknown>> & { team?: TeamSpec; tools?: ToolRegistry } = {},
 ) => {
   let now = Date.parse('2026-01-01T00:00:00Z');
-  const store = createInMemoryEventStore();
   const index = createInMemorySessionIndex(() => now);
-  const effects: Omit<EffectDeps, 'signal'> = { models: () => model, tools: builtinTools(), clock };
+  const effects: Omit<EffectDeps, 'signal'> = { models: () => model, tools, clock };
   const engine = createSessionEngine({
     store,
     index,
@@ -39,11 +52,30 @@ const setup = async (
     ...(hooks ? { hooks } : {}),
     ...extra,
   });
-  await engine.handle(startSession('s1'), ref);
+  await engine.handle(startSession('s1', 'tenant-a', team), ref);
   await engine.handle(postMessage('m1', 'hello'), ref);
-  const types = async () =>
-    (await store.readStream(sessionStreamId('tenant-a', 's1'), { tenantId: 'tenant-a' })).map((e) => e.type);
-  return { engine, index, store, types, advance: (ms: number) => (now += ms) };
+  const events = () => store.readStream(sessionStreamId('tenant-a', 's1'), { tenantId: 'tenant-a' });
+  const types = async () => (await events()).map((e) => e.type);
+  return { engine, index, store, events, types, advance: (ms: number) => (now += ms) };
+};
+
+/** A team whose agent's one answer calls `charge`: not idempotent, so a restart may not run it again. */
+const charging = () => {
+  const runs: string[] = [];
+  const charge = defineTool({
+    name: 'charge',
+    description: 'Charges a card',
+    parameters: z.object({}),
+    idempotent: false,
+    requiresApproval: false,
+    execute: (_args, ctx) => (runs.push(ctx.toolCallId), 'charged'),
+  });
+  return {
+    runs,
+    team: spec({ type: 'single', agents: [{ name: 'a', tools: ['charge'] }] }),
+    tools: createToolRegistry([charge]),
+    model: createScriptedModelClient({ script: [{ toolCalls: [{ name: 'charge', arguments: '{}' }] }] }),
+  };
 };
 
 const signal = () => new AbortController().signal;
@@ -179,5 +211,66 @@ describe('session step', () => {
     const outcome = await engine.step(ref, undefined, signal());
     expect(outcome.status).toBe('idle');
     expect(outcome.state?.messages.map((m) => m.content)).toContain('recorded by the hook');
+  });
+
+  it('claims an attempt under its lease before a non-idempotent tool runs: refused, the call is unknown-outcome', async () => {
+    const { runs, team, tools, model } = charging();
+    const claimAttempt = vi.fn(async () => false);
+    const { engine, index, events } = await setup(model, { claimAttempt }, { team, tools });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    const outcome = await engine.step(ref, lease, signal());
+    expect(claimAttempt).toHaveBeenCalledExactlyOnceWith(lease, 't1.s1.m1.t0');
+    expect(runs).toEqual([]);
+    expect((await events()).find((e) => e.type === 'ToolCallFailed')?.data).toMatchObject({
+      toolCallId: 't1.s1.m1.t0',
+      reason: 'unknown-outcome',
+    });
+    expect(outcome.status).toBe('idle');
+  });
+
+  it('runs a non-idempotent tool reached on a later step of a resumed loop (only its first step is resumed)', async () => {
+    const { runs, team, tools, model } = charging();
+    const { engine, types } = await setup(model, undefined, { team, tools });
+    const outcome = await engine.step(ref, undefined, signal(), { resumed: true });
+    expect(runs).toEqual(['t1.s1.m1.t0']);
+    expect(await types()).toContain('ToolCallCompleted');
+    expect(await types()).not.toContain('ToolCallFailed');
+    expect(outcome).toMatchObject({ status: 'idle', steps: 2 });
+  });
+
+  it('ends idle without counting a step when the approval hook decides nothing', async () => {
+    const team = spec({
+      type: 'single',
+      agents: [{ name: 'a', tools: ['calculator'], approvalRequired: ['calculator'] }],
+    });
+    const model = createScriptedModelClient({
+      script: [{ toolCalls: [{ name: 'calculator', arguments: { a: 1, b: 2, operator: '+' } }] }],
+    });
+    const decideApprovals = vi.fn(() => []);
+    const { engine } = await setup(model, { decideApprovals }, { team });
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(decideApprovals).toHaveBeenCalledOnce();
+    // One step: the model call (its answer requests the approval); deciding nothing is no step.
+    expect(outcome).toMatchObject({ status: 'idle', steps: 1 });
+    expect(outcome.state?.status).toBe('awaiting_approval');
+  });
+
+  it('stops idle when the session’s stream is gone by the time a step catches up', async () => {
+    const store = createInMemoryEventStore();
+    let gone = false;
+    const vanishing = {
+      ...store,
+      aggregate: ((streamId, ...rest) =>
+        store.aggregate(gone ? `${streamId}-gone` : streamId, ...rest)) as typeof store.aggregate,
+    };
+    const { engine } = await setup(
+      { complete: async () => answer('unused') },
+      { aroundModelCall: () => ((gone = true), Promise.resolve(null)) },
+      // No cache: the catch-up reads the store.
+      { store: vanishing, cacheMaxBytes: 0 },
+    );
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(outcome).toMatchObject({ status: 'idle', steps: 1 });
+    expect(outcome.state?.version).toBeGreaterThan(0);
   });
 });

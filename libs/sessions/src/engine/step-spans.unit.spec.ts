@@ -2,11 +2,23 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinTools, type ModelClient } from '@agentledger/agents';
+import { z } from 'zod';
+import {
+  builtinTools,
+  createScriptedModelClient,
+  createToolRegistry,
+  defineTool,
+  type ModelClient,
+  type TeamSpec,
+  type ToolCallAction,
+  type ToolRegistry,
+} from '@agentledger/agents';
+import { spec } from '@agentledger/agents/testing';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import { postMessage, startSession } from '../testing/fixtures.ts';
 import { createSessionEngine } from './session-engine.ts';
+import { traceToolCall } from './step-spans.ts';
 
 const FIRST = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SECOND = '0af7651916cd43dd8448eb211c80319c';
@@ -90,14 +102,18 @@ describe('step spans', () => {
     expect(completed.map((e) => traceIdOf(e.metadata.traceparent))).toEqual([FIRST, SECOND]);
   });
 
-  const engineWith = async (model: ModelClient) => {
+  /** An engine whose session `s1` (the fixtures' one-agent team unless `team` is given) has a message waiting. */
+  const engineWith = async (
+    model: ModelClient,
+    { team, tools = builtinTools() }: { team?: TeamSpec; tools?: ToolRegistry } = {},
+  ) => {
     const engine = createSessionEngine({
       store: createInMemoryEventStore(),
       index: createInMemorySessionIndex(),
       partitions: 12,
-      effects: { models: () => model, tools: builtinTools(), clock: () => new Date('2026-01-01T00:00:00Z') },
+      effects: { models: () => model, tools, clock: () => new Date('2026-01-01T00:00:00Z') },
     });
-    await engine.handle(startSession('s1'), ref);
+    await engine.handle(startSession('s1', 'tenant-a', team), ref);
     await engine.handle(postMessage('m1', 'hello'), {
       ...ref,
       metadata: { traceparent: `00-${FIRST}-b7ad6b7169203331-01` },
@@ -140,5 +156,54 @@ describe('step spans', () => {
     await expect(engine.step(ref, undefined, new AbortController().signal, { hooks })).rejects.toBe(boom);
     const [step] = exporter.getFinishedSpans().filter((s) => s.name === 'session.step');
     expect(step?.status).toMatchObject({ code: SpanStatusCode.ERROR });
+  });
+
+  it('names the model `unknown` when the agent has none of its own (the deployment’s default)', async () => {
+    exporter.reset();
+    const team = spec({ type: 'single', agents: [{ name: 'a' }] });
+    const engine = await engineWith({ complete: async () => answer }, { team });
+    await engine.step(ref, undefined, new AbortController().signal);
+    const [chat] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(chat?.name).toBe('chat unknown');
+    expect(chat?.attributes['gen_ai.request.model']).toBe('unknown');
+  });
+
+  it('names a tool call that stops for an approval the tool requires `approval_requested`', async () => {
+    exporter.reset();
+    // The registry requires the approval, not the team: the tool call itself asks for it.
+    const refund = defineTool({
+      name: 'refund',
+      description: 'Refunds an order',
+      parameters: z.object({}),
+      idempotent: false,
+      requiresApproval: true,
+      execute: () => 'refunded',
+    });
+    const team = spec({ type: 'single', agents: [{ name: 'a', tools: ['refund'] }] });
+    const model = createScriptedModelClient({
+      script: [{ toolCalls: [{ name: 'refund', arguments: '{}' }] }],
+    });
+    const engine = await engineWith(model, { team, tools: createToolRegistry([refund]) });
+    const outcome = await engine.step(ref, undefined, new AbortController().signal);
+    expect(outcome.state?.status).toBe('awaiting_approval');
+    const tools = exporter.getFinishedSpans().filter((s) => s.name === 'execute_tool refund');
+    expect(tools.map((s) => s.attributes['agentledger.tool.outcome'])).toEqual(['approval_requested']);
+    expect(tools[0]?.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('names a tool call that recorded nothing (no longer pending) `skipped` on its span', async () => {
+    exporter.reset();
+    const call: ToolCallAction = {
+      toolCallId: 't1.s1.m1.t0',
+      idempotencyKey: 'tenant-a/s1:t1.s1.m1.t0',
+      agent: 'a',
+      name: 'calculator',
+      arguments: '{}',
+      approved: false,
+    };
+    expect(await traceToolCall(call, () => Promise.resolve(null))).toBeNull();
+    const [tool] = exporter.getFinishedSpans();
+    expect(tool?.name).toBe('execute_tool calculator');
+    expect(tool?.attributes['agentledger.tool.outcome']).toBe('skipped');
   });
 });
