@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sessionHarness, spec } from '../../testing/session-harness.ts';
 import type { SessionEvent } from './session.events.ts';
-import { replayDecisions } from './session.replay.ts';
+import { replayDecisions, type RecordedSessionEvent } from './session.replay.ts';
 
 /**
  * Decision replay at its edges (mutation testing, docs/mutation.md): which recorded input each
@@ -114,5 +114,56 @@ describe('how replay reports a divergence', () => {
     const result = replayDecisions(events);
     expect(result).toMatchObject({ matches: false, firstDivergentVersion: events.length + 1 });
     expect(result).not.toHaveProperty('recorded');
+  });
+
+  it('a cancelled turn that no candidate reproduces reports the first candidate’s decision', () => {
+    // A close of a running turn with a message queued, its TurnCancelled's reason tampered: the
+    // close (first candidate) decides another reason; the cancel (second) copies the tampered one
+    // but then starts the queued message instead of closing.
+    const h = started();
+    h.post('m1', 'first');
+    h.post('m2', 'queued');
+    h.send({ type: 'CloseSession', data: {} });
+    const cancelled = h.events.length - 2;
+    const tampered = replaced(h.events, cancelled, withData(h.events[cancelled]!, { reason: 'stop' }));
+    expect(replayDecisions(tampered)).toMatchObject({
+      matches: false,
+      firstDivergentVersion: cancelled + 1,
+      recorded: tampered[cancelled],
+      decided: h.events[cancelled],
+    });
+  });
+});
+
+describe('the clock replay decides at', () => {
+  /** A round robin whose turn times out after 60 s, and the history of its first answer. */
+  const firstAnswer = () => {
+    const h = started(
+      spec({
+        type: 'round_robin',
+        agents: [{ name: 'a' }, { name: 'b' }],
+        termination: { kind: 'timeout', seconds: 60 },
+      }),
+    );
+    h.post('m1', 'Hi');
+    h.answer('one');
+    return h.events;
+  };
+  /** The history with the store's time of the model's answer (an event without `at`). */
+  const storedAt = (events: readonly SessionEvent[], recordedAt: string): RecordedSessionEvent[] =>
+    events.map((e) => (e.type === 'ModelCallCompleted' ? { ...e, recordedAt } : e));
+
+  it('an event without `at` is decided at its store time: past the timeout, the turn ends there', () => {
+    const events = firstAnswer();
+    const turn = events.find((e) => e.type === 'TurnStarted')!.data as { at: string };
+    const at = (seconds: number) => new Date(Date.parse(turn.at) + seconds * 1000).toISOString();
+    expect(replayDecisions(storedAt(events, at(1)))).toEqual({ matches: true, eventCount: events.length });
+    // The log says the turn went on to `b`; at the answer's store time the turn had timed out.
+    const selected = events.findLastIndex((e) => e.type === 'SpeakerSelected');
+    expect(replayDecisions(storedAt(events, at(61)))).toMatchObject({
+      matches: false,
+      firstDivergentVersion: selected + 1,
+      decided: { type: 'TurnCompleted', data: { at: at(61) } },
+    });
   });
 });
