@@ -12,6 +12,7 @@ export type {
   ExpectedVersion,
   ImportOptions,
   InlineProjection,
+  DeclaredProjection,
   ProjectionContext,
   ReadAllOptions,
   ReadStreamOptions,

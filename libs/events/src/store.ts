@@ -24,7 +24,35 @@ export type AppendOptions<Tx = unknown> = AppendOptionsBase &
   Readonly<{
     /** Runs in the append transaction after the store's own projections. */
     inline?: InlineProjection<Tx>;
+    /**
+     * The projection as data, run by the database in the append's own statement (SQL stores only;
+     * the memory store refuses it): one round trip and one commit, and it may share a group
+     * commit. Called once, before the append is sent, with the events as they will be stored
+     * (ids, metadata, times, and versions when `expectedVersion` is a number; `globalPosition` 0,
+     * hashes empty, and versions 0 for `'any'`: not known yet).
+     */
+    declared?: (events: readonly EventEnvelope[]) => DeclaredProjection;
   }>;
+
+/**
+ * A projection the database runs with an append: the function `agentledger_project_<name>(jsonb)`
+ * of the migrations, called with `argument` right after the events are inserted, in the append's
+ * (sub)transaction: if it raises, nothing of the append is written.
+ */
+export type DeclaredProjection = Readonly<{
+  /** Lower-case letters and underscores: `agentledger_project_<name>` must exist. */
+  name: string;
+  /** Sent as jsonb. */
+  argument: unknown;
+  /**
+   * The projection writes a row other streams' appends write too (a tenant's usage): the append
+   * then runs in its own transaction, never in a group commit, so every transaction takes its row
+   * locks stream heads first and no two deadlock.
+   */
+  solo?: boolean;
+  /** The caller's error for one the function raised (its SQLSTATE and message); undefined: the store's. */
+  refusal?: (error: Readonly<{ code?: string; message?: string }>) => Error | undefined;
+}>;
 
 export type AppendOptionsBase = Readonly<{
   tenantId: string;
@@ -45,6 +73,8 @@ export type AppendResult = Readonly<{
   nextExpectedVersion: number;
   /** True when the idempotency key matched an earlier append and nothing was written. */
   duplicate: boolean;
+  /** The appended events as stored, when the adapter built them (an append with `declared`). */
+  events?: readonly EventEnvelope[];
 }>;
 
 /** Options of {@link EventStore.importStream}. */

@@ -1,4 +1,5 @@
 import type { SessionStatus } from '@agentledger/agents';
+import type { DeclaredProjection } from '@agentledger/events';
 
 /** What an append writes into the read model, computed from the session's state after it. */
 export type SessionProjection = Readonly<{
@@ -57,6 +58,11 @@ export type SessionPage = Readonly<{ items: readonly SessionRow[]; nextCursor: s
  */
 export type SessionReadModel<Tx = unknown> = Readonly<{
   project: (tx: Tx, row: SessionProjection, lease?: Lease) => Promise<void>;
+  /**
+   * The same write as `project`, as data for a store that runs it in the database with the append
+   * (one statement: SQL adapters; `LeaseLost` is its refusal). Absent: the engine uses `project`.
+   */
+  declare?: (row: SessionProjection, lease?: Lease) => DeclaredProjection;
   get: (tenantId: string, sessionId: string) => Promise<SessionRow | undefined>;
   list: (query: ListSessionsQuery) => Promise<SessionPage>;
 }>;

@@ -11,8 +11,11 @@ import type { SessionRef } from '@agentledger/sessions';
 export type DeadlineTimers = Readonly<{
   /** Arms the timer of the session for `state`'s nearest deadline (replacing another), or disarms it. */
   watch: (ref: SessionRef, state: Session | undefined) => void;
-  /** Fires now when `state`'s deadline has passed (before a step starts any work), else arms it. */
-  check: (ref: SessionRef, state: Session | undefined) => Promise<void>;
+  /**
+   * Fires now when `state`'s deadline has passed (before a step starts any work), else arms it.
+   * True when it fired (the session changed since `state`).
+   */
+  check: (ref: SessionRef, state: Session | undefined) => Promise<boolean>;
   /** Timers armed now. */
   armed: () => number;
   stop: () => void;
@@ -57,8 +60,12 @@ export const createDeadlineTimers = (deps: DeadlineTimersDeps): DeadlineTimers =
     watch,
     check: async (ref, state) => {
       const at = state ? nextDeadline(state) : null;
-      if (at !== null && Date.parse(at) <= deps.clock().getTime()) await deps.fire(ref);
-      else watch(ref, state);
+      if (at !== null && Date.parse(at) <= deps.clock().getTime()) {
+        await deps.fire(ref);
+        return true;
+      }
+      watch(ref, state);
+      return false;
     },
     armed: () => timers.size,
     stop: () => {

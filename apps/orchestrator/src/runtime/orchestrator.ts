@@ -13,6 +13,7 @@ import type {
   SessionEngine,
   SessionLeases,
   SessionRecovery,
+  SessionRef,
   TenantUsage,
   ToolAttempts,
 } from '@agentledger/sessions';
@@ -22,6 +23,7 @@ import { createSessionScheduler } from '../flow/session-scheduler.ts';
 import { createEndpointLimits } from '../flow/endpoint-limits.ts';
 import { createDeadlineTimers } from './deadline-timers.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
+import { createLeaseKeeper } from './lease-keeper.ts';
 import { runSession } from './session-worker.ts';
 import { createOrchestratorStepHooks } from './step-hooks.ts';
 import { createTurnCancellation } from './turn-cancellation.ts';
@@ -64,6 +66,12 @@ export type OrchestratorDeps = Readonly<{
   clock: () => Date;
 }>;
 
+/**
+ * How long a session's lease is kept after a run, for its next turn (capped at a third of the TTL):
+ * a busy session's turns then cost no release and acquire; a rebalance waits at most this long.
+ */
+const LEASE_LINGER_MS = 1_000;
+
 export type Orchestrator = Readonly<{
   start: () => Promise<void>;
   /** Stops taking work, lets running steps finish until the deadline, releases leases, leaves the group. */
@@ -92,6 +100,14 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   // hold distinct leases and never release each other's.
   const leaseOwner = `${settings.replicaId}/${randomUUID()}`;
   const dedupe = createStreamDedupe({ maxStreams: 100_000 });
+  const leases = createLeaseKeeper({
+    leases: deps.index,
+    owner: leaseOwner,
+    ttlMs: settings.leaseTtlMs,
+    lingerMs: LEASE_LINGER_MS,
+    now: () => performance.now(),
+    onError: (id, error) => logger.warn(`session ${id}: lease release failed: ${describe(error)}`),
+  });
   const shutdown = new AbortController();
   let stopping = false;
   let subscription: Subscription | undefined;
@@ -196,10 +212,9 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
             runSession(
               {
                 engine: deps.engine,
-                leases: deps.index,
+                leases,
                 effects: deps.effects,
                 hooks,
-                leaseOwner,
                 leaseTtlMs: settings.leaseTtlMs,
                 reschedule: (delayMs) => {
                   const timer = setTimeout(() => {
@@ -238,6 +253,21 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     if (stopping) return;
     scheduler.schedule(sessionStreamId(tenantId, sessionId));
     metrics.sessionsQueued.set(scheduler.queued());
+  };
+
+  // One run per append, not one per event: an append's events arrive one after another within one
+  // turn of the event loop, and a session is scheduled once for all that turn's deliveries (a second
+  // schedule while its run has started would run it again for nothing).
+  const soon = new Map<string, SessionRef>();
+  let flush: NodeJS.Immediate | undefined;
+  const scheduleSoon = (tenantId: string, sessionId: string): void => {
+    soon.set(sessionStreamId(tenantId, sessionId), { tenantId, sessionId });
+    flush ??= setImmediate(() => {
+      flush = undefined;
+      const due = [...soon.values()];
+      soon.clear();
+      for (const ref of due) schedule(ref.tenantId, ref.sessionId);
+    });
   };
 
   const measureLag = ({ envelope, partition, offset, highWatermark }: Delivery): void => {
@@ -289,7 +319,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     // This replica's own appends come from a worker that re-checks the session after each of them.
     if (envelope.metadata.replicaId === settings.replicaId) return;
     traceDelivery(delivery, sessionStreamId(envelope.tenantId, session.sessionId));
-    schedule(envelope.tenantId, session.sessionId);
+    scheduleSoon(envelope.tenantId, session.sessionId);
   };
 
   // Sessions of owned partitions with work and no live lease, then orphans of any partition whose
@@ -384,6 +414,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
           }
           metrics.partitionsOwned.reset();
           owned = [];
+          // Their sessions are another replica's now: leases kept for a next run would hold it up.
+          void leases.releaseKept();
         },
       });
       timer = setInterval(() => void sweep(), settings.recoveryIntervalMs);
@@ -391,6 +423,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     stop: async () => {
       stopping = true;
       clearInterval(timer);
+      clearImmediate(flush);
+      soon.clear();
       deadlines.stop();
       for (const parked of parkedTimers) clearTimeout(parked);
       const finished = await scheduler.drain(settings.shutdownDeadlineMs);
@@ -401,6 +435,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         shutdown.abort(new Error('shutdown'));
         await scheduler.drain(5_000);
       }
+      await leases.releaseKept();
       // Whatever a worker still holds now is released: its late appends are rejected by the fence.
       const released = await deps.index.releaseAll(leaseOwner).catch(() => 0);
       if (released > 0) logger.warn(`released ${released} lease(s) still held at shutdown`);

@@ -65,12 +65,15 @@ const world = (
   });
   const tools = createToolRegistry([ledger]);
   const relay = createOutboxRelay({ store, bus, idlePollMs: 5 });
-  /** Another runtime on the same store, index and bus (a second process). */
-  const runtime = (registry = new Registry()) =>
+  /** Another runtime on the same store, index and bus (a second process); `wrap` instruments its ports. */
+  const runtime = (
+    registry = new Registry(),
+    wrap: Readonly<{ index?: typeof index; engine?: typeof repository }> = {},
+  ) =>
     createOrchestrator({
       bus,
-      engine: repository,
-      index,
+      engine: wrap.engine ?? repository,
+      index: wrap.index ?? index,
       effects: { models: singleModelClient(model), tools, clock },
       metrics: createOrchestratorMetrics(registry),
       logger: quietLogger,
@@ -135,6 +138,51 @@ const running = async (w: ReturnType<typeof world>) => {
 };
 
 describe('orchestrator runtime (in-process bus, in-memory store)', () => {
+  it('steps a session once per user message and keeps its lease across a busy session’s turns', async () => {
+    const w = world(toolThenAnswerModel());
+    const calls = { acquire: 0, release: 0, step: 0 };
+    const index = {
+      ...w.index,
+      acquire: (...args: Parameters<typeof w.index.acquire>) => (calls.acquire++, w.index.acquire(...args)),
+      release: (...args: Parameters<typeof w.index.release>) => (calls.release++, w.index.release(...args)),
+    };
+    const engine = {
+      ...w.repository,
+      step: (...args: Parameters<typeof w.repository.step>) => (calls.step++, w.repository.step(...args)),
+    };
+    const orchestrator = w.runtime(new Registry(), { index, engine });
+    w.relay.start();
+    await orchestrator.start();
+    cleanups.push(async () => {
+      await orchestrator.stop();
+      await w.relay.stop();
+      await w.bus.close();
+    });
+    await eventually('partition assignment', () => (orchestrator.ready() ? true : undefined));
+    await w.startAndPost('busy', 'turn 1');
+    await eventually('the first turn', () => w.idle('busy'));
+    for (let turn = 2; turn <= 4; turn += 1) {
+      await w.send(
+        {
+          type: 'PostUserMessage',
+          data: { messageId: `busy-m${turn}`, content: `turn ${turn}` },
+          metadata: meta(`busy-m${turn}`),
+        },
+        'busy',
+      );
+      await eventually(`turn ${turn}`, async () => {
+        const state = await w.idle('busy');
+        return state && state.turnCount === turn ? state : undefined;
+      });
+    }
+    // The start and each message's events (received, turn started) each brought one run, not one per event.
+    expect(calls.step).toBeLessThanOrEqual(5);
+    expect(calls.acquire).toBe(1);
+    expect(calls.release).toBe(0);
+    await orchestrator.stop();
+    expect((await w.index.get('tenant-a', 'busy'))?.leaseOwner).toBeNull();
+  });
+
   it('runs turns with a tool call to the end, executing each tool call once', async () => {
     const w = world(toolThenAnswerModel());
     await running(w);

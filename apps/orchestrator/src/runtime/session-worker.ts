@@ -1,17 +1,17 @@
 import type { EffectDeps } from '@agentledger/agents';
 import { sessionStreamId } from '@agentledger/events';
-import { LeaseLost, type SessionEngine, type SessionLeases, type StepHooks } from '@agentledger/sessions';
+import { LeaseLost, type SessionEngine, type StepHooks } from '@agentledger/sessions';
 import type { DeadlineTimers } from './deadline-timers.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
 import type { OrchestratorMetrics } from './metrics.ts';
 import type { TurnCancellation } from './turn-cancellation.ts';
 
 export type WorkerDeps = Readonly<{
   engine: SessionEngine;
-  leases: Pick<SessionLeases, 'acquire' | 'renew' | 'release'>;
+  /** Takes, renews and keeps (between runs) or releases the session's lease. */
+  leases: Pick<LeaseKeeper, 'take' | 'renew' | 'keep' | 'release'>;
   effects: Omit<EffectDeps, 'signal'>;
   hooks: StepHooks;
-  /** This process incarnation's lease owner (replica id plus a per-start uuid). */
-  leaseOwner: string;
   leaseTtlMs: number;
   /** Runs the session again after `delayMs` (a parked session). */
   reschedule: (delayMs: number) => void;
@@ -31,6 +31,7 @@ export type WorkerDeps = Readonly<{
  * Holds a session's lease while the engine steps it: takes the lease (or leaves the session to its
  * owner), renews it while the session works, and lets `engine.step` run effects and record their
  * results fenced by the lease epoch. A lost lease stops the step; nothing it had not recorded is kept.
+ * A run that ends with its lease held keeps it for the session's next run (`LeaseKeeper`).
  */
 export const runSession = async (
   deps: WorkerDeps,
@@ -39,13 +40,13 @@ export const runSession = async (
   traceparent?: string,
 ): Promise<void> => {
   if (deps.stopping()) return;
-  const lease = await deps.leases.acquire(tenantId, sessionId, deps.leaseOwner, deps.leaseTtlMs);
+  const lease = await deps.leases.take(tenantId, sessionId);
   if (!lease) return;
   deps.metrics.leasesHeld.inc();
   const lost = new AbortController();
   const renewal = setInterval(
     () => {
-      deps.leases.renew(lease, deps.leaseTtlMs).then(
+      deps.leases.renew(lease).then(
         (held) => held || lost.abort(new LeaseLost(sessionId, lease.epoch)),
         (error: unknown) => deps.onError(sessionId, error),
       );
@@ -54,10 +55,14 @@ export const runSession = async (
   );
   const cancel = deps.cancellation.open(sessionStreamId(tenantId, sessionId));
   const signal = AbortSignal.any([deps.shutdown, lost.signal, cancel.signal]);
+  let held = false;
   try {
     // A deadline passed while nobody held the session (a crash, a restart) fires before any work.
-    await deps.deadlines.check({ tenantId, sessionId }, await deps.engine.load(tenantId, sessionId));
+    const loaded = await deps.engine.load(tenantId, sessionId);
+    const fired = await deps.deadlines.check({ tenantId, sessionId }, loaded);
     const outcome = await deps.engine.step({ tenantId, sessionId }, lease, signal, {
+      // One load per run: the step starts from it unless the deadline just changed the session.
+      ...(fired || loaded === undefined ? {} : { loaded }),
       effects: deps.effects,
       hooks: deps.hooks,
       keepGoing: () => !deps.stopping(),
@@ -65,6 +70,8 @@ export const runSession = async (
     });
     deps.deadlines.watch({ tenantId, sessionId }, outcome.state);
     if (outcome.status === 'lost' || lost.signal.aborted) deps.metrics.leasesLost.inc();
+    // A cancelled turn leaves the lease good for the next; shutdown gives it back.
+    else held = !deps.shutdown.aborted;
     if (outcome.status === 'parked' && outcome.delayMs !== undefined) deps.reschedule(outcome.delayMs);
   } catch (error) {
     if (lost.signal.aborted) deps.metrics.leasesLost.inc();
@@ -73,6 +80,7 @@ export const runSession = async (
     cancel.close();
     clearInterval(renewal);
     deps.metrics.leasesHeld.dec();
-    await deps.leases.release(lease).catch((error: unknown) => deps.onError(sessionId, error));
+    if (held) deps.leases.keep(lease);
+    else await deps.leases.release(lease);
   }
 };

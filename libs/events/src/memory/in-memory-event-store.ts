@@ -64,6 +64,10 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     appendOptions: AppendOptions<undefined>,
   ): Promise<AppendResult> => {
     const { tenantId, idempotencyKey } = appendOptions;
+    if (appendOptions.declared !== undefined)
+      throw new InvalidEvent(
+        'a declared projection runs in a SQL database: the memory store takes `inline` ones',
+      );
     const prepared = prepareEvents(streamId, newEvents, appendOptions);
     const expected = expectedAsNumber(appendOptions.expectedVersion);
     const stream = streams.get(streamId);

@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { StreamVersionConflict } from '../errors.ts';
+import { InvalidEvent, StreamVersionConflict } from '../errors.ts';
+import type { EventEnvelope } from '../envelope.ts';
 import { uuidv7 } from '../ids.ts';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.ts';
 
@@ -29,6 +30,17 @@ describe('postgres: group commit', () => {
       groupCommit: { maxInFlight: 1 },
     });
     alone = await createPostgresEventStore({ connectionString: database.url, groupCommit: false });
+    // A declared projection of the tests' own: counts a stream's appends, raises on request.
+    await grouped.pool.query(
+      'create table probe_counts (stream_id text primary key, appends integer not null, last_version integer)',
+    );
+    await grouped.pool
+      .query(`create function agentledger_project_probe(p jsonb) returns void language plpgsql as $$
+      begin
+        if (p ->> 'refuse')::boolean then raise exception 'probe refused' using errcode = 'ALP01'; end if;
+        insert into probe_counts values (p ->> 'streamId', 1, (p ->> 'version')::integer)
+          on conflict (stream_id) do update set appends = probe_counts.appends + 1, last_version = excluded.last_version;
+      end $$`);
   });
   afterAll(async () => {
     await grouped?.close();
@@ -85,5 +97,80 @@ describe('postgres: group commit', () => {
     expect(await transactionsOf(grouped, streams)).toBe(2);
     for (const streamId of streams.filter((_, index) => index !== 3))
       expect((await grouped.verifyStream(streamId, { tenantId })).valid).toBe(true);
+  });
+
+  it('runs declared projections in the batch: a refused one fails its own append only; solo ones commit alone', async () => {
+    class ProbeRefused extends Error {}
+    const streams = Array.from({ length: 8 }, (_, index) => `session-d${index}-${uuidv7()}`);
+    const seen = new Map<string, readonly EventEnvelope[]>();
+    const outcomes = await Promise.allSettled(
+      streams.map((streamId, index) =>
+        grouped.append(
+          streamId,
+          [
+            { type: 'A', data: { index } },
+            { type: 'B', data: {} },
+          ],
+          {
+            tenantId,
+            expectedVersion: 0,
+            declared: (events) => {
+              seen.set(streamId, events);
+              return {
+                name: 'probe',
+                argument: { streamId, version: events.at(-1)?.version, refuse: index === 2 },
+                solo: index === 5,
+                refusal: ({ code }) => (code === 'ALP01' ? new ProbeRefused() : undefined),
+              };
+            },
+          },
+        ),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    const refused = outcomes[2];
+    expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(ProbeRefused);
+    expect(await grouped.readStream(streams[2]!, { tenantId })).toEqual([]);
+    // The projection saw the versions before the append; the result carries the events as stored.
+    expect(seen.get(streams[0]!)?.map((event) => event.version)).toEqual([1, 2]);
+    for (const [index, streamId] of streams.entries()) {
+      if (index === 2) continue;
+      const outcome = outcomes[index];
+      const stored = await grouped.readStream(streamId, { tenantId });
+      expect(outcome?.status === 'fulfilled' && outcome.value.events).toEqual(stored);
+    }
+    const { rows } = await grouped.pool.query<{ stream_id: string; appends: number; last_version: number }>(
+      'select stream_id, appends, last_version from probe_counts where stream_id = any($1::text[]) order by stream_id',
+      [streams],
+    );
+    expect(rows).toEqual(
+      streams
+        .filter((_, index) => index !== 2)
+        .sort()
+        .map((streamId) => ({ stream_id: streamId, appends: 1, last_version: 2 })),
+    );
+    // The first went at once; the solo one went alone; the other five (and the refused) together.
+    expect(await transactionsOf(grouped, streams)).toBe(3);
+  });
+
+  it('refuses a declared projection name that is not lower-case words, writing nothing', async () => {
+    const streamId = `session-n-${uuidv7()}`;
+    await expect(
+      grouped.append(streamId, [{ type: 'A', data: {} }], {
+        tenantId,
+        expectedVersion: 0,
+        declared: () => ({ name: 'probe(); drop table events; --', argument: {} }),
+      }),
+    ).rejects.toBeInstanceOf(InvalidEvent);
+    expect(await grouped.readStream(streamId, { tenantId })).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { checkImport, expectedAsNumber, prepareEvents, verifyChain, type Prepare
 import type {
   AppendOptions,
   AppendResult,
+  DeclaredProjection,
   EventStore,
   ImportOptions,
   InlineProjection,
@@ -57,9 +58,16 @@ export type SqlEventStoreOptions = Readonly<{
 const APPEND_TEXT =
   'select positions, next_version, duplicate from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean)';
 
-/** Group commit: parallel arrays, a result row per append (see migration 0012). */
+/** An append with its declared projection (migration 0016): one statement, the hashes read back. */
+const APPEND_PROJECTED_TEXT =
+  'select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append_projected($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean, $8::text, $9::jsonb)';
+
+/** Group commit: parallel arrays, a result row per append (migrations 0012, 0016). */
 const APPEND_BATCH_TEXT =
-  'select ord, positions, next_version, duplicate, error_code, error_message, error_detail, error_constraint from agentledger_append_batch($1::text[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[], $6::text[])';
+  'select ord, positions, next_version, duplicate, first_prev_hash, hashes, error_code, error_message, error_detail, error_constraint from agentledger_append_batch($1::text[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::jsonb[])';
+
+/** Lower-case words: the name of an `agentledger_project_<name>` function. */
+const PROJECTION_NAME = /^[a-z][a-z_]*$/;
 
 const COLUMNS =
   'global_position, stream_id, tenant_id, version, event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
@@ -78,6 +86,33 @@ const arrayToEnvelope = (row: unknown[]): EventEnvelope => ({
   recordedAt: timestamptzToIso(row[9]),
   prevHash: row[10] as string,
   hash: row[11] as string,
+});
+
+/** An event as stored: what the append prepared, with the version, position and hashes it got. */
+const storedEnvelope = (
+  streamId: string,
+  tenantId: string,
+  event: PreparedEvent,
+  at: Readonly<{ version: number; globalPosition: number; prevHash: string; hash: string }>,
+): EventEnvelope => ({
+  eventId: event.eventId,
+  streamId,
+  tenantId,
+  version: at.version,
+  globalPosition: at.globalPosition,
+  type: event.type,
+  schemaVersion: event.schemaVersion,
+  data: JSON.parse(event.dataJson) as unknown,
+  metadata: JSON.parse(event.metadataJson) as EventMetadata,
+  recordedAt: event.recordedAt,
+  prevHash: at.prevHash,
+  hash: at.hash,
+});
+
+/** The hashes an append function returned: the first event's previous hash, then each event's. */
+const chainOf = (row: SqlRow | undefined): Readonly<{ first: string; hashes: readonly string[] }> => ({
+  first: String(row?.first_prev_hash),
+  hashes: Array.isArray(row?.hashes) ? (row.hashes as string[]) : [],
 });
 
 /** Canonical JSON never holds a raw newline, so newline-joined bodies need no escaping. */
@@ -118,6 +153,15 @@ class BatchedAppendError extends Error {
   }
 }
 
+/**
+ * One append in its own statement: `values` are the 9 parameters of `agentledger_append_projected`
+ * (the last two null: no projection, the plain function without hashes).
+ */
+const appendAlone = (driver: SqlDriver, values: readonly unknown[]): Promise<SqlRow[]> =>
+  values[7] === null
+    ? driver.query(APPEND_TEXT, values.slice(0, 7), 'agentledger_append')
+    : driver.query(APPEND_PROJECTED_TEXT, values, 'agentledger_append_projected');
+
 type QueuedAppend = Readonly<{
   values: readonly unknown[];
   resolve: (row: SqlRow | undefined) => void;
@@ -136,7 +180,7 @@ const createAppendBatcher = (
   let running = 0;
   const single = async (item: QueuedAppend): Promise<void> => {
     try {
-      item.resolve((await driver.query(APPEND_TEXT, item.values, 'agentledger_append'))[0]);
+      item.resolve((await appendAlone(driver, item.values))[0]);
     } catch (error) {
       item.reject(error);
     }
@@ -150,7 +194,7 @@ const createAppendBatcher = (
     try {
       const rows = await driver.query(
         APPEND_BATCH_TEXT,
-        [column(0), column(1), column(2), column(3), column(4), column(5)],
+        [column(0), column(1), column(2), column(3), column(4), column(5), column(7), column(8)],
         'agentledger_append_batch',
       );
       for (const row of rows) {
@@ -253,8 +297,11 @@ export const createSqlEventStore = (
     error: unknown,
     streamId: string,
     appendOptions: AppendOptions<SqlTransaction>,
+    declared?: DeclaredProjection,
   ): unknown => {
     const { code, detail, constraint, message } = driverErrorOf(error);
+    const refused = code === undefined ? undefined : declared?.refusal?.({ code, message });
+    if (refused !== undefined) return refused;
     if (code === 'ALV01') {
       const expected =
         appendOptions.expectedVersion === 'no_stream' ? 'no_stream' : Number(appendOptions.expectedVersion);
@@ -276,41 +323,83 @@ export const createSqlEventStore = (
     appendOptions: AppendOptions<SqlTransaction>,
   ): Promise<AppendResult> => {
     const now = new Date();
+    const { tenantId } = appendOptions;
     const prepared = prepareEvents(streamId, newEvents, appendOptions, now);
     const expected = expectedAsNumber(appendOptions.expectedVersion);
+    const projections = [
+      ...(options.projections ?? []),
+      ...(appendOptions.inline ? [appendOptions.inline] : []),
+    ];
+    const declared = declaredOf(streamId, prepared, expected, projections.length, appendOptions);
     const values = [
       streamId,
-      appendOptions.tenantId,
+      tenantId,
       expected,
       appendOptions.idempotencyKey ?? null,
       now.toISOString(),
       bodiesOf(prepared),
       notifyMode === 'in-transaction',
-    ];
-    const projections = [
-      ...(options.projections ?? []),
-      ...(appendOptions.inline ? [appendOptions.inline] : []),
+      declared?.name ?? null,
+      declared === undefined ? null : JSON.stringify(declared.argument),
     ];
     const toResult = (row: SqlRow | undefined): AppendResult => {
       const globalPositions = asNumbers(row?.positions);
       const next = Number(row?.next_version);
-      return {
+      const versions = globalPositions.map((_, index) => next - globalPositions.length + index + 1);
+      const result = {
         streamId,
-        versions: globalPositions.map((_, index) => next - globalPositions.length + index + 1),
+        versions,
         globalPositions,
         nextExpectedVersion: next,
         duplicate: row?.duplicate === true,
       };
+      if (declared === undefined || result.duplicate) return result;
+      const { first, hashes } = chainOf(row);
+      const events = prepared.map((event, index) =>
+        storedEnvelope(streamId, tenantId, event, {
+          version: versions[index] ?? 0,
+          globalPosition: globalPositions[index] ?? 0,
+          prevHash: index === 0 ? first : (hashes[index - 1] ?? ''),
+          hash: hashes[index] ?? '',
+        }),
+      );
+      return { ...result, events };
     };
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await appendOnce(values, prepared, projections, toResult, appendOptions, streamId);
+        return await appendOnce(values, prepared, projections, toResult, appendOptions, streamId, declared);
       } catch (error) {
         // Two appends with one idempotency key met on its primary key: the retry finds the first.
         if (attempt === 1 && isIdempotencyRace(error)) continue;
-        throw mapError(error, streamId, appendOptions);
+        throw mapError(error, streamId, appendOptions, declared);
       }
     }
+  };
+
+  /** The append's declared projection, computed from its events as they will be stored. */
+  const declaredOf = (
+    streamId: string,
+    prepared: readonly PreparedEvent[],
+    expected: number | null,
+    inlineProjections: number,
+    appendOptions: AppendOptions<SqlTransaction>,
+  ): DeclaredProjection | undefined => {
+    if (appendOptions.declared === undefined) return undefined;
+    if (inlineProjections > 0)
+      throw new InvalidEvent('an append has either inline projections or a declared one, not both');
+    const declared = appendOptions.declared(
+      prepared.map((event, index) =>
+        storedEnvelope(streamId, appendOptions.tenantId, event, {
+          version: expected === null ? 0 : expected + index + 1,
+          globalPosition: 0,
+          prevHash: '',
+          hash: '',
+        }),
+      ),
+    );
+    if (!PROJECTION_NAME.test(declared.name))
+      throw new InvalidEvent(`declared projection name "${declared.name}": lower-case words only`);
+    return declared;
   };
 
   const appendOnce = async (
@@ -320,44 +409,38 @@ export const createSqlEventStore = (
     toResult: (row: SqlRow | undefined) => AppendResult,
     appendOptions: AppendOptions<SqlTransaction>,
     streamId: string,
+    declared: DeclaredProjection | undefined,
   ): Promise<AppendResult> => {
-    {
-      if (projections.length === 0 && batched !== undefined) return appended(toResult(await batched(values)));
-      if (projections.length === 0)
-        return appended(toResult((await driver.query(APPEND_TEXT, values, 'agentledger_append'))[0]));
-      const committed = await driver.db.transaction(async (tx) => {
-        const [a, b, c, d, e, f, g] = values;
-        const { rows } = (await tx.execute(
-          sql`select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::text, ${g}::boolean)`,
-        )) as unknown as { rows: SqlRow[] };
-        const result = toResult(rows[0]);
-        if (result.duplicate) return result;
-        const hashes = Array.isArray(rows[0]?.hashes) ? (rows[0].hashes as string[]) : [];
-        const stored = prepared.map((event, index): EventEnvelope => ({
-          eventId: event.eventId,
-          streamId,
-          tenantId: appendOptions.tenantId,
+    // A solo projection takes a row shared across streams: never inside a group commit.
+    if (projections.length === 0 && batched !== undefined && declared?.solo !== true)
+      return appended(toResult(await batched(values)));
+    if (projections.length === 0) return appended(toResult((await appendAlone(driver, values))[0]));
+    const committed = await driver.db.transaction(async (tx) => {
+      const [a, b, c, d, e, f, g] = values;
+      const { rows } = (await tx.execute(
+        sql`select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append(${a}::text, ${b}::text, ${c}::integer, ${d}::text, ${e}::timestamptz, ${f}::text, ${g}::boolean)`,
+      )) as unknown as { rows: SqlRow[] };
+      const result = toResult(rows[0]);
+      if (result.duplicate) return result;
+      const { first, hashes } = chainOf(rows[0]);
+      const stored = prepared.map((event, index) =>
+        storedEnvelope(streamId, appendOptions.tenantId, event, {
           version: result.versions[index] ?? 0,
           globalPosition: result.globalPositions[index] ?? 0,
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          data: JSON.parse(event.dataJson) as unknown,
-          metadata: JSON.parse(event.metadataJson) as EventMetadata,
-          recordedAt: event.recordedAt,
-          prevHash: index === 0 ? String(rows[0]?.first_prev_hash) : (hashes[index - 1] ?? ''),
+          prevHash: index === 0 ? first : (hashes[index - 1] ?? ''),
           hash: hashes[index] ?? '',
-        }));
-        for (const projection of projections)
-          await projection({
-            tx: tx as unknown as SqlTransaction,
-            streamId,
-            events: stored,
-            options: appendOptions,
-          });
-        return result;
-      });
-      return appended(committed);
-    }
+        }),
+      );
+      for (const projection of projections)
+        await projection({
+          tx: tx as unknown as SqlTransaction,
+          streamId,
+          events: stored,
+          options: appendOptions,
+        });
+      return result;
+    });
+    return appended(committed);
   };
 
   /** One transaction: the stream head (refused if the stream exists), the rows as given, projections. */

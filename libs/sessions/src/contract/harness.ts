@@ -40,22 +40,34 @@ export const projection = (
 });
 
 /**
- * Appends one event to the row's stream with the row as its inline projection, as the session
- * engine does; `fail` throws after the projection, inside the append.
+ * Appends one event to the row's stream with the row as its projection, as the session engine
+ * does: declared to the database when the adapter can (`via` 'declared', the default then), else
+ * `project` inline in the append's transaction; `fail` throws after an inline projection, inside
+ * the append.
  */
 export const write = (
   harness: SessionIndexHarness,
   row: SessionProjection,
-  { lease, fail = false }: Readonly<{ lease?: Lease; fail?: boolean }> = {},
-): Promise<AppendResult> =>
-  harness.store.append(row.streamId, [{ type: 'Probe', data: {} }], {
+  {
+    lease,
+    fail = false,
+    via = harness.index.declare === undefined || fail ? 'inline' : 'declared',
+  }: Readonly<{ lease?: Lease; fail?: boolean; via?: 'inline' | 'declared' }> = {},
+): Promise<AppendResult> => {
+  const { declare } = harness.index;
+  return harness.store.append(row.streamId, [{ type: 'Probe', data: {} }], {
     tenantId: row.tenantId,
     expectedVersion: 'any',
-    inline: async ({ tx }) => {
-      await harness.index.project(tx, row, lease);
-      if (fail) throw new Error('rolled back');
-    },
+    ...(via === 'declared' && declare !== undefined
+      ? { declared: () => declare(row, lease) }
+      : {
+          inline: async ({ tx }) => {
+            await harness.index.project(tx, row, lease);
+            if (fail) throw new Error('rolled back');
+          },
+        }),
   });
+};
 
 /** The number of events in a row's stream (what a fenced append must not change). */
 export const eventsOf = async (harness: SessionIndexHarness, row: SessionProjection): Promise<number> =>

@@ -108,6 +108,21 @@ export const sessionLeasesContract = (harness: HarnessRef): void => {
       });
     });
 
+    it('fences a stale lease the same way whether the write is declared to the database or run inline', async () => {
+      const { tenant, id, row } = await session('fenced-both');
+      const stale = (await harness().index.acquire(tenant, id, 'owner-1', TTL))!;
+      const current = (await harness().index.acquire(tenant, id, 'owner-1', TTL))!;
+      const before = await eventsOf(harness(), row);
+      for (const via of ['inline', 'declared'] as const) {
+        await expect(write(harness(), { ...row, version: 7 }, { lease: stale, via })).rejects.toBeInstanceOf(
+          LeaseLost,
+        );
+        await write(harness(), { ...row, version: 2 }, { lease: current, via });
+      }
+      expect(await eventsOf(harness(), row)).toBe(before + 2);
+      expect(await harness().index.get(tenant, id)).toMatchObject({ version: 2, leaseEpoch: current.epoch });
+    });
+
     it('renews a held lease forward and refuses a renewal after it was taken', async () => {
       const { tenant, id } = await session('renew');
       const lease = (await harness().index.acquire(tenant, id, 'owner-1', 1_000))!;

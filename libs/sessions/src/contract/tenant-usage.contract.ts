@@ -19,6 +19,21 @@ export const tenantUsageContract = (
       expect(await harness().index.tenantTokensToday(other)).toBe(1000);
     });
 
+    it('adds the tokens of concurrent appends of many sessions of one tenant, declared or inline', async () => {
+      const tenant = freshId('tenant');
+      const ids = Array.from({ length: 12 }, (_, i) => freshId(`c${i}`));
+      await Promise.all(
+        ids.flatMap((id, i) => [
+          write(harness(), projection(tenant, id, { tokensUsed: i + 1 }), {
+            via: i % 2 ? 'inline' : 'declared',
+          }),
+          write(harness(), projection(tenant, id, { version: 2 })),
+          write(harness(), projection(tenant, id, { version: 3, tokensUsed: 100 })),
+        ]),
+      );
+      expect(await harness().index.tenantTokensToday(tenant)).toBe(78 + 1_200);
+    });
+
     it('counts by UTC day: after a day passes, today starts from zero', async () => {
       const tenant = freshId('tenant');
       const id = freshId('s');

@@ -27,8 +27,11 @@ import { followTrace, NO_TRACE, traceToContinue, type TurnTrace } from './turn-t
 
 export type SessionEngineDeps<Tx> = Readonly<{
   store: EventStore<Tx>;
-  /** The read model: `project` runs inside every append (inline projection and lease fence). */
-  index: Pick<SessionReadModel<Tx>, 'project' | 'get'>;
+  /**
+   * The read model: its write runs with every append (projection and lease fence), declared to the
+   * database when the adapter has `declare` (one statement), else `project` in the transaction.
+   */
+  index: Pick<SessionReadModel<Tx>, 'project' | 'get' | 'declare'>;
   /** Partitions of the session-events topic: the read model records each session's partition. */
   partitions: number;
   /**
@@ -255,10 +258,16 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     // refuses it): decide again on what the store holds.
     if (decided.length === 0 && trusted) return handleOnce(command, ctx, false);
     if (decided.length === 0) return { state: before, events: [], duplicate: false };
-    // The new state is folded once, from the events as stored (what a replay folds), inside the
-    // append: the projection sees them with versions, positions and hashes; no read-back needed.
+    // The new state is folded once, from the events as stored (what a replay folds), as the append
+    // builds its projection: the read model sees them with versions, ids and times; no read-back.
     let stored: readonly EventEnvelope[] = [];
     let after = before;
+    const rowAfter = (events: readonly EventEnvelope[]): SessionProjection => {
+      stored = events;
+      after = events.reduce(evolveEnvelope, before);
+      return { ...projectionOf(after, streamId), tokensUsed: tokensIn(decided) };
+    };
+    const { declare } = deps.index;
     try {
       const result = await deps.store.append(
         streamId,
@@ -268,17 +277,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
           expectedVersion: before.version,
           idempotencyKey: ctx.idempotencyKey,
           metadata: ctx.metadata,
-          inline: ({ tx, events }) => {
-            stored = events;
-            after = events.reduce(evolveEnvelope, before);
-            return deps.index.project(
-              tx,
-              { ...projectionOf(after, streamId), tokensUsed: tokensIn(decided) },
-              ctx.lease,
-            );
-          },
+          ...(declare === undefined
+            ? { inline: ({ tx, events }) => deps.index.project(tx, rowAfter(events), ctx.lease) }
+            : { declared: (events) => declare(rowAfter(events), ctx.lease) }),
         },
       );
+      // A declared projection saw the events before positions and hashes were known.
+      stored = result.events ?? stored;
       if (result.duplicate) {
         forget(tenantId, sessionId);
         const events = await firstAppend(tenantId, result);

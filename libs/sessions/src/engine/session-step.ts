@@ -63,6 +63,8 @@ export type StepOptions = Readonly<{
   /** This caller's effect dependencies and hooks, instead of the engine's (one engine, many hosts). */
   effects?: Omit<EffectDeps, 'signal'>;
   hooks?: StepHooks;
+  /** The session as the caller loaded it from the store just now: the step starts from it, not loading again. */
+  loaded?: Session;
   /**
    * W3C parent of the step's span: the delivery that brought the work, used when it belongs to the
    * running turn (else the trace of the message that turn answers; else the active span).
@@ -243,7 +245,7 @@ export const createStep = (deps: StepDeps) => {
     signal: AbortSignal,
     options: StepOptions = {},
   ): Promise<StepOutcome> => {
-    const loaded = await deps.load(ref.tenantId, ref.sessionId);
+    const loaded = options.loaded ?? (await deps.load(ref.tenantId, ref.sessionId));
     const span = createStepSpan(ref, options.traceparent, deps.traceOf(ref.tenantId, ref.sessionId));
     try {
       const outcome = await stepSession(ref, lease, signal, options, loaded, span);

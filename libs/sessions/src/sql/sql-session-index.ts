@@ -1,6 +1,12 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { SessionStatus } from '@agentledger/agents';
-import { type AnyPgDatabase, type SqlTransaction, translatingPgErrors } from '@agentledger/events/postgres';
+import type { DeclaredProjection } from '@agentledger/events';
+import {
+  type AnyPgDatabase,
+  driverErrorOf,
+  type SqlTransaction,
+  translatingPgErrors,
+} from '@agentledger/events/postgres';
 import { InvalidCursor, LeaseLost } from '../errors.ts';
 import {
   decodeCursor,
@@ -40,6 +46,26 @@ const toRow = (r: Record<string, unknown>): SessionRow => ({
   createdAt: iso(r.created_at),
 });
 
+/** The lease-fenced update that found another epoch (`agentledger_project_session`, migration 0016). */
+const LEASE_LOST = 'ALL01';
+
+/**
+ * The read model's write for one append, run by `agentledger_project_session` (migration 0016) in
+ * the append's statement or, through `project`, its transaction. An append that adds tokens writes
+ * the tenant's usage row, which every session of the tenant shares: solo, never group-committed.
+ */
+const sessionProjection = (row: SessionProjection, lease?: Lease): DeclaredProjection => ({
+  name: 'session',
+  argument: {
+    ...row,
+    deadlineAt: row.deadlineAt ?? null,
+    ...(lease === undefined ? {} : { leaseOwner: lease.owner, leaseEpoch: lease.epoch }),
+  },
+  solo: row.tokensUsed > 0,
+  refusal: ({ code }) =>
+    code === LEASE_LOST && lease !== undefined ? new LeaseLost(lease.sessionId, lease.epoch) : undefined,
+});
+
 /**
  * The sessions read model on Postgres or PGlite (any drizzle database). Times come from the
  * database clock, so replicas with skewed clocks still agree on lease expiry.
@@ -47,32 +73,15 @@ const toRow = (r: Record<string, unknown>): SessionRow => ({
 export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransaction> & ToolAttempts =>
   translatingPgErrors({
     project: async (tx, row, lease) => {
-      if (row.tokensUsed > 0) {
-        await tx.execute(
-          sql`insert into tenant_usage (tenant_id, day, tokens)
-            values (${row.tenantId}, (clock_timestamp() at time zone 'utc')::date, ${row.tokensUsed})
-            on conflict (tenant_id, day) do update set tokens = tenant_usage.tokens + excluded.tokens`,
-        );
+      const { argument, refusal } = sessionProjection(row, lease);
+      try {
+        await tx.execute(sql`select agentledger_project_session(${JSON.stringify(argument)}::jsonb)`);
+      } catch (error) {
+        throw refusal?.(driverErrorOf(error)) ?? error;
       }
-      if (lease) {
-        const updated = await rowsOf(
-          tx,
-          sql`update sessions set status = ${row.status}, version = ${row.version}, pending_work = ${row.pendingWork},
-              deadline_at = ${row.deadlineAt ?? null}::timestamptz, last_progress_at = clock_timestamp()
-            where tenant_id = ${row.tenantId} and session_id = ${row.sessionId}
-              and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
-            returning 1 as ok`,
-        );
-        if (updated.length === 0) throw new LeaseLost(lease.sessionId, lease.epoch);
-        return;
-      }
-      await tx.execute(
-        sql`insert into sessions (session_id, tenant_id, stream_id, team_id, status, version, pending_work, partition, deadline_at)
-          values (${row.sessionId}, ${row.tenantId}, ${row.streamId}, ${row.teamId}, ${row.status}, ${row.version}, ${row.pendingWork}, ${row.partition}, ${row.deadlineAt ?? null}::timestamptz)
-          on conflict (tenant_id, session_id) do update set status = excluded.status, version = excluded.version,
-            pending_work = excluded.pending_work, deadline_at = excluded.deadline_at, last_progress_at = clock_timestamp()`,
-      );
     },
+
+    declare: sessionProjection,
 
     get: async (tenantId, sessionId) => {
       const [row] = await rowsOf(
