@@ -59,6 +59,12 @@ export type CommandContext = SessionRef &
     lease?: Lease;
     /** The same key on the same session returns the first result and writes nothing. */
     idempotencyKey?: string;
+    /**
+     * The caller has just loaded the session through this engine (`load`): the first attempt
+     * decides on that state without reading the store again (a stale one is refused by its
+     * expected version, and the retry reads).
+     */
+    fresh?: boolean;
     metadata?: EventMetadata;
   }>;
 
@@ -315,11 +321,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const traceparent = traceparentOf(span) ?? parent;
         const traced =
           traceparent === undefined ? ctx : { ...ctx, metadata: { ...ctx.metadata, traceparent } };
-        // A lease holder's first attempt decides on its cached session (one round trip: the
-        // append); a conflict means someone else appended, and every retry reads what they did.
+        // A lease holder's (or a caller's that just loaded) first attempt decides on the cached
+        // session (one round trip: the append); a conflict means someone else appended, and every
+        // retry reads what they did.
+        const trustFirst = ctx.lease !== undefined || ctx.fresh === true;
         let attempts = 0;
         return withConflictRetry(
-          () => handleOnce(command, traced, ctx.lease !== undefined && attempts++ === 0),
+          () => handleOnce(command, traced, trustFirst && attempts++ === 0),
           (error) => error instanceof StreamVersionConflict,
         );
       },

@@ -17,6 +17,21 @@ const setup = () => {
   return { store, index, repository, advance: (ms: number) => (now += ms) };
 };
 
+/** The store, counting its `readStream` calls in `reads`. */
+const countingReads = (store: ReturnType<typeof createInMemoryEventStore>) => {
+  const counted = {
+    reads: 0,
+    store: {
+      ...store,
+      readStream: (...args: Parameters<typeof store.readStream>) => {
+        counted.reads += 1;
+        return store.readStream(...args);
+      },
+    },
+  };
+  return counted;
+};
+
 describe('session repository', () => {
   it('appends decided events and keeps the read model in step, in one append', async () => {
     const { repository, index, store } = setup();
@@ -146,27 +161,40 @@ describe('session repository', () => {
 
   it('lets a lease holder decide on its cached session without reading, and catch up after a conflict', async () => {
     const { store, index } = setup();
-    let reads = 0;
-    const counted = {
-      ...store,
-      readStream: (...args: Parameters<typeof store.readStream>) => {
-        reads += 1;
-        return store.readStream(...args);
-      },
-    };
-    const a = createSessionEngine({ store: counted, index, partitions: 12 });
+    const counted = countingReads(store);
+    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
     const b = createSessionEngine({ store, index, partitions: 12 });
     await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     const ref = { tenantId: 'tenant-a', sessionId: 's1', lease };
-    reads = 0;
+    counted.reads = 0;
     await a.handle(postMessage('m1', 'first'), ref);
-    expect(reads).toBe(0);
+    expect(counted.reads).toBe(0);
     await b.handle(postMessage('m2', 'second'), { tenantId: 'tenant-a', sessionId: 's1' });
     const { state } = await a.handle(postMessage('m3', 'third'), ref);
     expect(state.messages.map((m) => m.content)).toEqual(['first', 'second', 'third']);
-    expect(reads).toBe(1);
+    expect(counted.reads).toBe(1);
     expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(state.version);
+  });
+
+  it('lets a caller that just loaded decide on that fold without reading again; a stale one reads once', async () => {
+    const { store, index } = setup();
+    const counted = countingReads(store);
+    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
+    const b = createSessionEngine({ store, index, partitions: 12 });
+    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1', fresh: true };
+    await a.load('tenant-a', 's1');
+    counted.reads = 0;
+    await a.handle(postMessage('m1', 'first'), ref);
+    expect(counted.reads).toBe(0);
+    await a.handle(postMessage('m2', 'unfresh'), { tenantId: 'tenant-a', sessionId: 's1' });
+    expect(counted.reads).toBe(1);
+    await b.handle(postMessage('m3', 'elsewhere'), { tenantId: 'tenant-a', sessionId: 's1' });
+    counted.reads = 0;
+    const { state } = await a.handle(postMessage('m4', 'stale'), ref);
+    expect(state.messages.map((m) => m.content)).toEqual(['first', 'unfresh', 'elsewhere', 'stale']);
+    expect(counted.reads).toBe(1);
   });
 
   it('decides again on the stream when a lease holder finds nothing to do on its cached session', async () => {

@@ -27,10 +27,16 @@ const pause = (ms: number, signal: AbortSignal, news?: Promise<void>): Promise<v
     void news?.then(done);
   });
 
+/** `events` are the versions right after `after`, without a hole. */
+const continues = (after: number, events: readonly EventEnvelope[]): boolean =>
+  events.length > 0 && events.every((event, index) => event.version === after + 1 + index);
+
 /**
  * The stream's committed events after `after`, in version order, then each new one as it commits,
  * until `signal` aborts. Versions have no gaps, so resuming after the last version seen misses
- * nothing and repeats nothing. Without news it reads again after `pollIntervalMs`.
+ * nothing and repeats nothing. With `live`, the events it hands over are yielded without reading
+ * the store when they continue the stream (else the store is read); without news it reads again
+ * after `pollIntervalMs`.
  */
 export async function* followStream(
   store: EventStore,
@@ -38,17 +44,30 @@ export async function* followStream(
 ): AsyncGenerator<EventEnvelope> {
   const { tenantId, streamId, signal, pollIntervalMs, live, pageSize = 500 } = options;
   let after = options.after;
-  while (!signal.aborted) {
-    // Watch before reading: a commit between the read and the wait still wakes us.
-    const watch = live?.watch(streamId, after);
-    const events = await store.readStream(streamId, { tenantId, fromVersion: after + 1, limit: pageSize });
-    if (events.length === 0) await pause(pollIntervalMs, signal, watch?.news);
-    watch?.cancel();
-    for (const event of events) {
-      if (signal.aborted) return;
-      yield event;
-      after = event.version;
+  const read = (): Promise<readonly EventEnvelope[]> =>
+    store.readStream(streamId, { tenantId, fromVersion: after + 1, limit: pageSize });
+  // Watch before the first read: a commit between a read and the wait still wakes us.
+  const watch = live?.watch(streamId, after);
+  try {
+    let events = await read();
+    while (!signal.aborted) {
+      for (const event of events) {
+        if (signal.aborted) return;
+        yield event;
+        after = event.version;
+      }
+      if (events.length < pageSize) {
+        await pause(pollIntervalMs, signal, watch?.news());
+        const handed = watch?.take(after) ?? [];
+        if (continues(after, handed)) {
+          events = handed;
+          continue;
+        }
+      }
+      if (!signal.aborted) events = await read();
     }
+  } finally {
+    watch?.cancel();
   }
 }
 

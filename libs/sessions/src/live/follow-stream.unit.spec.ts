@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EventEnvelope, SessionDelta } from '@agentledger/events';
-import { withDeltas, type StreamItem } from './follow-stream.ts';
+import { createInMemoryEventStore, type EventEnvelope, type SessionDelta } from '@agentledger/events';
+import { followStream, withDeltas, type StreamItem } from './follow-stream.ts';
+import { createStoreLiveEvents } from './live-events.ts';
 
 const event = (version: number) => ({ version, type: 'E' }) as unknown as EventEnvelope;
 const delta = (seq: number) => ({ seq, kind: 'text', text: String(seq) }) as unknown as SessionDelta;
@@ -38,5 +39,71 @@ describe('withDeltas', () => {
       'e2',
     ]);
     expect(watching).toBe(false);
+  });
+});
+
+describe('followStream with live events', () => {
+  const setup = async () => {
+    const store = createInMemoryEventStore();
+    const reads = { count: 0 };
+    const counted = {
+      ...store,
+      readStream: (...args: Parameters<typeof store.readStream>) => {
+        reads.count += 1;
+        return store.readStream(...args);
+      },
+    };
+    const live = createStoreLiveEvents(store, 'follow-test');
+    const append = (n: number, version: number) =>
+      store.append(
+        's',
+        Array.from({ length: n }, () => ({ type: 'E', data: {} })),
+        {
+          tenantId: 't',
+          expectedVersion: version,
+        },
+      );
+    await append(1, 0);
+    return { store: counted, live, reads, append };
+  };
+
+  it('yields the events live hands over without reading the store again, and reads once to fill a hole', async () => {
+    const { store, live, reads, append } = await setup();
+    const controller = new AbortController();
+    const follow = followStream(store, {
+      tenantId: 't',
+      streamId: 's',
+      after: 0,
+      signal: controller.signal,
+      pollIntervalMs: 60_000,
+      live,
+    });
+    const seen: number[] = [];
+    for await (const event of follow) {
+      seen.push(event.version);
+      if (event.version === 1) await append(2, 1);
+      if (event.version === 3) break;
+    }
+    expect(seen).toEqual([1, 2, 3]);
+    expect(reads.count).toBe(1);
+    await live.close();
+  });
+
+  it('hands over only events past the version taken, and nothing (a read) after more than it keeps', async () => {
+    const { live, append } = await setup();
+    const watch = live.watch('s', 1);
+    let woken = false;
+    void watch.news().then(() => (woken = true));
+    await append(2, 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(woken).toBe(true);
+    expect(watch.take(2).map((event) => event.version)).toEqual([3]);
+    expect(watch.take(0)).toEqual([]);
+    for (let version = 3; version < 1_004; version += 1) await append(1, version);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await watch.news();
+    expect(watch.take(3)).toEqual([]);
+    watch.cancel();
+    await live.close();
   });
 });

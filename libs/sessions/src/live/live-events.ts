@@ -1,55 +1,81 @@
-import type { EventStore } from '@agentledger/events';
+import type { EventEnvelope, EventStore } from '@agentledger/events';
 
-/** A follower's registration: settles when its stream has news, or never (then the poll decides). */
-export type Watch = Readonly<{ news: Promise<void>; cancel: () => void }>;
+/**
+ * A follower's registration, open until `cancel`. `news()` settles once it holds events of its
+ * stream committed since it was registered (at once when it holds some already, or never: then
+ * the follower's poll decides); `take(after)` hands them over, those past version `after`, and
+ * starts collecting anew. It may miss events (it keeps at most 1,000 between takes, and delivery
+ * is at least once): a follower reads the store whenever what it was handed does not continue its
+ * stream.
+ */
+export type Watch = Readonly<{
+  news: () => Promise<void>;
+  take: (after: number) => readonly EventEnvelope[];
+  cancel: () => void;
+}>;
 
 /**
  * Wakes followers of a stream (SSE, gRPC StreamEvents, `?wait`) when an event of it past a version
- * is committed, so they read only when there is something to read.
+ * is committed, and hands them the events, so they read the store only to catch up.
  */
 export type LiveEvents = Readonly<{
   watch: (streamId: string, afterVersion: number) => Watch;
   close: () => Promise<void>;
 }>;
 
-type Waiter = { afterVersion: number; wake: () => void };
+/** Events a watch keeps between takes; past that it hands over nothing and the follower reads. */
+const MAX_KEPT = 1_000;
+
+type Waiter = {
+  afterVersion: number;
+  events: EventEnvelope[];
+  overflow: boolean;
+  wake: (() => void) | undefined;
+};
 
 /**
  * One store subscription per gateway process (`subscriberId`, from the head on first start) fans
  * committed events out to the watchers of their streams. Delivery is at least once and a watch
- * registered late only misses a wake-up, never an event: followers still poll as a fallback.
+ * registered late only misses events, never loses them: followers read the store to fill any gap
+ * and still poll as a fallback.
  */
 export const createStoreLiveEvents = (store: EventStore, subscriberId: string): LiveEvents => {
   const waiters = new Map<string, Set<Waiter>>();
-  const remove = (streamId: string, waiter: Waiter): void => {
-    const set = waiters.get(streamId);
-    set?.delete(waiter);
-    if (set?.size === 0) waiters.delete(streamId);
-  };
   const subscription = store.subscribe({
     subscriberId,
     from: 'end',
     handler: (event) => {
       for (const waiter of waiters.get(event.streamId) ?? []) {
-        if (event.version > waiter.afterVersion) waiter.wake();
+        if (event.version <= waiter.afterVersion) continue;
+        if (waiter.events.length < MAX_KEPT) waiter.events.push(event);
+        else waiter.overflow = true;
+        waiter.wake?.();
+        waiter.wake = undefined;
       }
     },
   });
   return {
     watch: (streamId, afterVersion) => {
-      let waiter: Waiter | undefined;
-      const news = new Promise<void>((resolve) => {
-        const registered: Waiter = {
-          afterVersion,
-          wake: () => {
-            remove(streamId, registered);
-            resolve();
-          },
-        };
-        waiter = registered;
-        waiters.set(streamId, (waiters.get(streamId) ?? new Set()).add(registered));
-      });
-      return { news, cancel: () => waiter && remove(streamId, waiter) };
+      const waiter: Waiter = { afterVersion, events: [], overflow: false, wake: undefined };
+      waiters.set(streamId, (waiters.get(streamId) ?? new Set()).add(waiter));
+      return {
+        news: () =>
+          waiter.events.length > 0 || waiter.overflow
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => (waiter.wake = resolve)),
+        take: (after) => {
+          const taken = waiter.overflow ? [] : waiter.events.filter((event) => event.version > after);
+          waiter.events = [];
+          waiter.overflow = false;
+          return taken;
+        },
+        cancel: () => {
+          waiter.wake?.();
+          const set = waiters.get(streamId);
+          set?.delete(waiter);
+          if (set?.size === 0) waiters.delete(streamId);
+        },
+      };
     },
     close: () => subscription.stop(),
   };

@@ -46,7 +46,7 @@ export const postMessageUseCase = (context: SessionContext) => {
     if (storedContent !== content || version === undefined) throw new IdempotencyKeyReused();
     const accepted = { messageId: stored.messageId ?? messageId, version };
     if (waitSeconds === undefined || waitSeconds === 0) return { outcome: 'accepted', body: accepted };
-    const turn = await waitForTurn(context, p, sessionId, accepted, waitSeconds);
+    const turn = await waitForTurn(context, p, result.state, accepted, waitSeconds);
     return turn === undefined
       ? { outcome: 'accepted', body: accepted }
       : { outcome: 'completed', body: turn };

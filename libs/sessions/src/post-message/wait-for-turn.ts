@@ -28,17 +28,20 @@ const settledResult = (state: Session, messageId: string): TurnResult | undefine
 
 /**
  * The outcome of the turn the accepted message started (its messages and the session status) once
- * the turn ends or waits for the human; undefined at the deadline.
+ * the turn ends or waits for the human; undefined at the deadline. `since`: the session as the
+ * message's append left it.
  */
 export const waitForTurn = async (
   context: SessionContext,
   p: Caller,
-  sessionId: string,
+  since: Session,
   accepted: MessageAccepted,
   seconds: number,
 ): Promise<TurnResult | undefined> => {
-  // One load, then the followed events folded into it (versions are contiguous after its own).
-  let state = await context.loadOwn(p, sessionId);
+  // No load: the followed events are folded into the state the append returned (versions are
+  // contiguous after its own).
+  let state = since;
+  const { sessionId } = since;
   const now = settledResult(state, accepted.messageId);
   if (now !== undefined) return now;
   const events = followStream(context.deps.store, {

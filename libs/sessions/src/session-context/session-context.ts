@@ -66,11 +66,16 @@ export const createSessionContext = (deps: SessionUseCaseDeps) => {
     return { commandId, correlationId: commandId, now: clock(), actor: p.keyId };
   };
 
-  /** Fold, decide, append with the key (the store answers a repeat with the first append). */
+  /**
+   * Fold, decide, append with the key (the store answers a repeat with the first append). Use
+   * cases load the session first (`loadOwn`: the tenant's own, else NotFound), so the engine
+   * decides on that fold without reading again.
+   */
   const execute = (p: Caller, sessionId: string, command: SessionCommand, key: Key) =>
     engine.handle(command, {
       tenantId: p.tenantId,
       sessionId,
+      fresh: true,
       ...(key === undefined ? {} : { idempotencyKey: key }),
       metadata: {
         actor: p.keyId,
