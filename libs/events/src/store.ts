@@ -148,8 +148,18 @@ export type EventSubscriptionOptions = Readonly<{
   subscriberId: string;
   /** Where to start when no checkpoint is stored: 'start' (default), 'end', or after a position. */
   from?: 'start' | 'end' | number;
+  /**
+   * false: no checkpoint is loaded or stored, the subscription starts at `from` every time (a live
+   * follower that only wakes readers, with nothing to resume after a restart). Default true.
+   */
+  checkpoints?: boolean;
   /** Awaited per event, in global order; the checkpoint moves only past handled events. */
   handler: (event: EventEnvelope) => Promise<void> | void;
+  /**
+   * Awaited once per page read, before its events are handed to `handler` (to look up at once
+   * what the page's events need); its error ends the subscription, as the handler's does.
+   */
+  onPage?: (page: readonly EventEnvelope[]) => Promise<void> | void;
   tenantId?: string;
   batchSize?: number;
   /** Fallback polling period when no notification arrives (default 1000 ms). */

@@ -26,7 +26,14 @@ export const startSubscription = (
   deps: SubscriptionDeps,
   options: EventSubscriptionOptions,
 ): EventSubscription => {
-  const { subscriberId, handler, tenantId, batchSize = 500, pollIntervalMs = 1_000 } = options;
+  const {
+    subscriberId,
+    handler,
+    tenantId,
+    batchSize = 500,
+    pollIntervalMs = 1_000,
+    checkpoints = true,
+  } = options;
   const abort = new AbortController();
   let position = 0;
   let markCaughtUp: () => void = () => undefined;
@@ -35,7 +42,7 @@ export const startSubscription = (
   });
 
   const startPosition = async (): Promise<number> => {
-    const stored = await deps.loadCheckpoint(subscriberId);
+    const stored = checkpoints ? await deps.loadCheckpoint(subscriberId) : undefined;
     if (stored !== undefined) return stored;
     const from = options.from ?? 'start';
     if (from === 'start') return 0;
@@ -67,6 +74,7 @@ export const startSubscription = (
       const page = await retrying(() => deps.readAll({ after: position, limit: batchSize, tenantId }));
       if (page === undefined) break;
       let handled = position;
+      if (page.length > 0 && !abort.signal.aborted) await options.onPage?.(page);
       for (const event of page) {
         if (abort.signal.aborted) break;
         await handler(event);
@@ -74,7 +82,7 @@ export const startSubscription = (
       }
       if (handled !== position) {
         position = handled;
-        await retrying(() => deps.saveCheckpoint(subscriberId, handled));
+        if (checkpoints) await retrying(() => deps.saveCheckpoint(subscriberId, handled));
       }
       if (page.length < batchSize && !abort.signal.aborted) {
         markCaughtUp();

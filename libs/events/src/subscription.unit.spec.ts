@@ -20,6 +20,61 @@ const event = (globalPosition: number): EventEnvelope => ({
 });
 
 describe('startSubscription', () => {
+  it('without checkpoints, starts at `from` every time and stores nothing', async () => {
+    const log = [event(1), event(2), event(3)];
+    const signal = createAppendSignal();
+    const calls: string[] = [];
+    const subscription = startSubscription(
+      {
+        readAll: async ({ after = 0, limit = Infinity }: ReadAllOptions) =>
+          log.filter((e) => e.globalPosition > after).slice(0, limit),
+        loadCheckpoint: async () => {
+          calls.push('load');
+          return 1;
+        },
+        saveCheckpoint: async () => void calls.push('save'),
+        headPosition: async () => 2,
+        appendCount: signal.count,
+        waitForAppend: signal.wait,
+      },
+      {
+        subscriberId: 'live',
+        from: 'end',
+        checkpoints: false,
+        handler: (e) => void calls.push(`event ${e.globalPosition}`),
+      },
+    );
+    await subscription.caughtUp;
+    await subscription.stop();
+    expect(calls).toEqual(['event 3']);
+  });
+
+  it('hands each page to onPage before its events to the handler, and never an empty page', async () => {
+    const log = [event(1), event(2), event(3)];
+    const signal = createAppendSignal();
+    const calls: string[] = [];
+    const subscription = startSubscription(
+      {
+        readAll: async ({ after = 0, limit = Infinity }: ReadAllOptions) =>
+          log.filter((e) => e.globalPosition > after).slice(0, limit),
+        loadCheckpoint: async () => undefined,
+        saveCheckpoint: async () => undefined,
+        headPosition: async () => 0,
+        appendCount: signal.count,
+        waitForAppend: signal.wait,
+      },
+      {
+        subscriberId: 'pages',
+        batchSize: 2,
+        onPage: (page) => void calls.push(`page ${page.map((e) => e.globalPosition).join(',')}`),
+        handler: (e) => void calls.push(`event ${e.globalPosition}`),
+      },
+    );
+    await subscription.caughtUp;
+    await subscription.stop();
+    expect(calls).toEqual(['page 1,2', 'event 1', 'event 2', 'page 3', 'event 3']);
+  });
+
   it('retries store errors and delivers everything once the store is back', async () => {
     const log = [event(1), event(2), event(3)];
     const signal = createAppendSignal();

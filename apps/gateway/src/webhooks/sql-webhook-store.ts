@@ -115,14 +115,18 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
             WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING endpoint_id`,
         )
       ).length === 1,
-    endpointsFor: async (tenantId, eventType, recordedAt) =>
-      (
-        await rowsOf(
-          db,
-          sql`SELECT * FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND ${eventType} = ANY(match_types)
-            AND created_at <= ${iso(recordedAt)}::timestamptz ORDER BY endpoint_id`,
-        )
-      ).map((r) => toEndpoint(r, box)),
+    endpointsOfTenants: async (tenantIds) =>
+      tenantIds.length === 0
+        ? []
+        : (
+            await rowsOf(
+              db,
+              sql`SELECT * FROM webhook_endpoints WHERE tenant_id IN (${sql.join(
+                tenantIds.map((id) => sql`${id}`),
+                sql`, `,
+              )}) ORDER BY tenant_id, endpoint_id`,
+            )
+          ).map((r) => toEndpoint(r, box)),
     addDeliveries: async (deliveries) => {
       for (const d of deliveries)
         await db.execute(

@@ -76,7 +76,8 @@ export const startWebhooks = (deps: WebhooksDeps): RunningWebhooks => {
   const subscription = deps.store.subscribe({
     subscriberId: deps.subscriberId ?? 'webhooks',
     from: 'end',
-    handler: (event) => untilDone(() => fanout(event), stopping.signal, deps.onError),
+    onPage: (page) => untilDone(() => fanout.page(page), stopping.signal, deps.onError),
+    handler: (event) => untilDone(() => fanout.event(event), stopping.signal, deps.onError),
     ...(deps.onError === undefined ? {} : { onError: deps.onError }),
   });
   return {

@@ -63,12 +63,11 @@ export type WebhookStore = Readonly<{
   /** Removes the endpoint and its undelivered deliveries; false when there was none. */
   deleteEndpoint: (tenantId: string, endpointId: string) => Promise<boolean>;
   rotateSecret: (tenantId: string, endpointId: string, secret: string, now: Date) => Promise<boolean>;
-  /** The tenant's endpoints that want this event type and existed when it was recorded. */
-  endpointsFor: (
-    tenantId: string,
-    eventType: string,
-    recordedAt: Date,
-  ) => Promise<readonly WebhookEndpoint[]>;
+  /**
+   * Every endpoint of these tenants, by tenant and endpoint id: the fan-out asks once per page of
+   * events and picks per event (`endpointsFor`).
+   */
+  endpointsOfTenants: (tenantIds: readonly string[]) => Promise<readonly WebhookEndpoint[]>;
   /** Stores each delivery once (a delivery id already stored is left as it is). */
   addDeliveries: (deliveries: readonly NewDelivery[]) => Promise<void>;
   /**

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createSecretBox, readSecretBox } from './secret-box.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { startWebhooks, type RunningWebhooks, type WebhookSettings } from './start-webhooks.ts';
+import { endpointsFor } from './webhook-fanout.ts';
 import type { WebhookEndpoint, WebhookStore } from './webhook-store.port.ts';
 
 type Received = Readonly<{ headers: IncomingHttpHeaders; body: string }>;
@@ -149,11 +150,17 @@ describe('webhook store on Postgres: tenants are walls', () => {
     expect(await webhooks.getEndpoint('wall-b', 'ep')).toBeUndefined();
     expect(await webhooks.rotateSecret('wall-b', 'ep', 'whsec_x', new Date())).toBe(false);
     expect(await webhooks.deleteEndpoint('wall-b', 'ep')).toBe(false);
-    expect(await webhooks.endpointsFor('wall-b', 'TurnFailed', new Date())).toEqual([]);
-    expect(
-      (await webhooks.endpointsFor('wall-a', 'TurnFailed', new Date())).map((e) => e.endpointId),
-    ).toEqual(['ep']);
-    expect(await webhooks.endpointsFor('wall-a', 'TurnFailed', new Date(Date.now() - 60_000))).toEqual([]);
+    const both = await webhooks.endpointsOfTenants(['wall-b', 'wall-a']);
+    expect(both.map((e) => `${e.tenantId}/${e.endpointId}`)).toEqual(['wall-a/ep']);
+    const at = (tenantId: string, ms: number) => ({
+      tenantId,
+      type: 'TurnFailed',
+      recordedAt: new Date(Date.now() + ms).toISOString(),
+    });
+    expect(endpointsFor(both, at('wall-b', 0))).toEqual([]);
+    expect(endpointsFor(both, at('wall-a', 0)).map((e) => e.endpointId)).toEqual(['ep']);
+    expect(endpointsFor(both, at('wall-a', -60_000))).toEqual([]);
+    expect(endpointsFor(both, { ...at('wall-a', 0), type: 'TurnCompleted' })).toEqual([]);
     expect(await webhooks.rotateSecret('wall-a', 'ep', 'whsec_new', new Date())).toBe(true);
     expect((await webhooks.getEndpoint('wall-a', 'ep'))?.secret).toBe('whsec_new');
     expect(await webhooks.deleteEndpoint('wall-a', 'ep')).toBe(true);

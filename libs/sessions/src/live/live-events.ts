@@ -34,7 +34,7 @@ type Waiter = {
 };
 
 /**
- * One store subscription per gateway process (`subscriberId`, from the head on first start) fans
+ * One store subscription per gateway process (`subscriberId`, from the head at every start) fans
  * committed events out to the watchers of their streams. Delivery is at least once and a watch
  * registered late only misses events, never loses them: followers read the store to fill any gap
  * and still poll as a fallback.
@@ -44,6 +44,8 @@ export const createStoreLiveEvents = (store: EventStore, subscriberId: string): 
   const subscription = store.subscribe({
     subscriberId,
     from: 'end',
+    // Wake-ups only: after a restart there is nobody to wake for what came before.
+    checkpoints: false,
     handler: (event) => {
       for (const waiter of waiters.get(event.streamId) ?? []) {
         if (event.version <= waiter.afterVersion) continue;
