@@ -44,6 +44,13 @@ export type SqlEventStoreOptions = Readonly<{
    */
   notifyDelayMs?: number;
   /**
+   * 'after-commit': the least time between two notifications (default 2 ms). A lone append still
+   * wakes listeners at once; under a stream of appends they wake at most this late, and the store
+   * sends one notification (a transaction that takes Postgres' notify lock) per interval instead
+   * of one per append.
+   */
+  notifyIntervalMs?: number;
+  /**
    * Group commit of single-statement appends (no inline projection): while `maxInFlight` batches
    * are running, further appends queue and go together as the next batch, one
    * `agentledger_append_batch` call, one transaction and one commit (up to `maxBatch` appends). Each
@@ -250,8 +257,11 @@ export const createSqlEventStore = (
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> | undefined;
   let again = false;
+  let lastFired = Number.NEGATIVE_INFINITY;
+  const notifyIntervalMs = options.notifyIntervalMs ?? 2;
   const fireNotify = (): void => {
     timer = undefined;
+    lastFired = performance.now();
     inFlight = driver
       .query(`select pg_notify('${EVENTS_CHANNEL}', '')`, [])
       .then(
@@ -272,7 +282,8 @@ export const createSqlEventStore = (
       again = true;
       return;
     }
-    const delay = options.notifyDelayMs ?? 0;
+    const spacing = Math.min(notifyIntervalMs, lastFired + notifyIntervalMs - performance.now());
+    const delay = Math.max(options.notifyDelayMs ?? 0, spacing);
     if (delay <= 0) {
       fireNotify();
       return;

@@ -46,4 +46,25 @@ describe('sql event store: after-commit notifications', () => {
     await vi.advanceTimersByTimeAsync(20);
     expect(notifications()).toBe(1);
   });
+
+  it('spaces notifications under a stream of appends: one per interval, the first at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { driver, notifications } = recordingDriver();
+    const store = createSqlEventStore(driver, { notifyIntervalMs: 5 });
+    const append = () =>
+      store.append('session-a', [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' });
+    await append();
+    expect(notifications()).toBe(1);
+    await append();
+    await append();
+    expect(notifications()).toBe(1);
+    await vi.advanceTimersByTimeAsync(4);
+    expect(notifications()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(notifications()).toBe(2);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(notifications()).toBe(2);
+    await append();
+    expect(notifications()).toBe(3);
+  });
 });
