@@ -9,6 +9,7 @@ import { API_KEY, TENANT, startCluster, type Cluster } from '../test/chaos/clust
 import { seededRandom } from '../test/chaos/random.ts';
 import {
   growth,
+  busyPercent,
   machineCeiling,
   ownedPartitions,
   ownershipGap,
@@ -24,6 +25,7 @@ import {
   type ScaleRun,
   type TimedTurn,
 } from './stats.ts';
+import { machineCpu, processCpuMs } from './proc.ts';
 
 /**
  * `npm run bench -- scale`: the distributed product (one gateway, 1..3 orchestrator processes, a
@@ -185,22 +187,6 @@ const restApi = (baseUrl: string) => {
 };
 type RestApi = ReturnType<typeof restApi>;
 
-/** utime + stime of a process in ms (0 when gone). */
-const cpuMs = async (pid: number | undefined): Promise<number> => {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
-};
-
-/** Busy and total jiffies of the whole machine (other engineers' work included). */
-const machineCpu = async (): Promise<{ busy: number; total: number }> => {
-  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
-  const busy = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busy, total: busy + idle! + iowait! };
-};
-
 const memoryOf = async (pid: number | undefined) =>
   pid === undefined
     ? { rssBytes: 0, hwmBytes: 0 }
@@ -278,7 +264,7 @@ const throughputRun = async (
   // One unmeasured turn per session: every session is loaded and every replica warmed up.
   await inPool(ids, ids.length, async (id) => void (await api.turn(id, 'warm up', false)));
   const pids = [cluster.gatewayPid(), ...REPLICA_IDS.map((id) => cluster.replica(id)?.child.pid)];
-  const cpuBefore = await Promise.all(pids.map(cpuMs));
+  const cpuBefore = await Promise.all(pids.map(processCpuMs));
   const machineBefore = await machineCpu();
   const turns: TimedTurn[] = [];
   const started = Date.now();
@@ -286,7 +272,7 @@ const throughputRun = async (
     for (let turn = 0; turn < options.turns; turn += 1) turns.push(await api.turn(id, `${id}#${turn}`, true));
   });
   const seconds = (Date.now() - started) / 1_000;
-  const cpuAfter = await Promise.all(pids.map(cpuMs));
+  const cpuAfter = await Promise.all(pids.map(processCpuMs));
   const machineAfter = await machineCpu();
   const latency = summarize(turns.map((t) => t.endedAt - t.startedAt));
   const cpu = pids.map((_, i) => round((cpuAfter[i]! - cpuBefore[i]!) / turns.length, 1));
@@ -301,11 +287,7 @@ const throughputRun = async (
     turns: turns.length,
     seconds: round(seconds, 1),
     cpuMsPerTurn: { gateway: cpu[0]!, orchestrators: cpu.slice(1).filter((_, i) => i < replicas) },
-    machineBusyPercent: round(
-      (100 * (machineAfter.busy - machineBefore.busy)) /
-        Math.max(1, machineAfter.total - machineBefore.total),
-      0,
-    ),
+    machineBusyPercent: busyPercent(machineBefore, machineAfter),
     machine: machineCeiling(machineAfter.busy - machineBefore.busy, turns.length, availableParallelism()),
   };
   log(

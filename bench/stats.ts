@@ -156,6 +156,12 @@ export const machineCeiling = (
   };
 };
 
+/** Percent of the machine's CPU busy between two samples of busy and total jiffies (`machineCpu`). */
+export const busyPercent = (
+  before: Readonly<{ busy: number; total: number }>,
+  after: Readonly<{ busy: number; total: number }>,
+): number => round((100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total), 0);
+
 /** last / first of a series (how much a per-step cost grew along the history); null without both. */
 export const growth = (values: readonly number[]): number | null => {
   const first = values[0];

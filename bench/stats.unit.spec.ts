@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   coveredPartitions,
   growth,
+  busyPercent,
   machineCeiling,
   ownedPartitions,
   ownershipGap,
@@ -150,5 +151,10 @@ describe('growth along a history', () => {
   it('reads resident and peak memory from /proc/<pid>/status', () => {
     const status = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n';
     expect(parseProcStatus(status)).toEqual({ rssBytes: 100 * 1024 * 1024, hwmBytes: 200 * 1024 * 1024 });
+  });
+
+  it('gives the busy share of the machine between two samples, and 0 over no time', () => {
+    expect(busyPercent({ busy: 100, total: 400 }, { busy: 250, total: 600 })).toBe(75);
+    expect(busyPercent({ busy: 100, total: 400 }, { busy: 100, total: 400 })).toBe(0);
   });
 });

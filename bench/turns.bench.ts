@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -23,7 +23,8 @@ import {
 } from '@agentledger/events/postgres';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
-import { percentile, round } from './stats.ts';
+import { machineCpu, processCpuMs } from './proc.ts';
+import { busyPercent, machineCeiling, percentile, round } from './stats.ts';
 
 /**
  * `npm run bench -- turns [--scenario a,b,c] [--sessions N --turns M] [--cpu-prof]`: the peer
@@ -58,7 +59,6 @@ const TENANT = 'bench';
 const KEY = 'bench-key-not-secret';
 const TEAM = 'calc-team';
 const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
-const TICKS_PER_SECOND = 100;
 /** The per-key rate limit (default 50/s) would cap the product, not measure it. */
 const UNLIMITED = { RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' };
 
@@ -77,6 +77,9 @@ type RunResult = {
   commitsPerTurn: number | null;
   walBytesPerTurn: number | null;
   cpuMsPerTurn: number | null;
+  /** The whole machine while it ran (Postgres, Kafka and the driver included): busy % and CPU ms per turn. */
+  machineBusyPercent: number;
+  machineCpuMsPerTurn: number | null;
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -125,12 +128,18 @@ const teamSpec = (): TeamSpec =>
     termination: { kind: 'text_mention', text: 'TERMINATE' },
   });
 
-/** Runs every session's turns one after another, all sessions at once; returns the turn latencies. */
+type Driven = Readonly<{ latencies: number[]; seconds: number; busyJiffies: number; busyPercent: number }>;
+
+/**
+ * Runs every session's turns one after another, all sessions at once; returns the turn latencies
+ * and what the whole machine was busy with meanwhile.
+ */
 const drive = async (
   shape: Shape,
   turn: (session: number, index: number) => Promise<void>,
-): Promise<{ latencies: number[]; seconds: number }> => {
+): Promise<Driven> => {
   const latencies: number[] = [];
+  const machine = await machineCpu();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: shape.sessions }, async (_, session) => {
@@ -141,7 +150,14 @@ const drive = async (
       }
     }),
   );
-  return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  const after = await machineCpu();
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    seconds,
+    busyJiffies: after.busy - machine.busy,
+    busyPercent: busyPercent(machine, after),
+  };
 };
 
 /** Commits of one database and the cluster's WAL position (the WAL is shared with anything else running). */
@@ -159,21 +175,14 @@ const walBytes = async (admin: pg.Client, from: string, to: string): Promise<num
     (await admin.query<{ d: string }>('select pg_wal_lsn_diff($1, $2)::text as d', [to, from])).rows[0]?.d,
   );
 
-/** User + system CPU of processes, from /proc (Linux). */
-const processCpuMs = async (pids: readonly number[]): Promise<number> => {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  }
-  return (ticks * 1000) / TICKS_PER_SECOND;
-};
+/** User + system CPU milliseconds of processes so far, from /proc (Linux). */
+const processesCpuMs = async (pids: readonly number[]): Promise<number> =>
+  (await Promise.all(pids.map(processCpuMs))).reduce((sum, ms) => sum + ms, 0);
 
 const result = (
   name: string,
   shape: Shape,
-  run: { latencies: number[]; seconds: number },
+  run: Driven,
   extra: { commits?: number; wal?: number; cpuMs?: number },
 ): RunResult => {
   const turns = shape.sessions * shape.turns;
@@ -189,6 +198,9 @@ const result = (
     commitsPerTurn: extra.commits === undefined ? null : round(extra.commits / turns),
     walBytesPerTurn: extra.wal === undefined ? null : round(extra.wal / turns, 0),
     cpuMsPerTurn: extra.cpuMs === undefined ? null : round(extra.cpuMs / turns),
+    machineBusyPercent: run.busyPercent,
+    machineCpuMsPerTurn:
+      machineCeiling(run.busyJiffies, turns, availableParallelism())?.machineCpuMsPerTurn ?? null,
   };
 };
 
@@ -657,9 +669,9 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
     const turns = await overRest(url, KEY, shape, tag);
     const pids = [orchestrator.child.pid!, gateway.child.pid!];
     const before = await dbCounters(admin, database.name);
-    const cpu = await processCpuMs(pids);
+    const cpu = await processesCpuMs(pids);
     const measured = await turns();
-    const cpuMs = (await processCpuMs(pids)) - cpu;
+    const cpuMs = (await processesCpuMs(pids)) - cpu;
     await stopApp(gateway);
     await stopApp(orchestrator);
     const after = await settledCounters(admin, database.name, before);
@@ -689,9 +701,9 @@ const scenarioC = async (shape: Shape, options: Options): Promise<RunResult> => 
     const url = await waitFor(app, 'the embedded product to start', /REST\s+(http:\/\/\S+)/);
     const key = await waitFor(app, 'the development key', /API key\s+(\S+)/);
     const turns = await overRest(url, key, shape, tag);
-    const cpu = await processCpuMs([app.child.pid!]);
+    const cpu = await processesCpuMs([app.child.pid!]);
     const measured = await turns();
-    const cpuMs = (await processCpuMs([app.child.pid!])) - cpu;
+    const cpuMs = (await processesCpuMs([app.child.pid!])) - cpu;
     return result('c embedded (pglite)', shape, measured, { cpuMs });
   } finally {
     await stopApp(app);
@@ -717,7 +729,8 @@ export default async function bench(args: readonly string[] = []): Promise<void>
     log(
       `${row.name.padEnd(22)} ${row.sessions}x${row.turnsPerSession}: ${row.turnsPerSecond} turns/s, ` +
         `p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, commits/turn ${row.commitsPerTurn ?? '-'}, ` +
-        `WAL B/turn ${row.walBytesPerTurn ?? '-'}, CPU ms/turn ${row.cpuMsPerTurn ?? '-'}`,
+        `WAL B/turn ${row.walBytesPerTurn ?? '-'}, CPU ms/turn ${row.cpuMsPerTurn ?? '-'}, ` +
+        `machine ${row.machineBusyPercent}% busy, ${row.machineCpuMsPerTurn ?? '-'} CPU ms/turn`,
     );
   try {
     for (const shape of options.shapes) {
@@ -758,6 +771,8 @@ export default async function bench(args: readonly string[] = []): Promise<void>
         'commits/turn': row.commitsPerTurn ?? '',
         'WAL B/turn': row.walBytesPerTurn ?? '',
         'CPU ms/turn': row.cpuMsPerTurn ?? '',
+        'machine busy %': row.machineBusyPercent,
+        'machine CPU ms/turn': row.machineCpuMsPerTurn ?? '',
       })),
     );
     await mkdir(new URL('./results/', import.meta.url), { recursive: true });
@@ -771,7 +786,9 @@ export default async function bench(args: readonly string[] = []): Promise<void>
             'commits/turn: pg_stat_database.xact_commit delta of the run database (includes the read side: every ' +
             'query outside a transaction commits). WAL bytes/turn: pg_current_wal_lsn delta, cluster-wide (other ' +
             'databases on the server add to it). CPU ms/turn: the product processes (a and baselines: this process, ' +
-            'which also drives the load); Postgres server CPU is not counted. Baselines write the events of each ' +
+            'which also drives the load); Postgres server CPU is not counted. machine busy % and machine CPU ' +
+            'ms/turn: /proc/stat over the measured part, every process (Postgres, Kafka, the driver; other work ' +
+            'on the machine too). Baselines write the events of each ' +
             'step plus a session row update, per turn in one transaction or per step.',
           runs: rows,
           ratios,
