@@ -1,5 +1,5 @@
 import type { EventEnvelope, EventStore, SessionDelta } from '@agentledger/events';
-import type { LiveEvents } from './live-events.ts';
+import type { LiveEvents, Watch } from './live-events.ts';
 
 export type FollowOptions = Readonly<{
   tenantId: string;
@@ -11,6 +11,12 @@ export type FollowOptions = Readonly<{
   pollIntervalMs: number;
   /** Wake-ups on commits of this stream; without it, the stream is read every `pollIntervalMs`. */
   live?: LiveEvents;
+  /**
+   * A watch of `live` registered on this stream before the events up to `after` were written:
+   * it holds every event past them, so the follow waits for it instead of reading first. The
+   * follow cancels it when it ends.
+   */
+  watching?: Watch;
   pageSize?: number;
 }>;
 
@@ -46,10 +52,11 @@ export async function* followStream(
   let after = options.after;
   const read = (): Promise<readonly EventEnvelope[]> =>
     store.readStream(streamId, { tenantId, fromVersion: after + 1, limit: pageSize });
-  // Watch before the first read: a commit between a read and the wait still wakes us.
-  const watch = live?.watch(streamId, after);
+  // Watch before the first read: a commit between a read and the wait still wakes us. A watch
+  // registered before `after` was written needs no first read.
+  const watch = options.watching ?? live?.watch(streamId, after);
   try {
-    let events = await read();
+    let events = options.watching === undefined ? await read() : [];
     while (!signal.aborted) {
       for (const event of events) {
         if (signal.aborted) return;

@@ -89,6 +89,30 @@ describe('followStream with live events', () => {
     await live.close();
   });
 
+  it('reads nothing when handed a watch registered before the events it follows were written', async () => {
+    const { store, live, reads, append } = await setup();
+    const watching = live.watch('s', 1);
+    await append(2, 1);
+    const controller = new AbortController();
+    const seen: number[] = [];
+    for await (const event of followStream(store, {
+      tenantId: 't',
+      streamId: 's',
+      after: 2,
+      signal: controller.signal,
+      pollIntervalMs: 60_000,
+      live,
+      watching,
+    })) {
+      seen.push(event.version);
+      if (event.version === 3) await append(1, 3);
+      if (event.version === 4) break;
+    }
+    expect(seen).toEqual([3, 4]);
+    expect(reads.count).toBe(0);
+    await live.close();
+  });
+
   it('hands over only events past the version taken, and nothing (a read) after more than it keeps', async () => {
     const { live, append } = await setup();
     const watch = live.watch('s', 1);

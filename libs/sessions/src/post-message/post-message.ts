@@ -9,6 +9,7 @@ import {
   type SessionContext,
   type TurnResult,
 } from '../session-context/index.ts';
+import type { Watch } from '../live/live-events.ts';
 import { waitForTurn } from './wait-for-turn.ts';
 
 export type PostMessageInput = Readonly<{ content: string; waitSeconds?: number }>;
@@ -30,26 +31,37 @@ export const postMessageUseCase = (context: SessionContext) => {
     { content, waitSeconds }: PostMessageInput,
     key: Key,
   ): Promise<PostMessageResult> => {
-    await loadOwn(p, sessionId);
+    const before = await loadOwn(p, sessionId);
     const messageId = key === undefined ? deps.newId() : derivedId('m', sessionId, key);
     const command: SessionCommand = {
       type: 'PostUserMessage',
       data: { messageId, content },
       metadata: metadataFor(p),
     };
-    const result = await execute(p, sessionId, command, key);
-    const received = result.events.find((event) => event.type === 'UserMessageReceived');
-    const stored = dataOf<{ messageId: string; content: string }>(received);
-    const known = result.state.messages.find((message) => message.id === (stored.messageId ?? messageId));
-    const storedContent = received === undefined ? known?.content : stored.content;
-    const version = received?.version ?? known?.version;
-    if (storedContent !== content || version === undefined) throw new IdempotencyKeyReused();
-    const accepted = { messageId: stored.messageId ?? messageId, version };
-    if (waitSeconds === undefined || waitSeconds === 0) return { outcome: 'accepted', body: accepted };
-    const turn = await waitForTurn(context, p, result.state, accepted, waitSeconds);
-    return turn === undefined
-      ? { outcome: 'accepted', body: accepted }
-      : { outcome: 'completed', body: turn };
+    // A `?wait` watches the stream before the append: every event after it reaches the watch, so
+    // the wait reads nothing until the orchestrator has written.
+    const waiting = waitSeconds !== undefined && waitSeconds > 0;
+    const watching = waiting
+      ? deps.live?.watch(await deps.engine.streamIdOf(p.tenantId, sessionId), before.version)
+      : undefined;
+    try {
+      const result = await execute(p, sessionId, command, key);
+      const received = result.events.find((event) => event.type === 'UserMessageReceived');
+      const stored = dataOf<{ messageId: string; content: string }>(received);
+      const known = result.state.messages.find((message) => message.id === (stored.messageId ?? messageId));
+      const storedContent = received === undefined ? known?.content : stored.content;
+      const version = received?.version ?? known?.version;
+      if (storedContent !== content || version === undefined) throw new IdempotencyKeyReused();
+      const accepted = { messageId: stored.messageId ?? messageId, version };
+      if (!waiting) return { outcome: 'accepted', body: accepted };
+      const turn = await waitForTurn(context, p, result.state, accepted, waitSeconds, watching);
+      return turn === undefined
+        ? { outcome: 'accepted', body: accepted }
+        : { outcome: 'completed', body: turn };
+    } catch (error) {
+      watching?.cancel();
+      throw error;
+    }
   };
 
   return { postMessage };

@@ -1,5 +1,6 @@
 import { evolve, type Session, type SessionEvent } from '@agentledger/agents';
 import { followStream } from '../live/follow-stream.ts';
+import type { Watch } from '../live/live-events.ts';
 import {
   toMessageView,
   turnSettled,
@@ -29,7 +30,8 @@ const settledResult = (state: Session, messageId: string): TurnResult | undefine
 /**
  * The outcome of the turn the accepted message started (its messages and the session status) once
  * the turn ends or waits for the human; undefined at the deadline. `since`: the session as the
- * message's append left it.
+ * message's append left it; `watching`: a live watch of its stream registered before that append
+ * (then nothing is read until it has news), cancelled when the wait ends.
  */
 export const waitForTurn = async (
   context: SessionContext,
@@ -37,13 +39,17 @@ export const waitForTurn = async (
   since: Session,
   accepted: MessageAccepted,
   seconds: number,
+  watching?: Watch,
 ): Promise<TurnResult | undefined> => {
   // No load: the followed events are folded into the state the append returned (versions are
   // contiguous after its own).
   let state = since;
   const { sessionId } = since;
   const now = settledResult(state, accepted.messageId);
-  if (now !== undefined) return now;
+  if (now !== undefined) {
+    watching?.cancel();
+    return now;
+  }
   const events = followStream(context.deps.store, {
     tenantId: p.tenantId,
     streamId: await context.deps.engine.streamIdOf(p.tenantId, sessionId),
@@ -51,6 +57,7 @@ export const waitForTurn = async (
     signal: context.withShutdown(AbortSignal.timeout(seconds * 1000)),
     pollIntervalMs: context.deps.pollIntervalMs,
     ...(context.deps.live === undefined ? {} : { live: context.deps.live }),
+    ...(watching === undefined ? {} : { watching }),
   });
   for await (const event of events) {
     state = evolve(state, event as unknown as SessionEvent);
