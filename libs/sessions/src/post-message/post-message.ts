@@ -9,7 +9,6 @@ import {
   type SessionContext,
   type TurnResult,
 } from '../session-context/index.ts';
-import type { Watch } from '../live/live-events.ts';
 import { waitForTurn } from './wait-for-turn.ts';
 
 export type PostMessageInput = Readonly<{ content: string; waitSeconds?: number }>;
