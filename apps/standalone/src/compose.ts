@@ -20,7 +20,7 @@ import { OrchestratorModule } from '@agentledger/orchestrator';
 import { createOrchestratorRuntime, type OrchestratorRuntime } from '@agentledger/orchestrator/runtime';
 import {
   createLiveDeltas,
-  createStoreLiveEvents,
+  createBusLiveEvents,
   readAuditSigner,
   startCheckpointer,
 } from '@agentledger/sessions';
@@ -108,8 +108,9 @@ export const composeStandalone = async (
   });
   const engine = runtime.engine;
 
-  // Live streams (SSE, gRPC StreamEvents, ?wait) wake on the store's notifications instead of polling.
-  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
+  // Live streams (SSE, gRPC StreamEvents, ?wait) take the events the relay publishes on the
+  // in-process bus (no read of the log of their own), instead of polling.
+  const liveEvents = await createBusLiveEvents(bus, 'gateway-live-events');
   const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
   const checkpoints = createSqlCheckpointStore(store.db);
   const checkpointer =

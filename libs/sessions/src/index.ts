@@ -99,6 +99,7 @@ export {
 } from './session-context/index.ts';
 export {
   createLiveDeltas,
+  createBusLiveEvents,
   createStoreLiveEvents,
   followStream,
   withDeltas,

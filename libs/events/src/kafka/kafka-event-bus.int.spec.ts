@@ -26,7 +26,15 @@ eventBusContract('kafka', async () => {
   // only at its next heartbeat, after another member was given its partitions (see kafka-subscription.ts).
   // Joins and leaves do not wait for it: a leaving member leaves the group, a joining one triggers a rebalance.
   const bus = createKafkaEventBus({ brokers, topic, heartbeatIntervalMs: 300, sessionTimeoutMs: 30_000 });
-  return { bus, partitions, groupId: (label) => `bus-contract-${label}-${runId}-${count}`, close: bus.close };
+  return {
+    bus,
+    partitions,
+    groupId: (label) => `bus-contract-${label}-${runId}-${count}`,
+    close: bus.close,
+    // Seen in a loaded CI run (two clean clones at once): four partitions handed to a member before
+    // their starved owner had seen the rebalance.
+    handoverOverlaps: true,
+  };
 });
 
 describe('Kafka bus: large batches', () => {

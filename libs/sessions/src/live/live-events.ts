@@ -1,4 +1,5 @@
 import type { EventEnvelope, EventStore } from '@agentledger/events';
+import type { EventBus } from '@agentledger/events/bus';
 
 /**
  * A follower's registration, open until `cancel`. `news()` settles once it holds events of its
@@ -33,6 +34,43 @@ type Waiter = {
   wake: (() => void) | undefined;
 };
 
+/** The watchers of each stream, and the events a source hands them. */
+const createWatchers = () => {
+  const waiters = new Map<string, Set<Waiter>>();
+  const deliver = (event: EventEnvelope): void => {
+    for (const waiter of waiters.get(event.streamId) ?? []) {
+      if (event.version <= waiter.afterVersion) continue;
+      if (waiter.events.length < MAX_KEPT) waiter.events.push(event);
+      else waiter.overflow = true;
+      waiter.wake?.();
+      waiter.wake = undefined;
+    }
+  };
+  const watch = (streamId: string, afterVersion: number): Watch => {
+    const waiter: Waiter = { afterVersion, events: [], overflow: false, wake: undefined };
+    waiters.set(streamId, (waiters.get(streamId) ?? new Set()).add(waiter));
+    return {
+      news: () =>
+        waiter.events.length > 0 || waiter.overflow
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => (waiter.wake = resolve)),
+      take: (after) => {
+        const taken = waiter.overflow ? [] : waiter.events.filter((event) => event.version > after);
+        waiter.events = [];
+        waiter.overflow = false;
+        return taken;
+      },
+      cancel: () => {
+        waiter.wake?.();
+        const set = waiters.get(streamId);
+        set?.delete(waiter);
+        if (set?.size === 0) waiters.delete(streamId);
+      },
+    };
+  };
+  return { deliver, watch };
+};
+
 /**
  * One store subscription per gateway process (`subscriberId`, from the head at every start) fans
  * committed events out to the watchers of their streams. Delivery is at least once and a watch
@@ -40,45 +78,27 @@ type Waiter = {
  * and still poll as a fallback.
  */
 export const createStoreLiveEvents = (store: EventStore, subscriberId: string): LiveEvents => {
-  const waiters = new Map<string, Set<Waiter>>();
+  const watchers = createWatchers();
   const subscription = store.subscribe({
     subscriberId,
     from: 'end',
     // Wake-ups only: after a restart there is nobody to wake for what came before.
     checkpoints: false,
-    handler: (event) => {
-      for (const waiter of waiters.get(event.streamId) ?? []) {
-        if (event.version <= waiter.afterVersion) continue;
-        if (waiter.events.length < MAX_KEPT) waiter.events.push(event);
-        else waiter.overflow = true;
-        waiter.wake?.();
-        waiter.wake = undefined;
-      }
-    },
+    handler: watchers.deliver,
   });
-  return {
-    watch: (streamId, afterVersion) => {
-      const waiter: Waiter = { afterVersion, events: [], overflow: false, wake: undefined };
-      waiters.set(streamId, (waiters.get(streamId) ?? new Set()).add(waiter));
-      return {
-        news: () =>
-          waiter.events.length > 0 || waiter.overflow
-            ? Promise.resolve()
-            : new Promise<void>((resolve) => (waiter.wake = resolve)),
-        take: (after) => {
-          const taken = waiter.overflow ? [] : waiter.events.filter((event) => event.version > after);
-          waiter.events = [];
-          waiter.overflow = false;
-          return taken;
-        },
-        cancel: () => {
-          waiter.wake?.();
-          const set = waiters.get(streamId);
-          set?.delete(waiter);
-          if (set?.size === 0) waiters.delete(streamId);
-        },
-      };
-    },
-    close: () => subscription.stop(),
-  };
+  return { watch: watchers.watch, close: () => subscription.stop() };
+};
+
+/**
+ * The same from the event bus, as a consumer group of its own (`groupId`): where the gateway runs
+ * beside the relay (the embedded product), the events the relay already read reach the watchers
+ * without another read of the log.
+ */
+export const createBusLiveEvents = async (
+  bus: Pick<EventBus, 'subscribe'>,
+  groupId: string,
+): Promise<LiveEvents> => {
+  const watchers = createWatchers();
+  const subscription = await bus.subscribe(groupId, async ({ envelope }) => watchers.deliver(envelope));
+  return { watch: watchers.watch, close: () => subscription.stop() };
 };

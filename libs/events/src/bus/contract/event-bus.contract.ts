@@ -11,6 +11,14 @@ export type BusFixture = Readonly<{
   /** A group id no other test uses. */
   groupId: (label: string) => string;
   close: () => Promise<void>;
+  /**
+   * A partition may be assigned to a new member before its previous owner has seen it revoked:
+   * Kafka's members learn of a rebalance at their next heartbeat, and one too starved to rejoin
+   * in time is left out and told later (what keeps work single then is the session lease, not the
+   * partition). The contract then asks only that every hand-over ends with one owner per
+   * partition; without it, no partition ever has two owners at once.
+   */
+  handoverOverlaps?: boolean;
 }>;
 
 export const testEnvelope = (streamId: string, version: number, globalPosition = version): EventEnvelope => ({
@@ -217,7 +225,7 @@ export const eventBusContract = (name: string, open: () => Promise<BusFixture>):
     });
 
     it('gives each partition one owner, rebalances as members join and leave, and fires the callbacks', async () => {
-      const { bus, partitions, groupId } = await start();
+      const { bus, partitions, groupId, handoverOverlaps = false } = await start();
       const group = groupId('members');
       const owners = new Map<number, object>();
       const violations: string[] = [];
@@ -261,7 +269,8 @@ export const eventBusContract = (name: string, open: () => Promise<BusFixture>):
       expect(a.state.owned.size).toBe(0);
       expect(a.state.revoked).toEqual(expect.arrayContaining(handedOver));
       await eventually('the remaining two to take over', covered([b, c]), { timeoutMs: 45_000 });
-      expect(violations).toEqual([]);
+      // Overlaps an adapter may have (see `handoverOverlaps`) ended: `covered` found one owner each.
+      expect(handoverOverlaps ? [] : violations).toEqual([]);
       for (const m of members) expect(m.state.assignedCalls).toBeGreaterThan(0);
     });
   });
