@@ -20,17 +20,18 @@ export type FollowOptions = Readonly<{
   pageSize?: number;
 }>;
 
-/** Resolves after `ms`, on abort, or when `news` settles, whichever comes first. */
-const pause = (ms: number, signal: AbortSignal, news?: Promise<void>): Promise<void> =>
+/** Resolves after `ms`, on abort, or when `news` settles, whichever comes first: true for news. */
+const pause = (ms: number, signal: AbortSignal, news?: Promise<void>): Promise<boolean> =>
   new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
+    const timer = setTimeout(() => done(false), ms);
+    const aborted = (): void => done(false);
+    function done(woken: boolean): void {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+      signal.removeEventListener('abort', aborted);
+      resolve(woken);
     }
-    signal.addEventListener('abort', done, { once: true });
-    void news?.then(done);
+    signal.addEventListener('abort', aborted, { once: true });
+    void news?.then(() => done(true));
   });
 
 /** `events` are the versions right after `after`, without a hole. */
@@ -64,10 +65,14 @@ export async function* followStream(
         after = event.version;
       }
       if (events.length < pageSize) {
-        await pause(pollIntervalMs, signal, watch?.news());
-        const handed = watch?.take(after) ?? [];
-        if (continues(after, handed)) {
-          events = handed;
+        const woken = await pause(pollIntervalMs, signal, watch?.news());
+        const handed = watch?.take(after);
+        if (handed !== undefined && continues(after, handed)) {
+          events = handed; // the stream's next events, as the live source saw them
+          continue;
+        }
+        if (woken && handed?.length === 0) {
+          events = []; // news of events already yielded (the follower's own append): wait again
           continue;
         }
       }

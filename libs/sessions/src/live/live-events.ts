@@ -5,13 +5,13 @@ import type { EventBus } from '@agentledger/events/bus';
  * A follower's registration, open until `cancel`. `news()` settles once it holds events of its
  * stream committed since it was registered (at once when it holds some already, or never: then
  * the follower's poll decides); `take(after)` hands them over, those past version `after`, and
- * starts collecting anew. It may miss events (it keeps at most 1,000 between takes, and delivery
- * is at least once): a follower reads the store whenever what it was handed does not continue its
- * stream.
+ * starts collecting anew; undefined when it kept too many (1,000) and dropped some. It may miss
+ * events (delivery is at least once, and it saw nothing before it was registered): a follower
+ * reads the store whenever what it was handed does not continue its stream.
  */
 export type Watch = Readonly<{
   news: () => Promise<void>;
-  take: (after: number) => readonly EventEnvelope[];
+  take: (after: number) => readonly EventEnvelope[] | undefined;
   cancel: () => void;
 }>;
 
@@ -24,7 +24,7 @@ export type LiveEvents = Readonly<{
   close: () => Promise<void>;
 }>;
 
-/** Events a watch keeps between takes; past that it hands over nothing and the follower reads. */
+/** Events a watch keeps between takes; past that it hands over none and the follower reads. */
 const MAX_KEPT = 1_000;
 
 type Waiter = {
@@ -55,7 +55,7 @@ const createWatchers = () => {
           ? Promise.resolve()
           : new Promise<void>((resolve) => (waiter.wake = resolve)),
       take: (after) => {
-        const taken = waiter.overflow ? [] : waiter.events.filter((event) => event.version > after);
+        const taken = waiter.overflow ? undefined : waiter.events.filter((event) => event.version > after);
         waiter.events = [];
         waiter.overflow = false;
         return taken;
