@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createInProcessEventBus } from '@agentledger/events/bus';
 import { createInProcessDeltaChannel } from '@agentledger/events';
 import { measureAppends, registerSessionStatusGauge, type Logging } from '@agentledger/events/observability';
-import { createPgliteEventStore } from '@agentledger/events/pglite';
+import { createPgliteEventStore, EVENTS_CHANNEL } from '@agentledger/events/pglite';
 import {
   composeWebhooks,
   createPostgresApiKeyStore,
@@ -105,8 +105,14 @@ export const composeStandalone = async (
     env,
     registry,
     logContext: logging.context,
+    // Every commit wakes the relay (below): one read takes what a few ms of commits brought, and
+    // the poll is only the fallback.
+    relay: { wakeSpacingMs: 5, idlePollMs: 250 },
   });
   const engine = runtime.engine;
+  // As the distributed orchestrator does on Postgres: a commit wakes the relay at once (the store
+  // notifies inside each append), instead of the relay finding it at its next idle poll.
+  const unlisten = await store.pglite.listen(EVENTS_CHANNEL, () => runtime.relay.wake());
 
   // Live streams (SSE, gRPC StreamEvents, ?wait) take the events the relay publishes on the
   // in-process bus (no read of the log of their own), instead of polling.
@@ -167,6 +173,7 @@ export const composeStandalone = async (
     examples: await loadExamples(config.EXAMPLES_DIR),
     runtime,
     close: async () => {
+      await unlisten();
       await checkpointer?.stop();
       await webhooks.stop();
       await liveEvents.close();

@@ -6,3 +6,4 @@ export {
   type PgliteEventStoreOptions,
 } from './pglite-event-store.ts';
 export { lockDataDirectory } from './data-dir-lock.ts';
+export { EVENTS_CHANNEL } from '../postgres/sql-event-store.ts';

@@ -455,6 +455,26 @@ describe('outbox relay, step by step', () => {
     ]);
   });
 
+  it('holds back a wake until the spacing after the last read has passed, and folds wakes into one read', async () => {
+    const { store, log } = fakeStore([1, 2]);
+    const { bus } = recordingBus(log);
+    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
+    relay.start();
+    await until('caught up', () => (log.includes('read 2') ? true : undefined));
+    const reads = () => log.filter((line) => line.startsWith('read')).length;
+    const before = reads();
+    const woken = performance.now();
+    relay.wake();
+    relay.wake();
+    relay.wake();
+    await turns(10);
+    expect(reads()).toBe(before);
+    await until('the held-back read', () => (reads() > before ? true : undefined));
+    expect(performance.now() - woken).toBeGreaterThan(100);
+    await turns(10);
+    expect(reads()).toBe(before + 1);
+  });
+
   it('waits a whole standby poll between attempts; a wake before start cuts only the first one short', async () => {
     const { store } = fakeStore([]);
     const { leadership, state } = switchable(false);
