@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from './envelope.ts';
 import { GENESIS_HASH } from './hash.ts';
 import type { ReadAllOptions } from './store.ts';
-import { createAppendSignal, startSubscription } from './subscription.ts';
+import { createAppendSignal, startSubscription, type SubscriptionDeps } from './subscription.ts';
 
 const event = (globalPosition: number): EventEnvelope => ({
   eventId: `00000000-0000-7000-8000-${String(globalPosition).padStart(12, '0')}`,
@@ -19,24 +19,34 @@ const event = (globalPosition: number): EventEnvelope => ({
   hash: GENESIS_HASH,
 });
 
+/** A store of three events, its reads answered from memory; `over` replaces any dependency. */
+const fakeDeps = (over: Partial<SubscriptionDeps> = {}): SubscriptionDeps => {
+  const log = [event(1), event(2), event(3)];
+  const signal = createAppendSignal();
+  return {
+    readAll: async ({ after = 0, limit = Infinity }: ReadAllOptions) =>
+      log.filter((e) => e.globalPosition > after).slice(0, limit),
+    loadCheckpoint: async () => undefined,
+    saveCheckpoint: async () => undefined,
+    headPosition: async () => 0,
+    appendCount: signal.count,
+    waitForAppend: signal.wait,
+    ...over,
+  };
+};
+
 describe('startSubscription', () => {
   it('without checkpoints, starts at `from` every time and stores nothing', async () => {
-    const log = [event(1), event(2), event(3)];
-    const signal = createAppendSignal();
     const calls: string[] = [];
     const subscription = startSubscription(
-      {
-        readAll: async ({ after = 0, limit = Infinity }: ReadAllOptions) =>
-          log.filter((e) => e.globalPosition > after).slice(0, limit),
+      fakeDeps({
         loadCheckpoint: async () => {
           calls.push('load');
           return 1;
         },
         saveCheckpoint: async () => void calls.push('save'),
         headPosition: async () => 2,
-        appendCount: signal.count,
-        waitForAppend: signal.wait,
-      },
+      }),
       {
         subscriberId: 'live',
         from: 'end',
@@ -50,26 +60,13 @@ describe('startSubscription', () => {
   });
 
   it('hands each page to onPage before its events to the handler, and never an empty page', async () => {
-    const log = [event(1), event(2), event(3)];
-    const signal = createAppendSignal();
     const calls: string[] = [];
-    const subscription = startSubscription(
-      {
-        readAll: async ({ after = 0, limit = Infinity }: ReadAllOptions) =>
-          log.filter((e) => e.globalPosition > after).slice(0, limit),
-        loadCheckpoint: async () => undefined,
-        saveCheckpoint: async () => undefined,
-        headPosition: async () => 0,
-        appendCount: signal.count,
-        waitForAppend: signal.wait,
-      },
-      {
-        subscriberId: 'pages',
-        batchSize: 2,
-        onPage: (page) => void calls.push(`page ${page.map((e) => e.globalPosition).join(',')}`),
-        handler: (e) => void calls.push(`event ${e.globalPosition}`),
-      },
-    );
+    const subscription = startSubscription(fakeDeps(), {
+      subscriberId: 'pages',
+      batchSize: 2,
+      onPage: (page) => void calls.push(`page ${page.map((e) => e.globalPosition).join(',')}`),
+      handler: (e) => void calls.push(`event ${e.globalPosition}`),
+    });
     await subscription.caughtUp;
     await subscription.stop();
     expect(calls).toEqual(['page 1,2', 'event 1', 'event 2', 'page 3', 'event 3']);

@@ -5,7 +5,7 @@ import { LeaseLost } from '../errors.ts';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import { estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
-import { meta, postMessage, startSession } from '../testing/fixtures.ts';
+import { countingReads, meta, postMessage, startSession } from '../testing/fixtures.ts';
 
 const STREAM = sessionStreamId('tenant-a', 's1');
 
@@ -15,21 +15,6 @@ const setup = () => {
   const index = createInMemorySessionIndex(() => now);
   const repository = createSessionEngine({ store, index, partitions: 12 });
   return { store, index, repository, advance: (ms: number) => (now += ms) };
-};
-
-/** The store, counting its `readStream` calls in `reads`. */
-const countingReads = (store: ReturnType<typeof createInMemoryEventStore>) => {
-  const counted = {
-    reads: 0,
-    store: {
-      ...store,
-      readStream: (...args: Parameters<typeof store.readStream>) => {
-        counted.reads += 1;
-        return store.readStream(...args);
-      },
-    },
-  };
-  return counted;
 };
 
 describe('session repository', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, type EventEnvelope, type SessionDelta } from '@agentledger/events';
 import { followStream, withDeltas, type StreamItem } from './follow-stream.ts';
-import { createStoreLiveEvents } from './live-events.ts';
+import { countingReads } from '../testing/fixtures.ts';
+import { createStoreLiveEvents, type Watch } from './live-events.ts';
 
 const event = (version: number) => ({ version, type: 'E' }) as unknown as EventEnvelope;
 const delta = (seq: number) => ({ seq, kind: 'text', text: String(seq) }) as unknown as SessionDelta;
@@ -44,95 +45,69 @@ describe('withDeltas', () => {
 
 describe('followStream with live events', () => {
   const setup = async () => {
-    const store = createInMemoryEventStore();
-    const reads = { count: 0 };
-    const counted = {
-      ...store,
-      readStream: (...args: Parameters<typeof store.readStream>) => {
-        reads.count += 1;
-        return store.readStream(...args);
-      },
-    };
-    const live = createStoreLiveEvents(store, 'follow-test');
+    const memory = createInMemoryEventStore();
+    const counted = countingReads(memory);
+    const live = createStoreLiveEvents(memory, 'follow-test');
     const append = (n: number, version: number) =>
-      store.append(
+      memory.append(
         's',
         Array.from({ length: n }, () => ({ type: 'E', data: {} })),
-        {
-          tenantId: 't',
-          expectedVersion: version,
-        },
+        { tenantId: 't', expectedVersion: version },
       );
     await append(1, 0);
-    return { store: counted, live, reads, append };
+    /** Follows stream `s` after `after` (with a watch registered earlier, if given); polls once a minute. */
+    const follow = (after: number, watching?: Watch) =>
+      followStream(counted.store, {
+        tenantId: 't',
+        streamId: 's',
+        after,
+        signal: new AbortController().signal,
+        pollIntervalMs: 60_000,
+        live,
+        ...(watching === undefined ? {} : { watching }),
+      });
+    return { counted, live, append, follow };
   };
 
   it('yields the events live hands over without reading the store again, and reads once to fill a hole', async () => {
-    const { store, live, reads, append } = await setup();
-    const controller = new AbortController();
-    const follow = followStream(store, {
-      tenantId: 't',
-      streamId: 's',
-      after: 0,
-      signal: controller.signal,
-      pollIntervalMs: 60_000,
-      live,
-    });
+    const { counted, live, append, follow } = await setup();
     const seen: number[] = [];
-    for await (const event of follow) {
+    for await (const event of follow(0)) {
       seen.push(event.version);
       if (event.version === 1) await append(2, 1);
       if (event.version === 3) break;
     }
     expect(seen).toEqual([1, 2, 3]);
-    expect(reads.count).toBe(1);
+    expect(counted.reads).toBe(1);
     await live.close();
   });
 
   it('reads nothing when handed a watch registered before the events it follows were written', async () => {
-    const { store, live, reads, append } = await setup();
+    const { counted, live, append, follow } = await setup();
     const watching = live.watch('s', 1);
     await append(2, 1);
-    const controller = new AbortController();
     const seen: number[] = [];
-    for await (const event of followStream(store, {
-      tenantId: 't',
-      streamId: 's',
-      after: 2,
-      signal: controller.signal,
-      pollIntervalMs: 60_000,
-      live,
-      watching,
-    })) {
+    for await (const event of follow(2, watching)) {
       seen.push(event.version);
       if (event.version === 3) await append(1, 3);
       if (event.version === 4) break;
     }
     expect(seen).toEqual([3, 4]);
-    expect(reads.count).toBe(0);
+    expect(counted.reads).toBe(0);
     await live.close();
   });
 
   it('waits again, reading nothing, when the news is only of events it follows from (its own append)', async () => {
-    const { store, live, reads, append } = await setup();
+    const { counted, live, append, follow } = await setup();
     const watching = live.watch('s', 1);
     await append(2, 1);
-    const controller = new AbortController();
-    const follow = followStream(store, {
-      tenantId: 't',
-      streamId: 's',
-      after: 3,
-      signal: controller.signal,
-      pollIntervalMs: 60_000,
-      live,
-      watching,
-    });
-    const next = follow.next();
+    const following = follow(3, watching);
+    const next = following.next();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await append(1, 3);
     expect((await next).value?.version).toBe(4);
-    expect(reads.count).toBe(0);
-    await follow.return(undefined);
+    expect(counted.reads).toBe(0);
+    await following.return(undefined);
     await live.close();
   });
 

@@ -4,6 +4,7 @@ import {
   type SessionCommand,
   type TeamSpec,
 } from '@agentledger/agents';
+import type { EventStore } from '@agentledger/events';
 
 /** A one-agent team whose turn needs one model call. */
 export const singleTeam = (): TeamSpec =>
@@ -35,3 +36,18 @@ export const postMessage = (messageId: string, content: string): SessionCommand 
   data: { messageId, content },
   metadata: meta(),
 });
+
+/** The store, counting its `readStream` calls in `reads` (what a step or a follower read again). */
+export const countingReads = <Tx>(store: EventStore<Tx>) => {
+  const counted = {
+    reads: 0,
+    store: {
+      ...store,
+      readStream: (...args: Parameters<EventStore<Tx>['readStream']>) => {
+        counted.reads += 1;
+        return store.readStream(...args);
+      },
+    },
+  };
+  return counted;
+};
