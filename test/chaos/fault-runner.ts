@@ -50,6 +50,10 @@ export const runFaults = (
             if (busy.length > 0) break;
             await pause(250);
           }
+          // A replica killed meanwhile (another fault) may still be restarting: the SIGTERM waits
+          // for it too, within its minute, rather than being skipped.
+          while ((free().length < 2 || cluster.upReplicas().length < 2) && Date.now() < waitUntil)
+            await pause(250);
           const up = free();
           if (up.length < 2 || cluster.upReplicas().length < 2) {
             outcome = 'skipped: fewer than two replicas up';
