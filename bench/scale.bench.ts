@@ -242,6 +242,8 @@ type ThroughputRun = ScaleRun &
   Readonly<{
     turns: number;
     seconds: number;
+    /** Answers the fake model gave per measured turn (a turn asks for two: the tool call, then the answer). */
+    modelAnswersPerTurn: number;
     cpuMsPerTurn: Readonly<{ gateway: number; orchestrators: readonly number[] }>;
     machineBusyPercent: number;
     /** The whole machine's CPU per turn and the turns/s it allows with every core busy (null: no turns). */
@@ -266,6 +268,7 @@ const throughputRun = async (
   const pids = [cluster.gatewayPid(), ...REPLICA_IDS.map((id) => cluster.replica(id)?.child.pid)];
   const cpuBefore = await Promise.all(pids.map(processCpuMs));
   const machineBefore = await machineCpu();
+  const answeredBefore = cluster.model.counts()['answered'] ?? 0;
   const turns: TimedTurn[] = [];
   const started = Date.now();
   await inPool(ids, ids.length, async (id) => {
@@ -284,6 +287,10 @@ const throughputRun = async (
     p50Ms: latency.p50Ms,
     p99Ms: latency.p99Ms,
     modelCallsPerTurn: MODEL_CALLS_PER_TURN,
+    modelAnswersPerTurn: round(
+      ((cluster.model.counts()['answered'] ?? 0) - answeredBefore) / turns.length,
+      2,
+    ),
     turns: turns.length,
     seconds: round(seconds, 1),
     cpuMsPerTurn: { gateway: cpu[0]!, orchestrators: cpu.slice(1).filter((_, i) => i < replicas) },
@@ -292,7 +299,7 @@ const throughputRun = async (
   };
   log(
     `${client} ${replicas} replica(s) ${latencyMs} ms: ${run.turnsPerSecond} turns/s, p50 ${run.p50Ms} ms, ` +
-      `p99 ${run.p99Ms} ms, CPU ms/turn gateway ${cpu[0]} orchestrators ${cpu.slice(1, replicas + 1).join('/')}, ` +
+      `p99 ${run.p99Ms} ms, ${run.modelAnswersPerTurn} model answers/turn, CPU ms/turn gateway ${cpu[0]} orchestrators ${cpu.slice(1, replicas + 1).join('/')}, ` +
       `machine ${run.machineBusyPercent}% busy, ${run.machine?.machineCpuMsPerTurn ?? '-'} CPU ms/turn ` +
       `(ceiling ${run.machine?.ceilingTurnsPerSecond ?? '-'} turns/s on ${availableParallelism()} cores)`,
   );
