@@ -87,3 +87,17 @@ export const sessionHarness = (team: TeamSpec, sessionId = 's1') => {
 };
 
 export const types = (events: readonly SessionEvent[]): string[] => events.map((e) => e.type);
+
+/** One agent with the calculator and a `refund` tool that needs approval. */
+export const approvalTeam = (): TeamSpec =>
+  spec({
+    type: 'single',
+    agents: [{ name: 'a', tools: ['calculator', 'refund'], approvalRequired: ['refund'] }],
+  });
+
+/** A harness whose session `team` (default `approvalTeam()`) has started. */
+export const startedSession = (team: TeamSpec = approvalTeam()) => {
+  const h = sessionHarness(team);
+  h.start();
+  return h;
+};

@@ -341,7 +341,7 @@ export const createSqlEventStore = (
       ...(options.projections ?? []),
       ...(appendOptions.inline ? [appendOptions.inline] : []),
     ];
-    const declared = declaredOf(streamId, prepared, expected, projections.length, appendOptions);
+    const { declared, pending } = declaredOf(streamId, prepared, expected, projections.length, appendOptions);
     const values = [
       streamId,
       tenantId,
@@ -365,15 +365,15 @@ export const createSqlEventStore = (
         duplicate: row?.duplicate === true,
       };
       if (declared === undefined || result.duplicate) return result;
+      // The envelopes the projection was given, completed with what the database assigned.
       const { first, hashes } = chainOf(row);
-      const events = prepared.map((event, index) =>
-        storedEnvelope(streamId, tenantId, event, {
-          version: versions[index] ?? 0,
-          globalPosition: globalPositions[index] ?? 0,
-          prevHash: index === 0 ? first : (hashes[index - 1] ?? ''),
-          hash: hashes[index] ?? '',
-        }),
-      );
+      const events = pending.map((event, index) => ({
+        ...event,
+        version: versions[index] ?? 0,
+        globalPosition: globalPositions[index] ?? 0,
+        prevHash: index === 0 ? first : (hashes[index - 1] ?? ''),
+        hash: hashes[index] ?? '',
+      }));
       return { ...result, events };
     };
     for (let attempt = 1; ; attempt += 1) {
@@ -387,30 +387,32 @@ export const createSqlEventStore = (
     }
   };
 
-  /** The append's declared projection, computed from its events as they will be stored. */
+  /**
+   * The append's declared projection, computed from its events as they will be stored (`pending`:
+   * positions and hashes still to come).
+   */
   const declaredOf = (
     streamId: string,
     prepared: readonly PreparedEvent[],
     expected: number | null,
     inlineProjections: number,
     appendOptions: AppendOptions<SqlTransaction>,
-  ): DeclaredProjection | undefined => {
-    if (appendOptions.declared === undefined) return undefined;
+  ): Readonly<{ declared?: DeclaredProjection; pending: readonly EventEnvelope[] }> => {
+    if (appendOptions.declared === undefined) return { pending: [] };
     if (inlineProjections > 0)
       throw new InvalidEvent('an append has either inline projections or a declared one, not both');
-    const declared = appendOptions.declared(
-      prepared.map((event, index) =>
-        storedEnvelope(streamId, appendOptions.tenantId, event, {
-          version: expected === null ? 0 : expected + index + 1,
-          globalPosition: 0,
-          prevHash: '',
-          hash: '',
-        }),
-      ),
+    const pending = prepared.map((event, index) =>
+      storedEnvelope(streamId, appendOptions.tenantId, event, {
+        version: expected === null ? 0 : expected + index + 1,
+        globalPosition: 0,
+        prevHash: '',
+        hash: '',
+      }),
     );
+    const declared = appendOptions.declared(pending);
     if (!PROJECTION_NAME.test(declared.name))
       throw new InvalidEvent(`declared projection name "${declared.name}": lower-case words only`);
-    return declared;
+    return { declared, pending };
   };
 
   const appendOnce = async (

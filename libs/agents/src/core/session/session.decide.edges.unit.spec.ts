@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { given, meta } from '../../testing/decider-spec.ts';
-import { sessionHarness, spec, T0, types } from '../../testing/session-harness.ts';
+import { approvalTeam, spec, startedSession, T0, types } from '../../testing/session-harness.ts';
 import type { SessionCommand } from './session.commands.ts';
 import { decide } from './session.decide.ts';
 import type { SessionEvent, ToolFailureReason } from './session.events.ts';
@@ -9,15 +9,8 @@ import type { SessionEvent, ToolFailureReason } from './session.events.ts';
  * The edges of each command's decision (mutation testing, docs/mutation.md): which part of an id
  * or condition makes a command a duplicate, late, or illegal, and the exact data of what it emits.
  */
-const single = spec({
-  type: 'single',
-  agents: [{ name: 'a', tools: ['calculator', 'refund'], approvalRequired: ['refund'] }],
-});
-const started = (team = single) => {
-  const h = sessionHarness(team);
-  h.start();
-  return h;
-};
+const single = approvalTeam();
+const started = startedSession;
 /** The rejection's message (the code alone is checked by `thenThrows`). */
 const rejection = (events: readonly SessionEvent[], command: Omit<SessionCommand, 'metadata'>): string => {
   const state = given(...events).state;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionHarness, spec } from '../../testing/session-harness.ts';
+import { spec, startedSession } from '../../testing/session-harness.ts';
 import type { SessionEvent } from './session.events.ts';
 import { replayDecisions, type RecordedSessionEvent } from './session.replay.ts';
 
@@ -7,15 +7,7 @@ import { replayDecisions, type RecordedSessionEvent } from './session.replay.ts'
  * Decision replay at its edges (mutation testing, docs/mutation.md): which recorded input each
  * command is rebuilt from, and what counts as the same decision.
  */
-const single = spec({
-  type: 'single',
-  agents: [{ name: 'a', tools: ['calculator', 'refund'], approvalRequired: ['refund'] }],
-});
-const started = (team = single) => {
-  const h = sessionHarness(team);
-  h.start();
-  return h;
-};
+const started = startedSession;
 /** A short session: one turn answered with text; its last event is the turn's completion. */
 const answered = () => {
   const h = started();
