@@ -140,6 +140,9 @@ const TEAM = {
       systemMessage: 'Use the tool the user names, then say done.',
       model: { endpoint: 'default', model: 'fake-model' },
       tools: ['ledger'],
+      // The tool's result goes back to the model for the answer (AutoGen's default, false, would end
+      // the turn with the tool's result as the agent's message after one model call).
+      reflectOnToolUse: true,
     },
   ],
 };
