@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical/canonical.ts';
+import { canonicalJson, sha256Hex } from './canonical/canonical.ts';
 import type { EventEnvelope } from './envelope.ts';
 
 /** `prevHash` of a stream's first event. */
@@ -23,11 +22,7 @@ export const HASHED_FIELDS = [
 
 export type HashedEvent = Pick<EventEnvelope, (typeof HASHED_FIELDS)[number]>;
 
-/**
- * SHA-256 of the UTF-8 text as lower-case hex: the same function as the pure `sha256Hex` of
- * `canonical/canonical.ts`, computed natively because the store hashes every event it appends.
- */
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+export { sha256Hex };
 
 /**
  * `hash = sha256hex(prevHash + canonicalJson({data, eventId, metadata, recordedAt, schemaVersion,

@@ -1,7 +1,7 @@
 /**
- * The one canonical JSON and hash helper of the repository. Pure (no `node:crypto`): the agent
- * core uses it for spec and model-context hashes, which must be identical on every replica and in
- * every replay; the event store uses its `canonicalJson` for the hash chain.
+ * The one canonical JSON and hash helper of the repository. Free of Node imports (the audit page
+ * bundles it for the browser): the agent core uses it for spec and model-context hashes, which must
+ * be identical on every replica and in every replay; the event store for the hash chain.
  */
 
 const K = new Int32Array([
@@ -15,8 +15,11 @@ const K = new Int32Array([
   0xc67178f2,
 ]);
 
-/** SHA-256 of the UTF-8 encoding of `text`, as lowercase hex. */
-export const sha256Hex = (text: string): string => {
+/**
+ * SHA-256 of the UTF-8 encoding of `text`, as lowercase hex, in plain JavaScript: what
+ * {@link sha256Hex} runs where Node's `crypto` is not at hand (a browser).
+ */
+export const sha256HexPortable = (text: string): string => {
   const bytes = new TextEncoder().encode(text);
   const bitLength = bytes.length * 8;
   const paddedLength = Math.ceil((bytes.length + 9) / 64) * 64;
@@ -80,6 +83,27 @@ export const sha256Hex = (text: string): string => {
   }
   return [h0, h1, h2, h3, h4, h5, h6, h7].map((x) => (x >>> 0).toString(16).padStart(8, '0')).join('');
 };
+
+type NativeHash = Readonly<{
+  createHash: (algorithm: 'sha256') => {
+    update: (text: string, encoding: 'utf8') => { digest: (encoding: 'hex') => string };
+  };
+}>;
+
+/** Node's `crypto`, taken without an import (so bundles for the browser need no shim); absent elsewhere. */
+const nativeHash = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NativeHash | undefined;
+
+/**
+ * SHA-256 of the UTF-8 encoding of `text`, as lowercase hex: Node's native hash where it runs (the
+ * same digest, several times faster: every append and every model call's context hash goes
+ * through here), {@link sha256HexPortable} elsewhere.
+ */
+export const sha256Hex: (text: string) => string =
+  nativeHash === undefined
+    ? sha256HexPortable
+    : (text) => nativeHash.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
  * Canonical JSON per RFC 8785 (JCS): no whitespace, object members sorted by the UTF-16 code units
