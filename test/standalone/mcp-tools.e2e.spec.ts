@@ -1,8 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DESK_MCP_SERVER_PATH,
@@ -12,8 +7,7 @@ import {
   type RatesMcpServer,
 } from '@agentledger/agents/testing';
 import { eventually } from '@agentledger/testing';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { startStandalone, type StandaloneProcess } from '../support/standalone-process.ts';
 
 type Body = {
   messages: { role: string; content?: string | null }[];
@@ -24,9 +18,7 @@ type Body = {
 // (its bearer token from an env var); a team names them, its model sees their tools' JSON schemas,
 // calls them, and the session replays. Specs carrying a command or an unregistered URL are refused.
 describe('embedded mode: MCP tools from operator-registered servers', () => {
-  let dataDir: string;
-  let app: ChildProcess;
-  let output = '';
+  let app: StandaloneProcess | undefined;
   let url: string;
   let headers: Record<string, string>;
   let fake: FakeOpenAIServer;
@@ -50,49 +42,30 @@ describe('embedded mode: MCP tools from operator-registered servers', () => {
       };
     });
     rates = await startRatesMcpServer('rates-operator-token');
-    dataDir = await mkdtemp(join(tmpdir(), 'agentledger-mcp-'));
-    app = spawn(process.execPath, ['apps/standalone/dist/main.js'], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_NO_WARNINGS: '1',
-        DATA_DIR: dataDir,
-        PORT: '0',
-        GRPC_PORT: '0',
-        OPENAI_BASE_URL: fake.baseUrl,
-        OPENAI_API_KEY: 'test-key-not-secret',
-        DESK_SECRET: 'desk-operator-token',
-        RATES_SECRET: 'rates-operator-token',
-        AGENTLEDGER_MCP_SERVERS: JSON.stringify({
-          desk: {
-            command: process.execPath,
-            args: [DESK_MCP_SERVER_PATH],
-            env: { DESK_TOKEN: { env: 'DESK_SECRET' } },
-          },
-          rates: { url: rates.url, headers: { Authorization: { env: 'RATES_SECRET', prefix: 'Bearer ' } } },
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    app = await startStandalone(280_000, {
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'test-key-not-secret',
+      DESK_SECRET: 'desk-operator-token',
+      RATES_SECRET: 'rates-operator-token',
+      AGENTLEDGER_MCP_SERVERS: JSON.stringify({
+        desk: {
+          command: process.execPath,
+          args: [DESK_MCP_SERVER_PATH],
+          env: { DESK_TOKEN: { env: 'DESK_SECRET' } },
+        },
+        rates: { url: rates.url, headers: { Authorization: { env: 'RATES_SECRET', prefix: 'Bearer ' } } },
+      }),
     });
-    app.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    app.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    url = await eventually(
-      'the product to print its URL',
-      () => {
-        if (app.exitCode !== null) throw new Error(`exited: ${output}`);
-        return /REST\s+(http:\/\/\S+)/.exec(output)?.[1];
-      },
-      { timeoutMs: 280_000, intervalMs: 100 },
-    );
-    const key = (await readFile(join(dataDir, 'dev-api-key'), 'utf8')).trim();
+    url = app.url;
+    const key = app.apiKey;
     headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   }, 300_000);
 
   afterAll(async () => {
-    app?.kill('SIGTERM');
+    // The process exits before its data directory is removed (PGlite writes until it has).
+    await app?.stop();
     await fake?.close();
     await rates?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   const put = (teamId: string, spec: unknown) =>

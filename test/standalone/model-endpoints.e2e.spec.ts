@@ -1,24 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@agentledger/agents/testing';
 import { eventually } from '@agentledger/testing';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { startStandalone, type StandaloneProcess } from '../support/standalone-process.ts';
 const SECRET = 'postgres://app:hunter2-embedded@db.internal/prod';
 
 // The exfiltration of issue 10 against `npm start`: a tenant's spec names its own URL and one of
 // the process's secret variables as the key. The spec is refused and the URL never hears from us,
 // while an operator-configured endpoint (the fake OpenAI server) is called with its own key.
 describe('embedded mode: model endpoints belong to the operator', () => {
-  let dataDir: string;
-  let app: ChildProcess;
-  let output = '';
+  let app: StandaloneProcess | undefined;
   let url: string;
   let key: string;
   let fake: FakeOpenAIServer;
@@ -34,42 +26,23 @@ describe('embedded mode: model endpoints belong to the operator', () => {
     });
     await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
     captureUrl = `http://127.0.0.1:${(capture.address() as AddressInfo).port}/v1`;
-    dataDir = await mkdtemp(join(tmpdir(), 'agentledger-endpoints-'));
-    app = spawn(process.execPath, ['apps/standalone/dist/main.js'], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_NO_WARNINGS: '1',
-        DATA_DIR: dataDir,
-        PORT: '0',
-        GRPC_PORT: '0',
-        DATABASE_URL: SECRET,
-        LOCAL_MODEL_KEY: 'sk-operator-key',
-        AGENTLEDGER_MODEL_ENDPOINTS: JSON.stringify({
-          local: { baseUrl: fake.baseUrl, apiKeyEnv: 'LOCAL_MODEL_KEY', models: ['gpt-test'] },
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // PGlite's cold start is seconds on an idle machine, minutes on a loaded shared one.
+    app = await startStandalone(280_000, {
+      DATABASE_URL: SECRET,
+      LOCAL_MODEL_KEY: 'sk-operator-key',
+      AGENTLEDGER_MODEL_ENDPOINTS: JSON.stringify({
+        local: { baseUrl: fake.baseUrl, apiKeyEnv: 'LOCAL_MODEL_KEY', models: ['gpt-test'] },
+      }),
     });
-    app.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    app.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    url = await eventually(
-      'the product to print its URL',
-      () => {
-        if (app.exitCode !== null) throw new Error(`exited: ${output}`);
-        return /REST\s+(http:\/\/\S+)/.exec(output)?.[1];
-      },
-      // PGlite's cold start is seconds on an idle machine, minutes on a loaded shared one.
-      { timeoutMs: 280_000, intervalMs: 100 },
-    );
-    key = (await readFile(join(dataDir, 'dev-api-key'), 'utf8')).trim();
+    url = app.url;
+    key = app.apiKey;
   }, 300_000);
 
   afterAll(async () => {
-    app?.kill('SIGTERM');
+    // The process exits before its data directory is removed (PGlite writes until it has).
+    await app?.stop();
     await new Promise((resolve) => capture?.close(resolve));
     await fake?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   const put = (teamId: string, spec: unknown) =>
