@@ -38,9 +38,10 @@ export const runFaults = (
         case 'term-orchestrator': {
           // A replica under another fault (stopping or restarting) is never picked twice.
           const free = () => cluster.upReplicas().filter((id) => !inFault.has(id));
-          // The one SIGTERM is not skipped: it waits (up to a minute) for a second replica to be up,
-          // then up to 20 s for one in the middle of a turn.
-          const waitUntil = Date.now() + (fault.kind === 'term-orchestrator' ? 60_000 : 0);
+          // The one SIGTERM is not skipped: it waits (up to 150 s: on a loaded machine a replica
+          // SIGKILLed meanwhile takes a minute and more to start again, longer while the broker is
+          // down) for a second replica to be up, then up to 20 s for one in the middle of a turn.
+          const waitUntil = Date.now() + (fault.kind === 'term-orchestrator' ? 150_000 : 0);
           while (free().length < 2 && Date.now() < waitUntil) await pause(250);
           let busy: string[] = [];
           for (const until = Date.now() + 20_000; fault.kind === 'term-orchestrator' && Date.now() < until;) {
@@ -51,7 +52,7 @@ export const runFaults = (
             await pause(250);
           }
           // A replica killed meanwhile (another fault) may still be restarting: the SIGTERM waits
-          // for it too, within its minute, rather than being skipped.
+          // for it too, within its 150 s, rather than being skipped.
           while ((free().length < 2 || cluster.upReplicas().length < 2) && Date.now() < waitUntil)
             await pause(250);
           const up = free();

@@ -125,11 +125,12 @@ describe('outbox relay, step by step', () => {
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   afterAll(() => void process.off('unhandledRejection', onUnhandled));
+  // Generous: stopping waits for the step in flight, which a loaded CI machine can hold for seconds.
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((relay) => relay.stop()));
     unhandled.splice(0);
     vi.restoreAllMocks();
-  });
+  }, 60_000);
   const relayOf = (options: OutboxRelayOptions): OutboxRelay => {
     const relay = createOutboxRelay(options);
     relays.push(relay);
