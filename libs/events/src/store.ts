@@ -206,13 +206,6 @@ export type EventStore<Tx = unknown> = Readonly<{
   readAll: (options?: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
   /** Catch-up then live delivery in global order, at least once, with a stored checkpoint. */
   subscribe: (options: EventSubscriptionOptions) => EventSubscription;
-  /**
-   * Calls `listener` after each append or import through this store object has committed new
-   * events (not for a duplicate; never for other processes' appends, which arrive by LISTEN/NOTIFY
-   * where the adapter has it). Returns the unsubscribe. A process that appends and relays wakes its
-   * relay at once, without waiting for its own notification to come back from the database.
-   */
-  onCommitted: (listener: () => void) => () => void;
   /** Recomputes the stream's hash chain from the stored rows. */
   verifyStream: (streamId: string, options: { tenantId: string }) => Promise<VerifyResult>;
   /** Folds the stream from its newest matching snapshot; saves snapshots per `snapshotEvery`. */

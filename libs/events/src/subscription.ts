@@ -104,27 +104,6 @@ export const startSubscription = (
   };
 };
 
-/** The listeners of `EventStore.onCommitted`: `fire` calls each (a throwing one does not stop the others). */
-export const createCommitListeners = () => {
-  const listeners = new Set<() => void>();
-  return {
-    add: (listener: () => void): (() => void) => {
-      const entry = (): void => listener();
-      listeners.add(entry);
-      return () => void listeners.delete(entry);
-    },
-    fire: (): void => {
-      for (const listener of listeners) {
-        try {
-          listener();
-        } catch {
-          // A listener's failure is its own; the append has committed.
-        }
-      }
-    },
-  };
-};
-
 /** A wake-up source: `notify` wakes every pending wait (in-process appends, LISTEN/NOTIFY). */
 export type AppendSignal = Readonly<{
   notify: () => void;

@@ -128,9 +128,6 @@ export const createOrchestratorRuntime = async <Tx>(
   });
   const relay = createOutboxRelay({ store: deps.store, bus: deps.bus, logger, ...deps.relay });
   registerRelayMetrics(registry, relay);
-  // This process' own appends (its steps, and in one-process compositions the users' messages)
-  // wake the relay at once; other processes' arrive by the composition's LISTEN.
-  let stopWaking: (() => void) | undefined;
 
   const httpTool = {
     allowedHosts: config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
@@ -175,13 +172,10 @@ export const createOrchestratorRuntime = async <Tx>(
   return {
     start: async () => {
       await orchestrator.start();
-      stopWaking ??= deps.store.onCommitted(() => relay.wake());
       relay.start();
     },
     stop: async () => {
       await orchestrator.stop();
-      stopWaking?.();
-      stopWaking = undefined;
       await relay.stop();
       await mcp.close();
     },

@@ -24,7 +24,7 @@ describe('the orchestrator runtime as a plain module', () => {
     fake = undefined;
   });
 
-  const compose = async (env: Readonly<Record<string, string>>, relay?: { idlePollMs: number }) => {
+  const compose = async (env: Readonly<Record<string, string>>) => {
     const config = parseRuntimeConfig(orchestratorRuntimeConfigSchema, env, 'configuration');
     const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS });
     runtime = await createOrchestratorRuntime({
@@ -34,32 +34,9 @@ describe('the orchestrator runtime as a plain module', () => {
       config,
       logger: quietLogger,
       env,
-      ...(relay === undefined ? {} : { relay }),
     });
     return runtime;
   };
-
-  it("wakes its relay on its own store's commits: published at once, not at the next idle poll", async () => {
-    // No LISTEN here and an idle poll of a minute: only the commit listener can wake the relay.
-    const rt = await compose({ KAFKA_PARTITIONS: '4', REPLICA_ID: 'waking' }, { idlePollMs: 60_000 });
-    await rt.start();
-    await eventually('the relay to lead and find nothing', () =>
-      rt.relay.status().leader ? true : undefined,
-    );
-    const ref = { tenantId: 'tenant-a', sessionId: 's-wake' };
-    const spec = teamSpecSchema.parse(stampTeam);
-    await rt.engine.handle(
-      { type: 'StartSession', data: { ...ref, teamId: 'stamp', spec }, metadata: meta('start') },
-      ref,
-    );
-    expect(
-      await eventually(
-        'the SessionStarted event to be published',
-        () => (rt.relay.status().publishedEvents > 0 ? rt.relay.status().publishedEvents : undefined),
-        { timeoutMs: 4_000 },
-      ),
-    ).toBe(1);
-  });
 
   it('runs a turn whose tool comes from TOOLS_MODULE, on the OPENAI_BASE_URL model, and reports health and metrics', async () => {
     fake = await startFakeOpenAIServer();

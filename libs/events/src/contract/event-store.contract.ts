@@ -74,37 +74,6 @@ export const eventStoreContract = (
     }, 60_000);
 
     describe('append and read', () => {
-      it("calls its own commit listeners once per append that stored events, after the commit, never for another store's", async () => {
-        const own = harness.store();
-        const streamId = streamOf('committed');
-        const seen: number[] = [];
-        let read: Promise<void> = Promise.resolve();
-        const stop = own.onCommitted(() => {
-          // What a reader sees when the listener is called: the append's events are committed.
-          read = own.readStream(streamId, { tenantId }).then((events) => void seen.push(events.length));
-        });
-        const stopThrowing = own.onCommitted(() => {
-          throw new Error('a listener that fails');
-        });
-        try {
-          const options = { tenantId, expectedVersion: 'no_stream', idempotencyKey: 'k-1' } as const;
-          await own.append(streamId, [ev('A'), ev('B')], options);
-          await read;
-          expect((await own.append(streamId, [ev('A'), ev('B')], options)).duplicate).toBe(true);
-          await store.append(streamOf('other'), [ev('C')], { tenantId, expectedVersion: 'no_stream' });
-          await own.append(streamId, [ev('D')], { tenantId, expectedVersion: 2 });
-          await read;
-          stop();
-          await own.append(streamId, [ev('E')], { tenantId, expectedVersion: 3 });
-          await read;
-          expect(seen).toEqual([2, 3]);
-        } finally {
-          stop();
-          stopThrowing();
-          await own.close();
-        }
-      });
-
       it('assigns versions 1..n and increasing global positions', async () => {
         const streamId = streamOf('append');
         const result = await store.append(streamId, [ev('A', { n: 1 }), ev('B'), ev('C')], {

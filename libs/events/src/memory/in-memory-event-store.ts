@@ -13,7 +13,7 @@ import type {
   ReadStreamOptions,
   Snapshot,
 } from '../store.ts';
-import { createAppendSignal, createCommitListeners, startSubscription } from '../subscription.ts';
+import { createAppendSignal, startSubscription } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 
 export type InMemoryEventStoreOptions = Readonly<{
@@ -49,7 +49,6 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
   const checkpoints = new Map<string, number>();
   const snapshots = new Map<string, Snapshot>();
   const signal = createAppendSignal();
-  const committed = createCommitListeners();
   const upcast = createUpcast(options.upcasters);
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -116,10 +115,7 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       duplicate: false,
     };
     if (key !== undefined) idempotency.set(key, result);
-    if (stored.length > 0) {
-      signal.notify();
-      committed.fire();
-    }
+    if (stored.length > 0) signal.notify();
     return result;
   };
 
@@ -156,7 +152,6 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     all.push(...stored);
     for (const event of stored) eventIds.add(event.eventId);
     signal.notify();
-    committed.fire();
     return importResult(streamId, stored, false);
   };
 
@@ -216,7 +211,6 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       serialised(() => importNow(streamId, events, importOptions)),
     readStream,
     readAll,
-    onCommitted: committed.add,
     subscribe: (subscribeOptions) =>
       startSubscription(
         {

@@ -14,7 +14,7 @@ import type {
   ReadStreamOptions,
   Snapshot,
 } from '../store.ts';
-import { createAppendSignal, createCommitListeners, startSubscription } from '../subscription.ts';
+import { createAppendSignal, startSubscription } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 import { driverErrorOf, translatePgError } from './pg-errors.ts';
 import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
@@ -251,7 +251,6 @@ export const createSqlEventStore = (
   const upcast = createUpcast(options.upcasters);
   const notifyMode = options.notify ?? 'after-commit';
   const signal = createAppendSignal();
-  const committed = createCommitListeners();
   // After-commit NOTIFY, coalesced: at most one in flight; the appends that commit meanwhile share
   // the next one, so a burst costs few notifications (each NOTIFY is a transaction that takes
   // Postgres' global notify lock at commit) and a lone append wakes listeners at once.
@@ -295,7 +294,6 @@ export const createSqlEventStore = (
   const appended = (result: AppendResult): AppendResult => {
     if (result.duplicate || result.versions.length === 0) return result;
     signal.notify();
-    committed.fire();
     if (notifyMode === 'after-commit') scheduleNotify();
     return result;
   };
@@ -677,7 +675,6 @@ export const createSqlEventStore = (
     importStream,
     readStream,
     readAll,
-    onCommitted: committed.add,
     subscribe: (subscribeOptions) => {
       ensureListening();
       const subscription = startSubscription(
