@@ -1,8 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SessionCommand } from '@agentledger/agents';
-import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
+import {
+  createInMemoryEventStore,
+  sessionStreamId,
+  type EventEnvelope,
+  type EventStore,
+} from '@agentledger/events';
 import { LeaseLost } from '../errors.ts';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
+import type { Lease, SessionProjection } from '../session-index.ts';
 import { estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
 import { countingReads, meta, postMessage, startSession } from '../testing/fixtures.ts';
@@ -131,6 +137,52 @@ describe('session repository', () => {
       lease: current!,
     });
     expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBeGreaterThan(before);
+  });
+
+  it('declares the read-model row (lease included) to a store that runs it, and returns the events as stored', async () => {
+    const memory = createInMemoryEventStore();
+    const index = createInMemorySessionIndex();
+    const declare = vi.fn((row: SessionProjection, lease?: Lease) => ({
+      name: 'session',
+      argument: { row, lease },
+    }));
+    // Like the SQL store: the declared projection is built from the events as they will be stored
+    // (no positions or hashes yet), and the append returns them as stored.
+    const seen: EventEnvelope[][] = [];
+    const store: EventStore<undefined> = {
+      ...memory,
+      append: async (streamId, events, { declared, inline, ...options }) => {
+        expect(inline).toBeUndefined();
+        const result = await memory.append(streamId, events, {
+          ...options,
+          inline: ({ events: stored }) => {
+            const pending = stored.map((e) => ({ ...e, globalPosition: 0, hash: '', prevHash: '' }));
+            seen.push(pending);
+            declared?.(pending);
+          },
+        });
+        return {
+          ...result,
+          events: await memory.readStream(streamId, { ...options, fromVersion: result.versions[0] }),
+        };
+      },
+    };
+    const engine = createSessionEngine({ store, index: { ...index, declare }, partitions: 12 });
+    await engine.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    const { state, events } = await engine.handle(postMessage('m1', 'hello'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+      lease,
+    });
+    expect(declare).toHaveBeenCalledTimes(2);
+    expect(declare).toHaveBeenLastCalledWith(
+      expect.objectContaining({ sessionId: 's1', version: state.version, pendingWork: true }),
+      lease,
+    );
+    expect(seen.at(-1)?.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(events).toEqual(await memory.readStream(STREAM, { tenantId: 'tenant-a', fromVersion: 2 }));
+    expect(events.every((e) => e.globalPosition > 0 && e.hash !== '')).toBe(true);
   });
 
   it('re-folds and re-decides after a concurrent append changed the stream', async () => {

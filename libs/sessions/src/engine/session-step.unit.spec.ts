@@ -104,6 +104,15 @@ describe('session step', () => {
     expect(outcome.state?.status).toBe('failed');
   });
 
+  it('counts the prompt and completion tokens of the answer it records into the tenant’s usage of the day', async () => {
+    const { engine, index } = await setup({
+      complete: async () => ({ ...answer('done'), usage: { promptTokens: 7, completionTokens: 3 } }),
+    });
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(outcome.state?.messages.at(-1)?.content).toBe('done');
+    expect(await index.tenantTokensToday('tenant-a')).toBe(10);
+  });
+
   it('parks the session on a retryable model failure when the host says so, recording nothing', async () => {
     const model = createScriptedModelClient({
       script: [{ error: { type: 'server_error', message: '503', retryable: true } }],
