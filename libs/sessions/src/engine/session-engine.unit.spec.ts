@@ -282,6 +282,17 @@ describe('session repository', () => {
     ).toBeUndefined();
   });
 
+  it('writes no snapshot of a cached session before its stream reaches snapshotEvery events', async () => {
+    const { store, index } = setup();
+    const engine = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 1_000 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await engine.handle(startSession('s1'), ref);
+    for (let i = 0; i < 3; i += 1) await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref);
+    expect(
+      await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' }),
+    ).toBeUndefined();
+  });
+
   it('finds no session as of a version of a session that does not exist', async () => {
     const { repository } = setup();
     await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
@@ -306,8 +317,9 @@ describe('session repository', () => {
     const cold = createSessionEngine({ store: counted, index, partitions: 12 });
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
-    const { events } = await cold.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
+    const { events, duplicate } = await cold.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
     expect(events).toEqual([]);
+    expect(duplicate).toBe(false);
     expect(folds).toBe(1);
   });
 
