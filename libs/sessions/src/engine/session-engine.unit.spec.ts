@@ -1,8 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SessionCommand } from '@agentledger/agents';
-import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
+import {
+  createInMemoryEventStore,
+  sessionStreamId,
+  type EventEnvelope,
+  type EventStore,
+} from '@agentledger/events';
 import { LeaseLost } from '../errors.ts';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
+import type { Lease, SessionProjection } from '../session-index.ts';
 import { estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
 import { countingReads, meta, postMessage, startSession } from '../testing/fixtures.ts';
@@ -133,6 +139,52 @@ describe('session repository', () => {
     expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBeGreaterThan(before);
   });
 
+  it('declares the read-model row (lease included) to a store that runs it, and returns the events as stored', async () => {
+    const memory = createInMemoryEventStore();
+    const index = createInMemorySessionIndex();
+    const declare = vi.fn((row: SessionProjection, lease?: Lease) => ({
+      name: 'session',
+      argument: { row, lease },
+    }));
+    // Like the SQL store: the declared projection is built from the events as they will be stored
+    // (no positions or hashes yet), and the append returns them as stored.
+    const seen: EventEnvelope[][] = [];
+    const store: EventStore<undefined> = {
+      ...memory,
+      append: async (streamId, events, { declared, inline, ...options }) => {
+        expect(inline).toBeUndefined();
+        const result = await memory.append(streamId, events, {
+          ...options,
+          inline: ({ events: stored }) => {
+            const pending = stored.map((e) => ({ ...e, globalPosition: 0, hash: '', prevHash: '' }));
+            seen.push(pending);
+            declared?.(pending);
+          },
+        });
+        return {
+          ...result,
+          events: await memory.readStream(streamId, { ...options, fromVersion: result.versions[0] }),
+        };
+      },
+    };
+    const engine = createSessionEngine({ store, index: { ...index, declare }, partitions: 12 });
+    await engine.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    const { state, events } = await engine.handle(postMessage('m1', 'hello'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+      lease,
+    });
+    expect(declare).toHaveBeenCalledTimes(2);
+    expect(declare).toHaveBeenLastCalledWith(
+      expect.objectContaining({ sessionId: 's1', version: state.version, pendingWork: true }),
+      lease,
+    );
+    expect(seen.at(-1)?.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(events).toEqual(await memory.readStream(STREAM, { tenantId: 'tenant-a', fromVersion: 2 }));
+    expect(events.every((e) => e.globalPosition > 0 && e.hash !== '')).toBe(true);
+  });
+
   it('re-folds and re-decides after a concurrent append changed the stream', async () => {
     const { store, index } = setup();
     const a = createSessionEngine({ store, index, partitions: 12 });
@@ -230,6 +282,17 @@ describe('session repository', () => {
     ).toBeUndefined();
   });
 
+  it('writes no snapshot of a cached session before its stream reaches snapshotEvery events', async () => {
+    const { store, index } = setup();
+    const engine = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 1_000 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await engine.handle(startSession('s1'), ref);
+    for (let i = 0; i < 3; i += 1) await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref);
+    expect(
+      await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' }),
+    ).toBeUndefined();
+  });
+
   it('finds no session as of a version of a session that does not exist', async () => {
     const { repository } = setup();
     await repository.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
@@ -254,8 +317,9 @@ describe('session repository', () => {
     const cold = createSessionEngine({ store: counted, index, partitions: 12 });
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
-    const { events } = await cold.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
+    const { events, duplicate } = await cold.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
     expect(events).toEqual([]);
+    expect(duplicate).toBe(false);
     expect(folds).toBe(1);
   });
 

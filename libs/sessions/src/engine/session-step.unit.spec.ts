@@ -104,6 +104,31 @@ describe('session step', () => {
     expect(outcome.state?.status).toBe('failed');
   });
 
+  it('counts the prompt and completion tokens of the answer it records into the tenant’s usage of the day', async () => {
+    const { engine, index } = await setup({
+      complete: async () => ({ ...answer('done'), usage: { promptTokens: 7, completionTokens: 3 } }),
+    });
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(outcome.state?.messages.at(-1)?.content).toBe('done');
+    expect(await index.tenantTokensToday('tenant-a')).toBe(10);
+  });
+
+  it('stamps the hooks’ metadata and the command’s correlation id on the events a step appends', async () => {
+    const { engine, events } = await setup(
+      { complete: async () => answer('done') },
+      { metadata: { actor: 'worker', replicaId: 'replica-1' } },
+    );
+    const before = (await events()).length;
+    await engine.step(ref, undefined, signal());
+    const appended = (await events()).slice(before);
+    expect(appended.length).toBeGreaterThan(0);
+    expect(appended.map((e) => e.metadata)).toEqual(
+      appended.map(() =>
+        expect.objectContaining({ actor: 'worker', replicaId: 'replica-1', correlationId: 's1:t1' }),
+      ),
+    );
+  });
+
   it('parks the session on a retryable model failure when the host says so, recording nothing', async () => {
     const model = createScriptedModelClient({
       script: [{ error: { type: 'server_error', message: '503', retryable: true } }],

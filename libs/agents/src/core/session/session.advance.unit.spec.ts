@@ -391,6 +391,19 @@ describe('a speaker at work', () => {
     expectDerivedContextHash(h.state());
   });
 
+  it('records no endpoint or model for the call of an agent on the scripted provider', () => {
+    const team = spec({
+      type: 'single',
+      agents: [{ name: 'a', model: { provider: 'scripted', model: 'scripted' } }],
+    });
+    const requested = started(team)
+      .post('m1', 'Hi')
+      .find((e) => e.type === 'ModelCallRequested');
+    expect(requested?.data).not.toHaveProperty('endpoint');
+    expect(requested?.data).not.toHaveProperty('model');
+    expect(requested?.data).toMatchObject({ agent: 'a', purpose: 'agent' });
+  });
+
   it('a single agent speaks as the single speaker', () => {
     const h = started(spec({ type: 'single', agents: [{ name: 'a' }] }));
     expect(h.post('m1', 'Hi')[2]).toEqual({
