@@ -180,7 +180,9 @@ describe('importAutogenGallery, the edges', () => {
         },
       },
     };
-    expect(() => importAutogenGallery({ items: { teams: [broken] } }, options)).toThrow(TypeError);
+    expect(() => importAutogenGallery({ items: { teams: [broken] } }, options)).toThrow(
+      new TypeError('broken getter'),
+    );
   });
 
   it('a gallery given as a component is refused, naming where its teams are', () => {
