@@ -271,23 +271,15 @@ describe('session repository', () => {
     expect(await cold.load('tenant-a', 's1')).toEqual(state);
   });
 
-  it('writes no snapshot of a cached session when snapshots are off', async () => {
+  it.each([
+    { when: 'when snapshots are off', snapshotEvery: 0, messages: 5 },
+    { when: 'before its stream reaches snapshotEvery events', snapshotEvery: 1_000, messages: 3 },
+  ])('writes no snapshot of a cached session $when', async ({ snapshotEvery, messages }) => {
     const { store, index } = setup();
-    const engine = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 0 });
+    const engine = createSessionEngine({ store, index, partitions: 12, snapshotEvery });
     const ref = { tenantId: 'tenant-a', sessionId: 's1' };
     await engine.handle(startSession('s1'), ref);
-    for (let i = 0; i < 5; i += 1) await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref);
-    expect(
-      await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' }),
-    ).toBeUndefined();
-  });
-
-  it('writes no snapshot of a cached session before its stream reaches snapshotEvery events', async () => {
-    const { store, index } = setup();
-    const engine = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 1_000 });
-    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
-    await engine.handle(startSession('s1'), ref);
-    for (let i = 0; i < 3; i += 1) await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref);
+    for (let i = 0; i < messages; i += 1) await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref);
     expect(
       await store.loadSnapshot(STREAM, { tenantId: 'tenant-a', schemaTag: 'session-v1' }),
     ).toBeUndefined();
