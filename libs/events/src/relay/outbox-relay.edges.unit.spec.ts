@@ -162,6 +162,29 @@ describe('outbox relay, step by step', () => {
     expect(state.releases).toBe(1);
   });
 
+  it('a stop that comes while leadership is being acquired ends the loop without waiting out a pause', async () => {
+    const { store, log } = fakeStore([]);
+    const { bus } = recordingBus(log);
+    const gate: { open?: () => void; asked: number } = { asked: 0 };
+    const leadership: RelayLeadership = {
+      acquire: () => {
+        gate.asked++;
+        return new Promise((resolve) => (gate.open = () => resolve(true)));
+      },
+      isHeld: () => true,
+      release: async () => undefined,
+    };
+    const relay = relayOf({ store, bus, leadership, idlePollMs: NEVER, standbyPollMs: NEVER });
+    relay.start();
+    await until('acquiring', () => (gate.open ? true : undefined));
+    const stopped = relay.stop();
+    gate.open!();
+    const outcome = await Promise.race([stopped.then(() => 'stopped'), turns(50).then(() => 'hung')]);
+    expect(outcome).toBe('stopped');
+    expect(gate.asked).toBe(1);
+    expect(relay.status().running).toBe(false);
+  });
+
   it('starting twice runs one loop: each event is published once', async () => {
     const { store, log } = fakeStore([1, 2, 3]);
     const { bus, published } = recordingBus(log);

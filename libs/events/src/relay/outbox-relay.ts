@@ -134,6 +134,8 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   // pause short: a notification is never lost to the window between a read and the pause.
   let woken = false;
   const pause = (ms: number): Promise<void> => {
+    // A stop that came while the loop was past its check (say, awaiting leadership) is not waited out.
+    if (state.stopping) return Promise.resolve();
     if (woken) {
       woken = false;
       return Promise.resolve();
