@@ -315,6 +315,40 @@ describe('session repository', () => {
     expect(folds).toBe(1);
   });
 
+  it('imports a stream with its read-model row in the same call, and returns the folded session', async () => {
+    const source = setup();
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await source.repository.handle(startSession('s1'), ref);
+    await source.repository.handle(postMessage('m1', 'hello'), ref);
+    const exported = await source.store.readStream(STREAM, { tenantId: 'tenant-a', raw: true });
+    const { repository, index } = setup();
+    const imported = await repository.importStream('tenant-a', STREAM, exported);
+    expect(imported).toMatchObject({
+      duplicate: false,
+      state: { sessionId: 's1', version: exported.length },
+    });
+    expect(await index.get('tenant-a', 's1')).toMatchObject({
+      streamId: STREAM,
+      version: exported.length,
+      status: imported.state.status,
+      pendingWork: true,
+    });
+  });
+
+  it('drops its cached copy of a session whose stream it imports (a duplicate import too)', async () => {
+    const { repository, store, index } = setup();
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await repository.handle(startSession('s1'), ref);
+    // Another replica moves the session on; this engine's cached copy is now behind.
+    const other = createSessionEngine({ store, index, partitions: 12 });
+    await other.handle(postMessage('m1', 'hello'), ref);
+    const exported = await store.readStream(STREAM, { tenantId: 'tenant-a', raw: true });
+    expect(repository.cache().entries).toBe(1);
+    const imported = await repository.importStream('tenant-a', STREAM, exported);
+    expect(imported.duplicate).toBe(true);
+    expect(repository.cache()).toMatchObject({ entries: 0, bytes: 0 });
+  });
+
   it('re-folds the session from the store after an idempotent duplicate, caching its measured size', async () => {
     const { repository } = setup();
     const ref = { tenantId: 'tenant-a', sessionId: 's1' };

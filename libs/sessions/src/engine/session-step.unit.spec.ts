@@ -153,6 +153,35 @@ describe('session step', () => {
     expect(await types()).toContain('ModelCallFailed');
   });
 
+  it.each([
+    ['a completed answer', { script: [{ content: 'done' }] }, 'ModelCallCompleted'],
+    [
+      'a failure that is not retryable',
+      { script: [{ error: { type: 'invalid_request', message: 'bad', retryable: false } }] },
+      'ModelCallFailed',
+    ],
+  ])('never parks %s: the host is not asked and the result is recorded', async (_name, script, recorded) => {
+    const park = vi.fn(() => 5_000);
+    const { engine, types } = await setup(createScriptedModelClient(script), { park });
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(park).not.toHaveBeenCalled();
+    expect(outcome.status).toBe('idle');
+    expect(await types()).toContain(recorded);
+  });
+
+  it('records nothing for a tool call whose host hook gives no result, and goes on without it', async () => {
+    const { runs, team, tools, model } = charging();
+    const aroundToolCall = vi.fn(async () => null);
+    const { engine, types } = await setup(model, { aroundToolCall }, { team, tools });
+    const outcome = await engine.step(ref, undefined, signal());
+    expect(aroundToolCall).toHaveBeenCalledOnce();
+    expect(runs).toEqual([]);
+    expect(await types()).not.toContain('ToolCallCompleted');
+    expect(await types()).not.toContain('ToolCallFailed');
+    // The model's answer is one step; the tool call that recorded nothing ends the loop idle.
+    expect(outcome).toMatchObject({ status: 'idle', steps: 2 });
+  });
+
   it('ends `lost` and writes nothing when its lease was taken by another owner', async () => {
     const { engine, index, types, advance } = await setup({ complete: async () => answer('late') });
     const stale = (await index.acquire('tenant-a', 's1', 'replica-1', 1_000))!;
