@@ -38,6 +38,12 @@ export const modules = {
   sessions: { specs: 'libs/sessions/src', mutate: ['libs/sessions/src/engine/**/*.ts'] },
 };
 
+/**
+ * A module's incremental results, kept in git (unlike the reports): each machine's run resumes from
+ * what earlier runs measured, and reruns only the mutants whose code or covering specs changed.
+ */
+export const incrementalFileOf = (/** @type {string} */ name) => `mutation/${name}.incremental.json`;
+
 const name = process.env.AGENTLEDGER_MUTATION_MODULE ?? 'events';
 const module = /** @type {Record<string, { specs: string; mutate: string[] }>} */ (modules)[name];
 if (!module) {
@@ -64,7 +70,7 @@ export default {
   concurrency: 2,
   timeoutMS: 10_000,
   incremental: true,
-  incrementalFile: `${reportDir}/stryker-incremental.json`,
+  incrementalFile: incrementalFileOf(name),
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
   htmlReporter: { fileName: `${reportDir}/index.html` },
   jsonReporter: { fileName: `${reportDir}/mutation.json` },
@@ -79,6 +85,7 @@ export default {
   tempDirName: `.stryker-tmp/${name}`,
   ignorePatterns: [
     '.stryker-tmp',
+    'mutation',
     'dist',
     '.data',
     '.kafka',

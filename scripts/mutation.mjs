@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { matchesGlob, relative, resolve } from 'node:path';
-import { modules } from '../stryker.config.mjs';
+import { incrementalFileOf, modules } from '../stryker.config.mjs';
 
 const usage = `Usage: npm run mutation -- [module…] [--since <rev> | --mutate <file>[,<file>…]] [--list] [stryker options, e.g. --concurrency 1]
 
@@ -146,7 +146,7 @@ function tally(mutants) {
  * with Ctrl-C saves only that), its incremental file: both hold every mutant with its status.
  */
 function score(name) {
-  const file = [`reports/mutation/${name}/mutation.json`, `reports/mutation/${name}/stryker-incremental.json`]
+  const file = [`reports/mutation/${name}/mutation.json`, incrementalFileOf(name)]
     .filter((f) => existsSync(f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   if (!file) return {};
