@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { spec } from '../../testing/session-harness.ts';
-import type { ModelCallState, ThreadItem } from '../session/session.state.ts';
+import { sessionHarness, spec } from '../../testing/session-harness.ts';
+import { initialSession, type ModelCallState, type ThreadItem } from '../session/session.state.ts';
 import { DEFAULT_SELECTOR_PROMPT, type AssistantAgentSpec } from '../spec/team-spec.ts';
 import {
   buildAgentContext,
   buildSelectorContext,
+  contextForCall,
   contextHashOf,
   handoffToolSchemas,
   isOrchestratorCall,
@@ -62,6 +63,23 @@ describe('buildAgentContext, the edges', () => {
     ]);
   });
 
+  it.each([
+    { bufferSize: 2, kept: ['d', 'e'] },
+    { bufferSize: 5, kept: ['a', 'b', 'c', 'd', 'e'] },
+    { bufferSize: 9, kept: ['a', 'b', 'c', 'd', 'e'] },
+  ])(
+    'buffered: keeps the last $bufferSize messages, all of them when there are no more',
+    ({ bufferSize, kept }) => {
+      const thread = ['a', 'b', 'c', 'd', 'e'].map((content, i) => message(`${i}`, 'user', content));
+      const context = buildAgentContext(
+        thread,
+        assistant({ modelContext: { kind: 'buffered', bufferSize } }),
+        5,
+      );
+      expect(context.map((m) => m.content)).toEqual(['sys', ...kept]);
+    },
+  );
+
   it('head_and_tail: everything when head and tail cover it all', () => {
     const thread = [message('1', 'user', 'a'), message('2', 'me', 'b'), message('3', 'user', 'c')];
     const context = buildAgentContext(
@@ -91,6 +109,39 @@ describe('buildAgentContext, the edges', () => {
       { role: 'user', content: 'Skipped 5 messages.' },
       { role: 'assistant', content: 'done' },
     ]);
+  });
+
+  it('head_and_tail: only the tool call that ends the head is cut, not what comes before it', () => {
+    const thread = [
+      message('1', 'user', 'task'),
+      message('2', 'other', 'more'),
+      exchange('c', 1),
+      message('3', 'me', 'done'),
+      message('4', 'user', 'next'),
+    ];
+    // body: task, more, call c, c.t0, done, next
+    const context = buildAgentContext(
+      thread,
+      assistant({ modelContext: { kind: 'head_and_tail', headSize: 3, tailSize: 1 } }),
+      5,
+    );
+    expect(context).toEqual([
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'task' },
+      { role: 'user', content: 'more', name: 'other' },
+      { role: 'user', content: 'Skipped 3 messages.' },
+      { role: 'user', content: 'next' },
+    ]);
+  });
+
+  it('head_and_tail: a head of 0 keeps only the note and the tail', () => {
+    const thread = [message('1', 'user', 'a'), message('2', 'me', 'b'), message('3', 'user', 'c')];
+    const context = buildAgentContext(
+      thread,
+      assistant({ modelContext: { kind: 'head_and_tail', headSize: 0, tailSize: 1 } }),
+      3,
+    );
+    expect(context.map((m) => m.content)).toEqual(['sys', 'Skipped 2 messages.', 'c']);
   });
 
   it('head_and_tail: an assistant message without tool calls may end the head', () => {
@@ -204,6 +255,33 @@ describe('the selector', () => {
     ]);
   });
 
+  it("rebuilds a selection from this selection's earlier attempts only: same turn and step, lower iteration", () => {
+    const thread = [message('1', 'user', 'task')];
+    const now = call(2, { callId: 'now', content: 'own answer' });
+    const modelCalls = Object.fromEntries(
+      [
+        call(0, { callId: 'first', content: 'nobody' }),
+        call(0, { callId: 'other turn', turnId: 'u', content: 'other turn' }),
+        call(0, { callId: 'other step', step: 1, content: 'other step' }),
+        call(0, { callId: 'agent', agent: 'a', purpose: 'agent', content: 'agent reply' }),
+        call(1, { callId: 'second', content: 'a and b' }),
+        now,
+        call(3, { callId: 'later', content: 'later' }),
+      ].map((c) => [c.callId, c]),
+    );
+    const messages = contextForCall({ ...initialSession(), spec: team, thread, modelCalls }, now);
+    expect(messages).toEqual([
+      { role: 'system', content: renderSelectorPrompt(DEFAULT_SELECTOR_PROMPT, team.agents, thread, 1) },
+      { role: 'assistant', content: 'nobody' },
+      { role: 'user', content: "No valid name was mentioned. Please select from: ['a', 'b']." },
+      { role: 'assistant', content: 'a and b' },
+      {
+        role: 'user',
+        content: "Expected exactly one name to be mentioned. Please select only one from: ['a', 'b'].",
+      },
+    ]);
+  });
+
   it("uses the team's own prompt when it has one", () => {
     const own = spec({ ...team, selector: { prompt: 'pick from {participants}' } });
     expect(buildSelectorContext(own, [], 0, own.agents, [])).toEqual([
@@ -235,5 +313,33 @@ describe('mentionedAgents, the edges', () => {
     expect(mentionedAgents('web\\_surfer', ['web_surfer'])).toEqual(['web_surfer']);
     expect(mentionedAgents('web_surfer_2', ['web_surfer'])).toEqual([]);
     expect(mentionedAgents('critic', ['critic'])).toEqual(['critic']);
+  });
+});
+
+describe('contextForCall, a Magentic-One participant', () => {
+  it("rebuilds the call from the outer loop's thread as it was when requested, not as it grew since", () => {
+    const h = sessionHarness(spec({ type: 'magentic_one', agents: [{ name: 'researcher' }] }));
+    h.start();
+    h.post('m1', 'Look it up');
+    h.answer('facts');
+    h.answer('plan');
+    h.answer(
+      JSON.stringify({
+        is_request_satisfied: { reason: 'not yet', answer: false },
+        is_in_loop: { reason: 'r', answer: false },
+        is_progress_being_made: { reason: 'r', answer: true },
+        next_speaker: { reason: 'r', answer: 'researcher' },
+        instruction_or_question: { reason: 'r', answer: 'Go on' },
+      }),
+    );
+    const callId = h.state().turn!.stepCalls.at(-1)!;
+    const requested = contextForCall(h.state(), h.state().modelCalls[callId]!);
+    h.answer('round 1');
+    const later = h.state();
+    expect(later.modelCalls[callId]?.status).toBe('completed');
+    expect(later.thread.length).toBeGreaterThan(later.modelCalls[callId]!.contextLength);
+    expect(contextForCall(later, later.modelCalls[callId]!)).toEqual(requested);
+    expect(requested.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+    expect(requested.at(-1)).toEqual({ role: 'user', content: 'Go on', name: 'MagenticOneOrchestrator' });
   });
 });
