@@ -21,11 +21,20 @@ ${Object.entries(modules)
                  with the module it belongs to (without a module named, the modules holding them);
                  the module's other files keep their results in its incremental file and report
   --list         print the modules and exit
+  --scores       print each module's score from its committed results (mutation/*.incremental.json)
+                 without running anything; a file whose code changed since its results is marked stale
 Reports: reports/mutation/<module>/index.html (and mutation.json); see docs/mutation.md.`;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h') || args.includes('--list')) {
   console.log(usage);
+  process.exit(0);
+}
+if (args.includes('--scores')) {
+  printScores(
+    Object.keys(modules).map((name) => ({ name, ...score(name) })),
+    true,
+  );
   process.exit(0);
 }
 const chosen = [];
@@ -111,15 +120,21 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(modules)) {
   results.push({ name, status: run.status, ...score(name) });
 }
 
-const row = (label, r) =>
-  `${label.padEnd(12)} ${r.score === undefined ? '   n/a' : `${r.score.toFixed(1).padStart(5)} %`}  ${String(r.killed ?? '').padStart(6)}  ${String(r.survived ?? '').padStart(8)}  ${String(r.noCoverage ?? '').padStart(11)}  ${String(r.timeout ?? '').padStart(7)}  ${String(r.errors ?? '').padStart(6)}`;
-console.log('\nmodule        score   killed  survived  no-coverage  timeout  errors');
-for (const r of results) {
-  console.log(row(r.name, r));
-  // Per file, when the report holds several (results of earlier runs of the module included).
-  if (r.files && r.files.length > 1) for (const f of r.files) console.log(row(`  ${f.file}`, f));
-}
+printScores(results, false);
 process.exit(results.some((r) => r.status !== 0) ? 1 : 0);
+
+/** The score table: a row per module and, when its results hold several files, per file. */
+function printScores(rows, allFiles) {
+  const row = (label, r) =>
+    `${label.padEnd(12)} ${r.score === undefined ? '   n/a' : `${r.score.toFixed(1).padStart(5)} %`}  ${String(r.killed ?? '').padStart(6)}  ${String(r.survived ?? '').padStart(8)}  ${String(r.noCoverage ?? '').padStart(11)}  ${String(r.timeout ?? '').padStart(7)}  ${String(r.errors ?? '').padStart(6)}${r.stale ? '  stale: the file changed since' : ''}`;
+  console.log('\nmodule        score   killed  survived  no-coverage  timeout  errors');
+  for (const r of rows) {
+    console.log(row(r.name, r));
+    // Per file, when the results hold several (earlier runs of the module included).
+    if (r.files && (allFiles || r.files.length > 1))
+      for (const f of r.files) console.log(row(`  ${f.file}`, f));
+  }
+}
 
 /** Counts and score of mutants, as Stryker counts them: detected / (detected + undetected). */
 function tally(mutants) {
@@ -154,6 +169,7 @@ function score(name) {
   const files = Object.entries(report.files).map(([path, f]) => ({
     file: relative(process.cwd(), resolve(path)),
     ...tally(f.mutants),
+    stale: typeof f.source === 'string' && existsSync(path) && readFileSync(path, 'utf8') !== f.source,
   }));
   return { ...tally(Object.values(report.files).flatMap((f) => f.mutants)), files };
 }
