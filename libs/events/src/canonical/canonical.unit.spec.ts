@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { canonicalJson, hashOf, sha256Hex, sha256HexPortable } from './canonical.ts';
 
 describe('SHA-256', () => {
@@ -23,6 +23,19 @@ describe('SHA-256', () => {
     const text = `${'x'.repeat(100_000)}é`;
     expect(sha256Hex).not.toBe(sha256HexPortable);
     expect(sha256Hex(text)).toBe(sha256HexPortable(text));
+  });
+
+  it('falls back to the plain JavaScript digest where Node’s crypto is not at hand (a browser)', async () => {
+    const { getBuiltinModule } = process;
+    vi.resetModules();
+    Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
+    try {
+      const browser = await import('./canonical.ts');
+      expect(browser.sha256Hex).toBe(browser.sha256HexPortable);
+      expect(browser.hashOf({ a: 1 })).toBe(hashOf({ a: 1 }));
+    } finally {
+      Object.defineProperty(process, 'getBuiltinModule', { value: getBuiltinModule, configurable: true });
+    }
   });
 });
 
