@@ -114,12 +114,13 @@ export const sha256Hex: (text: string) => string =
  * hashes and checkpoints alike: one text per value, everywhere.
  */
 export const canonicalJson = (value: unknown): string => {
-  const text = serialize(value, false);
+  const text = serialize(value);
   if (text === undefined) throw new TypeError('value has no JSON representation');
   return text;
 };
 
-const serialize = (value: unknown, inArray: boolean): string | undefined => {
+/** The JSON text of `value`, or undefined where it has none (`undefined`, a function, a symbol). */
+const serialize = (value: unknown): string | undefined => {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -129,29 +130,29 @@ const serialize = (value: unknown, inArray: boolean): string | undefined => {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object':
-      return value === null ? 'null' : serializeObject(value, inArray);
+      return value === null ? 'null' : serializeObject(value);
     case 'bigint':
       throw new TypeError('a BigInt has no JSON representation');
     default:
-      return inArray ? 'null' : undefined;
+      return undefined;
   }
 };
 
-const serializeObject = (value: object, inArray: boolean): string | undefined => {
+const serializeObject = (value: object): string | undefined => {
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
-    return serialize((value as { toJSON: () => unknown }).toJSON(), inArray);
+    return serialize((value as { toJSON: () => unknown }).toJSON());
   if (value instanceof Number || value instanceof String || value instanceof Boolean)
-    return serialize(value.valueOf(), inArray);
+    return serialize(value.valueOf());
   if (Array.isArray(value)) {
     let out = '[';
     for (let index = 0; index < value.length; index += 1)
-      out += `${index === 0 ? '' : ','}${serialize(value[index], true) ?? 'null'}`;
+      out += `${index === 0 ? '' : ','}${serialize(value[index]) ?? 'null'}`;
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
   let out = '';
   for (const key of Object.keys(record).sort()) {
-    const member = serialize(record[key], false);
+    const member = serialize(record[key]);
     if (member !== undefined) out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${member}`;
   }
   return `{${out}}`;

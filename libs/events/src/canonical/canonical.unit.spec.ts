@@ -59,6 +59,12 @@ describe('canonicalJson', () => {
     expect(canonicalJson([{ toJSON: () => undefined }])).toBe('[null]');
   });
 
+  it('writes boxed numbers, strings and booleans as their primitive values, like JSON.stringify', () => {
+    const boxed = { n: new Number(1.5), s: new String('ab'), b: new Boolean(false) };
+    expect(canonicalJson(boxed)).toBe('{"b":false,"n":1.5,"s":"ab"}');
+    expect(canonicalJson(boxed)).toBe(JSON.stringify({ b: false, n: 1.5, s: 'ab' }));
+  });
+
   it('refuses what has no JSON text, saying what', () => {
     expect(() => canonicalJson(undefined)).toThrow(new TypeError('value has no JSON representation'));
     expect(() => canonicalJson(() => 1)).toThrow(new TypeError('value has no JSON representation'));
