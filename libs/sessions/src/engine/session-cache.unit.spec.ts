@@ -39,6 +39,32 @@ describe('session cache', () => {
   it('estimates a value by its JSON text, two bytes a character', () => {
     expect(estimatedBytes({ a: 'xyz' })).toBe(2 * '{"a":"xyz"}'.length);
   });
+
+  it('estimates a value without JSON text (undefined) at zero bytes', () => {
+    expect(estimatedBytes(undefined)).toBe(0);
+  });
+
+  it('keeps an entry exactly the size of the whole budget', () => {
+    const cache = createSessionCache<string>(100);
+    cache.set('a', 'A', 100);
+    expect(cache.get('a')?.value).toBe('A');
+    expect(cache.usage()).toEqual({ bytes: 100, entries: 1 });
+  });
+
+  it('evicts nothing while the entries fill the budget exactly', () => {
+    const cache = createSessionCache<string>(100);
+    cache.set('a', 'A', 40);
+    cache.set('b', 'B', 60);
+    expect(cache.get('a')?.value).toBe('A');
+    expect(cache.usage()).toEqual({ bytes: 100, entries: 2 });
+  });
+
+  it('says it deleted nothing for a key it does not hold, leaving the others', () => {
+    const cache = createSessionCache<string>(100);
+    cache.set('a', 'A', 10);
+    expect(cache.delete('missing')).toBe(false);
+    expect(cache.usage()).toEqual({ bytes: 10, entries: 1 });
+  });
 });
 
 describe('the engine keeps its cache within its byte budget', () => {

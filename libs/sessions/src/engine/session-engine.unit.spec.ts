@@ -389,3 +389,85 @@ describe('session repository', () => {
     expect(state.version).toBe((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length);
   });
 });
+
+describe('session engine edges', () => {
+  const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+  const dataBytes = (events: readonly EventEnvelope[]) =>
+    events.reduce((sum, event) => sum + estimatedBytes(event.data), 0);
+
+  it('grows a cached session’s size by the bytes of the events another writer appended since', async () => {
+    const { repository, store, index } = setup();
+    const started = await repository.handle(startSession('s1'), ref);
+    const before = repository.cache().bytes;
+    await createSessionEngine({ store, index, partitions: 12 }).handle(postMessage('m1', 'hello'), ref);
+    await repository.load('tenant-a', 's1');
+    const newer = await store.readStream(STREAM, {
+      tenantId: 'tenant-a',
+      fromVersion: started.state.version + 1,
+    });
+    expect(newer.length).toBeGreaterThan(0);
+    expect(repository.cache()).toMatchObject({ entries: 1, bytes: before + dataBytes(newer) });
+  });
+
+  it.each([
+    { given: 'no snapshotEvery', deps: {}, passed: 200 },
+    { given: 'snapshotEvery 5', deps: { snapshotEvery: 5 }, passed: 5 },
+  ])(
+    'folds a session from the store snapshotting every $passed events when given $given',
+    async ({ deps, passed }) => {
+      const { store, index } = setup();
+      const seen: unknown[] = [];
+      const counted = {
+        ...store,
+        aggregate: ((...args: Parameters<typeof store.aggregate>) => {
+          seen.push(args[3]?.snapshotEvery);
+          return store.aggregate(...args);
+        }) as typeof store.aggregate,
+      };
+      await createSessionEngine({ store: counted, index, partitions: 12, ...deps }).load('tenant-a', 's1');
+      expect(seen).toEqual([passed]);
+    },
+  );
+
+  it('returns no events for an idempotent duplicate whose first append wrote none', async () => {
+    const { repository, store } = setup();
+    await repository.handle(startSession('s1'), ref);
+    await store.append(STREAM, [], { tenantId: 'tenant-a', expectedVersion: 'any', idempotencyKey: 'k1' });
+    const duplicate = await repository.handle(postMessage('m1', 'hello'), { ...ref, idempotencyKey: 'k1' });
+    expect(duplicate.duplicate).toBe(true);
+    expect(duplicate.events).toEqual([]);
+  });
+
+  it('appends nothing for a command that decides nothing', async () => {
+    const { store, index } = setup();
+    let appends = 0;
+    const counted = {
+      ...store,
+      append: ((...args: Parameters<typeof store.append>) => {
+        appends += 1;
+        return store.append(...args);
+      }) as typeof store.append,
+    };
+    const engine = createSessionEngine({ store: counted, index, partitions: 12 });
+    await engine.handle(startSession('s1'), ref);
+    const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
+    const handled = await engine.handle(cancel, ref);
+    expect(handled).toMatchObject({ duplicate: false, state: { version: 1 } });
+    expect(handled.events).toEqual([]);
+    expect(appends).toBe(1);
+  });
+
+  it('hands the store no metadata for a command that has none, traced by no SDK', async () => {
+    const { store, index } = setup();
+    const given: unknown[] = [];
+    const counted = {
+      ...store,
+      append: ((...args: Parameters<typeof store.append>) => {
+        given.push(args[2].metadata);
+        return store.append(...args);
+      }) as typeof store.append,
+    };
+    await createSessionEngine({ store: counted, index, partitions: 12 }).handle(startSession('s1'), ref);
+    expect(given).toStrictEqual([undefined]);
+  });
+});

@@ -213,6 +213,24 @@ describe('session step', () => {
     );
   });
 
+  it.each([
+    { when: 'its signal is already aborted', signal: AbortSignal.abort(), keepGoing: () => true },
+    { when: 'the host says not to keep going', signal: new AbortController().signal, keepGoing: () => false },
+  ])('ends `aborted` before the first step, calling no model, when $when', async ({ signal, keepGoing }) => {
+    let calls = 0;
+    const { engine, types } = await setup({
+      complete: async () => {
+        calls += 1;
+        return answer('never');
+      },
+    });
+    const before = await types();
+    const outcome = await engine.step(ref, undefined, signal, { keepGoing });
+    expect(outcome).toMatchObject({ status: 'aborted', steps: 0 });
+    expect(calls).toBe(0);
+    expect(await types()).toEqual(before);
+  });
+
   it('drops a result that arrives after shutdown aborted the step', async () => {
     const controller = new AbortController();
     const { engine, types } = await setup({

@@ -9,6 +9,7 @@ import {
   createToolRegistry,
   defineTool,
   type ModelClient,
+  type SessionCommand,
   type TeamSpec,
   type ToolCallAction,
   type ToolRegistry,
@@ -16,7 +17,7 @@ import {
 import { spec } from '@agentledger/agents/testing';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
-import { postMessage, startSession } from '../testing/fixtures.ts';
+import { meta, postMessage, startSession } from '../testing/fixtures.ts';
 import { createSessionEngine } from './session-engine.ts';
 import { traceToolCall } from './step-spans.ts';
 
@@ -191,19 +192,145 @@ describe('step spans', () => {
     expect(tools[0]?.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
+  const call: ToolCallAction = {
+    toolCallId: 't1.s1.m1.t0',
+    idempotencyKey: 'tenant-a/s1:t1.s1.m1.t0',
+    agent: 'a',
+    name: 'calculator',
+    arguments: '{}',
+    approved: false,
+  };
+  const toolAttributes = {
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': 'calculator',
+    'gen_ai.tool.call.id': 't1.s1.m1.t0',
+    'gen_ai.agent.name': 'a',
+  };
+
   it('names a tool call that recorded nothing (no longer pending) `skipped` on its span', async () => {
     exporter.reset();
-    const call: ToolCallAction = {
-      toolCallId: 't1.s1.m1.t0',
-      idempotencyKey: 'tenant-a/s1:t1.s1.m1.t0',
-      agent: 'a',
-      name: 'calculator',
-      arguments: '{}',
-      approved: false,
-    };
     expect(await traceToolCall(call, () => Promise.resolve(null))).toBeNull();
     const [tool] = exporter.getFinishedSpans();
     expect(tool?.name).toBe('execute_tool calculator');
     expect(tool?.attributes['agentledger.tool.outcome']).toBe('skipped');
+  });
+
+  it('traces a failed tool call as failed, its reason the error type', async () => {
+    exporter.reset();
+    const failed: SessionCommand = {
+      type: 'RecordToolResult',
+      data: {
+        toolCallId: call.toolCallId,
+        outcome: 'failed',
+        reason: 'timeout',
+        message: 'too slow',
+        latencyMs: 5,
+      },
+      metadata: meta(),
+    };
+    expect(await traceToolCall(call, () => Promise.resolve(failed))).toBe(failed);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(['execute_tool calculator']);
+    expect(spans[0]?.attributes).toEqual({
+      ...toolAttributes,
+      'agentledger.tool.outcome': 'failed',
+      'error.type': 'timeout',
+    });
+    expect(spans[0]?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'timeout' });
+  });
+
+  it('traces a completed tool call with its name, call id and agent, not failed', async () => {
+    exporter.reset();
+    const completed: SessionCommand = {
+      type: 'RecordToolResult',
+      data: { toolCallId: call.toolCallId, outcome: 'completed', result: '4', latencyMs: 5 },
+      metadata: meta(),
+    };
+    await traceToolCall(call, () => Promise.resolve(completed));
+    const [tool] = exporter.getFinishedSpans();
+    expect(tool?.attributes).toEqual({ ...toolAttributes, 'agentledger.tool.outcome': 'completed' });
+    expect(tool?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('traces a step as one `session.step` span naming its tenant, session, outcome and steps, not failed', async () => {
+    exporter.reset();
+    const engine = await engineWith({ complete: async () => answer });
+    await engine.step(ref, undefined, new AbortController().signal);
+    const steps = exporter.getFinishedSpans().filter((s) => s.name === 'session.step');
+    expect(steps.map((s) => s.attributes)).toEqual([
+      {
+        'agentledger.tenant': 'tenant-a',
+        'agentledger.session.id': 's1',
+        'agentledger.step.status': 'idle',
+        'agentledger.step.count': 1,
+      },
+    ]);
+    expect(steps[0]?.status).toEqual({ code: SpanStatusCode.UNSET });
+  });
+
+  it('traces an append as `session.append` under the caller’s traceparent, stamping its own on the events', async () => {
+    exporter.reset();
+    const store = createInMemoryEventStore();
+    const engine = createSessionEngine({ store, index: createInMemorySessionIndex(), partitions: 12 });
+    const { events } = await engine.handle(startSession('s1'), {
+      ...ref,
+      metadata: { traceparent: `00-${FIRST}-b7ad6b7169203331-01` },
+    });
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(['session.append']);
+    expect(spans[0]?.attributes).toEqual({
+      'agentledger.command': 'StartSession',
+      'agentledger.session.id': 's1',
+    });
+    expect(spans[0]?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(events.map((e) => e.metadata.traceparent)).toEqual([
+      `00-${FIRST}-${spans[0]?.spanContext().spanId}-01`,
+    ]);
+  });
+
+  it.each([
+    { provider: 'openai', system: 'openai' },
+    { provider: 'azure_openai', system: 'azure.ai.openai' },
+  ] as const)(
+    'names a $provider model call’s provider `$system`, with its model, agent and endpoint',
+    async ({ provider, system }) => {
+      exporter.reset();
+      const team = spec({
+        type: 'single',
+        agents: [{ name: 'a', model: { provider, model: 'gpt-test', endpoint: 'eu' } }],
+      });
+      const engine = await engineWith({ complete: async () => answer }, { team });
+      await engine.step(ref, undefined, new AbortController().signal);
+      const chats = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+      expect(chats.map((s) => s.name)).toEqual(['chat gpt-test']);
+      expect(chats[0]?.attributes).toEqual({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.system': system,
+        'gen_ai.provider.name': system,
+        'gen_ai.request.model': 'gpt-test',
+        'gen_ai.agent.name': 'a',
+        'agentledger.model.endpoint': 'eu',
+        'agentledger.model_call.id': expect.any(String),
+        'agentledger.model_call.purpose': 'call_model',
+        'gen_ai.usage.input_tokens': 1,
+        'gen_ai.usage.output_tokens': 1,
+        'gen_ai.response.finish_reasons': ['stop'],
+      });
+    },
+  );
+
+  it('traces a failed model call with its error type and whether it is retryable, as failed', async () => {
+    exporter.reset();
+    const model = createScriptedModelClient({
+      script: [{ error: { type: 'invalid_request', message: 'bad', retryable: false } }],
+    });
+    const engine = await engineWith(model);
+    await engine.step(ref, undefined, new AbortController().signal);
+    const [chat] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(chat?.attributes).toMatchObject({
+      'error.type': 'invalid_request',
+      'agentledger.retryable': false,
+    });
+    expect(chat?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'invalid_request' });
   });
 });
