@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { matchesGlob, relative, resolve } from 'node:path';
 import { incrementalFileOf, modules } from '../stryker.config.mjs';
+import { makePortable } from './mutation-results.mjs';
 
 const usage = `Usage: npm run mutation -- [module…] [--since <rev> | --mutate <file>[,<file>…]] [--list] [stryker options, e.g. --concurrency 1]
 
@@ -117,6 +118,7 @@ for (const name of chosen.length > 0 ? chosen : Object.keys(modules)) {
   }
   console.log(`mutation: ${name}`);
   const run = spawnSync('stryker', ['run', 'stryker.config.mjs', ...passThrough], { stdio: 'inherit', env });
+  makePortable(incrementalFileOf(name), process.cwd());
   results.push({ name, status: run.status, ...score(name) });
 }
 
