@@ -13,6 +13,22 @@ export type EnsureTopicOptions = KafkaClientOptions &
     configEntries?: Readonly<Record<string, string>>;
   }>;
 
+/** The broker does not host the topic (yet): on a loaded broker a topic just created can be unknown to its metadata for a moment. */
+const unknownTopic = (error: unknown): boolean =>
+  (error as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+
+/** Runs `ask` again (every 200 ms, `attempts` times at most) while the broker does not know the topic. */
+const untilKnown = async <T>(ask: () => Promise<T>, attempts = 50): Promise<T> => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await ask();
+    } catch (error) {
+      if (!unknownTopic(error) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+};
+
 /**
  * The admin step that creates the session-events topic (brokers run with
  * auto.create.topics.enable=false). Idempotent. An existing topic is left as it is: adding
@@ -30,21 +46,25 @@ export const ensureKafkaTopic = async (
     const exists = (await admin.listTopics()).includes(topic);
     const created =
       !exists &&
-      (await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions,
-            replicationFactor: options.replicationFactor ?? 1,
-            configEntries: Object.entries(options.configEntries ?? {}).map(([name, value]) => ({
-              name,
-              value,
-            })),
-          },
-        ],
-      }));
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      // kafkajs' wait for leaders retries a missing leader, not an unknown topic: the create itself
+      // succeeded, and the metadata read below waits until the broker knows the topic.
+      (await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic,
+              numPartitions,
+              replicationFactor: options.replicationFactor ?? 1,
+              configEntries: Object.entries(options.configEntries ?? {}).map(([name, value]) => ({
+                name,
+                value,
+              })),
+            },
+          ],
+        })
+        .catch((error: unknown) => (unknownTopic(error) ? true : Promise.reject(error))));
+    const metadata = await untilKnown(() => admin.fetchTopicMetadata({ topics: [topic] }));
     const partitions = metadata.topics[0]?.partitions.length ?? 0;
     if (partitions !== numPartitions) {
       options.logger?.warn('topic exists with a different partition count; left unchanged', {
