@@ -1,4 +1,5 @@
 import { DEFAULT_PARTITIONS, SESSION_EVENTS_TOPIC } from '../bus.ts';
+import { delay } from '../bus/bus-support.ts';
 import { SESSION_DELTAS_RETENTION_MS, SESSION_DELTAS_TOPIC } from '../deltas/session-delta.ts';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.ts';
 
@@ -24,7 +25,7 @@ const untilKnown = async <T>(ask: () => Promise<T>, attempts = 50): Promise<T> =
       return await ask();
     } catch (error) {
       if (!unknownTopic(error) || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await delay(200);
     }
   }
 };
