@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { given, meta } from '../../testing/decider-spec.ts';
-import { sessionHarness, spec, T0 } from '../../testing/session-harness.ts';
+import { approvalTeam, sessionHarness, spec, T0 } from '../../testing/session-harness.ts';
 import { nextAction } from './next-action.ts';
 import type { SessionEvent } from './session.events.ts';
-import type { Session } from './session.state.ts';
+import { toolResultText } from './session.evolve.ts';
+import type { Session, ToolCallState } from './session.state.ts';
 
 /**
  * The fold at its edges (mutation testing, docs/mutation.md): what each event clears, counts or
@@ -39,6 +40,16 @@ const fork = (parent: readonly SessionEvent[]): Session =>
     })
     .state();
 const exchanges = (state: Session) => state.thread.filter((item) => item.kind === 'tool_exchange');
+/** A running turn whose agent called the calculator twice: both tool calls are pending. */
+const twoToolCalls = () => {
+  const h = started();
+  h.post('m1', 'Hi');
+  h.answer(null, [
+    { name: 'calculator', arguments: '{"a":1}' },
+    { name: 'calculator', arguments: '{"a":2}' },
+  ]);
+  return h;
+};
 
 describe('evolve is total: an event out of place changes only what it names', () => {
   it('a turn event with no turn running starts no turn', () => {
@@ -79,6 +90,67 @@ describe('evolve is total: an event out of place changes only what it names', ()
     }).state;
     expect(after).toEqual({ ...before, version: before.version + 1 });
   });
+
+  it('a handoff answered while the turn awaits input adds no tool exchange (only a speaker closes a batch)', () => {
+    const h = started(spec({ type: 'swarm', agents: [{ name: 'a', handoffs: ['b'] }, { name: 'b' }] }));
+    h.post('m1', 'Hi');
+    const state = given(
+      ...h.events,
+      { type: 'SessionAwaitingInput', data: { turnId: 't1', agent: 'a', reason: 'handoff' } },
+      {
+        type: 'ModelCallCompleted',
+        data: {
+          callId: 't1.s1.m1',
+          content: null,
+          toolCalls: [{ id: 'x', name: 'transfer_to_b', arguments: '{}' }],
+          usage: { promptTokens: 1, completionTokens: 1 },
+          finishReason: 'tool_calls',
+          latencyMs: 1,
+          contextHash: '',
+        },
+      },
+    ).state;
+    expect(exchanges(state)).toEqual([]);
+  });
+
+  it('a tool result for a model call recorded as failed adds no tool exchange', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
+    const state = given(
+      ...h.events,
+      {
+        type: 'ModelCallFailed',
+        data: {
+          callId: 't1.s1.m1',
+          error: { type: 'server_error', message: 'x', retryable: false },
+          latencyMs: 1,
+        },
+      },
+      { type: 'ToolCallCompleted', data: { toolCallId: 't1.s1.m1.t0', result: '3', latencyMs: 1 } },
+    ).state;
+    expect(exchanges(state)).toEqual([]);
+  });
+
+  const modelCallOut = () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    return h;
+  };
+  it.each([
+    ['model call', modelCallOut],
+    ['tool calls', twoToolCalls],
+  ])("the end of another turn neither retires nor aborts the running turn's pending %s", (_, running) => {
+    const { events } = running();
+    const before = given(...events).state;
+    const after = given(...events, {
+      type: 'TurnCancelled',
+      data: { turnId: 't0', reason: 'stale', at: T0 },
+    }).state;
+    expect(after.modelCalls).toEqual(before.modelCalls);
+    expect(after.toolCalls).toEqual(before.toolCalls);
+    expect(after).not.toHaveProperty('abortedCalls');
+  });
 });
 
 describe('a fork starts clean', () => {
@@ -95,6 +167,14 @@ describe('a fork starts clean', () => {
     expect(h.state().queue).toEqual(['m2']);
     expect(fork(h.events).queue).toEqual([]);
   });
+
+  it('a fork of a session whose cancelled turn left calls to abort expects none of them', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    h.send({ type: 'CancelTurn', data: {} });
+    expect(h.state().abortedCalls).toEqual(['t1.s1.m1']);
+    expect(fork(h.events)).not.toHaveProperty('abortedCalls');
+  });
 });
 
 describe("the user's reply inside a turn", () => {
@@ -103,6 +183,27 @@ describe("the user's reply inside a turn", () => {
     h.post('m2', 'here');
     expect(h.state().awaitingInput).toBeNull();
     expect(nextAction(h.state())).toMatchObject({ kind: 'call_model', agent: 'a' });
+  });
+
+  it('joins the thread after what the turn said', () => {
+    const h = awaitingUser();
+    const before = h.state().thread;
+    h.post('m2', 'here');
+    expect(h.state().thread).toEqual([
+      ...before,
+      { kind: 'message', id: 'm2', source: 'user', content: 'here', messageType: 'text' },
+    ]);
+  });
+
+  it('a message posted once the turn no longer awaits input waits in the queue', () => {
+    const h = awaitingUser();
+    const state = given(
+      ...h.events,
+      { type: 'SpeakerSelected', data: { turnId: 't1', step: 2, agent: 'b', method: 'swarm' } },
+      { type: 'UserMessageReceived', data: { messageId: 'm2', content: 'here', source: 'user', at: T0 } },
+    ).state;
+    expect(state.queue).toEqual(['m2']);
+    expect(state.messages.at(-1)?.turnId).toBeNull();
   });
 
   it('counts as a message of the turn (max_messages)', () => {
@@ -127,6 +228,37 @@ describe('turns and the wait for input', () => {
     expect(h.state().messages.find((m) => m.id === 'm2')?.turnId).toBeNull();
     h.answer('done');
     expect(h.state().messages.find((m) => m.id === 'm2')?.turnId).toBe('t2');
+  });
+
+  it('a turn takes its message off the queue and leaves the others queued', () => {
+    const h = started();
+    h.post('m1', 'first');
+    h.post('m2', 'second');
+    h.post('m3', 'third');
+    h.answer('done');
+    expect(h.state().turn?.messageId).toBe('m2');
+    expect(h.state().queue).toEqual(['m3']);
+  });
+
+  it('a turn starts with no calls, no tools used and, in Magentic-One, its thread after the task', () => {
+    const h = started(spec({ type: 'magentic_one', agents: [{ name: 'researcher' }] }));
+    h.post('m1', 'Look it up');
+    const upToStart = h.events.slice(0, h.events.findIndex((e) => e.type === 'TurnStarted') + 1);
+    const turn = given(...upToStart).state.turn;
+    expect(turn).toMatchObject({ index: 1, step: 0, stepCalls: [], batch: [], functionCalls: [] });
+    expect(turn?.magentic).toMatchObject({ task: 'Look it up', threadStart: 1 });
+  });
+
+  it('a turn started for a message the log does not hold starts from an empty user message', () => {
+    const h = started(spec({ type: 'magentic_one', agents: [{ name: 'researcher' }] }));
+    const state = given(...h.events, {
+      type: 'TurnStarted',
+      data: { turnId: 't1', messageId: 'mX', at: T0 },
+    }).state;
+    expect(state.thread).toEqual([
+      { kind: 'message', id: 'mX', source: 'user', content: '', messageType: 'text' },
+    ]);
+    expect(state.turn?.magentic?.task).toBe('');
   });
 
   it('a turn started after a handoff to the user ended the last one awaits nothing', () => {
@@ -225,5 +357,85 @@ describe('what a turn records', () => {
       messageType: 'text',
       turnId: 't1',
     });
+  });
+});
+
+describe('tool results', () => {
+  const tool = (patch: Partial<ToolCallState>): ToolCallState => ({
+    toolCallId: 't1.s1.m1.t0',
+    callId: 't1.s1.m1',
+    turnId: 't1',
+    agent: 'a',
+    name: 'calculator',
+    arguments: '{}',
+    status: 'completed',
+    approval: 'none',
+    ...patch,
+  });
+
+  it.each([
+    ['a completed call without a result', '', tool({ status: 'completed' })],
+    ['a failed call without a failure', 'Error: tool call failed', tool({ status: 'failed' })],
+  ])('the model sees %s as %j', (_, text, call) => {
+    expect(toolResultText(call)).toBe(text);
+  });
+
+  it('a batch joins the thread once all its calls are resolved, not at the first result', () => {
+    const h = twoToolCalls();
+    h.toolResult('t1.s1.m1.t0', '1');
+    expect(exchanges(h.state())).toEqual([]);
+    h.toolResult('t1.s1.m1.t1', '2');
+    expect(exchanges(h.state()).map((x) => x.kind === 'tool_exchange' && x.results)).toEqual([
+      [
+        { toolCallId: 't1.s1.m1.t0', content: '1' },
+        { toolCallId: 't1.s1.m1.t1', content: '2' },
+      ],
+    ]);
+  });
+
+  it('a handoff call is answered with the message of the handoff it names', () => {
+    const h = started(
+      spec({ type: 'swarm', agents: [{ name: 'a', handoffs: ['b', 'c'] }, { name: 'b' }, { name: 'c' }] }),
+    );
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'transfer_to_c', arguments: '{}' }]);
+    expect(exchanges(h.state()).map((x) => x.kind === 'tool_exchange' && x.results)).toEqual([
+      [{ toolCallId: 't1.s1.m1.t0', content: 'Transferred to c, adopting the role of c immediately.' }],
+    ]);
+  });
+
+  it('the late failure of one aborted call leaves the others still expected', () => {
+    const h = twoToolCalls();
+    h.send({ type: 'CancelTurn', data: {} });
+    expect(h.state().abortedCalls).toEqual(['t1.s1.m1.t0', 't1.s1.m1.t1']);
+    h.send({
+      type: 'RecordToolResult',
+      data: {
+        toolCallId: 't1.s1.m1.t0',
+        outcome: 'failed',
+        reason: 'aborted',
+        message: 'aborted',
+        latencyMs: 1,
+      },
+    });
+    expect(h.state().abortedCalls).toEqual(['t1.s1.m1.t1']);
+  });
+
+  it('a tool requested with no turn running belongs to no turn', () => {
+    const state = given(...started().events, {
+      type: 'ToolCallRequested',
+      data: { toolCallId: 'x', callId: 'c', agent: 'a', name: 'calculator', arguments: '{}' },
+    }).state;
+    expect(state.toolCalls['x']?.turnId).toBe('');
+  });
+
+  it('an approval without a deadline records none', () => {
+    const h = started(approvalTeam());
+    h.post('m1', 'Hi');
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    expect(h.state().toolCalls['t1.s1.m1.t0']).not.toHaveProperty('approvalExpiresAt');
+    expect(h.state().pending.approvals).toStrictEqual([
+      { toolCallId: 't1.s1.m1.t0', agent: 'a', name: 'refund', arguments: '{}' },
+    ]);
   });
 });
