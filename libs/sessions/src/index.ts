@@ -18,6 +18,7 @@ export {
   createSessionEngine,
   type CommandContext,
   type Handled,
+  type LoadOptions,
   type SessionEngine,
   type SessionEngineDeps,
   type SessionRef,

@@ -228,6 +228,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
                 deadlines,
                 shutdown: shutdown.signal,
                 stopping: () => stopping,
+                delivered: dedupe.lastApplied,
                 onError: (id, error) => logger.warn(`session ${id}: ${describe(error)}`),
               },
               tenantId,

@@ -13,6 +13,7 @@ import {
 import { createInMemoryEventStore } from '@agentledger/events';
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
 import { createInMemorySessionIndex, createSessionEngine } from '@agentledger/sessions';
+import { countingReads } from '@agentledger/sessions/testing';
 import { eventually } from '@agentledger/testing';
 import { toolThenAnswerModel } from '../testing/tool-then-answer.ts';
 import { createOrchestratorMetrics } from './metrics.ts';
@@ -181,6 +182,55 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     expect(calls.release).toBe(0);
     await orchestrator.stop();
     expect((await w.index.get('tenant-a', 'busy'))?.leaseOwner).toBeNull();
+  });
+
+  it('starts a run from its cached session while its lease is unbroken, and reads what a gateway elsewhere appended', async () => {
+    const w = world(toolThenAnswerModel());
+    const counted = countingReads(w.store);
+    const engine = createSessionEngine({ store: counted.store, index: w.index, partitions: 12 });
+    const orchestrator = w.runtime(new Registry(), { engine });
+    w.relay.start();
+    await orchestrator.start();
+    cleanups.push(async () => {
+      await orchestrator.stop();
+      await w.relay.stop();
+      await w.bus.close();
+    });
+    await eventually('partition assignment', () => (orchestrator.ready() ? true : undefined));
+    const post = (via: typeof engine, turn: number) =>
+      via.handle(
+        {
+          type: 'PostUserMessage',
+          data: { messageId: `m${turn}`, content: `turn ${turn}` },
+          metadata: meta(`m${turn}`),
+        },
+        { tenantId: 'tenant-a', sessionId: 'kept' },
+      );
+    const turnDone = (turn: number) =>
+      eventually(`turn ${turn}`, async () => {
+        const state = await w.idle('kept');
+        return state && state.turnCount === turn ? state : undefined;
+      });
+    await engine.handle(
+      {
+        type: 'StartSession',
+        data: { sessionId: 'kept', tenantId: 'tenant-a', teamId: 't', spec },
+        metadata: meta('start'),
+      },
+      { tenantId: 'tenant-a', sessionId: 'kept' },
+    );
+    await post(engine, 1);
+    await turnDone(1);
+    // A message through the worker's own engine (a gateway in the process): only the post reads.
+    counted.reads = 0;
+    await post(engine, 2);
+    await turnDone(2);
+    expect(counted.reads).toBe(1);
+    // A message through another engine (a gateway elsewhere) is delivered, and the worker reads it.
+    counted.reads = 0;
+    await post(w.repository, 3);
+    await turnDone(3);
+    expect(counted.reads).toBe(1);
   });
 
   it('runs turns with a tool call to the end, executing each tool call once', async () => {

@@ -22,6 +22,12 @@ export type WorkerDeps = Readonly<{
   cancellation: TurnCancellation;
   /** The session's deadline timer: checked before the step, re-armed from the state it ends in. */
   deadlines: DeadlineTimers;
+  /**
+   * The newest version of the session delivered to this replica (0 when none is known): with a
+   * lease kept since the engine's last fenced append, a cached session at least this new is not
+   * read again (`LoadOptions`).
+   */
+  delivered: (streamId: string) => number;
   /** Set when shutdown begins: no new step starts. */
   stopping: () => boolean;
   onError: (sessionId: string, error: unknown) => void;
@@ -58,7 +64,7 @@ export const runSession = async (
   let held = false;
   try {
     // A deadline passed while nobody held the session (a crash, a restart) fires before any work.
-    const loaded = await deps.engine.load(tenantId, sessionId);
+    const loaded = await deps.engine.load(tenantId, sessionId, { lease, seen: deps.delivered });
     const fired = await deps.deadlines.check({ tenantId, sessionId }, loaded);
     const outcome = await deps.engine.step({ tenantId, sessionId }, lease, signal, {
       // One load per run: the step starts from it unless the deadline just changed the session.

@@ -155,7 +155,7 @@ describe('outbox relay, step by step', () => {
     expect(relay.status()).toStrictEqual(idle);
     relay.start();
     expect(relay.status().running).toBe(true);
-    await until('caught up', () => (log.includes('read 3') ? true : undefined));
+    await until('caught up', () => (log.includes('save 3') ? true : undefined));
     expect(relay.status()).toMatchObject({ running: true, leader: true, checkpoint: 3 });
     await relay.stop();
     expect(relay.status()).toStrictEqual({ ...idle, checkpoint: 3, publishedEvents: 3 });
@@ -191,7 +191,7 @@ describe('outbox relay, step by step', () => {
     const relay = relayOf({ store, bus, idlePollMs: NEVER });
     relay.start();
     relay.start();
-    await until('caught up', () => (log.includes('read 3') ? true : undefined));
+    await until('caught up', () => (log.includes('save 3') ? true : undefined));
     await relay.stop();
     expect(published).toEqual([[1, 2, 3]]);
   });
@@ -201,7 +201,8 @@ describe('outbox relay, step by step', () => {
     const { bus } = recordingBus(log);
     const relay = relayOf({ store, bus, batchSize: 5, idlePollMs: NEVER });
     relay.start();
-    await until('caught up', () => (log.includes('read 12') ? true : undefined));
+    await until('caught up', () => (log.includes('save 12') ? true : undefined));
+    await turns();
     expect(log).toEqual([
       'load',
       'read 0',
@@ -213,9 +214,30 @@ describe('outbox relay, step by step', () => {
       'save 10',
       'publish 11-12',
       'save 12',
-      'read 12',
     ]);
     expect(relay.status()).toMatchObject({ checkpoint: 12, publishedEvents: 12, failures: 0 });
+  });
+
+  it('after a short page reads again only when woken: what was committed by then is out', async () => {
+    const { store, log } = fakeStore([1, 2]);
+    const { bus } = recordingBus(log);
+    const relay = relayOf({ store, bus, idlePollMs: NEVER });
+    relay.start();
+    await until('caught up', () => (log.includes('save 2') ? true : undefined));
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    relay.wake();
+    await until('read again', () => (log.at(-1) === 'read 2' ? true : undefined));
+  });
+
+  it('a wake during the step is not lost: the pause after a short page returns at once', async () => {
+    const { store, log } = fakeStore([1, 2]);
+    const { bus, hooks } = recordingBus(log);
+    const relay = relayOf({ store, bus, idlePollMs: NEVER });
+    hooks.publish = () => relay.wake();
+    relay.start();
+    await until('read again', () => (log.at(-1) === 'read 2' ? true : undefined));
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
   });
 
   it('measures the lag: the exact count under a batch, else the head position checked at most every second', async () => {
@@ -243,7 +265,7 @@ describe('outbox relay, step by step', () => {
       },
     });
     relay.start();
-    await until('caught up', () => (log.includes('read 22') ? true : undefined));
+    await until('caught up', () => (log.includes('save 22') ? true : undefined));
     expect(seen).toEqual([
       { first: 1, lagEvents: 22, lagMs: 1_500 },
       { first: 6, lagEvents: 17, lagMs: 1_500 },
@@ -281,7 +303,7 @@ describe('outbox relay, step by step', () => {
     expect(resolver.marks).toBe(1);
     expect(new Set(resolver.asked)).toEqual(new Set(['mark-1']));
     expect(relay.status()).toMatchObject({ skippedPositions: 1, publishedEvents: 5, failures: 0 });
-    await until('caught up', () => (log.at(-1) === 'read 6' ? true : undefined));
+    await until('caught up', () => (log.at(-1) === 'save 6' ? true : undefined));
     expect(lines).toEqual([
       ['info', 'relay active', { relayId: 'outbox-relay', checkpoint: 0 }],
       ['info', 'skipped positions that never committed', { relayId: 'outbox-relay', skipped: 1 }],
@@ -358,7 +380,7 @@ describe('outbox relay, step by step', () => {
     );
     expect(seen).toEqual([1, 2, 3, 4].map((failures) => ({ failures, leader: false })));
     expect(log.filter((line) => line === 'load')).toHaveLength(5);
-    await until('caught up', () => (log.at(-1) === 'read 2' ? true : undefined));
+    await until('caught up', () => (log.at(-1) === 'save 2' ? true : undefined));
     expect(relay.status()).toMatchObject({ failures: 0, lastError: 'Error: broker unavailable' });
   });
 
@@ -464,7 +486,7 @@ describe('outbox relay, step by step', () => {
     expect(lines).toEqual([]);
     state.held = true;
     relay.wake();
-    await until('published', () => (log.at(-1) === 'read 9' ? true : undefined));
+    await until('published', () => (log.at(-1) === 'save 9' ? true : undefined));
     expect(published).toEqual([[8, 9]]);
     state.held = false;
     relay.wake();
@@ -484,7 +506,7 @@ describe('outbox relay, step by step', () => {
     const { bus } = recordingBus(log);
     const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
     relay.start();
-    await until('caught up', () => (log.includes('read 2') ? true : undefined));
+    await until('caught up', () => (log.includes('save 2') ? true : undefined));
     const reads = () => log.filter((line) => line.startsWith('read')).length;
     const before = reads();
     const woken = performance.now();
@@ -586,6 +608,8 @@ describe('outbox relay, step by step', () => {
       if (after === 1) stopping.done = relay.stop();
     };
     relay.start();
+    await until('caught up', () => (log.includes('save 1') ? true : undefined));
+    relay.wake();
     await until('stopping', () => (stopping.done ? true : undefined));
     await stopping.done;
     expect(relay.status()).toMatchObject({ running: false, checkpoint: 1 });

@@ -133,6 +133,11 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   // A wake that comes while a step runs (its read may have missed those events) cuts the next
   // pause short: a notification is never lost to the window between a read and the pause.
   let woken = false;
+  /** Ends the pause in progress, or the next one before it starts. */
+  const rouse = (): void => {
+    if (wakeUp) wakeUp();
+    else woken = true;
+  };
   const pause = (ms: number): Promise<void> => {
     // A stop that came while the loop was past its check (say, awaiting leadership) is not waited out.
     if (state.stopping) return Promise.resolve();
@@ -204,7 +209,12 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     await pending;
   };
 
-  /** One read-publish-checkpoint step; false when there was nothing to publish. */
+  /**
+   * One read-publish-checkpoint step; true when the next read should start at once: a full page
+   * was published, so more is likely waiting. After a short page everything committed by then is
+   * out; a commit since wakes the relay (the pause returns at once), so reading again would
+   * mostly find nothing.
+   */
   const step = async (): Promise<boolean> => {
     const [{ page, settled }] = await Promise.all([read(), saved()]);
     const { events: batch, open, skipped } = gaplessPrefix(page, state.checkpoint, settled);
@@ -217,14 +227,18 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     await options.onPublished?.(batch);
     if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
     saving = options.store.saveCheckpoint(relayId, last.globalPosition);
-    saving.catch(() => undefined); // awaited by the next step (or at stop)
+    // Awaited by the next step (or at stop); a failure starts that step now, not at the next wake.
+    saving.catch(rouse);
     if (skipped > 0) logger.info('skipped positions that never committed', { relayId, skipped });
     state.checkpoint = last.globalPosition;
     state.publishedEvents += batch.length;
     state.skippedPositions += skipped;
     state.lagEvents = Math.max(0, state.lagEvents - batch.length);
     state.failures = 0;
-    return true;
+    if (open) return false; // the events past the hole wait for it (the pause is the gap poll)
+    const full = page.length === batchSize;
+    if (!full) state.lagMs = 0; // all that was committed is out
+    return full;
   };
 
   const lead = async (): Promise<boolean> => {
@@ -285,16 +299,12 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       await loop;
     },
     wake: () => {
-      const wakeNow = (): void => {
-        if (wakeUp) wakeUp();
-        else woken = true;
-      };
       const wait = lastReadAt + wakeSpacingMs - performance.now();
-      if (wait <= 0) wakeNow();
+      if (wait <= 0) rouse();
       else
         spaced ??= setTimeout(() => {
           spaced = undefined;
-          wakeNow();
+          rouse();
         }, wait);
     },
     status: () => ({

@@ -101,7 +101,7 @@ export type SessionEngine = Readonly<{
     options?: StepOptions,
   ) => Promise<StepOutcome>;
   /** The folded session, or undefined when the tenant has no such session. */
-  load: (tenantId: string, sessionId: string) => Promise<Session | undefined>;
+  load: (tenantId: string, sessionId: string, options?: LoadOptions) => Promise<Session | undefined>;
   /** The session as of `version` (a prefix of its history), folded without snapshots or cache. */
   loadAt: (tenantId: string, sessionId: string, version: number) => Promise<Session | undefined>;
   /**
@@ -123,6 +123,17 @@ export type SessionEngine = Readonly<{
 
 export type Imported = Readonly<{ state: Session; duplicate: boolean }>;
 
+/**
+ * When a worker may start from the cached session without reading the store. Both must hold:
+ * the worker's `lease` is the one (same epoch) under which this engine made the session's last
+ * fenced append, so no other worker has appended since (any other needs a newer epoch); and the
+ * cached version is at least `seen(streamId)`, the newest version of the session's stream the
+ * worker has been delivered, so it holds every append of others (gateways) that asked for this
+ * run. An append on a cache that is still behind is refused by its expected version and the retry
+ * reads the store.
+ */
+export type LoadOptions = Readonly<{ lease: Lease; seen: (streamId: string) => number }>;
+
 const SNAPSHOT_TAG = 'session-v1';
 const DEFAULT_SNAPSHOT_EVERY = 200;
 
@@ -138,8 +149,12 @@ const tokensIn = (events: readonly SessionEvent[]): number =>
     0,
   );
 
-/** `trace`: the W3C trace the session's work continues (see `TurnTrace`). */
-type Loaded = Readonly<{ state: Session; streamId: string; trace: TurnTrace }>;
+/**
+ * `trace`: the W3C trace the session's work continues (see `TurnTrace`). `epoch`: the lease epoch
+ * of the last fenced append this engine made on the session since it last read the store (kept
+ * across unfenced appends, which no other worker makes).
+ */
+type Loaded = Readonly<{ state: Session; streamId: string; trace: TurnTrace; epoch?: number }>;
 
 /** The default budget of the engine's session cache. */
 export const DEFAULT_SESSION_CACHE_BYTES = 256 * 1024 * 1024;
@@ -180,10 +195,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     if (cached) {
       const { state, streamId } = cached.value;
       const newer = await deps.store.readStream(streamId, { tenantId, fromVersion: state.version + 1 });
+      // Appends of others since: one may be another worker's, under a newer lease.
+      const { epoch } = cached.value;
       return {
         state: newer.reduce(evolveEnvelope, state),
         streamId,
         trace: newer.reduce(followTrace, cached.value.trace),
+        ...(newer.length === 0 && epoch !== undefined ? { epoch } : {}),
         bytes: cached.bytes + eventBytes(newer),
       };
     }
@@ -201,7 +219,18 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     return { state, streamId, trace, bytes: estimatedBytes(state) };
   };
 
-  const load = async (tenantId: string, sessionId: string): Promise<Session | undefined> => {
+  const load = async (
+    tenantId: string,
+    sessionId: string,
+    options?: LoadOptions,
+  ): Promise<Session | undefined> => {
+    const cached = cache.get(cacheKey(tenantId, sessionId))?.value;
+    if (
+      options !== undefined &&
+      cached?.epoch === options.lease.epoch &&
+      cached.state.version >= options.seen(cached.streamId)
+    )
+      return cached.state;
     const loaded = await loadStream(tenantId, sessionId);
     if (loaded.state.version === 0) return undefined;
     remember(loaded, loaded.bytes);
@@ -258,7 +287,8 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
   ): Promise<Handled> => {
     const { tenantId, sessionId } = ctx;
     const trusted = trustCache && cache.get(cacheKey(tenantId, sessionId)) !== undefined;
-    const { state: before, streamId, bytes, trace } = await loadStream(tenantId, sessionId, trustCache);
+    const loaded = await loadStream(tenantId, sessionId, trustCache);
+    const { state: before, streamId, bytes, trace } = loaded;
     const decided = sessionDecider.decide(command, before);
     // Nothing to append is no proof on a cached state that may be behind (no expected version
     // refuses it): decide again on what the store holds.
@@ -295,8 +325,14 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         const events = await firstAppend(tenantId, result);
         return { state: (await load(tenantId, sessionId)) ?? before, events, duplicate: true };
       }
+      const epoch = ctx.lease?.epoch ?? loaded.epoch;
       remember(
-        { state: after, streamId, trace: stored.reduce(followTrace, trace) },
+        {
+          state: after,
+          streamId,
+          trace: stored.reduce(followTrace, trace),
+          ...(epoch === undefined ? {} : { epoch }),
+        },
         bytes + eventBytes(stored),
       );
       await snapshotCrossed(before.version, after, streamId);

@@ -234,6 +234,38 @@ describe('session repository', () => {
     expect(counted.reads).toBe(1);
   });
 
+  it('gives a worker whose lease is unbroken its cached session without reading, when it holds all it was delivered', async () => {
+    const { store, index } = setup();
+    const counted = countingReads(store);
+    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
+    const b = createSessionEngine({ store, index, partitions: 12 });
+    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    await a.handle(postMessage('m1', 'fenced'), { tenantId: 'tenant-a', sessionId: 's1', lease });
+    // An unfenced append through the same engine (a gateway in the process) keeps the epoch.
+    await a.handle(postMessage('m2', 'unfenced'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const head = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).length;
+    const seen: string[] = [];
+    const upTo = (version: number) => (streamId: string) => (seen.push(streamId), version);
+    counted.reads = 0;
+    expect((await a.load('tenant-a', 's1', { lease, seen: upTo(head) }))?.version).toBe(head);
+    expect(counted.reads).toBe(0);
+    expect(seen).toEqual([STREAM]);
+    // Delivered a version the cache lacks: read.
+    expect((await a.load('tenant-a', 's1', { lease, seen: upTo(head + 1) }))?.version).toBe(head);
+    expect(counted.reads).toBe(1);
+    // Another lease (another epoch): read.
+    const other = { ...lease, epoch: lease.epoch + 1 };
+    await a.load('tenant-a', 's1', { lease: other, seen: upTo(0) });
+    expect(counted.reads).toBe(2);
+    // Someone else appended: the catch-up that finds it forgets the epoch, so the next load reads.
+    await b.handle(postMessage('m3', 'elsewhere'), { tenantId: 'tenant-a', sessionId: 's1' });
+    expect((await a.load('tenant-a', 's1'))?.messages).toHaveLength(3);
+    counted.reads = 0;
+    expect((await a.load('tenant-a', 's1', { lease, seen: upTo(0) }))?.messages).toHaveLength(3);
+    expect(counted.reads).toBe(1);
+  });
+
   it('decides again on the stream when a lease holder finds nothing to do on its cached session', async () => {
     const { store, index } = setup();
     const a = createSessionEngine({ store, index, partitions: 12 });
