@@ -151,6 +151,48 @@ describe('evolve is total: an event out of place changes only what it names', ()
     expect(after.toolCalls).toEqual(before.toolCalls);
     expect(after).not.toHaveProperty('abortedCalls');
   });
+
+  it("a model call of another phase starts the step's calls afresh", () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    expect(h.state().turn?.stepCalls).toEqual(['t1.s1.m1']);
+    const state = given(...h.events, {
+      type: 'ModelCallRequested',
+      data: {
+        callId: 't1.s2.sel1',
+        turnId: 't1',
+        step: 2,
+        agent: 'selector',
+        purpose: 'select_speaker',
+        iteration: 1,
+        contextLength: 1,
+        contextHash: '',
+      },
+    }).state;
+    expect(state.turn).toMatchObject({ phase: 'selecting', stepCalls: ['t1.s2.sel1'] });
+  });
+
+  it('the result of a tool call nobody recorded adds no function call to the turn', () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    const state = given(...h.events, {
+      type: 'ToolCallCompleted',
+      data: { toolCallId: 'x', result: '3', latencyMs: 1 },
+    }).state;
+    expect(state.turn?.functionCalls).toEqual([]);
+  });
+
+  it('a handoff in a session with no team is a handoff to the user', () => {
+    const state = given(
+      { type: 'TurnStarted', data: { turnId: 't1', messageId: 'm1', at: T0 } },
+      {
+        type: 'HandoffOccurred',
+        data: { turnId: 't1', from: 'a', to: 'b', toolCallId: 'x', message: 'Transferred to b' },
+      },
+    ).state;
+    expect(state.turn?.handoffToUser).toBe('a');
+    expect(state.swarmSpeaker).toBeNull();
+  });
 });
 
 describe('a fork starts clean', () => {
@@ -273,6 +315,12 @@ describe('turns and the wait for input', () => {
     expect(h.state().status).toBe('running');
   });
 
+  it('a turn awaiting the user has no calls out', () => {
+    const h = awaitingUser();
+    expect(h.state().turn).toMatchObject({ phase: 'awaiting_input', stepCalls: [], batch: [] });
+    expect(h.state().pending).toEqual({ modelCalls: [], toolCalls: [], approvals: [] });
+  });
+
   it('cancelling a turn that awaits the user ends the wait', () => {
     const h = awaitingUser();
     h.send({ type: 'CancelTurn', data: {} });
@@ -306,7 +354,8 @@ describe('what a turn records', () => {
     });
   });
 
-  it("the Magentic-One orchestrator's own messages do not count (max_messages)", () => {
+  /** A Magentic-One turn (max_messages 2) whose orchestrator has told the researcher what to do. */
+  const instructed = () => {
     const team = spec({
       type: 'magentic_one',
       agents: [{ name: 'researcher' }, { name: 'writer' }],
@@ -325,8 +374,24 @@ describe('what a turn records', () => {
         instruction_or_question: { reason: 'r', answer: 'Look it up' },
       }),
     );
+    return h;
+  };
+
+  it("the Magentic-One orchestrator's own messages do not count (max_messages)", () => {
+    const h = instructed();
     expect(h.state().turn?.messageCount).toBe(1);
     expect(nextAction(h.state())).toMatchObject({ kind: 'call_model', agent: 'researcher' });
+  });
+
+  it("a Magentic-One agent's message counts (max_messages)", () => {
+    expect(instructed().answer('found it').at(-1)).toEqual({
+      type: 'TurnCompleted',
+      data: {
+        turnId: 't1',
+        reason: 'Maximum number of messages 2 reached, current message count: 2',
+        at: T0,
+      },
+    });
   });
 
   it("a reflection's tool calls are not recorded, not even a handoff", () => {
@@ -436,6 +501,73 @@ describe('tool results', () => {
     expect(h.state().toolCalls['t1.s1.m1.t0']).not.toHaveProperty('approvalExpiresAt');
     expect(h.state().pending.approvals).toStrictEqual([
       { toolCallId: 't1.s1.m1.t0', agent: 'a', name: 'refund', arguments: '{}' },
+    ]);
+  });
+});
+
+describe('the pending view', () => {
+  it("shows the agent's model call while it is out", () => {
+    const h = started();
+    h.post('m1', 'Hi');
+    expect(h.state().pending).toEqual({
+      modelCalls: [{ callId: 't1.s1.m1', agent: 'a', purpose: 'agent' }],
+      toolCalls: [],
+      approvals: [],
+    });
+  });
+
+  it('shows only the tool calls of the batch still out', () => {
+    const h = twoToolCalls();
+    h.toolResult('t1.s1.m1.t0', '1');
+    expect(h.state().pending).toEqual({
+      modelCalls: [],
+      toolCalls: [{ toolCallId: 't1.s1.m1.t1', agent: 'a', name: 'calculator' }],
+      approvals: [],
+    });
+  });
+
+  it('shows a tool call awaiting approval as an approval, not as a tool call to run', () => {
+    const h = started(approvalTeam());
+    h.post('m1', 'Hi');
+    h.answer(null, [
+      { name: 'calculator', arguments: '{}' },
+      { name: 'refund', arguments: '{}' },
+    ]);
+    expect(h.state().pending.toolCalls).toEqual([
+      { toolCallId: 't1.s1.m1.t0', agent: 'a', name: 'calculator' },
+    ]);
+    expect(h.state().pending.approvals.map((c) => c.toolCallId)).toEqual(['t1.s1.m1.t1']);
+  });
+});
+
+describe('who speaks next', () => {
+  const agents = [{ name: 'a' }, { name: 'b' }];
+  it.each([
+    ['round_robin', { roundRobinNext: 1, swarmSpeaker: null }],
+    ['swarm', { roundRobinNext: 0, swarmSpeaker: 'a' }],
+  ] as const)('a %s team records only its own next speaker', (type, next) => {
+    const h = started(spec({ type, agents }));
+    h.post('m1', 'Hi');
+    expect(h.state()).toMatchObject({ lastSpeaker: 'a', ...next });
+  });
+
+  /** A round-robin team whose second agent hands back to the first: a has spoken, b's call is out. */
+  const handingBack = () => {
+    const h = started(spec({ type: 'round_robin', agents: [{ name: 'a' }, { name: 'b', handoffs: ['a'] }] }));
+    h.post('m1', 'Hi');
+    h.answer('hello');
+    expect(nextAction(h.state())).toMatchObject({ kind: 'call_model', agent: 'b' });
+    h.answer(null, [{ name: 'transfer_to_a', arguments: '{}' }]);
+    return h;
+  };
+
+  it("a handoff outside a swarm leaves the swarm's speaker alone", () => {
+    expect(handingBack().state().swarmSpeaker).toBeNull();
+  });
+
+  it("a handoff call is answered with the message of the calling agent's handoff", () => {
+    expect(exchanges(handingBack().state()).map((x) => x.kind === 'tool_exchange' && x.results)).toEqual([
+      [{ toolCallId: 't1.s2.m1.t0', content: 'Transferred to a, adopting the role of a immediately.' }],
     ]);
   });
 });
