@@ -127,15 +127,16 @@ afterEach(async () => {
   cleanups = [];
 });
 
-const running = async (w: ReturnType<typeof world>) => {
+/** Starts the world's relay and `orchestrator` (the world's own, or one built by `w.runtime`). */
+const running = async (w: ReturnType<typeof world>, orchestrator = w.orchestrator) => {
   w.relay.start();
-  await w.orchestrator.start();
+  await orchestrator.start();
   cleanups.push(async () => {
-    await w.orchestrator.stop();
+    await orchestrator.stop();
     await w.relay.stop();
     await w.bus.close();
   });
-  await eventually('partition assignment', () => (w.orchestrator.ready() ? true : undefined));
+  await eventually('partition assignment', () => (orchestrator.ready() ? true : undefined));
 };
 
 describe('orchestrator runtime (in-process bus, in-memory store)', () => {
@@ -152,14 +153,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
       step: (...args: Parameters<typeof w.repository.step>) => (calls.step++, w.repository.step(...args)),
     };
     const orchestrator = w.runtime(new Registry(), { index, engine });
-    w.relay.start();
-    await orchestrator.start();
-    cleanups.push(async () => {
-      await orchestrator.stop();
-      await w.relay.stop();
-      await w.bus.close();
-    });
-    await eventually('partition assignment', () => (orchestrator.ready() ? true : undefined));
+    await running(w, orchestrator);
     await w.startAndPost('busy', 'turn 1');
     await eventually('the first turn', () => w.idle('busy'));
     for (let turn = 2; turn <= 4; turn += 1) {
@@ -189,14 +183,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     const counted = countingReads(w.store);
     const engine = createSessionEngine({ store: counted.store, index: w.index, partitions: 12 });
     const orchestrator = w.runtime(new Registry(), { engine });
-    w.relay.start();
-    await orchestrator.start();
-    cleanups.push(async () => {
-      await orchestrator.stop();
-      await w.relay.stop();
-      await w.bus.close();
-    });
-    await eventually('partition assignment', () => (orchestrator.ready() ? true : undefined));
+    await running(w, orchestrator);
     const post = (via: typeof engine, turn: number) =>
       via.handle(
         {

@@ -23,6 +23,19 @@ const setup = () => {
   return { store, index, repository, advance: (ms: number) => (now += ms) };
 };
 
+/**
+ * Session s1 started through engine `a`, which reads through `counted`; `b` is a second engine on
+ * the same store and index (another process).
+ */
+const twoEngines = async () => {
+  const { store, index } = setup();
+  const counted = countingReads(store);
+  const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
+  const b = createSessionEngine({ store, index, partitions: 12 });
+  await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+  return { store, index, counted, a, b };
+};
+
 describe('session repository', () => {
   it('appends decided events and keeps the read model in step, in one append', async () => {
     const { repository, index, store } = setup();
@@ -197,11 +210,7 @@ describe('session repository', () => {
   });
 
   it('lets a lease holder decide on its cached session without reading, and catch up after a conflict', async () => {
-    const { store, index } = setup();
-    const counted = countingReads(store);
-    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
-    const b = createSessionEngine({ store, index, partitions: 12 });
-    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const { store, index, counted, a, b } = await twoEngines();
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     const ref = { tenantId: 'tenant-a', sessionId: 's1', lease };
     counted.reads = 0;
@@ -215,11 +224,7 @@ describe('session repository', () => {
   });
 
   it('lets a caller that just loaded decide on that fold without reading again; a stale one reads once', async () => {
-    const { store, index } = setup();
-    const counted = countingReads(store);
-    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
-    const b = createSessionEngine({ store, index, partitions: 12 });
-    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const { counted, a, b } = await twoEngines();
     const ref = { tenantId: 'tenant-a', sessionId: 's1', fresh: true };
     await a.load('tenant-a', 's1');
     counted.reads = 0;
@@ -235,11 +240,7 @@ describe('session repository', () => {
   });
 
   it('gives a worker whose lease is unbroken its cached session without reading, when it holds all it was delivered', async () => {
-    const { store, index } = setup();
-    const counted = countingReads(store);
-    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
-    const b = createSessionEngine({ store, index, partitions: 12 });
-    await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const { store, index, counted, a, b } = await twoEngines();
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     await a.handle(postMessage('m1', 'fenced'), { tenantId: 'tenant-a', sessionId: 's1', lease });
     // An unfenced append through the same engine (a gateway in the process) keeps the epoch.
