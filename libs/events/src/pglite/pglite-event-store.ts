@@ -30,16 +30,28 @@ export const runPgliteMigrations = async (
   await migrate(drizzle({ client: pglite }), { migrationsFolder });
 };
 
+/**
+ * Lets the event loop turn before a statement. PGlite runs each statement synchronously (WASM) and
+ * settles its promise at once, so a process whose parts keep its queue full (appends, the relay,
+ * the webhooks) would run one unbroken chain of promise callbacks: timers and sockets (new HTTP
+ * requests) wait until the queue empties, and only the sessions already inside move on.
+ */
+const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>): SqlDriver => ({
   db: drizzle({ client: pglite }),
-  query: async (text, values) => (await pglite.query<SqlRow>(text, [...values])).rows,
-  queryArrays: async (text, values) =>
-    (
-      await pglite.query<unknown[]>(text, [...values], {
-        rowMode: 'array',
-        parsers: { 1184: (value) => value },
-      })
-    ).rows,
+  query: async (text, values) => {
+    await turnOfTheLoop();
+    return (await pglite.query<SqlRow>(text, [...values])).rows;
+  },
+  queryArrays: async (text, values) => {
+    await turnOfTheLoop();
+    const result = await pglite.query<unknown[]>(text, [...values], {
+      rowMode: 'array',
+      parsers: { 1184: (value) => value },
+    });
+    return result.rows;
+  },
   listen: async (channel, onNotify) => {
     const unlisten = await pglite.listen(channel, onNotify);
     return async () => {
