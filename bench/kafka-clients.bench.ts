@@ -3,6 +3,7 @@ import { DEFAULT_PARTITIONS, type EventBus, type Subscription } from '@agentledg
 import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPlatformaticEventBus } from '@agentledger/events/kafka-platformatic';
 import type { EventEnvelope } from '@agentledger/events';
+import { requireKafka } from './kafka-preflight.ts';
 
 /**
  * `npm run bench -- kafka-clients`: the two Kafka `EventBus` adapters side by side, on the broker
@@ -103,6 +104,7 @@ const rebalance = async (bus: EventBus, runId: string) => {
 };
 
 export default async function kafkaClientsBench(): Promise<void> {
+  await requireKafka(brokers, 'the Kafka clients benchmark');
   const results: Record<string, unknown>[] = [];
   for (const client of clients) {
     const runId = `${client}-${Date.now().toString(36)}`;

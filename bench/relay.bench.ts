@@ -15,6 +15,7 @@ import {
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
 import { percentile } from './stats.ts';
+import { requireKafka } from './kafka-preflight.ts';
 
 /**
  * `npm run bench -- relay`: commit-to-consume latency through the whole pipeline (append to
@@ -197,6 +198,7 @@ const drain = async (ids: readonly string[], started: number, appendSeconds: num
 };
 
 export default async function relayBench(): Promise<void> {
+  await requireKafka(brokers, 'the relay benchmark');
   const runId = Date.now().toString(36);
   const database = `al_bench_relay_${runId}`;
   const topic = `agentledger.bench-relay.${runId}`;

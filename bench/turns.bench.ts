@@ -23,6 +23,7 @@ import {
 } from '@agentledger/events/postgres';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
+import { requireKafka } from './kafka-preflight.ts';
 import { machineCpu, processCpuMs } from './proc.ts';
 import { busyPercent, machineCeiling, percentile, round } from './stats.ts';
 
@@ -721,6 +722,7 @@ export default async function bench(args: readonly string[] = []): Promise<void>
     return;
   }
   const log = (line: string): void => console.log(`[turns] ${line}`);
+  if (options.scenarios.includes('b')) await requireKafka(BROKERS.split(','), 'scenario b');
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   const rows: RunResult[] = [];
