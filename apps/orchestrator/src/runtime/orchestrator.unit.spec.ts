@@ -13,7 +13,7 @@ import {
 import { createInMemoryEventStore } from '@agentledger/events';
 import { createInProcessEventBus, createOutboxRelay, quietLogger } from '@agentledger/events/bus';
 import { createInMemorySessionIndex, createSessionEngine } from '@agentledger/sessions';
-import { countingReads } from '@agentledger/sessions/testing';
+import { recordingCalls } from '@agentledger/sessions/testing';
 import { eventually } from '@agentledger/testing';
 import { toolThenAnswerModel } from '../testing/tool-then-answer.ts';
 import { createOrchestratorMetrics } from './metrics.ts';
@@ -180,7 +180,7 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
 
   it('starts a run from its cached session while its lease is unbroken, and reads what a gateway elsewhere appended', async () => {
     const w = world(toolThenAnswerModel());
-    const counted = countingReads(w.store);
+    const counted = recordingCalls(w.store, 'readStream');
     const engine = createSessionEngine({ store: counted.store, index: w.index, partitions: 12 });
     const orchestrator = w.runtime(new Registry(), { engine });
     await running(w, orchestrator);
@@ -209,15 +209,15 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     await post(engine, 1);
     await turnDone(1);
     // A message through the worker's own engine (a gateway in the process): only the post reads.
-    counted.reads = 0;
+    counted.calls.length = 0;
     await post(engine, 2);
     await turnDone(2);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
     // A message through another engine (a gateway elsewhere) is delivered, and the worker reads it.
-    counted.reads = 0;
+    counted.calls.length = 0;
     await post(w.repository, 3);
     await turnDone(3);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
   });
 
   it('runs turns with a tool call to the end, executing each tool call once', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createInMemoryEventStore, type EventStore } from '@agentledger/events';
+import { createInMemoryEventStore } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
-import { postMessage, startSession } from '../testing/fixtures.ts';
+import { postMessage, recordingCalls, startSession } from '../testing/fixtures.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
 
@@ -44,19 +44,14 @@ describe('session cache', () => {
     expect(estimatedBytes(undefined)).toBe(0);
   });
 
-  it('keeps an entry exactly the size of the whole budget', () => {
+  it.each([
+    { what: 'keeps an entry exactly the size of the whole budget', sizes: [100] },
+    { what: 'evicts nothing while the entries fill the budget exactly', sizes: [40, 60] },
+  ])('$what', ({ sizes }) => {
     const cache = createSessionCache<string>(100);
-    cache.set('a', 'A', 100);
-    expect(cache.get('a')?.value).toBe('A');
-    expect(cache.usage()).toEqual({ bytes: 100, entries: 1 });
-  });
-
-  it('evicts nothing while the entries fill the budget exactly', () => {
-    const cache = createSessionCache<string>(100);
-    cache.set('a', 'A', 40);
-    cache.set('b', 'B', 60);
-    expect(cache.get('a')?.value).toBe('A');
-    expect(cache.usage()).toEqual({ bytes: 100, entries: 2 });
+    sizes.forEach((size, i) => cache.set(`k${i}`, `V${i}`, size));
+    expect(cache.get('k0')?.value).toBe('V0');
+    expect(cache.usage()).toEqual({ bytes: 100, entries: sizes.length });
   });
 
   it('says it deleted nothing for a key it does not hold, leaving the others', () => {
@@ -68,21 +63,10 @@ describe('session cache', () => {
 });
 
 describe('the engine keeps its cache within its byte budget', () => {
-  /** Counts full folds (cache misses): `aggregate` runs only for a session not in the cache. */
-  const counting = (store: EventStore<unknown>) => {
-    let folds = 0;
-    const counted: EventStore<unknown> = {
-      ...store,
-      aggregate: (...args) => {
-        folds += 1;
-        return store.aggregate(...args);
-      },
-    };
-    return { store: counted, folds: () => folds };
-  };
-
   const run = async (cacheMaxBytes: number) => {
-    const { store, folds } = counting(createInMemoryEventStore());
+    // Full folds (cache misses): `aggregate` runs only for a session not in the cache.
+    const { store, calls } = recordingCalls(createInMemoryEventStore(), 'aggregate');
+    const folds = () => calls.length;
     const index = createInMemorySessionIndex();
     const engine = createSessionEngine({ store, index, partitions: 12, cacheMaxBytes });
     const ids = ['s1', 's2', 's3'];

@@ -11,7 +11,7 @@ import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import type { Lease, SessionProjection } from '../session-index.ts';
 import { estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
-import { countingReads, meta, postMessage, startSession } from '../testing/fixtures.ts';
+import { recordingCalls, meta, postMessage, startSession } from '../testing/fixtures.ts';
 
 const STREAM = sessionStreamId('tenant-a', 's1');
 
@@ -29,7 +29,7 @@ const setup = () => {
  */
 const twoEngines = async () => {
   const { store, index } = setup();
-  const counted = countingReads(store);
+  const counted = recordingCalls(store, 'readStream');
   const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
   const b = createSessionEngine({ store, index, partitions: 12 });
   await a.handle(startSession('s1'), { tenantId: 'tenant-a', sessionId: 's1' });
@@ -213,13 +213,13 @@ describe('session repository', () => {
     const { store, index, counted, a, b } = await twoEngines();
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     const ref = { tenantId: 'tenant-a', sessionId: 's1', lease };
-    counted.reads = 0;
+    counted.calls.length = 0;
     await a.handle(postMessage('m1', 'first'), ref);
-    expect(counted.reads).toBe(0);
+    expect(counted.calls).toHaveLength(0);
     await b.handle(postMessage('m2', 'second'), { tenantId: 'tenant-a', sessionId: 's1' });
     const { state } = await a.handle(postMessage('m3', 'third'), ref);
     expect(state.messages.map((m) => m.content)).toEqual(['first', 'second', 'third']);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
     expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(state.version);
   });
 
@@ -227,16 +227,16 @@ describe('session repository', () => {
     const { counted, a, b } = await twoEngines();
     const ref = { tenantId: 'tenant-a', sessionId: 's1', fresh: true };
     await a.load('tenant-a', 's1');
-    counted.reads = 0;
+    counted.calls.length = 0;
     await a.handle(postMessage('m1', 'first'), ref);
-    expect(counted.reads).toBe(0);
+    expect(counted.calls).toHaveLength(0);
     await a.handle(postMessage('m2', 'unfresh'), { tenantId: 'tenant-a', sessionId: 's1' });
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
     await b.handle(postMessage('m3', 'elsewhere'), { tenantId: 'tenant-a', sessionId: 's1' });
-    counted.reads = 0;
+    counted.calls.length = 0;
     const { state } = await a.handle(postMessage('m4', 'stale'), ref);
     expect(state.messages.map((m) => m.content)).toEqual(['first', 'unfresh', 'elsewhere', 'stale']);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
   });
 
   it('gives a worker whose lease is unbroken its cached session without reading, when it holds all it was delivered', async () => {
@@ -248,23 +248,23 @@ describe('session repository', () => {
     const head = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).length;
     const seen: string[] = [];
     const upTo = (version: number) => (streamId: string) => (seen.push(streamId), version);
-    counted.reads = 0;
+    counted.calls.length = 0;
     expect((await a.load('tenant-a', 's1', { lease, seen: upTo(head) }))?.version).toBe(head);
-    expect(counted.reads).toBe(0);
+    expect(counted.calls).toHaveLength(0);
     expect(seen).toEqual([STREAM]);
     // Delivered a version the cache lacks: read.
     expect((await a.load('tenant-a', 's1', { lease, seen: upTo(head + 1) }))?.version).toBe(head);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
     // Another lease (another epoch): read.
     const other = { ...lease, epoch: lease.epoch + 1 };
     await a.load('tenant-a', 's1', { lease: other, seen: upTo(0) });
-    expect(counted.reads).toBe(2);
+    expect(counted.calls).toHaveLength(2);
     // Someone else appended: the catch-up that finds it forgets the epoch, so the next load reads.
     await b.handle(postMessage('m3', 'elsewhere'), { tenantId: 'tenant-a', sessionId: 's1' });
     expect((await a.load('tenant-a', 's1'))?.messages).toHaveLength(3);
-    counted.reads = 0;
+    counted.calls.length = 0;
     expect((await a.load('tenant-a', 's1', { lease, seen: upTo(0) }))?.messages).toHaveLength(3);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
   });
 
   it('decides again on the stream when a lease holder finds nothing to do on its cached session', async () => {
@@ -331,21 +331,14 @@ describe('session repository', () => {
       tenantId: 'tenant-a',
       sessionId: 's1',
     });
-    let folds = 0;
-    const counted = {
-      ...store,
-      aggregate: ((...args: Parameters<typeof store.aggregate>) => {
-        folds += 1;
-        return store.aggregate(...args);
-      }) as typeof store.aggregate,
-    };
-    const cold = createSessionEngine({ store: counted, index, partitions: 12 });
+    const folds = recordingCalls(store, 'aggregate');
+    const cold = createSessionEngine({ store: folds.store, index, partitions: 12 });
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
     const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
     const { events, duplicate } = await cold.handle(cancel, { tenantId: 'tenant-a', sessionId: 's1', lease });
     expect(events).toEqual([]);
     expect(duplicate).toBe(false);
-    expect(folds).toBe(1);
+    expect(folds.calls).toHaveLength(1);
   });
 
   it('imports a stream with its read-model row in the same call, and returns the folded session', async () => {
@@ -449,16 +442,12 @@ describe('session engine edges', () => {
     'folds a session from the store snapshotting every $passed events when given $given',
     async ({ deps, passed }) => {
       const { store, index } = setup();
-      const seen: unknown[] = [];
-      const counted = {
-        ...store,
-        aggregate: ((...args: Parameters<typeof store.aggregate>) => {
-          seen.push(args[3]?.snapshotEvery);
-          return store.aggregate(...args);
-        }) as typeof store.aggregate,
-      };
-      await createSessionEngine({ store: counted, index, partitions: 12, ...deps }).load('tenant-a', 's1');
-      expect(seen).toEqual([passed]);
+      const folds = recordingCalls(store, 'aggregate');
+      await createSessionEngine({ store: folds.store, index, partitions: 12, ...deps }).load(
+        'tenant-a',
+        's1',
+      );
+      expect(folds.calls.map((args) => args[3]?.snapshotEvery)).toEqual([passed]);
     },
   );
 
@@ -473,34 +462,23 @@ describe('session engine edges', () => {
 
   it('appends nothing for a command that decides nothing', async () => {
     const { store, index } = setup();
-    let appends = 0;
-    const counted = {
-      ...store,
-      append: ((...args: Parameters<typeof store.append>) => {
-        appends += 1;
-        return store.append(...args);
-      }) as typeof store.append,
-    };
-    const engine = createSessionEngine({ store: counted, index, partitions: 12 });
+    const appends = recordingCalls(store, 'append');
+    const engine = createSessionEngine({ store: appends.store, index, partitions: 12 });
     await engine.handle(startSession('s1'), ref);
     const cancel: SessionCommand = { type: 'CancelTurn', data: {}, metadata: meta() };
     const handled = await engine.handle(cancel, ref);
     expect(handled).toMatchObject({ duplicate: false, state: { version: 1 } });
     expect(handled.events).toEqual([]);
-    expect(appends).toBe(1);
+    expect(appends.calls).toHaveLength(1);
   });
 
   it('hands the store no metadata for a command that has none, traced by no SDK', async () => {
     const { store, index } = setup();
-    const given: unknown[] = [];
-    const counted = {
-      ...store,
-      append: ((...args: Parameters<typeof store.append>) => {
-        given.push(args[2].metadata);
-        return store.append(...args);
-      }) as typeof store.append,
-    };
-    await createSessionEngine({ store: counted, index, partitions: 12 }).handle(startSession('s1'), ref);
-    expect(given).toStrictEqual([undefined]);
+    const appends = recordingCalls(store, 'append');
+    await createSessionEngine({ store: appends.store, index, partitions: 12 }).handle(
+      startSession('s1'),
+      ref,
+    );
+    expect(appends.calls.map((args) => args[2].metadata)).toStrictEqual([undefined]);
   });
 });

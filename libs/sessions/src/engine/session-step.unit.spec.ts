@@ -14,7 +14,7 @@ import {
 import { spec } from '@agentledger/agents/testing';
 import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
-import { countingReads, postMessage, startSession } from '../testing/fixtures.ts';
+import { recordingCalls, postMessage, startSession } from '../testing/fixtures.ts';
 import { createSessionEngine, type SessionEngineDeps } from './session-engine.ts';
 import type { StepHooks } from './session-step.ts';
 
@@ -261,19 +261,19 @@ describe('session step', () => {
   });
 
   it('starts from the state its caller just loaded, reading nothing before the first step', async () => {
-    const counted = countingReads(createInMemoryEventStore());
+    const counted = recordingCalls(createInMemoryEventStore(), 'readStream');
     const { engine, index } = await setup({ complete: async () => answer('done') }, undefined, {
       store: counted.store,
     });
     // A lease holder's append decides on its cached session: the only read left is the step's load.
     const lease = await index.acquire('tenant-a', 's1', 'worker', 60_000);
     const loaded = await engine.load('tenant-a', 's1');
-    counted.reads = 0;
+    counted.calls.length = 0;
     const outcome = await engine.step(ref, lease, signal(), { maxSteps: 1, ...(loaded ? { loaded } : {}) });
     expect(outcome.state?.messages.at(-1)?.content).toBe('done');
-    expect(counted.reads).toBe(0);
+    expect(counted.calls).toHaveLength(0);
     await engine.step(ref, lease, signal(), { maxSteps: 1 });
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
   });
 
   it('stops idle when a step records nothing and the session did not move', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore, type EventEnvelope, type SessionDelta } from '@agentledger/events';
 import { followStream, withDeltas, type StreamItem } from './follow-stream.ts';
-import { countingReads } from '../testing/fixtures.ts';
+import { recordingCalls } from '../testing/fixtures.ts';
 import { createStoreLiveEvents, type Watch } from './live-events.ts';
 
 const event = (version: number) => ({ version, type: 'E' }) as unknown as EventEnvelope;
@@ -46,7 +46,7 @@ describe('withDeltas', () => {
 describe('followStream with live events', () => {
   const setup = async () => {
     const memory = createInMemoryEventStore();
-    const counted = countingReads(memory);
+    const counted = recordingCalls(memory, 'readStream');
     const live = createStoreLiveEvents(memory, 'follow-test');
     const append = (n: number, version: number) =>
       memory.append(
@@ -78,7 +78,7 @@ describe('followStream with live events', () => {
       if (event.version === 3) break;
     }
     expect(seen).toEqual([1, 2, 3]);
-    expect(counted.reads).toBe(1);
+    expect(counted.calls).toHaveLength(1);
     await live.close();
   });
 
@@ -93,7 +93,7 @@ describe('followStream with live events', () => {
       if (event.version === 4) break;
     }
     expect(seen).toEqual([3, 4]);
-    expect(counted.reads).toBe(0);
+    expect(counted.calls).toHaveLength(0);
     await live.close();
   });
 
@@ -106,7 +106,7 @@ describe('followStream with live events', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await append(1, 3);
     expect((await next).value?.version).toBe(4);
-    expect(counted.reads).toBe(0);
+    expect(counted.calls).toHaveLength(0);
     await following.return(undefined);
     await live.close();
   });

@@ -37,17 +37,20 @@ export const postMessage = (messageId: string, content: string): SessionCommand 
   metadata: meta(),
 });
 
-/** The store, counting its `readStream` calls in `reads` (what a step or a follower read again). */
-export const countingReads = <Tx>(store: EventStore<Tx>) => {
-  const counted = {
-    reads: 0,
-    store: {
-      ...store,
-      readStream: (...args: Parameters<EventStore<Tx>['readStream']>) => {
-        counted.reads += 1;
-        return store.readStream(...args);
-      },
-    },
+type Spied = 'aggregate' | 'append' | 'readStream';
+
+/**
+ * The store, recording the arguments of each call of `method` in `calls` (what a step or a
+ * follower read again, how often a session was folded, what an append was given). Clear it with
+ * `calls.length = 0`.
+ */
+export const recordingCalls = <Tx, M extends Spied>(store: EventStore<Tx>, method: M) => {
+  type Args = Parameters<EventStore<Tx>[M]>;
+  const calls: Args[] = [];
+  const original = (store[method] as unknown as (...args: Args) => unknown).bind(store);
+  const recorded = (...args: Args): unknown => {
+    calls.push(args);
+    return original(...args);
   };
-  return counted;
+  return { store: { ...store, [method]: recorded } as EventStore<Tx>, calls };
 };
