@@ -108,6 +108,9 @@ export const composeStandalone = async (
     // Every commit wakes the relay (below): one read takes what a few ms of commits brought, and
     // the poll is only the fallback.
     relay: { wakeSpacingMs: 5, idlePollMs: 250 },
+    // The data directory is locked to this process, and the gateway below appends through this
+    // runtime's engine: no other writer can move a session past the engine's cache.
+    soleWriter: true,
   });
   const engine = runtime.engine;
   // As the distributed orchestrator does on Postgres: a commit wakes the relay at once (the store

@@ -186,6 +186,11 @@ describe('every orchestrator setting reaches the runtime, in both modes', () => 
     },
   );
 
+  it('trusts the engine cache as the only writer in the embedded mode alone (its data directory is locked to it)', () => {
+    expect(effective.embedded?.soleWriter).toBe(true);
+    expect(effective.distributed?.soleWriter).toBe(false);
+  });
+
   it('creates the Kafka topic with KAFKA_PARTITIONS partitions (distributed)', async () => {
     const admin = new Kafka({
       clientId: 'settings-walk',

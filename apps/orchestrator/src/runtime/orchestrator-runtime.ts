@@ -54,6 +54,11 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   clock?: () => Date;
   /** Log lines of a session's work carry its tenant, session, agent and call id (default: a new store). */
   logContext?: LogContextStore;
+  /**
+   * The store has no writer but this runtime's engine (the embedded product, whose gateway shares
+   * the engine): cached sessions are loaded without a read (`SessionEngineDeps.soleWriter`).
+   */
+  soleWriter?: boolean;
 }>;
 
 /**
@@ -63,6 +68,8 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
 export type EffectiveSettings = Readonly<{
   partitions: number;
   sessionCacheMaxBytes: number;
+  /** Whether the engine trusts its cache as the only writer of the store (embedded product). */
+  soleWriter: boolean;
   orchestrator: OrchestratorSettings;
   modelEndpoints: ModelEndpoints;
   modelCallTimeoutMs: number | undefined;
@@ -125,6 +132,7 @@ export const createOrchestratorRuntime = async <Tx>(
     index: deps.index,
     partitions,
     cacheMaxBytes: config.SESSION_CACHE_MAX_BYTES,
+    soleWriter: deps.soleWriter === true,
   });
   const relay = createOutboxRelay({ store: deps.store, bus: deps.bus, logger, ...deps.relay });
   registerRelayMetrics(registry, relay);
@@ -191,6 +199,7 @@ export const createOrchestratorRuntime = async <Tx>(
     effective: {
       partitions,
       sessionCacheMaxBytes: engine.cache().maxBytes,
+      soleWriter: deps.soleWriter === true,
       orchestrator: settings,
       modelEndpoints,
       modelCallTimeoutMs: effects.modelCallTimeoutMs,

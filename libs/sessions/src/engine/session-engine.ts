@@ -48,6 +48,14 @@ export type SessionEngineDeps<Tx> = Readonly<{
   effects?: Omit<EffectDeps, 'signal'>;
   /** What a host adds around effects (limits, budgets, parking, attempt markers, metrics). */
   hooks?: StepHooks;
+  /**
+   * This engine makes every append to its sessions' streams (the embedded product: one process
+   * holds the data directory's lock, and its gateway and worker share this engine). A cached
+   * session is then the stream's head: loads and first attempts use it without reading the store.
+   * An append on a state that is behind all the same (a writer this flag forgot) is refused by its
+   * expected version, and the retry reads.
+   */
+  soleWriter?: boolean;
 }>;
 
 /** A session of a tenant: two tenants may use one session id. */
@@ -225,6 +233,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     options?: LoadOptions,
   ): Promise<Session | undefined> => {
     const cached = cache.get(cacheKey(tenantId, sessionId))?.value;
+    if (cached !== undefined && deps.soleWriter === true) return cached.state;
     if (
       options !== undefined &&
       cached?.epoch === options.lease.epoch &&
@@ -360,7 +369,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         // A lease holder's (or a caller's that just loaded) first attempt decides on the cached
         // session (one round trip: the append); a conflict means someone else appended, and every
         // retry reads what they did.
-        const trustFirst = ctx.lease !== undefined || ctx.fresh === true;
+        const trustFirst = ctx.lease !== undefined || ctx.fresh === true || deps.soleWriter === true;
         let attempts = 0;
         return withConflictRetry(
           () => handleOnce(command, traced, trustFirst && attempts++ === 0),

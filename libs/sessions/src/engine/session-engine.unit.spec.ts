@@ -267,6 +267,27 @@ describe('session repository', () => {
     expect(counted.calls).toHaveLength(1);
   });
 
+  it('as the sole writer, loads and appends on its cached session without reading the store', async () => {
+    const { store, index } = setup();
+    const reads = recordingCalls(store, 'readStream');
+    const folds = recordingCalls(reads.store, 'aggregate');
+    const sole = createSessionEngine({ store: folds.store, index, partitions: 12, soleWriter: true });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await sole.handle(startSession('s1'), ref);
+    const cold = folds.calls.length;
+    expect((await sole.load('tenant-a', 's1'))?.version).toBe(1);
+    const { state } = await sole.handle(postMessage('m1', 'hello'), ref);
+    expect((await sole.load('tenant-a', 's1'))?.messages).toEqual(state.messages);
+    expect([reads.calls.length, folds.calls.length]).toEqual([0, cold]);
+    // A writer the flag did not account for: the stale first attempt is refused by its expected
+    // version, and the retry reads what that writer appended.
+    const other = createSessionEngine({ store, index, partitions: 12 });
+    await other.handle(postMessage('m2', 'elsewhere'), ref);
+    const after = await sole.handle(postMessage('m3', 'after'), ref);
+    expect(after.state.messages.map((m) => m.content)).toEqual(['hello', 'elsewhere', 'after']);
+    expect(reads.calls).toHaveLength(1);
+  });
+
   it('decides again on the stream when a lease holder finds nothing to do on its cached session', async () => {
     const { store, index } = setup();
     const a = createSessionEngine({ store, index, partitions: 12 });
