@@ -124,6 +124,7 @@ export default tseslint.config(
                 ...apps,
                 '@agentledger/events/*',
                 '!@agentledger/events/canonical',
+                '!@agentledger/events/errors',
               ],
               message: 'the session core is pure: no I/O modules',
             },

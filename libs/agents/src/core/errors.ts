@@ -1,14 +1,13 @@
+import { AgentLedgerError } from '@agentledger/events/errors';
+
 /**
  * Rejected intents. Each has a stable `code` the edges map to a status (409, 404, 400) and is never
  * retryable: retrying the same command against the same state gives the same answer.
  */
-export class SessionCommandRejected extends Error {
-  readonly code: string;
-  readonly retryable = false;
+export class SessionCommandRejected extends AgentLedgerError {
   constructor(code: string, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'SessionCommandRejected';
-    this.code = code;
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AgentLedgerError } from '@agentledger/events/errors';
 import { UnsupportedComponent } from './autogen/autogen-import.ts';
 import {
   IllegalSessionState,
@@ -36,6 +37,8 @@ describe('rejected session commands', () => {
       new UnknownToolCall('call-7'),
     ];
     expect(errors.every((e) => e instanceof SessionCommandRejected)).toBe(true);
+    // One taxonomy: the edges and the SQL adapter's translation see the one base error.
+    expect(errors.every((e) => e instanceof AgentLedgerError)).toBe(true);
     expect(errors.map(fields)).toStrictEqual([
       {
         name: 'IllegalSessionState',
