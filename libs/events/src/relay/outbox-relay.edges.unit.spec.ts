@@ -130,6 +130,7 @@ describe('outbox relay, step by step', () => {
     await Promise.all(relays.splice(0).map((relay) => relay.stop()));
     unhandled.splice(0);
     vi.restoreAllMocks();
+    vi.useRealTimers();
   }, 60_000);
   const relayOf = (options: OutboxRelayOptions): OutboxRelay => {
     const relay = createOutboxRelay(options);
@@ -353,6 +354,29 @@ describe('outbox relay, step by step', () => {
     expect(relay.status()).toMatchObject({ checkpoint: 1, skippedPositions: 0 });
   });
 
+  it('while a gap is open, pauses for the gap poll and keeps the lag of the events held back behind it', async () => {
+    const { store, log } = fakeStore([1, 2, 4, 5, 6]);
+    const { bus, published } = recordingBus(log);
+    const asked: unknown[] = [];
+    // Answers, and always "not yet": a relay that did not pause would read again at once.
+    const gaps: GapResolver = {
+      mark: async () => 'mark',
+      settled: async (mark) => {
+        asked.push(mark);
+        return false;
+      },
+    };
+    const now = Date.parse(RECORDED_AT) + 1_500;
+    const relay = relayOf({ store, bus, gaps, gapPollMs: NEVER, idlePollMs: NEVER, now: () => now });
+    relay.start();
+    await until('published up to the gap', () => (log.includes('save 2') ? true : undefined));
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    expect(published).toEqual([[1, 2]]);
+    expect(asked).toEqual([]);
+    expect(relay.status()).toMatchObject({ checkpoint: 2, lagEvents: 3, lagMs: 1_500 });
+  });
+
   it('backs off exponentially up to the maximum, counting failures and reloading the checkpoint', async () => {
     const { store, log } = fakeStore([1, 2]);
     const { bus, published, hooks } = recordingBus(log);
@@ -382,6 +406,28 @@ describe('outbox relay, step by step', () => {
     expect(log.filter((line) => line === 'load')).toHaveLength(5);
     await until('caught up', () => (log.at(-1) === 'save 2' ? true : undefined));
     expect(relay.status()).toMatchObject({ failures: 0, lastError: 'Error: broker unavailable' });
+  });
+
+  it('keeps the lag measured for a full page while the next page is still being read', async () => {
+    const { store, log, hooks } = fakeStore(range(1, 7));
+    const { bus } = recordingBus(log);
+    const held: { release?: () => void } = {};
+    hooks.read = (after) => {
+      if (after === 5) return new Promise<void>((resolve) => (held.release = resolve));
+    };
+    const now = Date.parse(RECORDED_AT) + 1_500;
+    const relay = relayOf({ store, bus, batchSize: 5, idlePollMs: NEVER, now: () => now });
+    relay.start();
+    await until('the first page published', () => (log.includes('save 5') ? true : undefined));
+    await turns(10);
+    // Seen while the read is held; asserted after it is let go (a failed assertion would leave the
+    // relay stuck in that read, and the stop after the test with it).
+    const whileReading = { log: [...log], status: relay.status() };
+    held.release!();
+    await until('caught up', () => (log.includes('save 7') ? true : undefined));
+    expect(whileReading.log).toEqual(['load', 'read 0', 'read 5', 'publish 1-5', 'save 5']);
+    expect(whileReading.status).toMatchObject({ checkpoint: 5, lagMs: 1_500 });
+    expect(relay.status()).toMatchObject({ checkpoint: 7, lagEvents: 0, lagMs: 0 });
   });
 
   it('a failed checkpoint save fails the next step: the checkpoint is reloaded and the batch republished', async () => {
@@ -519,6 +565,50 @@ describe('outbox relay, step by step', () => {
     expect(performance.now() - woken).toBeGreaterThan(100);
     await turns(10);
     expect(reads()).toBe(before + 1);
+  });
+
+  it('a wake long after the last read starts the next read at once, not on a timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { store, log } = fakeStore([1, 2]);
+    const { bus } = recordingBus(log);
+    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
+    relay.start();
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    vi.advanceTimersByTime(1_000);
+    relay.wake();
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
+    expect(vi.getTimerCount()).toBe(1); // the idle poll after that read, nothing else
+  });
+
+  it('a wake exactly the spacing after the last read is not held back', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { store, log } = fakeStore([1, 2]);
+    const { bus } = recordingBus(log);
+    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
+    relay.start();
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    vi.advanceTimersByTime(200);
+    relay.wake();
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
+  });
+
+  it('stop clears a wake held back for the spacing: no timer is left behind', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { store, log } = fakeStore([1, 2]);
+    const { bus } = recordingBus(log);
+    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: NEVER });
+    relay.start();
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    relay.wake();
+    expect(vi.getTimerCount()).toBe(2); // the idle poll and the held-back wake
+    await relay.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
   });
 
   it('waits a whole standby poll between attempts; a wake before start cuts only the first one short', async () => {
