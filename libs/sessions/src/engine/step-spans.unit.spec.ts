@@ -19,7 +19,7 @@ import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import { meta, postMessage, startSession } from '../testing/fixtures.ts';
 import { createSessionEngine } from './session-engine.ts';
-import { traceToolCall } from './step-spans.ts';
+import { createStepSpan, traceToolCall } from './step-spans.ts';
 
 const FIRST = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SECOND = '0af7651916cd43dd8448eb211c80319c';
@@ -139,6 +139,29 @@ describe('step spans', () => {
       'agentledger.step.status': 'idle',
       'agentledger.step.count': 1,
     });
+  });
+
+  it('starts the step under the delivery when no turn trace is known (a first delivery)', () => {
+    exporter.reset();
+    createStepSpan(ref, `00-${FIRST}-00f067aa0ba902b7-01`, undefined).end(undefined);
+    const [step] = exporter.getFinishedSpans().filter((s) => s.name === 'session.step');
+    expect(step?.spanContext().traceId).toBe(FIRST);
+    expect(step?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  });
+
+  it('keeps its one span while the work stays in its trace or names none, and moves to another trace', () => {
+    exporter.reset();
+    const span = createStepSpan(ref, `00-${FIRST}-00f067aa0ba902b7-01`, `00-${FIRST}-0000000000000001-01`);
+    span.follow(undefined);
+    span.follow(`00-${FIRST}-0000000000000002-01`);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    span.follow(`00-${'b'.repeat(32)}-0000000000000003-01`);
+    span.end(undefined);
+    const steps = exporter.getFinishedSpans().filter((s) => s.name === 'session.step');
+    expect(steps.map((s) => [s.spanContext().traceId, s.parentSpanContext?.spanId])).toEqual([
+      [FIRST, '00f067aa0ba902b7'],
+      ['b'.repeat(32), '0000000000000003'],
+    ]);
   });
 
   it('records the model the provider answered with on the chat span', async () => {
