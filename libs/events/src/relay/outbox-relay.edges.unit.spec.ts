@@ -567,7 +567,10 @@ describe('outbox relay, step by step', () => {
     expect(reads()).toBe(before + 1);
   });
 
-  it('a wake long after the last read starts the next read at once, not on a timer', async () => {
+  it.each([
+    ['long after the last read', 1_000],
+    ['exactly the spacing after the last read', 200],
+  ])('a wake %s starts the next read at once, not on a timer', async (_, sinceRead) => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { store, log } = fakeStore([1, 2]);
     const { bus } = recordingBus(log);
@@ -575,25 +578,11 @@ describe('outbox relay, step by step', () => {
     relay.start();
     await turns(10);
     expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
-    vi.advanceTimersByTime(1_000);
+    vi.advanceTimersByTime(sinceRead);
     relay.wake();
     await turns(10);
     expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
     expect(vi.getTimerCount()).toBe(1); // the idle poll after that read, nothing else
-  });
-
-  it('a wake exactly the spacing after the last read is not held back', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const { store, log } = fakeStore([1, 2]);
-    const { bus } = recordingBus(log);
-    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
-    relay.start();
-    await turns(10);
-    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
-    vi.advanceTimersByTime(200);
-    relay.wake();
-    await turns(10);
-    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
   });
 
   it('stop clears a wake held back for the spacing: no timer is left behind', async () => {

@@ -110,40 +110,24 @@ describe('parseProgressLedger: the five judgments', () => {
 });
 
 describe('parseProgressLedger: yes/no answers', () => {
-  it('accepts the strings "true" and "false" as booleans', () => {
+  it.each([
+    ['the strings "true" and "false"', ['false', 'true', 'false'], [false, true, false]],
+    ['them in any case and with surrounding spaces', [' FALSE ', ' True\n', 'TRUE'], [false, true, true]],
+  ])('accepts %s as booleans', (_, [satisfied, loop, progress], [isSatisfied, inLoop, progressing]) => {
     const content = JSON.stringify(
       raw({
-        is_request_satisfied: { reason: 'a', answer: 'false' },
-        is_in_loop: { reason: 'b', answer: 'true' },
-        is_progress_being_made: { reason: 'c', answer: 'false' },
+        is_request_satisfied: { reason: 'a', answer: satisfied },
+        is_in_loop: { reason: 'b', answer: loop },
+        is_progress_being_made: { reason: 'c', answer: progress },
       }),
     );
     expect(parse(content)).toStrictEqual({
       ok: true,
       ledger: {
         ...parsed,
-        is_request_satisfied: { answer: false, reason: 'a' },
-        is_in_loop: { answer: true, reason: 'b' },
-        is_progress_being_made: { answer: false, reason: 'c' },
-      },
-    });
-  });
-
-  it('accepts them in any case and with surrounding spaces', () => {
-    const content = JSON.stringify(
-      raw({
-        is_request_satisfied: { reason: 'a', answer: ' FALSE ' },
-        is_in_loop: { reason: 'b', answer: ' True\n' },
-        is_progress_being_made: { reason: 'c', answer: 'TRUE' },
-      }),
-    );
-    expect(parse(content)).toStrictEqual({
-      ok: true,
-      ledger: {
-        ...parsed,
-        is_request_satisfied: { answer: false, reason: 'a' },
-        is_in_loop: { answer: true, reason: 'b' },
-        is_progress_being_made: { answer: true, reason: 'c' },
+        is_request_satisfied: { answer: isSatisfied, reason: 'a' },
+        is_in_loop: { answer: inLoop, reason: 'b' },
+        is_progress_being_made: { answer: progressing, reason: 'c' },
       },
     });
   });
