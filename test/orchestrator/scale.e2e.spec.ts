@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '@agentledger/testing';
+import { metricFamilies, sample } from '../support/observability.ts';
+import type { OrchestratorProcess } from '../support/orchestrator-process.ts';
 import { createOrchestratorWorld, type OrchestratorWorld } from '../support/orchestrator-world.ts';
 
 // docs/architecture.md invariants 1, 4 and 6 across processes: 200 sessions × 3 turns, each turn a model call
 // and a tool call, on two orchestrator replicas sharing the partitions of one consumer group.
 describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
   let world: OrchestratorWorld;
+  let replicas: readonly OrchestratorProcess[];
   const sessions = Array.from({ length: 200 }, (_, i) => `scale-${i}`);
 
   beforeAll(async () => {
@@ -15,7 +18,7 @@ describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
       runId: inject('runId'),
       name: 'scale',
     });
-    await Promise.all([world.start('replica-a'), world.start('replica-b')]);
+    replicas = await Promise.all([world.start('replica-a'), world.start('replica-b')]);
   });
 
   afterAll(async () => {
@@ -43,6 +46,14 @@ describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
     expect(gaps).toEqual([]);
     expect(duplicateOutcomes).toEqual([]);
     expect(ledger).toHaveLength(600);
+    // Neither replica lost a lease (its heartbeat kept every one renewed under this load), so no
+    // call was handed to the other replica to retry: each ran once.
+    const lost = await Promise.all(
+      replicas.map(async ({ url }) =>
+        sample(metricFamilies(await (await fetch(`${url}/metrics`)).text()), 'agentledger_leases_lost_total'),
+      ),
+    );
+    expect(lost).toEqual([0, 0]);
     expect(ledger.filter((row) => row.executions !== 1)).toEqual([]);
     const last = await world.load('scale-7');
     expect(last?.messages.at(-1)?.content).toContain('ledger turn 3 of scale-7');

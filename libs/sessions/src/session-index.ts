@@ -76,8 +76,11 @@ export type SessionLeases = Readonly<{
    * started with the same replica id never share a lease.
    */
   acquire: (tenantId: string, sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
-  /** Extends a lease still held; false when it was taken. */
-  renew: (lease: Lease, ttlMs: number) => Promise<boolean>;
+  /**
+   * Extends every lease of `leases` still held (one statement however many: a replica's heartbeat)
+   * and returns those; the others were taken or released.
+   */
+  renew: (leases: readonly Lease[], ttlMs: number) => Promise<readonly Lease[]>;
   /** Frees the lease if this epoch still holds it; a stale lease frees nothing. */
   release: (lease: Lease) => Promise<void>;
   /** Releases every lease `owner` holds (shutdown): any append still fenced by them is then rejected. */

@@ -65,7 +65,7 @@ export const createOrchestratorMetrics = (registry: Registry) => {
     }),
     leasesLost: metrics.counter({
       name: 'agentledger_leases_lost_total',
-      help: 'Appends rejected because another replica took the lease',
+      help: 'Runs that lost their lease to another replica (an append the fence rejected, or a heartbeat that found it taken)',
     }),
     consumerLagOffsets: metrics.gauge({
       name: 'agentledger_consumer_lag_offsets',

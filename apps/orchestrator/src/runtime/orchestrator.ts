@@ -106,7 +106,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     ttlMs: settings.leaseTtlMs,
     lingerMs: LEASE_LINGER_MS,
     now: () => performance.now(),
-    onError: (id, error) => logger.warn(`session ${id}: lease release failed: ${describe(error)}`),
+    onError: (what, error) => logger.warn(`${what} failed: ${describe(error)}`),
   });
   const shutdown = new AbortController();
   let stopping = false;
@@ -215,7 +215,6 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
                 leases,
                 effects: deps.effects,
                 hooks,
-                leaseTtlMs: settings.leaseTtlMs,
                 reschedule: (delayMs) => {
                   const timer = setTimeout(() => {
                     parkedTimers.delete(timer);
@@ -420,6 +419,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         },
       });
       timer = setInterval(() => void sweep(), settings.recoveryIntervalMs);
+      leases.start();
     },
     stop: async () => {
       stopping = true;
@@ -436,6 +436,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         shutdown.abort(new Error('shutdown'));
         await scheduler.drain(5_000);
       }
+      leases.stop();
       await leases.releaseKept();
       // Whatever a worker still holds now is released: its late appends are rejected by the fence.
       const released = await deps.index.releaseAll(leaseOwner).catch(() => 0);

@@ -8,11 +8,10 @@ import type { TurnCancellation } from './turn-cancellation.ts';
 
 export type WorkerDeps = Readonly<{
   engine: SessionEngine;
-  /** Takes, renews and keeps (between runs) or releases the session's lease. */
-  leases: Pick<LeaseKeeper, 'take' | 'renew' | 'keep' | 'release'>;
+  /** Takes and keeps (between runs) or releases the session's lease; its heartbeat renews it. */
+  leases: Pick<LeaseKeeper, 'take' | 'keep' | 'release'>;
   effects: Omit<EffectDeps, 'signal'>;
   hooks: StepHooks;
-  leaseTtlMs: number;
   /** Runs the session again after `delayMs` (a parked session). */
   reschedule: (delayMs: number) => void;
   metrics: OrchestratorMetrics;
@@ -35,7 +34,7 @@ export type WorkerDeps = Readonly<{
 
 /**
  * Holds a session's lease while the engine steps it: takes the lease (or leaves the session to its
- * owner), renews it while the session works, and lets `engine.step` run effects and record their
+ * owner), holds it while the session works (the keeper renews it), and lets `engine.step` run effects and record their
  * results fenced by the lease epoch. A lost lease stops the step; nothing it had not recorded is kept.
  * A run that ends with its lease held keeps it for the session's next run (`LeaseKeeper`).
  */
@@ -46,19 +45,19 @@ export const runSession = async (
   traceparent?: string,
 ): Promise<void> => {
   if (deps.stopping()) return;
-  const lease = await deps.leases.take(tenantId, sessionId);
-  if (!lease) return;
-  deps.metrics.leasesHeld.inc();
+  // The keeper's heartbeat renews the lease; when it finds it taken, the step stops.
   const lost = new AbortController();
-  const renewal = setInterval(
-    () => {
-      deps.leases.renew(lease).then(
-        (held) => held || lost.abort(new LeaseLost(sessionId, lease.epoch)),
-        (error: unknown) => deps.onError(sessionId, error),
-      );
-    },
-    Math.max(50, Math.floor(deps.leaseTtlMs / 3)),
+  const lease = await deps.leases.take(tenantId, sessionId, (taken) =>
+    lost.abort(new LeaseLost(sessionId, taken.epoch)),
   );
+  if (!lease) return;
+  // Another replica took the session over (this one was too slow to renew): it retries or marks
+  // unknown-outcome what this run did not record.
+  const wasLost = (): void => {
+    deps.metrics.leasesLost.inc();
+    deps.onError(sessionId, new LeaseLost(sessionId, lease.epoch));
+  };
+  deps.metrics.leasesHeld.inc();
   const cancel = deps.cancellation.open(sessionStreamId(tenantId, sessionId));
   const signal = AbortSignal.any([deps.shutdown, lost.signal, cancel.signal]);
   let held = false;
@@ -75,16 +74,15 @@ export const runSession = async (
       ...(traceparent === undefined ? {} : { traceparent }),
     });
     deps.deadlines.watch({ tenantId, sessionId }, outcome.state);
-    if (outcome.status === 'lost' || lost.signal.aborted) deps.metrics.leasesLost.inc();
+    if (outcome.status === 'lost' || lost.signal.aborted) wasLost();
     // A cancelled turn leaves the lease good for the next; shutdown gives it back.
     else held = !deps.shutdown.aborted;
     if (outcome.status === 'parked' && outcome.delayMs !== undefined) deps.reschedule(outcome.delayMs);
   } catch (error) {
-    if (lost.signal.aborted) deps.metrics.leasesLost.inc();
+    if (lost.signal.aborted) wasLost();
     else if (!signal.aborted) throw error;
   } finally {
     cancel.close();
-    clearInterval(renewal);
     deps.metrics.leasesHeld.dec();
     if (held) deps.leases.keep(lease);
     else await deps.leases.release(lease);

@@ -50,7 +50,7 @@ export const sessionLeasesContract = (harness: HarnessRef): void => {
         LeaseLost,
       );
       expect(await eventsOf(harness(), row)).toBe(before);
-      expect(await harness().index.renew(first, TTL)).toBe(false);
+      expect(await harness().index.renew([first], TTL)).toEqual([]);
       await write(harness(), { ...row, version: 2 }, { lease: second });
       expect(await harness().index.get(tenant, id)).toMatchObject({ version: 2, leaseEpoch: second.epoch });
     });
@@ -65,7 +65,7 @@ export const sessionLeasesContract = (harness: HarnessRef): void => {
         LeaseLost,
       );
       expect(await eventsOf(harness(), row)).toBe(before);
-      expect(await harness().index.renew(stale, TTL)).toBe(false);
+      expect(await harness().index.renew([stale], TTL)).toEqual([]);
       await harness().index.release(stale);
       expect(await harness().index.get(tenant, id)).toMatchObject({
         leaseOwner: 'owner-alive',
@@ -127,14 +127,46 @@ export const sessionLeasesContract = (harness: HarnessRef): void => {
       const { tenant, id } = await session('renew');
       const lease = (await harness().index.acquire(tenant, id, 'owner-1', 1_000))!;
       const before = Date.parse((await harness().index.get(tenant, id))!.leaseExpiresAt!);
-      expect(await harness().index.renew(lease, 600_000)).toBe(true);
+      expect(await harness().index.renew([lease], 600_000)).toEqual([lease]);
       const after = Date.parse((await harness().index.get(tenant, id))!.leaseExpiresAt!);
       expect(after).toBeGreaterThan(before);
       expect(after).toBeGreaterThan(harness().now() + 500_000);
       await harness().index.release(lease);
       const next = (await harness().index.acquire(tenant, id, 'owner-2', TTL))!;
-      expect(await harness().index.renew(lease, TTL)).toBe(false);
+      expect(await harness().index.renew([lease], TTL)).toEqual([]);
       expect((await harness().index.get(tenant, id))?.leaseOwner).toBe(next.owner);
+    });
+
+    it('renews many leases at once: each one still held, in two tenants, and none taken, released or stale', async () => {
+      const held = await session('many-held');
+      const other = await session('many-other');
+      const taken = await session('many-taken');
+      const released = await session('many-released');
+      const owned = async ({ tenant, id }: { tenant: string; id: string }, ttl = 1_000) =>
+        (await harness().index.acquire(tenant, id, 'owner-1', ttl))!;
+      const [a, b, r] = [await owned(held), await owned(other), await owned(released)];
+      // Same session id in another tenant: its lease is a different row.
+      await write(harness(), projection(other.tenant, held.id));
+      const twin = (await harness().index.acquire(other.tenant, held.id, 'owner-1', 1_000))!;
+      const stale = await expiredLease(harness(), taken.tenant, taken.id, 'owner-1');
+      await harness().index.acquire(taken.tenant, taken.id, 'owner-2', TTL);
+      await harness().index.release(r);
+      const renewed = await harness().index.renew(
+        [a, stale, b, r, twin, { ...a, epoch: a.epoch + 1 }],
+        600_000,
+      );
+      expect(renewed).toEqual([a, b, twin]);
+      for (const [tenant, id] of [
+        [held.tenant, held.id],
+        [other.tenant, other.id],
+        [other.tenant, held.id],
+      ] as const)
+        expect(Date.parse((await harness().index.get(tenant, id))!.leaseExpiresAt!)).toBeGreaterThan(
+          harness().now() + 500_000,
+        );
+      expect(await harness().index.get(taken.tenant, taken.id)).toMatchObject({ leaseOwner: 'owner-2' });
+      expect((await harness().index.get(released.tenant, released.id))?.leaseOwner).toBeNull();
+      expect(await harness().index.renew([], TTL)).toEqual([]);
     });
 
     it('releases a lease but keeps its epoch; an append without a lease leaves a held lease alone', async () => {
@@ -176,7 +208,7 @@ export const sessionLeasesContract = (harness: HarnessRef): void => {
       ).rejects.toBeInstanceOf(LeaseLost);
       await harness().index.release(leaseA);
       expect((await harness().index.get(b, id))?.leaseOwner).toBe('owner-b');
-      expect(await harness().index.renew({ ...leaseA, tenantId: b }, TTL)).toBe(false);
+      expect(await harness().index.renew([{ ...leaseA, tenantId: b }], TTL)).toEqual([]);
       await write(harness(), projection(b, id, { version: 2 }), { lease: leaseB });
       expect((await harness().index.get(a, id))?.version).toBe(1);
       expect((await harness().index.get(b, id))?.version).toBe(2);

@@ -88,13 +88,14 @@ export const createInMemorySessionIndex = (
       });
       return Promise.resolve({ tenantId, sessionId, owner, epoch });
     },
-    renew: (lease, ttlMs) => {
-      const key = keyOf(lease.tenantId, lease.sessionId);
-      const row = rows.get(key);
-      if (!row || row.leaseOwner !== lease.owner || row.leaseEpoch !== lease.epoch)
-        return Promise.resolve(false);
-      update(key, { leaseExpiresAt: new Date(now() + ttlMs).toISOString() });
-      return Promise.resolve(true);
+    renew: (leases, ttlMs) => {
+      const held = leases.filter((lease) => {
+        const row = rows.get(keyOf(lease.tenantId, lease.sessionId));
+        return row?.leaseOwner === lease.owner && row.leaseEpoch === lease.epoch;
+      });
+      const expiresAt = new Date(now() + ttlMs).toISOString();
+      for (const lease of held) update(keyOf(lease.tenantId, lease.sessionId), { leaseExpiresAt: expiresAt });
+      return Promise.resolve(held);
     },
     release: (lease) => {
       const key = keyOf(lease.tenantId, lease.sessionId);

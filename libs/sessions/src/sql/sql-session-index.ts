@@ -124,16 +124,31 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       return row && { tenantId, sessionId, owner, epoch: Number(row.lease_epoch) };
     },
 
-    renew: async (lease, ttlMs) =>
-      (
-        await rowsOf(
-          db,
-          sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
-            where tenant_id = ${lease.tenantId} and session_id = ${lease.sessionId}
-              and lease_owner = ${lease.owner} and lease_epoch = ${lease.epoch}
-            returning 1 as ok`,
-        )
-      ).length > 0,
+    renew: async (leases, ttlMs) => {
+      if (leases.length === 0) return [];
+      const held = leases.map(({ tenantId, sessionId, owner, epoch }) => ({
+        tenantId,
+        sessionId,
+        owner,
+        epoch,
+      }));
+      const rows = await rowsOf(
+        db,
+        sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
+          from jsonb_to_recordset(${JSON.stringify(held)}::jsonb) as held("tenantId" text, "sessionId" text, owner text, epoch bigint)
+          where sessions.tenant_id = held."tenantId" and sessions.session_id = held."sessionId"
+            and sessions.lease_owner = held.owner and sessions.lease_epoch = held.epoch
+          returning sessions.tenant_id, sessions.session_id, sessions.lease_owner, sessions.lease_epoch`,
+      );
+      const keyOf = (tenantId: string, sessionId: string, owner: string, epoch: number): string =>
+        JSON.stringify([tenantId, sessionId, owner, epoch]);
+      const renewed = new Set(
+        rows.map((r) =>
+          keyOf(String(r.tenant_id), String(r.session_id), String(r.lease_owner), Number(r.lease_epoch)),
+        ),
+      );
+      return leases.filter((l) => renewed.has(keyOf(l.tenantId, l.sessionId, l.owner, l.epoch)));
+    },
 
     release: async (lease) => {
       await db.execute(
