@@ -77,6 +77,40 @@ describe('advance', () => {
       { type: 'TurnFailed', data: { turnId: 't1', reason: 'unknown speaker ghost', at: T0 } },
     ]);
   });
+
+  // 20,000 events folded (~2 s at nice 19 on the shared machine): a timeout to spare under load.
+  it('gives up after 10,000 steps that each decide something, with its message', { timeout: 60_000 }, () => {
+    // Each queued turn ends at once (its first message is the limit): two steps a turn. The queue is
+    // set directly to keep the case fast; 5,000 messages posted to a busy turn reach the same bound.
+    const team = spec({
+      type: 'single',
+      agents: [{ name: 'a' }],
+      termination: { kind: 'max_messages', limit: 1 },
+    });
+    const h = started(team);
+    const queued = (n: number): Session => ({
+      ...h.state(),
+      queue: Array.from({ length: n }, (_, i) => `m${i + 1}`),
+    });
+    const settled = advance(queued(4_999), new Date(T0));
+    expect(settled).toHaveLength(9_998);
+    expect(types(settled.slice(-2))).toEqual(['TurnStarted', 'TurnCompleted']);
+    expect(() => advance(queued(5_000), new Date(T0))).toThrow(/^session decider did not settle$/);
+  });
+
+  it('fails a turn whose agent answered without a speaker selected, naming no speaker', () => {
+    const h = started(spec({ type: 'single', agents: [{ name: 'a' }] }));
+    h.post('m1', 'Hi');
+    h.answer('hello');
+    // A log with the agent's call but not the SpeakerSelected before it: the turn speaks as nobody.
+    const answered = h.events.findIndex((e) => e.type === 'ModelCallCompleted');
+    const events = h.events.slice(0, answered + 1).filter((e) => e.type !== 'SpeakerSelected');
+    const state = foldSession(events);
+    expect(state.turn).toMatchObject({ phase: 'speaking', speaker: null });
+    expect(advance(state, new Date(T0))).toEqual([
+      { type: 'TurnFailed', data: { turnId: 't1', reason: 'unknown speaker ', at: T0 } },
+    ]);
+  });
 });
 
 describe('termination between steps', () => {
@@ -278,6 +312,18 @@ describe('the selector', () => {
     expect(h.answer('nobody')[1]).toMatchObject({
       type: 'SpeakerSelected',
       data: { agent: 'x', method: 'selector_fallback', step: 1 },
+    });
+  });
+
+  it('a pick without text names no one: the selector is asked again', () => {
+    // `here` is a candidate: only the answer's own text may name it, never a stand-in for no text.
+    const h = started(spec({ type: 'selector', agents: [{ name: 'x' }, { name: 'here' }, { name: 'z' }] }));
+    h.post('m1', 'task');
+    expect(types(h.answer(null))).toEqual(['ModelCallCompleted', 'ModelCallRequested']);
+    expect(h.state().turn).toMatchObject({
+      phase: 'selecting',
+      speaker: null,
+      stepCalls: ['t1.s1.sel1', 't1.s1.sel2'],
     });
   });
 

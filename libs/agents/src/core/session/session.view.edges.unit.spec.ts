@@ -82,6 +82,23 @@ describe('nextDeadline, at its edges', () => {
     expect(nextDeadline(h.state())).toBe('2026-01-01T00:00:05.000Z');
   });
 
+  it('of two deadlines at the same instant, the first listed: the turn timeout as it spells it', () => {
+    const h = withTools({ limits: { turnTimeoutSeconds: 10 }, approvals: { timeoutSeconds: 10 } });
+    h.answer(null, [{ name: 'refund', arguments: '{}' }]);
+    const state = h.state();
+    const tool = state.toolCalls['t1.s1.m1.t0']!;
+    expect(tool.approvalExpiresAt).toBe('2026-01-01T00:00:10.000Z');
+    // The same instant written another way (a log decide did not write) shows which one is kept.
+    const respelled = {
+      ...state,
+      toolCalls: {
+        ...state.toolCalls,
+        [tool.toolCallId]: { ...tool, approvalExpiresAt: '2026-01-01T00:00:10Z' },
+      },
+    };
+    expect(nextDeadline(respelled)).toBe('2026-01-01T00:00:10.000Z');
+  });
+
   it('a running tool (no approval) has no deadline of its own', () => {
     const h = withTools({ limits: { turnTimeoutSeconds: 5 } });
     h.answer(null, [{ name: 'calculator', arguments: '{}' }]);
