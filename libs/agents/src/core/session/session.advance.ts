@@ -25,7 +25,10 @@ import type { ModelCallState, Session, TurnState } from './session.state.ts';
 export const advance = (state: Session, now: Date): SessionEvent[] => {
   const out: SessionEvent[] = [];
   let s = state;
-  for (let guard = 0; guard < 10_000; guard++) {
+  // Bounds a decider that never settles. A queued message can start a turn that ends at once (two
+  // steps), so the bound grows with the queue: no queue a tenant can build makes a session stuck.
+  const bound = 10_000 + 4 * state.queue.length;
+  for (let guard = 0; guard < bound; guard++) {
     const events = nextStep(s, now);
     if (events.length === 0) return out;
     for (const event of events) {
