@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { caught } from '@agentledger/testing';
 import { DEFAULT_FINAL_ANSWER_PROMPT, DEFAULT_SELECTOR_PROMPT } from '../spec/team-spec.ts';
-import { importAutogenComponent, importAutogenGallery, UnsupportedComponent } from './autogen-import.ts';
+import {
+  importAutogenComponent,
+  importAutogenGallery,
+  isAutogenComponent,
+  UnsupportedComponent,
+} from './autogen-import.ts';
 
 const options = { toolNames: [] };
 const model = (config: Record<string, unknown> = {}) => ({
@@ -191,6 +196,57 @@ describe('importAutogenGallery, the edges', () => {
         path: '$',
         provider: '(gallery)',
         message: 'this is an AutoGen Studio gallery, not a component; import one of $.items.teams[i]',
+      },
+    ]);
+  });
+});
+
+describe('importAutogenComponent, what is a component, an agent or a team', () => {
+  it('takes as a component only an object whose provider is a string and whose config is an object', () => {
+    expect(isAutogenComponent({ provider: 'autogen_agentchat.teams.Swarm', config: {} })).toBe(true);
+    expect(isAutogenComponent({ provider: 42, config: {} })).toBe(false);
+    expect(issuesOf({ provider: 42, config: {} })).toStrictEqual([
+      {
+        path: '$',
+        provider: '(none)',
+        message: 'expected an AutoGen component with "provider" and "config"',
+      },
+    ]);
+  });
+
+  it('reads a user proxy without component_type as an agent, which our schema then refuses alone', () => {
+    const provider = 'autogen_agentchat.agents.UserProxyAgent';
+    expect(issuesOf({ provider, config: { name: 'human' } })).toStrictEqual([
+      {
+        path: '$',
+        provider,
+        message: 'translated spec is invalid at agents: a single team has exactly one assistant agent',
+      },
+      {
+        path: '$',
+        provider,
+        message: 'translated spec is invalid at agents: a team needs at least one assistant agent',
+      },
+    ]);
+  });
+
+  it('refuses a team class it does not run, naming the ones it does', () => {
+    expect(issuesOf(team('DiGraphGroupChat'))).toStrictEqual([
+      {
+        path: '$',
+        provider: 'autogen_agentchat.teams.DiGraphGroupChat',
+        message:
+          'not a team we can run (RoundRobinGroupChat, SelectorGroupChat, Swarm or MagenticOneGroupChat)',
+      },
+    ]);
+  });
+
+  it('refuses participants that are not a list as a team without participants, and nothing more', () => {
+    expect(issuesOf(team('RoundRobinGroupChat', { participants: { a: assistant('a') } }))).toStrictEqual([
+      {
+        path: '$.config.participants',
+        provider: 'autogen_agentchat.teams.RoundRobinGroupChat',
+        message: 'a team needs participants',
       },
     ]);
   });

@@ -274,3 +274,75 @@ describe('importAgent', () => {
     ]);
   });
 });
+
+describe('importAgent, what it keeps of a refused or absent setting', () => {
+  const bare = { kind: 'assistant', name: 'helper', tools: [], handoffs: [], reflectOnToolUse: false };
+
+  it('takes tools, a workbench and handoffs given as null as none, without an issue', () => {
+    expect(assistant({ tools: null, workbench: null, handoffs: null })).toStrictEqual({
+      agent: bare,
+      issues: [],
+    });
+  });
+
+  it('keeps no tool or handoff in place of tools and handoffs that are not lists', () => {
+    expect(assistant({ tools: 'calculator', handoffs: 'b' })).toStrictEqual({
+      agent: bare,
+      issues: [
+        issue('$.a.config.tools', '(none)', 'tools must be a list'),
+        issue('$.a.config.handoffs', ASSISTANT, 'handoffs must be a list'),
+      ],
+    });
+  });
+
+  it('keeps no tool or handoff in place of a list item it refuses', () => {
+    expect(assistant({ tools: [42], handoffs: [{ name: 'x' }] })).toStrictEqual({
+      agent: bare,
+      issues: [
+        issue('$.a.config.tools[0]', '(none)', 'expected an AutoGen component with "provider" and "config"'),
+        issue('$.a.config.handoffs[0]', ASSISTANT, 'a handoff is a target name or an object with "target"'),
+      ],
+    });
+  });
+
+  it('keeps no MCP server in place of an MCP workbench it refuses', () => {
+    expect(
+      assistant(
+        {
+          workbench: {
+            provider: 'autogen_ext.tools.mcp.McpWorkbench',
+            config: { server_params: { url: 'http://elsewhere/mcp' } },
+          },
+        },
+        { mcpServers },
+      ),
+    ).toStrictEqual({
+      agent: bare,
+      issues: [
+        issue(
+          '$.a.config.workbench.config.server_params.url',
+          'autogen_ext.tools.mcp.McpWorkbench',
+          'not the URL of a registered MCP server',
+        ),
+      ],
+    });
+  });
+
+  it('an MCP workbench whose command has no args names the server registered with none', () => {
+    const servers = parseMcpServers(
+      { AGENTLEDGER_MCP_SERVERS: JSON.stringify({ clock: { command: 'clock-server' } }) },
+      () => '',
+    );
+    expect(
+      assistant(
+        {
+          workbench: {
+            provider: 'autogen_ext.tools.mcp.McpWorkbench',
+            config: { server_params: { command: 'clock-server' } },
+          },
+        },
+        { mcpServers: servers },
+      ),
+    ).toStrictEqual({ agent: { ...bare, mcp: [{ server: 'clock' }] }, issues: [] });
+  });
+});

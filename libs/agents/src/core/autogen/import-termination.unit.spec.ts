@@ -35,6 +35,13 @@ describe('importTermination, defaults and exact shapes', () => {
     });
   });
 
+  it('a handoff termination keeps the target it names', () => {
+    expect(policy(cond('HandoffTermination', { target: 'billing' }))).toStrictEqual({
+      kind: 'handoff',
+      target: 'billing',
+    });
+  });
+
   it('keeps text mention sources only when every one is a name', () => {
     expect(policy(cond('TextMentionTermination', { text: 'DONE', sources: ['a', 'b'] }))).toStrictEqual({
       kind: 'text_mention',
