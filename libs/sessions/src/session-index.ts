@@ -78,7 +78,8 @@ export type SessionLeases = Readonly<{
   acquire: (tenantId: string, sessionId: string, owner: string, ttlMs: number) => Promise<Lease | undefined>;
   /**
    * Extends every lease of `leases` still held (one statement however many: a replica's heartbeat)
-   * and returns those; the others were taken or released.
+   * and returns the held ones; the others were taken or released. A held lease whose row an append
+   * locks at that instant is left as it is, not waited for (the next call extends it).
    */
   renew: (leases: readonly Lease[], ttlMs: number) => Promise<readonly Lease[]>;
   /** Frees the lease if this epoch still holds it; a stale lease frees nothing. */

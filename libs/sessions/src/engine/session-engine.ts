@@ -10,6 +10,7 @@ import {
   type SessionEvent,
 } from '@agentledger/agents';
 import {
+  ConcurrentChange,
   sessionStreamId,
   StreamVersionConflict,
   type AppendResult,
@@ -93,8 +94,9 @@ export type SessionEngine = Readonly<{
    * Load (cache or store) → decide → append with the loaded version as the expected version, the
    * idempotency key and the lease epoch as fencing token, with the read model updated in the same
    * transaction → the new state, folded from the decided events (no re-read, no re-fold). A version
-   * conflict reloads and decides again under one bounded, jittered policy; a lost lease throws
-   * `LeaseLost` and writes nothing.
+   * conflict, or a concurrent change the database rolled back (`ConcurrentChange`: a deadlock),
+   * reloads and decides again under one bounded, jittered policy; a lost lease throws `LeaseLost`
+   * and writes nothing.
    */
   handle: (command: SessionCommand, ctx: CommandContext) => Promise<Handled>;
   /**
@@ -371,9 +373,12 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         // retry reads what they did.
         const trustFirst = ctx.lease !== undefined || ctx.fresh === true || deps.soleWriter === true;
         let attempts = 0;
+        // A concurrent change that won (a deadlock or serialization failure the database rolled
+        // back) wrote nothing either: retried like a conflict, so a worker does not lose the
+        // result of an effect it ran (the next owner would run it again).
         return withConflictRetry(
           () => handleOnce(command, traced, trustFirst && attempts++ === 0),
-          (error) => error instanceof StreamVersionConflict,
+          (error) => error instanceof StreamVersionConflict || error instanceof ConcurrentChange,
         );
       },
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { SessionCommand } from '@agentledger/agents';
 import {
+  ConcurrentChange,
   createInMemoryEventStore,
   sessionStreamId,
   type EventEnvelope,
@@ -434,6 +435,33 @@ describe('session repository', () => {
     const { state } = await engine.handle(postMessage('m2', 'second'), { ...ref, lease });
     expect(appends).toBe(1); // no conflict on a stale cached session first
     expect(state.version).toBe((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length);
+  });
+  it('retries an append the database rolled back for a concurrent change (a deadlock): the result is recorded once', async () => {
+    const { store, index } = setup();
+    const refusals: string[] = [];
+    const deadlocking = {
+      ...store,
+      append: (async (...args: Parameters<typeof store.append>) => {
+        // The first attempt of each appended command loses a deadlock: nothing is written.
+        const [, events] = args;
+        const key = events.map((e) => e.type).join(',');
+        if (!refusals.includes(key)) {
+          refusals.push(key);
+          throw new ConcurrentChange(new Error('deadlock detected'));
+        }
+        return store.append(...args);
+      }) as typeof store.append,
+    };
+    const engine = createSessionEngine({ store: deadlocking, index, partitions: 12 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    await engine.handle(startSession('s1'), ref);
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    const { state, events } = await engine.handle(postMessage('m1', 'first'), { ...ref, lease });
+    expect(events.map((e) => e.type)).toContain('UserMessageReceived');
+    expect(refusals).toHaveLength(2);
+    const stored = await store.readStream(STREAM, { tenantId: 'tenant-a' });
+    expect(stored.filter((e) => e.type === 'UserMessageReceived')).toHaveLength(1);
+    expect(state.version).toBe(stored.length);
   });
 });
 

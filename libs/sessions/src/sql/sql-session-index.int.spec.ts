@@ -60,4 +60,33 @@ describe('session commands racing on Postgres', () => {
     expect(state?.messages.filter((m) => m.role === 'user')).toHaveLength(20);
     expect((await index.get('tenant-a', 'race'))?.version).toBe(state?.version);
   });
+  it('renews leases without waiting for a row an append holds: that one is reported held and renewed by the next call', async () => {
+    const index = createSqlSessionIndex(store.db);
+    const engine = createSessionEngine({ store, index, partitions: 12 });
+    const ref = (id: string) => ({ tenantId: 'tenant-a', sessionId: id });
+    await engine.handle(startSession('beat-free'), ref('beat-free'));
+    await engine.handle(startSession('beat-busy'), ref('beat-busy'));
+    const free = (await index.acquire('tenant-a', 'beat-free', 'owner-1', 1_000))!;
+    const busy = (await index.acquire('tenant-a', 'beat-busy', 'owner-1', 1_000))!;
+    const expiry = async (id: string) => Date.parse((await index.get('tenant-a', id))!.leaseExpiresAt!);
+    const [freeBefore, busyBefore] = [await expiry('beat-free'), await expiry('beat-busy')];
+    // Another transaction holds beat-busy's row, as an append's projection does until it commits.
+    const holder = await store.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select 1 from sessions where session_id = 'beat-busy' for update`);
+      const renewed = await Promise.race([
+        index.renew([free, busy], 600_000),
+        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 20_000)),
+      ]);
+      expect(renewed).toEqual([free, busy]);
+      expect(await expiry('beat-free')).toBeGreaterThan(freeBefore + 500_000);
+      expect(await expiry('beat-busy')).toBe(busyBefore);
+    } finally {
+      await holder.query('commit');
+      holder.release();
+    }
+    expect(await index.renew([free, busy], 600_000)).toEqual([free, busy]);
+    expect(await expiry('beat-busy')).toBeGreaterThan(busyBefore + 500_000);
+  });
 });

@@ -124,6 +124,8 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       return row && { tenantId, sessionId, owner, epoch: Number(row.lease_epoch) };
     },
 
+    // A row an append holds at this instant is skipped, not waited for (its lease is in use, and
+    // the next beat renews it): a heartbeat never queues behind appends nor deadlocks with them.
     renew: async (leases, ttlMs) => {
       if (leases.length === 0) return [];
       const held = leases.map(({ tenantId, sessionId, owner, epoch }) => ({
@@ -134,20 +136,31 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
       }));
       const rows = await rowsOf(
         db,
-        sql`update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
-          from jsonb_to_recordset(${JSON.stringify(held)}::jsonb) as held("tenantId" text, "sessionId" text, owner text, epoch bigint)
-          where sessions.tenant_id = held."tenantId" and sessions.session_id = held."sessionId"
-            and sessions.lease_owner = held.owner and sessions.lease_epoch = held.epoch
-          returning sessions.tenant_id, sessions.session_id, sessions.lease_owner, sessions.lease_epoch`,
+        sql`with held as (
+            select * from jsonb_to_recordset(${JSON.stringify(held)}::jsonb)
+              as held("tenantId" text, "sessionId" text, owner text, epoch bigint)
+          ), free as (
+            select sessions.tenant_id, sessions.session_id
+            from sessions join held on sessions.tenant_id = held."tenantId" and sessions.session_id = held."sessionId"
+              and sessions.lease_owner = held.owner and sessions.lease_epoch = held.epoch
+            order by sessions.tenant_id, sessions.session_id
+            for update of sessions skip locked
+          ), renewed as (
+            update sessions set lease_expires_at = clock_timestamp() + make_interval(secs => ${ttlMs / 1000}::double precision)
+            from free where sessions.tenant_id = free.tenant_id and sessions.session_id = free.session_id
+          )
+          select sessions.tenant_id, sessions.session_id, sessions.lease_owner, sessions.lease_epoch
+          from sessions join held on sessions.tenant_id = held."tenantId" and sessions.session_id = held."sessionId"
+            and sessions.lease_owner = held.owner and sessions.lease_epoch = held.epoch`,
       );
       const keyOf = (tenantId: string, sessionId: string, owner: string, epoch: number): string =>
         JSON.stringify([tenantId, sessionId, owner, epoch]);
-      const renewed = new Set(
+      const current = new Set(
         rows.map((r) =>
           keyOf(String(r.tenant_id), String(r.session_id), String(r.lease_owner), Number(r.lease_epoch)),
         ),
       );
-      return leases.filter((l) => renewed.has(keyOf(l.tenantId, l.sessionId, l.owner, l.epoch)));
+      return leases.filter((l) => current.has(keyOf(l.tenantId, l.sessionId, l.owner, l.epoch)));
     },
 
     release: async (lease) => {
