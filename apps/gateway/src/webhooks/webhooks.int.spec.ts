@@ -276,7 +276,9 @@ describe('webhooks driven from the event log', () => {
       endpoint('deliver', 'ep', hook.url, ['TurnCompleted', 'ToolApprovalRequested']),
     );
     hook.answer.status = 503;
-    const started = run('webhooks-deliver', { retryPeriodMs: 400 });
+    // Long enough for a retry (backoff 50 ms, then 100, 200) even when a loaded machine takes most
+    // of a second for a first attempt: with 400 ms, a CI run beside another parked all three after one.
+    const started = run('webhooks-deliver', { retryPeriodMs: 2_000 });
     await started.caughtUp;
     await append('deliver', 'one', ['TurnStarted', 'ToolApprovalRequested', 'TurnCompleted']);
     await append('deliver', 'two', ['TurnCompleted']);
