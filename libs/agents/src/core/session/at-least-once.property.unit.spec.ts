@@ -63,7 +63,8 @@ const teams = [
  * session moved on. Whatever the order, a redelivered command decides `[]` and never throws.
  */
 describe('at-least-once delivery (property)', () => {
-  it('a redelivered result, approval or message decides nothing', () =>
+  // 300 generated runs of up to 60 commands: seconds under Stryker's coverage or a loaded machine.
+  it('a redelivered result, approval or message decides nothing', { timeout: 60_000 }, () =>
     fc.assert(
       fc.property(
         fc.nat(teams.length - 1),
@@ -187,5 +188,6 @@ describe('at-least-once delivery (property)', () => {
         },
       ),
       { numRuns: 300 },
-    ));
+    ),
+  );
 });
