@@ -46,15 +46,17 @@ describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
     expect(gaps).toEqual([]);
     expect(duplicateOutcomes).toEqual([]);
     expect(ledger).toHaveLength(600);
-    // Neither replica lost a lease (its heartbeat kept every one renewed under this load), so no
-    // call was handed to the other replica to retry: each ran once.
+    // A tool runs twice only when its result was never recorded: a lease lost to the other replica
+    // (which retries idempotent tools, as the contract allows) is named in the failure.
     const lost = await Promise.all(
       replicas.map(async ({ url }) =>
         sample(metricFamilies(await (await fetch(`${url}/metrics`)).text()), 'agentledger_leases_lost_total'),
       ),
     );
-    expect(lost).toEqual([0, 0]);
-    expect(ledger.filter((row) => row.executions !== 1)).toEqual([]);
+    expect(
+      ledger.filter((row) => row.executions !== 1),
+      `tools run twice; leases lost per replica: ${lost.join(', ')}`,
+    ).toEqual([]);
     const last = await world.load('scale-7');
     expect(last?.messages.at(-1)?.content).toContain('ledger turn 3 of scale-7');
     const { rows: writers } = await world.store.pool.query<{ replica: string }>(
