@@ -575,3 +575,12 @@ describe('CancelTurn, CloseSession, MarkStalled, at their edges', () => {
       .thenNothing();
   });
 });
+
+describe('a command decide does not know', () => {
+  it('is refused as an illegal state naming its type (a caller that bypassed the types)', () => {
+    const h = startedSession();
+    expect(() => decide({ type: 'Bogus', data: {}, metadata: meta() } as never, h.state())).toThrow(
+      /^unknown command Bogus$/,
+    );
+  });
+});
