@@ -16,14 +16,17 @@ describe('orchestrator replicas that die or are stopped', () => {
     world = undefined;
   });
 
+  // A generous wait (two CI runs at once slow a turn down many times); when it runs out, the error
+  // names the sessions left, their leases and the processes' output.
   const allCompleted = async (w: OrchestratorWorld, ids: readonly string[], turns = 1) =>
     eventually(
       `all ${ids.length} sessions to complete`,
       async () => {
         const done = await w.completedTurns();
-        return ids.every((id) => (done.get(id) ?? 0) >= turns) ? true : undefined;
+        if (ids.every((id) => (done.get(id) ?? 0) >= turns)) return true;
+        throw new Error(await w.describeUnfinished(ids, turns));
       },
-      { timeoutMs: 60_000, intervalMs: 200 },
+      { timeoutMs: 90_000, intervalMs: 200 },
     );
 
   it('survives a SIGKILL mid-run: sessions finish on the other replica with effects once', async () => {
@@ -116,7 +119,7 @@ describe('orchestrator replicas that die or are stopped', () => {
       [started],
     );
     expect(failedElsewhere).toEqual([]);
-  });
+  }, 180_000);
 
   it('drains on SIGTERM: exits 0 within its deadline and leaves no session without an owner', async () => {
     world = await createOrchestratorWorld({
@@ -154,5 +157,5 @@ describe('orchestrator replicas that die or are stopped', () => {
     expect(gaps).toEqual([]);
     expect(duplicateOutcomes).toEqual([]);
     expect(ledger).toHaveLength(40);
-  });
+  }, 180_000);
 });

@@ -216,6 +216,27 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
       );
       return new Map(rows.map((r) => [parseSessionStreamId(r.stream_id)!.sessionId, Number(r.turns)]));
     },
+    /**
+     * Why these sessions have not completed `turns` turns: each one's read-model row (status,
+     * version, pending work, lease) and the tail of every process' output. For a wait's message.
+     */
+    describeUnfinished: async (ids: readonly string[], turns = 1): Promise<string> => {
+      const { rows } = await store.pool.query<{ stream_id: string; turns: string }>(
+        `select stream_id, count(*) as turns from events where type = 'TurnCompleted' group by stream_id`,
+      );
+      const done = new Map(rows.map((r) => [parseSessionStreamId(r.stream_id)!.sessionId, Number(r.turns)]));
+      const unfinished = ids.filter((id) => (done.get(id) ?? 0) < turns);
+      const { rows: sessions } = await store.pool.query<Record<string, unknown>>(
+        `select session_id, status, version, pending_work, partition, lease_owner, lease_expires_at < now() as lease_expired
+         from sessions where tenant_id = $1 and session_id = any($2)`,
+        [TENANT, unfinished],
+      );
+      const outputs = processes.map(
+        (p) =>
+          `--- ${p.replicaId} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}):\n${p.output().slice(-1_500)}`,
+      );
+      return `${unfinished.length} of ${ids.length} unfinished: ${JSON.stringify(sessions.slice(0, 10))}\n${outputs.join('\n')}`;
+    },
     /** Invariants over the whole log: contiguous versions, one outcome per model and tool call. */
     auditLog: async () => {
       const { rows: gaps } = await store.pool.query(
