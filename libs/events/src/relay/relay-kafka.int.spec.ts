@@ -128,9 +128,12 @@ describe('outbox relay on Postgres and Kafka', () => {
 
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1`, [
-      'relay-failover-first',
-    ]);
+    // This database's only: a second test run on the same server has a relay of the same name.
+    await admin.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+       where application_name = $1 and datname = current_database()`,
+      ['relay-failover-first'],
+    );
     await admin.end();
     // Generous on a loaded machine: the claim is that the standby takes over, not how fast.
     await eventually('the standby to take over', () => (second.status().leader ? true : undefined), {
