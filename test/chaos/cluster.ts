@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ensureKafkaTopic } from '@agentledger/events/kafka';
+import { LEDGER_TABLE } from '../support/ledger-table.ts';
 import { startOrchestratorProcess, type OrchestratorProcess } from '../support/orchestrator-process.ts';
 import { startChaosModel, type ChaosModel } from './chaos-model.ts';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
@@ -77,7 +78,7 @@ const assemble = async (
   const pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
   pool.on('error', () => undefined);
   undo.push(() => pool.end());
-  await pool.query('create table ledger (key text primary key, tool text not null, executions int not null)');
+  await pool.query(LEDGER_TABLE);
   await ensureKafkaTopic({ brokers: [kafka.brokers], topic: TOPIC, partitions: 12 });
   const model: ChaosModel = await startChaosModel(random.fork());
   undo.push(model.close);

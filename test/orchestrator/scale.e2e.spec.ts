@@ -47,15 +47,26 @@ describe('two orchestrator replicas, 200 sessions × 3 turns', () => {
     expect(duplicateOutcomes).toEqual([]);
     expect(ledger).toHaveLength(600);
     // A tool runs twice only when its result was never recorded: a lease lost to the other replica
-    // (which retries idempotent tools, as the contract allows) is named in the failure.
+    // (which retries idempotent tools, as the contract allows) is named in the failure, with which
+    // replica ran each execution (the ledger's runs) and what each process logged at warn or above.
     const lost = await Promise.all(
       replicas.map(async ({ url }) =>
         sample(metricFamilies(await (await fetch(`${url}/metrics`)).text()), 'agentledger_leases_lost_total'),
       ),
     );
+    const twice = ledger.filter((row) => row.executions !== 1);
+    const logged = replicas.map(
+      (r) =>
+        `--- ${r.replicaId}:\n${r
+          .output()
+          .split('\n')
+          .filter((line) => !line.includes('kafkajs'))
+          .join('\n')
+          .slice(-3_000)}`,
+    );
     expect(
-      ledger.filter((row) => row.executions !== 1),
-      `tools run twice; leases lost per replica: ${lost.join(', ')}`,
+      twice,
+      `tools run twice; leases lost per replica: ${lost.join(', ')}\n${twice.length > 0 ? logged.join('\n') : ''}`,
     ).toEqual([]);
     const last = await world.load('scale-7');
     expect(last?.messages.at(-1)?.content).toContain('ledger turn 3 of scale-7');

@@ -1,7 +1,8 @@
 /**
  * Tools for the orchestrator e2e tests, loaded by orchestrator processes through TOOLS_MODULE
  * (Node runs this file with its type stripping). Each call counts an execution in a `ledger` table
- * keyed by the idempotency key, so tests can prove every tool call ran exactly once.
+ * keyed by the idempotency key (table: `ledger-table.ts`), so tests can prove every tool call ran
+ * exactly once, and which replica ran each execution.
  */
 import pg from 'pg';
 import { z } from 'zod';
@@ -12,9 +13,10 @@ pool.on('error', () => undefined);
 
 const record = async (key: string, tool: string): Promise<number> => {
   const { rows } = await pool.query<{ executions: number }>(
-    `insert into ledger (key, tool, executions) values ($1, $2, 1)
-     on conflict (key) do update set executions = ledger.executions + 1 returning executions`,
-    [key, tool],
+    `insert into ledger (key, tool, executions, runs) values ($1, $2, 1, array[$3])
+     on conflict (key) do update set executions = ledger.executions + 1, runs = ledger.runs || $3
+     returning executions`,
+    [key, tool, `${process.env.REPLICA_ID ?? '?'} at ${new Date().toISOString()}`],
   );
   return rows[0]!.executions;
 };

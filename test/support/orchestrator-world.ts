@@ -9,6 +9,7 @@ import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/
 import { assertStoredSessionsReplay, createSessionEngine, type SessionEngine } from '@agentledger/sessions';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
+import { LEDGER_TABLE } from './ledger-table.ts';
 import { startOrchestratorProcess, type OrchestratorProcess } from './orchestrator-process.ts';
 
 const TENANT = 'tenant-e2e';
@@ -80,9 +81,7 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
     maxConnections: 4,
     migrate: true,
   });
-  await store.pool.query(
-    'create table ledger (key text primary key, tool text not null, executions int not null)',
-  );
+  await store.pool.query(LEDGER_TABLE);
   const topic = `e2e.${options.name}.${options.runId}`;
   const brokers = options.brokers.split(',');
   await ensureKafkaTopic({ brokers, topic, partitions: 12 });
@@ -247,9 +246,12 @@ export const createOrchestratorWorld = async (options: WorldOptions) => {
          where type in ('ToolCallCompleted','ToolCallFailed','ModelCallCompleted')
          group by 1, 2 having count(*) > 1`,
       );
-      const { rows: ledger } = await store.pool.query<{ key: string; tool: string; executions: number }>(
-        'select key, tool, executions from ledger',
-      );
+      const { rows: ledger } = await store.pool.query<{
+        key: string;
+        tool: string;
+        executions: number;
+        runs: string[];
+      }>('select key, tool, executions, runs from ledger');
       return { gaps, duplicateOutcomes, ledger };
     },
     /**
