@@ -98,7 +98,7 @@ export const createLeaseKeeper = (deps: LeaseKeeperDeps): LeaseKeeper => {
 
   return {
     take: async (tenantId, sessionId, onLost) => {
-      const key = sessionStreamId(tenantId, sessionId);
+      const key = keyOf({ tenantId, sessionId });
       const kept = held.get(key);
       if (kept?.linger !== undefined) {
         clearTimeout(kept.linger);
