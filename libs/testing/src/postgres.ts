@@ -17,7 +17,20 @@ export const createTestDatabase = async (adminUrl: string, prefix = 't'): Promis
     url: url.toString(),
     name,
     drop: async () => {
-      await withAdmin(adminUrl, (client) => client.query(`drop database if exists "${name}" with (force)`));
+      await withAdmin(adminUrl, async (client) => {
+        // A pool's `end` resolves before its connections have closed: FORCE would terminate one
+        // still closing, whose client then reports 57P01 with no listener left (an uncaught error
+        // in the spec's process). So first wait, briefly, for the database's connections to go.
+        for (const deadline = Date.now() + 2_000; Date.now() < deadline;) {
+          const { rows } = await client.query<{ n: number }>(
+            'select count(*)::int as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (rows[0]!.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await client.query(`drop database if exists "${name}" with (force)`);
+      });
     },
   };
 };
