@@ -14,12 +14,23 @@ export type SubscriptionDeps = Readonly<{
    * `timeoutMs`, or on abort.
    */
   waitForAppend: (seen: number, timeoutMs: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * The highest committed position, readable yet or not. A store whose reads can stop short of
+   * committed events (Postgres: while an older transaction runs, see `readAll`) provides it; while
+   * it is past the subscription's position, the subscription reads again after a short backoff
+   * rather than waiting for a notification that the end of that older transaction never sends.
+   */
+  committedHead?: () => Promise<number>;
 }>;
+
+/** The first re-read after a read that stopped short; doubles up to the polling period. */
+const HELD_BACK_RETRY_MS = 10;
 
 /**
  * Catch-up then live: reads pages after the checkpoint, hands each event to the handler in global
  * order, stores the checkpoint after each handled page, and waits for a notification (or the
- * polling period) when there is nothing new. Delivery is at least once: a crash between handling
+ * polling period) when there is nothing new, or reads again soon when the store holds committed
+ * events back (`committedHead`). Delivery is at least once: a crash between handling
  * and the checkpoint redelivers the page. Store errors are retried (reported to `onError`).
  */
 export const startSubscription = (
@@ -69,6 +80,7 @@ export const startSubscription = (
     const start = await retrying(startPosition);
     if (start === undefined) return;
     position = start;
+    let heldBackDelay = HELD_BACK_RETRY_MS;
     while (!abort.signal.aborted) {
       const seen = deps.appendCount();
       const page = await retrying(() => deps.readAll({ after: position, limit: batchSize, tenantId }));
@@ -82,11 +94,19 @@ export const startSubscription = (
       }
       if (handled !== position) {
         position = handled;
+        heldBackDelay = HELD_BACK_RETRY_MS;
         if (checkpoints) await retrying(() => deps.saveCheckpoint(subscriberId, handled));
       }
       if (page.length < batchSize && !abort.signal.aborted) {
         markCaughtUp();
-        await deps.waitForAppend(seen, pollIntervalMs, abort.signal);
+        const head = deps.committedHead === undefined ? undefined : await retrying(deps.committedHead);
+        if (head !== undefined && head > position) {
+          await deps.waitForAppend(seen, Math.min(heldBackDelay, pollIntervalMs), abort.signal);
+          heldBackDelay = Math.min(heldBackDelay * 2, pollIntervalMs);
+        } else {
+          heldBackDelay = HELD_BACK_RETRY_MS;
+          await deps.waitForAppend(seen, pollIntervalMs, abort.signal);
+        }
       }
     }
   };

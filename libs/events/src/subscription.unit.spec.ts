@@ -1,3 +1,4 @@
+import { eventually } from '@agentledger/testing';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from './envelope.ts';
 import { GENESIS_HASH } from './hash.ts';
@@ -103,5 +104,75 @@ describe('startSubscription', () => {
     expect(seen).toEqual([1, 2, 3]);
     expect(checkpoint).toBe(3);
     expect(errors).toHaveLength(3);
+  });
+
+  it('reads again soon, not at the next poll, while the store holds a committed event back', async () => {
+    let reads = 0;
+    const seen: number[] = [];
+    const subscription = startSubscription(
+      fakeDeps({
+        // Event 1 committed above a transaction still running: the first two reads stop short.
+        readAll: async () => ((reads += 1) > 2 ? [event(1)] : []),
+        committedHead: async () => 1,
+      }),
+      { subscriberId: 'held', pollIntervalMs: 60_000, handler: (e) => void seen.push(e.globalPosition) },
+    );
+    try {
+      await eventually(
+        'the held-back event, without a notification',
+        () => (seen.length > 0 ? seen : undefined),
+        {
+          timeoutMs: 5_000,
+        },
+      );
+    } finally {
+      await subscription.stop();
+    }
+    expect(seen).toEqual([1]);
+    expect(reads).toBeGreaterThanOrEqual(3);
+  });
+
+  it('backs off from 10 ms up to the polling period while held back, and starts over on progress', async () => {
+    let reads = 0;
+    // the committed head after each read; read 3 returns event 1, read 8 finds nothing held back
+    const heads = [2, 2, 2, 2, 2, 2, 2, 1, 2];
+    const waits: number[] = [];
+    const subscription = startSubscription(
+      fakeDeps({
+        readAll: async () => ((reads += 1) === 3 ? [event(1)] : []),
+        committedHead: async () => heads[reads - 1] ?? 1,
+        waitForAppend: async (_, timeoutMs) => {
+          waits.push(timeoutMs);
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      }),
+      { subscriberId: 'backoff', pollIntervalMs: 50, handler: () => undefined },
+    );
+    try {
+      await eventually('nine waits', () => (waits.length >= 9 ? true : undefined), { timeoutMs: 5_000 });
+    } finally {
+      await subscription.stop();
+    }
+    expect(waits.slice(0, 9)).toEqual([10, 20, 10, 20, 40, 50, 50, 50, 10]);
+  });
+
+  it('waits for the polling period when nothing is held back', async () => {
+    const waits: number[] = [];
+    const subscription = startSubscription(
+      fakeDeps({
+        committedHead: async () => 3,
+        waitForAppend: async (_, timeoutMs) => {
+          waits.push(timeoutMs);
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      }),
+      { subscriberId: 'quiet', pollIntervalMs: 700, handler: () => undefined },
+    );
+    try {
+      await eventually('two waits', () => (waits.length >= 2 ? true : undefined), { timeoutMs: 5_000 });
+    } finally {
+      await subscription.stop();
+    }
+    expect(waits.slice(0, 2)).toEqual([700, 700]);
   });
 });

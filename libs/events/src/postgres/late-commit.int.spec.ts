@@ -209,6 +209,46 @@ describe('postgres: late commits and concurrent start-up', () => {
     }
   });
 
+  it('delivers an event held back by an older transaction once it ends, with no notification', async () => {
+    // An unrelated transaction of this database (a report, ANALYZE) ends without a NOTIFY; the
+    // append's own NOTIFY came while it ran, when a read could not return the append yet.
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    const seen: string[] = [];
+    const subscription = store.subscribe({
+      subscriberId: `sub-${uuidv7()}`,
+      tenantId: 't-held',
+      from: 'end',
+      pollIntervalMs: 60_000,
+      handler: (event) => void seen.push(event.type),
+    });
+    try {
+      await subscription.caughtUp;
+      await blocker.query('begin');
+      await blocker.query('select pg_current_xact_id()');
+      const { globalPositions } = await store.append(
+        `session-held-${uuidv7()}`,
+        [{ type: 'Held', data: {} }],
+        {
+          tenantId: 't-held',
+          expectedVersion: 'no_stream',
+        },
+      );
+      expect(await store.readAll({ after: (globalPositions[0] ?? 1) - 1 })).toEqual([]);
+      // Past the first re-reads (10, 20, 40 … ms): the subscriber has heard the NOTIFY and read nothing.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen).toEqual([]);
+      await blocker.query('commit');
+      await eventually('the held-back event', () => (seen.length === 1 ? seen : undefined), {
+        timeoutMs: 10_000,
+      });
+      expect(seen).toEqual(['Held']);
+    } finally {
+      await subscription.stop();
+      await blocker.end();
+    }
+  });
+
   it("is not held back by another database's open transaction", async () => {
     const other = await createTestDatabase(inject('databaseUrl'), 'events_other');
     const client = new pg.Client({ connectionString: other.url });

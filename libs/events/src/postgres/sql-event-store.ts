@@ -688,6 +688,13 @@ export const createSqlEventStore = (
           },
           appendCount: signal.count,
           waitForAppend: signal.wait,
+          committedHead: async () => {
+            const [row] = await driver.query(
+              'select coalesce(max(global_position), 0) as head from events',
+              [],
+            );
+            return Number(row?.head ?? 0);
+          },
         },
         subscribeOptions,
       );
