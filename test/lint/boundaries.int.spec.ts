@@ -96,4 +96,23 @@ describe('import boundaries', () => {
       ),
     ).toHaveLength(1);
   });
+
+  it('reports an import cycle among our modules (import-x/no-cycle reads TypeScript modules)', async () => {
+    const eslint = new ESLint({
+      cwd: process.cwd(),
+      ignore: false,
+      ruleFilter: ({ ruleId }) => ruleId === 'import-x/no-cycle',
+      overrideConfig: { languageOptions: { parserOptions: { projectService: false, project: null } } },
+    });
+    const results = await eslint.lintFiles([
+      'test/lint/fixtures/cycle/first.ts',
+      'test/lint/fixtures/cycle/second.ts',
+    ]);
+    expect(
+      results.map((r) => [r.filePath.split('/').at(-1), r.messages.map((m) => `${m.ruleId}: ${m.message}`)]),
+    ).toEqual([
+      ['first.ts', ['import-x/no-cycle: Dependency cycle detected']],
+      ['second.ts', ['import-x/no-cycle: Dependency cycle detected']],
+    ]);
+  });
 });
