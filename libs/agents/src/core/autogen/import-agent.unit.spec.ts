@@ -139,6 +139,23 @@ describe('importAgent', () => {
     expect(assistant({ model_context: null })).toMatchObject({ issues: [] });
   });
 
+  it('reads each size only on its own context: a buffer size or head and tail sizes elsewhere are refused', () => {
+    const ctx = (cls: string, config: Record<string, unknown>) => ({
+      provider: `autogen_core.model_context.${cls}`,
+      config,
+    });
+    const message = 'only Unbounded, Buffered and HeadAndTail chat completion contexts are supported';
+    for (const c of [
+      ctx('TokenLimitedChatCompletionContext', { buffer_size: 5 }),
+      ctx('TokenLimitedChatCompletionContext', { head_size: 1, tail_size: 4 }),
+      ctx('BufferedChatCompletionContext', { head_size: 1, tail_size: 4 }),
+      ctx('HeadAndTailChatCompletionContext', { buffer_size: 5 }),
+    ])
+      expect(assistant({ model_context: c }).issues).toStrictEqual([
+        issue('$.a.config.model_context', c.provider, message),
+      ]);
+  });
+
   it('binds FunctionTools by name to registered tools, naming each one it cannot', () => {
     expect(assistant({ tools: [tool('calculator'), tool('clock')] }).agent).toMatchObject({
       tools: ['calculator', 'clock'],
