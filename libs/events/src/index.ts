@@ -51,6 +51,7 @@ export {
   SESSION_STREAM_PREFIX,
   type SessionStreamRef,
 } from './session-stream-id.ts';
+export { readLogToHead, type ReadLogOptions } from './read-log.ts';
 export { createUpcast, type Upcast, type Upcaster } from './upcasting.ts';
 export { createInMemoryEventStore, type InMemoryEventStoreOptions } from './memory/index.ts';
 export {

@@ -204,6 +204,12 @@ export type EventStore<Tx = unknown> = Readonly<{
   ) => Promise<AppendResult>;
   readStream: (streamId: string, options: ReadStreamOptions) => Promise<readonly EventEnvelope[]>;
   readAll: (options?: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
+  /**
+   * The highest global position committed (of one tenant's events with `tenantId`; 0 when none),
+   * whether `readAll` returns it yet or not: a read stops short of events that committed above a
+   * transaction still running, so "read until an empty page" is not "read everything".
+   */
+  committedHead: (options?: { tenantId?: string }) => Promise<number>;
   /** Catch-up then live delivery in global order, at least once, with a stored checkpoint. */
   subscribe: (options: EventSubscriptionOptions) => EventSubscription;
   /** Recomputes the stream's hash chain from the stored rows. */

@@ -20,7 +20,7 @@ export type SubscriptionDeps = Readonly<{
    * it is past the subscription's position, the subscription reads again after a short backoff
    * rather than waiting for a notification that the end of that older transaction never sends.
    */
-  committedHead?: () => Promise<number>;
+  committedHead?: (options: { tenantId?: string }) => Promise<number>;
 }>;
 
 /** The first re-read after a read that stopped short; doubles up to the polling period. */
@@ -99,7 +99,10 @@ export const startSubscription = (
       }
       if (page.length < batchSize && !abort.signal.aborted) {
         markCaughtUp();
-        const head = deps.committedHead === undefined ? undefined : await retrying(deps.committedHead);
+        const head =
+          deps.committedHead === undefined
+            ? undefined
+            : await retrying(() => deps.committedHead!(tenantId === undefined ? {} : { tenantId }));
         if (head !== undefined && head > position) {
           await deps.waitForAppend(seen, Math.min(heldBackDelay, pollIntervalMs), abort.signal);
           heldBackDelay = Math.min(heldBackDelay * 2, pollIntervalMs);

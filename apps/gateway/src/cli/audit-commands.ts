@@ -3,6 +3,7 @@ import { foldSession, toSessionView, type SessionEvent } from '@agentledger/agen
 import { parseSessionStreamId, verifyChain, type EventEnvelope, type EventStore } from '@agentledger/events';
 import {
   auditEvents,
+  readSessionStreams,
   tombstoneProblem,
   type CheckpointSigner,
   type CheckpointStore,
@@ -14,7 +15,7 @@ import type { CliOutput } from './keys-command.ts';
 
 /** What the audit commands read: the event store, the sessions' stream ids, signed checkpoints. */
 export type AuditCliDeps = Readonly<{
-  store: Pick<EventStore, 'readStream' | 'readAll' | 'verifyStream'>;
+  store: Pick<EventStore, 'readStream' | 'readAll' | 'committedHead' | 'verifyStream'>;
   streamIdOf: (tenantId: string, sessionId: string) => Promise<string>;
   checkpoints: CheckpointStore;
   /** From AGENTLEDGER_AUDIT_SIGNING_KEY or AGENTLEDGER_AUDIT_PUBLIC_KEY; absent: checkpoints off. */
@@ -279,25 +280,11 @@ export const runVerifyCommand = async (
       }
     } else {
       const progress = progressBar(io, undefined);
-      // One pass over the log in global order: a stream's events are grouped, then checked at the end.
-      const streams = new Map<string, EventEnvelope[]>();
-      let after = 0;
-      for (;;) {
-        const page = await deps.store.readAll({
-          after,
-          limit: 10_000,
-          ...(tenant === undefined ? {} : { tenantId: tenant }),
-        });
-        if (page.length === 0) break;
-        for (const e of page) {
-          if (parseSessionStreamId(e.streamId) === undefined) continue;
-          const list = streams.get(e.streamId);
-          if (list === undefined) streams.set(e.streamId, [e]);
-          else list.push(e);
-        }
-        after = page.at(-1)!.globalPosition;
-        progress(0, after);
-      }
+      // One pass over the log as committed now, in global order: streams grouped, then checked.
+      const streams = await readSessionStreams(deps.store, {
+        ...(tenant === undefined ? {} : { tenantId: tenant }),
+        onPage: (position) => progress(0, position),
+      });
       const done = progressBar(io, streams.size);
       for (const [streamId, events] of streams) {
         streams.delete(streamId); // checked streams leave the heap (the log is held only until checked)

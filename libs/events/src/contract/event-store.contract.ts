@@ -414,6 +414,21 @@ export const eventStoreContract = (
         expect(positions).toEqual([...positions].sort((a, b) => a - b));
         expect(new Set(positions).size).toBe(positions.length);
       });
+
+      it('committedHead: the last committed position, of every tenant or of one (0 for none)', async () => {
+        const a = await store.append(streamOf('head-a'), [ev('A')], {
+          tenantId: 'tenant-head-a',
+          expectedVersion: 0,
+        });
+        const b = await store.append(streamOf('head-b'), [ev('B'), ev('C')], {
+          tenantId: 'tenant-head-b',
+          expectedVersion: 0,
+        });
+        expect(await store.committedHead()).toBe(b.globalPositions[1]);
+        expect(await store.committedHead({ tenantId: 'tenant-head-a' })).toBe(a.globalPositions[0]);
+        expect(await store.committedHead({ tenantId: 'tenant-head-b' })).toBe(b.globalPositions[1]);
+        expect(await store.committedHead({ tenantId: 'tenant-head-none' })).toBe(0);
+      });
     });
 
     describe('tenancy', () => {

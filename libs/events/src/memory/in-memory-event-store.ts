@@ -183,6 +183,10 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     return out;
   };
 
+  // Appends are serialised: what is committed is readable.
+  const committedHead = async ({ tenantId }: { tenantId?: string } = {}): Promise<number> =>
+    all.findLast((event) => tenantId === undefined || event.tenantId === tenantId)?.globalPosition ?? 0;
+
   const loadSnapshot = async <S>(
     streamId: string,
     { tenantId, schemaTag }: { tenantId: string; schemaTag: string },
@@ -211,6 +215,7 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       serialised(() => importNow(streamId, events, importOptions)),
     readStream,
     readAll,
+    committedHead,
     subscribe: (subscribeOptions) =>
       startSubscription(
         {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EventEnvelope } from '../envelope.ts';
 import { uuidv7 } from '../ids.ts';
+import { readLogToHead } from '../read-log.ts';
 import { MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.ts';
 
@@ -234,7 +235,17 @@ describe('postgres: late commits and concurrent start-up', () => {
           expectedVersion: 'no_stream',
         },
       );
-      expect(await store.readAll({ after: (globalPositions[0] ?? 1) - 1 })).toEqual([]);
+      const position = globalPositions[0]!;
+      expect(await store.readAll({ after: position - 1 })).toEqual([]);
+      expect(await store.committedHead()).toBe(position);
+      expect(await store.committedHead({ tenantId: 't-held' })).toBe(position);
+      // The whole log as committed now: its reader waits for the held-back event.
+      const whole = (async () => {
+        const types: string[] = [];
+        for await (const page of readLogToHead(store, { tenantId: 't-held' }))
+          types.push(...page.map((event) => event.type));
+        return types;
+      })();
       // Past the first re-reads (10, 20, 40 … ms): the subscriber has heard the NOTIFY and read nothing.
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(seen).toEqual([]);
@@ -243,6 +254,7 @@ describe('postgres: late commits and concurrent start-up', () => {
         timeoutMs: 10_000,
       });
       expect(seen).toEqual(['Held']);
+      expect(await whole).toEqual(['Held']);
     } finally {
       await subscription.stop();
       await blocker.end();

@@ -670,11 +670,23 @@ export const createSqlEventStore = (
     unlisten ??= driver.listen(EVENTS_CHANNEL, signal.notify).catch(() => undefined);
   };
 
+  const committedHead = async ({ tenantId }: { tenantId?: string } = {}): Promise<number> => {
+    const [row] =
+      tenantId === undefined
+        ? await driver.query('select coalesce(max(global_position), 0) as head from events', [])
+        : await driver.query(
+            'select coalesce(max(global_position), 0) as head from events where tenant_id = $1',
+            [tenantId],
+          );
+    return Number(row?.head ?? 0);
+  };
+
   return {
     append,
     importStream,
     readStream,
     readAll,
+    committedHead,
     subscribe: (subscribeOptions) => {
       ensureListening();
       const subscription = startSubscription(
@@ -688,13 +700,7 @@ export const createSqlEventStore = (
           },
           appendCount: signal.count,
           waitForAppend: signal.wait,
-          committedHead: async () => {
-            const [row] = await driver.query(
-              'select coalesce(max(global_position), 0) as head from events',
-              [],
-            );
-            return Number(row?.head ?? 0);
-          },
+          committedHead,
         },
         subscribeOptions,
       );

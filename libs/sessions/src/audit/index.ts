@@ -38,6 +38,7 @@ export {
   type ImportedSession,
   type ImportSessionDeps,
 } from './session-transfer.ts';
+export { readSessionStreams, type SessionStreamsOptions } from './session-streams.ts';
 export {
   assertStoredSessionsReplay,
   describeReplayFailure,

@@ -1,5 +1,6 @@
 import { replayDecisions, type DecisionReplay, type SessionEvent } from '@agentledger/agents';
 import { parseSessionStreamId, type EventEnvelope, type EventStore } from '@agentledger/events';
+import { readSessionStreams } from './session-streams.ts';
 
 /** One session whose recorded decisions are not the ones today's `decide` makes. */
 export type SessionReplayFailure = Readonly<{
@@ -15,37 +16,19 @@ export type StoredSessionsReplay = Readonly<{
   failures: readonly SessionReplayFailure[];
 }>;
 
-const PAGE = 10_000;
-
 const toRecorded = (e: EventEnvelope) =>
   ({ type: e.type, data: e.data, recordedAt: e.recordedAt }) as SessionEvent & { recordedAt: string };
 
 /**
- * Decision replay of every session stream in a store (one tenant's with `tenantId`): one pass over
- * the log in global order, streams grouped, each replayed with {@link replayDecisions}. Other
- * streams (teams, keys) are skipped. Reads only; nothing is called, nothing is written.
+ * Decision replay of every session stream in a store (one tenant's with `tenantId`), as committed
+ * when the call starts ({@link readSessionStreams}), each replayed with {@link replayDecisions}.
+ * Reads only; nothing is called, nothing is written.
  */
 export const replayStoredSessions = async (
-  store: Pick<EventStore, 'readAll'>,
+  store: Pick<EventStore, 'readAll' | 'committedHead'>,
   options: Readonly<{ tenantId?: string }> = {},
 ): Promise<StoredSessionsReplay> => {
-  const streams = new Map<string, EventEnvelope[]>();
-  let after = 0;
-  for (;;) {
-    const page = await store.readAll({
-      after,
-      limit: PAGE,
-      ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
-    });
-    if (page.length === 0) break;
-    for (const e of page) {
-      if (parseSessionStreamId(e.streamId) === undefined) continue;
-      const list = streams.get(e.streamId);
-      if (list === undefined) streams.set(e.streamId, [e]);
-      else list.push(e);
-    }
-    after = page.at(-1)!.globalPosition;
-  }
+  const streams = await readSessionStreams(store, options);
   const failures: SessionReplayFailure[] = [];
   let events = 0;
   for (const [streamId, list] of streams) {
@@ -76,7 +59,7 @@ export const describeReplayFailure = ({ tenantId, sessionId, replay }: SessionRe
  * failing session and its first divergent version.
  */
 export const assertStoredSessionsReplay = async (
-  store: Pick<EventStore, 'readAll'>,
+  store: Pick<EventStore, 'readAll' | 'committedHead'>,
   options: Readonly<{ tenantId?: string }> = {},
 ): Promise<StoredSessionsReplay> => {
   const result = await replayStoredSessions(store, options);

@@ -30,7 +30,8 @@ const doctored = (
   streamSuffix: string,
   type: string,
   change: (data: Record<string, unknown>) => Record<string, unknown>,
-): Pick<EventStore, 'readAll'> => ({
+): Pick<EventStore, 'readAll' | 'committedHead'> => ({
+  committedHead: store.committedHead,
   readAll: async (options) =>
     (await store.readAll(options)).map((e): EventEnvelope =>
       e.streamId.endsWith(streamSuffix) && e.type === type
@@ -52,7 +53,8 @@ describe('decision replay of every stored session (the e2e harnesses’ check)',
     const store = await recorded();
     const all = await store.readAll();
     const pages: number[] = [];
-    const small: Pick<EventStore, 'readAll'> = {
+    const small: Pick<EventStore, 'readAll' | 'committedHead'> = {
+      committedHead: store.committedHead,
       readAll: async (options) => {
         const page = await store.readAll({ ...options, limit: 3 });
         pages.push(page.length);
