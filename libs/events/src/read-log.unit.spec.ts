@@ -2,25 +2,9 @@ import { rejection } from '@agentledger/testing';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from './envelope.ts';
 import { Unavailable } from './errors.ts';
-import { GENESIS_HASH } from './hash.ts';
 import { createInMemoryEventStore } from './memory/index.ts';
 import { readLogToHead } from './read-log.ts';
 import type { EventStore, ReadAllOptions } from './store.ts';
-
-const event = (globalPosition: number, tenantId = 't'): EventEnvelope => ({
-  eventId: `00000000-0000-7000-8000-${String(globalPosition).padStart(12, '0')}`,
-  streamId: `s-${globalPosition}`,
-  tenantId,
-  version: 1,
-  globalPosition,
-  type: 'E',
-  schemaVersion: 1,
-  data: {},
-  metadata: {},
-  recordedAt: new Date(0).toISOString(),
-  prevHash: GENESIS_HASH,
-  hash: GENESIS_HASH,
-});
 
 const positionsOf = async (pages: AsyncIterable<readonly EventEnvelope[]>): Promise<number[][]> => {
   const out: number[][] = [];
@@ -29,11 +13,16 @@ const positionsOf = async (pages: AsyncIterable<readonly EventEnvelope[]>): Prom
 };
 
 /**
- * A log of `count` events whose reads return nothing for the first `heldBack` calls (an older
- * transaction still running), then pages from memory. `reads` records each call's options.
+ * A log of `count` events (tenants t and u in turn) whose reads return nothing for the first
+ * `heldBack` calls (an older transaction still running); `reads` records each call's options.
  */
-const heldBackLog = (count: number, heldBack: number, head = count) => {
-  const log = Array.from({ length: count }, (_, i) => event(i + 1, i % 2 === 0 ? 't' : 'u'));
+const heldBackLog = async (count: number, heldBack: number, head = count) => {
+  const memory = createInMemoryEventStore();
+  for (let i = 1; i <= count; i += 1)
+    await memory.append(`s-${i}`, [{ type: 'E', data: {} }], {
+      tenantId: i % 2 === 1 ? 't' : 'u',
+      expectedVersion: 'no_stream',
+    });
   const reads: ReadAllOptions[] = [];
   const heads: { tenantId?: string }[] = [];
   const store: Pick<EventStore, 'readAll' | 'committedHead'> = {
@@ -43,11 +32,7 @@ const heldBackLog = (count: number, heldBack: number, head = count) => {
     },
     readAll: async (options = {}) => {
       reads.push(options);
-      if (reads.length <= heldBack) return [];
-      const { after = 0, limit = Infinity, tenantId } = options;
-      return log
-        .filter((e) => e.globalPosition > after && (tenantId === undefined || e.tenantId === tenantId))
-        .slice(0, limit);
+      return reads.length <= heldBack ? [] : memory.readAll(options);
     },
   };
   return { store, reads, heads };
@@ -75,31 +60,31 @@ describe('readLogToHead', () => {
   });
 
   it('reads again while reads are held back, rather than stop at the first empty page', async () => {
-    const { store, reads } = heldBackLog(5, 3);
+    const { store, reads } = await heldBackLog(5, 3);
     expect(await positionsOf(readLogToHead(store, { pageSize: 2 }))).toEqual([[1, 2], [3, 4], [5]]);
     expect(reads.map((r) => r.after)).toEqual([0, 0, 0, 0, 2, 4]);
   });
 
   it('leaves out what committed after the start: the head is taken once', async () => {
-    const { store } = heldBackLog(6, 0, 4);
+    const { store } = await heldBackLog(6, 0, 4);
     expect(await positionsOf(readLogToHead(store, { pageSize: 3 }))).toEqual([[1, 2, 3], [4]]);
   });
 
   it("reads one tenant's events up to that tenant's head", async () => {
-    const { store, reads, heads } = heldBackLog(6, 0, 5);
+    const { store, reads, heads } = await heldBackLog(6, 0, 5);
     expect(await positionsOf(readLogToHead(store, { tenantId: 't' }))).toEqual([[1, 3, 5]]);
     expect(heads).toEqual([{ tenantId: 't' }]);
     expect(reads).toEqual([{ after: 0, limit: 10_000, tenantId: 't' }]);
   });
 
   it('reads nothing from an empty log', async () => {
-    const { store, reads } = heldBackLog(0, 0);
+    const { store, reads } = await heldBackLog(0, 0);
     expect(await positionsOf(readLogToHead(store))).toEqual([]);
     expect(reads).toEqual([]);
   });
 
   it('gives up with Unavailable when reads stay held back, naming where', async () => {
-    const { store } = heldBackLog(5, Infinity);
+    const { store } = await heldBackLog(5, Infinity);
     const error = await rejection(positionsOf(readLogToHead(store, { heldBackTimeoutMs: 50 })));
     expect(error).toBeInstanceOf(Unavailable);
     expect((error as Error).message).toBe(
