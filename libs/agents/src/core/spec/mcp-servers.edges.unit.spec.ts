@@ -96,6 +96,15 @@ describe('parseMcpServers, the edges', () => {
       );
   });
 
+  it('a secret from a variable that is no variable name: the refusal says so, at the secret', () => {
+    expect(problem({ s: { command: 'c', env: { X: { env: '1A' } } } })).toBe(
+      'AGENTLEDGER_MCP_SERVERS.s.env.X.env: an environment variable name',
+    );
+    expect(problem({ h: { url: 'http://h', headers: { Authorization: { env: 'A-B' } } } })).toBe(
+      'AGENTLEDGER_MCP_SERVERS.h.headers.Authorization.env: an environment variable name',
+    );
+  });
+
   it('refuses other URL schemes, empty commands, cwd and secret files, and bad time limits', () => {
     for (const url of ['ftp://h', 'xhttp://h', 'httpx://h'])
       expect(problem({ h: { url } })).toContain('AGENTLEDGER_MCP_SERVERS.h');

@@ -43,4 +43,13 @@ describe('termination policy schema refinements', () => {
       expect(issues({ kind, conditions: [] }).map((i) => i.path)).toStrictEqual([['conditions']]);
     }
   });
+
+  it('source_match takes one source or more', () => {
+    for (const sources of [['a'], ['a', 'b']])
+      expect(terminationPolicySchema.parse({ kind: 'source_match', sources })).toStrictEqual({
+        kind: 'source_match',
+        sources,
+      });
+    expect(issues({ kind: 'source_match', sources: [] }).map((i) => i.path)).toStrictEqual([['sources']]);
+  });
 });
