@@ -1,3 +1,4 @@
+import { caught } from '@agentledger/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidTeamSpec, parseTeamSpec } from './parse-team-spec.ts';
 import { handoffSpecSchema, MAGENTIC_ORCHESTRATOR, teamSpecSchema } from './team-spec.ts';
@@ -205,6 +206,37 @@ describe('team spec fields: what each refuses, and the defaults', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('handoff names: the function names the model is offered', () => {
+  it('refuses a given name or a default transfer_to_<target> that is no function name, naming the handoff', () => {
+    const message =
+      'a function name the model calls: 1 to 64 letters, digits, _ or - (by default transfer_to_<target>)';
+    expect(
+      issues(
+        team('swarm', [
+          { name: 'a', handoffs: ['b', { target: 'b', name: 'bad name!' }, 'some system', 'c'.repeat(64)] },
+          { name: 'b' },
+        ]),
+      ),
+    ).toStrictEqual([
+      { path: ['agents', 0, 'handoffs', 1, 'name'], message },
+      { path: ['agents', 0, 'handoffs', 2, 'name'], message },
+      { path: ['agents', 0, 'handoffs', 3, 'name'], message },
+    ]);
+    const error = caught(() =>
+      parseTeamSpec(team('swarm', [{ name: 'a', handoffs: ['user', 'some system'] }]), { toolNames: [] }),
+    ) as InvalidTeamSpec;
+    expect(error).toBeInstanceOf(InvalidTeamSpec);
+    expect(error.issues).toStrictEqual([{ path: 'agents.0.handoffs.1.name', message }]);
+  });
+
+  it('keeps a target outside the team whose default name is a function name (user)', () => {
+    const spec = teamSpecSchema.parse(team('swarm', [{ name: 'a', handoffs: ['user'] }]));
+    expect(
+      spec.agents[0]?.kind === 'assistant' ? spec.agents[0].handoffs.map((h) => h.name) : [],
+    ).toStrictEqual(['transfer_to_user']);
   });
 });
 

@@ -43,7 +43,12 @@ export const modelSpecSchema = z.strictObject({
 export const handoffSpecSchema = z.strictObject({
   target: z.string().min(1),
   /** The function name the model calls; default `transfer_to_<target>`. */
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{1,64}$/,
+      'a function name the model calls: 1 to 64 letters, digits, _ or - (by default transfer_to_<target>)',
+    ),
   description: z.string(),
   /** The handoff message's content; AutoGen's default wording. */
   message: z.string(),
@@ -126,7 +131,9 @@ const assistantAgentSchema = z.strictObject({
           message: given.message ?? `Transferred to ${target}, adopting the role of ${target} immediately.`,
         };
       }),
-    ),
+    )
+    // The normalized handoff is what the model is offered: its name must be a function name.
+    .pipe(z.array(handoffSpecSchema)),
   /** Tools that need a human's approval before they run (the registry may require it too). */
   approvalRequired: z.array(z.string()).default([]),
   parallelToolCalls: z.boolean().optional(),
