@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AgentLedgerError, ConcurrentChange, HistoryImmutable, StreamVersionConflict } from '../errors.ts';
-import { translatePgError, translatingPgErrors } from './pg-errors.ts';
+import {
+  AgentLedgerError,
+  ConcurrentChange,
+  HistoryImmutable,
+  StreamVersionConflict,
+  Unavailable,
+} from '../errors.ts';
+import { translatePgError, translatingPgErrors, unavailableIfConnectionLost } from './pg-errors.ts';
 
 const pgError = (code: string, message = `pg ${code}`): Error => Object.assign(new Error(message), { code });
 
@@ -27,6 +33,52 @@ describe('translatePgError', () => {
     const translated = translatePgError(drizzleWrapped(raw));
     expect(translated).toBeInstanceOf(HistoryImmutable);
     expect(translated).toMatchObject({ code: 'HISTORY_IMMUTABLE', retryable: false, message: raw.message });
+  });
+
+  /** A lost connection as node-postgres and Node report it: SQLSTATEs, socket codes, bare messages. */
+  const lost = [
+    pgError('08006', 'connection failure'),
+    pgError('08003', 'connection does not exist'),
+    pgError('57P01', 'terminating connection due to administrator command'),
+    pgError('57P02', 'terminating connection because of crash of another server process'),
+    pgError('57P03', 'the database system is starting up'),
+    pgError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:5432'),
+    pgError('ECONNRESET', 'read ECONNRESET'),
+    new Error('Connection terminated unexpectedly'),
+    new Error('Client has encountered a connection error and is not queryable'),
+    new Error('timeout exceeded when trying to connect'),
+  ];
+
+  it.each(lost.map((error) => [error.message, error] as const))(
+    'turns a lost connection (%s) into a retryable Unavailable that does not repeat the server’s words',
+    (_message, raw) => {
+      for (const thrown of [raw, drizzleWrapped(raw)]) {
+        for (const translated of [translatePgError(thrown), unavailableIfConnectionLost(thrown)]) {
+          expect(translated).toBeInstanceOf(Unavailable);
+          expect(translated).toMatchObject({
+            code: 'unavailable',
+            retryable: true,
+            message: 'the database is unavailable; retry later',
+            cause: thrown,
+          });
+        }
+      }
+    },
+  );
+
+  it.each(['57P04', '57014', '53300', '42501'])(
+    'does not take SQLSTATE %s, outside class 08 and 57P01–57P03, for a lost connection',
+    (code) => {
+      const raw = pgError(code);
+      expect(translatePgError(raw)).toBe(raw);
+      expect(unavailableIfConnectionLost(raw)).toBe(raw);
+    },
+  );
+
+  it('leaves every error but a lost connection to the adapter (unavailableIfConnectionLost)', () => {
+    const conflict = new StreamVersionConflict('s', 1, 2);
+    for (const error of [pgError('ALV01'), pgError('23505'), new Error('boom'), conflict])
+      expect(unavailableIfConnectionLost(error)).toBe(error);
   });
 
   it('passes library errors, other SQLSTATEs and non-database errors through unchanged', () => {

@@ -2,6 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { EventStore } from '../store.ts';
 import { runMigrations } from './migrate.ts';
+import { unavailableIfConnectionLost } from './pg-errors.ts';
 import type { AnyPgDatabase, SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
 import { createSqlEventStore, type SqlEventStoreOptions } from './sql-event-store.ts';
 
@@ -94,6 +95,11 @@ const listenWithReconnect = async (
   };
 };
 
+/** A lost connection fails a statement with `Unavailable`; other errors reach the store, which translates SQLSTATEs. */
+const rethrowUnavailable = (error: unknown): never => {
+  throw unavailableIfConnectionLost(error);
+};
+
 /** A driver for node-postgres: pooled single statements (prepared by name), LISTEN on its own client. */
 export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
   const db = drizzle({ client: pool });
@@ -101,19 +107,23 @@ export const createPgDriver = (pool: pg.Pool, ownsPool: boolean): SqlDriver => {
     db,
     query: async (text, values, name) =>
       (
-        await pool.query<SqlRow>(
-          name === undefined ? { text, values: [...values] } : { name, text, values: [...values] },
-        )
+        await pool
+          .query<SqlRow>(
+            name === undefined ? { text, values: [...values] } : { name, text, values: [...values] },
+          )
+          .catch(rethrowUnavailable)
       ).rows,
     queryArrays: async (text, values, name) =>
       (
-        await pool.query<unknown[]>({
-          text,
-          values: [...values],
-          rowMode: 'array',
-          types: RAW_TIMES,
-          ...(name === undefined ? {} : { name }),
-        })
+        await pool
+          .query<unknown[]>({
+            text,
+            values: [...values],
+            rowMode: 'array',
+            types: RAW_TIMES,
+            ...(name === undefined ? {} : { name }),
+          })
+          .catch(rethrowUnavailable)
       ).rows,
     listen: (channel, onNotify) => listenWithReconnect(pool, channel, onNotify),
     close: async () => {

@@ -1,3 +1,5 @@
+import { Unavailable } from '@agentledger/events';
+
 /** Attempts after the first; bounded, so a hot session fails loudly instead of spinning. */
 export const MAX_CONFLICT_RETRIES = 30;
 
@@ -19,6 +21,49 @@ export const withConflictRetry = async <T>(
     } catch (error) {
       if (!retryable(error) || tries >= MAX_CONFLICT_RETRIES) throw error;
       await conflictBackoff(tries);
+    }
+  }
+};
+
+/** How long a step keeps trying to record an effect's result while the store is unavailable. */
+export const UNAVAILABLE_RETRY_MS = 60_000;
+
+/** The wait after each try, growing from this and doubling, to at most `UNAVAILABLE_MAX_WAIT_MS`. */
+const UNAVAILABLE_FIRST_WAIT_MS = 50;
+const UNAVAILABLE_MAX_WAIT_MS = 2_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Retries `attempt` while it fails with `Unavailable` (the database is down or restarting): after
+ * 50 ms, doubling to 2 s, for at most `budgetMs`; the last error escapes when the budget is spent
+ * or `signal` aborts (shutdown, a lost lease, a cancelled turn). For recording an effect's result,
+ * which was paid for: the append is fenced by the lease epoch, and when a try that failed did
+ * commit, the next one decides on a state that holds the result and appends nothing.
+ */
+export const withUnavailableRetry = async <T>(
+  attempt: () => Promise<T>,
+  signal: AbortSignal,
+  budgetMs: number = UNAVAILABLE_RETRY_MS,
+): Promise<T> => {
+  const deadline = Date.now() + budgetMs;
+  for (let wait = UNAVAILABLE_FIRST_WAIT_MS; ; wait = Math.min(UNAVAILABLE_MAX_WAIT_MS, wait * 2)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof Unavailable) || signal.aborted || Date.now() + wait > deadline) throw error;
+      await pause(wait, signal);
+      if (signal.aborted) throw error;
     }
   }
 };

@@ -14,6 +14,7 @@ import {
 import type { EventMetadata } from '@agentledger/events';
 import { LeaseLost } from '../errors.ts';
 import type { Lease } from '../session-index.ts';
+import { withUnavailableRetry } from './conflict-policy.ts';
 import type { CommandContext, Handled, SessionRef } from './session-engine.ts';
 import { createStepSpan, traceModelCall, traceToolCall, type StepSpan } from './step-spans.ts';
 
@@ -162,21 +163,27 @@ export const createStep = (deps: StepDeps) => {
     }
   };
 
-  /** Records the results through `handle`; its state feeds the next step (no reload). */
+  /**
+   * Records the results through `handle`; its state feeds the next step (no reload). The results
+   * were paid for: while the store is unavailable, each is tried again (`withUnavailableRetry`)
+   * until the signal aborts, rather than dropped and the effect run again by the next delivery.
+   */
   const record = async (
     hooks: StepHooks,
     ref: SessionRef,
     lease: Lease | undefined,
+    signal: AbortSignal,
     state: Session,
     commands: readonly SessionCommand[],
   ): Promise<Session> => {
     let latest = state;
     for (const command of commands) {
-      const handled = await deps.handle(command, {
+      const ctx = {
         ...ref,
         ...(lease ? { lease } : {}),
         metadata: { ...hooks.metadata, correlationId: command.metadata.correlationId },
-      });
+      };
+      const handled = await withUnavailableRetry(() => deps.handle(command, ctx), signal);
       latest = handled.state;
     }
     return latest;
@@ -219,12 +226,12 @@ export const createStep = (deps: StepDeps) => {
         // short because their turn was cancelled are recorded as aborted (decide keeps them once).
         if (signal.aborted) {
           const aborted = performed.filter(isAbortedOutcome);
-          if (aborted.length > 0) state = await record(hooks, ref, lease, state, aborted);
+          if (aborted.length > 0) state = await record(hooks, ref, lease, signal, state, aborted);
           return outcome('aborted');
         }
         steps += 1;
         if (performed.length > 0) {
-          state = await span.run(() => record(hooks, ref, lease, current, performed));
+          state = await span.run(() => record(hooks, ref, lease, signal, current, performed));
           continue;
         }
         // Nothing to record (the results were already recorded elsewhere): catch up, or stop.

@@ -12,7 +12,7 @@ import {
   type ToolRegistry,
 } from '@agentledger/agents';
 import { spec } from '@agentledger/agents/testing';
-import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
+import { createInMemoryEventStore, sessionStreamId, Unavailable } from '@agentledger/events';
 import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import { recordingCalls, postMessage, startSession } from '../testing/fixtures.ts';
 import { createSessionEngine, type SessionEngineDeps } from './session-engine.ts';
@@ -360,5 +360,83 @@ describe('session step', () => {
     const outcome = await engine.step(ref, undefined, signal());
     expect(outcome).toMatchObject({ status: 'idle', steps: 1 });
     expect(outcome.state?.version).toBeGreaterThan(0);
+  });
+
+  describe('while the store is unavailable', () => {
+    /**
+     * The in-memory store whose next `failures` appends throw `Unavailable` once `down` is called
+     * (from the model call: only recording its result meets the outage); with `committed`, each of
+     * them commits first (the database took it, the answer was lost with the connection).
+     */
+    const flaky = ({ committed = false }: { committed?: boolean } = {}) => {
+      const store = createInMemoryEventStore();
+      let failures = 0;
+      let appends = 0;
+      const append = (async (...args: Parameters<typeof store.append>) => {
+        appends += 1;
+        if (failures === 0) return store.append(...args);
+        failures -= 1;
+        if (committed) await store.append(...args);
+        throw new Unavailable('the database is unavailable; retry later');
+      }) as typeof store.append;
+      return {
+        store: { ...store, append },
+        down: (times: number) => (failures = times),
+        appends: () => appends,
+      };
+    };
+
+    it('records a paid answer once the store is back, calling the model once', async () => {
+      const db = flaky();
+      const complete = vi.fn(async () => (db.down(2), answer('paid for')));
+      const { engine, types } = await setup({ complete }, undefined, { store: db.store });
+      const outcome = await engine.step(ref, undefined, signal());
+      expect(complete).toHaveBeenCalledTimes(1);
+      expect(db.appends()).toBe(3 + 2); // start, message, then two refused tries and the one taken
+      expect(outcome.state?.messages.at(-1)?.content).toBe('paid for');
+      expect((await types()).filter((type) => type === 'ModelCallCompleted')).toHaveLength(1);
+    });
+
+    it('records the answer once when a refused try had committed (its acknowledgement was lost)', async () => {
+      const db = flaky({ committed: true });
+      const complete = vi.fn(async () => (db.down(1), answer('paid for')));
+      const { engine, types } = await setup({ complete }, undefined, { store: db.store });
+      const outcome = await engine.step(ref, undefined, signal());
+      expect(complete).toHaveBeenCalledTimes(1);
+      expect(outcome.state?.messages.at(-1)?.content).toBe('paid for');
+      expect((await types()).filter((type) => type === 'ModelCallCompleted')).toHaveLength(1);
+    });
+
+    it('stops trying when its signal aborts, letting the last error escape', async () => {
+      const db = flaky();
+      const controller = new AbortController();
+      const complete = vi.fn(async () => (db.down(Number.POSITIVE_INFINITY), answer('paid for')));
+      const { engine, types } = await setup({ complete }, undefined, { store: db.store });
+      const before = await types();
+      const stepping = engine.step(ref, undefined, controller.signal);
+      await vi.waitFor(() => expect(db.appends()).toBeGreaterThanOrEqual(2 + 2));
+      controller.abort();
+      await expect(stepping).rejects.toBeInstanceOf(Unavailable);
+      const tries = db.appends();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(db.appends()).toBe(tries);
+      expect(await types()).toEqual(before);
+    });
+
+    it('lets an error that is not Unavailable escape from the first try', async () => {
+      const store = createInMemoryEventStore();
+      const boom = new Error('boom');
+      let failing = false;
+      const append = (async (...args: Parameters<typeof store.append>) => {
+        if (failing) throw boom;
+        return store.append(...args);
+      }) as typeof store.append;
+      const complete = vi.fn(async () => ((failing = true), answer('paid for')));
+      const appendSpy = vi.fn(append);
+      const { engine } = await setup({ complete }, undefined, { store: { ...store, append: appendSpy } });
+      const before = appendSpy.mock.calls.length;
+      await expect(engine.step(ref, undefined, signal())).rejects.toBe(boom);
+      expect(appendSpy.mock.calls.length - before).toBe(1);
+    });
   });
 });
