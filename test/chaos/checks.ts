@@ -111,8 +111,10 @@ export const sessionOutcomes = (
 
 /**
  * Model answers produced more than once for one call (`Idempotency-Key`): what a provider bills
- * twice. The cause is the fault in between (a replica killed before it recorded the answer), a
- * recorded failure of the call (timeout of a stalled answer), or unexplained.
+ * twice. The cause is a stalled answer (the call timed out), the model client's own retry of a
+ * call whose answer it did not get (`PaidAnswer.retriedAnswer`), the fault in between
+ * (a replica killed before it recorded the answer), a recorded failure of the call, two replicas
+ * asking (a lease taken over while its owner was still calling), or unexplained.
  */
 export const paidTwice = (
   paid: ReadonlyMap<string, readonly PaidAnswer[]>,
@@ -144,11 +146,15 @@ export const paidTwice = (
       );
       const cause = answers.some((a) => a.stalled)
         ? `a stalled answer (the call timed out${failures.has(callId) ? `, recorded ${failures.get(callId)}` : ''}, then was asked again)`
-        : between.length > 0
-          ? `answered, then ${between.map((f) => `${f.kind} ${f.target}`).join(' / ')} before the answer was recorded`
-          : failures.has(callId)
-            ? `the call was recorded as failed (${failures.get(callId)}) and retried`
-            : 'unexplained';
+        : answers.some((a) => a.retriedAnswer)
+          ? 'the model client retried an answered attempt itself: the answer did not reach it whole or in time'
+          : between.length > 0
+            ? `answered, then ${between.map((f) => `${f.kind} ${f.target}`).join(' / ')} before the answer was recorded`
+            : failures.has(callId)
+              ? `the call was recorded as failed (${failures.get(callId)}) and retried`
+              : new Set(answers.map((a) => a.replica)).size > 1
+                ? 'asked by two replicas with no fault between: a lease taken over from a replica still calling'
+                : 'unexplained';
       return { key, answers: answers.length, cause };
     });
 };

@@ -46,8 +46,8 @@ describe('chaos checks', () => {
       [
         'chaos/s-1:t1.m1',
         [
-          { at: 1_000, stalled: false },
-          { at: 5_000, stalled: false },
+          { at: 1_000, stalled: false, retriedAnswer: false, replica: 'replica-a' },
+          { at: 5_000, stalled: false, retriedAnswer: false, replica: 'replica-a' },
         ],
       ],
     ]);
@@ -67,6 +67,38 @@ describe('chaos checks', () => {
       },
     ]);
     expect(paidTwice(paid, clean(), [])[0]?.cause).toBe('unexplained');
+  });
+
+  it('name the model client’s own retry of an answered attempt before a fault in between', () => {
+    const paid = new Map([
+      [
+        'chaos/s-1:t1.m1',
+        [
+          { at: 1_000, stalled: false, retriedAnswer: false, replica: 'replica-a' },
+          { at: 5_000, stalled: false, retriedAnswer: true, replica: 'replica-a' },
+        ],
+      ],
+    ]);
+    const outage = {
+      kind: 'stop-broker',
+      target: 'broker',
+      atMs: 0,
+      startedAt: 2_000,
+      endedAt: 3_000,
+      outcome: 'stopped',
+    };
+    const cause =
+      'the model client retried an answered attempt itself: the answer did not reach it whole or in time';
+    expect(paidTwice(paid, clean(), [])[0]?.cause).toBe(cause);
+    expect(paidTwice(paid, clean(), [outage])[0]?.cause).toBe(cause);
+  });
+
+  it('name two replicas asking with no fault between as a lease taken over', () => {
+    const answer = (at: number, replica: string) => ({ at, stalled: false, retriedAnswer: false, replica });
+    const paid = new Map([['chaos/s-1:t1.m1', [answer(1_000, 'replica-a'), answer(5_000, 'replica-b')]]]);
+    expect(paidTwice(paid, clean(), [])[0]?.cause).toBe(
+      'asked by two replicas with no fault between: a lease taken over from a replica still calling',
+    );
   });
 
   it('count versions a live client skipped, got twice, or never reached', async () => {

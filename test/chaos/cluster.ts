@@ -162,7 +162,11 @@ const assemble = async (
     const pending =
       starting.get(id) ??
       supervised(`orchestrator ${id}`, log, () =>
-        startOrchestratorProcess(id, ports[replicaIds.indexOf(id)]!, orchestratorEnv),
+        startOrchestratorProcess(id, ports[replicaIds.indexOf(id)]!, {
+          ...orchestratorEnv,
+          // The model learns which replica asked from the path (`ChaosModel.paid`).
+          OPENAI_BASE_URL: model.baseUrlFor(id),
+        }),
       )
         .then((started) => {
           watch(`orchestrator ${id}`, track(started), () => startReplica(id));

@@ -172,15 +172,23 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
       ...(spec.maxTokens === undefined ? {} : { max_tokens: spec.maxTokens }),
     };
   };
-  const requestOptions = (request: ModelRequest, signal?: AbortSignal) => ({
+  /**
+   * The call's idempotency key, and its attempt as the SDK's own retry count header: the SDK's
+   * retries are off, so without it every attempt would tell the provider it is a first one.
+   */
+  const requestOptions = (request: ModelRequest, attempt: number, signal?: AbortSignal) => ({
     ...(signal ? { signal } : {}),
-    headers: { 'Idempotency-Key': request.idempotencyKey },
+    headers: { 'Idempotency-Key': request.idempotencyKey, 'X-Stainless-Retry-Count': String(attempt) },
   });
 
-  const once = async (request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> => {
+  const once = async (
+    request: ModelRequest,
+    attempt: number,
+    signal?: AbortSignal,
+  ): Promise<ModelResponse> => {
     const completion = await client().chat.completions.create(
       { ...body(request), stream: false },
-      requestOptions(request, signal),
+      requestOptions(request, attempt, signal),
     );
     const choice = completion.choices?.[0];
     if (!choice) throw new ModelCallError('invalid_response', 'the model returned no choices', true);
@@ -208,7 +216,7 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
   ): Promise<ModelResponse> => {
     const chunks = await client().chat.completions.create(
       { ...body(request), stream: true, stream_options: { include_usage: true } },
-      requestOptions(request, signal),
+      requestOptions(request, attempt, signal),
     );
     const answer = assembleStream();
     for await (const chunk of chunks) for (const delta of answer.add(chunk, attempt)) onDelta(delta);
@@ -223,7 +231,7 @@ export const createOpenAIModelClient = (options: OpenAIModelClientOptions): Mode
         try {
           return onDelta && options.stream !== false
             ? await streamed(request, onDelta, attempt, signal)
-            : await once(request, signal);
+            : await once(request, attempt, signal);
         } catch (raw) {
           const error = classifyOpenAIError(raw, signal);
           if (!error.retryable || attempt >= maxRetries || signal?.aborted) throw error;

@@ -95,8 +95,15 @@ describe('OpenAI adapter through the real SDK against the fake server', () => {
       { kind: 'message', content: 'up' },
     );
     const { c, sleeps } = client({ backoff: { initialMs: 100, maxMs: 1000 } });
+    const before = server.requests.length;
     await expect(c.complete(request, {})).resolves.toMatchObject({ content: 'up' });
     expect(sleeps).toEqual([75, 150]);
+    // Each attempt tells the provider which it is, as the SDK's own retries would.
+    expect(server.requests.slice(before).map((r) => r.headers['x-stainless-retry-count'])).toEqual([
+      '0',
+      '1',
+      '2',
+    ]);
   });
 
   it('gives up on a 500 after its retries with a retryable server_error', async () => {
