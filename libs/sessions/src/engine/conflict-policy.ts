@@ -1,4 +1,5 @@
 import { Unavailable } from '@agentledger/events';
+import { pause } from '../pause.ts';
 
 /** Attempts after the first; bounded, so a hot session fails loudly instead of spinning. */
 export const MAX_CONFLICT_RETRIES = 30;
@@ -31,18 +32,6 @@ export const UNAVAILABLE_RETRY_MS = 60_000;
 /** The wait after each try, growing from this and doubling, to at most `UNAVAILABLE_MAX_WAIT_MS`. */
 const UNAVAILABLE_FIRST_WAIT_MS = 50;
 const UNAVAILABLE_MAX_WAIT_MS = 2_000;
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Retries `attempt` while it fails with `Unavailable` (the database is down or restarting): after

@@ -1,5 +1,6 @@
 import type { EventEnvelope, EventStore, SessionDelta } from '@agentledger/events';
 import type { LiveEvents, Watch } from './live-events.ts';
+import { pause } from '../pause.ts';
 
 export type FollowOptions = Readonly<{
   tenantId: string;
@@ -19,20 +20,6 @@ export type FollowOptions = Readonly<{
   watching?: Watch;
   pageSize?: number;
 }>;
-
-/** Resolves after `ms`, on abort, or when `news` settles, whichever comes first: true for news. */
-const pause = (ms: number, signal: AbortSignal, news?: Promise<void>): Promise<boolean> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(() => done(false), ms);
-    const aborted = (): void => done(false);
-    function done(woken: boolean): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', aborted);
-      resolve(woken);
-    }
-    signal.addEventListener('abort', aborted, { once: true });
-    void news?.then(() => done(true));
-  });
 
 /** `events` are the versions right after `after`, without a hole. */
 const continues = (after: number, events: readonly EventEnvelope[]): boolean =>
