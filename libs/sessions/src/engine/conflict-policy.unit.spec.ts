@@ -103,6 +103,16 @@ describe('unavailable policy', () => {
     expect(attempt).toHaveBeenCalledTimes(7 + Math.floor((UNAVAILABLE_RETRY_MS - 3_150) / 2_000));
   });
 
+  it('makes a try that falls exactly at the end of the budget', async () => {
+    vi.useFakeTimers();
+    const attempt = vi.fn(() => Promise.reject(down));
+    const failed = withUnavailableRetry(attempt, live(), 150).catch((error: unknown) => error);
+    await vi.runAllTimersAsync();
+    expect(await failed).toBe(down);
+    // Tries at 0, 50 and 150 ms: the last is due at the deadline, not past it.
+    expect(attempt).toHaveBeenCalledTimes(3);
+  });
+
   it('stops at once when the signal aborts during a wait', async () => {
     vi.useFakeTimers();
     const controller = new AbortController();
