@@ -300,9 +300,15 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     const trusted = trustCache && cache.get(cacheKey(tenantId, sessionId)) !== undefined;
     const loaded = await loadStream(tenantId, sessionId, trustCache);
     const { state: before, streamId, bytes, trace } = loaded;
-    const decided = sessionDecider.decide(command, before);
-    // Nothing to append is no proof on a cached state that may be behind (no expected version
-    // refuses it): decide again on what the store holds.
+    // Nothing to append, or a refusal, is no proof on a cached state that may be behind (no
+    // expected version checks it): decide again on what the store holds.
+    let decided: readonly SessionEvent[];
+    try {
+      decided = sessionDecider.decide(command, before);
+    } catch (error) {
+      if (trusted) return handleOnce(command, ctx, false);
+      throw error;
+    }
     if (decided.length === 0 && trusted) return handleOnce(command, ctx, false);
     if (decided.length === 0) return { state: before, events: [], duplicate: false };
     // The new state is folded once, from the events as stored (what a replay folds), as the append
@@ -370,8 +376,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
           traceparent === undefined ? ctx : { ...ctx, metadata: { ...ctx.metadata, traceparent } };
         // A lease holder's (or a caller's that just loaded) first attempt decides on the cached
         // session (one round trip: the append); a conflict means someone else appended, and every
-        // retry reads what they did.
-        const trustFirst = ctx.lease !== undefined || ctx.fresh === true || deps.soleWriter === true;
+        // retry reads what they did. So does any command on a session this engine's own worker
+        // appends to under a lease (the in-process runtime): its cache is nearly always the head.
+        const trustFirst =
+          ctx.lease !== undefined ||
+          ctx.fresh === true ||
+          deps.soleWriter === true ||
+          cache.get(cacheKey(ctx.tenantId, ctx.sessionId))?.value.epoch !== undefined;
         let attempts = 0;
         // A concurrent change that won (a deadlock or serialization failure the database rolled
         // back) wrote nothing either: retried like a conflict, so a worker does not lose the

@@ -12,7 +12,7 @@ import { createInMemorySessionIndex } from '../memory/memory-session-index.ts';
 import type { Lease, SessionProjection } from '../session-index.ts';
 import { estimatedBytes } from './session-cache.ts';
 import { createSessionEngine } from './session-engine.ts';
-import { recordingCalls, meta, postMessage, startSession } from '../testing/fixtures.ts';
+import { recordingCalls, meta, postMessage, singleTeam, startSession } from '../testing/fixtures.ts';
 
 const STREAM = sessionStreamId('tenant-a', 's1');
 
@@ -266,6 +266,32 @@ describe('session repository', () => {
     counted.calls.length = 0;
     expect((await a.load('tenant-a', 's1', { lease, seen: upTo(0) }))?.messages).toHaveLength(3);
     expect(counted.calls).toHaveLength(1);
+  });
+
+  it('decides a command on the cached session when its own worker appends to it under a lease; a stale cache is corrected', async () => {
+    const { store, index } = setup();
+    const counted = recordingCalls(store, 'readStream');
+    const a = createSessionEngine({ store: counted.store, index, partitions: 12 });
+    const b = createSessionEngine({ store, index, partitions: 12 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    const cancel = (): SessionCommand => ({ type: 'CancelTurn', data: {}, metadata: meta() });
+    await a.handle(startSession('s1', 'tenant-a', { ...singleTeam(), onBusy: 'reject' }), ref);
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    await a.handle(postMessage('m1', 'first'), { ...ref, lease });
+    counted.calls.length = 0;
+    // The in-process runtime's worker holds the lease: a command (a gateway in the process) reads nothing.
+    expect((await a.handle(cancel(), ref)).events.map((e) => e.type)).toContain('TurnCancelled');
+    expect(counted.calls).toHaveLength(0);
+    await a.handle(postMessage('m2', 'second'), { ...ref, lease });
+    // Another replica ended the turn: the cached session still says busy, which would refuse the
+    // message; a refusal on the cache is decided again on the store.
+    await b.handle(cancel(), ref);
+    const { state } = await a.handle(postMessage('m3', 'third'), ref);
+    expect(state.messages.map((m) => m.content)).toEqual(['first', 'second', 'third']);
+    expect(counted.calls).toHaveLength(1);
+    expect(state.version).toBe((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length);
+    // Busy on the store too: the refusal stands.
+    await expect(a.handle(postMessage('m4', 'fourth'), ref)).rejects.toThrow(/busy/i);
   });
 
   it('as the sole writer, loads and appends on its cached session without reading the store', async () => {
