@@ -114,7 +114,7 @@ export const composeStandalone = async (
   });
   const engine = runtime.engine;
   // As the distributed orchestrator does on Postgres: a commit wakes the relay at once (the store
-  // notifies inside each append), instead of the relay finding it at its next idle poll.
+  // notifies after the commits), instead of the relay finding it at its next idle poll.
   const unlisten = await store.pglite.listen(EVENTS_CHANNEL, () => runtime.relay.wake());
 
   // Live streams (SSE, gRPC StreamEvents, ?wait) take the events the relay publishes on the

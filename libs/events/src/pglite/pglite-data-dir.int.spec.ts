@@ -77,6 +77,32 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
     }
   });
 
+  it('commits appends that arrive together in one transaction (group commit, one call in flight)', async () => {
+    const store = await createPgliteEventStore();
+    try {
+      const streams = Array.from({ length: 10 }, (_, index) => `session-g${index}`);
+      const results = await Promise.all(
+        streams.map((streamId, index) =>
+          store.append(streamId, [{ type: 'Grouped', data: { index } }], {
+            tenantId: 't',
+            expectedVersion: 'no_stream',
+          }),
+        ),
+      );
+      expect(results.map((result) => result.versions)).toEqual(streams.map(() => [1]));
+      // The first goes at once; the nine that queued behind it share the next commit.
+      const { rows } = await store.pglite.query<{ n: number }>(
+        'select count(distinct transaction_id::text)::int as n from events where stream_id = any($1::text[])',
+        [streams],
+      );
+      expect(rows[0]?.n).toBe(2);
+      for (const streamId of streams)
+        expect((await store.verifyStream(streamId, { tenantId: 't' })).valid).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('takes over a lock left by a process that is gone', async () => {
     const dataDir = join(root, 'stale');
     await writeFile(`${dataDir}.lock`, '999999999');

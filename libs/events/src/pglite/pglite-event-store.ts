@@ -65,8 +65,11 @@ export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>)
  * The event store embedded in the process: the same SQL adapter on PGlite (PostgreSQL in WASM).
  * Opens (and file-locks) `dataDir`, applies the migrations, then serves the `EventStore` contract.
  * PGlite runs one query at a time, so concurrent appends queue; they never conflict at the SQL level.
- * Appends NOTIFY inside their transaction by default (no commit contention on one connection), so
- * subscribers of every store instance on the same PGlite wake at once.
+ * Group commit with one call in flight by default: the appends that queue while one runs go
+ * together as the next `agentledger_append_batch` (one statement and one commit for many: on one
+ * WASM thread each statement costs its parse, plan and protocol, and an embedded product's turns
+ * arrive together). As on Postgres, one coalesced NOTIFY follows the commits, so subscribers of
+ * every store instance on the same PGlite wake at once.
  */
 export const createPgliteEventStore = async (
   options: PgliteEventStoreOptions = {},
@@ -85,7 +88,7 @@ export const createPgliteEventStore = async (
       release?.();
     });
     return {
-      ...createSqlEventStore(driver, { ...options, notify: options.notify ?? 'in-transaction' }),
+      ...createSqlEventStore(driver, { ...options, groupCommit: options.groupCommit ?? { maxInFlight: 1 } }),
       pglite,
       db: driver.db,
     };
