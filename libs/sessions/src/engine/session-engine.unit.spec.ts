@@ -246,6 +246,10 @@ describe('session repository', () => {
     await a.handle(postMessage('m1', 'fenced'), { tenantId: 'tenant-a', sessionId: 's1', lease });
     // An unfenced append through the same engine (a gateway in the process) keeps the epoch.
     await a.handle(postMessage('m2', 'unfenced'), { tenantId: 'tenant-a', sessionId: 's1' });
+    // So does a plain load (a request's) whose read of the log finds nothing new.
+    counted.calls.length = 0;
+    await a.load('tenant-a', 's1');
+    expect(counted.calls).toHaveLength(1);
     const head = (await store.readStream(STREAM, { tenantId: 'tenant-a' })).length;
     const seen: string[] = [];
     const upTo = (version: number) => (streamId: string) => (seen.push(streamId), version);
