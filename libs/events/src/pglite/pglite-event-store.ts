@@ -31,35 +31,44 @@ export const runPgliteMigrations = async (
 };
 
 /**
- * Lets the event loop turn before a statement. PGlite runs each statement synchronously (WASM) and
+ * One statement per turn of the event loop. PGlite runs each statement synchronously (WASM) and
  * settles its promise at once, so a process whose parts keep its queue full (appends, the relay,
- * the webhooks) would run one unbroken chain of promise callbacks: timers and sockets (new HTTP
- * requests) wait until the queue empties, and only the sessions already inside move on.
+ * the webhooks) would run them back to back: every statement queued before a turn of the loop
+ * ran in that turn, and sockets (new connections, new HTTP requests) waited for all of them. Each
+ * statement waits for the one before it, then for the loop to turn, so the process reads its
+ * sockets between any two statements. (PGlite runs one statement at a time anyway.)
  */
-const turnOfTheLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const oneStatementPerTurn = () => {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const run = tail.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(work);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+};
 
-export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>): SqlDriver => ({
-  db: drizzle({ client: pglite }),
-  query: async (text, values) => {
-    await turnOfTheLoop();
-    return (await pglite.query<SqlRow>(text, [...values])).rows;
-  },
-  queryArrays: async (text, values) => {
-    await turnOfTheLoop();
-    const result = await pglite.query<unknown[]>(text, [...values], {
-      rowMode: 'array',
-      parsers: { 1184: (value) => value },
-    });
-    return result.rows;
-  },
-  listen: async (channel, onNotify) => {
-    const unlisten = await pglite.listen(channel, onNotify);
-    return async () => {
-      await unlisten();
-    };
-  },
-  close: onClose,
-});
+export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>): SqlDriver => {
+  const gate = oneStatementPerTurn();
+  return {
+    db: drizzle({ client: pglite }),
+    query: (text, values) => gate(async () => (await pglite.query<SqlRow>(text, [...values])).rows),
+    queryArrays: (text, values) =>
+      gate(async () => {
+        const result = await pglite.query<unknown[]>(text, [...values], {
+          rowMode: 'array',
+          parsers: { 1184: (value) => value },
+        });
+        return result.rows;
+      }),
+    listen: async (channel, onNotify) => {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return async () => {
+        await unlisten();
+      };
+    },
+    close: onClose,
+  };
+};
 
 /**
  * The event store embedded in the process: the same SQL adapter on PGlite (PostgreSQL in WASM).
