@@ -298,6 +298,23 @@ describe('session repository', () => {
     await expect(a.handle(postMessage('m4', 'fourth'), ref)).rejects.toThrow(/busy/i);
   });
 
+  it('never lends one tenant the session its worker holds under a lease to another tenant with the same session id', async () => {
+    const { store, index } = setup();
+    const a = createSessionEngine({ store, index, partitions: 12 });
+    const ofA = { tenantId: 'tenant-a', sessionId: 's1' };
+    const ofB = { tenantId: 'tenant-b', sessionId: 's1' };
+    await a.handle(startSession('s1'), ofA);
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    await a.handle(postMessage('m1', 'tenant a only'), { ...ofA, lease });
+    // Tenant a's entry is trusted (it carries the epoch); tenant b's command on "s1" is not its.
+    await expect(a.handle(postMessage('m2', 'from b'), ofB)).rejects.toThrow(/not started/);
+    await a.handle(startSession('s1', 'tenant-b'), ofB);
+    const { state } = await a.handle(postMessage('m3', 'tenant b only'), ofB);
+    expect(state.tenantId).toBe('tenant-b');
+    expect(state.messages.map((m) => m.content)).toEqual(['tenant b only']);
+    expect((await a.load('tenant-a', 's1'))?.messages.map((m) => m.content)).toEqual(['tenant a only']);
+  });
+
   it('as the sole writer, loads and appends on its cached session without reading the store', async () => {
     const { store, index } = setup();
     const reads = recordingCalls(store, 'readStream');
