@@ -103,6 +103,88 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
     }
   });
 
+  it('reads on one session: no in-flight guard, holes passed at once, no query for events held back', async () => {
+    const store = await createPgliteEventStore();
+    const sent: string[] = [];
+    const query = store.pglite.query.bind(store.pglite);
+    store.pglite.query = ((text: string, ...rest: never[]) => {
+      sent.push(text);
+      return query(text, ...rest);
+    }) as typeof store.pglite.query;
+    try {
+      const seen: number[] = [];
+      const subscription = store.subscribe({
+        subscriberId: 'sub-one-session',
+        pollIntervalMs: 60_000,
+        handler: (event) => void seen.push(event.globalPosition),
+      });
+      await subscription.caughtUp;
+      // A position taken and never used: a hole before the next append's event.
+      await store.pglite.query("select nextval('events_global_position_seq')");
+      sent.length = 0;
+      const first = await store.append('session-one', [{ type: 'A', data: {} }], {
+        tenantId: 't',
+        expectedVersion: 'no_stream',
+      });
+      await eventually('the event after the hole', () => (seen.length === 1 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      // The first page's statements are all done once the second event is handled (one loop).
+      const second = await store.append('session-one', [{ type: 'B', data: {} }], {
+        tenantId: 't',
+        expectedVersion: 1,
+      });
+      await eventually('the second event', () => (seen.length === 2 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      await subscription.stop();
+      expect(seen).toEqual([first.globalPositions[0], second.globalPositions[0]]);
+      expect(first.globalPositions[0]).toBeGreaterThan(1);
+      // Neither the guard against transactions in flight nor a look for events they hold back.
+      for (const text of sent)
+        expect(text).not.toMatch(
+          /agentledger_read_all|agentledger_safe|max\(global_position\)|pg_current_xact_id/,
+        );
+      expect(await store.readAll()).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("wakes its own subscriptions once per append: its own notification's echo is not a second wake", async () => {
+    const store = await createPgliteEventStore();
+    const reads: string[] = [];
+    const query = store.pglite.query.bind(store.pglite);
+    store.pglite.query = ((text: string, ...rest: never[]) => {
+      if (/from (events where global_position >|agentledger_read_all)/.test(text)) reads.push(text);
+      return query(text, ...rest);
+    }) as typeof store.pglite.query;
+    try {
+      const seen: string[] = [];
+      const subscription = store.subscribe({
+        subscriberId: 'sub-echo',
+        pollIntervalMs: 60_000,
+        handler: (event) => void seen.push(event.type),
+      });
+      await subscription.caughtUp;
+      reads.length = 0;
+      for (const [index, type] of ['A', 'B', 'C'].entries()) {
+        await store.append('session-echo', [{ type, data: {} }], { tenantId: 't', expectedVersion: index });
+        await eventually(`event ${type}`, () => (seen.length === index + 1 ? true : undefined), {
+          timeoutMs: 10_000,
+        });
+      }
+      // Let the notifications of the last append arrive: a wake by them would read once more.
+      await store.pglite.query('select 1');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await subscription.stop();
+      expect(seen).toEqual(['A', 'B', 'C']);
+      expect(reads).toHaveLength(3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('takes over a lock left by a process that is gone', async () => {
     const dataDir = join(root, 'stale');
     await writeFile(`${dataDir}.lock`, '999999999');

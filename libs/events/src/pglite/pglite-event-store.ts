@@ -51,6 +51,8 @@ export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>)
   const gate = oneStatementPerTurn();
   return {
     db: drizzle({ client: pglite }),
+    // PGlite runs every statement and transaction alone (its own mutex), whoever sends them.
+    oneSession: true,
     query: (text, values) => gate(async () => (await pglite.query<SqlRow>(text, [...values])).rows),
     queryArrays: (text, values) =>
       gate(async () => {
@@ -61,7 +63,7 @@ export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>)
         return result.rows;
       }),
     listen: async (channel, onNotify) => {
-      const unlisten = await pglite.listen(channel, onNotify);
+      const unlisten = await pglite.listen(channel, (payload) => onNotify(payload));
       return async () => {
         await unlisten();
       };

@@ -51,14 +51,14 @@ const RAW_TIMES = {
 const listenWithReconnect = async (
   pool: pg.Pool,
   channel: string,
-  onNotify: () => void,
+  onNotify: (payload?: string) => void,
 ): Promise<() => Promise<void>> => {
   let closed = false;
   let current: pg.Client | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const connect = async (): Promise<void> => {
     const client = new pg.Client(pool.options);
-    client.on('notification', onNotify);
+    client.on('notification', (message) => onNotify(message.payload ?? ''));
     client.on('error', () => undefined);
     client.on('end', () => {
       if (closed || current !== client) return;

@@ -28,7 +28,17 @@ export type SqlDriver = Readonly<{
    * string (the event read path: no Date or object per row).
    */
   queryArrays: (text: string, values: readonly unknown[], name?: string) => Promise<unknown[][]>;
-  /** LISTEN on a channel; resolves to an unlisten function. */
-  listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  /**
+   * The database runs one statement at a time for one session (PGlite): no transaction is ever in
+   * flight while a statement runs, so every committed event is readable at once and a hole in
+   * positions is final (an append that rolled back). Reads then skip the in-flight guard, and
+   * subscriptions never look for events held back.
+   */
+  oneSession?: boolean;
+  /**
+   * LISTEN on a channel; resolves to an unlisten function. `onNotify` gets the notification's
+   * payload, or none when a (re)connected listener may have missed some.
+   */
+  listen: (channel: string, onNotify: (payload?: string) => void) => Promise<() => Promise<void>>;
   close: () => Promise<void>;
 }>;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { aggregateStream } from '../aggregate.ts';
 import type { EventEnvelope, EventMetadata, NewEvent } from '../envelope.ts';
@@ -251,6 +252,9 @@ export const createSqlEventStore = (
   const upcast = createUpcast(options.upcasters);
   const notifyMode = options.notify ?? 'after-commit';
   const signal = createAppendSignal();
+  // This store's notifications carry its id: their echo wakes no subscription of its own, which
+  // its appends woke in-process already.
+  const notifier = randomUUID();
   // After-commit NOTIFY, coalesced: at most one in flight; the appends that commit meanwhile share
   // the next one, so a burst costs few notifications (each NOTIFY is a transaction that takes
   // Postgres' global notify lock at commit) and a lone append wakes listeners at once.
@@ -263,7 +267,7 @@ export const createSqlEventStore = (
     timer = undefined;
     lastFired = performance.now();
     inFlight = driver
-      .query(`select pg_notify('${EVENTS_CHANNEL}', '')`, [])
+      .query(`select pg_notify('${EVENTS_CHANNEL}', $1)`, [notifier])
       .then(
         () => undefined,
         () => undefined,
@@ -554,11 +558,17 @@ export const createSqlEventStore = (
   };
 
   const readWindow = (after: number, limit: number | null): Promise<unknown[][]> =>
-    driver.queryArrays(
-      `select ${COLUMNS} from agentledger_read_all($1, $2, null)`,
-      [after, limit],
-      'agentledger_read_all',
-    );
+    driver.oneSession === true
+      ? driver.queryArrays(
+          `select ${COLUMNS} from events where global_position > $1 order by global_position limit $2`,
+          [after, limit],
+          'agentledger_read_all_one_session',
+        )
+      : driver.queryArrays(
+          `select ${COLUMNS} from agentledger_read_all($1, $2, null)`,
+          [after, limit],
+          'agentledger_read_all',
+        );
 
   /**
    * Holes in positions and when they are final. A mark is a fresh xid (its own statement), taken
@@ -588,6 +598,7 @@ export const createSqlEventStore = (
    */
   const gapFreeWindow = async (after: number, limit: number | null): Promise<unknown[][]> => {
     const rows = await readWindow(after, limit);
+    if (driver.oneSession === true) return rows;
     const hole = firstHole(after, rows, finalUpTo);
     if (hole === undefined) return rows;
     if (pendingMark === undefined) {
@@ -667,7 +678,11 @@ export const createSqlEventStore = (
   };
 
   const ensureListening = (): void => {
-    unlisten ??= driver.listen(EVENTS_CHANNEL, signal.notify).catch(() => undefined);
+    unlisten ??= driver
+      .listen(EVENTS_CHANNEL, (payload) => {
+        if (payload !== notifier) signal.notify();
+      })
+      .catch(() => undefined);
   };
 
   const committedHead = async ({ tenantId }: { tenantId?: string } = {}): Promise<number> => {
@@ -695,12 +710,14 @@ export const createSqlEventStore = (
           loadCheckpoint,
           saveCheckpoint,
           headPosition: async () => {
+            if (driver.oneSession === true) return committedHead();
             const [row] = await driver.query('select agentledger_safe_position() as head', []);
             return Number(row?.head ?? 0);
           },
           appendCount: signal.count,
           waitForAppend: signal.wait,
-          committedHead,
+          // One session: a read returns every committed event, nothing is ever held back.
+          ...(driver.oneSession === true ? {} : { committedHead }),
         },
         subscribeOptions,
       );
