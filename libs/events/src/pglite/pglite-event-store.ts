@@ -54,6 +54,11 @@ export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>)
     // PGlite runs every statement and transaction alone (its own mutex), whoever sends them.
     oneSession: true,
     query: (text, values) => gate(async () => (await pglite.query<SqlRow>(text, [...values])).rows),
+    queryWhenRun: (build) =>
+      gate(async () => {
+        const { text, values } = build();
+        return (await pglite.query<SqlRow>(text, [...values])).rows;
+      }),
     queryArrays: (text, values) =>
       gate(async () => {
         const result = await pglite.query<unknown[]>(text, [...values], {

@@ -29,6 +29,11 @@ export type SqlDriver = Readonly<{
    */
   queryArrays: (text: string, values: readonly unknown[], name?: string) => Promise<unknown[][]>;
   /**
+   * Like `query`, the statement built when it starts: a driver that queues statements (PGlite)
+   * calls `build` at the statement's turn, so what arrived while it waited can join it.
+   */
+  queryWhenRun?: (build: () => Readonly<{ text: string; values: readonly unknown[] }>) => Promise<SqlRow[]>;
+  /**
    * The database runs one statement at a time for one session (PGlite): no transaction is ever in
    * flight while a statement runs, so every committed event is readable at once and a hole in
    * positions is final (an append that rolled back). Reads then skip the in-flight guard, and

@@ -165,10 +165,15 @@ class BatchedAppendError extends Error {
  * One append in its own statement: `values` are the 9 parameters of `agentledger_append_projected`
  * (the last two null: no projection, the plain function without hashes).
  */
-const appendAlone = (driver: SqlDriver, values: readonly unknown[]): Promise<SqlRow[]> =>
+const appendCall = (values: readonly unknown[]) =>
   values[7] === null
-    ? driver.query(APPEND_TEXT, values.slice(0, 7), 'agentledger_append')
-    : driver.query(APPEND_PROJECTED_TEXT, values, 'agentledger_append_projected');
+    ? { text: APPEND_TEXT, values: values.slice(0, 7), name: 'agentledger_append' }
+    : { text: APPEND_PROJECTED_TEXT, values, name: 'agentledger_append_projected' };
+
+const appendAlone = (driver: SqlDriver, values: readonly unknown[]): Promise<SqlRow[]> => {
+  const call = appendCall(values);
+  return driver.query(call.text, call.values, call.name);
+};
 
 type QueuedAppend = Readonly<{
   values: readonly unknown[];
@@ -176,35 +181,34 @@ type QueuedAppend = Readonly<{
   reject: (error: unknown) => void;
 }>;
 
-/**
- * Group commit over one driver: appends go at once while fewer than `maxInFlight` calls are
- * running; the ones that arrive meanwhile leave together as one batch when a call returns.
- */
-const createAppendBatcher = (
-  driver: SqlDriver,
-  { maxInFlight = 4, maxBatch = 64 }: Readonly<{ maxInFlight?: number; maxBatch?: number }>,
-) => {
-  const queue: QueuedAppend[] = [];
-  let running = 0;
-  const single = async (item: QueuedAppend): Promise<void> => {
-    try {
-      item.resolve((await appendAlone(driver, item.values))[0]);
-    } catch (error) {
-      item.reject(error);
-    }
-  };
-  const many = async (items: readonly QueuedAppend[]): Promise<void> => {
-    // One lock order for every batch: by stream id (stable, so one stream's appends keep theirs).
-    const ordered = [...items].sort((a, b) =>
-      String(a.values[0]) < String(b.values[0]) ? -1 : String(a.values[0]) > String(b.values[0]) ? 1 : 0,
-    );
-    const column = (index: number): unknown[] => ordered.map((item) => item.values[index]);
-    try {
-      const rows = await driver.query(
-        APPEND_BATCH_TEXT,
-        [column(0), column(1), column(2), column(3), column(4), column(5), column(7), column(8)],
-        'agentledger_append_batch',
-      );
+/** A statement of the batcher's, with what to do with its rows or its error. */
+type BatchStatement = Readonly<{
+  text: string;
+  values: readonly unknown[];
+  name: string;
+  settle: (rows: SqlRow[]) => void;
+  fail: (error: unknown) => void;
+}>;
+
+/** One append: its own function call (as `appendAlone`). */
+const aloneStatement = (item: QueuedAppend): BatchStatement => ({
+  ...appendCall(item.values),
+  settle: (rows) => item.resolve(rows[0]),
+  fail: item.reject,
+});
+
+/** Several appends in one `agentledger_append_batch` call, each failing alone. */
+const batchStatement = (items: readonly QueuedAppend[]): BatchStatement => {
+  // One lock order for every batch: by stream id (stable, so one stream's appends keep theirs).
+  const ordered = [...items].sort((a, b) =>
+    String(a.values[0]) < String(b.values[0]) ? -1 : String(a.values[0]) > String(b.values[0]) ? 1 : 0,
+  );
+  const column = (index: number): unknown[] => ordered.map((item) => item.values[index]);
+  return {
+    text: APPEND_BATCH_TEXT,
+    values: [column(0), column(1), column(2), column(3), column(4), column(5), column(7), column(8)],
+    name: 'agentledger_append_batch',
+    settle: (rows) => {
       for (const row of rows) {
         const item = ordered[Number(row.ord) - 1];
         if (item === undefined) continue;
@@ -214,16 +218,52 @@ const createAppendBatcher = (
       const missing = new Error('the batched append returned no result');
       for (const [index, item] of ordered.entries())
         if (!rows.some((row) => Number(row.ord) === index + 1)) item.reject(missing);
-    } catch (error) {
+    },
+    fail: (error) => {
       for (const item of ordered) item.reject(error);
+    },
+  };
+};
+
+/**
+ * Group commit over one driver: appends go at once while fewer than `maxInFlight` calls are
+ * running; the ones that arrive meanwhile leave together as one batch when a call returns. On a
+ * driver that queues statements (`queryWhenRun`), a call takes its appends when its statement
+ * starts, so those that arrive while it waits its turn leave with it.
+ */
+const createAppendBatcher = (
+  driver: SqlDriver,
+  { maxInFlight = 4, maxBatch = 64 }: Readonly<{ maxInFlight?: number; maxBatch?: number }>,
+) => {
+  const queue: QueuedAppend[] = [];
+  let running = 0;
+  // A call waiting for its statement to start: appends arriving meanwhile join it.
+  let forming = false;
+  const take = (): BatchStatement => {
+    forming = false;
+    const batch = queue.splice(0, maxBatch);
+    const [only] = batch;
+    return batch.length === 1 && only !== undefined ? aloneStatement(only) : batchStatement(batch);
+  };
+  const send = async (): Promise<void> => {
+    let statement: BatchStatement | undefined;
+    const build = (): BatchStatement => (statement = take());
+    try {
+      let rows: SqlRow[];
+      if (driver.queryWhenRun === undefined) {
+        const now = build();
+        rows = await driver.query(now.text, now.values, now.name);
+      } else rows = await driver.queryWhenRun(build);
+      statement?.settle(rows);
+    } catch (error) {
+      statement?.fail(error);
     }
   };
   const pump = (): void => {
-    while (queue.length > 0 && running < maxInFlight) {
-      const batch = queue.splice(0, maxBatch);
+    while (queue.length > 0 && running < maxInFlight && !forming) {
       running += 1;
-      const [only] = batch;
-      void (batch.length === 1 && only !== undefined ? single(only) : many(batch)).finally(() => {
+      forming = true;
+      void send().finally(() => {
         running -= 1;
         pump();
       });
