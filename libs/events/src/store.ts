@@ -47,7 +47,8 @@ export type DeclaredProjection = Readonly<{
   /**
    * The projection writes a row other streams' appends write too (a tenant's usage): the append
    * then runs in its own transaction, never in a group commit, so every transaction takes its row
-   * locks stream heads first and no two deadlock.
+   * locks stream heads first and no two deadlock. (On PGlite, which runs one statement at a time,
+   * nothing waits for a lock: a solo append joins the group commit there.)
    */
   solo?: boolean;
   /** The caller's error for one the function raised (its SQLSTATE and message); undefined: the store's. */

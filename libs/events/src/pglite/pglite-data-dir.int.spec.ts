@@ -185,6 +185,38 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
     }
   });
 
+  it('lets appends whose projection writes a shared row (solo) join the group commit: nothing waits for a lock', async () => {
+    const store = await createPgliteEventStore();
+    try {
+      await store.pglite.exec(`
+        create table shared_usage (tenant_id text primary key, appends integer not null);
+        create function agentledger_project_usage(p jsonb) returns void language plpgsql as $$
+        begin
+          insert into shared_usage values (p ->> 'tenantId', 1)
+            on conflict (tenant_id) do update set appends = shared_usage.appends + 1;
+        end $$;`);
+      const streams = Array.from({ length: 6 }, (_, index) => `session-solo${index}`);
+      await Promise.all(
+        streams.map((streamId) =>
+          store.append(streamId, [{ type: 'Used', data: {} }], {
+            tenantId: 't',
+            expectedVersion: 'no_stream',
+            declared: () => ({ name: 'usage', argument: { tenantId: 't' }, solo: true }),
+          }),
+        ),
+      );
+      const { rows } = await store.pglite.query<{ n: number }>(
+        'select count(distinct transaction_id::text)::int as n from events where stream_id = any($1::text[])',
+        [streams],
+      );
+      expect(rows[0]?.n).toBe(1);
+      const usage = await store.pglite.query<{ appends: number }>('select appends from shared_usage');
+      expect(usage.rows).toEqual([{ appends: 6 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('takes over a lock left by a process that is gone', async () => {
     const dataDir = join(root, 'stale');
     await writeFile(`${dataDir}.lock`, '999999999');

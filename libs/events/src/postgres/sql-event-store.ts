@@ -468,8 +468,13 @@ export const createSqlEventStore = (
     streamId: string,
     declared: DeclaredProjection | undefined,
   ): Promise<AppendResult> => {
-    // A solo projection takes a row shared across streams: never inside a group commit.
-    if (projections.length === 0 && batched !== undefined && declared?.solo !== true)
+    // A solo projection takes a row shared across streams: never inside a group commit, unless
+    // the database runs one statement at a time (no transaction ever waits for a lock there).
+    if (
+      projections.length === 0 &&
+      batched !== undefined &&
+      (declared?.solo !== true || driver.oneSession === true)
+    )
       return appended(toResult(await batched(values)));
     if (projections.length === 0) return appended(toResult((await appendAlone(driver, values))[0]));
     const committed = await driver.db.transaction(async (tx) => {
