@@ -7,9 +7,20 @@ import { eventually } from '@agentledger/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirectoryLocked } from '../errors.ts';
 import { lockDataDirectory } from './data-dir-lock.ts';
-import { createPgliteEventStore } from './pglite-event-store.ts';
+import { createPgliteEventStore, type PgliteEventStore } from './pglite-event-store.ts';
 
 const run = promisify(execFile);
+
+/** Records the text of every statement the store's PGlite runs from now on. */
+const recordStatements = (store: PgliteEventStore): string[] => {
+  const sent: string[] = [];
+  const query = store.pglite.query.bind(store.pglite);
+  store.pglite.query = ((text: string, ...rest: never[]) => {
+    sent.push(text);
+    return query(text, ...rest);
+  }) as typeof store.pglite.query;
+  return sent;
+};
 
 describe('pglite: data directory', { timeout: 120_000 }, () => {
   let root: string;
@@ -105,12 +116,7 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
 
   it('reads on one session: no in-flight guard, holes passed at once, no query for events held back', async () => {
     const store = await createPgliteEventStore();
-    const sent: string[] = [];
-    const query = store.pglite.query.bind(store.pglite);
-    store.pglite.query = ((text: string, ...rest: never[]) => {
-      sent.push(text);
-      return query(text, ...rest);
-    }) as typeof store.pglite.query;
+    const sent = recordStatements(store);
     try {
       const seen: number[] = [];
       const subscription = store.subscribe({
@@ -153,12 +159,9 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
 
   it("wakes its own subscriptions once per append: its own notification's echo is not a second wake", async () => {
     const store = await createPgliteEventStore();
-    const reads: string[] = [];
-    const query = store.pglite.query.bind(store.pglite);
-    store.pglite.query = ((text: string, ...rest: never[]) => {
-      if (/from (events where global_position >|agentledger_read_all)/.test(text)) reads.push(text);
-      return query(text, ...rest);
-    }) as typeof store.pglite.query;
+    const sent = recordStatements(store);
+    const reads = (): string[] =>
+      sent.filter((text) => /from (events where global_position >|agentledger_read_all)/.test(text));
     try {
       const seen: string[] = [];
       const subscription = store.subscribe({
@@ -167,7 +170,7 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
         handler: (event) => void seen.push(event.type),
       });
       await subscription.caughtUp;
-      reads.length = 0;
+      sent.length = 0;
       for (const [index, type] of ['A', 'B', 'C'].entries()) {
         await store.append('session-echo', [{ type, data: {} }], { tenantId: 't', expectedVersion: index });
         await eventually(`event ${type}`, () => (seen.length === index + 1 ? true : undefined), {
@@ -179,7 +182,7 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       await subscription.stop();
       expect(seen).toEqual(['A', 'B', 'C']);
-      expect(reads).toHaveLength(3);
+      expect(reads()).toHaveLength(3);
     } finally {
       await store.close();
     }
