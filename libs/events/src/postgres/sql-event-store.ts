@@ -256,7 +256,8 @@ const createAppendBatcher = (
       } else rows = await driver.queryWhenRun(build);
       statement?.settle(rows);
     } catch (error) {
-      statement?.fail(error);
+      // A driver that failed before building the statement fails the appends that waited for it.
+      (statement ?? take()).fail(error);
     }
   };
   const pump = (): void => {

@@ -68,3 +68,51 @@ describe('sql event store: after-commit notifications', () => {
     expect(notifications()).toBe(3);
   });
 });
+
+describe('sql event store: group commit on a driver that queues statements', () => {
+  it('builds the batch when the statement starts: appends that arrive while it waits join it', async () => {
+    const { driver } = recordingDriver();
+    const started: (() => void)[] = [];
+    const built: string[] = [];
+    const queued: SqlDriver = {
+      ...driver,
+      queryWhenRun: async (build) => {
+        await new Promise<void>((resolve) => started.push(resolve));
+        const { text, values } = build();
+        built.push(text);
+        const streams = values[0] as string[];
+        return streams.map((_, index) => ({
+          ord: index + 1,
+          positions: [String(index + 1)],
+          next_version: 1,
+          duplicate: false,
+        }));
+      },
+    };
+    const store = createSqlEventStore(queued, { groupCommit: { maxInFlight: 1 } });
+    const appends = ['a', 'b', 'c'].map((id) =>
+      store.append(`session-${id}`, [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toHaveLength(1);
+    started[0]!();
+    const results = await Promise.all(appends);
+    expect(built).toHaveLength(1);
+    expect(built[0]).toContain('agentledger_append_batch');
+    expect(results.map((result) => result.globalPositions)).toEqual([[1], [2], [3]]);
+  });
+
+  it('fails the waiting appends when the driver fails before building the statement', async () => {
+    const { driver } = recordingDriver();
+    const failing: SqlDriver = {
+      ...driver,
+      queryWhenRun: async () => {
+        throw new Error('closed');
+      },
+    };
+    const store = createSqlEventStore(failing, { groupCommit: { maxInFlight: 1 } });
+    await expect(
+      store.append('session-a', [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' }),
+    ).rejects.toThrow('closed');
+  });
+});
