@@ -186,9 +186,13 @@ describe('every orchestrator setting reaches the runtime, in both modes', () => 
     },
   );
 
-  it('trusts the engine cache as the only writer in the embedded mode alone (its data directory is locked to it)', () => {
+  it('trusts the engine cache as the only writer, and keeps leases between turns, in the embedded mode alone (its data directory is locked to it)', () => {
     expect(effective.embedded?.soleWriter).toBe(true);
     expect(effective.distributed?.soleWriter).toBe(false);
+    // No other replica waits for an embedded session: its lease is kept between turns (the keeper
+    // caps the linger at a third of the TTL); a distributed replica keeps the default 1 s.
+    expect(effective.embedded?.orchestrator.leaseLingerMs).toBe(4321);
+    expect(effective.distributed?.orchestrator.leaseLingerMs).toBeUndefined();
   });
 
   it('creates the Kafka topic with KAFKA_PARTITIONS partitions (distributed)', async () => {

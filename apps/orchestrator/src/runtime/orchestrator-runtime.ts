@@ -56,7 +56,8 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   logContext?: LogContextStore;
   /**
    * The store has no writer but this runtime's engine (the embedded product, whose gateway shares
-   * the engine): cached sessions are loaded without a read (`SessionEngineDeps.soleWriter`).
+   * the engine): cached sessions are loaded without a read (`SessionEngineDeps.soleWriter`), and a
+   * session's lease is kept a third of `LEASE_TTL_MS` after a run (no other replica waits for it).
    */
   soleWriter?: boolean;
 }>;
@@ -164,7 +165,11 @@ export const createOrchestratorRuntime = async <Tx>(
     modelCallTimeoutMs: config.MODEL_CALL_TIMEOUT_MS,
     ...(deps.deltas === undefined ? {} : { deltas: createDeltaSink(deps.deltas, logger) }),
   };
-  const settings = settingsOf(config);
+  // A sole writer's leases wait for no other replica: kept for the TTL's third between turns.
+  const settings = {
+    ...settingsOf(config),
+    ...(deps.soleWriter === true ? { leaseLingerMs: config.LEASE_TTL_MS } : {}),
+  };
   const orchestrator = createOrchestrator({
     bus: deps.bus,
     engine,

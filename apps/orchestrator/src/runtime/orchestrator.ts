@@ -46,6 +46,12 @@ export type OrchestratorSettings = Readonly<{
   /** Times a model call failing with a retryable error parks its session before the failure is recorded. */
   maxModelParks?: number;
   leaseTtlMs: number;
+  /**
+   * How long a session's lease is kept after a run for its next turn (default 1 s; at most a third
+   * of the TTL). A sole writer (the embedded product: no other replica ever waits for a session)
+   * keeps it longer, so sessions whose turns come seconds apart are not released and re-acquired.
+   */
+  leaseLingerMs?: number;
   recoveryIntervalMs: number;
   /** A `running` session without progress for this long is marked stalled (and re-queued once). */
   stallAfterMs: number;
@@ -67,8 +73,9 @@ export type OrchestratorDeps = Readonly<{
 }>;
 
 /**
- * How long a session's lease is kept after a run, for its next turn (capped at a third of the TTL):
- * a busy session's turns then cost no release and acquire; a rebalance waits at most this long.
+ * How long a session's lease is kept after a run, for its next turn, unless the settings say (capped
+ * at a third of the TTL): a busy session's turns then cost no release and acquire; a rebalance waits
+ * at most this long.
  */
 const LEASE_LINGER_MS = 1_000;
 
@@ -104,7 +111,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     leases: deps.index,
     owner: leaseOwner,
     ttlMs: settings.leaseTtlMs,
-    lingerMs: LEASE_LINGER_MS,
+    lingerMs: settings.leaseLingerMs ?? LEASE_LINGER_MS,
     now: () => performance.now(),
     onError: (what, error) => logger.warn(`${what} failed: ${describe(error)}`),
   });

@@ -178,6 +178,36 @@ describe('orchestrator runtime (in-process bus, in-memory store)', () => {
     expect((await w.index.get('tenant-a', 'busy'))?.leaseOwner).toBeNull();
   });
 
+  it('keeps a lease between turns for leaseLingerMs: a session whose turns come 1.5 s apart is acquired once', async () => {
+    const w = world(toolThenAnswerModel(), { leaseLingerMs: 5_000, leaseTtlMs: 15_000 });
+    const calls = { acquire: 0, release: 0 };
+    const index = {
+      ...w.index,
+      acquire: (...args: Parameters<typeof w.index.acquire>) => (calls.acquire++, w.index.acquire(...args)),
+      release: (...args: Parameters<typeof w.index.release>) => (calls.release++, w.index.release(...args)),
+    };
+    const orchestrator = w.runtime(new Registry(), { index });
+    await running(w, orchestrator);
+    await w.startAndPost('slow', 'turn 1');
+    await eventually('the first turn', () => w.idle('slow'));
+    // Past the default linger (1 s): without the setting the lease would be released and re-taken.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await w.send(
+      {
+        type: 'PostUserMessage',
+        data: { messageId: 'slow-m2', content: 'turn 2' },
+        metadata: meta('slow-m2'),
+      },
+      'slow',
+    );
+    await eventually('the second turn', async () => {
+      const state = await w.idle('slow');
+      return state && state.turnCount === 2 ? state : undefined;
+    });
+    expect(calls).toEqual({ acquire: 1, release: 0 });
+    await orchestrator.stop();
+  });
+
   it('starts a run from its cached session while its lease is unbroken, and reads what a gateway elsewhere appended', async () => {
     const w = world(toolThenAnswerModel());
     const counted = recordingCalls(w.store, 'readStream');
