@@ -95,6 +95,18 @@ export const composeStandalone = async (
   collectDefaultMetrics({ register: registry });
   registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
   const measured = measureAppends(store, registry);
+  // Webhooks fan out from the relay's batches (before its checkpoint): one reader of the log.
+  const webhooks = composeWebhooks(
+    store,
+    store.db,
+    config,
+    registry,
+    (error) =>
+      logger.warn('webhooks: store error, retrying', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    'relay',
+  );
   const runtime = await createOrchestratorRuntime({
     store: measured,
     index,
@@ -107,7 +119,7 @@ export const composeStandalone = async (
     logContext: logging.context,
     // Every commit wakes the relay (below): one read takes what a few ms of commits brought, and
     // the poll is only the fallback.
-    relay: { wakeSpacingMs: 5, idlePollMs: 250 },
+    relay: { wakeSpacingMs: 5, idlePollMs: 250, onPublished: webhooks.fanOut },
     // The data directory is locked to this process, and the gateway below appends through this
     // runtime's engine: no other writer can move a session past the engine's cache.
     soleWriter: true,
@@ -126,11 +138,6 @@ export const composeStandalone = async (
     signer?.canSign === true
       ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
       : undefined;
-  const webhooks = composeWebhooks(store, store.db, config, registry, (error) =>
-    logger.warn('webhooks: store error, retrying', {
-      error: error instanceof Error ? error.message : String(error),
-    }),
-  );
   const gateway = GatewayModule.register({
     liveEvents,
     liveDeltas: await createLiveDeltas(deltas),

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/gateway.config.ts';
 import { readSecretBox } from './secret-box.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
-import { startWebhooks } from './start-webhooks.ts';
+import { startWebhooks, type RunningWebhooks, type WebhooksDeps } from './start-webhooks.ts';
 import { createWebhooksService, type WebhooksService } from './webhooks.service.ts';
 
 export type WebhookConfig = Pick<
@@ -22,7 +22,12 @@ export type WebhookConfig = Pick<
   | 'WEBHOOK_POLL_INTERVAL_MS'
 >;
 
-export type ComposedWebhooks = Readonly<{ service: WebhooksService; stop: () => Promise<void> }>;
+export type ComposedWebhooks = Readonly<{
+  service: WebhooksService;
+  /** With `fedBy: 'relay'`: the relay's `onPublished` (see `startWebhooks`). */
+  fanOut: RunningWebhooks['fanOut'];
+  stop: () => Promise<void>;
+}>;
 
 /**
  * Webhooks for a composition that serves the gateway (distributed gateway, standalone): the API's
@@ -34,6 +39,7 @@ export const composeWebhooks = (
   config: WebhookConfig,
   metrics: Registry,
   onError: (error: unknown) => void,
+  fedBy: WebhooksDeps['fedBy'] = 'subscription',
 ): ComposedWebhooks => {
   const webhooks = createSqlWebhookStore(
     db,
@@ -54,6 +60,7 @@ export const composeWebhooks = (
     },
     metrics,
     onError,
+    fedBy,
   });
   return {
     service: createWebhooksService({
@@ -62,6 +69,7 @@ export const composeWebhooks = (
       allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
       retryPeriodMs: config.WEBHOOK_RETRY_PERIOD_MS,
     }),
+    fanOut: running.fanOut,
     stop: running.stop,
   };
 };

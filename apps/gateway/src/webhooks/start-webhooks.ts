@@ -1,4 +1,4 @@
-import type { EventStore } from '@agentledger/events';
+import type { EventEnvelope, EventStore } from '@agentledger/events';
 import type { HttpTransport } from '@agentledger/agents';
 import type { Registry } from 'prom-client';
 import { startWebhookDeliverer } from './webhook-deliverer.ts';
@@ -20,6 +20,13 @@ export type WebhooksDeps = Readonly<{
   onError?: (error: unknown) => void;
   /** The subscription's checkpoint id; default `webhooks`. */
   subscriberId?: string;
+  /**
+   * Where the events come from. 'subscription' (default): a subscription to the log with its own
+   * checkpoint. 'relay': the caller hands over each batch its outbox relay published, before the
+   * relay's checkpoint (`fanOut` as the relay's `onPublished`): one reader of the log instead of
+   * two. A checkpoint the subscription left (an earlier start) is caught up from once, then marked.
+   */
+  fedBy?: 'subscription' | 'relay';
 }>;
 
 /**
@@ -42,7 +49,15 @@ const untilDone = async (
   }
 };
 
-export type RunningWebhooks = Readonly<{ caughtUp: Promise<void>; stop: () => Promise<void> }>;
+export type RunningWebhooks = Readonly<{
+  caughtUp: Promise<void>;
+  /** `fedBy: 'relay'`: fans out a batch the relay published (a store error fails it: the relay retries). */
+  fanOut: (batch: readonly EventEnvelope[]) => Promise<void>;
+  stop: () => Promise<void>;
+}>;
+
+/** The subscription's checkpoint once the relay feeds the fan-out (no position is negative). */
+export const HANDED_TO_RELAY = -1;
 
 /**
  * The webhooks' two loops, driven from the event log and never from a request: a subscription with
@@ -73,15 +88,47 @@ export const startWebhooks = (deps: WebhooksDeps): RunningWebhooks => {
     added: deliverer.wake,
   });
   const stopping = new AbortController();
-  const subscription = deps.store.subscribe({
-    subscriberId: deps.subscriberId ?? 'webhooks',
-    from: 'end',
-    onPage: (page) => untilDone(() => fanout.page(page), stopping.signal, deps.onError),
-    handler: (event) => untilDone(() => fanout.event(event), stopping.signal, deps.onError),
-    ...(deps.onError === undefined ? {} : { onError: deps.onError }),
-  });
+  const subscriberId = deps.subscriberId ?? 'webhooks';
+  const subscribe = (from: 'end' | number) =>
+    deps.store.subscribe({
+      subscriberId,
+      from,
+      onPage: (page) => untilDone(() => fanout.page(page), stopping.signal, deps.onError),
+      handler: (event) => untilDone(() => fanout.event(event), stopping.signal, deps.onError),
+      ...(deps.onError === undefined ? {} : { onError: deps.onError }),
+    });
+  const fanOut = async (batch: readonly EventEnvelope[]): Promise<void> => {
+    await fanout.page(batch);
+    for (const event of batch) await fanout.event(event);
+  };
+  if (deps.fedBy === 'relay') {
+    // What the subscription of an earlier start had not handled yet: once, then marked handed over
+    // (the relay republishes from its own checkpoint, and fanning an event out twice adds nothing).
+    let catchingUp: ReturnType<typeof subscribe> | undefined;
+    const handOver = async (): Promise<void> => {
+      const stored = await deps.store.loadCheckpoint(subscriberId);
+      if (stored === undefined || stored === HANDED_TO_RELAY || stopping.signal.aborted) return;
+      catchingUp = subscribe(stored);
+      await catchingUp.caughtUp;
+      await catchingUp.stop();
+      if (!stopping.signal.aborted) await deps.store.saveCheckpoint(subscriberId, HANDED_TO_RELAY);
+    };
+    const handedOver = handOver().catch((error: unknown) => deps.onError?.(error));
+    return {
+      caughtUp: handedOver,
+      fanOut,
+      stop: async () => {
+        stopping.abort();
+        await catchingUp?.stop();
+        await handedOver;
+        await deliverer.stop();
+      },
+    };
+  }
+  const subscription = subscribe('end');
   return {
     caughtUp: subscription.caughtUp,
+    fanOut,
     stop: async () => {
       stopping.abort();
       await subscription.stop();

@@ -50,7 +50,7 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   /** Metrics are registered here (the embedded app shares the gateway's); default a new registry. */
   registry?: Registry;
   /** The relay's store-specific options: leadership across replicas, the idle poll. */
-  relay?: Pick<OutboxRelayOptions, 'leadership' | 'idlePollMs' | 'wakeSpacingMs'>;
+  relay?: Pick<OutboxRelayOptions, 'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'onPublished'>;
   clock?: () => Date;
   /** Log lines of a session's work carry its tenant, session, agent and call id (default: a new store). */
   logContext?: LogContextStore;
