@@ -1,69 +1,32 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAgentLedgerClient } from '@agentledger/client';
 import { eventually } from '@agentledger/testing';
+import { startStandalone, type StandaloneProcess } from '../support/standalone-process.ts';
 import { startWebhookReceiver } from '../webhooks/webhook-receiver.ts';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-type Running = {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<unknown>;
-  url: string;
-  key: string;
-};
 
 // `npm start` fans webhooks out from its relay's batches (one reader of the log): a business system
 // registers an endpoint and receives each turn's completion once, across a restart of the process.
 describe('webhooks in the embedded product', () => {
   let dataDir: string | undefined;
-  let app: Running | undefined;
+  let app: StandaloneProcess | undefined;
   let secret = '';
   const receiverReady = startWebhookReceiver(() => secret);
+  const start = () =>
+    startStandalone(
+      90_000,
+      // the receiver is on 127.0.0.1: the operator allows private addresses for this deployment
+      { WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true', WEBHOOK_POLL_INTERVAL_MS: '200' },
+      dataDir,
+    );
 
-  const start = async (): Promise<Running> => {
-    let output = '';
-    const child = spawn(process.execPath, ['apps/standalone/dist/main.js'], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_NO_WARNINGS: '1',
-        DATA_DIR: dataDir!,
-        PORT: '0',
-        GRPC_PORT: '0',
-        // the receiver is on 127.0.0.1: the operator allows private addresses for this deployment
-        WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
-        WEBHOOK_POLL_INTERVAL_MS: '200',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const printed = (pattern: RegExp, what: string) =>
-      eventually(
-        what,
-        () => {
-          if (child.exitCode !== null) throw new Error(`exited: ${output}`);
-          return pattern.exec(output)?.[1];
-        },
-        { timeoutMs: 90_000, intervalMs: 100 },
-      );
-    const url = await printed(/REST\s+(http:\/\/\S+)/, 'the product to print its URL');
-    const key = await printed(/API key\s+(\S+)/, 'the development key');
-    return { child, output: () => output, exited, url, key };
-  };
-
-  const turn = async (running: Running, sessionId: string): Promise<void> => {
+  const turn = async (running: StandaloneProcess, sessionId: string): Promise<void> => {
     const call = (path: string, body: unknown) =>
       fetch(`${running.url}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${running.key}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${running.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
     expect((await call('/v1/sessions', { teamId: 'support-team', sessionId })).status).toBe(201);
@@ -84,7 +47,7 @@ describe('webhooks in the embedded product', () => {
   };
 
   afterAll(async () => {
-    if (app && app.child.exitCode === null) app.child.kill('SIGKILL');
+    await app?.stop();
     await (await receiverReady).close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -93,10 +56,13 @@ describe('webhooks in the embedded product', () => {
     const receiver = await receiverReady;
     dataDir = await mkdtemp(join(tmpdir(), 'agentledger-webhooks-'));
     app = await start();
-    const created = await createAgentLedgerClient({ baseUrl: app.url, apiKey: app.key }).putWebhook('crm', {
-      url: receiver.url,
-      events: ['TurnCompleted'],
-    });
+    const created = await createAgentLedgerClient({ baseUrl: app.url, apiKey: app.apiKey }).putWebhook(
+      'crm',
+      {
+        url: receiver.url,
+        events: ['TurnCompleted'],
+      },
+    );
     secret = created.secret!;
     await turn(app, 'w-1');
     await turn(app, 'w-2');
@@ -105,16 +71,14 @@ describe('webhooks in the embedded product', () => {
       ['w-2', 'TurnCompleted'],
     ]);
 
-    app.child.kill('SIGTERM');
-    await app.exited;
+    await app.stop();
     app = await start();
     await turn(app, 'w-3');
     await completions(['w-1', 'w-2', 'w-3']);
     // Let a redelivery show if there were one, then count: one delivery per completion.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const ids = new Set(receiver.acknowledged.map((w) => w.id));
     expect(receiver.acknowledged.map((w) => w.sessionId).sort()).toEqual(['w-1', 'w-2', 'w-3']);
-    expect(ids.size).toBe(3);
+    expect(new Set(receiver.acknowledged.map((w) => w.id)).size).toBe(3);
     expect(receiver.rejected()).toBe(0);
   }, 240_000);
 });

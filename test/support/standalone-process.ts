@@ -19,13 +19,15 @@ export type StandaloneProcess = Readonly<{
 /**
  * The built embedded product (`apps/standalone/dist/main.js`, the scripted model) on a fresh data
  * directory and free ports; `stop` sends SIGTERM and removes the directory (also done when the
- * start fails, so no process is left behind). `env` adds operator settings.
+ * start fails, so no process is left behind). `env` adds operator settings. With `keptDataDir` it
+ * runs on that directory instead and leaves it in place (a restart on the same data).
  */
 export const startStandalone = async (
   startTimeoutMs = 270_000,
   env: Readonly<Record<string, string>> = {},
+  keptDataDir?: string,
 ): Promise<StandaloneProcess> => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'agentledger-client-'));
+  const dataDir = keptDataDir ?? (await mkdtemp(join(tmpdir(), 'agentledger-client-')));
   let output = '';
   const child = spawn(process.execPath, ['apps/standalone/dist/main.js'], {
     cwd: root,
@@ -45,7 +47,7 @@ export const startStandalone = async (
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
-    await rm(dataDir, { recursive: true, force: true });
+    if (keptDataDir === undefined) await rm(dataDir, { recursive: true, force: true });
   };
   const url = await eventually(
     'the standalone app to print its URL',

@@ -22,76 +22,8 @@ describe('webhooks on PGlite (the standalone app)', () => {
     await store.close();
   });
 
-  it('fans out, claims in order per session and delivers signed requests', async () => {
-    const bodies: string[] = [];
-    const secret = `whsec_${Buffer.from('pglite secret, thirty-two bytes!').toString('base64')}`;
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        verifyWebhook({ secret, headers: request.headers, body });
-        bodies.push(body);
-        response.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const webhooks = createSqlWebhookStore(store.db);
-    const now = new Date(Date.now() - 1_000);
-    const created = await webhooks.putEndpoint({
-      tenantId: 't',
-      endpointId: 'ep',
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/h`,
-      eventTypes: ['TurnStarted', 'TurnCompleted'],
-      statuses: [],
-      matchTypes: ['TurnCompleted', 'TurnStarted'],
-      secret,
-      createdAt: now,
-      updatedAt: now,
-    });
-    expect(created.created).toBe(true);
-    const running = startWebhooks({
-      store,
-      webhooks,
-      transport: createNodeHttpTransport({ allowPrivateAddresses: true }),
-      settings: {
-        initialBackoffMs: 50,
-        maxBackoffMs: 100,
-        retryPeriodMs: 10_000,
-        batchSize: 4,
-        leaseMs: 5_000,
-        timeoutMs: 2_000,
-        pollIntervalMs: 50,
-      },
-    });
-    try {
-      await running.caughtUp;
-      await store.append(
-        sessionStreamId('t', 's'),
-        [
-          { type: 'TurnStarted', data: {} },
-          { type: 'AgentMessageEmitted', data: {} },
-          { type: 'TurnCompleted', data: {} },
-        ],
-        { tenantId: 't', expectedVersion: 'any' },
-      );
-      const types = await eventually('both deliveries', () =>
-        bodies.length === 2 ? bodies.map((b) => (JSON.parse(b) as { type: string }).type) : undefined,
-      );
-      expect(types).toEqual(['TurnStarted', 'TurnCompleted']);
-      // The receiver sees a body before the deliverer records the 200: the backlog drains after.
-      const backlog = await eventually('an empty backlog', async () => {
-        const rows = await webhooks.backlog();
-        return rows.length === 0 ? rows : undefined;
-      });
-      expect(backlog).toEqual([]);
-    } finally {
-      await running.stop();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  }, 30_000);
-  /** A receiving server and a tenant's endpoint for `TurnCompleted` on it. */
-  const receiving = async (tenantId: string) => {
+  /** A receiving server and a tenant's endpoint for `types` on it. */
+  const receiving = async (tenantId: string, types: readonly string[] = ['TurnCompleted']) => {
     const bodies: string[] = [];
     const secret = `whsec_${Buffer.from('pglite secret, thirty-two bytes!').toString('base64')}`;
     const server = createServer((request, response) => {
@@ -111,14 +43,14 @@ describe('webhooks on PGlite (the standalone app)', () => {
       tenantId,
       endpointId: 'ep',
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/h`,
-      eventTypes: ['TurnCompleted'],
+      eventTypes: [...types],
       statuses: [],
-      matchTypes: ['TurnCompleted'],
+      matchTypes: [...types].sort(),
       secret,
       createdAt: now,
       updatedAt: now,
     });
-    const start = (fedBy: 'subscription' | 'relay', subscriberId: string) =>
+    const start = (fedBy: 'subscription' | 'relay', subscriberId = 'webhooks') =>
       startWebhooks({
         store,
         webhooks,
@@ -142,8 +74,41 @@ describe('webhooks on PGlite (the standalone app)', () => {
       });
     const sessionsOf = () =>
       bodies.map((b) => (JSON.parse(b) as { data: { sessionId: string } }).data.sessionId);
-    return { start, completed, sessionsOf, close: () => new Promise((resolve) => server.close(resolve)) };
+    const close = () => new Promise((resolve) => server.close(resolve));
+    return { start, completed, sessionsOf, bodies, webhooks, close };
   };
+
+  it('fans out, claims in order per session and delivers signed requests', async () => {
+    const tenant = await receiving('t', ['TurnStarted', 'TurnCompleted']);
+    const running = tenant.start('subscription');
+    try {
+      await running.caughtUp;
+      await store.append(
+        sessionStreamId('t', 's'),
+        [
+          { type: 'TurnStarted', data: {} },
+          { type: 'AgentMessageEmitted', data: {} },
+          { type: 'TurnCompleted', data: {} },
+        ],
+        { tenantId: 't', expectedVersion: 'any' },
+      );
+      const types = await eventually('both deliveries', () =>
+        tenant.bodies.length === 2
+          ? tenant.bodies.map((b) => (JSON.parse(b) as { type: string }).type)
+          : undefined,
+      );
+      expect(types).toEqual(['TurnStarted', 'TurnCompleted']);
+      // The receiver sees a body before the deliverer records the 200: the backlog drains after.
+      const backlog = await eventually('an empty backlog', async () => {
+        const rows = await tenant.webhooks.backlog();
+        return rows.length === 0 ? rows : undefined;
+      });
+      expect(backlog).toEqual([]);
+    } finally {
+      await running.stop();
+      await tenant.close();
+    }
+  }, 30_000);
 
   it('fed by the relay: fans out what the relay publishes, and reads the log for nothing of its own', async () => {
     const tenant = await receiving('t-relay');
