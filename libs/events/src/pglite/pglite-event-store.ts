@@ -49,15 +49,17 @@ const oneStatementPerTurn = () => {
 
 export const createPgliteDriver = (pglite: PGlite, onClose: () => Promise<void>): SqlDriver => {
   const gate = oneStatementPerTurn();
+  const run = async (text: string, values: readonly unknown[]): Promise<SqlRow[]> =>
+    (await pglite.query<SqlRow>(text, [...values])).rows;
   return {
     db: drizzle({ client: pglite }),
     // PGlite runs every statement and transaction alone (its own mutex), whoever sends them.
     oneSession: true,
-    query: (text, values) => gate(async () => (await pglite.query<SqlRow>(text, [...values])).rows),
+    query: (text, values) => gate(() => run(text, values)),
     queryWhenRun: (build) =>
-      gate(async () => {
+      gate(() => {
         const { text, values } = build();
-        return (await pglite.query<SqlRow>(text, [...values])).rows;
+        return run(text, values);
       }),
     queryArrays: (text, values) =>
       gate(async () => {

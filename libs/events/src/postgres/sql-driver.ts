@@ -32,7 +32,9 @@ export type SqlDriver = Readonly<{
    * Like `query`, the statement built when it starts: a driver that queues statements (PGlite)
    * calls `build` at the statement's turn, so what arrived while it waited can join it.
    */
-  queryWhenRun?: (build: () => Readonly<{ text: string; values: readonly unknown[] }>) => Promise<SqlRow[]>;
+  queryWhenRun?: (
+    build: () => Readonly<{ text: string; values: readonly unknown[]; name?: string }>,
+  ) => Promise<SqlRow[]>;
   /**
    * The database runs one statement at a time for one session (PGlite): no transaction is ever in
    * flight while a statement runs, so every committed event is readable at once and a hole in

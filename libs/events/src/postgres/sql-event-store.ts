@@ -245,15 +245,17 @@ const createAppendBatcher = (
     const [only] = batch;
     return batch.length === 1 && only !== undefined ? aloneStatement(only) : batchStatement(batch);
   };
+  // A driver that does not queue statements builds the batch at once.
+  const queryWhenRun: NonNullable<SqlDriver['queryWhenRun']> =
+    driver.queryWhenRun ??
+    ((build) => {
+      const { text, values, name } = build();
+      return driver.query(text, values, name);
+    });
   const send = async (): Promise<void> => {
     let statement: BatchStatement | undefined;
-    const build = (): BatchStatement => (statement = take());
     try {
-      let rows: SqlRow[];
-      if (driver.queryWhenRun === undefined) {
-        const now = build();
-        rows = await driver.query(now.text, now.values, now.name);
-      } else rows = await driver.queryWhenRun(build);
+      const rows = await queryWhenRun(() => (statement = take()));
       statement?.settle(rows);
     } catch (error) {
       // A driver that failed before building the statement fails the appends that waited for it.
