@@ -65,6 +65,37 @@ describe('canonicalJson', () => {
     expect(canonicalJson(boxed)).toBe(JSON.stringify({ b: false, n: 1.5, s: 'ab' }));
   });
 
+  it('keeps members named like array indexes in canonical order, at any depth', () => {
+    // JavaScript lists such members first in any object, so no reordered copy can hold this order.
+    expect(canonicalJson({ a: { b: 3, '10': 1, '9': 2 }, '2': [{ '01': 0, '1': 1 }] })).toBe(
+      '{"2":[{"01":0,"1":1}],"a":{"10":1,"9":2,"b":3}}',
+    );
+  });
+
+  it('keeps an own member named __proto__ as a member', () => {
+    const parsed = JSON.parse('{"z":1,"__proto__":{"y":2,"x":1}}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":1,"y":2},"z":1}');
+  });
+
+  it('writes any JSON value as sorted members joined the plain way would (property)', () => {
+    // An oracle written differently: members sorted, each written with JSON.stringify's own text.
+    const oracle = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(oracle).join(',')}]`;
+      if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+      const record = value as Record<string, unknown>;
+      return `{${Object.keys(record)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${oracle(record[key])}`)
+        .join(',')}}`;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(oracle(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('refuses what has no JSON text, saying what', () => {
     expect(() => canonicalJson(undefined)).toThrow(new TypeError('value has no JSON representation'));
     expect(() => canonicalJson(() => 1)).toThrow(new TypeError('value has no JSON representation'));
