@@ -46,6 +46,13 @@ export type OutboxRelayOptions = Readonly<{
   maxRetryDelayMs?: number;
   /** The newest global position in the store, for the event lag when a whole batch is behind. */
   headPosition?: () => Promise<number>;
+  /**
+   * Saves the checkpoint at most this often (default 0: after every published batch). What was
+   * published since the last save is published again after a crash or a change of leader (at
+   * least once, as always; consumers dedupe by stream and version). The position published up to
+   * is saved on the first step after the interval, even one that finds nothing new, and at stop.
+   */
+  checkpointEveryMs?: number;
   /** Runs after the broker acknowledged a batch and before its checkpoint is saved. */
   onPublished?: (batch: readonly EventEnvelope[]) => Promise<void> | void;
   logger?: Logger;
@@ -102,6 +109,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   const batchSize = options.batchSize ?? 500;
   const idlePollMs = options.idlePollMs ?? 20;
   const wakeSpacingMs = options.wakeSpacingMs ?? 0;
+  const checkpointEveryMs = options.checkpointEveryMs ?? 0;
   const gapPollMs = options.gapPollMs ?? 5;
   const standbyPollMs = options.standbyPollMs ?? 1_000;
   const retryDelayMs = options.retryDelayMs ?? 100;
@@ -208,6 +216,19 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     saving = undefined;
     await pending;
   };
+  // The position published up to and not saved yet (`checkpointEveryMs`), and the last save.
+  let unsaved: number | undefined;
+  let lastSaveAt = Number.NEGATIVE_INFINITY;
+  /** Starts the save of `unsaved` when it is due (`force`: now), overlapping the next read. */
+  const save = (force = false): void => {
+    if (unsaved === undefined || (!force && now() - lastSaveAt < checkpointEveryMs)) return;
+    if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
+    saving = options.store.saveCheckpoint(relayId, unsaved);
+    // Awaited by the next step (or at stop); a failure starts that step now, not at the next wake.
+    saving.catch(rouse);
+    unsaved = undefined;
+    lastSaveAt = now();
+  };
 
   /**
    * One read-publish-checkpoint step; true when the next read should start at once: a full page
@@ -221,14 +242,15 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     if (open && !gap) gap = { mark: await gaps.mark(), upTo: page.at(-1)!.globalPosition };
     await measureLag(page);
     const last = batch.at(-1);
-    if (!last) return false;
+    if (!last) {
+      save();
+      return false;
+    }
     if (!open && page.length === batchSize) readNext(last.globalPosition);
     await publishTraced(batch, (publishOptions) => options.bus.publish(batch, publishOptions));
     await options.onPublished?.(batch);
-    if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
-    saving = options.store.saveCheckpoint(relayId, last.globalPosition);
-    // Awaited by the next step (or at stop); a failure starts that step now, not at the next wake.
-    saving.catch(rouse);
+    unsaved = last.globalPosition;
+    save();
     if (skipped > 0) logger.info('skipped positions that never committed', { relayId, skipped });
     state.checkpoint = last.globalPosition;
     state.publishedEvents += batch.length;
@@ -250,6 +272,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     if (!state.leader) {
       gap = undefined;
       readAhead = undefined;
+      unsaved = undefined;
       await saved().catch(() => undefined);
       state.checkpoint = (await options.store.loadCheckpoint(relayId)) ?? 0;
       state.leader = true;
@@ -276,7 +299,11 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
         await pause(backoff);
       }
     }
-    await saved().catch((error: unknown) =>
+    await (async () => {
+      await saved();
+      if (state.leader) save(true);
+      await saved();
+    })().catch((error: unknown) =>
       logger.warn('relay checkpoint not saved at stop', { relayId, error: String(error) }),
     );
     state.leader = false;

@@ -151,6 +151,46 @@ describe('outbox relay', () => {
     expect(applied.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('with checkpointEveryMs, saves at most that often: on a later step when due, and at stop', async () => {
+    const store = createInMemoryEventStore();
+    const bus = createInProcessEventBus();
+    const received = await collect(bus);
+    const saves: number[] = [];
+    const counting = {
+      ...store,
+      saveCheckpoint: async (id: string, position: number) => {
+        saves.push(position);
+        await store.saveCheckpoint(id, position);
+      },
+    };
+    const clock = { now: 0 };
+    const relay = createOutboxRelay({
+      store: counting,
+      bus,
+      idlePollMs: 5,
+      checkpointEveryMs: 1_000,
+      now: () => clock.now,
+    });
+    relays.push(relay);
+    await append(store, 'lazy', 1);
+    relay.start();
+    await eventually('the first batch, saved at once', () => (saves.length === 1 ? true : undefined));
+    await append(store, 'lazy', 2);
+    await eventually('published', () => (received.length === 3 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 30)); // a few idle steps: nothing due
+    expect(saves).toEqual([1]);
+    clock.now = 1_000;
+    await eventually('saved once due, by a step that found nothing new', () =>
+      saves.length === 2 ? true : undefined,
+    );
+    expect(saves).toEqual([1, 3]);
+    await append(store, 'lazy', 1);
+    await eventually('published', () => (received.length === 4 ? true : undefined));
+    await relay.stop();
+    expect(saves).toEqual([1, 3, 4]);
+    expect(await store.loadCheckpoint('outbox-relay')).toBe(4);
+  });
+
   it('only the leader publishes; a standby takes over from the stored checkpoint', async () => {
     const store = createInMemoryEventStore();
     const bus = createInProcessEventBus();
