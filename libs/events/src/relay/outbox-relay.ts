@@ -62,7 +62,10 @@ export type OutboxRelayOptions = Readonly<{
 export type RelayStatus = Readonly<{
   running: boolean;
   leader: boolean;
-  /** The global position published up to (its checkpoint saved, or being saved while the next batch is read). */
+  /**
+   * The global position published up to: its checkpoint saved, being saved while the next batch is
+   * read, or (with `checkpointEveryMs`) to be saved when the interval is up.
+   */
   checkpoint: number;
   /** Committed events not yet published (exact when under a batch behind; else from `headPosition`). */
   lagEvents: number;
