@@ -14,6 +14,14 @@ import { percentile, round } from './stats.ts';
  * a minimal table, in one run on one fresh database (dropped at the end).
  */
 
+export const usage = `usage: npm run bench -- events
+The event store on Postgres against plain pg INSERTs, on a fresh database (dropped at the end):
+appends as one 5-event append a turn and as 5 single-event appends, at 1, 16 and 64 streams; the
+fold of 10,000 events with and without a snapshot; readAll over the whole log. No options.
+env: DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+     BENCH_STREAMS (default 1,16,64), BENCH_SECONDS per run (default 3)
+Writes bench/results/events.json.`;
+
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CONCURRENCY = (process.env.BENCH_STREAMS ?? '1,16,64').split(',').map(Number);
 const SECONDS_PER_RUN = Number(process.env.BENCH_SECONDS ?? 3);

@@ -15,6 +15,12 @@ import { requireKafka } from './kafka-preflight.ts';
  */
 
 type Client = 'kafkajs' | 'platformatic';
+export const usage = `usage: npm run bench -- kafka-clients
+The two Kafka EventBus adapters side by side: publish and consume throughput, rebalance time. No options.
+env: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_CLIENTS (default kafkajs,platformatic),
+     BENCH_EVENTS (default 50000)
+Writes bench/results/kafka-clients.json.`;
+
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const clients = (process.env.KAFKA_CLIENTS ?? 'kafkajs,platformatic').split(',') as Client[];
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);

@@ -19,6 +19,13 @@ import type { EventEnvelope } from '@agentledger/events';
  */
 
 type Client = 'kafkajs' | 'platformatic';
+export const usage = `usage: npm run bench -- kafka-outage
+Each Kafka EventBus adapter through its broker stopping for OUTAGE_MS: failed publishes, pauses,
+recovery times, events missing or delivered twice. No options; skipped without a private broker.
+env: OUTAGE_KAFKA_PORT and OUTAGE_KAFKA_DIR (a broker started with scripts/kafka.sh up, which this
+     benchmark stops and starts), KAFKA_CLIENTS (default kafkajs,platformatic), OUTAGE_MS
+Writes bench/results/kafka-outage.json.`;
+
 const port = process.env.OUTAGE_KAFKA_PORT;
 const dir = process.env.OUTAGE_KAFKA_DIR;
 const clients = (process.env.KAFKA_CLIENTS ?? 'kafkajs,platformatic').split(',') as Client[];

@@ -42,6 +42,13 @@ type Result = Readonly<{
   missing: number;
 }>;
 
+export const usage = `usage: npm run bench -- relay
+Commit-to-consume latency through append -> relay -> Kafka -> a consumer group member at fixed
+offered loads, then the highest sustained throughput. No options.
+env: DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+     KAFKA_BROKERS (default 127.0.0.1:9092)
+Writes bench/results/relay.json.`;
+
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const STREAMS = 2_000;

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 
 /**
  * `npm run bench -- <name>…`: runs bench/<name>.bench.ts for each name (all when none is named).
- * Flags after the names go to each benchmark (`npm run bench -- turns --help`).
+ * Flags after the names go to each benchmark; `--help` prints each one's usage instead of running it.
  * Each benchmark module's default export prints its numbers and writes bench/results/<name>.json.
  */
 const main = async (): Promise<void> => {
@@ -20,12 +20,16 @@ const main = async (): Promise<void> => {
     if (!known.includes(name))
       throw new Error(`unknown benchmark "${name}"; known: ${known.join(', ') || 'none'}`);
   }
+  // `--help` prints what each benchmark named (or all) does and takes, and runs none of them.
+  const help = flags.includes('--help');
   for (const name of names) {
     console.log(`== bench ${name}`);
     const module = (await import(new URL(`./${name}.bench.ts`, here).href)) as {
       default: (flags: readonly string[]) => Promise<void>;
+      usage: string;
     };
-    await module.default(flags);
+    if (help) console.log(module.usage);
+    else await module.default(flags);
   }
 };
 

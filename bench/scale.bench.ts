@@ -42,7 +42,7 @@ import { machineCpu, processCpuMs } from './proc.ts';
  * Writes bench/results/scale.json.
  */
 
-const HELP = `usage: npm run bench -- scale [options]
+export const usage = `usage: npm run bench -- scale [options]
   --replicas 1,2,3        orchestrator processes per throughput run (default 1,2,3; 1 is the baseline)
   --latency 0,200         fake model latency in ms (default 0,200)
   --sessions N            concurrent sessions of a throughput run and of the rebalance load (default 64;
@@ -623,7 +623,7 @@ const machine = () => ({ at: new Date().toISOString(), loadAverage: loadavg().ma
 export default async function scaleBench(args: readonly string[] = []): Promise<void> {
   const options = parseScaleArgs(args);
   if (options === 'help') {
-    console.log(HELP);
+    console.log(usage);
     return;
   }
   const began = Date.now();

@@ -40,7 +40,7 @@ import { busyPercent, machineCeiling, percentile, round } from './stats.ts';
  * CPU ms per turn of the product processes; writes bench/results/turns.json.
  */
 
-const HELP = `usage: npm run bench -- turns [options]
+export const usage = `usage: npm run bench -- turns [options]
   --scenario a,b,c   which product paths (default a,b,c; baselines always run)
                        a = orchestrator runtime in process on Postgres + in-process bus
                        b = gateway + one orchestrator process + Kafka, over REST
@@ -718,7 +718,7 @@ const ratio = (a: RunResult | undefined, b: RunResult | undefined): number | nul
 export default async function bench(args: readonly string[] = []): Promise<void> {
   const options = parseTurnsArgs(args);
   if (options === 'help') {
-    console.log(HELP);
+    console.log(usage);
     return;
   }
   const log = (line: string): void => console.log(`[turns] ${line}`);

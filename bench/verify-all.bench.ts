@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const USAGE = `npm run bench -- verify-all [--sessions N]
+export const usage = `npm run bench -- verify-all [--sessions N]
 
 Seeds DATABASE_URL (default the agentledger_verify_bench database) with N copies of the round-robin
 golden session (14 events each; default 10,000) unless it already holds them, runs the built CLI's
@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** `verify --all` throughput over a seeded database. */
 export default async (flags: readonly string[]): Promise<void> => {
   if (flags.includes('--help')) {
-    console.log(USAGE);
+    console.log(usage);
     return;
   }
   const at = flags.indexOf('--sessions');
