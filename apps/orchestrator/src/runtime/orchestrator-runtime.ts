@@ -49,10 +49,15 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   env: Readonly<Record<string, string | undefined>>;
   /** Metrics are registered here (the embedded app shares the gateway's); default a new registry. */
   registry?: Registry;
-  /** The relay's store-specific options: leadership across replicas, the idle poll, checkpoint spacing. */
-  relay?: Pick<
-    OutboxRelayOptions,
-    'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'checkpointEveryMs' | 'onPublished'
+  /**
+   * The relay's store-specific options: leadership across replicas, the idle poll, checkpoint
+   * spacing, where it reads the log (default `store`).
+   */
+  relay?: Partial<
+    Pick<
+      OutboxRelayOptions,
+      'store' | 'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'checkpointEveryMs' | 'onPublished'
+    >
   >;
   clock?: () => Date;
   /** Log lines of a session's work carry its tenant, session, agent and call id (default: a new store). */

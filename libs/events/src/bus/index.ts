@@ -17,6 +17,7 @@ export { quietLogger } from './bus-support.ts';
 export {
   RELAY_LOCK_KEY,
   createAdvisoryLockLeadership,
+  createAppendedFeed,
   createOutboxRelay,
   createPostgresGapResolver,
   gaplessPrefix,
@@ -26,6 +27,7 @@ export {
   type GapResolver,
   soleLeadership,
   type AdvisoryLockLeadershipOptions,
+  type AppendedFeed,
   type LockClient,
   type OutboxRelay,
   type OutboxRelayOptions,

@@ -1,3 +1,4 @@
+export { createAppendedFeed, type AppendedFeed } from './appended-feed.ts';
 export {
   createOutboxRelay,
   type OutboxRelay,

@@ -1,0 +1,178 @@
+import { PGlite } from '@electric-sql/pglite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '@agentledger/testing';
+import type { EventEnvelope } from '../envelope.ts';
+import type { AppendResult, EventStore, ReadAllOptions } from '../store.ts';
+import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
+import { createPgliteEventStore, type PgliteEventStore } from '../pglite/pglite-event-store.ts';
+import { createAppendedFeed } from './appended-feed.ts';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+
+const envelope = (globalPosition: number): EventEnvelope => ({
+  globalPosition,
+  streamId: 'session-a',
+  tenantId: 't',
+  version: globalPosition,
+  eventId: `e${globalPosition}`,
+  type: 'Probe',
+  schemaVersion: 1,
+  data: {},
+  metadata: {},
+  recordedAt: '2026-11-30T00:00:00.000Z',
+  prevHash: '',
+  hash: '',
+});
+
+/** A log of `positions` behind a store whose reads are counted; `append` returns what it is told. */
+const fakeStore = (positions: readonly number[]) => {
+  const reads: ReadAllOptions[] = [];
+  const next: AppendResult[] = [];
+  const store = {
+    readAll: async (options: ReadAllOptions = {}) => {
+      reads.push(options);
+      const after = options.after ?? 0;
+      return positions
+        .filter((position) => position > after)
+        .slice(0, options.limit)
+        .map(envelope);
+    },
+    append: (async () => next.shift()!) as EventStore['append'],
+  };
+  return { store, reads, next };
+};
+
+const appended = (positions: readonly number[], extra: Partial<AppendResult> = {}): AppendResult => ({
+  streamId: 'session-a',
+  versions: positions,
+  globalPositions: positions,
+  nextExpectedVersion: positions.at(-1) ?? 0,
+  duplicate: false,
+  events: positions.map(envelope),
+  ...extra,
+});
+
+const appendThrough = async (store: Pick<EventStore, 'append'>): Promise<void> => {
+  await store.append('session-a', [{ type: 'Probe', data: {} }], { tenantId: 't', expectedVersion: 'any' });
+};
+
+const positionsOf = (events: readonly EventEnvelope[]): number[] => events.map((e) => e.globalPosition);
+
+describe('appended feed (the embedded relay reads what its process appended)', () => {
+  it('serves the recorded positions right after `after` without reading the store, within the limit', async () => {
+    const { store, reads, next } = fakeStore([1, 2, 3]);
+    const feed = createAppendedFeed(store);
+    const recording = feed.recording(store);
+    next.push(appended([1, 2]), appended([3]));
+    await appendThrough(recording);
+    await appendThrough(recording);
+    expect(positionsOf(await feed.readAll({ after: 0, limit: 2 }))).toEqual([1, 2]);
+    expect(positionsOf(await feed.readAll({ after: 2, limit: 500 }))).toEqual([3]);
+    expect(reads).toEqual([]);
+  });
+
+  it('reads the store when the next position was not recorded, then memory again from a run right after `after`', async () => {
+    // 2 was appended without its events (an import, a plain append); 4 was rolled back.
+    const { store, reads, next } = fakeStore([1, 2, 3, 5]);
+    const feed = createAppendedFeed(store);
+    const recording = feed.recording(store);
+    next.push(appended([1]), appended([3]), appended([5]));
+    for (let i = 0; i < 3; i += 1) await appendThrough(recording);
+    expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1]);
+    expect(reads).toHaveLength(0);
+    expect(positionsOf(await feed.readAll({ after: 1 }))).toEqual([2, 3, 5]);
+    expect(reads).toEqual([{ after: 1 }]);
+    expect(positionsOf(await feed.readAll({ after: 5 }))).toEqual([]);
+    expect(reads).toHaveLength(2);
+  });
+
+  it('records nothing for a duplicate or a result without events, and keeps at most maxEvents', async () => {
+    const { store, reads, next } = fakeStore([1, 2, 3, 4]);
+    const feed = createAppendedFeed(store, { maxEvents: 2 });
+    const recording = feed.recording(store);
+    next.push(appended([1], { duplicate: true }), appended([2], { events: undefined }));
+    await appendThrough(recording);
+    await appendThrough(recording);
+    await feed.readAll({ after: 0 });
+    expect(reads).toHaveLength(1);
+    next.push(appended([1, 2, 3, 4]));
+    await appendThrough(recording);
+    expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1, 2, 3, 4]); // 1 and 2 left: read
+    expect(reads).toHaveLength(2);
+    expect(positionsOf(await feed.readAll({ after: 2 }))).toEqual([3, 4]);
+    expect(reads).toHaveLength(2);
+  });
+
+  it('leaves a read for one tenant to the store', async () => {
+    const { store, reads, next } = fakeStore([1]);
+    const feed = createAppendedFeed(store);
+    next.push(appended([1]));
+    await appendThrough(feed.recording(store));
+    await feed.readAll({ after: 0, tenantId: 't' });
+    expect(reads).toEqual([{ after: 0, tenantId: 't' }]);
+  });
+
+  describe('on PGlite, behind a relay', () => {
+    let pglite: PGlite | undefined;
+    let store: PgliteEventStore | undefined;
+    let relay: OutboxRelay | undefined;
+    afterEach(async () => {
+      await relay?.stop();
+      await store?.close();
+      await pglite?.close();
+    });
+
+    it('publishes every declared append in order without reading the log back', async () => {
+      pglite = await PGlite.create();
+      store = await createPgliteEventStore({ pglite });
+      await pglite.exec(
+        'create function agentledger_project_probe(p jsonb) returns void language sql as $$ select $$',
+      );
+      const logReads: number[] = [];
+      const counted = {
+        ...store,
+        readAll: (options?: ReadAllOptions) => {
+          logReads.push(options?.after ?? 0);
+          return store!.readAll(options);
+        },
+      };
+      const feed = createAppendedFeed(counted);
+      const writer = feed.recording(store);
+      const bus = createInProcessEventBus();
+      const received: EventEnvelope[] = [];
+      await bus.subscribe('consumer', async ({ envelope: e }) => void received.push(e), {
+        fromBeginning: true,
+      });
+      relay = createOutboxRelay({ store: { ...store, readAll: feed.readAll }, bus, idlePollMs: 10_000 });
+      relay.start();
+      await eventually('the first, empty read', () => (logReads.length === 1 ? true : undefined));
+      const sessions = ['a', 'b', 'c'];
+      for (let round = 0; round < 4; round += 1)
+        await Promise.all(
+          sessions.map((id) =>
+            writer.append(
+              `session-${id}`,
+              [
+                { type: 'Probe', data: { round } },
+                { type: 'Probe', data: { round } },
+              ],
+              {
+                tenantId: 't',
+                expectedVersion: round * 2,
+                declared: () => ({ name: 'probe', argument: {} }),
+              },
+            ),
+          ),
+        );
+      relay.wake();
+      await eventually('all published', () => (received.length === 24 ? true : undefined));
+      expect(positionsOf(received).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 24 }, (_, i) => i + 1),
+      );
+      for (const id of sessions)
+        expect(received.filter((e) => e.streamId === `session-${id}`).map((e) => e.version)).toEqual([
+          1, 2, 3, 4, 5, 6, 7, 8,
+        ]);
+      expect(logReads).toEqual([0]);
+    }, 60_000);
+  });
+});
