@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createAppendedFeed, createInProcessEventBus } from '@agentledger/events/bus';
+import { createInProcessEventBus } from '@agentledger/events/bus';
 import { createInProcessDeltaChannel } from '@agentledger/events';
 import { measureAppends, registerSessionStatusGauge, type Logging } from '@agentledger/events/observability';
 import { createPgliteEventStore, EVENTS_CHANNEL } from '@agentledger/events/pglite';
@@ -94,10 +94,7 @@ export const composeStandalone = async (
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerSessionStatusGauge(registry, () => countSessionsByStatus(store.db));
-  // The relay publishes what this process appended from memory, instead of reading it back from
-  // PGlite: the store has no other writer (its data directory is locked to this process).
-  const feed = createAppendedFeed(store);
-  const measured = feed.recording(measureAppends(store, registry));
+  const measured = measureAppends(store, registry);
   // Webhooks fan out from the relay's batches (before its checkpoint): one reader of the log.
   const webhooks = composeWebhooks(
     store,
@@ -125,14 +122,14 @@ export const composeStandalone = async (
     // batch (a statement on the one WASM thread each time); a crash republishes that second to
     // this process' consumers, which dedupe (the bus is in-process: nothing else received it).
     relay: {
-      store: { ...store, readAll: feed.readAll },
       wakeSpacingMs: 5,
       idlePollMs: 250,
       checkpointEveryMs: 1_000,
       onPublished: webhooks.fanOut,
     },
     // The data directory is locked to this process, and the gateway below appends through this
-    // runtime's engine: no other writer can move a session past the engine's cache.
+    // runtime's engine: no other writer can move a session past the engine's cache, or take a
+    // position its relay did not see appended.
     soleWriter: true,
   });
   const engine = runtime.engine;

@@ -74,8 +74,11 @@ describe('webhooks on PGlite (the standalone app)', () => {
       });
     const sessionsOf = () =>
       bodies.map((b) => (JSON.parse(b) as { data: { sessionId: string } }).data.sessionId);
+    /** The sessions delivered, once there are `count` deliveries. */
+    const delivered = (count: number) =>
+      eventually(`${count} deliveries`, () => (sessionsOf().length === count ? sessionsOf() : undefined));
     const close = () => new Promise((resolve) => server.close(resolve));
-    return { start, completed, sessionsOf, bodies, webhooks, close };
+    return { start, completed, sessionsOf, delivered, bodies, webhooks, close };
   };
 
   it('fans out, claims in order per session and delivers signed requests', async () => {
@@ -125,11 +128,7 @@ describe('webhooks on PGlite (the standalone app)', () => {
       relay.start();
       await tenant.completed('r1');
       await tenant.completed('r2');
-      expect(
-        await eventually('both deliveries', () =>
-          tenant.sessionsOf().length === 2 ? tenant.sessionsOf() : undefined,
-        ),
-      ).toEqual(['r1', 'r2']);
+      expect(await tenant.delivered(2)).toEqual(['r1', 'r2']);
       expect(await store.loadCheckpoint('webhooks-relay')).toBeUndefined();
     } finally {
       await relay.stop();
@@ -143,18 +142,14 @@ describe('webhooks on PGlite (the standalone app)', () => {
     const earlier = tenant.start('subscription', 'webhooks-handover');
     await earlier.caughtUp;
     await tenant.completed('h1');
-    await eventually('the first delivery', () => (tenant.sessionsOf().length === 1 ? true : undefined));
+    await tenant.delivered(1);
     await earlier.stop();
     // Recorded while nothing fanned out (a crash between the subscription and the relay's checkpoint).
     await tenant.completed('h2');
     const later = tenant.start('relay', 'webhooks-handover');
     try {
       await later.caughtUp;
-      expect(
-        await eventually('the missed delivery', () =>
-          tenant.sessionsOf().length === 2 ? tenant.sessionsOf() : undefined,
-        ),
-      ).toEqual(['h1', 'h2']);
+      expect(await tenant.delivered(2)).toEqual(['h1', 'h2']);
       expect(await store.loadCheckpoint('webhooks-handover')).toBe(HANDED_TO_RELAY);
     } finally {
       await later.stop();

@@ -11,6 +11,7 @@ import {
 } from '@agentledger/agents';
 import type { DeltaChannel, EventStore } from '@agentledger/events';
 import {
+  createAppendedFeed,
   createOutboxRelay,
   registerRelayMetrics,
   type EventBus,
@@ -49,23 +50,20 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   env: Readonly<Record<string, string | undefined>>;
   /** Metrics are registered here (the embedded app shares the gateway's); default a new registry. */
   registry?: Registry;
-  /**
-   * The relay's store-specific options: leadership across replicas, the idle poll, checkpoint
-   * spacing, where it reads the log (default `store`).
-   */
-  relay?: Partial<
-    Pick<
-      OutboxRelayOptions,
-      'store' | 'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'checkpointEveryMs' | 'onPublished'
-    >
+  /** The relay's store-specific options: leadership across replicas, the idle poll, checkpoint spacing. */
+  relay?: Pick<
+    OutboxRelayOptions,
+    'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'checkpointEveryMs' | 'onPublished'
   >;
   clock?: () => Date;
   /** Log lines of a session's work carry its tenant, session, agent and call id (default: a new store). */
   logContext?: LogContextStore;
   /**
    * The store has no writer but this runtime's engine (the embedded product, whose gateway shares
-   * the engine): cached sessions are loaded without a read (`SessionEngineDeps.soleWriter`), and a
-   * session's lease is kept a third of `LEASE_TTL_MS` after a run (no other replica waits for it).
+   * the engine): cached sessions are loaded without a read (`SessionEngineDeps.soleWriter`), a
+   * session's lease is kept a third of `LEASE_TTL_MS` after a run (no other replica waits for it),
+   * and the relay publishes what the engine appended from memory (`createAppendedFeed`), reading
+   * the log only for positions it did not record.
    */
   soleWriter?: boolean;
 }>;
@@ -136,14 +134,21 @@ export const createOrchestratorRuntime = async <Tx>(
   const clock = deps.clock ?? (() => new Date());
   const registry = deps.registry ?? new Registry();
   const partitions = config.KAFKA_PARTITIONS;
+  // A sole writer: no position the engine did not record can sit between two it did.
+  const feed = deps.soleWriter === true ? createAppendedFeed(deps.store) : undefined;
   const engine = createSessionEngine({
-    store: deps.store,
+    store: feed === undefined ? deps.store : feed.recording(deps.store),
     index: deps.index,
     partitions,
     cacheMaxBytes: config.SESSION_CACHE_MAX_BYTES,
     soleWriter: deps.soleWriter === true,
   });
-  const relay = createOutboxRelay({ store: deps.store, bus: deps.bus, logger, ...deps.relay });
+  const relay = createOutboxRelay({
+    store: feed === undefined ? deps.store : { ...deps.store, readAll: feed.readAll },
+    bus: deps.bus,
+    logger,
+    ...deps.relay,
+  });
   registerRelayMetrics(registry, relay);
 
   const httpTool = {
