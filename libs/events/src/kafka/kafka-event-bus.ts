@@ -24,6 +24,12 @@ export type KafkaEventBusOptions = KafkaClientOptions &
     /** Longest idle fetch wait; also bounds how long `stop` waits for an idle consumer. Default 500 ms. */
     maxWaitTimeMs?: number;
     /**
+     * A handled offset is committed within this long, one commit for every partition handled
+     * meanwhile (and at a subscription's stop). A crash or a rebalance redelivers what was handled
+     * since the last commit. Default 1 s.
+     */
+    commitIntervalMs?: number;
+    /**
      * A publish is split into produce requests of about this many bytes, sent in order, so a
      * batch of large events never exceeds the broker's message.max.bytes (1 MiB by default).
      * Default 512 KiB. A single event larger than the broker's limit cannot be published.
@@ -77,6 +83,7 @@ export const createKafkaEventBus = (options: KafkaEventBusOptions): EventBus => 
     sessionTimeout: options.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    commitIntervalMs: options.commitIntervalMs ?? 1_000,
   };
   const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
   const subscriptions = liveSubscriptions();

@@ -15,15 +15,24 @@ export type ConsumerSettings = Readonly<{
   sessionTimeout: number;
   heartbeatInterval: number;
   maxWaitTimeInMs: number;
+  /** How long a handled offset may wait for its commit (see `createKafkaSubscription`). */
+  commitIntervalMs: number;
 }>;
 
 /**
  * One group member on kafkajs (eager rebalancing, the only protocol kafkajs has).
  *
  * Delivery: `eachBatch` with manual resolution; one message at a time per partition; an offset is
- * resolved after its handler returns and committed at the end of each batch (and on stop). A
- * handler that throws ends the batch unresolved, so the fetch after `retryDelayMs` starts again at
- * that message. Pausing stops at the next message boundary; the rest is fetched again on resume.
+ * resolved after its handler returns. A handler that throws ends the batch unresolved, so the fetch
+ * after `retryDelayMs` starts again at that message. Pausing stops at the next message boundary;
+ * the rest is fetched again on resume.
+ *
+ * Commits: a handled offset is committed within `commitIntervalMs` (one request for every
+ * partition handled meanwhile), and at `stop` before the member leaves, never before its handler
+ * returned. kafkajs' own auto-commit is off: it sent a commit after every batch of every
+ * partition, which at a message or two a batch was the broker's largest load. A crash, a lost
+ * session or a rebalance redelivers what was handled since the last commit (at least once, as
+ * always: handlers are idempotent).
  *
  * Assignment, and how precise it is: on `stop`, `onRevoked(all owned)` completes after the last
  * in-flight delivery and before the member leaves the group, so the hand-over is exact. During a
@@ -54,6 +63,31 @@ export const createKafkaSubscription = async (
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
+  /** Partition -> the next offset to read there, handled and not yet committed. */
+  let handled = new Map<number, string>();
+  let commitTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const commitHandled = async (): Promise<void> => {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    const target = consumer;
+    if (handled.size === 0 || target === undefined) return;
+    const offsets = [...handled].map(([partition, offset]) => ({ topic, partition, offset }));
+    handled = new Map();
+    try {
+      await target.commitOffsets(offsets);
+    } catch (error) {
+      logger.warn('offset commit failed; what it covered may be delivered again', {
+        groupId,
+        error: String(error),
+      });
+    }
+  };
+
+  const markHandled = (partition: number, offset: string): void => {
+    handled.set(partition, (BigInt(offset) + 1n).toString());
+    commitTimer ??= setTimeout(() => void commitHandled(), settings.commitIntervalMs);
+  };
   let joined: () => void = () => undefined;
   const firstJoin = new Promise<void>((resolve) => (joined = resolve));
 
@@ -108,6 +142,7 @@ export const createKafkaSubscription = async (
         inFlight.delete(tracked);
       }
       resolveOffset(message.offset);
+      markHandled(batch.partition, message.offset);
       await heartbeat();
     }
   };
@@ -123,11 +158,18 @@ export const createKafkaSubscription = async (
     created.on(created.events.GROUP_JOIN, ({ payload }) => {
       revokeAll();
       owned = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+      // Another member reads the partitions this one lost from their committed offsets now; a late
+      // commit of this member's would move those back.
+      for (const partition of handled.keys()) if (!owned.includes(partition)) handled.delete(partition);
       callbacks.push('assigned', owned);
       if (paused) setPaused(created, true);
       joined();
     });
-    created.on(created.events.REBALANCING, () => revokeAll());
+    created.on(created.events.REBALANCING, () => {
+      revokeAll();
+      // Before the member re-joins, so the next owner starts after what this one handled.
+      void commitHandled();
+    });
     created.on(created.events.CRASH, ({ payload }) => {
       revokeAll();
       logger.error('consumer crashed', { groupId, error: String(payload.error), restart: payload.restart });
@@ -136,7 +178,7 @@ export const createKafkaSubscription = async (
     await created.connect();
     await created.subscribe({ topic, fromBeginning: options.fromBeginning ?? false });
     await created.run({
-      autoCommit: true,
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency ?? DEFAULT_PARTITIONS,
       eachBatch,
@@ -181,6 +223,7 @@ export const createKafkaSubscription = async (
         stopped = true;
         if (consumer) setPaused(consumer, true);
         await Promise.all(inFlight);
+        await commitHandled();
         revokeAll();
         await callbacks.idle();
         await consumer?.disconnect();
