@@ -21,7 +21,40 @@ export type SubscriptionDeps = Readonly<{
    * rather than waiting for a notification that the end of that older transaction never sends.
    */
   committedHead?: (options: { tenantId?: string }) => Promise<number>;
+  /**
+   * A page and the committed head read together (Postgres: one statement, one snapshot), used
+   * instead of `readAll` and `committedHead` when given.
+   */
+  readPage?: (options: ReadAllOptions) => Promise<Page>;
 }>;
+
+/** A page of the log and, where the store can hold events back, the committed head it was read at. */
+export type Page = Readonly<{ events: readonly EventEnvelope[]; committedHead?: number }>;
+
+/**
+ * Subscriptions of one store that wake on the same append read the same page once: a read joins
+ * one in flight for the same page only if that one started after every wake-up seen so far (so it
+ * sees every append those announced). Keyed by position and limit.
+ */
+export const sharedPageReads = (
+  read: (options: ReadAllOptions) => Promise<Page>,
+  appendCount: () => number,
+): ((options: ReadAllOptions) => Promise<Page>) => {
+  const inFlight = new Map<string, Readonly<{ count: number; page: Promise<Page> }>>();
+  return (options) => {
+    const key = `${options.after ?? 0}/${options.limit ?? ''}/${options.tenantId ?? ''}`;
+    const count = appendCount();
+    const current = inFlight.get(key);
+    if (current !== undefined && current.count === count) return current.page;
+    const page = read(options);
+    inFlight.set(key, { count, page });
+    const settled = (): void => {
+      if (inFlight.get(key)?.page === page) inFlight.delete(key);
+    };
+    page.then(settled, settled);
+    return page;
+  };
+};
 
 /** The first re-read after a read that stopped short; doubles up to the polling period. */
 const HELD_BACK_RETRY_MS = 10;
@@ -76,6 +109,13 @@ export const startSubscription = (
     return undefined;
   };
 
+  const readPage = async (read: ReadAllOptions): Promise<Page> => {
+    if (deps.readPage !== undefined) return deps.readPage(read);
+    const events = await deps.readAll(read);
+    if (events.length >= batchSize || deps.committedHead === undefined) return { events };
+    return { events, committedHead: await deps.committedHead(tenantId === undefined ? {} : { tenantId }) };
+  };
+
   const run = async (): Promise<void> => {
     const start = await retrying(startPosition);
     if (start === undefined) return;
@@ -83,8 +123,11 @@ export const startSubscription = (
     let heldBackDelay = HELD_BACK_RETRY_MS;
     while (!abort.signal.aborted) {
       const seen = deps.appendCount();
-      const page = await retrying(() => deps.readAll({ after: position, limit: batchSize, tenantId }));
-      if (page === undefined) break;
+      const read = await retrying(() =>
+        readPage({ after: position, limit: batchSize, ...(tenantId === undefined ? {} : { tenantId }) }),
+      );
+      if (read === undefined) break;
+      const page = read.events;
       let handled = position;
       if (page.length > 0 && !abort.signal.aborted) await options.onPage?.(page);
       for (const event of page) {
@@ -99,10 +142,7 @@ export const startSubscription = (
       }
       if (page.length < batchSize && !abort.signal.aborted) {
         markCaughtUp();
-        const head =
-          deps.committedHead === undefined
-            ? undefined
-            : await retrying(() => deps.committedHead!(tenantId === undefined ? {} : { tenantId }));
+        const head = read.committedHead;
         if (head !== undefined && head > position) {
           await deps.waitForAppend(seen, Math.min(heldBackDelay, pollIntervalMs), abort.signal);
           heldBackDelay = Math.min(heldBackDelay * 2, pollIntervalMs);

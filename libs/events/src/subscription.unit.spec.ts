@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from './envelope.ts';
 import { GENESIS_HASH } from './hash.ts';
 import type { ReadAllOptions } from './store.ts';
-import { createAppendSignal, startSubscription, type SubscriptionDeps } from './subscription.ts';
+import {
+  createAppendSignal,
+  sharedPageReads,
+  startSubscription,
+  type Page,
+  type SubscriptionDeps,
+} from './subscription.ts';
 
 const event = (globalPosition: number): EventEnvelope => ({
   eventId: `00000000-0000-7000-8000-${String(globalPosition).padStart(12, '0')}`,
@@ -174,5 +180,40 @@ describe('startSubscription', () => {
       await subscription.stop();
     }
     expect(waits.slice(0, 2)).toEqual([700, 700]);
+  });
+});
+
+describe('sharedPageReads', () => {
+  /** Reads that stay pending until `finish` is called; `started` lists each read's position. */
+  const pendingReads = () => {
+    const started: number[] = [];
+    const finishers: (() => void)[] = [];
+    const read = (options: ReadAllOptions) => {
+      started.push(options.after ?? 0);
+      return new Promise<Page>((resolve) => finishers.push(() => resolve({ events: [], committedHead: 0 })));
+    };
+    return { read, started, finishAll: () => finishers.splice(0).forEach((finish) => finish()) };
+  };
+
+  it('joins a read in flight for the same page only when no append was announced since it started', async () => {
+    const signal = createAppendSignal();
+    const { read, started, finishAll } = pendingReads();
+    const shared = sharedPageReads(read, signal.count);
+    const first = shared({ after: 5, limit: 10 });
+    expect(shared({ after: 5, limit: 10 })).toBe(first);
+    // Another page: its own read.
+    void shared({ after: 6, limit: 10 });
+    // An append announced while the first read runs: that read may miss it, so a new one starts.
+    signal.notify();
+    const second = shared({ after: 5, limit: 10 });
+    expect(second).not.toBe(first);
+    expect(shared({ after: 5, limit: 10 })).toBe(second);
+    expect(started).toEqual([5, 6, 5]);
+    finishAll();
+    await Promise.all([first, second]);
+    // Settled reads are not reused.
+    void shared({ after: 5, limit: 10 });
+    expect(started).toEqual([5, 6, 5, 5]);
+    finishAll();
   });
 });

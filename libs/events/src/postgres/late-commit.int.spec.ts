@@ -41,63 +41,81 @@ describe('postgres: late commits and concurrent start-up', () => {
     return { position: await position, commit: async () => (release(), appended) };
   };
 
-  it('readAll and subscribe never skip an event committed after a later position', async () => {
-    const subscriberId = `sub-${uuidv7()}`;
-    const start = (await store.readAll()).at(-1)?.globalPosition ?? 0;
-    const received: EventEnvelope[] = [];
-    const subscription = store.subscribe({
-      subscriberId,
-      tenantId,
-      pollIntervalMs: 100,
-      handler: (event) => void received.push(event),
-    });
-    await subscription.caughtUp;
-    const slow = await holdOpen(`session-slow-${uuidv7()}`);
-    const fast = await store.append(
-      `session-fast-${uuidv7()}`,
-      [
-        { type: 'Fast1', data: {} },
-        { type: 'Fast2', data: {} },
-      ],
-      {
-        tenantId,
-        expectedVersion: 'no_stream',
-      },
-    );
-    expect(fast.globalPositions[0]).toBeGreaterThan(slow.position);
-    const visible = await store.pool.query(
-      'select count(*)::int as n from events where global_position > $1',
-      [start],
-    );
-    expect(visible.rows[0].n).toBe(2);
-    expect(await store.readAll({ after: start })).toEqual([]);
+  // A subscription of one tenant reads the log and asks for that tenant's committed head; one of
+  // every tenant reads both in one statement (`readPage`).
+  const scopes = [
+    { scope: 'one tenant', only: { tenantId } },
+    { scope: 'every tenant', only: {} },
+  ] as const;
 
-    // The subscriber stops and restarts while the slow transaction is still open: it must not skip it.
-    await subscription.stop();
-    expect(received).toEqual([]);
-    const resumed: EventEnvelope[] = [];
-    const restarted = store.subscribe({
-      subscriberId,
-      tenantId,
-      pollIntervalMs: 100,
-      handler: (event) => void resumed.push(event),
-    });
-    await restarted.caughtUp;
-    expect(resumed).toEqual([]);
+  it.each(scopes)(
+    'readAll and subscribe never skip an event committed after a later position ($scope)',
+    async ({ only }) => {
+      const subscriberId = `sub-${uuidv7()}`;
+      const start = (await store.readAll()).at(-1)?.globalPosition ?? 0;
+      const slowStream = `session-slow-${uuidv7()}`;
+      const fastStream = `session-fast-${uuidv7()}`;
+      const ours = (event: EventEnvelope) => event.streamId === slowStream || event.streamId === fastStream;
+      const received: EventEnvelope[] = [];
+      const subscription = store.subscribe({
+        subscriberId,
+        ...only,
+        from: start,
+        pollIntervalMs: 100,
+        handler: (event) => void (ours(event) && received.push(event)),
+      });
+      await subscription.caughtUp;
+      const slow = await holdOpen(slowStream);
+      const fast = await store.append(
+        fastStream,
+        [
+          { type: 'Fast1', data: {} },
+          { type: 'Fast2', data: {} },
+        ],
+        {
+          tenantId,
+          expectedVersion: 'no_stream',
+        },
+      );
+      expect(fast.globalPositions[0]).toBeGreaterThan(slow.position);
+      const visible = await store.pool.query(
+        'select count(*)::int as n from events where global_position > $1',
+        [start],
+      );
+      expect(visible.rows[0].n).toBe(2);
+      expect(await store.readAll({ after: start })).toEqual([]);
 
-    await slow.commit();
-    const all = await eventually('the late commit to be readable', async () => {
-      const events = await store.readAll({ after: start });
-      return events.length === 3 ? events : undefined;
-    });
-    expect(all.map((event) => event.type)).toEqual(['Slow', 'Fast1', 'Fast2']);
-    await eventually('the subscriber to receive all three', () => (resumed.length === 3 ? true : undefined), {
-      timeoutMs: 10_000,
-    });
-    await restarted.stop();
-    expect(resumed.map((event) => event.type)).toEqual(['Slow', 'Fast1', 'Fast2']);
-    expect(await store.loadCheckpoint(subscriberId)).toBe(fast.globalPositions[1]);
-  });
+      // The subscriber stops and restarts while the slow transaction is still open: it must not skip it.
+      await subscription.stop();
+      expect(received).toEqual([]);
+      const resumed: EventEnvelope[] = [];
+      const restarted = store.subscribe({
+        subscriberId,
+        ...only,
+        pollIntervalMs: 100,
+        handler: (event) => void (ours(event) && resumed.push(event)),
+      });
+      await restarted.caughtUp;
+      expect(resumed).toEqual([]);
+
+      await slow.commit();
+      const all = await eventually('the late commit to be readable', async () => {
+        const events = await store.readAll({ after: start });
+        return events.length === 3 ? events : undefined;
+      });
+      expect(all.map((event) => event.type)).toEqual(['Slow', 'Fast1', 'Fast2']);
+      await eventually(
+        'the subscriber to receive all three',
+        () => (resumed.length === 3 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      await restarted.stop();
+      expect(resumed.map((event) => event.type)).toEqual(['Slow', 'Fast1', 'Fast2']);
+      expect(await store.loadCheckpoint(subscriberId)).toBe(fast.globalPositions[1]);
+    },
+  );
 
   it('never passes a position whose transaction took its xid later but its position earlier', async () => {
     const insert = (client: pg.Client, streamId: string) =>
@@ -210,54 +228,103 @@ describe('postgres: late commits and concurrent start-up', () => {
     }
   });
 
-  it('delivers an event held back by an older transaction once it ends, with no notification', async () => {
-    // An unrelated transaction of this database (a report, ANALYZE) ends without a NOTIFY; the
-    // append's own NOTIFY came while it ran, when a read could not return the append yet.
-    const blocker = new pg.Client({ connectionString: database.url });
-    await blocker.connect();
-    const seen: string[] = [];
-    const subscription = store.subscribe({
-      subscriberId: `sub-${uuidv7()}`,
-      tenantId: 't-held',
-      from: 'end',
-      pollIntervalMs: 60_000,
-      handler: (event) => void seen.push(event.type),
-    });
+  it.each(scopes)(
+    'delivers an event held back by an older transaction once it ends, with no notification ($scope)',
+    async ({ only }) => {
+      // An unrelated transaction of this database (a report, ANALYZE) ends without a NOTIFY; the
+      // append's own NOTIFY came while it ran, when a read could not return the append yet.
+      const held = `t-held-${uuidv7()}`;
+      const blocker = new pg.Client({ connectionString: database.url });
+      await blocker.connect();
+      const seen: string[] = [];
+      const subscription = store.subscribe({
+        subscriberId: `sub-${uuidv7()}`,
+        ...('tenantId' in only ? { tenantId: held } : {}),
+        from: 'end',
+        pollIntervalMs: 60_000,
+        handler: (event) => void (event.tenantId === held && seen.push(event.type)),
+      });
+      try {
+        await subscription.caughtUp;
+        await blocker.query('begin');
+        await blocker.query('select pg_current_xact_id()');
+        const { globalPositions } = await store.append(
+          `session-held-${uuidv7()}`,
+          [{ type: 'Held', data: {} }],
+          {
+            tenantId: held,
+            expectedVersion: 'no_stream',
+          },
+        );
+        const position = globalPositions[0]!;
+        expect(await store.readAll({ after: position - 1 })).toEqual([]);
+        expect(await store.committedHead()).toBe(position);
+        expect(await store.committedHead({ tenantId: held })).toBe(position);
+        // The whole log as committed now: its reader waits for the held-back event.
+        const whole = (async () => {
+          const types: string[] = [];
+          for await (const page of readLogToHead(store, { tenantId: held }))
+            types.push(...page.map((event) => event.type));
+          return types;
+        })();
+        // Past the first re-reads (10, 20, 40 … ms): the subscriber has heard the NOTIFY and read nothing.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(seen).toEqual([]);
+        await blocker.query('commit');
+        await eventually('the held-back event', () => (seen.length === 1 ? seen : undefined), {
+          timeoutMs: 10_000,
+        });
+        expect(seen).toEqual(['Held']);
+        expect(await whole).toEqual(['Held']);
+      } finally {
+        await subscription.stop();
+        await blocker.end();
+      }
+    },
+  );
+
+  it('reads the log once for every subscription of every tenant an append wakes, the head in the same statement', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    const reads: string[] = [];
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    pool.query = ((config: unknown, ...rest: unknown[]) => {
+      const text = typeof config === 'string' ? config : (config as { text: string }).text;
+      if (/agentledger_read_all|max\(global_position\)/.test(text)) reads.push(text);
+      return query(config, ...rest);
+    }) as typeof pool.query;
+    const counted = await createPostgresEventStore({ pool });
+    const streamId = `session-shared-${uuidv7()}`;
+    const seen = [[], []] as string[][];
+    const subscriptions = seen.map((into) =>
+      counted.subscribe({
+        subscriberId: `sub-${uuidv7()}`,
+        from: 'end',
+        pollIntervalMs: 60_000,
+        handler: (event) => void (event.streamId === streamId && into.push(event.type)),
+      }),
+    );
     try {
-      await subscription.caughtUp;
-      await blocker.query('begin');
-      await blocker.query('select pg_current_xact_id()');
-      const { globalPositions } = await store.append(
-        `session-held-${uuidv7()}`,
-        [{ type: 'Held', data: {} }],
+      await Promise.all(subscriptions.map((subscription) => subscription.caughtUp));
+      reads.length = 0;
+      await counted.append(streamId, [{ type: 'Shared', data: {} }], {
+        tenantId,
+        expectedVersion: 'no_stream',
+      });
+      await eventually(
+        'both subscriptions',
+        () => (seen.every((into) => into.length === 1) ? true : undefined),
         {
-          tenantId: 't-held',
-          expectedVersion: 'no_stream',
+          timeoutMs: 10_000,
         },
       );
-      const position = globalPositions[0]!;
-      expect(await store.readAll({ after: position - 1 })).toEqual([]);
-      expect(await store.committedHead()).toBe(position);
-      expect(await store.committedHead({ tenantId: 't-held' })).toBe(position);
-      // The whole log as committed now: its reader waits for the held-back event.
-      const whole = (async () => {
-        const types: string[] = [];
-        for await (const page of readLogToHead(store, { tenantId: 't-held' }))
-          types.push(...page.map((event) => event.type));
-        return types;
-      })();
-      // Past the first re-reads (10, 20, 40 … ms): the subscriber has heard the NOTIFY and read nothing.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(seen).toEqual([]);
-      await blocker.query('commit');
-      await eventually('the held-back event', () => (seen.length === 1 ? seen : undefined), {
-        timeoutMs: 10_000,
-      });
-      expect(seen).toEqual(['Held']);
-      expect(await whole).toEqual(['Held']);
+      // Before: each subscription read the page, then asked for the committed head (four statements).
+      expect(reads).toHaveLength(1);
+      expect(reads[0]).toMatch(/agentledger_read_all[\s\S]*max\(global_position\)/);
+      expect(seen).toEqual([['Shared'], ['Shared']]);
     } finally {
-      await subscription.stop();
-      await blocker.end();
+      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+      await counted.close();
+      await pool.end();
     }
   });
 

@@ -15,7 +15,7 @@ import type {
   ReadStreamOptions,
   Snapshot,
 } from '../store.ts';
-import { createAppendSignal, startSubscription } from '../subscription.ts';
+import { createAppendSignal, sharedPageReads, startSubscription, type Page } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 import { driverErrorOf, translatePgError } from './pg-errors.ts';
 import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
@@ -644,8 +644,12 @@ export const createSqlEventStore = (
    * The xid guard alone is not enough: a transaction can take its xid before another one's and its
    * position after it, commit first, and so show position p+1 while p is still in flight.
    */
-  const gapFreeWindow = async (after: number, limit: number | null): Promise<unknown[][]> => {
-    const rows = await readWindow(after, limit);
+  const gapFreeWindow = async (
+    after: number,
+    limit: number | null,
+    read: unknown[][] | undefined = undefined,
+  ): Promise<unknown[][]> => {
+    const rows = read ?? (await readWindow(after, limit));
     if (driver.oneSession === true) return rows;
     const hole = firstHole(after, rows, finalUpTo);
     if (hole === undefined) return rows;
@@ -661,6 +665,26 @@ export const createSqlEventStore = (
     const newer = firstHole(after, again, finalUpTo);
     return newer === undefined ? again : again.slice(0, newer);
   };
+
+  /**
+   * A subscription's page of every tenant (Postgres) and the committed head, in one statement and
+   * so one snapshot: a short page below the head was held back by a transaction still running.
+   */
+  const readPageWithHead = async ({ after = 0, limit }: ReadAllOptions): Promise<Page> => {
+    const rows = await driver.queryArrays(
+      `with page as (select ${COLUMNS} from agentledger_read_all($1, $2, null))
+       select page.*, h.head from (select coalesce(max(global_position), 0) as head from events) h
+         left join page on true order by page.global_position`,
+      [after, limit ?? null],
+      'agentledger_read_all_head',
+    );
+    const committedHead = Number(rows[0]?.at(-1) ?? 0);
+    const read =
+      rows[0]?.[0] === null || rows[0]?.[0] === undefined ? [] : rows.map((row) => row.slice(0, -1));
+    const window = await gapFreeWindow(after, limit ?? null, read);
+    return { events: window.map((row) => upcast(arrayToEnvelope(row))), committedHead };
+  };
+  const sharedPages = sharedPageReads(readPageWithHead, signal.count);
 
   const readAll = async (readOptions: ReadAllOptions = {}): Promise<readonly EventEnvelope[]> => {
     const { after = 0, limit, tenantId } = readOptions;
@@ -766,6 +790,9 @@ export const createSqlEventStore = (
           waitForAppend: signal.wait,
           // One session: a read returns every committed event, nothing is ever held back.
           ...(driver.oneSession === true ? {} : { committedHead }),
+          ...(driver.oneSession === true || subscribeOptions.tenantId !== undefined
+            ? {}
+            : { readPage: sharedPages }),
         },
         subscribeOptions,
       );
