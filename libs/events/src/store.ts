@@ -154,6 +154,12 @@ export type EventSubscriptionOptions = Readonly<{
    * follower that only wakes readers, with nothing to resume after a restart). Default true.
    */
   checkpoints?: boolean;
+  /**
+   * Saves the checkpoint at most this often (default 0: after each handled page). What was handled
+   * since the last save is handed over again after a crash (at least once, as always). The position
+   * handled up to is saved once the interval is up, also while no events come, and at `stop`.
+   */
+  checkpointEveryMs?: number;
   /** Awaited per event, in global order; the checkpoint moves only past handled events. */
   handler: (event: EventEnvelope) => Promise<void> | void;
   /**

@@ -77,6 +77,7 @@ export const startSubscription = (
     batchSize = 500,
     pollIntervalMs = 1_000,
     checkpoints = true,
+    checkpointEveryMs = 0,
   } = options;
   const abort = new AbortController();
   let position = 0;
@@ -116,6 +117,19 @@ export const startSubscription = (
     return { events, committedHead: await deps.committedHead(tenantId === undefined ? {} : { tenantId }) };
   };
 
+  // The position handled up to and not saved yet (`checkpointEveryMs`), and when the last save was.
+  let unsaved = false;
+  let savedAt = -Infinity;
+  const untilSaveDue = (): number =>
+    unsaved ? Math.max(0, savedAt + checkpointEveryMs - performance.now()) : Infinity;
+  const saveIfDue = async (): Promise<void> => {
+    if (untilSaveDue() > 0 || abort.signal.aborted) return;
+    unsaved = false;
+    savedAt = performance.now();
+    const at = position;
+    await retrying(() => deps.saveCheckpoint(subscriberId, at));
+  };
+
   const run = async (): Promise<void> => {
     const start = await retrying(startPosition);
     if (start === undefined) return;
@@ -138,20 +152,29 @@ export const startSubscription = (
       if (handled !== position) {
         position = handled;
         heldBackDelay = HELD_BACK_RETRY_MS;
-        if (checkpoints) await retrying(() => deps.saveCheckpoint(subscriberId, handled));
+        unsaved = checkpoints;
+        await saveIfDue();
       }
       if (page.length < batchSize && !abort.signal.aborted) {
         markCaughtUp();
+        await saveIfDue();
         const head = read.committedHead;
         if (head !== undefined && head > position) {
-          await deps.waitForAppend(seen, Math.min(heldBackDelay, pollIntervalMs), abort.signal);
+          await deps.waitForAppend(
+            seen,
+            Math.min(heldBackDelay, pollIntervalMs, untilSaveDue()),
+            abort.signal,
+          );
           heldBackDelay = Math.min(heldBackDelay * 2, pollIntervalMs);
         } else {
           heldBackDelay = HELD_BACK_RETRY_MS;
-          await deps.waitForAppend(seen, pollIntervalMs, abort.signal);
+          await deps.waitForAppend(seen, Math.min(pollIntervalMs, untilSaveDue()), abort.signal);
         }
       }
     }
+    // Stopped: what was handled since the last save is saved now (once: the store may be gone).
+    if (unsaved)
+      await deps.saveCheckpoint(subscriberId, position).catch((error: unknown) => options.onError?.(error));
   };
 
   const done = run();

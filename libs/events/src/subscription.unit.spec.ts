@@ -66,6 +66,47 @@ describe('startSubscription', () => {
     expect(calls).toEqual(['event 3']);
   });
 
+  it('saves after each page by default; with checkpointEveryMs, the first at once, the rest at stop', async () => {
+    const savesWith = async (checkpointEveryMs?: number) => {
+      const saves: number[] = [];
+      const subscription = startSubscription(
+        fakeDeps({ saveCheckpoint: async (_, position) => void saves.push(position) }),
+        {
+          subscriberId: 'spaced',
+          batchSize: 1,
+          ...(checkpointEveryMs === undefined ? {} : { checkpointEveryMs }),
+          handler: () => undefined,
+        },
+      );
+      await subscription.caughtUp;
+      const beforeStop = [...saves];
+      await subscription.stop();
+      return { beforeStop, saves };
+    };
+    expect(await savesWith()).toEqual({ beforeStop: [1, 2, 3], saves: [1, 2, 3] });
+    expect(await savesWith(600_000)).toEqual({ beforeStop: [1], saves: [1, 3] });
+  });
+
+  it('with checkpointEveryMs, saves what it handled once the interval is up while no events come', async () => {
+    const saves: number[] = [];
+    const subscription = startSubscription(
+      fakeDeps({ saveCheckpoint: async (_, position) => void saves.push(position) }),
+      {
+        subscriberId: 'idle',
+        batchSize: 1,
+        checkpointEveryMs: 200,
+        pollIntervalMs: 600_000,
+        handler: () => undefined,
+      },
+    );
+    try {
+      await eventually('the due save', () => (saves.at(-1) === 3 ? true : undefined), { timeoutMs: 5_000 });
+    } finally {
+      await subscription.stop();
+    }
+    expect(saves).toContain(1);
+  });
+
   it('hands each page to onPage before its events to the handler, and never an empty page', async () => {
     const calls: string[] = [];
     const subscription = startSubscription(fakeDeps(), {

@@ -93,6 +93,9 @@ export const startWebhooks = (deps: WebhooksDeps): RunningWebhooks => {
     deps.store.subscribe({
       subscriberId,
       from,
+      // Fan-out is idempotent (one delivery id per endpoint and event): after a crash, the second
+      // handled since the last save is fanned out again and adds nothing.
+      checkpointEveryMs: 1_000,
       onPage: (page) => untilDone(() => fanout.page(page), stopping.signal, deps.onError),
       handler: (event) => untilDone(() => fanout.event(event), stopping.signal, deps.onError),
       ...(deps.onError === undefined ? {} : { onError: deps.onError }),
