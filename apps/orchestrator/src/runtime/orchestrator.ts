@@ -317,6 +317,9 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     // A redelivered event is skipped; a gap needs nothing special: the worker folds from the store.
     if (dedupe.verdict(envelope).kind === 'duplicate') return;
     dedupe.applied(envelope);
+    // What another writer appended (a gateway's message) continues the cached session here: the
+    // worker's next load need not read it back from the store.
+    deps.engine.observe(envelope);
     // Whoever recorded the cancel (a gateway, another replica), the call runs here: stop it now.
     if (envelope.type === 'TurnCancelled')
       cancellation.cancel(

@@ -10,7 +10,9 @@ import {
   type SessionEvent,
 } from '@agentledger/agents';
 import {
+  computeEventHash,
   ConcurrentChange,
+  parseSessionStreamId,
   sessionStreamId,
   StreamVersionConflict,
   type AppendResult,
@@ -124,6 +126,12 @@ export type SessionEngine = Readonly<{
   /** The folded-session cache: its budget, the estimated bytes it holds and its entries. */
   cache: () => Readonly<{ maxBytes: number; bytes: number; entries: number }>;
   /**
+   * An event as stored, learnt elsewhere (the bus): a cached session it continues (the next
+   * version, chained to the cached head, its hash recomputed) takes it in, so the next load need
+   * not read it back. Anything else is ignored: the next load reads the store, as before.
+   */
+  observe: (event: EventEnvelope) => void;
+  /**
    * Stores a whole exported stream as given (`EventStore.importStream`: ids, times and hashes kept,
    * never over an existing stream) with the session's read-model row in the same transaction. The
    * caller verifies the bundle first; the tenant is `tenantId`, the session the one its events start.
@@ -162,9 +170,23 @@ const tokensIn = (events: readonly SessionEvent[]): number =>
 /**
  * `trace`: the W3C trace the session's work continues (see `TurnTrace`). `epoch`: the lease epoch
  * of the last fenced append this engine made on the session since it last read the store (kept
- * across unfenced appends, which no other worker makes).
+ * across unfenced appends, which no other worker makes, and across events `observe` took in: they
+ * are the stream's own, and a worker under another lease fails `load`'s epoch check).
+ * `headHash`: the hash of the last event folded in, when known (not after a snapshot alone).
  */
-type Loaded = Readonly<{ state: Session; streamId: string; trace: TurnTrace; epoch?: number }>;
+type Loaded = Readonly<{
+  state: Session;
+  streamId: string;
+  trace: TurnTrace;
+  epoch?: number;
+  headHash?: string;
+}>;
+
+/** `headHash` of a cached session folded up to `events` (kept from before when there are none). */
+const headAfter = (events: readonly EventEnvelope[], before?: string): { headHash?: string } => {
+  const headHash = events.length === 0 ? before : events.at(-1)?.hash || undefined;
+  return headHash === undefined ? {} : { headHash };
+};
 
 /** The default budget of the engine's session cache. */
 export const DEFAULT_SESSION_CACHE_BYTES = 256 * 1024 * 1024;
@@ -211,14 +233,17 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
         state: newer.reduce(evolveEnvelope, state),
         streamId,
         trace: newer.reduce(followTrace, cached.value.trace),
+        ...headAfter(newer, cached.value.headHash),
         ...(newer.length === 0 && epoch !== undefined ? { epoch } : {}),
         bytes: cached.bytes + eventBytes(newer),
       };
     }
     const streamId = await streamIdOf(tenantId, sessionId);
     let trace = NO_TRACE;
+    let last: EventEnvelope[] = [];
     const fold = (state: Session, event: EventEnvelope): Session => {
       trace = followTrace(trace, event);
+      last = [event];
       return evolveEnvelope(state, event);
     };
     const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
@@ -226,7 +251,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       snapshotEvery: deps.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
       schemaTag: SNAPSHOT_TAG,
     });
-    return { state, streamId, trace, bytes: estimatedBytes(state) };
+    return { state, streamId, trace, ...headAfter(last), bytes: estimatedBytes(state) };
   };
 
   const load = async (
@@ -348,6 +373,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
           state: after,
           streamId,
           trace: stored.reduce(followTrace, trace),
+          ...headAfter(stored, loaded.headHash),
           ...(epoch === undefined ? {} : { epoch }),
         },
         bytes + eventBytes(stored),
@@ -395,6 +421,34 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     );
   };
 
+  const observe = (event: EventEnvelope): void => {
+    const ref = parseSessionStreamId(event.streamId);
+    if (ref === undefined) return;
+    const key = cacheKey(event.tenantId, ref.sessionId);
+    const entry = cache.get(key);
+    if (entry === undefined) return;
+    const cached = entry.value;
+    if (
+      cached.streamId !== event.streamId ||
+      cached.state.tenantId !== event.tenantId ||
+      cached.headHash === undefined ||
+      event.version !== cached.state.version + 1 ||
+      event.prevHash !== cached.headHash ||
+      computeEventHash(cached.headHash, event) !== event.hash
+    )
+      return;
+    cache.set(
+      key,
+      {
+        ...cached,
+        state: evolveEnvelope(cached.state, event),
+        trace: followTrace(cached.trace, event),
+        headHash: event.hash,
+      },
+      entry.bytes + eventBytes([event]),
+    );
+  };
+
   const loadAt = async (
     tenantId: string,
     sessionId: string,
@@ -437,5 +491,6 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     projectionOf,
     importStream,
     cache: () => ({ maxBytes: cacheMaxBytes, ...cache.usage() }),
+    observe,
   };
 };

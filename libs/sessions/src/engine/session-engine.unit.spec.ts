@@ -272,6 +272,38 @@ describe('session repository', () => {
     expect(counted.calls).toHaveLength(1);
   });
 
+  it('takes in what another writer appended, as delivered, so its worker does not read it back; a forged, reordered or other tenant’s event changes nothing', async () => {
+    const { index, counted, a, b } = await twoEngines();
+    const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;
+    await a.handle(postMessage('m1', 'fenced'), { tenantId: 'tenant-a', sessionId: 's1', lease });
+    const elsewhere = async (id: string, content: string): Promise<EventEnvelope> => {
+      const { events } = await b.handle(postMessage(id, content), { tenantId: 'tenant-a', sessionId: 's1' });
+      return events[0]!;
+    };
+    const delivered = (version: number) => () => version;
+    const m2 = await elsewhere('m2', 'from a gateway');
+    const m3 = await elsewhere('m3', 'and another');
+    a.observe(m3); // not the next version: ignored
+    a.observe({ ...m2, tenantId: 'tenant-b', streamId: sessionStreamId('tenant-b', 's1') });
+    a.observe(m2);
+    a.observe(m3);
+    counted.calls.length = 0;
+    const state = await a.load('tenant-a', 's1', { lease, seen: delivered(m3.version) });
+    expect(counted.calls).toHaveLength(0);
+    expect(state?.messages.map((message) => message.content)).toEqual([
+      'fenced',
+      'from a gateway',
+      'and another',
+    ]);
+    expect(state).toEqual(await b.load('tenant-a', 's1'));
+    // The next version and the right previous hash, with its content changed: not the stored event.
+    const m4 = await elsewhere('m4', 'as stored');
+    a.observe({ ...m4, data: { ...(m4.data as object), content: 'forged' } });
+    const read = await a.load('tenant-a', 's1', { lease, seen: delivered(m4.version) });
+    expect(counted.calls).toHaveLength(1);
+    expect(read?.messages.at(-1)?.content).toBe('as stored');
+  });
+
   it('decides a command on the cached session when its own worker appends to it under a lease; a stale cache is corrected', async () => {
     const { store, index } = setup();
     const counted = recordingCalls(store, 'readStream');
