@@ -5,6 +5,7 @@ import type { Delivery } from '../bus.ts';
 import { eventBusContract, testEnvelope } from '../bus/contract/event-bus.contract.ts';
 import { partitionForKey } from '../bus/murmur2.ts';
 import { createKafkaEventBus } from '../kafka/kafka-event-bus.ts';
+import { offsetCommitContract } from '../kafka/offset-commit.contract.ts';
 import { createPlatformaticEventBus } from './platformatic-event-bus.ts';
 import { ensurePlatformaticTopic } from './platformatic-topics.ts';
 
@@ -39,6 +40,13 @@ eventBusContract('kafka (@platformatic/kafka)', async () => {
     // The same group protocol as kafkajs: a starved member learns of a hand-over late.
     handoverOverlaps: true,
   };
+});
+
+offsetCommitContract('platformatic', {
+  brokers,
+  topics,
+  runId,
+  bus: (topic, commitIntervalMs) => createPlatformaticEventBus({ brokers, topic, commitIntervalMs }),
 });
 
 describe('@platformatic/kafka bus beside kafkajs', () => {

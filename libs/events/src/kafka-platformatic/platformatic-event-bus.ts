@@ -27,7 +27,12 @@ import {
 export type PlatformaticEventBusOptions = PlatformaticClientOptions &
   Pick<
     KafkaEventBusOptions,
-    'topic' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxWaitTimeMs' | 'maxRequestBytes'
+    | 'topic'
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+    | 'maxWaitTimeMs'
+    | 'commitIntervalMs'
+    | 'maxRequestBytes'
   >;
 
 type StringProducer = Producer<string, string, string, string>;
@@ -56,6 +61,7 @@ export const createPlatformaticEventBus = (options: PlatformaticEventBusOptions)
     sessionTimeout: options.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     maxWaitTime: options.maxWaitTimeMs ?? 500,
+    commitIntervalMs: options.commitIntervalMs ?? 1_000,
   };
   const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
   const subscriptions = liveSubscriptions();

@@ -24,6 +24,8 @@ export type PlatformaticConsumerSettings = Readonly<{
   sessionTimeout: number;
   heartbeatInterval: number;
   maxWaitTime: number;
+  /** How long a handled offset may wait for its commit (see `createPlatformaticSubscription`). */
+  commitIntervalMs: number;
 }>;
 
 type StringMessage = Message<string, string, string, string>;
@@ -42,8 +44,9 @@ const traceOf = (message: StringMessage): { traceparent?: string } => {
  * Delivery: the client's message stream feeds one queue per partition; each partition hands one
  * delivery at a time to the handler (at most `concurrency` partitions at once). A handler that
  * throws is retried in place after `retryDelayMs`, holding back the rest of its partition. An
- * offset is committed (the client coalesces commits, one request in flight) only after its handler
- * returned. After a rejoin the stream fetches again from the committed offsets, so deliveries
+ * offset is committed only after its handler returned: within `commitIntervalMs`, the newest
+ * handled offset of each partition (the client coalesces commits, one request in flight), and at
+ * `stop` and when a rebalance is learnt; a crash redelivers what was handled since. After a rejoin the stream fetches again from the committed offsets, so deliveries
  * below the next unhandled offset of a still-owned partition are skipped.
  *
  * Assignment: a rebalance (learnt from a heartbeat) revokes everything and drops buffered
@@ -72,6 +75,9 @@ export const createPlatformaticSubscription = async (
   const firstJoin = new Promise<void>((resolve) => (joined = resolve));
   const next = new Map<number, bigint>();
   const commits = new Set<Promise<void>>();
+  /** Partition -> its newest handled message whose offset is not committed yet. */
+  let handled = new Map<number, StringMessage>();
+  let commitTimer: ReturnType<typeof setTimeout> | undefined;
 
   const canDeliver = (partition: number): boolean =>
     !stopped && !paused && !rebalancing && owned.includes(partition);
@@ -86,6 +92,14 @@ export const createPlatformaticSubscription = async (
     );
     commits.add(pending);
     void pending.finally(() => commits.delete(pending));
+  };
+
+  const commitHandled = (): void => {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    const newest = [...handled.values()];
+    handled = new Map();
+    for (const message of newest) commit(message);
   };
 
   /** Hands one message to the handler until it succeeds; false when the partition may no longer deliver. */
@@ -116,7 +130,8 @@ export const createPlatformaticSubscription = async (
       }
     }
     next.set(partition, message.offset + 1n);
-    commit(message);
+    handled.set(partition, message);
+    commitTimer ??= setTimeout(commitHandled, settings.commitIntervalMs);
     return true;
   };
 
@@ -142,6 +157,8 @@ export const createPlatformaticSubscription = async (
     const assignment = created.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
     owned = [...assignment].sort((a, b) => a - b);
     for (const partition of next.keys()) if (!owned.includes(partition)) next.delete(partition);
+    // Another member reads the partitions this one lost from their committed offsets now.
+    for (const partition of handled.keys()) if (!owned.includes(partition)) handled.delete(partition);
     callbacks.push('assigned', owned);
     joined();
     queues.kick(owned);
@@ -161,6 +178,8 @@ export const createPlatformaticSubscription = async (
     created.on('consumer:group:rebalance', () => {
       if (consumer !== created) return;
       rebalancing = true;
+      // Before the member re-joins, so the next owner starts after what this one handled.
+      commitHandled();
       revokeAll();
     });
     created.on('consumer:group:join', () => {
@@ -238,6 +257,7 @@ export const createPlatformaticSubscription = async (
         const current = { consumer, stream };
         current.stream?.pause();
         await queues.idle();
+        commitHandled();
         await Promise.all(commits);
         revokeAll();
         await callbacks.idle();

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '@agentledger/testing';
 import { eventBusContract, testEnvelope } from '../bus/contract/event-bus.contract.ts';
 import { createKafkaClient } from './kafka-client.ts';
+import { offsetCommitContract } from './offset-commit.contract.ts';
 import { createKafkaEventBus } from './kafka-event-bus.ts';
 import { ensureKafkaTopic } from './kafka-topics.ts';
 
@@ -66,79 +67,11 @@ describe('Kafka bus: large batches', () => {
   });
 });
 
-describe('Kafka bus: offset commits', () => {
-  const committedOf = async (groupId: string, topic: string): Promise<string | undefined> => {
-    const admin = createKafkaClient({ brokers, logLevel: 'nothing' }).admin();
-    await admin.connect();
-    try {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return offsets?.partitions.find((p) => p.partition === 0)?.offset;
-    } finally {
-      await admin.disconnect();
-    }
-  };
-  const oneTopic = async (label: string): Promise<string> => {
-    const topic = `bus-commits-${label}.${runId}`;
-    topics.push(topic);
-    await ensureKafkaTopic({ brokers, topic, partitions: 1, logLevel: 'nothing' });
-    return topic;
-  };
-
-  it('commits what was handled once within commitIntervalMs, not after each batch, while it runs', async () => {
-    const topic = await oneTopic('interval');
-    const bus = createKafkaEventBus({ brokers, topic, commitIntervalMs: 4_000 });
-    const groupId = `bus-commits-interval-${runId}`;
-    try {
-      const handled: number[] = [];
-      let firstHandledAt = 0;
-      await bus.subscribe(
-        groupId,
-        async ({ envelope }) => {
-          firstHandledAt ||= Date.now();
-          handled.push(envelope.version);
-        },
-        { fromBeginning: true },
-      );
-      // Three publishes, three batches: before, each was committed as it ended.
-      for (const version of [1, 2, 3]) {
-        await bus.publish([testEnvelope('session-commits', version)]);
-        await eventually(`version ${version} handled`, () => (handled.length === version ? true : undefined));
-      }
-      // Nothing committed until the interval after the first has passed (a loaded machine may take
-      // that long to get here; then only the commit below is checked).
-      const early = await committedOf(groupId, topic);
-      const beforeInterval = Date.now() - firstHandledAt < 3_500;
-      expect(beforeInterval ? early : '-1').toBe('-1');
-      await eventually(
-        'the commit of all three',
-        async () => ((await committedOf(groupId, topic)) === '3' ? true : undefined),
-        { intervalMs: 200 },
-      );
-      expect(handled).toEqual([1, 2, 3]);
-    } finally {
-      await bus.close();
-    }
-  });
-
-  it('commits what was handled at stop, however long its interval', async () => {
-    const topic = await oneTopic('stop');
-    const bus = createKafkaEventBus({ brokers, topic, commitIntervalMs: 600_000 });
-    const groupId = `bus-commits-stop-${runId}`;
-    try {
-      await bus.publish([1, 2, 3].map((version) => testEnvelope('session-commits-stop', version)));
-      const handled: number[] = [];
-      const subscription = await bus.subscribe(
-        groupId,
-        async ({ envelope }) => void handled.push(envelope.version),
-        { fromBeginning: true },
-      );
-      await eventually('three handled', () => (handled.length === 3 ? true : undefined));
-      await subscription.stop();
-      expect(await committedOf(groupId, topic)).toBe('3');
-    } finally {
-      await bus.close();
-    }
-  });
+offsetCommitContract('kafkajs', {
+  brokers,
+  topics,
+  runId,
+  bus: (topic, commitIntervalMs) => createKafkaEventBus({ brokers, topic, commitIntervalMs }),
 });
 
 describe('ensureKafkaTopic', () => {
