@@ -46,8 +46,9 @@ const traceOf = (message: StringMessage): { traceparent?: string } => {
  * throws is retried in place after `retryDelayMs`, holding back the rest of its partition. An
  * offset is committed only after its handler returned: within `commitIntervalMs`, the newest
  * handled offset of each partition (the client coalesces commits, one request in flight), and at
- * `stop` and when a rebalance is learnt; a crash redelivers what was handled since. After a rejoin the stream fetches again from the committed offsets, so deliveries
- * below the next unhandled offset of a still-owned partition are skipped.
+ * `stop` and when a rebalance is learnt; a crash redelivers what was handled since. After a rejoin
+ * the stream fetches again from the committed offsets, so deliveries below the next unhandled
+ * offset of a still-owned partition are skipped.
  *
  * Assignment: a rebalance (learnt from a heartbeat) revokes everything and drops buffered
  * messages before this member re-joins; the join reports the new assignment. `stop` waits for the

@@ -240,10 +240,10 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     }
     const streamId = await streamIdOf(tenantId, sessionId);
     let trace = NO_TRACE;
-    let last: EventEnvelope[] = [];
+    let headHash: string | undefined;
     const fold = (state: Session, event: EventEnvelope): Session => {
       trace = followTrace(trace, event);
-      last = [event];
+      headHash = event.hash;
       return evolveEnvelope(state, event);
     };
     const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
@@ -251,7 +251,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       snapshotEvery: deps.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
       schemaTag: SNAPSHOT_TAG,
     });
-    return { state, streamId, trace, ...headAfter(last), bytes: estimatedBytes(state) };
+    return { state, streamId, trace, ...(headHash ? { headHash } : {}), bytes: estimatedBytes(state) };
   };
 
   const load = async (
