@@ -1,3 +1,4 @@
+import { createCheckpointPacer } from './checkpoint-pacer.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { EventSubscription, EventSubscriptionOptions, ReadAllOptions } from './store.ts';
 
@@ -117,17 +118,11 @@ export const startSubscription = (
     return { events, committedHead: await deps.committedHead(tenantId === undefined ? {} : { tenantId }) };
   };
 
-  // The position handled up to and not saved yet (`checkpointEveryMs`), and when the last save was.
-  let unsaved = false;
-  let savedAt = -Infinity;
-  const untilSaveDue = (): number =>
-    unsaved ? Math.max(0, savedAt + checkpointEveryMs - performance.now()) : Infinity;
+  // The position handled up to, saved at most every `checkpointEveryMs`.
+  const pacer = createCheckpointPacer(checkpointEveryMs, () => performance.now());
   const saveIfDue = async (): Promise<void> => {
-    if (untilSaveDue() > 0 || abort.signal.aborted) return;
-    unsaved = false;
-    savedAt = performance.now();
-    const at = position;
-    await retrying(() => deps.saveCheckpoint(subscriberId, at));
+    const at = abort.signal.aborted ? undefined : pacer.take();
+    if (at !== undefined) await retrying(() => deps.saveCheckpoint(subscriberId, at));
   };
 
   const run = async (): Promise<void> => {
@@ -152,7 +147,7 @@ export const startSubscription = (
       if (handled !== position) {
         position = handled;
         heldBackDelay = HELD_BACK_RETRY_MS;
-        unsaved = checkpoints;
+        if (checkpoints) pacer.moved(handled);
         await saveIfDue();
       }
       if (page.length < batchSize && !abort.signal.aborted) {
@@ -162,19 +157,20 @@ export const startSubscription = (
         if (head !== undefined && head > position) {
           await deps.waitForAppend(
             seen,
-            Math.min(heldBackDelay, pollIntervalMs, untilSaveDue()),
+            Math.min(heldBackDelay, pollIntervalMs, pacer.untilDue()),
             abort.signal,
           );
           heldBackDelay = Math.min(heldBackDelay * 2, pollIntervalMs);
         } else {
           heldBackDelay = HELD_BACK_RETRY_MS;
-          await deps.waitForAppend(seen, Math.min(pollIntervalMs, untilSaveDue()), abort.signal);
+          await deps.waitForAppend(seen, Math.min(pollIntervalMs, pacer.untilDue()), abort.signal);
         }
       }
     }
     // Stopped: what was handled since the last save is saved now (once: the store may be gone).
-    if (unsaved)
-      await deps.saveCheckpoint(subscriberId, position).catch((error: unknown) => options.onError?.(error));
+    const unsaved = pacer.take(true);
+    if (unsaved !== undefined)
+      await deps.saveCheckpoint(subscriberId, unsaved).catch((error: unknown) => options.onError?.(error));
   };
 
   const done = run();

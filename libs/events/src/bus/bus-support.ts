@@ -94,3 +94,42 @@ export const liveSubscriptions = () => {
     },
   };
 };
+
+export type PendingCommits<T> = Readonly<{
+  /** `item` (what commits the partition's newest handled offset) waits for the next commit. */
+  add: (partition: number, item: T) => void;
+  /** Commits what waits, now. */
+  flush: () => Promise<void>;
+  /** Drops what waits for partitions not in `owned` (another member reads them now). */
+  keepOnly: (owned: readonly number[]) => void;
+}>;
+
+/**
+ * Handled offsets of a Kafka group member waiting for their commit: the newest of each partition,
+ * all committed together `intervalMs` after the first of them (or at `flush`), never one whose
+ * handler has not returned. One commit a second instead of one a batch or a message.
+ */
+export const pendingCommits = <T>(
+  intervalMs: number,
+  commit: (newest: readonly T[]) => Promise<void> | void,
+): PendingCommits<T> => {
+  let waiting = new Map<number, T>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    const newest = [...waiting.values()];
+    waiting = new Map();
+    if (newest.length > 0) await commit(newest);
+  };
+  return {
+    add: (partition, item) => {
+      waiting.set(partition, item);
+      timer ??= setTimeout(() => void flush(), intervalMs);
+    },
+    flush,
+    keepOnly: (owned) => {
+      for (const partition of waiting.keys()) if (!owned.includes(partition)) waiting.delete(partition);
+    },
+  };
+};

@@ -13,7 +13,7 @@ import {
   type Subscription,
 } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
-import { delay, serialCallbacks } from '../bus/bus-support.ts';
+import { delay, pendingCommits, serialCallbacks } from '../bus/bus-support.ts';
 import { routeClientLogs } from './platformatic-client.ts';
 import { createPartitionQueues } from './partition-queues.ts';
 
@@ -75,10 +75,7 @@ export const createPlatformaticSubscription = async (
   let joined: () => void = () => undefined;
   const firstJoin = new Promise<void>((resolve) => (joined = resolve));
   const next = new Map<number, bigint>();
-  const commits = new Set<Promise<void>>();
-  /** Partition -> its newest handled message whose offset is not committed yet. */
-  let handled = new Map<number, StringMessage>();
-  let commitTimer: ReturnType<typeof setTimeout> | undefined;
+  const committing = new Set<Promise<void>>();
 
   const canDeliver = (partition: number): boolean =>
     !stopped && !paused && !rebalancing && owned.includes(partition);
@@ -91,17 +88,14 @@ export const createPlatformaticSubscription = async (
         error: String(error),
       }),
     );
-    commits.add(pending);
-    void pending.finally(() => commits.delete(pending));
+    committing.add(pending);
+    void pending.finally(() => committing.delete(pending));
   };
 
-  const commitHandled = (): void => {
-    clearTimeout(commitTimer);
-    commitTimer = undefined;
-    const newest = [...handled.values()];
-    handled = new Map();
-    for (const message of newest) commit(message);
-  };
+  // Per partition, its newest handled message: its offset is not committed yet.
+  const commits = pendingCommits<StringMessage>(settings.commitIntervalMs, (newest) =>
+    newest.forEach(commit),
+  );
 
   /** Hands one message to the handler until it succeeds; false when the partition may no longer deliver. */
   const deliver = async (message: StringMessage): Promise<boolean> => {
@@ -131,8 +125,7 @@ export const createPlatformaticSubscription = async (
       }
     }
     next.set(partition, message.offset + 1n);
-    handled.set(partition, message);
-    commitTimer ??= setTimeout(commitHandled, settings.commitIntervalMs);
+    commits.add(partition, message);
     return true;
   };
 
@@ -159,7 +152,7 @@ export const createPlatformaticSubscription = async (
     owned = [...assignment].sort((a, b) => a - b);
     for (const partition of next.keys()) if (!owned.includes(partition)) next.delete(partition);
     // Another member reads the partitions this one lost from their committed offsets now.
-    for (const partition of handled.keys()) if (!owned.includes(partition)) handled.delete(partition);
+    commits.keepOnly(owned);
     callbacks.push('assigned', owned);
     joined();
     queues.kick(owned);
@@ -180,7 +173,7 @@ export const createPlatformaticSubscription = async (
       if (consumer !== created) return;
       rebalancing = true;
       // Before the member re-joins, so the next owner starts after what this one handled.
-      commitHandled();
+      void commits.flush();
       revokeAll();
     });
     created.on('consumer:group:join', () => {
@@ -258,8 +251,8 @@ export const createPlatformaticSubscription = async (
         const current = { consumer, stream };
         current.stream?.pause();
         await queues.idle();
-        commitHandled();
-        await Promise.all(commits);
+        await commits.flush();
+        await Promise.all(committing);
         revokeAll();
         await callbacks.idle();
         consumer = undefined;

@@ -7,7 +7,7 @@ import {
   type Subscription,
 } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
-import { delay, serialCallbacks } from '../bus/bus-support.ts';
+import { delay, pendingCommits, serialCallbacks } from '../bus/bus-support.ts';
 
 export type ConsumerSettings = Readonly<{
   topic: string;
@@ -63,31 +63,20 @@ export const createKafkaSubscription = async (
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
-  /** Partition -> the next offset to read there, handled and not yet committed. */
-  let handled = new Map<number, string>();
-  let commitTimer: ReturnType<typeof setTimeout> | undefined;
-
-  const commitHandled = async (): Promise<void> => {
-    clearTimeout(commitTimer);
-    commitTimer = undefined;
-    const target = consumer;
-    if (handled.size === 0 || target === undefined) return;
-    const offsets = [...handled].map(([partition, offset]) => ({ topic, partition, offset }));
-    handled = new Map();
-    try {
-      await target.commitOffsets(offsets);
-    } catch (error) {
-      logger.warn('offset commit failed; what it covered may be delivered again', {
-        groupId,
-        error: String(error),
-      });
-    }
-  };
-
-  const markHandled = (partition: number, offset: string): void => {
-    handled.set(partition, (BigInt(offset) + 1n).toString());
-    commitTimer ??= setTimeout(() => void commitHandled(), settings.commitIntervalMs);
-  };
+  // Per partition, the next offset to read there: handled, not committed yet.
+  const commits = pendingCommits<{ partition: number; offset: string }>(
+    settings.commitIntervalMs,
+    async (offsets) => {
+      try {
+        await consumer?.commitOffsets(offsets.map((offset) => ({ topic, ...offset })));
+      } catch (error) {
+        logger.warn('offset commit failed; what it covered may be delivered again', {
+          groupId,
+          error: String(error),
+        });
+      }
+    },
+  );
   let joined: () => void = () => undefined;
   const firstJoin = new Promise<void>((resolve) => (joined = resolve));
 
@@ -142,7 +131,8 @@ export const createKafkaSubscription = async (
         inFlight.delete(tracked);
       }
       resolveOffset(message.offset);
-      markHandled(batch.partition, message.offset);
+      const partition = batch.partition;
+      commits.add(partition, { partition, offset: (BigInt(message.offset) + 1n).toString() });
       await heartbeat();
     }
   };
@@ -160,7 +150,7 @@ export const createKafkaSubscription = async (
       owned = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       // Another member reads the partitions this one lost from their committed offsets now; a late
       // commit of this member's would move those back.
-      for (const partition of handled.keys()) if (!owned.includes(partition)) handled.delete(partition);
+      commits.keepOnly(owned);
       callbacks.push('assigned', owned);
       if (paused) setPaused(created, true);
       joined();
@@ -168,7 +158,7 @@ export const createKafkaSubscription = async (
     created.on(created.events.REBALANCING, () => {
       revokeAll();
       // Before the member re-joins, so the next owner starts after what this one handled.
-      void commitHandled();
+      void commits.flush();
     });
     created.on(created.events.CRASH, ({ payload }) => {
       revokeAll();
@@ -223,7 +213,7 @@ export const createKafkaSubscription = async (
         stopped = true;
         if (consumer) setPaused(consumer, true);
         await Promise.all(inFlight);
-        await commitHandled();
+        await commits.flush();
         revokeAll();
         await callbacks.idle();
         await consumer?.disconnect();

@@ -50,8 +50,9 @@ export const createAppendedFeed = (
     readAll: async (options = {}) => {
       const { after = 0, limit, tenantId } = options;
       if (tenantId !== undefined) return store.readAll(options);
+      // What the reader has passed leaves (a copy only when something does).
       const passed = kept.findIndex((event) => event.globalPosition > after);
-      kept = passed < 0 ? [] : kept.slice(passed);
+      if (passed !== 0) kept = passed < 0 ? [] : kept.slice(passed);
       let run = 0;
       while (run < kept.length && kept[run]!.globalPosition === after + run + 1) run += 1;
       if (run === 0) return store.readAll(options);

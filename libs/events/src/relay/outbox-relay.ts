@@ -1,6 +1,7 @@
 import type { EventBus, Logger } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
 import type { EventStore } from '../store.ts';
+import { createCheckpointPacer } from '../checkpoint-pacer.ts';
 import { quietLogger } from '../bus/bus-support.ts';
 import {
   createPostgresGapResolver,
@@ -112,7 +113,6 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   const batchSize = options.batchSize ?? 500;
   const idlePollMs = options.idlePollMs ?? 20;
   const wakeSpacingMs = options.wakeSpacingMs ?? 0;
-  const checkpointEveryMs = options.checkpointEveryMs ?? 0;
   const gapPollMs = options.gapPollMs ?? 5;
   const standbyPollMs = options.standbyPollMs ?? 1_000;
   const retryDelayMs = options.retryDelayMs ?? 100;
@@ -219,18 +219,16 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     saving = undefined;
     await pending;
   };
-  // The position published up to and not saved yet (`checkpointEveryMs`), and the last save.
-  let unsaved: number | undefined;
-  let lastSaveAt = Number.NEGATIVE_INFINITY;
-  /** Starts the save of `unsaved` when it is due (`force`: now), overlapping the next read. */
+  // The position published up to, saved at most every `checkpointEveryMs`.
+  const pacer = createCheckpointPacer(options.checkpointEveryMs ?? 0, now);
+  /** Starts the save of what was published when it is due (`force`: now), overlapping the next read. */
   const save = (force = false): void => {
-    if (unsaved === undefined || (!force && now() - lastSaveAt < checkpointEveryMs)) return;
+    const position = pacer.take(force);
+    if (position === undefined) return;
     if (!leadership.isHeld()) throw new Error('leadership lost before the checkpoint');
-    saving = options.store.saveCheckpoint(relayId, unsaved);
+    saving = options.store.saveCheckpoint(relayId, position);
     // Awaited by the next step (or at stop); a failure starts that step now, not at the next wake.
     saving.catch(rouse);
-    unsaved = undefined;
-    lastSaveAt = now();
   };
 
   /**
@@ -252,7 +250,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     if (!open && page.length === batchSize) readNext(last.globalPosition);
     await publishTraced(batch, (publishOptions) => options.bus.publish(batch, publishOptions));
     await options.onPublished?.(batch);
-    unsaved = last.globalPosition;
+    pacer.moved(last.globalPosition);
     save();
     if (skipped > 0) logger.info('skipped positions that never committed', { relayId, skipped });
     state.checkpoint = last.globalPosition;
@@ -275,7 +273,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     if (!state.leader) {
       gap = undefined;
       readAhead = undefined;
-      unsaved = undefined;
+      pacer.drop();
       await saved().catch(() => undefined);
       state.checkpoint = (await options.store.loadCheckpoint(relayId)) ?? 0;
       state.leader = true;
