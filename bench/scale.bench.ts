@@ -127,8 +127,6 @@ const REPLICA_IDS = ['replica-1', 'replica-2', 'replica-3'] as const;
 const PARTITIONS = 12;
 const TEAM_ID = 'scale-team';
 const MODEL_CALLS_PER_TURN = 2;
-/** The session engine's default snapshot interval in events. */
-const SNAPSHOT_EVERY = 200;
 const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
 const TEAM = {
   specVersion: 1,
@@ -500,6 +498,16 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
   });
   const folds: Record<string, unknown>[] = [];
   const turnMs: number[] = [];
+  // Every snapshot the product wrote (the table holds a stream's newest; a turn crosses at most one
+  // snapshot point), read after each turn: its version and size.
+  const snapshotsWritten = new Map<number, number>();
+  const newestSnapshot = async (streamId: string) => {
+    const { rows } = await store.pool.query<{ version: number; bytes: string }>(
+      `select version, octet_length(state::text)::text as bytes from snapshots where stream_id = $1`,
+      [streamId],
+    );
+    return rows[0] === undefined ? undefined : { version: rows[0].version, bytes: Number(rows[0].bytes) };
+  };
   try {
     let messages = 0;
     for (let i = 0; i < totalTurns; i += 1) {
@@ -507,6 +515,8 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
       const timed = await api.turn(sessionId, `long turn ${i}`, tool);
       turnMs.push(timed.endedAt - timed.startedAt);
       messages += 2;
+      const written = await newestSnapshot(await engine.streamIdOf(TENANT, sessionId));
+      if (written !== undefined) snapshotsWritten.set(written.version, written.bytes);
       if (checkpoints.some((c) => messages >= c && messages - 2 < c)) {
         const times: number[] = [];
         let state;
@@ -523,10 +533,7 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
           await store.loadSnapshot(streamId, { tenantId: TENANT, schemaTag: 'session-v1' });
           snapshotReads.push(performance.now() - t0);
         }
-        const { rows } = await store.pool.query<{ version: number; bytes: string }>(
-          `select version, octet_length(state::text)::text as bytes from snapshots where stream_id = $1`,
-          [streamId],
-        );
+        const newest = await newestSnapshot(streamId);
         const fold = {
           messages: state?.messages.length,
           version: state?.version,
@@ -542,9 +549,9 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
               50,
             ),
           ),
-          snapshotVersion: rows[0]?.version ?? null,
-          snapshotBytes: rows[0] === undefined ? null : Number(rows[0].bytes),
-          eventsFolded: (state?.version ?? 0) - (rows[0]?.version ?? 0),
+          snapshotVersion: newest?.version ?? null,
+          snapshotBytes: newest?.bytes ?? null,
+          eventsFolded: (state?.version ?? 0) - (newest?.version ?? 0),
         };
         folds.push(fold);
         log(`long: ${JSON.stringify(fold)}`);
@@ -586,15 +593,14 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
         eventsFolded: folds[b]!.eventsFolded,
         snapshotReadMs: folds[b]!.snapshotReadMs,
         snapshotBytes: folds[b]!.snapshotBytes,
-        // A snapshot of the whole state every SNAPSHOT_EVERY events, spread over the steps between.
-        snapshotBytesPerStep:
-          folds[b]!.snapshotBytes === null
-            ? null
-            : Math.round(
-                (Number(folds[b]!.snapshotBytes) * (upTo - from)) /
-                  SNAPSHOT_EVERY /
-                  Math.max(1, rows.filter((row) => row.v > from && row.v <= upTo).length),
-              ),
+        // The snapshots written in this stretch, spread over its appends.
+        snapshotsWritten: [...snapshotsWritten.keys()].filter((v) => v > from && v <= upTo).length,
+        snapshotBytesPerStep: Math.round(
+          [...snapshotsWritten]
+            .filter(([v]) => v > from && v <= upTo)
+            .reduce((sum, [, bytes]) => sum + bytes, 0) /
+            Math.max(1, rows.filter((row) => row.v > from && row.v <= upTo).length),
+        ),
       };
     });
     const table = {
@@ -607,6 +613,7 @@ const longRun = async (cluster: Cluster, api: RestApi, options: ScaleOptions, lo
         stepMsP50: growth(buckets.map((b) => b.stepMsP50)),
         bytesPerStepMean: growth(buckets.map((b) => b.bytesPerStepMean)),
         coldFoldMs: growth(buckets.map((b) => Number(b.coldFoldMs))),
+        snapshotBytesPerStep: growth(buckets.map((b) => b.snapshotBytesPerStep)),
       },
       folds,
     };
