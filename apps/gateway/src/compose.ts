@@ -93,7 +93,13 @@ export const composeDistributedGateway = async (
     ...BUILTIN_TOOL_NAMES,
     ...(await loadToolsModule(config.TOOLS_MODULE)).map((tool) => tool.name),
   ];
-  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events');
+  const sessionEngine = createSessionEngine({
+    store,
+    index: sessionIndex,
+    partitions: config.KAFKA_PARTITIONS,
+  });
+  // The engine's cached sessions follow the log, so a command decides on them without a read.
+  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events', sessionEngine.observe);
   const liveDeltas = await openLiveDeltas(config, logging);
   const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
   const checkpoints = createSqlCheckpointStore(store.db);
@@ -118,11 +124,7 @@ export const composeDistributedGateway = async (
       servers: config.MCP_SERVERS,
       list: mcp.list,
     }),
-    sessionEngine: createSessionEngine({
-      store,
-      index: sessionIndex,
-      partitions: config.KAFKA_PARTITIONS,
-    }),
+    sessionEngine,
     sessionIndex,
     liveEvents,
     ...(liveDeltas === undefined ? {} : { liveDeltas }),

@@ -4,12 +4,13 @@ import {
   createInMemoryEventStore,
   IdempotencyKeyReused,
   NotFound,
+  sessionStreamId,
   ValidationFailed,
 } from '@agentledger/events';
 import { createSessionEngine } from './engine/session-engine.ts';
 import { createInMemorySessionIndex } from './memory/memory-session-index.ts';
 import { createSessionUseCases } from './session-use-cases.ts';
-import { singleTeam } from './testing/fixtures.ts';
+import { postMessage, recordingCalls, singleTeam } from './testing/fixtures.ts';
 
 const acme = { tenantId: 'acme', keyId: 'key-acme' };
 const globex = { tenantId: 'globex', keyId: 'key-globex' };
@@ -97,5 +98,48 @@ describe('session use cases throw library errors, never transport ones', () => {
     expect(refused).toMatchObject({
       code: expect.stringMatching(/^(session_closed|illegal_session_state)$/),
     });
+  });
+
+  it('decides a message, a cancel and a close on the session its engine keeps up with the log, without reading the log; an append it missed is read once', async () => {
+    const store = createInMemoryEventStore();
+    const index = createInMemorySessionIndex();
+    const counted = recordingCalls(store, 'readStream');
+    const engine = createSessionEngine({ store: counted.store, index, partitions: 4 });
+    const orchestrator = createSessionEngine({ store, index, partitions: 4 });
+    const sessions = createSessionUseCases({
+      store,
+      engine,
+      index,
+      teams: { get: async () => ({ spec: singleTeam() }) },
+      parseTeamSpec: () => ({ ok: true }),
+      clock: () => new Date('2026-01-01T00:00:00Z'),
+      newId: () => 'id',
+      pollIntervalMs: 10,
+    });
+    const ref = { tenantId: 'acme', sessionId: 's-1' };
+    const elsewhere = (id: string) => orchestrator.handle(postMessage(id, `from ${id}`), ref);
+    await sessions.createSession(acme, { teamId: 'support', sessionId: 's-1' }, undefined);
+    // Another process appends; the gateway's live events show the engine what it appended.
+    for (const event of (await elsewhere('o-1')).events) engine.observe(event);
+    counted.calls.length = 0;
+    const first = await sessions.postMessage(acme, 's-1', { content: 'one' }, 'k-1');
+    const cancelled = await sessions.cancel(acme, 's-1', 'enough', 'k-c');
+    const closed = await sessions.close(acme, 's-1', 'done', 'k-2');
+    expect(counted.calls).toHaveLength(0);
+    const versionOf = async (sessionId: string, content: string) =>
+      (await store.readStream(sessionStreamId('acme', sessionId), { tenantId: 'acme' })).find(
+        (event) => (event.data as { content?: string }).content === content,
+      )?.version;
+    expect(first).toMatchObject({ outcome: 'accepted', body: { version: await versionOf('s-1', 'one') } });
+    expect(cancelled.version).toBeLessThan(closed.version);
+    expect(closed.status).toBe('closed');
+    // An append the engine was not shown: the message's first append is refused by its expected
+    // version, and the retry reads the stream once.
+    await sessions.createSession(acme, { teamId: 'support', sessionId: 's-2' }, undefined);
+    await orchestrator.handle(postMessage('o-2', 'unseen'), { ...ref, sessionId: 's-2' });
+    counted.calls.length = 0;
+    const late = await sessions.postMessage(acme, 's-2', { content: 'two' }, 'k-3');
+    expect(late).toMatchObject({ outcome: 'accepted', body: { version: await versionOf('s-2', 'two') } });
+    expect(counted.calls).toHaveLength(1);
   });
 });

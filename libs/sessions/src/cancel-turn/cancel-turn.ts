@@ -14,7 +14,7 @@ export const cancelTurnUseCase = ({ execute, loadOwn, metadataFor, matchingOrReu
     reason: string | undefined,
     key: Key,
   ): Promise<SessionSummary> => {
-    await loadOwn(p, sessionId);
+    await loadOwn(p, sessionId, 'forCommand');
     const data = reason === undefined ? {} : { reason };
     const result = await execute(p, sessionId, { type: 'CancelTurn', data, metadata: metadataFor(p) }, key);
     return matchingOrReused(p, result, key, (events) =>

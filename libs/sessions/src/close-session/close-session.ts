@@ -14,7 +14,7 @@ export const closeSessionUseCase = ({ execute, loadOwn, metadataFor, matchingOrR
     reason: string | undefined,
     key: Key,
   ): Promise<SessionSummary> => {
-    await loadOwn(p, sessionId);
+    await loadOwn(p, sessionId, 'forCommand');
     const data = reason === undefined ? {} : { reason };
     const result = await execute(p, sessionId, { type: 'CloseSession', data, metadata: metadataFor(p) }, key);
     return matchingOrReused(p, result, key, (events) =>

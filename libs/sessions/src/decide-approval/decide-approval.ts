@@ -27,7 +27,7 @@ export const decideApprovalUseCase = ({
     { approve: granted, reason }: ApprovalInput,
     key: Key,
   ): Promise<SessionSummary> => {
-    await loadOwn(p, sessionId);
+    await loadOwn(p, sessionId, 'forCommand');
     const command: SessionCommand = {
       type: 'DecideApproval',
       data: { toolCallId, approve: granted, actor: p.keyId, ...(reason === undefined ? {} : { reason }) },

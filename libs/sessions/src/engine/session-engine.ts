@@ -142,15 +142,24 @@ export type SessionEngine = Readonly<{
 export type Imported = Readonly<{ state: Session; duplicate: boolean }>;
 
 /**
- * When a worker may start from the cached session without reading the store. Both must hold:
- * the worker's `lease` is the one (same epoch) under which this engine made the session's last
- * fenced append, so no other worker has appended since (any other needs a newer epoch); and the
- * cached version is at least `seen(streamId)`, the newest version of the session's stream the
- * worker has been delivered, so it holds every append of others (gateways) that asked for this
- * run. An append on a cache that is still behind is refused by its expected version and the retry
- * reads the store.
+ * When a load may return the cached session without reading the store.
+ *
+ * A worker (`lease`, `seen`): both must hold. The worker's `lease` is the one (same epoch) under
+ * which this engine made the session's last fenced append, so no other worker has appended since
+ * (any other needs a newer epoch); and the cached version is at least `seen(streamId)`, the newest
+ * version of the session's stream the worker has been delivered, so it holds every append of others
+ * (gateways) that asked for this run.
+ *
+ * A command about to be handled (`forCommand`): whenever the session is cached. Its append carries
+ * the version it decided on, so a cache that is behind costs a refused append and a read, never a
+ * wrong decision; where the cache follows the log (`observe`, the gateway's live events) it is
+ * rarely behind. Never for a read whose answer is the state itself: that reads what others appended.
+ *
+ * Either way an append on a cache that is still behind is refused by its expected version and the
+ * retry reads the store.
  */
-export type LoadOptions = Readonly<{ lease: Lease; seen: (streamId: string) => number }>;
+export type LoadOptions =
+  Readonly<{ lease: Lease; seen: (streamId: string) => number }> | Readonly<{ forCommand: true }>;
 
 const SNAPSHOT_TAG = 'session-v1';
 const DEFAULT_SNAPSHOT_EVERY = 200;
@@ -261,8 +270,10 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
   ): Promise<Session | undefined> => {
     const cached = cache.get(cacheKey(tenantId, sessionId))?.value;
     if (cached !== undefined && deps.soleWriter === true) return cached.state;
+    if (cached !== undefined && options !== undefined && 'forCommand' in options) return cached.state;
     if (
       options !== undefined &&
+      'lease' in options &&
       cached?.epoch === options.lease.epoch &&
       cached.state.version >= options.seen(cached.streamId)
     )

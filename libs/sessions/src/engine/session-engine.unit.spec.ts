@@ -240,6 +240,47 @@ describe('session repository', () => {
     expect(counted.calls).toHaveLength(1);
   });
 
+  it('gives a command its cached session without reading; one behind costs a refused append and one read, never a lost message', async () => {
+    const { store, counted, a, b } = await twoEngines();
+    const ref = { tenantId: 'tenant-a', sessionId: 's1', fresh: true };
+    const command = async (id: string, content: string) => {
+      const before = await a.load('tenant-a', 's1', { forCommand: true });
+      return { before, ...(await a.handle(postMessage(id, content), ref)) };
+    };
+    counted.calls.length = 0;
+    await command('m1', 'first');
+    expect(counted.calls).toHaveLength(0);
+    // Another writer appended, and this engine was told (the gateway's live events): still no read.
+    const { events } = await b.handle(postMessage('m2', 'observed'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+    });
+    for (const event of events) a.observe(event);
+    await command('m3', 'after observed');
+    expect(counted.calls).toHaveLength(0);
+    // Another writer appended, and nobody told this engine: the append on the stale cache is
+    // refused by its expected version, and the retry reads once.
+    await b.handle(postMessage('m4', 'unobserved'), { tenantId: 'tenant-a', sessionId: 's1' });
+    const late = await command('m5', 'after unobserved');
+    expect(late.before?.messages).toHaveLength(3);
+    expect(counted.calls).toHaveLength(1);
+    expect(late.state.messages.map((m) => m.content)).toEqual([
+      'first',
+      'observed',
+      'after observed',
+      'unobserved',
+      'after unobserved',
+    ]);
+    expect(late.state).toEqual(await b.load('tenant-a', 's1'));
+    expect((await store.readStream(STREAM, { tenantId: 'tenant-a' })).length).toBe(late.state.version);
+    // A plain load (a query's answer) still reads what others appended.
+    await b.handle(postMessage('m6', 'for a query'), { tenantId: 'tenant-a', sessionId: 's1' });
+    expect((await a.load('tenant-a', 's1'))?.messages.at(-1)?.content).toBe('for a query');
+    // Nothing cached: a command's load folds the store like any other.
+    const cold = createSessionEngine({ store, index: setup().index, partitions: 12 });
+    expect((await cold.load('tenant-a', 's1', { forCommand: true }))?.messages).toHaveLength(6);
+  });
+
   it('gives a worker whose lease is unbroken its cached session without reading, when it holds all it was delivered', async () => {
     const { store, index, counted, a, b } = await twoEngines();
     const lease = (await index.acquire('tenant-a', 's1', 'replica-1', 60_000))!;

@@ -75,16 +75,24 @@ const createWatchers = () => {
  * One store subscription per gateway process (`subscriberId`, from the head at every start) fans
  * committed events out to the watchers of their streams. Delivery is at least once and a watch
  * registered late only misses events, never loses them: followers read the store to fill any gap
- * and still poll as a fallback.
+ * and still poll as a fallback. `observe` sees each event first (the gateway's session engine, so
+ * its cached sessions follow what the orchestrators append).
  */
-export const createStoreLiveEvents = (store: EventStore, subscriberId: string): LiveEvents => {
+export const createStoreLiveEvents = (
+  store: EventStore,
+  subscriberId: string,
+  observe?: (event: EventEnvelope) => void,
+): LiveEvents => {
   const watchers = createWatchers();
   const subscription = store.subscribe({
     subscriberId,
     from: 'end',
     // Wake-ups only: after a restart there is nobody to wake for what came before.
     checkpoints: false,
-    handler: watchers.deliver,
+    handler: (event) => {
+      observe?.(event);
+      watchers.deliver(event);
+    },
   });
   return { watch: watchers.watch, close: () => subscription.stop() };
 };

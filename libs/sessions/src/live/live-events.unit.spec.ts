@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createInMemoryEventStore } from '@agentledger/events';
 import { createInProcessEventBus } from '@agentledger/events/bus';
-import { createBusLiveEvents } from './live-events.ts';
+import type { EventEnvelope } from '@agentledger/events';
+import { createBusLiveEvents, createStoreLiveEvents } from './live-events.ts';
 
 describe('live events from the bus', () => {
   it('hands a watch the events of its stream the bus delivers, past its version, and stops on close', async () => {
@@ -29,5 +30,24 @@ describe('live events from the bus', () => {
     other.cancel();
     await live.close();
     await bus.close();
+  });
+});
+
+describe('live events from the store', () => {
+  it('shows the observer every committed event of every stream, as it wakes their watchers', async () => {
+    const store = createInMemoryEventStore();
+    const observed: string[] = [];
+    const live = createStoreLiveEvents(store, 'live-test', (event: EventEnvelope) =>
+      observed.push(`${event.tenantId}/${event.streamId}@${event.version}`),
+    );
+    const watch = live.watch('a', 0);
+    const woken = watch.news().then(() => [...observed]);
+    await store.append('a', [{ type: 'E', data: {} }], { tenantId: 't', expectedVersion: 0 });
+    await store.append('b', [{ type: 'E', data: {} }], { tenantId: 'u', expectedVersion: 0 });
+    expect(await woken).toContain('t/a@1');
+    while (observed.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(observed).toEqual(['t/a@1', 'u/b@1']);
+    watch.cancel();
+    await live.close();
   });
 });

@@ -30,7 +30,7 @@ export const postMessageUseCase = (context: SessionContext) => {
     { content, waitSeconds }: PostMessageInput,
     key: Key,
   ): Promise<PostMessageResult> => {
-    const before = await loadOwn(p, sessionId);
+    const before = await loadOwn(p, sessionId, 'forCommand');
     const messageId = key === undefined ? deps.newId() : derivedId('m', sessionId, key);
     const command: SessionCommand = {
       type: 'PostUserMessage',

@@ -85,9 +85,17 @@ export const createSessionContext = (deps: SessionUseCaseDeps) => {
       },
     });
 
-  /** The caller's session, or NotFound (another tenant's session is not found either). */
-  const loadOwn = async (p: Caller, sessionId: string): Promise<Session> => {
-    const state = await engine.load(p.tenantId, sessionId);
+  /**
+   * The caller's session, or NotFound (another tenant's session is not found either). Before a
+   * command (`forCommand`), a cached session as it is: the command's append carries the version it
+   * decided on, so a cache that is behind is refused and the retry reads the store.
+   */
+  const loadOwn = async (p: Caller, sessionId: string, use?: 'forCommand'): Promise<Session> => {
+    const state = await engine.load(
+      p.tenantId,
+      sessionId,
+      use === undefined ? undefined : { forCommand: true },
+    );
     if (state === undefined) throw new NotFound('session', sessionId);
     return state;
   };
