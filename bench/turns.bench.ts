@@ -78,6 +78,8 @@ type RunResult = {
   commitsPerTurn: number | null;
   walBytesPerTurn: number | null;
   cpuMsPerTurn: number | null;
+  /** b: the same per product process (gateway, orchestrator). */
+  cpuMsPerTurnByProcess?: Readonly<Record<string, number>>;
   /** The whole machine while it ran (Postgres, Kafka and the driver included): busy % and CPU ms per turn. */
   machineBusyPercent: number;
   machineCpuMsPerTurn: number | null;
@@ -184,9 +186,10 @@ const result = (
   name: string,
   shape: Shape,
   run: Driven,
-  extra: { commits?: number; wal?: number; cpuMs?: number },
+  extra: { commits?: number; wal?: number; cpuMs?: number; cpuMsByProcess?: Record<string, number> },
 ): RunResult => {
   const turns = shape.sessions * shape.turns;
+  const byProcess = extra.cpuMsByProcess;
   return {
     name,
     sessions: shape.sessions,
@@ -199,6 +202,13 @@ const result = (
     commitsPerTurn: extra.commits === undefined ? null : round(extra.commits / turns),
     walBytesPerTurn: extra.wal === undefined ? null : round(extra.wal / turns, 0),
     cpuMsPerTurn: extra.cpuMs === undefined ? null : round(extra.cpuMs / turns),
+    ...(byProcess === undefined
+      ? {}
+      : {
+          cpuMsPerTurnByProcess: Object.fromEntries(
+            Object.entries(byProcess).map(([name, ms]) => [name, round(ms / turns)]),
+          ),
+        }),
     machineBusyPercent: run.busyPercent,
     machineCpuMsPerTurn:
       machineCeiling(run.busyJiffies, turns, availableParallelism())?.machineCpuMsPerTurn ?? null,
@@ -668,18 +678,26 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
     const url = `http://127.0.0.1:${port}`;
     await waitReady(gateway, url, 'the gateway');
     const turns = await overRest(url, KEY, shape, tag);
-    const pids = [orchestrator.child.pid!, gateway.child.pid!];
+    const pids = { gateway: gateway.child.pid!, orchestrator: orchestrator.child.pid! };
+    const cpuOf = async () =>
+      Object.fromEntries(
+        await Promise.all(Object.entries(pids).map(async ([name, pid]) => [name, await processCpuMs(pid)])),
+      ) as Record<string, number>;
     const before = await dbCounters(admin, database.name);
-    const cpu = await processesCpuMs(pids);
+    const cpu = await cpuOf();
     const measured = await turns();
-    const cpuMs = (await processesCpuMs(pids)) - cpu;
+    const spent = await cpuOf();
+    const cpuMsByProcess = Object.fromEntries(
+      Object.keys(pids).map((name) => [name, spent[name]! - cpu[name]!]),
+    );
     await stopApp(gateway);
     await stopApp(orchestrator);
     const after = await settledCounters(admin, database.name, before);
     return result('b gateway+orch+kafka', shape, measured, {
       commits: after.commits - before.commits,
       wal: await walBytes(admin, before.lsn, after.lsn),
-      cpuMs,
+      cpuMs: Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0),
+      cpuMsByProcess,
     });
   } finally {
     if (gateway) await stopApp(gateway);
@@ -731,7 +749,9 @@ export default async function bench(args: readonly string[] = []): Promise<void>
     log(
       `${row.name.padEnd(22)} ${row.sessions}x${row.turnsPerSession}: ${row.turnsPerSecond} turns/s, ` +
         `p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, commits/turn ${row.commitsPerTurn ?? '-'}, ` +
-        `WAL B/turn ${row.walBytesPerTurn ?? '-'}, CPU ms/turn ${row.cpuMsPerTurn ?? '-'}, ` +
+        `WAL B/turn ${row.walBytesPerTurn ?? '-'}, CPU ms/turn ${row.cpuMsPerTurn ?? '-'}` +
+        (row.cpuMsPerTurnByProcess === undefined ? '' : ` ${JSON.stringify(row.cpuMsPerTurnByProcess)}`) +
+        ', ' +
         `machine ${row.machineBusyPercent}% busy, ${row.machineCpuMsPerTurn ?? '-'} CPU ms/turn`,
     );
   try {

@@ -99,7 +99,9 @@ export const composeDistributedGateway = async (
     partitions: config.KAFKA_PARTITIONS,
   });
   // The engine's cached sessions follow the log, so a command decides on them without a read.
-  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events', sessionEngine.observe);
+  const liveEvents = createStoreLiveEvents(store, 'gateway-live-events', (event) =>
+    sessionEngine.observe(event, 'store'),
+  );
   const liveDeltas = await openLiveDeltas(config, logging);
   const signer = readAuditSigner(config, (path) => readFileSync(path, 'utf8'));
   const checkpoints = createSqlCheckpointStore(store.db);

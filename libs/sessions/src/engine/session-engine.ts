@@ -126,11 +126,13 @@ export type SessionEngine = Readonly<{
   /** The folded-session cache: its budget, the estimated bytes it holds and its entries. */
   cache: () => Readonly<{ maxBytes: number; bytes: number; entries: number }>;
   /**
-   * An event as stored, learnt elsewhere (the bus): a cached session it continues (the next
-   * version, chained to the cached head, its hash recomputed) takes it in, so the next load need
-   * not read it back. Anything else is ignored: the next load reads the store, as before.
+   * An event as stored, learnt elsewhere: a cached session it continues (the next version, chained
+   * to the cached head) takes it in, so the next load need not read it back. From the bus (`'bus'`,
+   * the default) its hash is recomputed too, so a message that is not the stored event is never
+   * folded; one this process read from the log itself (`'store'`, a subscription's) is the stored
+   * event, as any load's read is. Anything else is ignored: the next load reads the store, as before.
    */
-  observe: (event: EventEnvelope) => void;
+  observe: (event: EventEnvelope, from?: 'bus' | 'store') => void;
   /**
    * Stores a whole exported stream as given (`EventStore.importStream`: ids, times and hashes kept,
    * never over an existing stream) with the session's read-model row in the same transaction. The
@@ -432,7 +434,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     );
   };
 
-  const observe = (event: EventEnvelope): void => {
+  const observe = (event: EventEnvelope, from: 'bus' | 'store' = 'bus'): void => {
     const ref = parseSessionStreamId(event.streamId);
     if (ref === undefined) return;
     const key = cacheKey(event.tenantId, ref.sessionId);
@@ -445,7 +447,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       cached.headHash === undefined ||
       event.version !== cached.state.version + 1 ||
       event.prevHash !== cached.headHash ||
-      computeEventHash(cached.headHash, event) !== event.hash
+      (from === 'bus' && computeEventHash(cached.headHash, event) !== event.hash)
     )
       return;
     cache.set(

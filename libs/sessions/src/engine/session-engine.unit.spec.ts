@@ -345,6 +345,30 @@ describe('session repository', () => {
     expect(read?.messages.at(-1)?.content).toBe('as stored');
   });
 
+  it('takes in an event read from the log as stored, without recomputing its hash (what a load reads is not checked either)', async () => {
+    const { counted, a, b } = await twoEngines();
+    await a.load('tenant-a', 's1');
+    const { events } = await b.handle(postMessage('m1', 'as stored'), {
+      tenantId: 'tenant-a',
+      sessionId: 's1',
+    });
+    // A body that is not what the hash covers: the bus' check refuses it, the store's path does not
+    // look (only the log itself hands the store's path its events).
+    const altered = events.map((event) =>
+      event.type === 'UserMessageReceived'
+        ? { ...event, data: { ...(event.data as object), content: 'read from the log' } }
+        : event,
+    );
+    for (const event of altered) a.observe(event, 'bus');
+    counted.calls.length = 0;
+    expect((await a.load('tenant-a', 's1', { forCommand: true }))?.messages).toHaveLength(0);
+    for (const event of altered) a.observe(event, 'store');
+    const state = await a.load('tenant-a', 's1', { forCommand: true });
+    expect(state?.messages.map((m) => m.content)).toEqual(['read from the log']);
+    expect(state?.version).toBe(events.at(-1)?.version);
+    expect(counted.calls).toHaveLength(0);
+  });
+
   it('decides a command on the cached session when its own worker appends to it under a lease; a stale cache is corrected', async () => {
     const { store, index } = setup();
     const counted = recordingCalls(store, 'readStream');
