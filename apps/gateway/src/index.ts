@@ -3,7 +3,13 @@
  * HTTP setup every composition shares, and the adapters and helpers to build its dependencies.
  */
 export { GatewayModule, type GatewayDeps, type GatewayOptions } from './gateway.module.ts';
-export { createGatewayApp, gatewayOperations, type GatewayHttpOptions } from './http/gateway-app.ts';
+export {
+  createGatewayApp,
+  gatewayOperations,
+  LISTEN_BACKLOG,
+  listenGateway,
+  type GatewayHttpOptions,
+} from './http/gateway-app.ts';
 export { GrpcGateway, type GrpcOptions } from './grpc/grpc-gateway.ts';
 export { SESSIONS_SERVICE, TEAMS_SERVICE } from './gateway.tokens.ts';
 export { PROTO_FILES, PROTO_LOADER_OPTIONS, PROTO_ROOT } from './grpc/proto.ts';

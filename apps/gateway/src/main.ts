@@ -2,7 +2,7 @@ import { startTracing } from '@agentledger/telemetry/sdk';
 import { parseGatewayConfig } from './config/gateway.config.ts';
 import { composeDistributedGateway } from './compose.ts';
 import { GrpcGateway } from './grpc/grpc-gateway.ts';
-import { createGatewayApp } from './http/gateway-app.ts';
+import { createGatewayApp, listenGateway } from './http/gateway-app.ts';
 
 /**
  * `npm run start:gateway`: the gateway alone (distributed mode), against Postgres. The only place
@@ -16,7 +16,7 @@ const main = async (): Promise<void> => {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     logging: composed.logging,
   });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  await listenGateway(app, { port: config.PORT, host: config.HOST });
   const address = app.getHttpServer().address();
   const url = `http://${config.HOST}:${typeof address === 'object' && address !== null ? address.port : config.PORT}`;
   composed.logging.root.info(

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   createGatewayApp,
+  listenGateway,
   GrpcGateway,
   SCOPES,
   TEAMS_SERVICE,
@@ -38,7 +39,7 @@ const main = async (): Promise<void> => {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     logging,
   });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  await listenGateway(app, { port: config.PORT, host: config.HOST });
 
   const teams = app.get<TeamsService>(TEAMS_SERVICE, { strict: false });
   const principal = { tenantId: config.DEV_TENANT, keyId: 'standalone', scopes: SCOPES };

@@ -114,3 +114,19 @@ export const createGatewayApp = async (
   await serveAuditPage(fastify);
   return app;
 };
+
+/**
+ * The HTTP port's listen queue: connections the kernel completed that the process has not accepted
+ * yet. Node's default, 511, fills when a restarted gateway's clients all come back at once on a busy
+ * machine; the kernel then drops their SYNs, and each client waits out TCP's retransmits (1 s, 3 s,
+ * 7 s, …) before its request is even read. Linux caps it at `net.core.somaxconn` (4096 by default).
+ */
+export const LISTEN_BACKLOG = 4_096;
+
+/** Listens on `port` and `host` with the gateway's listen queue (`LISTEN_BACKLOG`). */
+export const listenGateway = async (
+  app: NestFastifyApplication,
+  at: Readonly<{ port: number; host: string }>,
+): Promise<void> => {
+  await app.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG });
+};

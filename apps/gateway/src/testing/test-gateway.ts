@@ -12,7 +12,7 @@ import { createInMemoryApiKeyStore } from '../auth/in-memory-api-key-store.ts';
 import { createPostgresApiKeyStore, migrateGatewayDatabase } from '../auth/postgres-api-key-store.ts';
 import { GatewayModule, type GatewayDeps } from '../gateway.module.ts';
 import { GrpcGateway } from '../grpc/grpc-gateway.ts';
-import { createGatewayApp } from '../http/gateway-app.ts';
+import { createGatewayApp, listenGateway } from '../http/gateway-app.ts';
 import { createTeamSpecParser } from '../teams/agents-team-spec-parser.ts';
 import {
   assertStoredSessionsReplay,
@@ -139,7 +139,7 @@ export const startTestGateway = async (overrides: Partial<GatewayDeps> = {}): Pr
     ...overrides,
   });
   const app = await createGatewayApp(module, { bodyLimitBytes: 1024 * 1024, logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await listenGateway(app, { port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('the gateway is not listening on TCP');
   return {
