@@ -76,7 +76,8 @@ const createWatchers = () => {
  * committed events out to the watchers of their streams. Delivery is at least once and a watch
  * registered late only misses events, never loses them: followers read the store to fill any gap
  * and still poll as a fallback. `observe` sees each event first (the gateway's session engine, so
- * its cached sessions follow what the orchestrators append).
+ * its cached sessions follow what the orchestrators append); an observer that throws wakes nobody
+ * less.
  */
 export const createStoreLiveEvents = (
   store: EventStore,
@@ -90,7 +91,11 @@ export const createStoreLiveEvents = (
     // Wake-ups only: after a restart there is nobody to wake for what came before.
     checkpoints: false,
     handler: (event) => {
-      observe?.(event);
+      try {
+        observe?.(event);
+      } catch {
+        // The observer's loss (its next load reads the store); never the followers'.
+      }
       watchers.deliver(event);
     },
   });

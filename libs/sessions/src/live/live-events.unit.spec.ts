@@ -50,4 +50,17 @@ describe('live events from the store', () => {
     watch.cancel();
     await live.close();
   });
+
+  it('wakes the watchers of an event its observer threw on', async () => {
+    const store = createInMemoryEventStore();
+    const live = createStoreLiveEvents(store, 'live-test', () => {
+      throw new Error('observer failed');
+    });
+    const watch = live.watch('a', 0);
+    await store.append('a', [{ type: 'E', data: {} }], { tenantId: 't', expectedVersion: 0 });
+    await watch.news();
+    expect(watch.take(0)?.map((event) => event.version)).toEqual([1]);
+    watch.cancel();
+    await live.close();
+  });
 });
