@@ -16,6 +16,7 @@ export {
 } from './session-index.ts';
 export {
   createSessionEngine,
+  foldEnvelopes,
   type CommandContext,
   type Handled,
   type LoadOptions,
@@ -33,7 +34,6 @@ export type {
 } from './engine/session-step.ts';
 export {
   createTeamSession,
-  foldEnvelopes,
   runTeam,
   type ApprovalPolicy,
   type TeamRunOptions,

@@ -29,7 +29,7 @@ export { decide } from './session/session.decide.ts';
 export { foldSession, sessionDecider, type Decider } from './session/session.decider.ts';
 export type * from './session/session.events.ts';
 export { SESSION_EVENT_TYPES } from './session/session.events.ts';
-export { evolve, toolResultText } from './session/session.evolve.ts';
+export { evolve, foldingEvolve, toolResultText } from './session/session.evolve.ts';
 export { replayDecisions, type DecisionReplay, type RecordedSessionEvent } from './session/session.replay.ts';
 export * from './session/session.state.ts';
 export { nextDeadline, toSessionView, turnDeadline, type SessionView } from './session/session.view.ts';

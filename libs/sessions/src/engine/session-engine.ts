@@ -1,5 +1,6 @@
 import {
   evolve,
+  foldingEvolve,
   hasRunnableWork,
   initialSession,
   nextDeadline,
@@ -25,6 +26,7 @@ import { inSpan, traceparentOf } from '@agentledger/telemetry';
 import type { Lease, SessionProjection, SessionReadModel } from '../session-index.ts';
 import { withConflictRetry } from './conflict-policy.ts';
 import { createSessionCache, estimatedBytes } from './session-cache.ts';
+import { crossesSnapshotPoint } from './snapshot-points.ts';
 import { createStep, type StepHooks, type StepOptions, type StepOutcome } from './session-step.ts';
 import { followTrace, NO_TRACE, traceToContinue, type TurnTrace } from './turn-trace.ts';
 
@@ -44,7 +46,9 @@ export type SessionEngineDeps<Tx> = Readonly<{
   cacheMaxBytes?: number;
   /**
    * Snapshot long streams every this many events (default 200; 0: never): when a cold fold passes
-   * that many, and when an append to a cached session crosses a multiple of it.
+   * that many, and when an append to a cached session crosses a snapshot point (every this many
+   * events up to 8 times it, then at an interval that doubles as the stream grows: see
+   * `snapshotInterval`).
    */
   snapshotEvery?: number;
   /** What `step` runs effects with; callers that only `handle` commands (the gateway) leave it out. */
@@ -166,8 +170,23 @@ export type LoadOptions =
 const SNAPSHOT_TAG = 'session-v1';
 const DEFAULT_SNAPSHOT_EVERY = 200;
 
+// A stored event is a session event with its envelope's fields besides: evolve reads type and data.
+const asSessionEvent = (event: EventEnvelope): SessionEvent => event as unknown as SessionEvent;
+
 const evolveEnvelope = (state: Session, event: EventEnvelope): Session =>
-  evolve(state, event as unknown as SessionEvent);
+  evolve(state, asSessionEvent(event));
+
+/** An `evolve` of stored events for one fold (see `foldingEvolve`: only its last state is kept). */
+const foldingEnvelopes = (): ((state: Session, event: EventEnvelope) => Session) => {
+  const next = foldingEvolve();
+  return (state, event) => next(state, asSessionEvent(event));
+};
+
+/** Folds stored events into session state (what every replica and every replay does); `from` is unchanged. */
+export const foldEnvelopes = (
+  envelopes: readonly EventEnvelope[],
+  from: Session = initialSession(),
+): Session => envelopes.reduce(foldingEnvelopes(), from);
 
 const tokensIn = (events: readonly SessionEvent[]): number =>
   events.reduce(
@@ -241,7 +260,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       // Appends of others since: one may be another worker's, under a newer lease.
       const { epoch } = cached.value;
       return {
-        state: newer.reduce(evolveEnvelope, state),
+        state: foldEnvelopes(newer, state),
         streamId,
         trace: newer.reduce(followTrace, cached.value.trace),
         ...headAfter(newer, cached.value.headHash),
@@ -252,10 +271,11 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     const streamId = await streamIdOf(tenantId, sessionId);
     let trace = NO_TRACE;
     let headHash: string | undefined;
+    const evolveNext = foldingEnvelopes();
     const fold = (state: Session, event: EventEnvelope): Session => {
       trace = followTrace(trace, event);
       headHash = event.hash;
-      return evolveEnvelope(state, event);
+      return evolveNext(state, event);
     };
     const { state } = await deps.store.aggregate(streamId, fold, initialSession(), {
       tenantId,
@@ -311,13 +331,13 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
 
   /**
    * A session that stays cached is never folded from the store, so `aggregate` would never
-   * snapshot it: each append that crosses a multiple of `snapshotEvery` saves the state it folded,
-   * so a cold load (a restart, another replica) folds at most `snapshotEvery` events past it. Best
-   * effort: the events are committed; a failed snapshot only means a longer cold fold.
+   * snapshot it: each append that crosses a snapshot point (`crossesSnapshotPoint`: every
+   * `snapshotEvery` events, spreading as the stream grows) saves the state it folded, so a cold load
+   * (a restart, another replica) folds at most that interval past it. Best effort: the events are
+   * committed; a failed snapshot only means a longer cold fold.
    */
   const snapshotCrossed = async (from: number, state: Session, streamId: string): Promise<void> => {
-    const every = deps.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
-    if (every <= 0 || Math.floor(state.version / every) === Math.floor(from / every)) return;
+    if (!crossesSnapshotPoint(from, state.version, deps.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY)) return;
     await deps.store
       .saveSnapshot({
         streamId,
@@ -355,7 +375,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     let after = before;
     const rowAfter = (events: readonly EventEnvelope[]): SessionProjection => {
       stored = events;
-      after = events.reduce(evolveEnvelope, before);
+      after = foldEnvelopes(events, before);
       return { ...projectionOf(after, streamId), tokensUsed: tokensIn(decided) };
     };
     const { declare } = deps.index;
@@ -469,7 +489,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
   ): Promise<Session | undefined> => {
     const streamId = await streamIdOf(tenantId, sessionId);
     const events = await deps.store.readStream(streamId, { tenantId, toVersion: version });
-    const state = events.reduce(evolveEnvelope, initialSession());
+    const state = foldEnvelopes(events);
     return state.version === 0 ? undefined : state;
   };
 
@@ -478,7 +498,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
     streamId: string,
     events: readonly EventEnvelope[],
   ): Promise<Imported> => {
-    const state = events.reduce(evolveEnvelope, initialSession());
+    const state = foldEnvelopes(events);
     // Tokens were spent where the session ran: they do not count into this tenant's usage today.
     const result = await deps.store.importStream(streamId, events, {
       tenantId,

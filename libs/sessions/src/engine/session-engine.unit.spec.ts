@@ -470,6 +470,30 @@ describe('session repository', () => {
     expect(await cold.load('tenant-a', 's1')).toEqual(state);
   });
 
+  it('spreads the snapshots of a cached session as its stream grows, so their bytes per event stay flat', async () => {
+    const { store, index } = setup();
+    const saved: number[] = [];
+    const saveSnapshot = store.saveSnapshot.bind(store);
+    const recording = {
+      ...store,
+      saveSnapshot: (snapshot: Parameters<typeof store.saveSnapshot>[0]) => {
+        saved.push(snapshot.version);
+        return saveSnapshot(snapshot);
+      },
+    };
+    const engine = createSessionEngine({ store: recording, index, partitions: 12, snapshotEvery: 2 });
+    const ref = { tenantId: 'tenant-a', sessionId: 's1' };
+    let state = (await engine.handle(startSession('s1'), ref)).state;
+    for (let i = 0; state.version < 64; i += 1)
+      state = (await engine.handle(postMessage(`m${i}`, `hello ${i}`), ref)).state;
+    // Every 2 events up to 16, every 4 up to 32, every 8 up to 64, each at the end of the append
+    // that crossed it (the first message's took the stream from 1 to 5): 15 snapshots, where a
+    // fixed interval of 2 would have written one at each even version, 31.
+    expect(saved).toEqual([5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64]);
+    const cold = createSessionEngine({ store, index, partitions: 12, snapshotEvery: 0 });
+    expect(await cold.load('tenant-a', 's1')).toEqual(state);
+  });
+
   it.each([
     { when: 'when snapshots are off', snapshotEvery: 0, messages: 5 },
     { when: 'before its stream reaches snapshotEvery events', snapshotEvery: 1_000, messages: 3 },

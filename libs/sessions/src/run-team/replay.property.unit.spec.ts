@@ -5,6 +5,8 @@ import {
   calculatorTool,
   createToolRegistry,
   defineTool,
+  evolve,
+  initialSession,
   replayDecisions,
   ModelCallError,
   type ModelClient,
@@ -14,7 +16,8 @@ import {
   type TeamSpec,
 } from '@agentledger/agents';
 import { spec } from '@agentledger/agents/testing';
-import { createTeamSession, foldEnvelopes } from './team-session.ts';
+import { foldEnvelopes } from '../engine/session-engine.ts';
+import { createTeamSession } from './team-session.ts';
 
 type Move =
   | { kind: 'text'; terminate: boolean }
@@ -161,7 +164,8 @@ describe('replay (property)', () => {
         fc.array(fc.constantFrom<UserMove>('reply', 'approve', 'deny', 'cancel', 'message'), {
           maxLength: 6,
         }),
-        async (team, moves, userMoves) => {
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (team, moves, userMoves, splitAt) => {
           const store = createInMemoryEventStore();
           let tick = Date.parse('2026-01-01T00:00:00.000Z');
           const clock = () => new Date((tick += 1000));
@@ -185,6 +189,19 @@ describe('replay (property)', () => {
           const folded = foldEnvelopes(events);
           expect(JSON.stringify(folded)).toBe(JSON.stringify(live));
           expect(folded.version).toBe(events.length);
+          // A fold writes its own copy of the transcript in place: the state it starts from (a
+          // snapshot, a cached session) is never changed, and the result is evolve's, event by event.
+          const split = Math.floor(splitAt * events.length);
+          const prefix = foldEnvelopes(events.slice(0, split));
+          const prefixBefore = JSON.stringify(prefix);
+          const resumed = foldEnvelopes(events.slice(split), prefix);
+          expect(JSON.stringify(prefix)).toBe(prefixBefore);
+          expect(JSON.stringify(resumed)).toBe(JSON.stringify(live));
+          const stepByStep = events.reduce(
+            (state, e) => evolve(state, e as unknown as SessionEvent),
+            initialSession(),
+          );
+          expect(JSON.stringify(stepByStep)).toBe(JSON.stringify(live));
           const recorded = events.map((e) => ({
             ...(e as unknown as SessionEvent),
             recordedAt: e.recordedAt,

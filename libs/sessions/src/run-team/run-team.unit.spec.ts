@@ -10,7 +10,8 @@ import {
   nextAction,
 } from '@agentledger/agents';
 import { spec } from '@agentledger/agents/testing';
-import { createTeamSession, foldEnvelopes, runTeam } from './team-session.ts';
+import { foldEnvelopes } from '../engine/session-engine.ts';
+import { createTeamSession, runTeam } from './team-session.ts';
 
 const fixedClock = () => new Date('2026-01-01T00:00:00.000Z');
 

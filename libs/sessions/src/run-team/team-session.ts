@@ -1,7 +1,6 @@
 import {
   builtinTools,
   createModelClientResolver,
-  evolve,
   initialSession,
   parseTeamSpec,
   singleModelClient,
@@ -13,7 +12,6 @@ import {
   type ModelEndpoints,
   type Session,
   type SessionCommand,
-  type SessionEvent,
   type SessionMessage,
   type TeamSpec,
   type ToolRegistry,
@@ -79,14 +77,6 @@ export type TeamSession = Readonly<{
   drive: (options?: Readonly<{ resumed?: boolean }>) => Promise<TeamRunResult>;
   state: () => Promise<Session>;
 }>;
-
-const toSessionEvent = (e: EventEnvelope): SessionEvent => ({ type: e.type, data: e.data }) as SessionEvent;
-
-/** Folds stored envelopes into session state (what every replica and every replay does). */
-export const foldEnvelopes = (
-  envelopes: readonly EventEnvelope[],
-  from: Session = initialSession(),
-): Session => envelopes.map(toSessionEvent).reduce(evolve, from);
 
 const approvalsBy =
   (policy: ApprovalPolicy, metadata: () => CommandMetadata) =>

@@ -1,7 +1,7 @@
 import type { SessionCommand } from './session.commands.ts';
 import { decide } from './session.decide.ts';
 import type { SessionEvent } from './session.events.ts';
-import { evolve } from './session.evolve.ts';
+import { evolve, foldingEvolve } from './session.evolve.ts';
 import { initialSession, type Session } from './session.state.ts';
 
 export type Decider<S, C, E> = Readonly<{
@@ -17,6 +17,6 @@ export const sessionDecider: Decider<Session, SessionCommand, SessionEvent> = {
   initialState: initialSession,
 };
 
-/** `events.reduce(evolve, initialSession())`. */
+/** `events.reduce(evolve, from)`, in one copy of the transcript (`foldingEvolve`); `from` is unchanged. */
 export const foldSession = (events: readonly SessionEvent[], from: Session = initialSession()): Session =>
-  events.reduce(evolve, from);
+  events.reduce(foldingEvolve(), from);

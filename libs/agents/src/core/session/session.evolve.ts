@@ -14,6 +14,46 @@ import {
   type TurnState,
 } from './session.state.ts';
 
+/**
+ * How `evolve` grows the transcript's lists (`messages`, `thread`, the only parts of the state that
+ * grow with the conversation). `COPIED`, the plain `evolve`'s: a new list for each change, so every
+ * state stays valid. A fold's (`foldingEvolve`): the first change copies a list, and later changes
+ * in the same fold write to that copy. Folding n events onto a transcript of m items then costs
+ * O(n + m), not O(n · m); only the fold's last state may be kept.
+ */
+type Lists = Readonly<{
+  append: <T>(list: readonly T[], item: T) => readonly T[];
+  replace: <T>(list: readonly T[], index: number, item: T) => readonly T[];
+}>;
+
+const COPIED: Lists = {
+  append: (list, item) => [...list, item],
+  replace: (list, index, item) => list.with(index, item),
+};
+
+/** Lists that the fold they are made for copies once and then changes in place. */
+const foldOwned = (): Lists => {
+  const owned = new WeakSet<readonly unknown[]>();
+  const own = <T>(list: readonly T[]): T[] => {
+    if (owned.has(list)) return list as T[];
+    const copy = [...list];
+    owned.add(copy);
+    return copy;
+  };
+  return {
+    append: (list, item) => {
+      const mine = own(list);
+      mine.push(item);
+      return mine;
+    },
+    replace: (list, index, item) => {
+      const mine = own(list);
+      mine[index] = item;
+      return mine;
+    },
+  };
+};
+
 const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
   promptTokens: a.promptTokens + b.promptTokens,
   completionTokens: a.completionTokens + b.completionTokens,
@@ -48,13 +88,13 @@ export const toolResultText = (call: ToolCallState): string =>
  * When the current batch is resolved, the agent's tool exchange (its tool calls and their results,
  * handoff calls answered with the handoff message) joins the thread.
  */
-const closeBatchIfDone = (s: Session): Session => {
+const closeBatchIfDone = (lists: Lists, s: Session): Session => {
   const turn = s.turn;
   if (!turn || turn.phase !== 'speaking') return s;
   const callId = turn.stepCalls.at(-1);
   const call = callId ? s.modelCalls[callId] : undefined;
   if (!call || call.status !== 'completed' || !call.toolCalls?.length) return s;
-  if (s.thread.some((item) => item.kind === 'tool_exchange' && item.callId === call.callId)) return s;
+  if (exchangeOf(s.thread, call)) return s;
   const agent = s.spec?.agents.find((a) => a.name === call.agent);
   const handoffs = agent?.kind === 'assistant' ? agent.handoffs : [];
   const isHandoff = (name: string): boolean => handoffs.some((h) => h.name === name);
@@ -76,7 +116,16 @@ const closeBatchIfDone = (s: Session): Session => {
     toolCalls: call.toolCalls,
     results,
   };
-  return { ...s, thread: [...s.thread, item] };
+  return { ...s, thread: lists.append(s.thread, item) };
+};
+
+/** Whether the call's tool exchange joined the thread: only after the context the call was given. */
+const exchangeOf = (thread: readonly ThreadItem[], call: ModelCallState): boolean => {
+  for (let index = thread.length - 1; index >= Math.max(0, call.contextLength); index -= 1) {
+    const item = thread[index];
+    if (item?.kind === 'tool_exchange' && item.callId === call.callId) return true;
+  }
+  return false;
 };
 
 /**
@@ -151,7 +200,7 @@ const statusOf = (s: Session): SessionStatus => {
   return 'running';
 };
 
-const apply = (s: Session, event: SessionEvent): Session => {
+const apply = (lists: Lists, s: Session, event: SessionEvent): Session => {
   const version = s.version + 1;
   switch (event.type) {
     case 'SessionStarted': {
@@ -159,7 +208,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
       return { ...s, sessionId, tenantId, teamId, spec, specHash };
     }
     case 'SessionForked': {
-      const parent = event.data.parentEvents.reduce(evolve, initialSession());
+      const parent = event.data.parentEvents.reduce(foldingEvolve(), initialSession());
       // A fork owns none of the parent's calls: nothing of them is recorded here, aborted or not.
       const base = withAborted(parent.turn ? retireTurn(parent, parent.turn.turnId) : parent, []);
       return {
@@ -185,19 +234,22 @@ const apply = (s: Session, event: SessionEvent): Session => {
         messageType: 'text' as const,
         turnId: joinsTurn ? turn.turnId : null,
       };
-      const next = { ...s, messages: [...s.messages, message] };
+      const next = { ...s, messages: lists.append(s.messages, message) };
       if (!joinsTurn) return { ...next, queue: [...s.queue, messageId] };
       const item: ThreadItem = { kind: 'message', id: messageId, source, content, messageType: 'text' };
       return {
         ...next,
-        thread: [...s.thread, item],
+        thread: lists.append(s.thread, item),
         awaitingInput: null,
         turn: { ...turn, phase: 'between_steps', messageCount: turn.messageCount + 1, handoffToUser: null },
       };
     }
     case 'TurnStarted': {
       const { turnId, messageId, at } = event.data;
-      const message = s.messages.find((m) => m.id === messageId);
+      // The message a turn starts is the newest queued one or close to it: looked for from the end.
+      const found = s.messages.findLastIndex((m) => m.id === messageId);
+      const message = s.messages[found];
+      const threadStart = s.thread.length + 1;
       const item: ThreadItem = {
         kind: 'message',
         id: messageId,
@@ -208,8 +260,8 @@ const apply = (s: Session, event: SessionEvent): Session => {
       return {
         ...s,
         queue: s.queue.filter((id) => id !== messageId),
-        messages: s.messages.map((m) => (m.id === messageId ? { ...m, turnId } : m)),
-        thread: [...s.thread, item],
+        messages: message ? lists.replace(s.messages, found, { ...message, turnId }) : s.messages,
+        thread: lists.append(s.thread, item),
         awaitingInput: null,
         turnCount: s.turnCount + 1,
         turn: {
@@ -235,7 +287,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
                   outerLoop: 0,
                   rounds: 0,
                   stalls: 0,
-                  threadStart: s.thread.length + 1,
+                  threadStart,
                   lastLedger: null,
                 },
               }
@@ -277,7 +329,7 @@ const apply = (s: Session, event: SessionEvent): Session => {
         finishReason,
       });
       const turnUsage = s.turn ? addUsage(s.turn.usage, usage) : undefined;
-      return closeBatchIfDone({
+      return closeBatchIfDone(lists, {
         ...(turnUsage ? withTurn(next, { usage: turnUsage }) : next),
         usage: addUsage(s.usage, usage),
       });
@@ -312,12 +364,15 @@ const apply = (s: Session, event: SessionEvent): Session => {
       const name = s.toolCalls[toolCallId]?.name;
       const next = putToolCall(s, toolCallId, { status: 'completed', result });
       const functionCalls = [...(s.turn?.functionCalls ?? []), ...(name ? [name] : [])];
-      return closeBatchIfDone(withTurn(next, { functionCalls }));
+      return closeBatchIfDone(lists, withTurn(next, { functionCalls }));
     }
     case 'ToolCallFailed': {
       const { toolCallId, reason, message } = event.data;
       if (!s.toolCalls[toolCallId]) return withoutAborted(s, toolCallId);
-      return closeBatchIfDone(putToolCall(s, toolCallId, { status: 'failed', failure: { reason, message } }));
+      return closeBatchIfDone(
+        lists,
+        putToolCall(s, toolCallId, { status: 'failed', failure: { reason, message } }),
+      );
     }
     case 'AgentMessageEmitted': {
       const { messageId, turnId, agent, content, messageType, target } = event.data;
@@ -332,7 +387,11 @@ const apply = (s: Session, event: SessionEvent): Session => {
         ...(target === undefined ? {} : { target }),
       };
       const item: ThreadItem = { kind: 'message', id: messageId, source: agent, content, messageType };
-      const next = { ...s, messages: [...s.messages, message], thread: [...s.thread, item] };
+      const next = {
+        ...s,
+        messages: lists.append(s.messages, message),
+        thread: lists.append(s.thread, item),
+      };
       const counted = !(s.turn?.magentic && agent === MAGENTIC_ORCHESTRATOR);
       return withTurn(next, {
         phase: 'between_steps',
@@ -396,12 +455,25 @@ const apply = (s: Session, event: SessionEvent): Session => {
   }
 };
 
-/** `state = events.reduce(evolve, initialSession())`: pure, total, and the only way state changes. */
-export const evolve = (state: Session, event: SessionEvent): Session => {
-  const applied = apply(state, event);
+const evolveWith = (lists: Lists, state: Session, event: SessionEvent): Session => {
+  const applied = apply(lists, state, event);
   const progressed = event.type === 'SessionStalled' ? applied : { ...applied, stalledReason: null };
   const withPending = { ...progressed, version: state.version + 1 };
   const pending = pendingOf(withPending);
   const next = { ...withPending, pending };
   return { ...next, status: statusOf(next) };
+};
+
+/** `state = events.reduce(evolve, initialSession())`: pure, total, and the only way state changes. */
+export const evolve = (state: Session, event: SessionEvent): Session => evolveWith(COPIED, state, event);
+
+/**
+ * An `evolve` for one fold (`events.reduce(foldingEvolve(), from)`, `aggregate`): the same states,
+ * but each state it returns shares its transcript lists with the next, which it changes in place;
+ * so folding n events costs O(n) past one copy of the transcript, not O(n) per event. Only the
+ * fold's last state may be kept; its input is never changed. Make a new one for each fold.
+ */
+export const foldingEvolve = (): ((state: Session, event: SessionEvent) => Session) => {
+  const lists = foldOwned();
+  return (state, event) => evolveWith(lists, state, event);
 };
