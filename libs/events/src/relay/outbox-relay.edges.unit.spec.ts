@@ -490,7 +490,7 @@ describe('outbox relay, step by step', () => {
       bus,
       leadership,
       retryDelayMs: 1,
-      standbyPollMs: NEVER,
+      standbyPollMs: 5,
       idlePollMs: NEVER,
       onPublished: () => {
         if (published.length === 1) state.held = false;
@@ -503,7 +503,6 @@ describe('outbox relay, step by step', () => {
     expect(log).not.toContain('save 2');
     expect(relay.status().lastError).toBe('Error: leadership lost before the checkpoint');
     state.held = true;
-    relay.wake();
     await until('saved', () => (checkpoints.get('outbox-relay') === 2 ? true : undefined));
     expect(published).toEqual([
       [1, 2],
@@ -523,22 +522,19 @@ describe('outbox relay, step by step', () => {
       leadership,
       logger,
       relayId: 'r',
-      standbyPollMs: NEVER,
+      standbyPollMs: 5,
       idlePollMs: NEVER,
     });
     relay.start();
-    await until('asked for leadership', () => (state.acquires === 1 ? true : undefined));
-    await turns();
+    await until('asked for leadership twice', () => (state.acquires >= 2 ? true : undefined));
     expect(lines).toEqual([]);
     state.held = true;
-    relay.wake();
     await until('published', () => (log.at(-1) === 'save 9' ? true : undefined));
     expect(published).toEqual([[8, 9]]);
     state.held = false;
     relay.wake();
     await until('a standby', () => (relay.status().leader ? undefined : true));
     state.held = true;
-    relay.wake();
     await until('leading again', () => (relay.status().leader ? true : undefined));
     expect(lines).toEqual([
       ['info', 'relay active', { relayId: 'r', checkpoint: 7 }],
@@ -600,38 +596,38 @@ describe('outbox relay, step by step', () => {
     expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
   });
 
-  it('waits a whole standby poll between attempts; a wake before start cuts only the first one short', async () => {
+  it('a standby asks for leadership once a standby poll: wakes (a commit each) do not make it ask', async () => {
     const { store } = fakeStore([]);
     const { leadership, state } = switchable(false);
     const relay = relayOf({ store, bus: recordingBus([]).bus, leadership, standbyPollMs: NEVER });
     relay.wake();
     relay.start();
-    await until('asked twice', () => (state.acquires === 2 ? true : undefined));
+    await until('asked once', () => (state.acquires === 1 ? true : undefined));
+    for (let i = 0; i < 20; i += 1) relay.wake();
     await turns(10);
-    expect(state.acquires).toBe(2);
-
-    const { leadership: second, state: secondState } = switchable(false);
-    const patient = relayOf({ store, bus: recordingBus([]).bus, leadership: second, standbyPollMs: NEVER });
-    patient.start();
-    await turns(10);
-    expect(secondState.acquires).toBe(1);
+    expect(state.acquires).toBe(1);
+    expect(relay.status().leader).toBe(false);
+    await relay.stop();
   });
 
-  it('a wake clears the pending poll timer, so nothing is left to keep the process alive', async () => {
+  it('a wake clears the leader’s pending poll timer, so nothing is left to keep the process alive', async () => {
     const setTimer = vi.spyOn(globalThis, 'setTimeout');
     const clearTimer = vi.spyOn(globalThis, 'clearTimeout');
-    const { store } = fakeStore([]);
-    const { leadership, state } = switchable(false);
-    const relay = relayOf({ store, bus: recordingBus([]).bus, leadership, standbyPollMs: NEVER });
+    const { store, log } = fakeStore([1]);
+    const relay = relayOf({ store, bus: recordingBus(log).bus, idlePollMs: NEVER });
     relay.start();
-    await until('a standby poll', () =>
+    await until('an idle poll', () =>
       setTimer.mock.calls.some(([, ms]) => ms === NEVER) ? true : undefined,
     );
     const index = setTimer.mock.calls.findIndex(([, ms]) => ms === NEVER);
     const timer = setTimer.mock.results[index]!.value as unknown;
+    const reads = log.filter((line) => line.startsWith('read')).length;
     relay.wake();
-    await until('asked again', () => (state.acquires === 2 ? true : undefined));
+    await until('read again', () =>
+      log.filter((line) => line.startsWith('read')).length > reads ? true : undefined,
+    );
     expect(clearTimer).toHaveBeenCalledWith(timer);
+    await relay.stop();
   });
 
   it('stop waits for the checkpoint save in flight', async () => {

@@ -40,7 +40,7 @@ export type OutboxRelayOptions = Readonly<{
   wakeSpacingMs?: number;
   /** Wait between reads while a gap in positions is open (usually filled within ms). Default 5 ms. */
   gapPollMs?: number;
-  /** How often a standby tries to take leadership. Default 1 s. */
+  /** How often a standby tries to take leadership (a `wake` does not make it try sooner). Default 1 s. */
   standbyPollMs?: number;
   /** First back-off after a failure, doubled up to `maxRetryDelayMs` (default 100 ms / 2 s). */
   retryDelayMs?: number;
@@ -84,7 +84,7 @@ export type OutboxRelay = Readonly<{
   start: () => void;
   /** Finishes the batch in progress (its checkpoint saved if published), then releases leadership. */
   stop: () => Promise<void>;
-  /** A hint that events were committed: skips the rest of the idle wait. */
+  /** A hint that events were committed: skips the rest of the leader's idle wait (a standby ignores it). */
   wake: () => void;
   status: () => RelayStatus;
 }>;
@@ -327,6 +327,9 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
       await loop;
     },
     wake: () => {
+      // Only the leader reads. A standby asks for leadership once a standby poll, not once a
+      // commit: every replica listens, and each wake would cost it a lock attempt on Postgres.
+      if (!state.leader) return;
       const wait = lastReadAt + wakeSpacingMs - performance.now();
       if (wait <= 0) rouse();
       else
