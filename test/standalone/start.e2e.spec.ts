@@ -33,10 +33,12 @@ describe('npm start and npm run demo', () => {
 
   const start = async (): Promise<Running & { url: string }> => {
     const app = run(['apps/standalone/dist/main.js'], env());
+    // The banner's lines may arrive in separate chunks: its last line says all of it is out.
     const url = await eventually(
-      'the product to print its URL',
+      'the product to print its banner',
       () => {
         if (app.child.exitCode !== null) throw new Error(`exited: ${app.output()}`);
+        if (!app.output().includes('Try it: npm run demo')) return undefined;
         return /REST\s+(http:\/\/\S+)/.exec(app.output())?.[1];
       },
       { timeoutMs: 90_000, intervalMs: 100 },

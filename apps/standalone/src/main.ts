@@ -55,19 +55,7 @@ const main = async (): Promise<void> => {
     }
   }
 
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-  const url = `http://${config.HOST}:${port}`;
-  log(`AgentLedger is running (embedded: PGlite in ${config.DATA_DIR}, in-process bus)`);
-  log(`  REST     ${url}`);
-  log(`  docs     ${url}/docs`);
-  log(`  audit    ${url}/audit`);
-  log(`  gRPC     ${config.HOST}:${app.get(GrpcGateway, { strict: false }).port() ?? 'off'}`);
-  log(`  API key  ${standalone.devApiKey}   (tenant ${config.DEV_TENANT}; Authorization: Bearer <key>)`);
-  log(`  model    ${standalone.modelMode}`);
-  log(`  teams    ${loaded.length > 0 ? loaded.join(', ') : 'none loaded'} (from ${config.EXAMPLES_DIR}/)`);
-  log(`Try it: npm run demo   (Ctrl+C stops)`);
-
+  // Before the banner: whoever reads it may stop the product at once (a test, a script).
   let closing = false;
   const stop = (signal: string): void => {
     if (closing) return;
@@ -87,6 +75,19 @@ const main = async (): Promise<void> => {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  const url = `http://${config.HOST}:${port}`;
+  log(`AgentLedger is running (embedded: PGlite in ${config.DATA_DIR}, in-process bus)`);
+  log(`  REST     ${url}`);
+  log(`  docs     ${url}/docs`);
+  log(`  audit    ${url}/audit`);
+  log(`  gRPC     ${config.HOST}:${app.get(GrpcGateway, { strict: false }).port() ?? 'off'}`);
+  log(`  API key  ${standalone.devApiKey}   (tenant ${config.DEV_TENANT}; Authorization: Bearer <key>)`);
+  log(`  model    ${standalone.modelMode}`);
+  log(`  teams    ${loaded.length > 0 ? loaded.join(', ') : 'none loaded'} (from ${config.EXAMPLES_DIR}/)`);
+  log(`Try it: npm run demo   (Ctrl+C stops)`);
 };
 
 main().catch((error: unknown) => {

@@ -246,7 +246,7 @@ const apply = (lists: Lists, s: Session, event: SessionEvent): Session => {
     }
     case 'TurnStarted': {
       const { turnId, messageId, at } = event.data;
-      // The message a turn starts is the newest queued one or close to it: looked for from the end.
+      // The message a turn starts is a queued one, near the end of the transcript: looked for from there.
       const found = s.messages.findLastIndex((m) => m.id === messageId);
       const message = s.messages[found];
       const threadStart = s.thread.length + 1;
