@@ -4,6 +4,7 @@
  * keyed by the idempotency key (table: `ledger-table.ts`), so tests can prove every tool call ran
  * exactly once, and which replica ran each execution.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { z } from 'zod';
 import { defineTool } from '@agentledger/agents';
@@ -11,14 +12,30 @@ import { defineTool } from '@agentledger/agents';
 const pool = new pg.Pool({ connectionString: process.env.LEDGER_DATABASE_URL, max: 2 });
 pool.on('error', () => undefined);
 
-const record = async (key: string, tool: string): Promise<number> => {
-  const { rows } = await pool.query<{ executions: number }>(
-    `insert into ledger (key, tool, executions, runs) values ($1, $2, 1, array[$3])
-     on conflict (key) do update set executions = ledger.executions + 1, runs = ledger.runs || $3
-     returning executions`,
-    [key, tool, `${process.env.REPLICA_ID ?? '?'} at ${new Date().toISOString()}`],
-  );
-  return rows[0]!.executions;
+/**
+ * Counts one execution of `tool` under `key`. Like a business system's client, it retries its own
+ * write while the database is unreachable (the chaos run stops Postgres for seconds), for up to
+ * 30 s or until the call is aborted. Each execution carries its own run id, so a retried write
+ * (whose first attempt may have committed before the connection broke) still counts once.
+ */
+const record = async (key: string, tool: string, signal?: AbortSignal): Promise<number> => {
+  const run = `${process.env.REPLICA_ID ?? '?'} at ${new Date().toISOString()} (${randomUUID().slice(0, 8)})`;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { rows } = await pool.query<{ executions: number }>(
+        `insert into ledger (key, tool, executions, runs) values ($1, $2, 1, array[$3::text])
+         on conflict (key) do update set
+           executions = ledger.executions + case when $3::text = any(ledger.runs) then 0 else 1 end,
+           runs = case when $3::text = any(ledger.runs) then ledger.runs else ledger.runs || $3::text end
+         returning executions`,
+        [key, tool, run],
+      );
+      return rows[0]!.executions;
+    } catch (error) {
+      if (attempt >= 60 || signal?.aborted === true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 };
 
 const pause = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -36,7 +53,8 @@ export const tools = [
     parameters: z.object({ text: z.string() }),
     idempotent: true,
     requiresApproval: false,
-    execute: async ({ text }, ctx) => `ledger ${text} #${await record(ctx.idempotencyKey, 'ledger')}`,
+    execute: async ({ text }, ctx) =>
+      `ledger ${text} #${await record(ctx.idempotencyKey, 'ledger', ctx.signal)}`,
   }),
   defineTool({
     name: 'charge',
@@ -45,7 +63,7 @@ export const tools = [
     idempotent: false,
     requiresApproval: false,
     execute: async ({ text }, ctx) => {
-      const executions = await record(ctx.idempotencyKey, 'charge');
+      const executions = await record(ctx.idempotencyKey, 'charge', ctx.signal);
       await pause(Number(process.env.CHARGE_DELAY_MS ?? 0), ctx.signal);
       return `charged ${text} #${executions}`;
     },
@@ -59,7 +77,7 @@ export const tools = [
     requiresApproval: false,
     timeoutMs: 60_000,
     execute: async ({ text }, ctx) => {
-      await record(ctx.idempotencyKey, 'sleeper-started');
+      await record(ctx.idempotencyKey, 'sleeper-started', ctx.signal);
       try {
         await pause(Number(process.env.SLEEPER_MS ?? 20_000), ctx.signal);
       } catch (error) {
@@ -75,6 +93,7 @@ export const tools = [
     parameters: z.object({ text: z.string() }),
     idempotent: false,
     requiresApproval: true,
-    execute: async ({ text }, ctx) => `refunded ${text} #${await record(ctx.idempotencyKey, 'refund')}`,
+    execute: async ({ text }, ctx) =>
+      `refunded ${text} #${await record(ctx.idempotencyKey, 'refund', ctx.signal)}`,
   }),
 ];
