@@ -1,5 +1,4 @@
 import {
-  evolve,
   foldingEvolve,
   hasRunnableWork,
   initialSession,
@@ -172,9 +171,6 @@ const DEFAULT_SNAPSHOT_EVERY = 200;
 
 // A stored event is a session event with its envelope's fields besides: evolve reads type and data.
 const asSessionEvent = (event: EventEnvelope): SessionEvent => event as unknown as SessionEvent;
-
-const evolveEnvelope = (state: Session, event: EventEnvelope): Session =>
-  evolve(state, asSessionEvent(event));
 
 /** An `evolve` of stored events for one fold (see `foldingEvolve`: only its last state is kept). */
 const foldingEnvelopes = (): ((state: Session, event: EventEnvelope) => Session) => {
@@ -474,7 +470,7 @@ export const createSessionEngine = <Tx>(deps: SessionEngineDeps<Tx>): SessionEng
       key,
       {
         ...cached,
-        state: evolveEnvelope(cached.state, event),
+        state: foldEnvelopes([event], cached.state),
         trace: followTrace(cached.trace, event),
         headHash: event.hash,
       },
