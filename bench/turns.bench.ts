@@ -474,7 +474,6 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
     config,
     logger: quietLogger,
     env: {},
-    relay: { idlePollMs: 250 },
   });
   const { engine } = runtime;
   // As the distributed composition does: the store's after-commit notifications wake the relay.

@@ -69,12 +69,6 @@ export const composeDistributed = async (
     registry,
     logContext: logging.context,
     relay: {
-      // Woken by the store's after-commit notifications; the poll is only the fallback.
-      idlePollMs: 250,
-      // The checkpoint is saved at most once a second, not after each batch (a statement and a
-      // commit each, about one a turn at one session): a crash or a change of leader publishes that
-      // second again, and consumers dedupe by stream and version.
-      checkpointEveryMs: 1_000,
       leadership: createAdvisoryLockLeadership({
         logger,
         connect: async () => {

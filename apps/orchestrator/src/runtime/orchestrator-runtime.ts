@@ -50,7 +50,10 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   env: Readonly<Record<string, string | undefined>>;
   /** Metrics are registered here (the embedded app shares the gateway's); default a new registry. */
   registry?: Registry;
-  /** The relay's store-specific options: leadership across replicas, the idle poll, checkpoint spacing. */
+  /**
+   * The relay's store-specific options: leadership across replicas, the wake spacing, what it calls
+   * after each publish; the idle poll (250 ms) and checkpoint spacing (1 s) have defaults here.
+   */
   relay?: Pick<
     OutboxRelayOptions,
     'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'checkpointEveryMs' | 'onPublished'
@@ -147,6 +150,12 @@ export const createOrchestratorRuntime = async <Tx>(
     store: feed === undefined ? deps.store : { ...deps.store, readAll: feed.readAll },
     bus: deps.bus,
     logger,
+    // Woken by the store's commits (each composition wires its notifications); the poll is only
+    // the fallback. The checkpoint is saved at most once a second, not after each batch (a
+    // statement and a commit each, about one a step at one session): a crash or a change of
+    // leader publishes that second again, and consumers dedupe by stream and version.
+    idlePollMs: 250,
+    checkpointEveryMs: 1_000,
     ...deps.relay,
   });
   registerRelayMetrics(registry, relay);

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { teamSpecSchema } from '@agentledger/agents';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@agentledger/agents/testing';
-import { createInMemoryEventStore } from '@agentledger/events';
+import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
 import { createInProcessEventBus, quietLogger } from '@agentledger/events/bus';
 import { createInMemorySessionIndex } from '@agentledger/sessions';
 import { eventually } from '@agentledger/testing';
@@ -74,6 +74,46 @@ describe('the orchestrator runtime as a plain module', () => {
     const metrics = await rt.metrics.metrics();
     expect(metrics).toMatch(/agentledger_steps_total\{kind="tool",outcome="completed"\} 1/);
     expect(metrics).toMatch(/agentledger_relay_published_events_total \d+/);
+  });
+
+  it('has its relay save its checkpoint at most once a second, whoever composes it', async () => {
+    const memory = createInMemoryEventStore();
+    const saved: number[] = [];
+    const store = {
+      ...memory,
+      saveCheckpoint: async (subscriberId: string, position: number) => {
+        saved.push(position);
+        await memory.saveCheckpoint(subscriberId, position);
+      },
+    };
+    const config = parseRuntimeConfig(
+      orchestratorRuntimeConfigSchema,
+      { REPLICA_ID: 'paced' },
+      'configuration',
+    );
+    runtime = await createOrchestratorRuntime({
+      store,
+      index: createInMemorySessionIndex(),
+      bus: createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS }),
+      config,
+      logger: quietLogger,
+      env: {},
+    });
+    const rt = runtime;
+    await rt.start();
+    // Five batches, each published on its own wake (a commit's notification), well within a second.
+    for (let batch = 1; batch <= 5; batch += 1) {
+      await memory.append(sessionStreamId('tenant-a', `paced-${batch}`), [{ type: 'Noted', data: {} }], {
+        tenantId: 'tenant-a',
+        expectedVersion: 'any',
+      });
+      rt.relay.wake();
+      await eventually(`batch ${batch} published`, () =>
+        rt.relay.status().publishedEvents >= batch ? true : undefined,
+      );
+    }
+    // The first batch's position is saved at once, the others wait for the second to pass.
+    expect(saved.length).toBeLessThanOrEqual(2);
   });
 
   it('refuses a TOOLS_MODULE without a tools array (named in the error)', async () => {
