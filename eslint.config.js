@@ -27,7 +27,8 @@ const apps = [
  * Helpers that assert, so a test calling one asserts (patterns of `vitest/expect-expect`):
  * `eventually` (libs/testing) fails when its condition never holds; the decider's
  * `given(…).when(…).then/thenNothing/thenThrows` (libs/agents/src/testing/decider-spec.ts);
- * the shared contract suites declare their own tests full of `expect`.
+ * the shared contract suites declare their own tests full of `expect`; `endpointChangesReachTheCache`
+ * (apps/gateway webhooks) is a contract check full of `expect` that a test calls.
  */
 const assertionHelpers = [
   'expect',
@@ -40,6 +41,7 @@ const assertionHelpers = [
   'given.**.thenThrows',
   'eventStoreContract',
   'eventBusContract',
+  'endpointChangesReachTheCache',
 ];
 
 export default tseslint.config(

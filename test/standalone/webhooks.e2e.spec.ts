@@ -52,10 +52,13 @@ describe('webhooks in the embedded product', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers each turn completion once, signed, before and after a restart', async () => {
+  it('delivers each turn completion after the endpoint was made once, signed, before and after a restart', async () => {
     const receiver = await receiverReady;
     dataDir = await mkdtemp(join(tmpdir(), 'agentledger-webhooks-'));
     app = await start();
+    // A turn before the endpoint exists: the fan-out has read (and keeps) the tenant's endpoints,
+    // none; creating one below must reach it (the endpoint write's notification), or w-1 is lost.
+    await turn(app, 'w-0');
     const created = await createAgentLedgerClient({ baseUrl: app.url, apiKey: app.apiKey }).putWebhook(
       'crm',
       {

@@ -10,7 +10,7 @@ import {
   type Logging,
 } from '@agentledger/events/observability';
 import { createKafkaDeltaChannel, ensureKafkaDeltasTopic } from '@agentledger/events/kafka';
-import { createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
+import { createPgDriver, createPostgresEventStore, ensureDatabase } from '@agentledger/events/postgres';
 import { readFileSync } from 'node:fs';
 import {
   createLiveDeltas,
@@ -110,8 +110,13 @@ export const composeDistributedGateway = async (
       ? startCheckpointer({ store, checkpoints, signer, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS })
       : undefined;
   // The gateway delivers webhooks (as it signs checkpoints): from the event log, never from a request.
-  const webhooks = composeWebhooks(store, store.db, config, registry, (error) =>
-    console.error(`webhooks: ${error instanceof Error ? error.message : String(error)}`),
+  const webhooks = composeWebhooks(
+    store,
+    store.db,
+    config,
+    registry,
+    (error) => console.error(`webhooks: ${error instanceof Error ? error.message : String(error)}`),
+    createPgDriver(unmeasured.pool, false).listen,
   );
   // Team specs' MCP tools are listed when a team is put; secrets are read from `env` on connect.
   const mcp = createMcpToolbox({

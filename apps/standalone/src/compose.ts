@@ -105,6 +105,7 @@ export const composeStandalone = async (
       logger.warn('webhooks: store error, retrying', {
         error: error instanceof Error ? error.message : String(error),
       }),
+    (channel, onNotify) => store.pglite.listen(channel, onNotify),
     'relay',
   );
   const runtime = await createOrchestratorRuntime({

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createNodeHttpTransport } from '@agentledger/agents';
 import type { EventStore } from '@agentledger/events';
-import type { AnyPgDatabase } from '@agentledger/events/postgres';
+import type { AnyPgDatabase, SqlDriver } from '@agentledger/events/postgres';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/gateway.config.ts';
+import { createEndpointCache, WEBHOOKS_CHANNEL } from './endpoint-cache.ts';
 import { readSecretBox } from './secret-box.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { startWebhooks, type RunningWebhooks, type WebhooksDeps } from './start-webhooks.ts';
+import type { WebhookStore } from './webhook-store.port.ts';
 import { createWebhooksService, type WebhooksService } from './webhooks.service.ts';
 
 export type WebhookConfig = Pick<
@@ -31,7 +33,8 @@ export type ComposedWebhooks = Readonly<{
 
 /**
  * Webhooks for a composition that serves the gateway (distributed gateway, standalone): the API's
- * service and the delivering loops over the same SQL database as the event store.
+ * service and the delivering loops over the same SQL database as the event store; `listen` is
+ * that database's LISTEN (endpoint changes reach the fan-out's cache through it).
  */
 export const composeWebhooks = (
   store: EventStore,
@@ -39,11 +42,25 @@ export const composeWebhooks = (
   config: WebhookConfig,
   metrics: Registry,
   onError: (error: unknown) => void,
+  listen: SqlDriver['listen'],
   fedBy: WebhooksDeps['fedBy'] = 'subscription',
 ): ComposedWebhooks => {
-  const webhooks = createSqlWebhookStore(
+  const stored = createSqlWebhookStore(
     db,
     readSecretBox(config.WEBHOOK_SECRETS_KEY, (path) => readFileSync(path, 'utf8')),
+  );
+  // The fan-out keeps each tenant's endpoints until a write of one notifies (any process).
+  const cache = createEndpointCache(stored.endpointsOfTenants);
+  const webhooks: WebhookStore = { ...stored, endpointsOfTenants: cache.endpointsOfTenants };
+  const listening = listen(WEBHOOKS_CHANNEL, cache.changed).then(
+    (unlisten) => {
+      cache.changed();
+      return unlisten;
+    },
+    (error: unknown) => {
+      onError(error);
+      return async () => undefined;
+    },
   );
   const running = startWebhooks({
     store,
@@ -70,6 +87,11 @@ export const composeWebhooks = (
       retryPeriodMs: config.WEBHOOK_RETRY_PERIOD_MS,
     }),
     fanOut: running.fanOut,
-    stop: running.stop,
+    stop: async () => {
+      await running.stop();
+      await (
+        await listening
+      )();
+    },
   };
 };

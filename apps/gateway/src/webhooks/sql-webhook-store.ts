@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { type AnyPgDatabase, translatingPgErrors } from '@agentledger/events/postgres';
+import { WEBHOOKS_CHANNEL } from './endpoint-cache.ts';
 import { plainSecrets, type SecretBox } from './secret-box.ts';
 import type {
   ClaimedDelivery,
@@ -22,6 +23,13 @@ const dateOf = (value: unknown): Date => (value instanceof Date ? value : new Da
 const optionalDate = (value: unknown): Date | undefined =>
   value === null || value === undefined ? undefined : dateOf(value);
 const strings = (value: unknown): readonly string[] => (Array.isArray(value) ? value.map(String) : []);
+
+/**
+ * A column that notifies the written rows' tenants on `WEBHOOKS_CHANNEL` when the write commits
+ * (every process' endpoint cache forgets them), and never when it rolls back.
+ */
+const notified = (written: string): SQL =>
+  sql`pg_notify(${WEBHOOKS_CHANNEL}, ${sql.raw(written)}.tenant_id) AS notified`;
 
 const ownerOf = (r: Row): string => `${String(r.tenant_id)}/${String(r.endpoint_id)}`;
 
@@ -70,14 +78,15 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
     putEndpoint: async (e) => {
       const [row] = await rowsOf(
         db,
-        sql`INSERT INTO webhook_endpoints
+        sql`WITH written AS (INSERT INTO webhook_endpoints
             (tenant_id, endpoint_id, url, event_types, statuses, match_types, secret, created_at, updated_at)
           VALUES (${e.tenantId}, ${e.endpointId}, ${e.url}, ${textArray(e.eventTypes)}, ${textArray(e.statuses)},
             ${textArray(e.matchTypes)}, ${box.seal(e.secret, `${e.tenantId}/${e.endpointId}`)}, ${iso(e.createdAt)}::timestamptz, ${iso(e.updatedAt)}::timestamptz)
           ON CONFLICT (tenant_id, endpoint_id) DO UPDATE SET url = excluded.url,
             event_types = excluded.event_types, statuses = excluded.statuses,
             match_types = excluded.match_types, updated_at = excluded.updated_at
-          RETURNING *, (xmax = 0) AS inserted`,
+          RETURNING *, (xmax = 0) AS inserted)
+          SELECT written.*, ${notified('written')} FROM written`,
       );
       return { endpoint: toEndpoint(row!, box), created: row!.inserted === true };
     },
@@ -98,8 +107,9 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
     deleteEndpoint: async (tenantId, endpointId) => {
       const gone = await rowsOf(
         db,
-        sql`DELETE FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
-          RETURNING endpoint_id`,
+        sql`WITH gone AS (DELETE FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
+          RETURNING tenant_id, endpoint_id)
+          SELECT endpoint_id, ${notified('gone')} FROM gone`,
       );
       await db.execute(
         sql`DELETE FROM webhook_deliveries WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
@@ -111,8 +121,9 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
       (
         await rowsOf(
           db,
-          sql`UPDATE webhook_endpoints SET secret = ${box.seal(secret, `${tenantId}/${endpointId}`)}, updated_at = ${iso(now)}::timestamptz
-            WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING endpoint_id`,
+          sql`WITH rotated AS (UPDATE webhook_endpoints SET secret = ${box.seal(secret, `${tenantId}/${endpointId}`)}, updated_at = ${iso(now)}::timestamptz
+            WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING tenant_id, endpoint_id)
+            SELECT endpoint_id, ${notified('rotated')} FROM rotated`,
         )
       ).length === 1,
     endpointsOfTenants: async (tenantIds) =>

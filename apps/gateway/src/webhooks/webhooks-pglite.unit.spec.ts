@@ -8,6 +8,7 @@ import { createPgliteEventStore, type PgliteEventStore } from '@agentledger/even
 import { eventually } from '@agentledger/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateGatewayPglite } from '../auth/pglite-api-keys.ts';
+import { endpointChangesReachTheCache } from './endpoint-cache.contract.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { HANDED_TO_RELAY, startWebhooks } from './start-webhooks.ts';
 
@@ -80,6 +81,16 @@ describe('webhooks on PGlite (the standalone app)', () => {
     const close = () => new Promise((resolve) => server.close(resolve));
     return { start, completed, sessionsOf, delivered, bodies, webhooks, close };
   };
+
+  it("an endpoint write reaches the fan-out's cache by its notification, for its tenant only", async () => {
+    const webhooks = createSqlWebhookStore(store.db);
+    await endpointChangesReachTheCache(
+      webhooks,
+      webhooks,
+      (channel, onNotify) => store.pglite.listen(channel, onNotify),
+      'cache-pglite',
+    );
+  });
 
   it('fans out, claims in order per session and delivers signed requests', async () => {
     const tenant = await receiving('t', ['TurnStarted', 'TurnCompleted']);

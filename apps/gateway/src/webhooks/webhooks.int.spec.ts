@@ -3,11 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { createNodeHttpTransport } from '@agentledger/agents';
 import { verifyWebhook } from '@agentledger/client';
 import { sessionStreamId } from '@agentledger/events';
-import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
+import {
+  createPgDriver,
+  createPostgresEventStore,
+  type PostgresEventStore,
+} from '@agentledger/events/postgres';
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateGatewayDatabase } from '../auth/postgres-api-key-store.ts';
 import { randomBytes } from 'node:crypto';
+import { endpointChangesReachTheCache } from './endpoint-cache.contract.ts';
 import { createSecretBox, readSecretBox } from './secret-box.ts';
 import { createSqlWebhookStore } from './sql-webhook-store.ts';
 import { startWebhooks, type RunningWebhooks, type WebhookSettings } from './start-webhooks.ts';
@@ -165,6 +170,21 @@ describe('webhook store on Postgres: tenants are walls', () => {
     expect((await webhooks.getEndpoint('wall-a', 'ep'))?.secret).toBe('whsec_new');
     expect(await webhooks.deleteEndpoint('wall-a', 'ep')).toBe(true);
     expect(await webhooks.listEndpoints('wall-a')).toEqual([]);
+  });
+
+  it("an endpoint write reaches another process' fan-out cache by its notification, for its tenant only", async () => {
+    // A second store on its own pool stands for another gateway replica.
+    const other = await createPostgresEventStore({ connectionString: database.url });
+    try {
+      await endpointChangesReachTheCache(
+        webhooks,
+        createSqlWebhookStore(other.db),
+        createPgDriver(other.pool, false).listen,
+        'cache-pg',
+      );
+    } finally {
+      await other.close();
+    }
   });
 
   it('claims only the oldest undelivered delivery per endpoint and session, never one another deliverer holds', async () => {
