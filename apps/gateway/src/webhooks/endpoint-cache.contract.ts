@@ -1,21 +1,13 @@
 import { eventually } from '@agentledger/testing';
 import { expect } from 'vitest';
 import { createEndpointCache, WEBHOOKS_CHANNEL } from './endpoint-cache.ts';
+import { testEndpoint } from './testing/endpoint-fixture.ts';
 import type { WebhookEndpoint, WebhookStore } from './webhook-store.port.ts';
 
 type Listen = (channel: string, onNotify: (payload?: string) => void) => Promise<() => Promise<void>>;
 
-const endpoint = (tenantId: string, matchTypes: readonly string[]): WebhookEndpoint => ({
-  tenantId,
-  endpointId: 'cached',
-  url: `https://${tenantId}.example/hook`,
-  eventTypes: [...matchTypes],
-  statuses: [],
-  matchTypes: [...matchTypes],
-  secret: 'whsec_cache',
-  createdAt: new Date(),
-  updatedAt: new Date(),
-});
+const endpoint = (tenantId: string, matchTypes: readonly string[]): WebhookEndpoint =>
+  testEndpoint(tenantId, 'cached', { matchTypes });
 
 /**
  * What an endpoint write of one process does to the fan-out cache of another (`writer` and

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createEndpointCache } from './endpoint-cache.ts';
+import { testEndpoint } from './testing/endpoint-fixture.ts';
 import type { WebhookEndpoint } from './webhook-store.port.ts';
 
-const endpoint = (tenantId: string, endpointId: string): WebhookEndpoint => ({
-  tenantId,
-  endpointId,
-  url: `https://${tenantId}.example/hook`,
-  eventTypes: ['TurnCompleted'],
-  statuses: [],
-  matchTypes: ['TurnCompleted'],
-  secret: 'whsec_x',
-  createdAt: new Date('2026-12-01T00:00:00.000Z'),
-  updatedAt: new Date('2026-12-01T00:00:00.000Z'),
-});
+const endpoint = (tenantId: string, endpointId: string): WebhookEndpoint =>
+  testEndpoint(tenantId, endpointId);
 
 /** A store of endpoints that records each read's tenants. */
 const storeOf = (stored: WebhookEndpoint[]) => {

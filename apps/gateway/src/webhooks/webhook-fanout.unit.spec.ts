@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { sessionStreamId, type EventEnvelope } from '@agentledger/events';
+import { testEndpoint } from './testing/endpoint-fixture.ts';
 import { createWebhookFanout } from './webhook-fanout.ts';
 import type { NewDelivery, WebhookEndpoint, WebhookStore } from './webhook-store.port.ts';
 
-const endpoint = (tenantId: string, endpointId: string, createdAt: string): WebhookEndpoint => ({
-  tenantId,
-  endpointId,
-  url: `https://${tenantId}.example/hook`,
-  eventTypes: ['TurnCompleted'],
-  statuses: [],
-  matchTypes: ['TurnCompleted'],
-  secret: 'whsec_x',
-  createdAt: new Date(createdAt),
-  updatedAt: new Date(createdAt),
-});
+const endpoint = (tenantId: string, endpointId: string, createdAt: string): WebhookEndpoint =>
+  testEndpoint(tenantId, endpointId, { createdAt: new Date(createdAt) });
 
 const event = (tenantId: string, position: number, type = 'TurnCompleted'): EventEnvelope => ({
   eventId: `00000000-0000-7000-8000-${String(position).padStart(12, '0')}`,
