@@ -12,7 +12,7 @@ export type EndpointCacheOptions = Readonly<{
 }>;
 
 export type EndpointCache = Readonly<{
-  /** `endpointsOfTenants` of the store, kept per tenant while its listener runs. */
+  /** `endpointsOfTenants` of the store (signing secrets blanked), kept per tenant while its listener runs. */
   endpointsOfTenants: WebhookStore['endpointsOfTenants'];
   /**
    * A notification on `WEBHOOKS_CHANNEL`: forgets the tenant (every tenant without one: a listener
@@ -22,6 +22,9 @@ export type EndpointCache = Readonly<{
 }>;
 
 type Entry = Readonly<{ endpoints: readonly WebhookEndpoint[]; at: number }>;
+
+/** The fan-out needs no signing secret: none is kept in memory longer than a read. */
+const withoutSecret = (endpoint: WebhookEndpoint): WebhookEndpoint => ({ ...endpoint, secret: '' });
 
 /**
  * The fan-out's endpoints by tenant, kept between pages instead of read once per page (a
@@ -54,7 +57,7 @@ export const createEndpointCache = (
       if (missing.length === 0) return cached;
       const before = changes;
       const at = now();
-      const found = await read(missing);
+      const found = (await read(missing)).map(withoutSecret);
       if (listening && changes === before)
         for (const id of missing) {
           entries.delete(id);

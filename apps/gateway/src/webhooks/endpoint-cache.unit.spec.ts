@@ -58,6 +58,14 @@ describe('the fan-out endpoint cache', () => {
     expect(store.reads.at(-1)).toEqual(['a', 'b', 'none']);
   });
 
+  it('keeps and returns no signing secret (the fan-out needs none)', async () => {
+    const store = storeOf([endpoint('a', 'e1')]);
+    const cache = createEndpointCache(store.read);
+    cache.changed();
+    expect((await cache.endpointsOfTenants(['a'])).map((e) => e.secret)).toEqual(['']);
+    expect((await cache.endpointsOfTenants(['a'])).map((e) => e.secret)).toEqual(['']);
+  });
+
   it('does not keep a read that a change overtook', async () => {
     const store = storeOf([endpoint('a', 'e1')]);
     const cache = createEndpointCache(store.read);

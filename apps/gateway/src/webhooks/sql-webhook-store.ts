@@ -26,7 +26,8 @@ const strings = (value: unknown): readonly string[] => (Array.isArray(value) ? v
 
 /**
  * A column that notifies the written rows' tenants on `WEBHOOKS_CHANNEL` when the write commits
- * (every process' endpoint cache forgets them), and never when it rolls back.
+ * (every process' endpoint cache forgets them), and never when it rolls back. `written` is the
+ * name of the statement's CTE (a constant here, never input).
  */
 const notified = (written: string): SQL =>
   sql`pg_notify(${WEBHOOKS_CHANNEL}, ${sql.raw(written)}.tenant_id) AS notified`;
