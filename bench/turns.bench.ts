@@ -45,7 +45,8 @@ export const usage = `usage: npm run bench -- turns [options]
                        a = orchestrator runtime in process on Postgres + in-process bus
                        b = gateway + one orchestrator process + Kafka, over REST
                        c = embedded product (standalone app, PGlite), over REST
-  --sessions N       concurrent sessions (with --turns; default: the shapes 50x20 and 200x10)
+  --sessions N       concurrent sessions (with --turns; default: the shapes 50x20, 200x10 and
+                       1x100, the last for single-session latency)
   --turns M          turns per session
   --cpu-prof         pass node's --cpu-prof to spawned product processes (b, c) and profile this
                      process for a; profiles land in bench/results/cpu-prof/
@@ -108,6 +109,8 @@ export const parseTurnsArgs = (args: readonly string[]): Options | 'help' => {
       ? [
           { sessions: 50, turns: 20 },
           { sessions: 200, turns: 10 },
+          // One session alone: its p50 against the per-step baseline's is the latency target.
+          { sessions: 1, turns: 100 },
         ]
       : [{ sessions: positive('--sessions', sessions ?? '50'), turns: positive('--turns', turns ?? '20') }];
   return { scenarios, shapes, cpuProf: args.includes('--cpu-prof') };
@@ -731,6 +734,9 @@ const scenarioC = async (shape: Shape, options: Options): Promise<RunResult> => 
 
 const ratio = (a: RunResult | undefined, b: RunResult | undefined): number | null =>
   a === undefined || b === undefined ? null : round(a.turnsPerSecond / b.turnsPerSecond);
+/** p50 turn latency against a baseline's (the single-session target is ≤ 3× the per-step one's). */
+const latencyRatio = (a: RunResult | undefined, b: RunResult | undefined): number | null =>
+  a === undefined || b === undefined || b.p50Ms === 0 ? null : round(a.p50Ms / b.p50Ms);
 
 export default async function bench(args: readonly string[] = []): Promise<void> {
   const options = parseTurnsArgs(args);
@@ -778,9 +784,12 @@ export default async function bench(args: readonly string[] = []): Promise<void>
         bVsPgStep: ratio(measured['b gateway+orch+kafka'], perStep),
         cVsPgliteTurn: ratio(measured['c embedded (pglite)'], measured['pglite tx/turn']),
         cVsPgliteStep: ratio(measured['c embedded (pglite)'], measured['pglite tx/step']),
+        aP50VsPgStep: latencyRatio(measured['a runtime+pg'], perStep),
+        bP50VsPgStep: latencyRatio(measured['b gateway+orch+kafka'], perStep),
+        cP50VsPgliteStep: latencyRatio(measured['c embedded (pglite)'], measured['pglite tx/step']),
       };
       ratios.push(shapeRatios);
-      log(`ratios (turns/s) ${JSON.stringify(shapeRatios)}`);
+      log(`ratios (turns/s; p50 latency for the *P50* keys) ${JSON.stringify(shapeRatios)}`);
     }
     console.table(
       rows.map((row) => ({
