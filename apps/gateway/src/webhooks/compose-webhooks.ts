@@ -54,6 +54,7 @@ export const composeWebhooks = (
   const webhooks: WebhookStore = { ...stored, endpointsOfTenants: cache.endpointsOfTenants };
   const listening = listen(WEBHOOKS_CHANNEL, cache.changed).then(
     (unlisten) => {
+      // Listening from here on: on (the Postgres listener says so itself; PGlite's does not).
       cache.changed();
       return unlisten;
     },

@@ -52,8 +52,9 @@ export const createEndpointCache = (
   };
   return {
     endpointsOfTenants: async (tenantIds) => {
-      const missing = tenantIds.filter((id) => !listening || fresh(id) === undefined);
-      const cached = tenantIds.filter((id) => !missing.includes(id)).flatMap((id) => fresh(id)!.endpoints);
+      const kept = tenantIds.map((id) => ({ id, entry: listening ? fresh(id) : undefined }));
+      const missing = kept.flatMap(({ id, entry }) => (entry === undefined ? [id] : []));
+      const cached = kept.flatMap(({ entry }) => entry?.endpoints ?? []);
       if (missing.length === 0) return cached;
       const before = changes;
       const at = now();

@@ -25,12 +25,10 @@ const optionalDate = (value: unknown): Date | undefined =>
 const strings = (value: unknown): readonly string[] => (Array.isArray(value) ? value.map(String) : []);
 
 /**
- * A column that notifies the written rows' tenants on `WEBHOOKS_CHANNEL` when the write commits
- * (every process' endpoint cache forgets them), and never when it rolls back. `written` is the
- * name of the statement's CTE (a constant here, never input).
+ * A column that notifies the written row's tenant on `WEBHOOKS_CHANNEL` when the write commits
+ * (every process' endpoint cache forgets it), and never when it rolls back.
  */
-const notified = (written: string): SQL =>
-  sql`pg_notify(${WEBHOOKS_CHANNEL}, ${sql.raw(written)}.tenant_id) AS notified`;
+const notified = sql`pg_notify(${WEBHOOKS_CHANNEL}, tenant_id) AS notified`;
 
 const ownerOf = (r: Row): string => `${String(r.tenant_id)}/${String(r.endpoint_id)}`;
 
@@ -87,7 +85,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
             event_types = excluded.event_types, statuses = excluded.statuses,
             match_types = excluded.match_types, updated_at = excluded.updated_at
           RETURNING *, (xmax = 0) AS inserted)
-          SELECT written.*, ${notified('written')} FROM written`,
+          SELECT *, ${notified} FROM written`,
       );
       return { endpoint: toEndpoint(row!, box), created: row!.inserted === true };
     },
@@ -110,7 +108,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
         db,
         sql`WITH gone AS (DELETE FROM webhook_endpoints WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
           RETURNING tenant_id, endpoint_id)
-          SELECT endpoint_id, ${notified('gone')} FROM gone`,
+          SELECT endpoint_id, ${notified} FROM gone`,
       );
       await db.execute(
         sql`DELETE FROM webhook_deliveries WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId}
@@ -124,7 +122,7 @@ export const createSqlWebhookStore = (db: AnyPgDatabase, box: SecretBox = plainS
           db,
           sql`WITH rotated AS (UPDATE webhook_endpoints SET secret = ${box.seal(secret, `${tenantId}/${endpointId}`)}, updated_at = ${iso(now)}::timestamptz
             WHERE tenant_id = ${tenantId} AND endpoint_id = ${endpointId} RETURNING tenant_id, endpoint_id)
-            SELECT endpoint_id, ${notified('rotated')} FROM rotated`,
+            SELECT endpoint_id, ${notified} FROM rotated`,
         )
       ).length === 1,
     endpointsOfTenants: async (tenantIds) =>
