@@ -14,13 +14,7 @@ import {
   orchestratorRuntimeConfigSchema,
   parseRuntimeConfig,
 } from '@agentledger/orchestrator/runtime';
-import {
-  EVENTS_CHANNEL,
-  createPgDriver,
-  createPostgresEventStore,
-  ignoreClientErrors,
-  runMigrations,
-} from '@agentledger/events/postgres';
+import { createPostgresEventStore, ignoreClientErrors, runMigrations } from '@agentledger/events/postgres';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
 import { requireKafka } from './kafka-preflight.ts';
@@ -479,8 +473,6 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
     env: {},
   });
   const { engine } = runtime;
-  // As the distributed composition does: the store's after-commit notifications wake the relay.
-  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => runtime.relay.wake());
   // Turn ends, seen on the bus as the orchestrator sees them.
   const waiters = new Map<string, () => void>();
   await bus.subscribe('bench-observer', async ({ envelope }) => {
@@ -523,7 +515,6 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
     const used = process.cpuUsage(cpu);
     await stop?.();
     await runtime.stop();
-    await unlisten();
     await bus.close();
     await store.close();
     const after = await settledCounters(admin, database.name, before);
@@ -534,7 +525,6 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
     });
   } finally {
     await runtime.stop().catch(() => undefined);
-    await unlisten().catch(() => undefined);
     await bus.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     await database.drop();

@@ -4,10 +4,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { endpointKeyValues } from '@agentledger/agents';
 import { createAdvisoryLockLeadership } from '@agentledger/events/bus';
 import {
-  createPgDriver,
   createPostgresEventStore,
   ensureDatabase,
-  EVENTS_CHANNEL,
   type PostgresEventStore,
 } from '@agentledger/events/postgres';
 import {
@@ -34,7 +32,7 @@ export type DistributedOrchestrator = Readonly<{
 /**
  * The distributed composition: Postgres event store (migrated under the advisory lock), Kafka bus
  * and deltas channel (topics ensured), SQL sessions read model, and the orchestrator runtime over them, its relay one
- * active across replicas (advisory lock) and woken by the store's after-commit notifications.
+ * active across replicas (advisory lock) and woken by the store's commits (`onCommit`).
  * `env` is where model endpoints' keys are read.
  */
 export const composeDistributed = async (
@@ -79,7 +77,6 @@ export const composeDistributed = async (
       }),
     },
   });
-  const unlisten = await createPgDriver(store.pool, false).listen(EVENTS_CHANNEL, () => runtime.relay.wake());
   return {
     runtime,
     logging,
@@ -88,7 +85,6 @@ export const composeDistributed = async (
       ...runtime.health,
     ],
     close: async () => {
-      await unlisten();
       await bus.close();
       await deltas.close();
       await store.close();

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createInProcessEventBus } from '@agentledger/events/bus';
 import { createInProcessDeltaChannel } from '@agentledger/events';
 import { measureAppends, registerSessionStatusGauge, type Logging } from '@agentledger/events/observability';
-import { createPgliteEventStore, EVENTS_CHANNEL } from '@agentledger/events/pglite';
+import { createPgliteEventStore } from '@agentledger/events/pglite';
 import {
   composeWebhooks,
   createPostgresApiKeyStore,
@@ -118,20 +118,16 @@ export const composeStandalone = async (
     env,
     registry,
     logContext: logging.context,
-    // Every commit wakes the relay (below): one read takes what a few ms of commits brought. Its
+    // Every commit wakes the relay: one read takes what a few ms of commits brought. Its
     // checkpoint is saved at most once a second (the runtime's default; a statement on the one
     // WASM thread each time otherwise); a crash republishes that second to this process'
     // consumers, which dedupe (the bus is in-process: nothing else received it).
     relay: { wakeSpacingMs: 5, onPublished: webhooks.fanOut },
     // The data directory is locked to this process, and the gateway below appends through this
-    // runtime's engine: no other writer can move a session past the engine's cache, or take a
-    // position its relay did not see appended.
+    // runtime's engine: no other writer can move a session past the engine's cache.
     soleWriter: true,
   });
   const engine = runtime.engine;
-  // As the distributed orchestrator does on Postgres: a commit wakes the relay at once (the store
-  // notifies after the commits), instead of the relay finding it at its next idle poll.
-  const unlisten = await store.pglite.listen(EVENTS_CHANNEL, () => runtime.relay.wake());
 
   // Live streams (SSE, gRPC StreamEvents, ?wait) take the events the relay publishes on the
   // in-process bus (no read of the log of their own), instead of polling.
@@ -187,7 +183,6 @@ export const composeStandalone = async (
     examples: await loadExamples(config.EXAMPLES_DIR),
     runtime,
     close: async () => {
-      await unlisten();
       await checkpointer?.stop();
       await webhooks.stop();
       await liveEvents.close();

@@ -219,6 +219,15 @@ export type EventStore<Tx = unknown> = Readonly<{
   committedHead: (options?: { tenantId?: string }) => Promise<number>;
   /** Catch-up then live delivery in global order, at least once, with a stored checkpoint. */
   subscribe: (options: EventSubscriptionOptions) => EventSubscription;
+  /**
+   * Calls `listener` after each commit that may have added events: for this store's own appends
+   * and imports at once, in this process, before their promise settles (with their result, whose
+   * `events` are the stored envelopes where the adapter returns them); for another process'
+   * commits when its notification arrives, and each time the store starts listening again (which
+   * it may have missed meanwhile), without a result. The echo of this store's own notifications
+   * is not a second call. A listener must not throw. Returns the function that stops the calls.
+   */
+  onCommit: (listener: (own?: AppendResult) => void) => () => void;
   /** Recomputes the stream's hash chain from the stored rows. */
   verifyStream: (streamId: string, options: { tenantId: string }) => Promise<VerifyResult>;
   /** Folds the stream from its newest matching snapshot; saves snapshots per `snapshotEvery`. */

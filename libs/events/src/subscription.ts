@@ -1,6 +1,6 @@
 import { createCheckpointPacer } from './checkpoint-pacer.ts';
 import type { EventEnvelope } from './envelope.ts';
-import type { EventSubscription, EventSubscriptionOptions, ReadAllOptions } from './store.ts';
+import type { AppendResult, EventSubscription, EventSubscriptionOptions, ReadAllOptions } from './store.ts';
 
 export type SubscriptionDeps = Readonly<{
   readAll: (options: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
@@ -184,6 +184,26 @@ export const startSubscription = (
       await done.catch(() => undefined);
     },
   };
+};
+
+/**
+ * Calls a store's commit listeners (`EventStore.onCommit`) in the order they were added. One that
+ * throws fails neither the append that committed nor the listeners after it: its error is thrown
+ * again outside the append, where the process sees it as uncaught.
+ */
+export const tellCommitted = (
+  listeners: ReadonlySet<(own?: AppendResult) => void>,
+  own?: AppendResult,
+): void => {
+  for (const listener of listeners) {
+    try {
+      listener(own);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
 };
 
 /** A wake-up source: `notify` wakes every pending wait (in-process appends, LISTEN/NOTIFY). */

@@ -64,9 +64,7 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   /**
    * The store has no writer but this runtime's engine (the embedded product, whose gateway shares
    * the engine): cached sessions are loaded without a read (`SessionEngineDeps.soleWriter`), a
-   * session's lease is kept a third of `LEASE_TTL_MS` after a run (no other replica waits for it),
-   * and the relay publishes what the engine appended from memory (`createAppendedFeed`), reading
-   * the log only for positions it did not record.
+   * session's lease is kept a third of `LEASE_TTL_MS` after a run (no other replica waits for it).
    */
   soleWriter?: boolean;
 }>;
@@ -137,21 +135,20 @@ export const createOrchestratorRuntime = async <Tx>(
   const clock = deps.clock ?? (() => new Date());
   const registry = deps.registry ?? new Registry();
   const partitions = config.KAFKA_PARTITIONS;
-  // A sole writer: no position the engine did not record can sit between two it did.
-  const feed = deps.soleWriter === true ? createAppendedFeed(deps.store) : undefined;
+  // What this process appends, kept for its relay's next read (not read back from the log).
+  const feed = createAppendedFeed(deps.store);
   const engine = createSessionEngine({
-    store: feed === undefined ? deps.store : feed.recording(deps.store),
+    store: deps.store,
     index: deps.index,
     partitions,
     cacheMaxBytes: config.SESSION_CACHE_MAX_BYTES,
     soleWriter: deps.soleWriter === true,
   });
   const relay = createOutboxRelay({
-    store: feed === undefined ? deps.store : { ...deps.store, readAll: feed.readAll },
+    store: { ...deps.store, readAll: feed.readAll },
     bus: deps.bus,
     logger,
-    // Woken by the store's commits (each composition wires its notifications); the poll is only
-    // the fallback. The checkpoint is saved at most once a second, not after each batch (a
+    // Woken by the store's commits (below); the poll is only the fallback. The checkpoint is saved at most once a second, not after each batch (a
     // statement and a commit each, about one a step at one session): a crash or a change of
     // leader publishes that second again, and consumers dedupe by stream and version.
     idlePollMs: 250,
@@ -159,6 +156,7 @@ export const createOrchestratorRuntime = async <Tx>(
     ...deps.relay,
   });
   registerRelayMetrics(registry, relay);
+  let unwatch: (() => void) | undefined;
 
   const httpTool = {
     allowedHosts: config.HTTP_TOOL_ALLOWED_HOSTS.split(',')
@@ -207,11 +205,20 @@ export const createOrchestratorRuntime = async <Tx>(
   return {
     start: async () => {
       await orchestrator.start();
+      // Every commit wakes the relay at once: this process' own appends in-process (what they
+      // stored kept for the relay's next read while it leads; a standby keeps nothing), other
+      // processes' when the store's notification arrives.
+      unwatch ??= deps.store.onCommit((own) => {
+        if (own !== undefined && relay.status().leader) feed.record(own);
+        relay.wake();
+      });
       relay.start();
     },
     stop: async () => {
       await orchestrator.stop();
       await relay.stop();
+      unwatch?.();
+      unwatch = undefined;
       await mcp.close();
     },
     health: [

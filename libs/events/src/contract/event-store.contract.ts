@@ -4,7 +4,7 @@ import { AgentLedgerError, InvalidEvent, StreamTenantMismatch, StreamVersionConf
 import { computeEventHash, GENESIS_HASH } from '../hash.ts';
 import { uuidv7 } from '../ids.ts';
 import { readLogToHead } from '../read-log.ts';
-import type { EventStore } from '../store.ts';
+import type { AppendResult, EventStore } from '../store.ts';
 import type { Upcaster } from '../upcasting.ts';
 import { eventImportCases } from './event-import.contract.ts';
 
@@ -394,6 +394,75 @@ export const eventStoreContract = (
         });
         expect(retried).toMatchObject({ versions: [1], duplicate: false });
       });
+    });
+
+    describe('onCommit', () => {
+      it("tells its listeners of each own commit before the append settles, with the append's result", async () => {
+        const told: (AppendResult | undefined)[] = [];
+        let settled = false;
+        const toldBeforeSettled: boolean[] = [];
+        const stop = store.onCommit((own) => {
+          told.push(own);
+          toldBeforeSettled.push(!settled);
+        });
+        const streamId = streamOf('commit');
+        const first = await store
+          .append(streamId, [ev('A'), ev('B')], { tenantId, expectedVersion: 0, idempotencyKey: 'c-1' })
+          .finally(() => {
+            settled = true;
+          });
+        // Calls without a result (another process' commit, a (re)connected listener) may come too.
+        const results = (): (AppendResult | undefined)[] => told.filter((own) => own !== undefined);
+        expect(results()).toEqual([first]);
+        expect(toldBeforeSettled[told.indexOf(first)]).toBe(true);
+        // A duplicate committed nothing; a stopped listener hears nothing more.
+        await store.append(streamId, [ev('A'), ev('B')], {
+          tenantId,
+          expectedVersion: 0,
+          idempotencyKey: 'c-1',
+        });
+        expect(results()).toHaveLength(1);
+        stop();
+        const calls = told.length;
+        await store.append(streamId, [ev('C')], { tenantId, expectedVersion: 2 });
+        expect(told).toHaveLength(calls);
+      });
+
+      if (sql)
+        it("hears another process' commits by notification, without a result, and not its own twice", async () => {
+          const a = harness.store();
+          const b = harness.store();
+          const toldA: (AppendResult | undefined)[] = [];
+          const toldB: (AppendResult | undefined)[] = [];
+          const stops = [a.onCommit((own) => toldA.push(own)), b.onCommit((own) => toldB.push(own))];
+          try {
+            // Both listen once a third view's commit reaches them; then, once no call has come for
+            // a while, everything notified so far has been delivered.
+            await store.append(streamOf('commit-warm'), [ev('W')], { tenantId, expectedVersion: 0 });
+            await deadline('both views listening', () => toldA.length > 0 && toldB.length > 0);
+            for (let heard = -1; heard !== toldA.length + toldB.length;) {
+              heard = toldA.length + toldB.length;
+              await new Promise((resolve) => setTimeout(resolve, 300));
+            }
+            expect([...toldA, ...toldB].every((own) => own === undefined)).toBe(true);
+            toldA.length = 0;
+            toldB.length = 0;
+            const own = await a.append(streamOf('commit-a'), [ev('A')], { tenantId, expectedVersion: 0 });
+            expect(toldA).toEqual([own]);
+            // b has heard a's notification, so it committed before b's append's: a listener hears
+            // notifications in commit order, so a's own echo (were it a call) would come first.
+            await deadline("a's notification", () => toldB.length > 0);
+            const foreign = await b.append(streamOf('commit-b'), [ev('B')], { tenantId, expectedVersion: 0 });
+            expect(toldB).toEqual([undefined, foreign]);
+            await deadline("b's notification at a", () => toldA.length > 1);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            expect(toldA).toEqual([own, undefined]);
+          } finally {
+            for (const stop of stops) stop();
+            await a.close();
+            await b.close();
+          }
+        });
     });
 
     describe('readAll', () => {

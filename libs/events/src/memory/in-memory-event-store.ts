@@ -13,7 +13,7 @@ import type {
   ReadStreamOptions,
   Snapshot,
 } from '../store.ts';
-import { createAppendSignal, startSubscription } from '../subscription.ts';
+import { createAppendSignal, startSubscription, tellCommitted } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 
 export type InMemoryEventStoreOptions = Readonly<{
@@ -49,6 +49,7 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
   const checkpoints = new Map<string, number>();
   const snapshots = new Map<string, Snapshot>();
   const signal = createAppendSignal();
+  const commitListeners = new Set<(own?: AppendResult) => void>();
   const upcast = createUpcast(options.upcasters);
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -115,7 +116,10 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       duplicate: false,
     };
     if (key !== undefined) idempotency.set(key, result);
-    if (stored.length > 0) signal.notify();
+    if (stored.length > 0) {
+      signal.notify();
+      tellCommitted(commitListeners, result);
+    }
     return result;
   };
 
@@ -152,7 +156,9 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     all.push(...stored);
     for (const event of stored) eventIds.add(event.eventId);
     signal.notify();
-    return importResult(streamId, stored, false);
+    const result = importResult(streamId, stored, false);
+    tellCommitted(commitListeners, result);
+    return result;
   };
 
   const readStream = async (
@@ -216,6 +222,12 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     readStream,
     readAll,
     committedHead,
+    onCommit: (listener) => {
+      commitListeners.add(listener);
+      return () => {
+        commitListeners.delete(listener);
+      };
+    },
     subscribe: (subscribeOptions) =>
       startSubscription(
         {
@@ -244,6 +256,8 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
     saveCheckpoint,
     loadSnapshot,
     saveSnapshot,
-    close: async () => undefined,
+    close: async () => {
+      commitListeners.clear();
+    },
   };
 };

@@ -15,7 +15,13 @@ import type {
   ReadStreamOptions,
   Snapshot,
 } from '../store.ts';
-import { createAppendSignal, sharedPageReads, startSubscription, type Page } from '../subscription.ts';
+import {
+  createAppendSignal,
+  sharedPageReads,
+  startSubscription,
+  tellCommitted,
+  type Page,
+} from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 import { driverErrorOf, translatePgError } from './pg-errors.ts';
 import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
@@ -338,9 +344,11 @@ export const createSqlEventStore = (
     timer = setTimeout(fireNotify, delay);
     timer.unref?.();
   };
+  const commitListeners = new Set<(own?: AppendResult) => void>();
   const appended = (result: AppendResult): AppendResult => {
     if (result.duplicate || result.versions.length === 0) return result;
     signal.notify();
+    tellCommitted(commitListeners, result);
     if (notifyMode === 'after-commit') scheduleNotify();
     return result;
   };
@@ -752,7 +760,9 @@ export const createSqlEventStore = (
   const ensureListening = (): void => {
     unlisten ??= driver
       .listen(EVENTS_CHANNEL, (payload) => {
-        if (payload !== notifier) signal.notify();
+        if (payload === notifier) return;
+        signal.notify();
+        tellCommitted(commitListeners);
       })
       .catch(() => undefined);
   };
@@ -774,6 +784,13 @@ export const createSqlEventStore = (
     readStream,
     readAll,
     committedHead,
+    onCommit: (listener) => {
+      ensureListening();
+      commitListeners.add(listener);
+      return () => {
+        commitListeners.delete(listener);
+      };
+    },
     subscribe: (subscribeOptions) => {
       ensureListening();
       const subscription = startSubscription(
@@ -839,6 +856,7 @@ export const createSqlEventStore = (
     loadSnapshot,
     saveSnapshot,
     close: async () => {
+      commitListeners.clear();
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       const stop = await unlisten;
       await stop?.();

@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '@agentledger/testing';
 import type { EventEnvelope } from '../envelope.ts';
-import type { AppendResult, EventStore, ReadAllOptions } from '../store.ts';
+import type { AppendResult, ReadAllOptions } from '../store.ts';
 import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
 import { createPgliteEventStore, type PgliteEventStore } from '../pglite/pglite-event-store.ts';
 import { createAppendedFeed } from './appended-feed.ts';
@@ -23,10 +23,9 @@ const envelope = (globalPosition: number): EventEnvelope => ({
   hash: '',
 });
 
-/** A log of `positions` behind a store whose reads are counted; `append` returns what it is told. */
+/** A log of `positions` behind a store whose reads are counted. */
 const fakeStore = (positions: readonly number[]) => {
   const reads: ReadAllOptions[] = [];
-  const next: AppendResult[] = [];
   const store = {
     readAll: async (options: ReadAllOptions = {}) => {
       reads.push(options);
@@ -36,9 +35,8 @@ const fakeStore = (positions: readonly number[]) => {
         .slice(0, options.limit)
         .map(envelope);
     },
-    append: (async () => next.shift()!) as EventStore['append'],
   };
-  return { store, reads, next };
+  return { store, reads };
 };
 
 const appended = (positions: readonly number[], extra: Partial<AppendResult> = {}): AppendResult => ({
@@ -51,20 +49,14 @@ const appended = (positions: readonly number[], extra: Partial<AppendResult> = {
   ...extra,
 });
 
-const appendThrough = async (store: Pick<EventStore, 'append'>): Promise<void> => {
-  await store.append('session-a', [{ type: 'Probe', data: {} }], { tenantId: 't', expectedVersion: 'any' });
-};
-
 const positionsOf = (events: readonly EventEnvelope[]): number[] => events.map((e) => e.globalPosition);
 
-describe('appended feed (the embedded relay reads what its process appended)', () => {
+describe('appended feed (the relay reads what its process appended)', () => {
   it('serves the recorded positions right after `after` without reading the store, within the limit', async () => {
-    const { store, reads, next } = fakeStore([1, 2, 3]);
+    const { store, reads } = fakeStore([1, 2, 3]);
     const feed = createAppendedFeed(store);
-    const recording = feed.recording(store);
-    next.push(appended([1, 2]), appended([3]));
-    await appendThrough(recording);
-    await appendThrough(recording);
+    feed.record(appended([1, 2]));
+    feed.record(appended([3]));
     expect(positionsOf(await feed.readAll({ after: 0, limit: 2 }))).toEqual([1, 2]);
     expect(positionsOf(await feed.readAll({ after: 2, limit: 500 }))).toEqual([3]);
     expect(reads).toEqual([]);
@@ -72,11 +64,9 @@ describe('appended feed (the embedded relay reads what its process appended)', (
 
   it('reads the store when the next position was not recorded, then memory again from a run right after `after`', async () => {
     // 2 was appended without its events (an import, a plain append); 4 was rolled back.
-    const { store, reads, next } = fakeStore([1, 2, 3, 5]);
+    const { store, reads } = fakeStore([1, 2, 3, 5]);
     const feed = createAppendedFeed(store);
-    const recording = feed.recording(store);
-    next.push(appended([1]), appended([3]), appended([5]));
-    for (let i = 0; i < 3; i += 1) await appendThrough(recording);
+    for (const position of [1, 3, 5]) feed.record(appended([position]));
     expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1]);
     expect(reads).toHaveLength(0);
     expect(positionsOf(await feed.readAll({ after: 1 }))).toEqual([2, 3, 5]);
@@ -86,16 +76,13 @@ describe('appended feed (the embedded relay reads what its process appended)', (
   });
 
   it('records nothing for a duplicate or a result without events, and keeps at most maxEvents', async () => {
-    const { store, reads, next } = fakeStore([1, 2, 3, 4]);
+    const { store, reads } = fakeStore([1, 2, 3, 4]);
     const feed = createAppendedFeed(store, { maxEvents: 2 });
-    const recording = feed.recording(store);
-    next.push(appended([1], { duplicate: true }), appended([2], { events: undefined }));
-    await appendThrough(recording);
-    await appendThrough(recording);
+    feed.record(appended([1], { duplicate: true }));
+    feed.record(appended([2], { events: undefined }));
     await feed.readAll({ after: 0 });
     expect(reads).toHaveLength(1);
-    next.push(appended([1, 2, 3, 4]));
-    await appendThrough(recording);
+    feed.record(appended([1, 2, 3, 4]));
     expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1, 2, 3, 4]); // 1 and 2 left: read
     expect(reads).toHaveLength(2);
     expect(positionsOf(await feed.readAll({ after: 2 }))).toEqual([3, 4]);
@@ -103,10 +90,9 @@ describe('appended feed (the embedded relay reads what its process appended)', (
   });
 
   it('leaves a read for one tenant to the store', async () => {
-    const { store, reads, next } = fakeStore([1]);
+    const { store, reads } = fakeStore([1]);
     const feed = createAppendedFeed(store);
-    next.push(appended([1]));
-    await appendThrough(feed.recording(store));
+    feed.record(appended([1]));
     await feed.readAll({ after: 0, tenantId: 't' });
     expect(reads).toEqual([{ after: 0, tenantId: 't' }]);
   });
@@ -136,7 +122,9 @@ describe('appended feed (the embedded relay reads what its process appended)', (
         },
       };
       const feed = createAppendedFeed(counted);
-      const writer = feed.recording(store);
+      const unwatch = store.onCommit((own) => {
+        if (own !== undefined) feed.record(own);
+      });
       const bus = createInProcessEventBus();
       const received: EventEnvelope[] = [];
       await bus.subscribe('consumer', async ({ envelope: e }) => void received.push(e), {
@@ -149,7 +137,7 @@ describe('appended feed (the embedded relay reads what its process appended)', (
       for (let round = 0; round < 4; round += 1)
         await Promise.all(
           sessions.map((id) =>
-            writer.append(
+            store!.append(
               `session-${id}`,
               [
                 { type: 'Probe', data: { round } },
@@ -173,6 +161,7 @@ describe('appended feed (the embedded relay reads what its process appended)', (
           1, 2, 3, 4, 5, 6, 7, 8,
         ]);
       expect(logReads).toEqual([0]);
+      unwatch();
     }, 60_000);
   });
 });

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
+import type { EventEnvelope } from '../envelope.ts';
+import type { ReadAllOptions } from '../store.ts';
+import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
+import { createPostgresEventStore, type PostgresEventStore } from '../postgres/postgres-event-store.ts';
+import { createAppendedFeed } from './appended-feed.ts';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
+
+// The distributed relay publishes what its own process appended from memory, while other
+// processes (the gateway, other replicas) append to the same log: two stores on one database
+// stand for two processes.
+describe('outbox relay fed by its own appends, with another writer on the log', () => {
+  let database: TestDatabase;
+  let own: PostgresEventStore;
+  let other: PostgresEventStore;
+  let relay: OutboxRelay;
+  let unwatch: () => void = () => undefined;
+  const received: EventEnvelope[] = [];
+  const logReads: ReadAllOptions[] = [];
+  const publishedPositions: number[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('databaseUrl'), 'relay_feed');
+    own = await createPostgresEventStore({
+      connectionString: database.url,
+      migrate: true,
+      maxConnections: 6,
+    });
+    other = await createPostgresEventStore({ connectionString: database.url, maxConnections: 6 });
+    await own.pool.query(
+      'create function agentledger_project_probe(p jsonb) returns void language sql as $$ select $$',
+    );
+    const bus = createInProcessEventBus();
+    await bus.subscribe('consumer', async ({ envelope }) => void received.push(envelope), {
+      fromBeginning: true,
+    });
+    const feed = createAppendedFeed({
+      readAll: (options) => {
+        logReads.push(options ?? {});
+        return own.readAll(options);
+      },
+    });
+    // As the orchestrator runtime wires it; the idle poll is out of reach, so only wakes publish.
+    relay = createOutboxRelay({
+      store: { ...own, readAll: feed.readAll },
+      bus,
+      idlePollMs: 600_000,
+      onPublished: (batch) => void publishedPositions.push(...batch.map((event) => event.globalPosition)),
+    });
+    unwatch = own.onCommit((result) => {
+      if (result !== undefined && relay.status().leader) feed.record(result);
+      relay.wake();
+    });
+    relay.start();
+    await eventually('the relay leads', () => (relay.status().leader ? true : undefined));
+  });
+
+  afterAll(async () => {
+    unwatch();
+    await relay?.stop();
+    await own?.close();
+    await other?.close();
+    await database?.drop();
+  });
+
+  const probe = (store: PostgresEventStore, streamId: string, expectedVersion: number) =>
+    store.append(streamId, [{ type: 'Probe', data: { expectedVersion } }], {
+      tenantId: 't',
+      expectedVersion,
+      declared: () => ({ name: 'probe', argument: {} }),
+    });
+
+  const publishedOf = (streamId: string): number[] =>
+    received.filter((event) => event.streamId === streamId).map((event) => event.version);
+
+  it("publishes its own appends without reading them back, and another process' at its notification", async () => {
+    await eventually('the first read', () => (logReads.length > 0 ? true : undefined));
+    const readsBefore = logReads.length;
+    for (let version = 0; version < 5; version += 1) {
+      await probe(own, 'session-own', version);
+      await eventually(`own event ${version + 1} published`, () =>
+        publishedOf('session-own').length === version + 1 ? true : undefined,
+      );
+    }
+    expect(logReads).toHaveLength(readsBefore);
+    await probe(other, 'session-other', 0);
+    await eventually("the other process' event published", () =>
+      publishedOf('session-other').length === 1 ? true : undefined,
+    );
+    expect(logReads.length).toBeGreaterThan(readsBefore);
+  });
+
+  it('publishes every event of both writers once, each stream in order, when they append together', async () => {
+    const start = received.length;
+    const writers = [own, other];
+    const rounds = 8;
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, index) => {
+        const writer = writers[index % 2]!;
+        for (let version = 0; version < rounds; version += 1)
+          await probe(writer, `session-mix-${index}`, version);
+      }),
+    );
+    await eventually('all published', () => (received.length - start >= 6 * rounds ? true : undefined));
+    const mixed = received.slice(start);
+    expect(new Set(mixed.map((event) => event.globalPosition)).size).toBe(6 * rounds);
+    for (let index = 0; index < 6; index += 1)
+      expect(publishedOf(`session-mix-${index}`)).toEqual(Array.from({ length: rounds }, (_, v) => v + 1));
+    // The relay published the whole log in global order, each position once.
+    const log = (await own.readAll()).map((event) => event.globalPosition);
+    expect(publishedPositions).toEqual(log);
+  });
+});
