@@ -16,13 +16,17 @@ const ONE_OFF_FAULTS = [
 // every fault kind. The seed is random and printed; CHAOS_SEED=<seed> replays a failing run's
 // workload and fault schedule (`npm run chaos -- --profile short --seed <seed> --kafka-client <c>`).
 describe.each(['kafkajs', 'platformatic'])('chaos, short profile, Kafka client %s', (kafkaClient) => {
-  it('loses, duplicates, interleaves and re-runs nothing while processes, the broker and Postgres fail', async () => {
+  it('loses, duplicates, interleaves and re-runs nothing while processes, the broker and Postgres fail', async ({
+    signal,
+  }) => {
     const seed = Number(process.env['CHAOS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
     const report = await runChaos({
       profile: 'short',
       seed,
       kafkaClient,
       log: (line) => console.log(`[chaos ${kafkaClient} seed ${seed}] ${line}`),
+      // A run past the test's timeout stops its processes instead of leaving them running.
+      signal,
     });
     console.log(JSON.stringify({ ...report, faults: report.faults.length }, null, 2));
 

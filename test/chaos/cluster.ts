@@ -57,6 +57,7 @@ const assemble = async (
   undo: (() => Promise<unknown>)[],
 ) => {
   const replicaIds = options.replicas ?? REPLICAS;
+  let stopped: Promise<void> | undefined;
   const [pgPort, kafkaPort, controllerPort, restPort, grpcPort] = await Promise.all(
     Array.from({ length: 5 }, freePort),
   );
@@ -231,8 +232,12 @@ const assemble = async (
       gateway: gateway!.output().slice(-4_000),
       ...Object.fromEntries([...replicas].map(([id, p]) => [id, p.output().slice(-4_000)])),
     }),
-    stop: async () => {
-      for (const step of undo.reverse()) await step().catch(() => undefined);
+    /** Tears everything down in reverse order of start; a second call awaits the first. */
+    stop: () => {
+      stopped ??= (async () => {
+        for (const step of undo.reverse()) await step().catch(() => undefined);
+      })();
+      return stopped;
     },
   };
 };

@@ -47,7 +47,31 @@ export type ChaosOptions = Readonly<{
   seed: number;
   kafkaClient?: string;
   log: (line: string) => void;
+  /** Aborting it (a test's timeout, Ctrl-C) stops every process of the run at once. */
+  signal?: AbortSignal;
 }>;
+
+/**
+ * Calls `stop` once when `signal` aborts (at once when it already has); returns the function that
+ * stops listening. A run cut short does not leave its processes behind.
+ */
+export const stopOnAbort = (
+  signal: AbortSignal | undefined,
+  stop: () => Promise<unknown>,
+  log: (line: string) => void,
+): (() => void) => {
+  if (signal === undefined) return () => undefined;
+  const onAbort = (): void => {
+    log('aborted: stopping every process of the run');
+    void stop().catch(() => undefined);
+  };
+  if (signal.aborted) {
+    onAbort();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+};
 
 const TEAM = {
   specVersion: 1,
@@ -74,6 +98,7 @@ export const runChaos = async ({
   kafkaClient = 'kafkajs',
   sizes,
   log,
+  signal,
 }: ChaosOptions) => {
   const profile = { ...PROFILES[name], workload: { ...PROFILES[name].workload, ...sizes } };
   const random = seededRandom(seed);
@@ -83,6 +108,7 @@ export const runChaos = async ({
   const began = Date.now();
   log(`chaos run: profile ${name}, seed ${seed}, Kafka client ${kafkaClient}`);
   const cluster = await startCluster(random.fork(), log, kafkaClient);
+  const release = stopOnAbort(signal, cluster.stop, log);
   try {
     const put = await fetch(`${cluster.restUrl}/v1/teams/chaos-team`, {
       method: 'PUT',
@@ -130,6 +156,7 @@ export const runChaos = async ({
       ...report,
     };
   } finally {
+    release();
     await cluster.stop();
   }
 };
