@@ -148,9 +148,10 @@ export const createOrchestratorRuntime = async <Tx>(
     store: { ...deps.store, readAll: feed.readAll },
     bus: deps.bus,
     logger,
-    // Woken by the store's commits (below); the poll is only the fallback. The checkpoint is saved at most once a second, not after each batch (a
-    // statement and a commit each, about one a step at one session): a crash or a change of
-    // leader publishes that second again, and consumers dedupe by stream and version.
+    // Woken by the store's commits (below); the poll is only the fallback. The checkpoint is
+    // saved at most once a second, not after each batch (a statement and a commit each, about one
+    // a step at one session): a crash or a change of leader publishes that second again, and
+    // consumers dedupe by stream and version.
     idlePollMs: 250,
     checkpointEveryMs: 1_000,
     ...deps.relay,

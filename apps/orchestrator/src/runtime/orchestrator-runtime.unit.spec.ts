@@ -116,6 +116,53 @@ describe('the orchestrator runtime as a plain module', () => {
     expect(saved.length).toBeLessThanOrEqual(2);
   });
 
+  it("publishes its store's commits as they happen (no idle poll), and stops listening at stop", async () => {
+    const memory = createInMemoryEventStore();
+    let listening = 0;
+    const store = {
+      ...memory,
+      onCommit: (listener: Parameters<typeof memory.onCommit>[0]) => {
+        listening += 1;
+        const stop = memory.onCommit(listener);
+        return () => {
+          listening -= 1;
+          stop();
+        };
+      },
+    };
+    const config = parseRuntimeConfig(
+      orchestratorRuntimeConfigSchema,
+      { REPLICA_ID: 'woken' },
+      'configuration',
+    );
+    runtime = await createOrchestratorRuntime({
+      store,
+      index: createInMemorySessionIndex(),
+      bus: createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS }),
+      config,
+      logger: quietLogger,
+      env: {},
+      // Out of reach: only the store's commits make the relay read.
+      relay: { idlePollMs: 600_000 },
+    });
+    const rt = runtime;
+    await rt.start();
+    expect(listening).toBe(1);
+    await eventually('the relay leads', () => (rt.relay.status().leader ? true : undefined));
+    for (let event = 1; event <= 3; event += 1) {
+      await memory.append(sessionStreamId('tenant-a', 'woken'), [{ type: 'Noted', data: {} }], {
+        tenantId: 'tenant-a',
+        expectedVersion: event - 1,
+      });
+      await eventually(`event ${event} published`, () =>
+        rt.relay.status().publishedEvents >= event ? true : undefined,
+      );
+    }
+    await rt.stop();
+    runtime = undefined;
+    expect(listening).toBe(0);
+  });
+
   it('refuses a TOOLS_MODULE without a tools array (named in the error)', async () => {
     await expect(
       compose({ TOOLS_MODULE: fileURLToPath(new URL('./runtime.config.ts', import.meta.url)) }),
