@@ -2,12 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { teamSpecSchema } from '@agentledger/agents';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@agentledger/agents/testing';
-import { createInMemoryEventStore, sessionStreamId } from '@agentledger/events';
+import { createInMemoryEventStore, sessionStreamId, type EventStore } from '@agentledger/events';
 import { createInProcessEventBus, quietLogger } from '@agentledger/events/bus';
 import { createInMemorySessionIndex } from '@agentledger/sessions';
 import { eventually } from '@agentledger/testing';
 import { answerWithStamp, stampTeam } from '../../../../test/support/stamp-model.ts';
-import { createOrchestratorRuntime, type OrchestratorRuntime } from './orchestrator-runtime.ts';
+import {
+  createOrchestratorRuntime,
+  type OrchestratorRuntime,
+  type OrchestratorRuntimeDeps,
+} from './orchestrator-runtime.ts';
 import { orchestratorRuntimeConfigSchema, parseRuntimeConfig } from './runtime.config.ts';
 
 const stampTools = fileURLToPath(new URL('../../../../test/support/stamp-tools.ts', import.meta.url));
@@ -24,16 +28,21 @@ describe('the orchestrator runtime as a plain module', () => {
     fake = undefined;
   });
 
-  const compose = async (env: Readonly<Record<string, string>>) => {
+  /** The runtime over `store` (default a new in-memory one) and the in-process bus. */
+  const compose = async (
+    env: Readonly<Record<string, string>>,
+    store: EventStore = createInMemoryEventStore(),
+    relay?: OrchestratorRuntimeDeps<unknown>['relay'],
+  ) => {
     const config = parseRuntimeConfig(orchestratorRuntimeConfigSchema, env, 'configuration');
-    const bus = createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS });
     runtime = await createOrchestratorRuntime({
-      store: createInMemoryEventStore(),
+      store,
       index: createInMemorySessionIndex(),
-      bus,
+      bus: createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS }),
       config,
       logger: quietLogger,
       env,
+      ...(relay === undefined ? {} : { relay }),
     });
     return runtime;
   };
@@ -86,20 +95,7 @@ describe('the orchestrator runtime as a plain module', () => {
         await memory.saveCheckpoint(subscriberId, position);
       },
     };
-    const config = parseRuntimeConfig(
-      orchestratorRuntimeConfigSchema,
-      { REPLICA_ID: 'paced' },
-      'configuration',
-    );
-    runtime = await createOrchestratorRuntime({
-      store,
-      index: createInMemorySessionIndex(),
-      bus: createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS }),
-      config,
-      logger: quietLogger,
-      env: {},
-    });
-    const rt = runtime;
+    const rt = await compose({ REPLICA_ID: 'paced' }, store);
     await rt.start();
     // Five batches, each published on its own wake (a commit's notification), well within a second.
     for (let batch = 1; batch <= 5; batch += 1) {
@@ -130,22 +126,8 @@ describe('the orchestrator runtime as a plain module', () => {
         };
       },
     };
-    const config = parseRuntimeConfig(
-      orchestratorRuntimeConfigSchema,
-      { REPLICA_ID: 'woken' },
-      'configuration',
-    );
-    runtime = await createOrchestratorRuntime({
-      store,
-      index: createInMemorySessionIndex(),
-      bus: createInProcessEventBus({ partitions: config.KAFKA_PARTITIONS }),
-      config,
-      logger: quietLogger,
-      env: {},
-      // Out of reach: only the store's commits make the relay read.
-      relay: { idlePollMs: 600_000 },
-    });
-    const rt = runtime;
+    // The idle poll out of reach: only the store's commits make the relay read.
+    const rt = await compose({ REPLICA_ID: 'woken' }, store, { idlePollMs: 600_000 });
     await rt.start();
     expect(listening).toBe(1);
     await eventually('the relay leads', () => (rt.relay.status().leader ? true : undefined));
