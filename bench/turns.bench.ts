@@ -575,7 +575,8 @@ const spawnApp = (
     : [];
   const child = spawn(process.execPath, [...prof, '--enable-source-maps', script], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', LOG_LEVEL: 'warn', ...env },
+    // PGAPPNAME: the server's log and pg_stat_activity tell each process' connections apart.
+    env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', LOG_LEVEL: 'warn', PGAPPNAME: name, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -38,9 +38,12 @@ export type SqlEventStoreOptions = Readonly<{
   upcasters?: readonly Upcaster[];
   /**
    * How other processes' subscribers learn of an append (they also poll as a fallback):
-   * 'after-commit' (default) sends one coalesced NOTIFY after appends commit; 'in-transaction'
-   * notifies inside the append (simplest, but Postgres serialises the commits of notifying
-   * transactions); 'off' relies on polling. Subscribers of this store are always woken in-process.
+   * 'after-commit' (default): an append that starts while no other append of this store is in
+   * flight notifies in its own statement (delivered at its commit, no statement of its own);
+   * appends that overlap send one coalesced NOTIFY after they commit (Postgres serialises the
+   * commits of notifying transactions, so a busy store does not notify in every append);
+   * 'in-transaction' notifies inside every append; 'off' relies on polling. Subscribers of this
+   * store are always woken in-process.
    */
   notify?: 'after-commit' | 'in-transaction' | 'off';
   /** How long `readAll` waits for a hole in positions to settle before stopping short of it (default 50 ms). */
@@ -75,6 +78,13 @@ const APPEND_TEXT =
 /** An append with its declared projection (migration 0016): one statement, the hashes read back. */
 const APPEND_PROJECTED_TEXT =
   'select positions, next_version, duplicate, first_prev_hash, hashes from agentledger_append_projected($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean, $8::text, $9::jsonb)';
+
+/**
+ * The same two calls, also notifying in their own statement (so in their own transaction: the
+ * notification is delivered at its commit), the payload the last parameter; a duplicate does not.
+ */
+const APPEND_NOTIFYING_TEXT = `select a.positions, a.next_version, a.duplicate, case when not a.duplicate then pg_notify('${EVENTS_CHANNEL}', $8) end from agentledger_append($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean) a`;
+const APPEND_PROJECTED_NOTIFYING_TEXT = `select a.positions, a.next_version, a.duplicate, a.first_prev_hash, a.hashes, case when not a.duplicate then pg_notify('${EVENTS_CHANNEL}', $10) end from agentledger_append_projected($1::text, $2::text, $3::integer, $4::text, $5::timestamptz, $6::text, $7::boolean, $8::text, $9::jsonb) a`;
 
 /** Group commit: parallel arrays, a result row per append (migrations 0012, 0016). */
 const APPEND_BATCH_TEXT =
@@ -167,23 +177,47 @@ class BatchedAppendError extends Error {
   }
 }
 
+/** An append's result row, and whether its own statement sent the notification. */
+type AppendRow = Readonly<{ row: SqlRow | undefined; notified: boolean }>;
+
 /**
  * One append in its own statement: `values` are the 9 parameters of `agentledger_append_projected`
- * (the last two null: no projection, the plain function without hashes).
+ * (the last two null: no projection, the plain function without hashes). With `notifyAs`, the
+ * statement also sends the notification, with that payload.
  */
-const appendCall = (values: readonly unknown[]) =>
-  values[7] === null
-    ? { text: APPEND_TEXT, values: values.slice(0, 7), name: 'agentledger_append' }
-    : { text: APPEND_PROJECTED_TEXT, values, name: 'agentledger_append_projected' };
+const appendCall = (values: readonly unknown[], notifyAs?: string) => {
+  const plain = values[7] === null;
+  if (notifyAs === undefined)
+    return plain
+      ? { text: APPEND_TEXT, values: values.slice(0, 7), name: 'agentledger_append' }
+      : { text: APPEND_PROJECTED_TEXT, values, name: 'agentledger_append_projected' };
+  return plain
+    ? {
+        text: APPEND_NOTIFYING_TEXT,
+        values: [...values.slice(0, 7), notifyAs],
+        name: 'agentledger_append_notifying',
+      }
+    : {
+        text: APPEND_PROJECTED_NOTIFYING_TEXT,
+        values: [...values, notifyAs],
+        name: 'agentledger_append_projected_notifying',
+      };
+};
 
-const appendAlone = (driver: SqlDriver, values: readonly unknown[]): Promise<SqlRow[]> => {
-  const call = appendCall(values);
-  return driver.query(call.text, call.values, call.name);
+const appendAlone = async (
+  driver: SqlDriver,
+  values: readonly unknown[],
+  notifyAs?: string,
+): Promise<AppendRow> => {
+  const call = appendCall(values, notifyAs);
+  const [row] = await driver.query(call.text, call.values, call.name);
+  return { row, notified: notifyAs !== undefined };
 };
 
 type QueuedAppend = Readonly<{
   values: readonly unknown[];
-  resolve: (row: SqlRow | undefined) => void;
+  notifyAs: string | undefined;
+  resolve: (settled: AppendRow) => void;
   reject: (error: unknown) => void;
 }>;
 
@@ -196,14 +230,17 @@ type BatchStatement = Readonly<{
   fail: (error: unknown) => void;
 }>;
 
-/** One append: its own function call (as `appendAlone`). */
+/** One append: its own function call (as `appendAlone`), notifying in it if asked to. */
 const aloneStatement = (item: QueuedAppend): BatchStatement => ({
-  ...appendCall(item.values),
-  settle: (rows) => item.resolve(rows[0]),
+  ...appendCall(item.values, item.notifyAs),
+  settle: (rows) => item.resolve({ row: rows[0], notified: item.notifyAs !== undefined }),
   fail: item.reject,
 });
 
-/** Several appends in one `agentledger_append_batch` call, each failing alone. */
+/**
+ * Several appends in one `agentledger_append_batch` call, each failing alone. The batch function
+ * does not notify: an append that asked to is told it did not, and the store notifies after commit.
+ */
 const batchStatement = (items: readonly QueuedAppend[]): BatchStatement => {
   // One lock order for every batch: by stream id (stable, so one stream's appends keep theirs).
   const ordered = [...items].sort((a, b) =>
@@ -218,7 +255,7 @@ const batchStatement = (items: readonly QueuedAppend[]): BatchStatement => {
       for (const row of rows) {
         const item = ordered[Number(row.ord) - 1];
         if (item === undefined) continue;
-        if (row.error_code === null || row.error_code === undefined) item.resolve(row);
+        if (row.error_code === null || row.error_code === undefined) item.resolve({ row, notified: false });
         else item.reject(new BatchedAppendError(row));
       }
       const missing = new Error('the batched append returned no result');
@@ -278,9 +315,9 @@ const createAppendBatcher = (
       });
     }
   };
-  return (values: readonly unknown[]): Promise<SqlRow | undefined> =>
+  return (values: readonly unknown[], notifyAs?: string): Promise<AppendRow> =>
     new Promise((resolve, reject) => {
-      queue.push({ values, resolve, reject });
+      queue.push({ values, notifyAs, resolve, reject });
       pump();
     });
 };
@@ -304,9 +341,9 @@ export const createSqlEventStore = (
   // This store's notifications carry its id: their echo wakes no subscription of its own, which
   // its appends woke in-process already.
   const notifier = randomUUID();
-  // After-commit NOTIFY, coalesced: at most one in flight; the appends that commit meanwhile share
-  // the next one, so a burst costs few notifications (each NOTIFY is a transaction that takes
-  // Postgres' global notify lock at commit) and a lone append wakes listeners at once.
+  // After-commit NOTIFY of overlapping appends, coalesced: at most one in flight; the appends that
+  // commit meanwhile share the next one, so a burst costs few notifications (each NOTIFY is a
+  // transaction that takes Postgres' global notify lock at commit).
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> | undefined;
   let again = false;
@@ -345,13 +382,17 @@ export const createSqlEventStore = (
     timer.unref?.();
   };
   const commitListeners = new Set<(own?: AppendResult) => void>();
-  const appended = (result: AppendResult): AppendResult => {
+  /** Wakes this process' subscribers and listeners; other processes' too, unless the append did. */
+  const appended = (result: AppendResult, notified: boolean): AppendResult => {
     if (result.duplicate || result.versions.length === 0) return result;
     signal.notify();
     tellCommitted(commitListeners, result);
-    if (notifyMode === 'after-commit') scheduleNotify();
+    if (!notified && notifyMode === 'after-commit') scheduleNotify();
     return result;
   };
+  // Appends of this store in flight. One that starts alone notifies in its own statement (no
+  // NOTIFY of its own, listeners woken at its commit); those that overlap share the coalesced one.
+  let appending = 0;
   const batched =
     options.groupCommit === false || notifyMode === 'in-transaction'
       ? undefined
@@ -431,14 +472,21 @@ export const createSqlEventStore = (
       }));
       return { ...result, events };
     };
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await appendOnce(values, prepared, projections, toResult, appendOptions, streamId, declared);
-      } catch (error) {
-        // Two appends with one idempotency key met on its primary key: the retry finds the first.
-        if (attempt === 1 && isIdempotencyRace(error)) continue;
-        throw mapError(error, streamId, appendOptions, declared);
+    const notifyAs = appending === 0 && notifyMode === 'after-commit' ? notifier : undefined;
+    appending += 1;
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const call = { values, notifyAs, toResult, declared };
+          return await appendOnce(call, prepared, projections, appendOptions, streamId);
+        } catch (error) {
+          // Two appends with one idempotency key met on its primary key: the retry finds the first.
+          if (attempt === 1 && isIdempotencyRace(error)) continue;
+          throw mapError(error, streamId, appendOptions, declared);
+        }
       }
+    } finally {
+      appending -= 1;
     }
   };
 
@@ -471,13 +519,22 @@ export const createSqlEventStore = (
   };
 
   const appendOnce = async (
-    values: readonly unknown[],
+    {
+      values,
+      notifyAs,
+      toResult,
+      declared,
+    }: Readonly<{
+      values: readonly unknown[];
+      /** Set when the append notifies in its own statement (it started alone). */
+      notifyAs: string | undefined;
+      toResult: (row: SqlRow | undefined) => AppendResult;
+      declared: DeclaredProjection | undefined;
+    }>,
     prepared: readonly PreparedEvent[],
     projections: readonly InlineProjection<SqlTransaction>[],
-    toResult: (row: SqlRow | undefined) => AppendResult,
     appendOptions: AppendOptions<SqlTransaction>,
     streamId: string,
-    declared: DeclaredProjection | undefined,
   ): Promise<AppendResult> => {
     // A solo projection takes a row shared across streams: never inside a group commit, unless
     // the database runs one statement at a time (no transaction ever waits for a lock there).
@@ -485,9 +542,14 @@ export const createSqlEventStore = (
       projections.length === 0 &&
       batched !== undefined &&
       (declared?.solo !== true || driver.oneSession === true)
-    )
-      return appended(toResult(await batched(values)));
-    if (projections.length === 0) return appended(toResult((await appendAlone(driver, values))[0]));
+    ) {
+      const { row, notified } = await batched(values, notifyAs);
+      return appended(toResult(row), notified);
+    }
+    if (projections.length === 0) {
+      const { row, notified } = await appendAlone(driver, values, notifyAs);
+      return appended(toResult(row), notified);
+    }
     const committed = await driver.db.transaction(async (tx) => {
       const [a, b, c, d, e, f, g] = values;
       const { rows } = (await tx.execute(
@@ -513,7 +575,7 @@ export const createSqlEventStore = (
         });
       return result;
     });
-    return appended(committed);
+    return appended(committed, false);
   };
 
   /** One transaction: the stream head (refused if the stream exists), the rows as given, projections. */
@@ -584,13 +646,16 @@ export const createSqlEventStore = (
           });
         return { positions, duplicate: false };
       });
-      return appended({
-        streamId,
-        versions,
-        globalPositions: result.positions,
-        nextExpectedVersion: events.length,
-        duplicate: result.duplicate,
-      });
+      return appended(
+        {
+          streamId,
+          versions,
+          globalPositions: result.positions,
+          nextExpectedVersion: events.length,
+          duplicate: result.duplicate,
+        },
+        false,
+      );
     } catch (error) {
       throw mapError(error, streamId, { tenantId, expectedVersion: 'no_stream' });
     }

@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SqlDriver } from './sql-driver.ts';
 import { createSqlEventStore, EVENTS_CHANNEL } from './sql-event-store.ts';
 
-/** A driver that answers appends and records every statement; no database. */
+/** A driver that answers appends and records every statement with its parameters; no database. */
 const recordingDriver = () => {
-  const statements: string[] = [];
+  const statements: { text: string; values: readonly unknown[] }[] = [];
   let position = 0;
   const driver: SqlDriver = {
     db: {} as SqlDriver['db'],
-    query: async (text) => {
-      statements.push(text);
+    query: async (text, values = []) => {
+      statements.push({ text, values });
       if (text.includes('agentledger_append(')) {
         position += 1;
         return [{ positions: [String(position)], next_version: 1, duplicate: false }];
@@ -20,43 +20,78 @@ const recordingDriver = () => {
     listen: async () => async () => undefined,
     close: async () => undefined,
   };
-  return { driver, notifications: () => statements.filter((s) => s.includes('pg_notify')).length };
+  const appends = () => statements.filter(({ text }) => text.includes('agentledger_append'));
+  return {
+    driver,
+    /** NOTIFY statements of their own (after commit). */
+    notifications: () => statements.filter(({ text }) => text.startsWith('select pg_notify')).length,
+    /** Appends that notify in their own statement, with the payload they send. */
+    notifyingAppends: () =>
+      appends()
+        .filter(({ text }) => text.includes(`pg_notify('${EVENTS_CHANNEL}', $8)`))
+        .map(({ values }) => values[7]),
+  };
 };
 
-describe('sql event store: after-commit notifications', () => {
+const appendTo = (store: ReturnType<typeof createSqlEventStore>, id = 'a') =>
+  store.append(`session-${id}`, [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' });
+
+describe('sql event store: notifications', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('notifies listeners as soon as an append commits, without waiting for a timer', async () => {
+  it('a lone append notifies in its own statement, with the store id: no NOTIFY of its own, no timer', async () => {
     vi.useFakeTimers();
-    const { driver, notifications } = recordingDriver();
+    const { driver, notifications, notifyingAppends } = recordingDriver();
     const store = createSqlEventStore(driver);
-    await store.append('session-a', [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' });
-    expect(notifications()).toBe(1);
+    await appendTo(store);
+    await appendTo(store);
+    expect(notifications()).toBe(0);
+    const payloads = notifyingAppends();
+    expect(payloads).toHaveLength(2);
+    // The id its own listener skips: every payload the same, a store's, not a position.
+    expect(new Set(payloads).size).toBe(1);
+    expect(payloads[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(EVENTS_CHANNEL).toBe('agentledger_events');
+  });
+
+  it('appends that overlap a running one notify after they commit, at once, one NOTIFY for several', async () => {
+    vi.useFakeTimers();
+    const { driver, notifications, notifyingAppends } = recordingDriver();
+    const store = createSqlEventStore(driver);
+    await Promise.all([appendTo(store, 'a'), appendTo(store, 'b'), appendTo(store, 'c')]);
+    expect(notifyingAppends()).toHaveLength(1);
+    expect(notifications()).toBe(1);
+  });
+
+  it('does not notify at all when notifications are off', async () => {
+    const { driver, notifications, notifyingAppends } = recordingDriver();
+    const store = createSqlEventStore(driver, { notify: 'off' });
+    await Promise.all([appendTo(store, 'a'), appendTo(store, 'b')]);
+    await appendTo(store);
+    expect([notifications(), notifyingAppends().length]).toEqual([0, 0]);
   });
 
   it('still waits when a delay is configured', async () => {
     vi.useFakeTimers();
     const { driver, notifications } = recordingDriver();
     const store = createSqlEventStore(driver, { notifyDelayMs: 20 });
-    await store.append('session-a', [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' });
+    await Promise.all([appendTo(store, 'a'), appendTo(store, 'b')]);
     expect(notifications()).toBe(0);
     await vi.advanceTimersByTimeAsync(20);
     expect(notifications()).toBe(1);
   });
 
-  it('spaces notifications under a stream of appends: one per interval, the first at once', async () => {
+  it('spaces notifications under a stream of overlapping appends: one per interval, the first at once', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { driver, notifications } = recordingDriver();
     const store = createSqlEventStore(driver, { notifyIntervalMs: 5 });
-    const append = () =>
-      store.append('session-a', [{ type: 'A', data: {} }], { tenantId: 't', expectedVersion: 'any' });
-    await append();
+    const overlapping = () => Promise.all([appendTo(store, 'a'), appendTo(store, 'b')]);
+    await overlapping();
     expect(notifications()).toBe(1);
-    await append();
-    await append();
+    await overlapping();
+    await overlapping();
     expect(notifications()).toBe(1);
     await vi.advanceTimersByTimeAsync(4);
     expect(notifications()).toBe(1);
@@ -64,14 +99,14 @@ describe('sql event store: after-commit notifications', () => {
     expect(notifications()).toBe(2);
     await vi.advanceTimersByTimeAsync(50);
     expect(notifications()).toBe(2);
-    await append();
+    await overlapping();
     expect(notifications()).toBe(3);
   });
 });
 
 describe('sql event store: group commit on a driver that queues statements', () => {
   it('builds the batch when the statement starts: appends that arrive while it waits join it', async () => {
-    const { driver } = recordingDriver();
+    const { driver, notifications } = recordingDriver();
     const started: (() => void)[] = [];
     const built: string[] = [];
     const queued: SqlDriver = {
@@ -100,6 +135,10 @@ describe('sql event store: group commit on a driver that queues statements', () 
     expect(built).toHaveLength(1);
     expect(built[0]).toContain('agentledger_append_batch');
     expect(results.map((result) => result.globalPositions)).toEqual([[1], [2], [3]]);
+    // The first started alone, so it was to notify in its statement; the batch function does not,
+    // so the store notified after the commit.
+    expect(built[0]).not.toContain('pg_notify');
+    expect(notifications()).toBe(1);
   });
 
   it('fails the waiting appends when the driver fails before building the statement', async () => {
