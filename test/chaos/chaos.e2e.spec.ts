@@ -71,5 +71,9 @@ describe.each(['kafkajs', 'platformatic'])('chaos, short profile, Kafka client %
     // Model calls paid twice are reported, each with its cause (not required to be zero: a call
     // answered just before its replica dies is asked again by the next owner).
     expect(report.modelCallsPaidTwice.calls.every((call) => call.cause !== '')).toBe(true);
-  }, 420_000);
+    // A liveness bound, not a speed target: alone a run takes 2-3 minutes, but in `npm test` it
+    // shares two cores with the other suites, and there a platformatic run's recovery after the
+    // broker outage took its last sessions 140 s longer (seed 1725564815: 82 s of workload alone,
+    // 233 s in CI) and ran past 420 s.
+  }, 600_000);
 });
