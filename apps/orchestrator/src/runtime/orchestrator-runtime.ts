@@ -13,6 +13,7 @@ import type { DeltaChannel, EventStore } from '@agentledger/events';
 import {
   createAppendedFeed,
   createOutboxRelay,
+  feedRelayOnCommit,
   registerRelayMetrics,
   type EventBus,
   type Logger,
@@ -206,13 +207,9 @@ export const createOrchestratorRuntime = async <Tx>(
   return {
     start: async () => {
       await orchestrator.start();
-      // Every commit wakes the relay at once: this process' own appends in-process (what they
-      // stored kept for the relay's next read while it leads; a standby keeps nothing), other
+      // Every commit wakes the relay at once: this process' own appends in-process, other
       // processes' when the store's notification arrives.
-      unwatch ??= deps.store.onCommit((own) => {
-        if (own !== undefined && relay.status().leader) feed.record(own);
-        relay.wake();
-      });
+      unwatch ??= feedRelayOnCommit(deps.store, feed, relay);
       relay.start();
     },
     stop: async () => {

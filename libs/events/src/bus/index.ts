@@ -20,6 +20,7 @@ export {
   createAppendedFeed,
   createOutboxRelay,
   createPostgresGapResolver,
+  feedRelayOnCommit,
   gaplessPrefix,
   immediateGapResolver,
   registerRelayMetrics,

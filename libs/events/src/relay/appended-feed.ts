@@ -9,10 +9,18 @@ export type AppendedFeed = Readonly<{
    */
   record: (result: AppendResult) => void;
   /**
+   * Another process committed (the store's `onCommit` without a result): its positions are not
+   * recorded, so the next read goes to the store. Call it before waking the relay.
+   */
+  foreign: () => void;
+  /**
    * The log after `after`, as `readAll` (the relay's read): from memory when what was recorded
    * holds every position from `after + 1` on, up to the first position it does not hold; from the
    * store otherwise (another process' commit, an append that returned no events, a position taken
-   * by a rolled-back append, a start, events dropped past `maxEvents`).
+   * by a rolled-back append, a start, events dropped past `maxEvents`), and always after another
+   * process committed: memory holds a run of this process' positions, which may end right before
+   * that commit's, and a read from memory would then stop short while the relay takes the wake the
+   * commit sent as answered.
    */
   readAll: (options?: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
 }>;
@@ -31,6 +39,8 @@ export const createAppendedFeed = (
 ): AppendedFeed => {
   // Recorded events by ascending position (appends settle in commit order, nearly always).
   let kept: EventEnvelope[] = [];
+  // Another process committed since the last read of the store.
+  let foreign = false;
   return {
     record: (result) => {
       if (result.duplicate || result.events === undefined) return;
@@ -41,6 +51,9 @@ export const createAppendedFeed = (
       }
       if (kept.length > maxEvents) kept = kept.slice(kept.length - maxEvents);
     },
+    foreign: () => {
+      foreign = true;
+    },
     readAll: async (options = {}) => {
       const { after = 0, limit, tenantId } = options;
       if (tenantId !== undefined) return store.readAll(options);
@@ -49,8 +62,28 @@ export const createAppendedFeed = (
       if (passed !== 0) kept = passed < 0 ? [] : kept.slice(passed);
       let run = 0;
       while (run < kept.length && kept[run]!.globalPosition === after + run + 1) run += 1;
-      if (run === 0) return store.readAll(options);
+      if (run === 0 || foreign) {
+        // Cleared before the read: a commit during it is not covered by it.
+        foreign = false;
+        return store.readAll(options);
+      }
       return kept.slice(0, limit === undefined ? run : Math.min(run, limit));
     },
   };
 };
+
+/**
+ * Feeds a relay from the store's commits (`onCommit`), as every orchestrator runtime does: this
+ * process' appends are recorded while the relay leads (a standby keeps nothing), another process'
+ * commit sends the next read to the store, and every commit wakes the relay. Returns the unwatch.
+ */
+export const feedRelayOnCommit = (
+  store: Pick<EventStore, 'onCommit'>,
+  feed: AppendedFeed,
+  relay: Readonly<{ status: () => Readonly<{ leader: boolean }>; wake: () => void }>,
+): (() => void) =>
+  store.onCommit((own) => {
+    if (own === undefined) feed.foreign();
+    else if (relay.status().leader) feed.record(own);
+    relay.wake();
+  });

@@ -75,6 +75,22 @@ describe('appended feed (the relay reads what its process appended)', () => {
     expect(reads).toHaveLength(2);
   });
 
+  it("reads the store after another process' commit, though memory holds a run that its position may end", async () => {
+    // 1 and 3 are this process'; 2 is another's, committed before the relay read: from memory the
+    // read would stop at 1, and the relay would take the commit's wake as answered.
+    const { store, reads } = fakeStore([1, 2, 3, 4]);
+    const feed = createAppendedFeed(store);
+    feed.record(appended([1]));
+    feed.record(appended([3]));
+    feed.foreign();
+    expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1, 2, 3, 4]);
+    expect(reads).toEqual([{ after: 0 }]);
+    // That read answered it: memory serves the next run again.
+    feed.record(appended([5]));
+    expect(positionsOf(await feed.readAll({ after: 4 }))).toEqual([5]);
+    expect(reads).toHaveLength(1);
+  });
+
   it('records nothing for a duplicate or a result without events, and keeps at most maxEvents', async () => {
     const { store, reads } = fakeStore([1, 2, 3, 4]);
     const feed = createAppendedFeed(store, { maxEvents: 2 });

@@ -1,4 +1,4 @@
-export { createAppendedFeed, type AppendedFeed } from './appended-feed.ts';
+export { createAppendedFeed, feedRelayOnCommit, type AppendedFeed } from './appended-feed.ts';
 export {
   createOutboxRelay,
   type OutboxRelay,

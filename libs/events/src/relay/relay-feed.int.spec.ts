@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../envelope.ts';
 import type { ReadAllOptions } from '../store.ts';
 import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
 import { createPostgresEventStore, type PostgresEventStore } from '../postgres/postgres-event-store.ts';
-import { createAppendedFeed } from './appended-feed.ts';
+import { createAppendedFeed, feedRelayOnCommit } from './appended-feed.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 
 // The distributed relay publishes what its own process appended from memory, while other
@@ -48,10 +48,7 @@ describe('outbox relay fed by its own appends, with another writer on the log', 
       idlePollMs: 600_000,
       onPublished: (batch) => void publishedPositions.push(...batch.map((event) => event.globalPosition)),
     });
-    unwatch = own.onCommit((result) => {
-      if (result !== undefined && relay.status().leader) feed.record(result);
-      relay.wake();
-    });
+    unwatch = feedRelayOnCommit(own, feed, relay);
     relay.start();
     await eventually('the relay leads', () => (relay.status().leader ? true : undefined));
   });
