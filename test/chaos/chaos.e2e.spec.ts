@@ -18,6 +18,7 @@ const ONE_OFF_FAULTS = [
 describe.each(['kafkajs', 'platformatic'])('chaos, short profile, Kafka client %s', (kafkaClient) => {
   it('loses, duplicates, interleaves and re-runs nothing while processes, the broker and Postgres fail', async ({
     signal,
+    onTestFinished,
   }) => {
     const seed = Number(process.env['CHAOS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
     const report = await runChaos({
@@ -25,8 +26,10 @@ describe.each(['kafkajs', 'platformatic'])('chaos, short profile, Kafka client %
       seed,
       kafkaClient,
       log: (line) => console.log(`[chaos ${kafkaClient} seed ${seed}] ${line}`),
-      // A run past the test's timeout stops its processes instead of leaving them running.
+      // A run past the test's timeout stops its processes instead of leaving them running, and the
+      // test ends only when they are down.
       signal,
+      teardown: (stop) => onTestFinished(() => stop(), 180_000),
     });
     console.log(JSON.stringify({ ...report, faults: report.faults.length }, null, 2));
 

@@ -132,10 +132,16 @@ const assemble = async (
       void restart().catch(() => undefined);
     });
   const processes = new Set<GatewayProcess>();
+  // Every child from its spawn on, so one still starting (a supervisor's restart) is stopped too.
+  const spawned = new Set<ChildProcess>();
+  const onSpawn = (child: ChildProcess): void => {
+    spawned.add(child);
+    if (stopping) child.kill('SIGKILL');
+  };
   undo.push(async () => {
     stopping = true;
-    for (const p of processes)
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const child of spawned)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await Promise.all([...processes].map((p) => p.exited));
   });
   /** A process started while the cluster stops is killed at once. */
@@ -146,7 +152,7 @@ const assemble = async (
   };
   let gateway: GatewayProcess | undefined;
   const startGateway = async (): Promise<GatewayProcess> => {
-    const started = await supervised('gateway', log, () => startGatewayProcess(gatewayEnv));
+    const started = await supervised('gateway', log, () => startGatewayProcess(gatewayEnv, onSpawn));
     watch('gateway', track(started), startGateway);
     gateway = started;
     return started;
@@ -163,11 +169,16 @@ const assemble = async (
     const pending =
       starting.get(id) ??
       supervised(`orchestrator ${id}`, log, () =>
-        startOrchestratorProcess(id, ports[replicaIds.indexOf(id)]!, {
-          ...orchestratorEnv,
-          // The model learns which replica asked from the path (`ChaosModel.paid`).
-          OPENAI_BASE_URL: model.baseUrlFor(id),
-        }),
+        startOrchestratorProcess(
+          id,
+          ports[replicaIds.indexOf(id)]!,
+          {
+            ...orchestratorEnv,
+            // The model learns which replica asked from the path (`ChaosModel.paid`).
+            OPENAI_BASE_URL: model.baseUrlFor(id),
+          },
+          onSpawn,
+        ),
       )
         .then((started) => {
           watch(`orchestrator ${id}`, track(started), () => startReplica(id));

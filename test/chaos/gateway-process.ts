@@ -16,7 +16,10 @@ export type GatewayProcess = Readonly<{
  * The built gateway (`apps/gateway/dist/main.js`) on fixed ports, so a restarted gateway answers
  * where clients already point; resolves once it printed its URL (store migrated, keys seeded).
  */
-export const startGatewayProcess = async (env: Readonly<Record<string, string>>): Promise<GatewayProcess> => {
+export const startGatewayProcess = async (
+  env: Readonly<Record<string, string>>,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<GatewayProcess> => {
   if (!existsSync(mainJs))
     throw new Error(`${mainJs} is missing: build first (npx tsc -b tsconfig.build.json)`);
   let output = '';
@@ -25,6 +28,7 @@ export const startGatewayProcess = async (env: Readonly<Record<string, string>>)
     env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(child);
   child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000)));
   child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000)));
   const exited = new Promise<number | string>((resolve) =>

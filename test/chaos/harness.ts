@@ -49,6 +49,13 @@ export type ChaosOptions = Readonly<{
   log: (line: string) => void;
   /** Aborting it (a test's timeout, Ctrl-C) stops every process of the run at once. */
   signal?: AbortSignal;
+  /**
+   * Given the run's teardown (idempotent: it awaits a stop already under way) as soon as the
+   * cluster is up, for a caller that must not move on before it ends: a test's `onTestFinished`.
+   * An aborted run's own code is abandoned by its caller, and a stop started from the abort alone
+   * died with the test worker half-way (its private Postgres was left running).
+   */
+  teardown?: (stop: () => Promise<void>) => void;
 }>;
 
 /**
@@ -99,6 +106,7 @@ export const runChaos = async ({
   sizes,
   log,
   signal,
+  teardown,
 }: ChaosOptions) => {
   const profile = { ...PROFILES[name], workload: { ...PROFILES[name].workload, ...sizes } };
   const random = seededRandom(seed);
@@ -108,6 +116,7 @@ export const runChaos = async ({
   const began = Date.now();
   log(`chaos run: profile ${name}, seed ${seed}, Kafka client ${kafkaClient}`);
   const cluster = await startCluster(random.fork(), log, kafkaClient);
+  teardown?.(cluster.stop);
   const release = stopOnAbort(signal, cluster.stop, log);
   try {
     const put = await fetch(`${cluster.restUrl}/v1/teams/chaos-team`, {

@@ -17,12 +17,14 @@ export type OrchestratorProcess = Readonly<{
 
 /**
  * Starts `apps/orchestrator/dist/main.js` (built by `npm test`) as its own process and waits until
- * `/health/ready` answers 200 (store, relay, consumer group joined).
+ * `/health/ready` answers 200 (store, relay, consumer group joined). `onSpawn` is given the child
+ * at once, before it is ready (a caller that stops meanwhile can kill it).
  */
 export const startOrchestratorProcess = async (
   replicaId: string,
   port: number,
   env: Readonly<Record<string, string>>,
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<OrchestratorProcess> => {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npm run build)`);
   let output = '';
@@ -38,6 +40,7 @@ export const startOrchestratorProcess = async (
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(child);
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) =>
