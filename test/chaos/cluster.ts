@@ -131,29 +131,30 @@ const assemble = async (
       log(`${name} exited by itself (${exit}); restarting it`);
       void restart().catch(() => undefined);
     });
+  // Every started process, for the log summary.
   const processes = new Set<GatewayProcess>();
-  // Every child from its spawn on, so one still starting (a supervisor's restart) is stopped too.
-  const spawned = new Set<ChildProcess>();
+  // Every child from its spawn on, with its exit: one still starting (a supervisor's restart) is
+  // stopped too, and one spawned while the cluster stops is killed at once.
+  const spawned = new Map<ChildProcess, Promise<void>>();
   const onSpawn = (child: ChildProcess): void => {
-    spawned.add(child);
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
+    spawned.set(child, exited);
     if (stopping) child.kill('SIGKILL');
   };
   undo.push(async () => {
     stopping = true;
-    for (const child of spawned)
+    for (const child of spawned.keys())
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all([...processes].map((p) => p.exited));
+    await Promise.all(spawned.values());
   });
-  /** A process started while the cluster stops is killed at once. */
-  const track = <P extends GatewayProcess>(started: P): P => {
-    processes.add(started);
-    if (stopping) started.child.kill('SIGKILL');
-    return started;
-  };
   let gateway: GatewayProcess | undefined;
   const startGateway = async (): Promise<GatewayProcess> => {
     const started = await supervised('gateway', log, () => startGatewayProcess(gatewayEnv, onSpawn));
-    watch('gateway', track(started), startGateway);
+    processes.add(started);
+    watch('gateway', started, startGateway);
     gateway = started;
     return started;
   };
@@ -181,7 +182,8 @@ const assemble = async (
         ),
       )
         .then((started) => {
-          watch(`orchestrator ${id}`, track(started), () => startReplica(id));
+          processes.add(started);
+          watch(`orchestrator ${id}`, started, () => startReplica(id));
           replicas.set(id, started);
           return started;
         })

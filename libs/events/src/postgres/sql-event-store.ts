@@ -477,8 +477,16 @@ export const createSqlEventStore = (
     try {
       for (let attempt = 1; ; attempt += 1) {
         try {
-          const call = { values, notifyAs, toResult, declared };
-          return await appendOnce(call, prepared, projections, appendOptions, streamId);
+          return await appendOnce({
+            streamId,
+            prepared,
+            appendOptions,
+            projections,
+            declared,
+            values,
+            notifyAs,
+            toResult,
+          });
         } catch (error) {
           // Two appends with one idempotency key met on its primary key: the retry finds the first.
           if (attempt === 1 && isIdempotencyRace(error)) continue;
@@ -518,24 +526,29 @@ export const createSqlEventStore = (
     return { declared, pending };
   };
 
-  const appendOnce = async (
-    {
-      values,
-      notifyAs,
-      toResult,
-      declared,
-    }: Readonly<{
-      values: readonly unknown[];
-      /** Set when the append notifies in its own statement (it started alone). */
-      notifyAs: string | undefined;
-      toResult: (row: SqlRow | undefined) => AppendResult;
-      declared: DeclaredProjection | undefined;
-    }>,
-    prepared: readonly PreparedEvent[],
-    projections: readonly InlineProjection<SqlTransaction>[],
-    appendOptions: AppendOptions<SqlTransaction>,
-    streamId: string,
-  ): Promise<AppendResult> => {
+  /** One attempt of an append, with everything `append` worked out for it. */
+  const appendOnce = async ({
+    streamId,
+    prepared,
+    appendOptions,
+    projections,
+    declared,
+    values,
+    notifyAs,
+    toResult,
+  }: Readonly<{
+    streamId: string;
+    prepared: readonly PreparedEvent[];
+    appendOptions: AppendOptions<SqlTransaction>;
+    /** Inline projections: the append runs in a transaction of its own with them. */
+    projections: readonly InlineProjection<SqlTransaction>[];
+    declared: DeclaredProjection | undefined;
+    /** The parameters of the append's SQL call. */
+    values: readonly unknown[];
+    /** Set when the append notifies in its own statement (it started alone). */
+    notifyAs: string | undefined;
+    toResult: (row: SqlRow | undefined) => AppendResult;
+  }>): Promise<AppendResult> => {
     // A solo projection takes a row shared across streams: never inside a group commit, unless
     // the database runs one statement at a time (no transaction ever waits for a lock there).
     if (
