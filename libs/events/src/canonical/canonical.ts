@@ -134,9 +134,11 @@ const refuseNumber = (value: number): number => {
 
 /**
  * `value` as `JSON.stringify` should see it to write its canonical text: `toJSON` and boxed
- * primitives resolved, objects copied with their members in canonical order (what
- * `JSON.stringify` keeps: it drops or nulls what {@link serialize} does), what has no canonical
- * text refused. {@link IN_ORDER_IMPOSSIBLE} where a member's name is all digits.
+ * primitives resolved, objects with their members in canonical order (what `JSON.stringify`
+ * keeps: it drops or nulls what {@link serialize} does), what has no canonical text refused.
+ * {@link IN_ORDER_IMPOSSIBLE} where a member's name is all digits. Copy on write: an array or
+ * object that is already as `JSON.stringify` should see it (members in order, none changed) is
+ * returned as it is, so a value built in canonical order is serialised without a copy.
  */
 const inCanonicalOrder = (value: unknown): unknown => {
   if (typeof value === 'number') return refuseNumber(value);
@@ -147,31 +149,50 @@ const inCanonicalOrder = (value: unknown): unknown => {
   if (value instanceof Number || value instanceof String || value instanceof Boolean)
     return inCanonicalOrder(value.valueOf());
   if (Array.isArray(value)) {
-    const copy = new Array<unknown>(value.length);
+    let copy: unknown[] | undefined;
     for (let index = 0; index < value.length; index += 1) {
-      const item = inCanonicalOrder(value[index]);
+      const original: unknown = value[index];
+      const item = inCanonicalOrder(original);
       if (item === IN_ORDER_IMPOSSIBLE) return IN_ORDER_IMPOSSIBLE;
-      copy[index] = item;
+      if (copy === undefined && item !== original) copy = value.slice(0, index);
+      if (copy !== undefined) copy[index] = item;
     }
-    return copy;
+    return copy ?? value;
   }
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let ordered = true;
+  for (let index = 1; index < keys.length && ordered; index += 1) ordered = keys[index - 1]! < keys[index]!;
+  if (!ordered) keys.sort();
+  let copy: Record<string, unknown> | undefined = ordered ? undefined : {};
+  for (let index = 0; index < keys.length; index += 1) {
+    const key = keys[index]!;
     const first = key.charCodeAt(0);
     if (first >= 48 && first <= 57 && DIGITS.test(key)) return IN_ORDER_IMPOSSIBLE;
-    const member = inCanonicalOrder((value as Record<string, unknown>)[key]);
+    const original = record[key];
+    const member = inCanonicalOrder(original);
     if (member === IN_ORDER_IMPOSSIBLE) return IN_ORDER_IMPOSSIBLE;
-    // An own member named __proto__ (JSON.parse makes them) stays a member, not a prototype.
-    if (key === '__proto__')
-      Object.defineProperty(copy, key, {
-        value: member,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    else copy[key] = member;
+    if (copy === undefined) {
+      if (member === original) continue;
+      // The first changed member: the ones before it, all unchanged and in order, are copied.
+      copy = {};
+      for (let before = 0; before < index; before += 1) define(copy, keys[before]!, record[keys[before]!]);
+    }
+    define(copy, key, member);
   }
-  return copy;
+  return copy ?? value;
+};
+
+/** Sets a member; one named __proto__ (JSON.parse makes them) stays a member, not a prototype. */
+const define = (target: Record<string, unknown>, key: string, member: unknown): void => {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, {
+      value: member,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else target[key] = member;
 };
 
 /** The JSON text of `value`, or undefined where it has none (`undefined`, a function, a symbol). */

@@ -77,6 +77,22 @@ describe('canonicalJson', () => {
     expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":1,"y":2},"z":1}');
   });
 
+  it('writes values partly in canonical order right, changing none of them (copy on write)', () => {
+    const cases: [unknown, string][] = [
+      [{ a: 1, b: { d: 1, c: 2 } }, '{"a":1,"b":{"c":2,"d":1}}'],
+      [{ a: [1, { y: 1, x: 2 }, 3], b: 'z' }, '{"a":[1,{"x":2,"y":1},3],"b":"z"}'],
+      [{ a: 1, b: new Date(0), c: new Number(2) }, '{"a":1,"b":"1970-01-01T00:00:00.000Z","c":2}'],
+      [{ a: undefined, b: () => 1, c: [undefined, 1] }, '{"c":[null,1]}'],
+      [JSON.parse('{"__proto__":{"x":1},"a":{"c":1,"b":2}}'), '{"__proto__":{"x":1},"a":{"b":2,"c":1}}'],
+      [[{ a: 1 }, { c: 1, b: { e: 1, d: 2 } }], '[{"a":1},{"b":{"d":2,"e":1},"c":1}]'],
+    ];
+    for (const [value, text] of cases) {
+      const before = JSON.stringify(value);
+      expect(canonicalJson(value)).toBe(text);
+      expect(JSON.stringify(value)).toBe(before);
+    }
+  });
+
   it('writes any JSON value as sorted members joined the plain way would (property)', () => {
     // An oracle written differently: members sorted, each written with JSON.stringify's own text.
     const oracle = (value: unknown): string => {

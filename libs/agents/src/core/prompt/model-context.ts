@@ -19,20 +19,22 @@ export const buildAgentContext = (
   agent: AssistantAgentSpec,
   contextLength: number,
 ): readonly ModelMessage[] => {
+  // Members written in canonical order (content, name, role, toolCallId, toolCalls): the
+  // context's hash then serialises each message without copying it (see canonicalJson).
   const body: ModelMessage[] = [];
   for (const item of thread.slice(0, contextLength)) {
     if (item.kind === 'message') {
-      if (item.source === agent.name) body.push({ role: 'assistant', content: item.content });
-      else if (item.source === 'user') body.push({ role: 'user', content: item.content });
-      else body.push({ role: 'user', content: item.content, name: item.source });
+      if (item.source === agent.name) body.push({ content: item.content, role: 'assistant' });
+      else if (item.source === 'user') body.push({ content: item.content, role: 'user' });
+      else body.push({ content: item.content, name: item.source, role: 'user' });
       continue;
     }
     if (item.agent !== agent.name) continue;
-    body.push({ role: 'assistant', content: item.content, toolCalls: item.toolCalls });
+    body.push({ content: item.content, role: 'assistant', toolCalls: item.toolCalls });
     for (const result of item.results)
-      body.push({ role: 'tool', toolCallId: result.toolCallId, content: result.content });
+      body.push({ content: result.content, role: 'tool', toolCallId: result.toolCallId });
   }
-  return [{ role: 'system', content: agent.systemMessage }, ...bufferContext(body, agent)];
+  return [{ content: agent.systemMessage, role: 'system' }, ...bufferContext(body, agent)];
 };
 
 /**
@@ -57,7 +59,7 @@ const bufferContext = (
       head = head.slice(0, -1);
     const tail = dropOrphans(messages.slice(-context.tailSize));
     const skipped = messages.length - head.length - tail.length;
-    return [...head, { role: 'user', content: `Skipped ${skipped} messages.` }, ...tail];
+    return [...head, { content: `Skipped ${skipped} messages.`, role: 'user' }, ...tail];
   }
   return messages;
 };
