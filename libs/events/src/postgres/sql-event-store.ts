@@ -324,6 +324,21 @@ const createAppendBatcher = (
 
 const asNumbers = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 
+/** One attempt of an append: what `append` worked out for it. */
+type AppendAttempt = Readonly<{
+  streamId: string;
+  prepared: readonly PreparedEvent[];
+  appendOptions: AppendOptions<SqlTransaction>;
+  /** Inline projections: the append runs in a transaction of its own with them. */
+  projections: readonly InlineProjection<SqlTransaction>[];
+  declared: DeclaredProjection | undefined;
+  /** The parameters of the append's SQL call. */
+  values: readonly unknown[];
+  /** Set when the append notifies in its own statement (it started alone). */
+  notifyAs: string | undefined;
+  toResult: (row: SqlRow | undefined) => AppendResult;
+}>;
+
 /**
  * The event store over SQL: the same code on Postgres (`pg`) and PGlite. Appends call the
  * `agentledger_append` function of the migrations; `readAll` (`agentledger_read_all`) returns only
@@ -473,23 +488,24 @@ export const createSqlEventStore = (
       return { ...result, events };
     };
     const notifyAs = appending === 0 && notifyMode === 'after-commit' ? notifier : undefined;
+    const attempt: AppendAttempt = {
+      streamId,
+      prepared,
+      appendOptions,
+      projections,
+      declared,
+      values,
+      notifyAs,
+      toResult,
+    };
     appending += 1;
     try {
-      for (let attempt = 1; ; attempt += 1) {
+      for (let tries = 1; ; tries += 1) {
         try {
-          return await appendOnce({
-            streamId,
-            prepared,
-            appendOptions,
-            projections,
-            declared,
-            values,
-            notifyAs,
-            toResult,
-          });
+          return await appendOnce(attempt);
         } catch (error) {
           // Two appends with one idempotency key met on its primary key: the retry finds the first.
-          if (attempt === 1 && isIdempotencyRace(error)) continue;
+          if (tries === 1 && isIdempotencyRace(error)) continue;
           throw mapError(error, streamId, appendOptions, declared);
         }
       }
@@ -527,28 +543,9 @@ export const createSqlEventStore = (
   };
 
   /** One attempt of an append, with everything `append` worked out for it. */
-  const appendOnce = async ({
-    streamId,
-    prepared,
-    appendOptions,
-    projections,
-    declared,
-    values,
-    notifyAs,
-    toResult,
-  }: Readonly<{
-    streamId: string;
-    prepared: readonly PreparedEvent[];
-    appendOptions: AppendOptions<SqlTransaction>;
-    /** Inline projections: the append runs in a transaction of its own with them. */
-    projections: readonly InlineProjection<SqlTransaction>[];
-    declared: DeclaredProjection | undefined;
-    /** The parameters of the append's SQL call. */
-    values: readonly unknown[];
-    /** Set when the append notifies in its own statement (it started alone). */
-    notifyAs: string | undefined;
-    toResult: (row: SqlRow | undefined) => AppendResult;
-  }>): Promise<AppendResult> => {
+  const appendOnce = async (attempt: AppendAttempt): Promise<AppendResult> => {
+    const { streamId, prepared, appendOptions, projections, declared } = attempt;
+    const { values, notifyAs, toResult } = attempt;
     // A solo projection takes a row shared across streams: never inside a group commit, unless
     // the database runs one statement at a time (no transaction ever waits for a lock there).
     if (
