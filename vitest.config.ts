@@ -14,17 +14,16 @@ export default defineConfig({
     // `.js` under dist/ are build output; specs live beside their sources.
     exclude: ['**/node_modules/**', '**/dist/**', '.data/**', '.kafka/**', '.stryker-tmp/**'],
     projects: [
-      // Unit and int files share their worker's modules (no fresh module graph a file): the code
-      // keeps no module-level mutable state and no spec mocks modules or globals, and importing the
-      // graph again for each file was 40 % of the unit tier's time (unit 140 s -> 50 s, int
-      // 164 s -> 125 s on two cores). The e2e tiers keep isolation: they build whole apps.
+      // Unit files share their worker's modules (no fresh module graph a file): the code keeps no
+      // module-level mutable state and no spec mocks modules or globals, and importing the graph
+      // again for each file was 40 % of the unit tier's time (140 s -> 50 s on two cores). The int
+      // and e2e tiers keep isolation: they time real services, and warm modules change that timing.
       { extends: true, test: { name: 'unit', include: ['**/*.unit.spec.ts'], isolate: false } },
       {
         extends: true,
         test: {
           name: 'int',
           include: ['**/*.int.spec.ts'],
-          isolate: false,
           globalSetup: [services],
           testTimeout: 60_000,
           hookTimeout: 60_000,
