@@ -66,7 +66,7 @@ export type SqlEventStoreOptions = Readonly<{
    * `agentledger_append_batch` call, one transaction and one commit (up to `maxBatch` appends). Each
    * append runs in its own subtransaction: one that fails fails alone. No timer: an append that
    * finds a free slot goes at once. `false` sends every append on its own (default
-   * `{ maxInFlight: 4, maxBatch: 64 }`).
+   * `{ maxInFlight: 2, maxBatch: 64 }`).
    */
   groupCommit?: false | Readonly<{ maxInFlight?: number; maxBatch?: number }>;
 }>;
@@ -276,7 +276,7 @@ const batchStatement = (items: readonly QueuedAppend[]): BatchStatement => {
  */
 const createAppendBatcher = (
   driver: SqlDriver,
-  { maxInFlight = 4, maxBatch = 64 }: Readonly<{ maxInFlight?: number; maxBatch?: number }>,
+  { maxInFlight = 2, maxBatch = 64 }: Readonly<{ maxInFlight?: number; maxBatch?: number }>,
 ) => {
   const queue: QueuedAppend[] = [];
   let running = 0;
