@@ -45,8 +45,8 @@ export const projection = (
  * `project` inline in the append's transaction; `fail` throws after an inline projection, inside
  * the append.
  */
-export const write = (
-  harness: SessionIndexHarness,
+export const write = <Tx>(
+  harness: SessionIndexHarness<Tx>,
   row: SessionProjection,
   {
     lease,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createPostgresEventStore, type PostgresEventStore } from '@agentledger/events/postgres';
 import { createTestDatabase, type TestDatabase } from '@agentledger/testing';
+import { projection, write } from '../contract/harness.ts';
 import { sessionIndexContracts } from '../contract/index.ts';
 import { createSessionEngine } from '../engine/session-engine.ts';
 import { postMessage, startSession } from '../testing/fixtures.ts';
@@ -60,6 +61,44 @@ describe('session commands racing on Postgres', () => {
     expect(state?.messages.filter((m) => m.role === 'user')).toHaveLength(20);
     expect((await index.get('tenant-a', 'race'))?.version).toBe(state?.version);
   });
+  it('keeps token usage per session: an append adding tokens never waits for another session’s usage row', async () => {
+    const index = createSqlSessionIndex(store.db);
+    const harness = {
+      store,
+      index,
+      now: Date.now,
+      passDay: async () => undefined,
+      close: async () => undefined,
+    };
+    await write(harness, projection('tenant-u', 'usage-1', { tokensUsed: 5 }));
+    await write(harness, projection('tenant-u', 'usage-2', { tokensUsed: 7 }));
+    // Another transaction holds every usage row of the tenant but usage-2's, as appends adding
+    // tokens to those sessions do until they commit.
+    const holder = await store.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(
+        `select 1 from tenant_usage where tenant_id = 'tenant-u' and session_id <> 'usage-2' for update`,
+      );
+      const appended = await Promise.race([
+        write(harness, projection('tenant-u', 'usage-2', { version: 2, tokensUsed: 11 })),
+        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 10_000)),
+      ]);
+      expect(appended).not.toBe('blocked');
+    } finally {
+      await holder.query('commit');
+      holder.release();
+    }
+    expect(await index.tenantTokensToday('tenant-u')).toBe(23);
+    const { rows } = await store.pool.query(
+      `select session_id, tokens::int from tenant_usage where tenant_id = 'tenant-u' order by session_id`,
+    );
+    expect(rows).toEqual([
+      { session_id: 'usage-1', tokens: 5 },
+      { session_id: 'usage-2', tokens: 18 },
+    ]);
+  });
+
   it('renews leases without waiting for a row an append holds: that one is reported held and renewed by the next call', async () => {
     const index = createSqlSessionIndex(store.db);
     const engine = createSessionEngine({ store, index, partitions: 12 });

@@ -51,8 +51,9 @@ const LEASE_LOST = 'ALL01';
 
 /**
  * The read model's write for one append, run by `agentledger_project_session` (migration 0016) in
- * the append's statement or, through `project`, its transaction. An append that adds tokens writes
- * the tenant's usage row, which every session of the tenant shares: solo, never group-committed.
+ * the append's statement or, through `project`, its transaction. An append that adds tokens adds
+ * them to its session's usage row of the day (migration 0019): every row it writes belongs to its
+ * session, so it may share a group commit with any other append.
  */
 const sessionProjection = (row: SessionProjection, lease?: Lease): DeclaredProjection => ({
   name: 'session',
@@ -61,7 +62,6 @@ const sessionProjection = (row: SessionProjection, lease?: Lease): DeclaredProje
     deadlineAt: row.deadlineAt ?? null,
     ...(lease === undefined ? {} : { leaseOwner: lease.owner, leaseEpoch: lease.epoch }),
   },
-  solo: row.tokensUsed > 0,
   refusal: ({ code }) =>
     code === LEASE_LOST && lease !== undefined ? new LeaseLost(lease.sessionId, lease.epoch) : undefined,
 });
@@ -210,10 +210,10 @@ export const createSqlSessionIndex = (db: AnyPgDatabase): SessionIndex<SqlTransa
     tenantTokensToday: async (tenantId) => {
       const [row] = await rowsOf(
         db,
-        sql`select tokens from tenant_usage
+        sql`select coalesce(sum(tokens), 0) as tokens from tenant_usage
           where tenant_id = ${tenantId} and day = (clock_timestamp() at time zone 'utc')::date`,
       );
-      return row ? Number(row.tokens) : 0;
+      return Number(row?.tokens ?? 0);
     },
 
     stalled: async (before, limit) =>
