@@ -46,7 +46,7 @@ export const projection = (
  * the append.
  */
 export const write = <Tx>(
-  harness: SessionIndexHarness<Tx>,
+  harness: Pick<SessionIndexHarness<Tx>, 'store' | 'index'>,
   row: SessionProjection,
   {
     lease,

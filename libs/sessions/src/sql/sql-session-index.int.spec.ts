@@ -63,13 +63,7 @@ describe('session commands racing on Postgres', () => {
   });
   it('keeps token usage per session: an append adding tokens never waits for another session’s usage row', async () => {
     const index = createSqlSessionIndex(store.db);
-    const harness = {
-      store,
-      index,
-      now: Date.now,
-      passDay: async () => undefined,
-      close: async () => undefined,
-    };
+    const harness = { store, index };
     await write(harness, projection('tenant-u', 'usage-1', { tokensUsed: 5 }));
     await write(harness, projection('tenant-u', 'usage-2', { tokensUsed: 7 }));
     // Another transaction holds every usage row of the tenant but usage-2's, as appends adding
