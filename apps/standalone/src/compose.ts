@@ -118,11 +118,12 @@ export const composeStandalone = async (
     env,
     registry,
     logContext: logging.context,
-    // Every commit wakes the relay: one read takes what a few ms of commits brought. Its
-    // checkpoint is saved at most once a second (the runtime's default; a statement on the one
-    // WASM thread each time otherwise); a crash republishes that second to this process'
-    // consumers, which dedupe (the bus is in-process: nothing else received it).
-    relay: { wakeSpacingMs: 5, onPublished: webhooks.fanOut },
+    // Every commit wakes the relay at once (it reads this process' appends from memory; wakes
+    // during a read fold into one more read). Its checkpoint is saved at most once a second (the
+    // runtime's default; a statement on the one WASM thread each time otherwise); a crash
+    // republishes that second to this process' consumers, which dedupe (the bus is in-process:
+    // nothing else received it).
+    relay: { onPublished: webhooks.fanOut },
     // The data directory is locked to this process, and the gateway below appends through this
     // runtime's engine: no other writer can move a session past the engine's cache.
     soleWriter: true,

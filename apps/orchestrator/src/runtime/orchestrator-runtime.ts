@@ -52,13 +52,10 @@ export type OrchestratorRuntimeDeps<Tx> = Readonly<{
   /** Metrics are registered here (the embedded app shares the gateway's); default a new registry. */
   registry?: Registry;
   /**
-   * The relay's store-specific options: leadership across replicas, the wake spacing, what it calls
-   * after each publish; the idle poll (250 ms) and checkpoint spacing (1 s) have defaults here.
+   * The relay's store-specific options: leadership across replicas, what it calls after each
+   * publish; the idle poll (250 ms) and checkpoint spacing (1 s) have defaults here.
    */
-  relay?: Pick<
-    OutboxRelayOptions,
-    'leadership' | 'idlePollMs' | 'wakeSpacingMs' | 'checkpointEveryMs' | 'onPublished'
-  >;
+  relay?: Pick<OutboxRelayOptions, 'leadership' | 'idlePollMs' | 'checkpointEveryMs' | 'onPublished'>;
   clock?: () => Date;
   /** Log lines of a session's work carry its tenant, session, agent and call id (default: a new store). */
   logContext?: LogContextStore;

@@ -543,57 +543,41 @@ describe('outbox relay, step by step', () => {
     ]);
   });
 
-  it('holds back a wake until the spacing after the last read has passed, and folds wakes into one read', async () => {
-    const { store, log } = fakeStore([1, 2]);
-    const { bus } = recordingBus(log);
-    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
-    relay.start();
-    await until('caught up', () => (log.includes('save 2') ? true : undefined));
-    const reads = () => log.filter((line) => line.startsWith('read')).length;
-    const before = reads();
-    const woken = performance.now();
-    relay.wake();
-    relay.wake();
-    relay.wake();
-    await turns(10);
-    expect(reads()).toBe(before);
-    await until('the held-back read', () => (reads() > before ? true : undefined));
-    expect(performance.now() - woken).toBeGreaterThan(100);
-    await turns(10);
-    expect(reads()).toBe(before + 1);
-  });
-
-  it.each([
-    ['long after the last read', 1_000],
-    ['exactly the spacing after the last read', 200],
-  ])('a wake %s starts the next read at once, not on a timer', async (_, sinceRead) => {
+  it('a wake right after a read starts the next read at once, not on a timer', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { store, log } = fakeStore([1, 2]);
     const { bus } = recordingBus(log);
-    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: 200 });
+    const relay = relayOf({ store, bus, idlePollMs: NEVER });
     relay.start();
     await turns(10);
     expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
-    vi.advanceTimersByTime(sinceRead);
     relay.wake();
     await turns(10);
     expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
     expect(vi.getTimerCount()).toBe(1); // the idle poll after that read, nothing else
   });
 
-  it('stop clears a wake held back for the spacing: no timer is left behind', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const { store, log } = fakeStore([1, 2]);
+  it('folds the wakes that come during a read into one more read after it', async () => {
+    const { store, log, hooks } = fakeStore([1, 2]);
     const { bus } = recordingBus(log);
-    const relay = relayOf({ store, bus, idlePollMs: NEVER, wakeSpacingMs: NEVER });
+    const relay = relayOf({ store, bus, idlePollMs: NEVER });
     relay.start();
-    await turns(10);
-    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    await until('caught up', () => (log.includes('save 2') ? true : undefined));
+    let release: (() => void) | undefined;
+    hooks.read = () => new Promise<void>((resolve) => (release = resolve));
     relay.wake();
-    expect(vi.getTimerCount()).toBe(2); // the idle poll and the held-back wake
+    await until('a read in flight', () => release);
+    const reads = () => log.filter((line) => line.startsWith('read')).length;
+    const during = reads();
+    hooks.read = () => undefined;
+    relay.wake();
+    relay.wake();
+    relay.wake();
+    release!();
+    await until('the read after it', () => (reads() > during ? true : undefined));
+    await turns(10);
+    expect(reads()).toBe(during + 1);
     await relay.stop();
-    expect(vi.getTimerCount()).toBe(0);
-    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
   });
 
   it('a standby asks for leadership once a standby poll: wakes (a commit each) do not make it ask', async () => {

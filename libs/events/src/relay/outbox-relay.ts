@@ -32,12 +32,6 @@ export type OutboxRelayOptions = Readonly<{
   batchSize?: number;
   /** Wait between reads when caught up (cut short by `wake`). Default 20 ms. */
   idlePollMs?: number;
-  /**
-   * The least time from the start of one read to a read a `wake` causes (default 0: at once).
-   * Where every commit wakes the relay (PGlite notifies inside each append), a few ms let one read
-   * take the appends of several sessions instead of one read per append.
-   */
-  wakeSpacingMs?: number;
   /** Wait between reads while a gap in positions is open (usually filled within ms). Default 5 ms. */
   gapPollMs?: number;
   /** How often a standby tries to take leadership (a `wake` does not make it try sooner). Default 1 s. */
@@ -112,7 +106,6 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   const relayId = options.relayId ?? 'outbox-relay';
   const batchSize = options.batchSize ?? 500;
   const idlePollMs = options.idlePollMs ?? 20;
-  const wakeSpacingMs = options.wakeSpacingMs ?? 0;
   const gapPollMs = options.gapPollMs ?? 5;
   const standbyPollMs = options.standbyPollMs ?? 1_000;
   const retryDelayMs = options.retryDelayMs ?? 100;
@@ -138,9 +131,6 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   let loop: Promise<void> | undefined;
 
   let wakeUp: (() => void) | undefined;
-  // When the last read started, and a wake held back until `wakeSpacingMs` after it.
-  let lastReadAt = Number.NEGATIVE_INFINITY;
-  let spaced: ReturnType<typeof setTimeout> | undefined;
   // A wake that comes while a step runs (its read may have missed those events) cuts the next
   // pause short: a notification is never lost to the window between a read and the pause.
   let woken = false;
@@ -198,7 +188,6 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     if (ahead && ahead.after === state.checkpoint && !gap)
       return { page: await ahead.page, settled: state.checkpoint };
     const settled = await settledUpTo();
-    lastReadAt = performance.now();
     return { page: await options.store.readAll({ after: state.checkpoint, limit: batchSize }), settled };
   };
 
@@ -321,7 +310,6 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     },
     stop: async () => {
       state.stopping = true;
-      clearTimeout(spaced);
       woken = true;
       wakeUp?.();
       await loop;
@@ -329,14 +317,8 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     wake: () => {
       // Only the leader reads. A standby asks for leadership once a standby poll, not once a
       // commit: every replica listens, and each wake would cost it a lock attempt on Postgres.
-      if (!state.leader) return;
-      const wait = lastReadAt + wakeSpacingMs - performance.now();
-      if (wait <= 0) rouse();
-      else
-        spaced ??= setTimeout(() => {
-          spaced = undefined;
-          rouse();
-        }, wait);
+      // A wake during a read starts one more read after it; wakes meanwhile fold into that one.
+      if (state.leader) rouse();
     },
     status: () => ({
       running: state.running,
