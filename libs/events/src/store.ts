@@ -44,13 +44,6 @@ export type DeclaredProjection = Readonly<{
   name: string;
   /** Sent as jsonb. */
   argument: unknown;
-  /**
-   * The projection writes a row other streams' appends write too (a tenant's usage): the append
-   * then runs in its own transaction, never in a group commit, so every transaction takes its row
-   * locks stream heads first and no two deadlock. (On PGlite, which runs one statement at a time,
-   * nothing waits for a lock: a solo append joins the group commit there.)
-   */
-  solo?: boolean;
   /** The caller's error for one the function raised (its SQLSTATE and message); undefined: the store's. */
   refusal?: (error: Readonly<{ code?: string; message?: string }>) => Error | undefined;
 }>;

@@ -188,7 +188,7 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
     }
   });
 
-  it('lets appends whose projection writes a shared row (solo) join the group commit: nothing waits for a lock', async () => {
+  it('lets appends whose projections write one shared row join one group commit: nothing waits for a lock', async () => {
     const store = await createPgliteEventStore();
     try {
       await store.pglite.exec(`
@@ -198,13 +198,13 @@ describe('pglite: data directory', { timeout: 120_000 }, () => {
           insert into shared_usage values (p ->> 'tenantId', 1)
             on conflict (tenant_id) do update set appends = shared_usage.appends + 1;
         end $$;`);
-      const streams = Array.from({ length: 6 }, (_, index) => `session-solo${index}`);
+      const streams = Array.from({ length: 6 }, (_, index) => `session-shared${index}`);
       await Promise.all(
         streams.map((streamId) =>
           store.append(streamId, [{ type: 'Used', data: {} }], {
             tenantId: 't',
             expectedVersion: 'no_stream',
-            declared: () => ({ name: 'usage', argument: { tenantId: 't' }, solo: true }),
+            declared: () => ({ name: 'usage', argument: { tenantId: 't' } }),
           }),
         ),
       );

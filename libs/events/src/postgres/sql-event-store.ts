@@ -331,7 +331,6 @@ type AppendAttempt = Readonly<{
   appendOptions: AppendOptions<SqlTransaction>;
   /** Inline projections: the append runs in a transaction of its own with them. */
   projections: readonly InlineProjection<SqlTransaction>[];
-  declared: DeclaredProjection | undefined;
   /** The parameters of the append's SQL call. */
   values: readonly unknown[];
   /** Set when the append notifies in its own statement (it started alone). */
@@ -493,7 +492,6 @@ export const createSqlEventStore = (
       prepared,
       appendOptions,
       projections,
-      declared,
       values,
       notifyAs,
       toResult,
@@ -544,15 +542,9 @@ export const createSqlEventStore = (
 
   /** One attempt of an append, with everything `append` worked out for it. */
   const appendOnce = async (attempt: AppendAttempt): Promise<AppendResult> => {
-    const { streamId, prepared, appendOptions, projections, declared } = attempt;
+    const { streamId, prepared, appendOptions, projections } = attempt;
     const { values, notifyAs, toResult } = attempt;
-    // A solo projection takes a row shared across streams: never inside a group commit, unless
-    // the database runs one statement at a time (no transaction ever waits for a lock there).
-    if (
-      projections.length === 0 &&
-      batched !== undefined &&
-      (declared?.solo !== true || driver.oneSession === true)
-    ) {
+    if (projections.length === 0 && batched !== undefined) {
       const { row, notified } = await batched(values, notifyAs);
       return appended(toResult(row), notified);
     }
