@@ -93,6 +93,44 @@ describe('session commands racing on Postgres', () => {
     ]);
   });
 
+  it('moves a session’s last progress at most once a second on fenced appends (a turn’s steps leave that indexed column alone)', async () => {
+    const index = createSqlSessionIndex(store.db);
+    const harness = { store, index };
+    const running = projection('tenant-p', 'progress-1', { status: 'running', pendingWork: true });
+    await write(harness, running);
+    const lease = (await index.acquire('tenant-p', 'progress-1', 'owner-p', 60_000))!;
+    const where = `tenant_id = 'tenant-p' and session_id = 'progress-1'`;
+    const progressAt = async (): Promise<number> => {
+      const { rows } = await store.pool.query<{ ms: number }>(
+        `select extract(epoch from last_progress_at)::float8 * 1000 as ms from sessions where ${where}`,
+      );
+      return rows[0]!.ms;
+    };
+    // Recent progress (stamped ahead, so a slow machine cannot age it past the second meanwhile).
+    await store.pool.query(
+      `update sessions set last_progress_at = clock_timestamp() + interval '10 seconds' where ${where}`,
+    );
+    const recent = await progressAt();
+    await write(harness, { ...running, version: 2 }, { lease });
+    await write(harness, { ...running, version: 3 }, { lease });
+    expect(await progressAt()).toBe(recent);
+    expect((await index.get('tenant-p', 'progress-1'))?.version).toBe(3);
+    // Progress older than a second: the next fenced append moves it to now.
+    await store.pool.query(
+      `update sessions set last_progress_at = clock_timestamp() - interval '5 seconds' where ${where}`,
+    );
+    const old = await progressAt();
+    await write(harness, { ...running, version: 4 }, { lease });
+    expect(await progressAt()).toBeGreaterThan(old + 4_000);
+    // An unfenced write (a user's message) stamps it as before.
+    await store.pool.query(
+      `update sessions set last_progress_at = clock_timestamp() - interval '5 seconds' where ${where}`,
+    );
+    const older = await progressAt();
+    await write(harness, { ...running, version: 5 });
+    expect(await progressAt()).toBeGreaterThan(older + 4_000);
+  });
+
   it('renews leases without waiting for a row an append holds: that one is reported held and renewed by the next call', async () => {
     const index = createSqlSessionIndex(store.db);
     const engine = createSessionEngine({ store, index, partitions: 12 });

@@ -53,7 +53,9 @@ const LEASE_LOST = 'ALL01';
  * The read model's write for one append, run by `agentledger_project_session` (migration 0016) in
  * the append's statement or, through `project`, its transaction. An append that adds tokens adds
  * them to its session's usage row of the day (migration 0019): every row it writes belongs to its
- * session, so it may share a group commit with any other append.
+ * session, so it may share a group commit with any other append. A fenced append moves
+ * `last_progress_at` at most once a second (migration 0020): the steps of a turn then update the
+ * row in place (HOT), touching none of its indexes.
  */
 const sessionProjection = (row: SessionProjection, lease?: Lease): DeclaredProjection => ({
   name: 'session',
