@@ -65,6 +65,36 @@ describe('canonicalJson', () => {
     expect(canonicalJson(boxed)).toBe(JSON.stringify({ b: false, n: 1.5, s: 'ab' }));
   });
 
+  it('orders the members of what toJSON returns, and refuses a boxed number that is not finite', () => {
+    // A value whose toJSON builds an object: its members are ordered, not the value's own.
+    expect(canonicalJson({ x: { toJSON: () => ({ b: 1, a: 2 }) } })).toBe('{"x":{"a":2,"b":1}}');
+    expect(canonicalJson([{ toJSON: () => ({ d: [{ z: 0, y: 1 }], c: 3 }) }])).toBe(
+      '[{"c":3,"d":[{"y":1,"z":0}]}]',
+    );
+    // Boxed as unboxed: a NaN or an infinity has no JSON number, in a box or not.
+    expect(() => canonicalJson({ n: new Number(Number.NaN) })).toThrow(TypeError);
+    expect(() => canonicalJson([new Number(Number.POSITIVE_INFINITY)])).toThrow(TypeError);
+  });
+
+  it('writes every kind of value alike inside an object that must be rebuilt (a member named like an array index)', () => {
+    // No reordered copy can hold such an object (JavaScript lists index-like names first), so
+    // it is written member by member: toJSON, boxes, holes in arrays and refusals as anywhere else.
+    const value = {
+      '2': 0,
+      t: { toJSON: () => ({ b: 1, a: 2 }) },
+      n: new Number(1.5),
+      s: new String('x'),
+      f: new Boolean(true),
+      arr: [undefined, () => 1, 3],
+      u: undefined,
+    };
+    expect(canonicalJson(value)).toBe(
+      '{"2":0,"arr":[null,null,3],"f":true,"n":1.5,"s":"x","t":{"a":2,"b":1}}',
+    );
+    expect(() => canonicalJson({ '1': 1n })).toThrow('a BigInt has no JSON representation');
+    expect(() => canonicalJson({ '1': [new Number(Number.NaN)] })).toThrow(TypeError);
+  });
+
   it('keeps members named like array indexes in canonical order, at any depth', () => {
     // JavaScript lists such members first in any object, so no reordered copy can hold this order.
     expect(canonicalJson({ a: { b: 3, '10': 1, '9': 2 }, '2': [{ '01': 0, '1': 1 }] })).toBe(
