@@ -97,6 +97,9 @@ export type ReadAllOptions = Readonly<{
   tenantId?: string;
 }>;
 
+/** A page of the log and, where the store can hold events back, the committed head it was read at. */
+export type Page = Readonly<{ events: readonly EventEnvelope[]; committedHead?: number }>;
+
 export type VerifyResult = Readonly<{
   streamId: string;
   valid: boolean;
@@ -210,6 +213,14 @@ export type EventStore<Tx = unknown> = Readonly<{
    * transaction still running, so "read until an empty page" is not "read everything".
    */
   committedHead: (options?: { tenantId?: string }) => Promise<number>;
+  /**
+   * `readAll` of every tenant with the committed head of the same snapshot, for a reader that must
+   * tell "caught up" from "held back": a short page below `committedHead` stopped at a transaction
+   * still running (of this database, or of another one not yet seen to be), whose end sends no
+   * notification. Adapters whose reads never stop short of a committed event (one session, in
+   * memory) return no `committedHead`.
+   */
+  readPage: (options?: Omit<ReadAllOptions, 'tenantId'>) => Promise<Page>;
   /** Catch-up then live delivery in global order, at least once, with a stored checkpoint. */
   subscribe: (options: EventSubscriptionOptions) => EventSubscription;
   /**

@@ -1,6 +1,12 @@
 import { createCheckpointPacer } from './checkpoint-pacer.ts';
 import type { EventEnvelope } from './envelope.ts';
-import type { AppendResult, EventSubscription, EventSubscriptionOptions, ReadAllOptions } from './store.ts';
+import type {
+  AppendResult,
+  EventSubscription,
+  EventSubscriptionOptions,
+  Page,
+  ReadAllOptions,
+} from './store.ts';
 
 export type SubscriptionDeps = Readonly<{
   readAll: (options: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
@@ -28,9 +34,6 @@ export type SubscriptionDeps = Readonly<{
    */
   readPage?: (options: ReadAllOptions) => Promise<Page>;
 }>;
-
-/** A page of the log and, where the store can hold events back, the committed head it was read at. */
-export type Page = Readonly<{ events: readonly EventEnvelope[]; committedHead?: number }>;
 
 /**
  * Subscriptions of one store that wake on the same append read the same page once: a read joins

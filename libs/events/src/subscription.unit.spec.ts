@@ -2,12 +2,11 @@ import { eventually } from '@agentledger/testing';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from './envelope.ts';
 import { GENESIS_HASH } from './hash.ts';
-import type { ReadAllOptions } from './store.ts';
+import type { Page, ReadAllOptions } from './store.ts';
 import {
   createAppendSignal,
   sharedPageReads,
   startSubscription,
-  type Page,
   type SubscriptionDeps,
 } from './subscription.ts';
 

@@ -143,7 +143,7 @@ export const createOrchestratorRuntime = async <Tx>(
     soleWriter: deps.soleWriter === true,
   });
   const relay = createOutboxRelay({
-    store: { ...deps.store, readAll: feed.readAll },
+    store: { ...deps.store, readPage: feed.readPage },
     bus: deps.bus,
     logger,
     // Woken by the store's commits (below); the poll is only the fallback. The checkpoint is

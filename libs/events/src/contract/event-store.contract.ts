@@ -4,7 +4,7 @@ import { AgentLedgerError, InvalidEvent, StreamTenantMismatch, StreamVersionConf
 import { computeEventHash, GENESIS_HASH } from '../hash.ts';
 import { uuidv7 } from '../ids.ts';
 import { readLogToHead } from '../read-log.ts';
-import type { AppendResult, EventStore } from '../store.ts';
+import type { AppendResult, EventStore, Page } from '../store.ts';
 import type { Upcaster } from '../upcasting.ts';
 import { eventImportCases } from './event-import.contract.ts';
 
@@ -498,6 +498,29 @@ export const eventStoreContract = (
         expect(await store.committedHead({ tenantId: 'tenant-head-a' })).toBe(a.globalPositions[0]);
         expect(await store.committedHead({ tenantId: 'tenant-head-b' })).toBe(b.globalPositions[1]);
         expect(await store.committedHead({ tenantId: 'tenant-head-none' })).toBe(0);
+      });
+
+      it('readPage: the page readAll returns, and a committed head (if any) at or past it', async () => {
+        const first = await store.append(streamOf('page-1'), [ev('A'), ev('B')], {
+          tenantId: 'tenant-page-a',
+          expectedVersion: 0,
+        });
+        const last = await store.append(streamOf('page-2'), [ev('C')], {
+          tenantId: 'tenant-page-b',
+          expectedVersion: 0,
+        });
+        const after = (first.globalPositions[0] ?? 0) - 1;
+        // Another transaction anywhere on the server may hold the xid8 guard back for a moment.
+        let page: Page = { events: [] };
+        await deadline('the whole page', async () => {
+          page = await store.readPage({ after, limit: 2 });
+          return page.events.length === 2;
+        });
+        expect(page.events).toEqual(await store.readAll({ after, limit: 2 }));
+        // Only a store that can hold events back says where its head is (see readPage).
+        expect(page.committedHead ?? last.globalPositions[0]).toBeGreaterThanOrEqual(
+          last.globalPositions[0]!,
+        );
       });
     });
 

@@ -221,6 +221,8 @@ export const createInMemoryEventStore = (options: InMemoryEventStoreOptions = {}
       serialised(() => importNow(streamId, events, importOptions)),
     readStream,
     readAll,
+    // Appends are serialised: a read never stops short of a committed event.
+    readPage: async (pageOptions) => ({ events: await readAll(pageOptions) }),
     committedHead,
     onCommit: (listener) => {
       commitListeners.add(listener);

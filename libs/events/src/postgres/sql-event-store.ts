@@ -12,16 +12,11 @@ import type {
   ImportOptions,
   InlineProjection,
   ReadAllOptions,
+  Page,
   ReadStreamOptions,
   Snapshot,
 } from '../store.ts';
-import {
-  createAppendSignal,
-  sharedPageReads,
-  startSubscription,
-  tellCommitted,
-  type Page,
-} from '../subscription.ts';
+import { createAppendSignal, sharedPageReads, startSubscription, tellCommitted } from '../subscription.ts';
 import { createUpcast, type Upcaster } from '../upcasting.ts';
 import { driverErrorOf, translatePgError } from './pg-errors.ts';
 import type { SqlDriver, SqlRow, SqlTransaction } from './sql-driver.ts';
@@ -745,7 +740,7 @@ export const createSqlEventStore = (
    * A subscription's page of every tenant (Postgres) and the committed head, in one statement and
    * so one snapshot: a short page below the head was held back by a transaction still running.
    */
-  const readPageWithHead = async ({ after = 0, limit }: ReadAllOptions): Promise<Page> => {
+  const readPageWithHead = async ({ after = 0, limit }: ReadAllOptions = {}): Promise<Page> => {
     const rows = await driver.queryArrays(
       `with page as (select ${COLUMNS} from agentledger_read_all($1, $2, null))
        select page.*, h.head from (select coalesce(max(global_position), 0) as head from events) h
@@ -851,6 +846,11 @@ export const createSqlEventStore = (
     readStream,
     readAll,
     committedHead,
+    // One session: a read returns every committed event, nothing is ever held back.
+    readPage:
+      driver.oneSession === true
+        ? async (pageOptions) => ({ events: await readAll(pageOptions) })
+        : readPageWithHead,
     onCommit: (listener) => {
       ensureListening();
       commitListeners.add(listener);

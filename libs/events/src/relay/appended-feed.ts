@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../envelope.ts';
-import type { AppendResult, EventStore, ReadAllOptions } from '../store.ts';
+import type { AppendResult, EventStore, Page, ReadAllOptions } from '../store.ts';
 
 export type AppendedFeed = Readonly<{
   /**
@@ -14,15 +14,16 @@ export type AppendedFeed = Readonly<{
    */
   foreign: () => void;
   /**
-   * The log after `after`, as `readAll` (the relay's read): from memory when what was recorded
-   * holds every position from `after + 1` on, up to the first position it does not hold; from the
-   * store otherwise (another process' commit, an append that returned no events, a position taken
-   * by a rolled-back append, a start, events dropped past `maxEvents`), and always after another
-   * process committed: memory holds a run of this process' positions, which may end right before
-   * that commit's, and a read from memory would then stop short while the relay takes the wake the
-   * commit sent as answered.
+   * The log after `after` (the relay's read): from memory when what was recorded holds every
+   * position from `after + 1` on, up to the first position it does not hold; from the store
+   * otherwise (another process' commit, an append that returned no events, a position taken by a
+   * rolled-back append, a start, events dropped past `maxEvents`), and always after another process
+   * committed: memory holds a run of this process' positions, which may end right before that
+   * commit's, and a read from memory would then stop short while the relay takes the wake the
+   * commit sent as answered. A page from the store carries its `committedHead` where the store
+   * can hold events back (`EventStore.readPage`); one from memory never stops short of a commit.
    */
-  readAll: (options?: ReadAllOptions) => Promise<readonly EventEnvelope[]>;
+  readPage: (options?: Omit<ReadAllOptions, 'tenantId'>) => Promise<Page>;
 }>;
 
 /**
@@ -34,7 +35,7 @@ export type AppendedFeed = Readonly<{
  * Recorded events leave once a read passes them.
  */
 export const createAppendedFeed = (
-  store: Pick<EventStore, 'readAll'>,
+  store: Pick<EventStore, 'readPage'>,
   { maxEvents = 10_000 }: Readonly<{ maxEvents?: number }> = {},
 ): AppendedFeed => {
   // Recorded events by ascending position (appends settle in commit order, nearly always).
@@ -54,9 +55,8 @@ export const createAppendedFeed = (
     foreign: () => {
       foreign = true;
     },
-    readAll: async (options = {}) => {
-      const { after = 0, limit, tenantId } = options;
-      if (tenantId !== undefined) return store.readAll(options);
+    readPage: async (options = {}) => {
+      const { after = 0, limit } = options;
       // What the reader has passed leaves (a copy only when something does).
       const passed = kept.findIndex((event) => event.globalPosition > after);
       if (passed !== 0) kept = passed < 0 ? [] : kept.slice(passed);
@@ -65,9 +65,9 @@ export const createAppendedFeed = (
       if (run === 0 || foreign) {
         // Cleared before the read: a commit during it is not covered by it.
         foreign = false;
-        return store.readAll(options);
+        return store.readPage(options);
       }
-      return kept.slice(0, limit === undefined ? run : Math.min(run, limit));
+      return { events: kept.slice(0, limit === undefined ? run : Math.min(run, limit)) };
     },
   };
 };

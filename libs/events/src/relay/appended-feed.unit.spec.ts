@@ -5,7 +5,7 @@ import type { EventEnvelope } from '../envelope.ts';
 import type { AppendResult, ReadAllOptions } from '../store.ts';
 import { createInProcessEventBus } from '../bus/in-process-event-bus.ts';
 import { createPgliteEventStore, type PgliteEventStore } from '../pglite/pglite-event-store.ts';
-import { createAppendedFeed } from './appended-feed.ts';
+import { createAppendedFeed, type AppendedFeed } from './appended-feed.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.ts';
 
 const envelope = (globalPosition: number): EventEnvelope => ({
@@ -27,13 +27,15 @@ const envelope = (globalPosition: number): EventEnvelope => ({
 const fakeStore = (positions: readonly number[]) => {
   const reads: ReadAllOptions[] = [];
   const store = {
-    readAll: async (options: ReadAllOptions = {}) => {
+    readPage: async (options: ReadAllOptions = {}) => {
       reads.push(options);
       const after = options.after ?? 0;
-      return positions
-        .filter((position) => position > after)
-        .slice(0, options.limit)
-        .map(envelope);
+      return {
+        events: positions
+          .filter((position) => position > after)
+          .slice(0, options.limit)
+          .map(envelope),
+      };
     },
   };
   return { store, reads };
@@ -51,14 +53,17 @@ const appended = (positions: readonly number[], extra: Partial<AppendResult> = {
 
 const positionsOf = (events: readonly EventEnvelope[]): number[] => events.map((e) => e.globalPosition);
 
+const readEvents = async (feed: AppendedFeed, options: ReadAllOptions) =>
+  (await feed.readPage(options)).events;
+
 describe('appended feed (the relay reads what its process appended)', () => {
   it('serves the recorded positions right after `after` without reading the store, within the limit', async () => {
     const { store, reads } = fakeStore([1, 2, 3]);
     const feed = createAppendedFeed(store);
     feed.record(appended([1, 2]));
     feed.record(appended([3]));
-    expect(positionsOf(await feed.readAll({ after: 0, limit: 2 }))).toEqual([1, 2]);
-    expect(positionsOf(await feed.readAll({ after: 2, limit: 500 }))).toEqual([3]);
+    expect(positionsOf(await readEvents(feed, { after: 0, limit: 2 }))).toEqual([1, 2]);
+    expect(positionsOf(await readEvents(feed, { after: 2, limit: 500 }))).toEqual([3]);
     expect(reads).toEqual([]);
   });
 
@@ -67,11 +72,11 @@ describe('appended feed (the relay reads what its process appended)', () => {
     const { store, reads } = fakeStore([1, 2, 3, 5]);
     const feed = createAppendedFeed(store);
     for (const position of [1, 3, 5]) feed.record(appended([position]));
-    expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1]);
+    expect(positionsOf(await readEvents(feed, { after: 0 }))).toEqual([1]);
     expect(reads).toHaveLength(0);
-    expect(positionsOf(await feed.readAll({ after: 1 }))).toEqual([2, 3, 5]);
+    expect(positionsOf(await readEvents(feed, { after: 1 }))).toEqual([2, 3, 5]);
     expect(reads).toEqual([{ after: 1 }]);
-    expect(positionsOf(await feed.readAll({ after: 5 }))).toEqual([]);
+    expect(positionsOf(await readEvents(feed, { after: 5 }))).toEqual([]);
     expect(reads).toHaveLength(2);
   });
 
@@ -83,11 +88,11 @@ describe('appended feed (the relay reads what its process appended)', () => {
     feed.record(appended([1]));
     feed.record(appended([3]));
     feed.foreign();
-    expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1, 2, 3, 4]);
+    expect(positionsOf(await readEvents(feed, { after: 0 }))).toEqual([1, 2, 3, 4]);
     expect(reads).toEqual([{ after: 0 }]);
     // That read answered it: memory serves the next run again.
     feed.record(appended([5]));
-    expect(positionsOf(await feed.readAll({ after: 4 }))).toEqual([5]);
+    expect(positionsOf(await readEvents(feed, { after: 4 }))).toEqual([5]);
     expect(reads).toHaveLength(1);
   });
 
@@ -96,21 +101,29 @@ describe('appended feed (the relay reads what its process appended)', () => {
     const feed = createAppendedFeed(store, { maxEvents: 2 });
     feed.record(appended([1], { duplicate: true }));
     feed.record(appended([2], { events: undefined }));
-    await feed.readAll({ after: 0 });
+    await readEvents(feed, { after: 0 });
     expect(reads).toHaveLength(1);
     feed.record(appended([1, 2, 3, 4]));
-    expect(positionsOf(await feed.readAll({ after: 0 }))).toEqual([1, 2, 3, 4]); // 1 and 2 left: read
+    expect(positionsOf(await readEvents(feed, { after: 0 }))).toEqual([1, 2, 3, 4]); // 1 and 2 left: read
     expect(reads).toHaveLength(2);
-    expect(positionsOf(await feed.readAll({ after: 2 }))).toEqual([3, 4]);
+    expect(positionsOf(await readEvents(feed, { after: 2 }))).toEqual([3, 4]);
     expect(reads).toHaveLength(2);
   });
 
-  it('leaves a read for one tenant to the store', async () => {
-    const { store, reads } = fakeStore([1]);
-    const feed = createAppendedFeed(store);
-    feed.record(appended([1]));
-    await feed.readAll({ after: 0, tenantId: 't' });
-    expect(reads).toEqual([{ after: 0, tenantId: 't' }]);
+  it("passes the store's committed head on with a page read there, and none with one from memory", async () => {
+    const { store, reads } = fakeStore([1, 2, 3]);
+    // The store holds 3 back (an older transaction still runs) and says it committed.
+    const feed = createAppendedFeed({
+      ...store,
+      readPage: async (options) => ({
+        events: (await store.readPage(options)).events.slice(0, 2),
+        committedHead: 3,
+      }),
+    });
+    expect(await feed.readPage({ after: 0 })).toEqual({ events: [1, 2].map(envelope), committedHead: 3 });
+    feed.record(appended([3]));
+    expect(await feed.readPage({ after: 2 })).toEqual({ events: [envelope(3)] });
+    expect(reads).toEqual([{ after: 0 }]);
   });
 
   describe('on PGlite, behind a relay', () => {
@@ -132,9 +145,9 @@ describe('appended feed (the relay reads what its process appended)', () => {
       const logReads: number[] = [];
       const counted = {
         ...store,
-        readAll: (options?: ReadAllOptions) => {
+        readPage: (options?: ReadAllOptions) => {
           logReads.push(options?.after ?? 0);
-          return store!.readAll(options);
+          return store!.readPage(options);
         },
       };
       const feed = createAppendedFeed(counted);
@@ -146,7 +159,7 @@ describe('appended feed (the relay reads what its process appended)', () => {
       await bus.subscribe('consumer', async ({ envelope: e }) => void received.push(e), {
         fromBeginning: true,
       });
-      relay = createOutboxRelay({ store: { ...store, readAll: feed.readAll }, bus, idlePollMs: 10_000 });
+      relay = createOutboxRelay({ store: { ...store, readPage: feed.readPage }, bus, idlePollMs: 10_000 });
       relay.start();
       await eventually('the first, empty read', () => (logReads.length === 1 ? true : undefined));
       const sessions = ['a', 'b', 'c'];

@@ -49,11 +49,11 @@ const fakeStore = (positions: readonly number[]) => {
   };
   const events = positions.map(envelope);
   const store: OutboxRelayOptions['store'] = {
-    readAll: async (options?: ReadAllOptions) => {
+    readPage: async (options?: ReadAllOptions) => {
       const after = options?.after ?? 0;
       log.push(`read ${after}`);
       await hooks.read(after);
-      return events.filter((e) => e.globalPosition > after).slice(0, options?.limit ?? 500);
+      return { events: events.filter((e) => e.globalPosition > after).slice(0, options?.limit ?? 500) };
     },
     loadCheckpoint: async (id) => {
       log.push('load');
@@ -239,6 +239,42 @@ describe('outbox relay, step by step', () => {
     relay.start();
     await until('read again', () => (log.at(-1) === 'read 2' ? true : undefined));
     expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2', 'read 2']);
+  });
+
+  it('reads again without a wake while a page stops below the committed head, from the gap poll doubled up to the idle poll', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { store, log } = fakeStore([1, 2, 3]);
+    // 3 committed above a transaction that still runs, whose end will not wake the relay.
+    let visible = 2;
+    const holding: OutboxRelayOptions['store'] = {
+      ...store,
+      readPage: async (options) => ({
+        events: (await store.readPage(options)).events.filter((e) => e.globalPosition <= visible),
+        committedHead: 3,
+      }),
+    };
+    const { bus } = recordingBus(log);
+    const relay = relayOf({ store: holding, bus, gapPollMs: 5, idlePollMs: 40 });
+    relay.start();
+    await turns(10);
+    expect(log).toEqual(['load', 'read 0', 'publish 1-2', 'save 2']);
+    const reads = () => log.filter((line) => line.startsWith('read')).length;
+    for (const wait of [5, 10, 20, 40, 40]) {
+      const before = reads();
+      await vi.advanceTimersByTimeAsync(wait - 1);
+      expect(reads()).toBe(before);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reads()).toBe(before + 1);
+    }
+    visible = 3;
+    await vi.advanceTimersByTimeAsync(40);
+    expect(log.slice(-3)).toEqual(['read 2', 'publish 3-3', 'save 3']);
+    // At the head: the idle poll again, and a later hold-back starts from the gap poll.
+    const caughtUp = reads();
+    await vi.advanceTimersByTimeAsync(39);
+    expect(reads()).toBe(caughtUp);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reads()).toBe(caughtUp + 1);
   });
 
   it('measures the lag: the exact count under a batch, else the head position checked at most every second', async () => {

@@ -1,6 +1,6 @@
 import type { EventBus, Logger } from '../bus.ts';
 import type { EventEnvelope } from '../envelope.ts';
-import type { EventStore } from '../store.ts';
+import type { EventStore, Page } from '../store.ts';
 import { createCheckpointPacer } from '../checkpoint-pacer.ts';
 import { quietLogger } from '../bus/bus-support.ts';
 import {
@@ -14,8 +14,12 @@ import { soleLeadership, type RelayLeadership } from './relay-leadership.ts';
 import { publishTraced } from './relay-spans.ts';
 
 export type OutboxRelayOptions = Readonly<{
-  /** Committed events in global order (`readAll`, with the late-commit guard) and the checkpoint. */
-  store: Pick<EventStore, 'readAll' | 'loadCheckpoint' | 'saveCheckpoint'>;
+  /**
+   * Committed events in global order (`readPage`, with the late-commit guard: a short page below
+   * the store's committed head is read again without a wake, as the end of the transaction that
+   * held it back sends none) and the checkpoint.
+   */
+  store: Pick<EventStore, 'readPage' | 'loadCheckpoint' | 'saveCheckpoint'>;
   bus: Pick<EventBus, 'publish'>;
   /** Default `soleLeadership()` (embedded); use `createAdvisoryLockLeadership` across replicas. */
   leadership?: RelayLeadership;
@@ -32,7 +36,10 @@ export type OutboxRelayOptions = Readonly<{
   batchSize?: number;
   /** Wait between reads when caught up (cut short by `wake`). Default 20 ms. */
   idlePollMs?: number;
-  /** Wait between reads while a gap in positions is open (usually filled within ms). Default 5 ms. */
+  /**
+   * Wait between reads while a gap in positions is open (usually filled within ms), and the first
+   * one after a read held back below the committed head (doubled up to `idlePollMs`). Default 5 ms.
+   */
   gapPollMs?: number;
   /** How often a standby tries to take leadership (a `wake` does not make it try sooner). Default 1 s. */
   standbyPollMs?: number;
@@ -128,6 +135,8 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   const gaps = options.gaps ?? gapResolverFor(options.store);
   let gap: { mark: unknown; upTo: number } | undefined;
   let headCheckedAt = 0;
+  // The wait before the next read while reads stop short of the committed head; undefined when not.
+  let heldBackMs: number | undefined;
   let loop: Promise<void> | undefined;
 
   let wakeUp: (() => void) | undefined;
@@ -180,19 +189,19 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
    * The next page, read while the current one is published when a full page suggests more is
    * waiting. It is read without skipping any gap (only a read that follows a settled check may).
    */
-  let readAhead: { after: number; page: Promise<readonly EventEnvelope[]> } | undefined;
+  let readAhead: { after: number; page: Promise<Page> } | undefined;
 
-  const read = async (): Promise<{ page: readonly EventEnvelope[]; settled: number }> => {
+  const read = async (): Promise<Page & { settled: number }> => {
     const ahead = readAhead;
     readAhead = undefined;
     if (ahead && ahead.after === state.checkpoint && !gap)
-      return { page: await ahead.page, settled: state.checkpoint };
+      return { ...(await ahead.page), settled: state.checkpoint };
     const settled = await settledUpTo();
-    return { page: await options.store.readAll({ after: state.checkpoint, limit: batchSize }), settled };
+    return { ...(await options.store.readPage({ after: state.checkpoint, limit: batchSize })), settled };
   };
 
   const readNext = (after: number): void => {
-    const page = options.store.readAll({ after, limit: batchSize });
+    const page = options.store.readPage({ after, limit: batchSize });
     page.catch(() => undefined); // awaited (and its error handled) by the next step, if still wanted
     readAhead = { after, page };
   };
@@ -223,12 +232,19 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
   /**
    * One read-publish-checkpoint step; true when the next read should start at once: a full page
    * was published, so more is likely waiting. After a short page everything committed by then is
-   * out; a commit since wakes the relay (the pause returns at once), so reading again would
-   * mostly find nothing.
+   * out, unless the page stopped below the store's committed head (`heldBackMs` then shortens the
+   * pause: the transaction that held it back may end without a notification); a commit since
+   * wakes the relay (the pause returns at once), so reading again would mostly find nothing.
    */
   const step = async (): Promise<boolean> => {
-    const [{ page, settled }] = await Promise.all([read(), saved()]);
+    const [{ events: page, committedHead = 0, settled }] = await Promise.all([read(), saved()]);
     const { events: batch, open, skipped } = gaplessPrefix(page, state.checkpoint, settled);
+    // Stopped short of committed events by a transaction still running: read again soon.
+    const heldBack =
+      !open && page.length < batchSize && committedHead > (page.at(-1)?.globalPosition ?? state.checkpoint);
+    heldBackMs = heldBack
+      ? Math.min(idlePollMs, heldBackMs === undefined ? gapPollMs : heldBackMs * 2)
+      : undefined;
     if (open && !gap) gap = { mark: await gaps.mark(), upTo: page.at(-1)!.globalPosition };
     await measureLag(page);
     const last = batch.at(-1);
@@ -261,6 +277,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
     }
     if (!state.leader) {
       gap = undefined;
+      heldBackMs = undefined;
       readAhead = undefined;
       pacer.drop();
       await saved().catch(() => undefined);
@@ -279,7 +296,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions): OutboxRelay => {
           continue;
         }
         woken = false;
-        if (!(await step())) await pause(gap ? gapPollMs : idlePollMs);
+        if (!(await step())) await pause(gap ? gapPollMs : (heldBackMs ?? idlePollMs));
       } catch (error) {
         state.failures++;
         state.lastError = String(error);

@@ -78,8 +78,8 @@ describe('outbox relay', () => {
       ...store,
       // The first empty read: an append commits (and its notification wakes the relay) just
       // after the read saw nothing and before the relay pauses.
-      readAll: async (options?: Parameters<typeof store.readAll>[0]) => {
-        const page = await store.readAll(options);
+      readPage: async (options?: Parameters<typeof store.readPage>[0]) => {
+        const page = await store.readPage(options);
         reads += 1;
         if (reads === 1) {
           await append(store, 'late', 1);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, eventually, type TestDatabase } from '@agentledger/testing';
 import type { EventEnvelope } from '../envelope.ts';
@@ -38,14 +39,14 @@ describe('outbox relay fed by its own appends, with another writer on the log', 
       fromBeginning: true,
     });
     const feed = createAppendedFeed({
-      readAll: (options) => {
+      readPage: (options) => {
         logReads.push(options ?? {});
-        return own.readAll(options);
+        return own.readPage(options);
       },
     });
     // As the orchestrator runtime wires it; the idle poll is out of reach, so only wakes publish.
     relay = createOutboxRelay({
-      store: { ...own, readAll: feed.readAll },
+      store: { ...own, readPage: feed.readPage },
       bus,
       idlePollMs: 600_000,
       onPublished: (batch) => void publishedPositions.push(...batch.map((event) => event.globalPosition)),
@@ -98,6 +99,27 @@ describe('outbox relay fed by its own appends, with another writer on the log', 
       publishedOf('session-other').length === 1 ? true : undefined,
     );
     expect(logReads.length).toBeGreaterThan(readsBefore);
+  });
+
+  it("publishes another process' event held back by an older transaction once that one ends, which sends no wake", async () => {
+    // A transaction of this database with an xid older than the append's, still running: reads
+    // stop short of the append (it may yet commit below it), and its end notifies nobody.
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select pg_current_xact_id()');
+      const readsBefore = logReads.length;
+      await probe(other, 'session-held', 0);
+      await eventually('the read the commit woke', () => (logReads.length > readsBefore ? true : undefined));
+      expect(publishedOf('session-held')).toEqual([]);
+      await blocker.query('rollback');
+      await eventually('the held-back event published', () =>
+        publishedOf('session-held').length === 1 ? true : undefined,
+      );
+    } finally {
+      await blocker.end();
+    }
   });
 
   it('publishes every event of both writers once, each stream in order, when they append together', async () => {

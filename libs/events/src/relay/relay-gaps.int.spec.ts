@@ -32,9 +32,9 @@ describe('outbox relay and gaps in the global positions', () => {
     relay = createOutboxRelay({
       store: {
         pool: store.pool,
-        readAll: async (options) => {
+        readPage: async (options) => {
           reads++;
-          return store.readAll(options);
+          return store.readPage(options);
         },
         loadCheckpoint: store.loadCheckpoint,
         saveCheckpoint: store.saveCheckpoint,
