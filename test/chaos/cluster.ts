@@ -231,6 +231,18 @@ const assemble = async (
         }
       return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, 20));
     },
+    /** The last lines each process wrote (its latest start), for a run that is cut short. */
+    outputTails: (lines = 20): string => {
+      const latest = new Map<string, GatewayProcess>();
+      for (const p of processes) latest.set('replicaId' in p ? String(p.replicaId) : 'gateway', p);
+      return [...latest]
+        .map(([name, p]) => {
+          const state = p.child.exitCode ?? p.child.signalCode ?? 'running';
+          const tail = p.output().trimEnd().split('\n').slice(-lines).join('\n');
+          return `--- ${name} (pid ${p.child.pid}, ${state}) ---\n${tail}`;
+        })
+        .join('\n');
+    },
     /** Exits the harness did not cause. */
     crashes: () => [...crashes],
     /** Replica ids holding a lease on a session with pending work (a turn in flight). */

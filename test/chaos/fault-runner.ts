@@ -67,7 +67,8 @@ export const runFaults = (
           try {
             const signal = fault.kind === 'kill-orchestrator' ? 'SIGKILL' : 'SIGTERM';
             log(`fault: ${signal} ${target}`);
-            const exit = await cluster.stopReplica(target, signal);
+            const slow = setTimeout(() => log(`${target} still running 30 s after ${signal}`), 30_000);
+            const exit = await cluster.stopReplica(target, signal).finally(() => clearTimeout(slow));
             outcome = `exited ${exit}${busy.includes(target) ? ' (was holding a turn)' : ''}`;
             await pause(fault.forMs);
             await cluster.startReplica(target);

@@ -117,7 +117,8 @@ export const runChaos = async ({
   log(`chaos run: profile ${name}, seed ${seed}, Kafka client ${kafkaClient}`);
   const cluster = await startCluster(random.fork(), log, kafkaClient);
   teardown?.(cluster.stop);
-  const release = stopOnAbort(signal, cluster.stop, log);
+  // What each process wrote last says where a run that had to be cut short was stuck.
+  const release = stopOnAbort(signal, () => (log(cluster.outputTails()), cluster.stop()), log);
   try {
     const put = await fetch(`${cluster.restUrl}/v1/teams/chaos-team`, {
       method: 'PUT',

@@ -1,3 +1,4 @@
+import { processShutdown } from '@agentledger/events/observability';
 import { startTracing } from '@agentledger/telemetry/sdk';
 import { parseGatewayConfig } from './config/gateway.config.ts';
 import { composeDistributedGateway } from './compose.ts';
@@ -23,12 +24,19 @@ const main = async (): Promise<void> => {
     { url, grpc: `${config.HOST}:${app.get(GrpcGateway).port()}` },
     `AgentLedger gateway: ${url} (docs ${url}/docs, audit ${url}/audit, gRPC ${config.HOST}:${app.get(GrpcGateway).port()})`,
   );
-  const stop = async (): Promise<void> => {
-    await app.close();
-    await composed.close();
-    await tracing.shutdown();
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
+  const { root } = composed.logging;
+  const shutdown = processShutdown({
+    stages: [
+      { name: 'the HTTP and gRPC servers', run: () => app.close() },
+      { name: 'the store and the bus', run: () => composed.close() },
+      { name: 'tracing', run: () => tracing.shutdown() },
+    ],
+    // Under the supervisor's grace period (30 s in deploy/k8s): the log names a stage that hangs.
+    deadlineMs: 25_000,
+    info: (message) => root.info(message),
+    error: (message, error) => root.error({ err: error }, message),
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => shutdown(signal));
 };
 
 await main().catch((error: unknown) => {

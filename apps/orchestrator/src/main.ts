@@ -2,18 +2,22 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { nestLogger, observeHttp } from '@agentledger/events/observability';
+import { nestLogger, observeHttp, processShutdown } from '@agentledger/events/observability';
 import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeDistributed } from './compose.ts';
 import { parseOrchestratorConfig } from './orchestrator.config.ts';
 import { OrchestratorHttpModule } from './orchestrator-http.module.ts';
 import { OrchestratorModule } from './orchestrator.module.ts';
 
+/** What shutting down may take beyond SHUTDOWN_DEADLINE_MS before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
 /**
  * `npm run start:orchestrator`: one replica of the distributed orchestrator (Postgres + Kafka).
  * The runtime (and its relay) starts when the app boots. SIGTERM/SIGINT: stop taking work, finish
  * in-flight steps up to SHUTDOWN_DEADLINE_MS, release leases, commit offsets, leave the group, stop
- * the relay, close the bus and store, exit 0.
+ * the relay, close the bus and store, exit 0; still not done SHUTDOWN_DEADLINE_MS + 15 s after the
+ * signal (a broker that does not answer), exit 1 naming the stage (what a SIGKILL would leave).
  */
 const main = async (): Promise<void> => {
   const config = parseOrchestratorConfig(process.env);
@@ -40,23 +44,20 @@ const main = async (): Promise<void> => {
   await app.listen(config.ORCHESTRATOR_PORT, config.HOST);
   root.info({ url: await app.getUrl() }, 'listening');
 
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    root.info(`${signal}: shutting down`);
-    app
-      .close()
-      .then(() => composed.close())
-      .then(() => tracing.shutdown())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          root.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  };
+  const shutdown = processShutdown({
+    stages: [
+      {
+        name: 'the runtime (drain, leases, consumer group, relay) and the HTTP server',
+        run: () => app.close(),
+      },
+      { name: 'the bus and the store', run: () => composed.close() },
+      { name: 'tracing', run: () => tracing.shutdown() },
+    ],
+    // The drain's own deadline, then leaving the group and closing (under 2 s when idle).
+    deadlineMs: config.SHUTDOWN_DEADLINE_MS + SHUTDOWN_GRACE_MS,
+    info: (message) => root.info(message),
+    error: (message, error) => root.error({ err: error }, message),
+  });
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 };

@@ -9,7 +9,7 @@ import {
   type TeamsService,
 } from '@agentledger/gateway';
 import { endpointKeyValues } from '@agentledger/agents';
-import { createLogging } from '@agentledger/events/observability';
+import { createLogging, processShutdown } from '@agentledger/events/observability';
 import { readFileSync } from 'node:fs';
 import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeStandalone } from './compose.ts';
@@ -56,23 +56,18 @@ const main = async (): Promise<void> => {
   }
 
   // Before the banner: whoever reads it may stop the product at once (a test, a script).
-  let closing = false;
-  const stop = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    log(`${signal}: stopping…`);
-    app
-      .close()
-      .then(() => standalone.close())
-      .then(() => tracing.shutdown())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          process.stderr.write(`shutdown failed: ${String(error)}\n`);
-          process.exit(1);
-        },
-      );
-  };
+  const stop = processShutdown({
+    stages: [
+      { name: 'the servers and the runtime', run: () => app.close() },
+      { name: 'the store', run: () => standalone.close() },
+      { name: 'tracing', run: () => tracing.shutdown() },
+    ],
+    // The runtime's drain (SHUTDOWN_DEADLINE_MS), then closing: a stage that hangs is named.
+    deadlineMs: config.SHUTDOWN_DEADLINE_MS + 15_000,
+    info: (message) => log(message),
+    error: (message, error) =>
+      void process.stderr.write(`${message}${error === undefined ? '' : `: ${String(error)}`}\n`),
+  });
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 

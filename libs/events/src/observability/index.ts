@@ -21,3 +21,4 @@ export {
 } from './metrics.ts';
 export type { Logger as PinoLogger } from 'pino';
 export { measureAppends } from './measured-store.ts';
+export { processShutdown, type ProcessShutdownOptions, type ShutdownStage } from './process-shutdown.ts';
