@@ -737,8 +737,9 @@ export const createSqlEventStore = (
   };
 
   /**
-   * A subscription's page of every tenant (Postgres) and the committed head, in one statement and
-   * so one snapshot: a short page below the head was held back by a transaction still running.
+   * A page of every tenant (Postgres) and the committed head, in one statement and so one snapshot
+   * (`readPage`: the relay's read and the subscriptions'): a short page below the head was held
+   * back by a transaction still running.
    */
   const readPageWithHead = async ({ after = 0, limit }: ReadAllOptions = {}): Promise<Page> => {
     const rows = await driver.queryArrays(
