@@ -118,7 +118,14 @@ export const runChaos = async ({
   const cluster = await startCluster(random.fork(), log, kafkaClient);
   teardown?.(cluster.stop);
   // What each process wrote last says where a run that had to be cut short was stuck.
-  const release = stopOnAbort(signal, () => (log(cluster.outputTails()), cluster.stop()), log);
+  const release = stopOnAbort(
+    signal,
+    () => {
+      log(cluster.outputTails());
+      return cluster.stop();
+    },
+    log,
+  );
   try {
     const put = await fetch(`${cluster.restUrl}/v1/teams/chaos-team`, {
       method: 'PUT',

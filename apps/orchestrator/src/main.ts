@@ -2,15 +2,17 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { nestLogger, observeHttp, processShutdown } from '@agentledger/events/observability';
+import {
+  CLOSE_AFTER_DRAIN_MS,
+  nestLogger,
+  observeHttp,
+  processShutdown,
+} from '@agentledger/events/observability';
 import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeDistributed } from './compose.ts';
 import { parseOrchestratorConfig } from './orchestrator.config.ts';
 import { OrchestratorHttpModule } from './orchestrator-http.module.ts';
 import { OrchestratorModule } from './orchestrator.module.ts';
-
-/** What shutting down may take beyond SHUTDOWN_DEADLINE_MS before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 15_000;
 
 /**
  * `npm run start:orchestrator`: one replica of the distributed orchestrator (Postgres + Kafka).
@@ -54,7 +56,7 @@ const main = async (): Promise<void> => {
       { name: 'tracing', run: () => tracing.shutdown() },
     ],
     // The drain's own deadline, then leaving the group and closing (under 2 s when idle).
-    deadlineMs: config.SHUTDOWN_DEADLINE_MS + SHUTDOWN_GRACE_MS,
+    deadlineMs: config.SHUTDOWN_DEADLINE_MS + CLOSE_AFTER_DRAIN_MS,
     info: (message) => root.info(message),
     error: (message, error) => root.error({ err: error }, message),
   });

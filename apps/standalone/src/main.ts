@@ -9,7 +9,7 @@ import {
   type TeamsService,
 } from '@agentledger/gateway';
 import { endpointKeyValues } from '@agentledger/agents';
-import { createLogging, processShutdown } from '@agentledger/events/observability';
+import { CLOSE_AFTER_DRAIN_MS, createLogging, processShutdown } from '@agentledger/events/observability';
 import { readFileSync } from 'node:fs';
 import { startTracing } from '@agentledger/telemetry/sdk';
 import { composeStandalone } from './compose.ts';
@@ -63,7 +63,7 @@ const main = async (): Promise<void> => {
       { name: 'tracing', run: () => tracing.shutdown() },
     ],
     // The runtime's drain (SHUTDOWN_DEADLINE_MS), then closing: a stage that hangs is named.
-    deadlineMs: config.SHUTDOWN_DEADLINE_MS + 15_000,
+    deadlineMs: config.SHUTDOWN_DEADLINE_MS + CLOSE_AFTER_DRAIN_MS,
     info: (message) => log(message),
     error: (message, error) =>
       void process.stderr.write(`${message}${error === undefined ? '' : `: ${String(error)}`}\n`),

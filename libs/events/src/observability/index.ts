@@ -21,4 +21,9 @@ export {
 } from './metrics.ts';
 export type { Logger as PinoLogger } from 'pino';
 export { measureAppends } from './measured-store.ts';
-export { processShutdown, type ProcessShutdownOptions, type ShutdownStage } from './process-shutdown.ts';
+export {
+  CLOSE_AFTER_DRAIN_MS,
+  processShutdown,
+  type ProcessShutdownOptions,
+  type ShutdownStage,
+} from './process-shutdown.ts';

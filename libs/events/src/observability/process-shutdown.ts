@@ -1,3 +1,9 @@
+/**
+ * What a process that drains a runtime (`SHUTDOWN_DEADLINE_MS`) may take beyond that drain to leave
+ * the consumer group and close, before it exits anyway: its `deadlineMs` is the sum of the two.
+ */
+export const CLOSE_AFTER_DRAIN_MS = 15_000;
+
 /** One step of a process' shutdown, named for the log line that says which one did not finish. */
 export type ShutdownStage = Readonly<{ name: string; run: () => Promise<unknown> }>;
 
