@@ -12,6 +12,31 @@ export const percentile = (sorted: readonly number[], p: number): number =>
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
+/** One figure over repeated rounds of a benchmark: its median and the range the rounds spanned. */
+export type Spread = Readonly<{ median: number; min: number; max: number; rounds: number }>;
+
+/**
+ * The spread of one figure over rounds; rounds without it (null: a scenario not run) are left
+ * out, and null when none has it. The median of an even count is the mean of the middle two.
+ */
+export const spreadOf = (values: readonly (number | null)[]): Spread | null => {
+  const sorted = values.filter((value): value is number => value !== null).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { median: round(median), min: sorted[0]!, max: sorted.at(-1)!, rounds: sorted.length };
+};
+
+/** Each numeric figure of same-shaped rounds (`{ key: number | null }`) as its {@link Spread}. */
+export const spreadsOf = <K extends string>(
+  rounds: readonly Readonly<Record<K, number | null>>[],
+  keys: readonly K[],
+): Record<K, Spread | null> =>
+  Object.fromEntries(keys.map((key) => [key, spreadOf(rounds.map((r) => r[key]))])) as Record<
+    K,
+    Spread | null
+  >;
+
 export type LatencySummary = Readonly<{ count: number; p50Ms: number; p99Ms: number; maxMs: number }>;
 
 export const summarize = (latencies: readonly number[]): LatencySummary => {

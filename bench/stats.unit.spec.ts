@@ -12,6 +12,8 @@ import {
   scaleTargets,
   settledOwnership,
   slowTurnsSettleMs,
+  spreadOf,
+  spreadsOf,
   summarize,
   type OwnershipSample,
   type ScaleRun,
@@ -34,6 +36,32 @@ describe('percentile (nearest rank)', () => {
 
   it('summarizes unsorted latencies', () => {
     expect(summarize([30, 10, 20])).toEqual({ count: 3, p50Ms: 20, p99Ms: 30, maxMs: 30 });
+  });
+});
+
+describe('spread of a figure over rounds', () => {
+  it('is the median and the range, the median of an even count the mean of the middle two', () => {
+    expect(spreadOf([0.71, 0.55, 0.84])).toEqual({ median: 0.71, min: 0.55, max: 0.84, rounds: 3 });
+    expect(spreadOf([0.6, 0.9, 0.5, 0.7])).toEqual({ median: 0.65, min: 0.5, max: 0.9, rounds: 4 });
+    expect(spreadOf([1.2])).toEqual({ median: 1.2, min: 1.2, max: 1.2, rounds: 1 });
+  });
+
+  it('leaves out the rounds without the figure, and is null when none has it', () => {
+    expect(spreadOf([null, 0.4, 0.2])).toEqual({ median: 0.3, min: 0.2, max: 0.4, rounds: 2 });
+    expect(spreadOf([null, null])).toBeNull();
+    expect(spreadOf([])).toBeNull();
+  });
+
+  it('spreads each named figure of the rounds', () => {
+    const rounds = [
+      { a: 0.5, b: null },
+      { a: 0.7, b: null },
+      { a: 0.6, b: null },
+    ];
+    expect(spreadsOf(rounds, ['a', 'b'])).toEqual({
+      a: { median: 0.6, min: 0.5, max: 0.7, rounds: 3 },
+      b: null,
+    });
   });
 });
 

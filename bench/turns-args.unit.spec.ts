@@ -10,6 +10,8 @@ describe('npm run bench -- turns: arguments', () => {
         { sessions: 200, turns: 10 },
         { sessions: 1, turns: 100 },
       ],
+      rounds: 1,
+      kafkaClient: 'kafkajs',
       cpuProf: false,
     });
   });
@@ -21,5 +23,16 @@ describe('npm run bench -- turns: arguments', () => {
     });
     expect(() => parseTurnsArgs(['--sessions', 'none'])).toThrow(/--sessions: expected a positive integer/);
     expect(() => parseTurnsArgs(['--scenario', 'd'])).toThrow(/--scenario: unknown "d"/);
+  });
+
+  it("repeats the shapes in rounds and picks b's Kafka client when asked, and names a bad value", () => {
+    expect(parseTurnsArgs(['--rounds', '3', '--kafka-client', 'platformatic'])).toMatchObject({
+      rounds: 3,
+      kafkaClient: 'platformatic',
+    });
+    expect(() => parseTurnsArgs(['--rounds', '0'])).toThrow(/--rounds: expected a positive integer, got "0"/);
+    expect(() => parseTurnsArgs(['--kafka-client', 'rdkafka'])).toThrow(
+      /--kafka-client: kafkajs or platformatic, got "rdkafka"/,
+    );
   });
 });

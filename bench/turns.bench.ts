@@ -19,10 +19,10 @@ import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
 import { requireKafka } from './kafka-preflight.ts';
 import { machineCpu, processCpuMs } from './proc.ts';
-import { busyPercent, machineCeiling, percentile, round } from './stats.ts';
+import { busyPercent, machineCeiling, percentile, round, spreadsOf } from './stats.ts';
 
 /**
- * `npm run bench -- turns [--scenario a,b,c] [--sessions N --turns M] [--cpu-prof]`: the peer
+ * `npm run bench -- turns [--scenario a,b,c] [--sessions N --turns M] [--rounds R] [--cpu-prof]`: the peer
  * scenario (a turn = user message → the model asks for one tool → the tool → the model answers;
  * the built-in scripted model and calculator, zero latency, in process) through
  *   a) the orchestrator runtime in this process on Postgres with the in-process bus (session
@@ -42,6 +42,9 @@ export const usage = `usage: npm run bench -- turns [options]
   --sessions N       concurrent sessions (with --turns; default: the shapes 50x20, 200x10 and
                        1x100, the last for single-session latency)
   --turns M          turns per session
+  --rounds R         measure every shape R times in a row, baselines and products alike (default
+                       1); prints each round's ratios, then each ratio's median and range
+  --kafka-client C   b's orchestrator Kafka client: kafkajs (default, the product's) or platformatic
   --cpu-prof         pass node's --cpu-prof to spawned product processes (b, c) and profile this
                      process for a; profiles land in bench/results/cpu-prof/
   --help             this text
@@ -59,7 +62,15 @@ const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
 const UNLIMITED = { RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' };
 
 type Shape = Readonly<{ sessions: number; turns: number }>;
-type Options = Readonly<{ scenarios: readonly string[]; shapes: readonly Shape[]; cpuProf: boolean }>;
+type KafkaClient = 'kafkajs' | 'platformatic';
+type Options = Readonly<{
+  scenarios: readonly string[];
+  shapes: readonly Shape[];
+  /** Each shape measured this many times in a row (the machine's noise shows as the range). */
+  rounds: number;
+  kafkaClient: KafkaClient;
+  cpuProf: boolean;
+}>;
 
 type RunResult = {
   name: string;
@@ -107,7 +118,16 @@ export const parseTurnsArgs = (args: readonly string[]): Options | 'help' => {
           { sessions: 1, turns: 100 },
         ]
       : [{ sessions: positive('--sessions', sessions ?? '50'), turns: positive('--turns', turns ?? '20') }];
-  return { scenarios, shapes, cpuProf: args.includes('--cpu-prof') };
+  const kafkaClient = value('--kafka-client') ?? 'kafkajs';
+  if (kafkaClient !== 'kafkajs' && kafkaClient !== 'platformatic')
+    throw new Error(`--kafka-client: kafkajs or platformatic, got "${kafkaClient}"`);
+  return {
+    scenarios,
+    shapes,
+    rounds: positive('--rounds', value('--rounds') ?? '1'),
+    kafkaClient,
+    cpuProf: args.includes('--cpu-prof'),
+  };
 };
 
 const MESSAGE = (session: number, turn: number): string => `What is ${session} * ${turn + 2}?`;
@@ -648,6 +668,7 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
       ORCHESTRATOR_GROUP: `bench-turns-${run}`,
       ORCHESTRATOR_PORT: String(orchestratorPort),
       REPLICA_ID: 'bench-b',
+      KAFKA_CLIENT: options.kafkaClient,
     },
     options,
     `orchestrator-${tag}`,
@@ -723,11 +744,41 @@ const scenarioC = async (shape: Shape, options: Options): Promise<RunResult> => 
   }
 };
 
+/** The ratios a round reports (turns/s; the *P50* keys are p50 turn latency), null where not run. */
+const RATIO_KEYS = [
+  'aVsPgTurn',
+  'aVsPgStep',
+  'bVsPgTurn',
+  'bVsPgStep',
+  'cVsPgliteTurn',
+  'cVsPgliteStep',
+  'aP50VsPgStep',
+  'bP50VsPgStep',
+  'cP50VsPgliteStep',
+] as const;
+type ShapeRatios = Record<(typeof RATIO_KEYS)[number], number | null>;
+
 const ratio = (a: RunResult | undefined, b: RunResult | undefined): number | null =>
   a === undefined || b === undefined ? null : round(a.turnsPerSecond / b.turnsPerSecond);
 /** p50 turn latency against a baseline's (the single-session target is ≤ 3× the per-step one's). */
 const latencyRatio = (a: RunResult | undefined, b: RunResult | undefined): number | null =>
   a === undefined || b === undefined || b.p50Ms === 0 ? null : round(a.p50Ms / b.p50Ms);
+
+const ratiosOf = (measured: Readonly<Record<string, RunResult>>): ShapeRatios => {
+  const perTurn = measured['pg tx/turn'];
+  const perStep = measured['pg tx/step'];
+  return {
+    aVsPgTurn: ratio(measured['a runtime+pg'], perTurn),
+    aVsPgStep: ratio(measured['a runtime+pg'], perStep),
+    bVsPgTurn: ratio(measured['b gateway+orch+kafka'], perTurn),
+    bVsPgStep: ratio(measured['b gateway+orch+kafka'], perStep),
+    cVsPgliteTurn: ratio(measured['c embedded (pglite)'], measured['pglite tx/turn']),
+    cVsPgliteStep: ratio(measured['c embedded (pglite)'], measured['pglite tx/step']),
+    aP50VsPgStep: latencyRatio(measured['a runtime+pg'], perStep),
+    bP50VsPgStep: latencyRatio(measured['b gateway+orch+kafka'], perStep),
+    cP50VsPgliteStep: latencyRatio(measured['c embedded (pglite)'], measured['pglite tx/step']),
+  };
+};
 
 export default async function bench(args: readonly string[] = []): Promise<void> {
   const options = parseTurnsArgs(args);
@@ -739,8 +790,9 @@ export default async function bench(args: readonly string[] = []): Promise<void>
   if (options.scenarios.includes('b')) await requireKafka(BROKERS.split(','), 'scenario b');
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  const rows: RunResult[] = [];
+  const rows: (RunResult & { round: number })[] = [];
   const ratios: Record<string, unknown>[] = [];
+  const spreadsByShape: Record<string, unknown>[] = [];
   const print = (row: RunResult): void =>
     log(
       `${row.name.padEnd(22)} ${row.sessions}x${row.turnsPerSession}: ${row.turnsPerSecond} turns/s, ` +
@@ -752,40 +804,46 @@ export default async function bench(args: readonly string[] = []): Promise<void>
     );
   try {
     for (const shape of options.shapes) {
-      const measured: Record<string, RunResult> = {};
-      const add = (row: RunResult): void => {
-        rows.push(row);
-        measured[row.name] = row;
-        print(row);
-      };
-      for (const row of await pgBaselines(admin, shape)) add(row);
-      if (options.scenarios.includes('a')) add(await scenarioA(admin, shape, options));
-      if (options.scenarios.includes('b')) add(await scenarioB(admin, shape, options));
-      if (options.scenarios.includes('c')) {
-        for (const row of await pgliteBaselines(shape)) add(row);
-        add(await scenarioC(shape, options));
+      const name = `${shape.sessions}x${shape.turns}`;
+      const rounds: ShapeRatios[] = [];
+      for (let pass = 1; pass <= options.rounds; pass += 1) {
+        if (options.rounds > 1) log(`${name}: round ${pass} of ${options.rounds}`);
+        const measured: Record<string, RunResult> = {};
+        const add = (row: RunResult): void => {
+          rows.push({ ...row, round: pass });
+          measured[row.name] = row;
+          print(row);
+        };
+        for (const row of await pgBaselines(admin, shape)) add(row);
+        if (options.scenarios.includes('a')) add(await scenarioA(admin, shape, options));
+        if (options.scenarios.includes('b')) add(await scenarioB(admin, shape, options));
+        if (options.scenarios.includes('c')) {
+          for (const row of await pgliteBaselines(shape)) add(row);
+          add(await scenarioC(shape, options));
+        }
+        const shapeRatios = ratiosOf(measured);
+        rounds.push(shapeRatios);
+        ratios.push({ shape: name, round: pass, ...shapeRatios });
+        log(
+          `ratios (turns/s; p50 latency for the *P50* keys) ${JSON.stringify({ shape: name, ...shapeRatios })}`,
+        );
       }
-      const perTurn = measured['pg tx/turn'];
-      const perStep = measured['pg tx/step'];
-      const shapeRatios = {
-        shape: `${shape.sessions}x${shape.turns}`,
-        aVsPgTurn: ratio(measured['a runtime+pg'], perTurn),
-        aVsPgStep: ratio(measured['a runtime+pg'], perStep),
-        bVsPgTurn: ratio(measured['b gateway+orch+kafka'], perTurn),
-        bVsPgStep: ratio(measured['b gateway+orch+kafka'], perStep),
-        cVsPgliteTurn: ratio(measured['c embedded (pglite)'], measured['pglite tx/turn']),
-        cVsPgliteStep: ratio(measured['c embedded (pglite)'], measured['pglite tx/step']),
-        aP50VsPgStep: latencyRatio(measured['a runtime+pg'], perStep),
-        bP50VsPgStep: latencyRatio(measured['b gateway+orch+kafka'], perStep),
-        cP50VsPgliteStep: latencyRatio(measured['c embedded (pglite)'], measured['pglite tx/step']),
-      };
-      ratios.push(shapeRatios);
-      log(`ratios (turns/s; p50 latency for the *P50* keys) ${JSON.stringify(shapeRatios)}`);
+      const spreads = spreadsOf(rounds, RATIO_KEYS);
+      spreadsByShape.push({ shape: name, ...spreads });
+      if (options.rounds > 1)
+        log(
+          `${name} over ${options.rounds} rounds, median [min–max]: ` +
+            RATIO_KEYS.flatMap((key) => {
+              const spread = spreads[key];
+              return spread === null ? [] : [`${key} ${spread.median} [${spread.min}–${spread.max}]`];
+            }).join(', '),
+        );
     }
     console.table(
       rows.map((row) => ({
         run: row.name,
         shape: `${row.sessions}x${row.turnsPerSession}`,
+        ...(options.rounds > 1 ? { round: row.round } : {}),
         'turns/s': row.turnsPerSecond,
         'p50 ms': row.p50Ms,
         'p99 ms': row.p99Ms,
@@ -811,8 +869,11 @@ export default async function bench(args: readonly string[] = []): Promise<void>
             'ms/turn: /proc/stat over the measured part, every process (Postgres, Kafka, the driver; other work ' +
             'on the machine too). Baselines write the events of each ' +
             'step plus a session row update, per turn in one transaction or per step.',
+          kafkaClient: options.kafkaClient,
+          rounds: options.rounds,
           runs: rows,
           ratios,
+          ratioSpreads: spreadsByShape,
         },
         null,
         2,
