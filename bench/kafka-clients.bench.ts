@@ -3,7 +3,7 @@ import { DEFAULT_PARTITIONS, type EventBus, type Subscription } from '@agentledg
 import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPlatformaticEventBus } from '@agentledger/events/kafka-platformatic';
 import type { EventEnvelope } from '@agentledger/events';
-import { requireKafka } from './kafka-preflight.ts';
+import { requireKafka, type KafkaClient } from './kafka-preflight.ts';
 
 /**
  * `npm run bench -- kafka-clients`: the two Kafka `EventBus` adapters side by side, on the broker
@@ -14,7 +14,6 @@ import { requireKafka } from './kafka-preflight.ts';
  * KAFKA_CLIENTS=kafkajs or =platformatic runs one. Writes bench/results/kafka-clients.json.
  */
 
-type Client = 'kafkajs' | 'platformatic';
 export const usage = `usage: npm run bench -- kafka-clients
 The two Kafka EventBus adapters side by side: publish and consume throughput, rebalance time. No options.
 env: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_CLIENTS (default kafkajs,platformatic),
@@ -22,12 +21,12 @@ env: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_CLIENTS (default kafkajs,plat
 Writes bench/results/kafka-clients.json.`;
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const clients = (process.env.KAFKA_CLIENTS ?? 'kafkajs,platformatic').split(',') as Client[];
+const clients = (process.env.KAFKA_CLIENTS ?? 'kafkajs,platformatic').split(',') as KafkaClient[];
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const BATCH = 500;
 const STREAMS = 2_000;
 
-const openBus = (client: Client, topic: string): EventBus =>
+const openBus = (client: KafkaClient, topic: string): EventBus =>
   client === 'kafkajs'
     ? createKafkaEventBus({ brokers, topic, logLevel: 'nothing' })
     : createPlatformaticEventBus({ brokers, topic, logLevel: 'nothing' });

@@ -5,6 +5,7 @@ import type { EventBus } from '@agentledger/events/bus';
 import { createKafkaEventBus, ensureKafkaTopic } from '@agentledger/events/kafka';
 import { createPlatformaticEventBus } from '@agentledger/events/kafka-platformatic';
 import type { EventEnvelope } from '@agentledger/events';
+import type { KafkaClient } from './kafka-preflight.ts';
 
 /**
  * `npm run bench -- kafka-outage`: how each Kafka `EventBus` adapter lives through its broker
@@ -18,7 +19,6 @@ import type { EventEnvelope } from '@agentledger/events';
  * Writes bench/results/kafka-outage.json.
  */
 
-type Client = 'kafkajs' | 'platformatic';
 export const usage = `usage: npm run bench -- kafka-outage
 Each Kafka EventBus adapter through its broker stopping for OUTAGE_MS: failed publishes, pauses,
 recovery times, events missing or delivered twice. No options; skipped without a private broker.
@@ -28,7 +28,7 @@ Writes bench/results/kafka-outage.json.`;
 
 const port = process.env.OUTAGE_KAFKA_PORT;
 const dir = process.env.OUTAGE_KAFKA_DIR;
-const clients = (process.env.KAFKA_CLIENTS ?? 'kafkajs,platformatic').split(',') as Client[];
+const clients = (process.env.KAFKA_CLIENTS ?? 'kafkajs,platformatic').split(',') as KafkaClient[];
 const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 10_000);
 const run = promisify(execFile);
 
@@ -59,7 +59,7 @@ const envelope = (i: number): EventEnvelope => ({
   hash: '1'.repeat(64),
 });
 
-const outage = async (client: Client) => {
+const outage = async (client: KafkaClient) => {
   const brokers = [`127.0.0.1:${port}`];
   const runId = `${client}-${Date.now().toString(36)}`;
   const topic = `outage.${runId}`;

@@ -29,3 +29,6 @@ export const requireKafka = async (brokers: readonly string[], what: string): Pr
       '`bash scripts/infra.sh up`, or set KAFKA_BROKERS',
   );
 };
+
+/** The Kafka clients the product can run on (`KAFKA_CLIENT`), as the benchmarks name them. */
+export type KafkaClient = 'kafkajs' | 'platformatic';

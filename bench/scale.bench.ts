@@ -26,6 +26,7 @@ import {
   type TimedTurn,
 } from './stats.ts';
 import { machineCpu, processCpuMs } from './proc.ts';
+import type { KafkaClient } from './kafka-preflight.ts';
 
 /**
  * `npm run bench -- scale`: the distributed product (one gateway, 1..3 orchestrator processes, a
@@ -60,14 +61,12 @@ export const usage = `usage: npm run bench -- scale [options]
   --help                  this text
 The apps run from dist/ (npm run build first). Memory and long runs use the first Kafka client only.`;
 
-type Client = 'kafkajs' | 'platformatic';
-
 export type ScaleOptions = Readonly<{
   replicas: readonly number[];
   latencies: readonly number[];
   sessions: number;
   turns: number;
-  clients: readonly Client[];
+  clients: readonly KafkaClient[];
   maxModelCalls: number;
   throughput: boolean;
   rebalance: boolean;
@@ -109,7 +108,7 @@ export const parseScaleArgs = (args: readonly string[]): ScaleOptions | 'help' =
     latencies: integers('--latency', '0,200', 0),
     sessions: one('--sessions', 64),
     turns: one('--turns', 3),
-    clients: client === 'both' ? ['kafkajs', 'platformatic'] : [client as Client],
+    clients: client === 'both' ? ['kafkajs', 'platformatic'] : [client as KafkaClient],
     maxModelCalls: one('--max-model-calls', 16),
     throughput: !args.includes('--no-throughput'),
     rebalance: args.includes('--rebalance'),
@@ -254,7 +253,7 @@ type ThroughputRun = ScaleRun &
 const throughputRun = async (
   cluster: Cluster,
   api: RestApi,
-  client: Client,
+  client: KafkaClient,
   replicas: number,
   latencyMs: number,
   options: ScaleOptions,
@@ -354,7 +353,7 @@ const HOLD_MS = 8_000;
 const rebalanceRun = async (
   cluster: Cluster,
   api: RestApi,
-  client: Client,
+  client: KafkaClient,
   options: ScaleOptions,
   log: Log,
 ) => {

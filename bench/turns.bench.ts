@@ -17,7 +17,7 @@ import {
 import { createPostgresEventStore, ignoreClientErrors, runMigrations } from '@agentledger/events/postgres';
 import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
-import { requireKafka } from './kafka-preflight.ts';
+import { requireKafka, type KafkaClient } from './kafka-preflight.ts';
 import { machineCpu, processCpuMs } from './proc.ts';
 import { busyPercent, machineCeiling, percentile, round, spreadsOf } from './stats.ts';
 
@@ -46,7 +46,7 @@ export const usage = `usage: npm run bench -- turns [options]
                        1); prints each round's ratios, then each ratio's median and range
   --kafka-client C   b's orchestrator Kafka client: kafkajs (default, the product's) or platformatic
   --cpu-prof         pass node's --cpu-prof to spawned product processes (b, c) and profile this
-                     process for a; profiles land in bench/results/cpu-prof/
+                     process for a; profiles land in bench/results/cpu-prof/ (the last round's)
   --help             this text
 env: DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
      KAFKA_BROKERS (default 127.0.0.1:9092); apps are run from dist/ (npm run build first)`;
@@ -62,7 +62,6 @@ const PROF_DIR = fileURLToPath(new URL('./results/cpu-prof/', import.meta.url));
 const UNLIMITED = { RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000' };
 
 type Shape = Readonly<{ sessions: number; turns: number }>;
-type KafkaClient = 'kafkajs' | 'platformatic';
 type Options = Readonly<{
   scenarios: readonly string[];
   shapes: readonly Shape[];
