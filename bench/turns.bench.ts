@@ -19,6 +19,7 @@ import { createSqlSessionIndex } from '@agentledger/sessions/sql';
 import { createTestDatabase, eventually } from '@agentledger/testing';
 import { requireKafka, type KafkaClient } from './kafka-preflight.ts';
 import { machineCpu, processCpuMs } from './proc.ts';
+import { walPosition, walWritten } from './wal.ts';
 import { busyPercent, machineCeiling, percentile, round, spreadsOf } from './stats.ts';
 
 /**
@@ -89,8 +90,6 @@ type RunResult = {
   machineBusyPercent: number;
   machineCpuMsPerTurn: number | null;
 };
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const parseTurnsArgs = (args: readonly string[]): Options | 'help' => {
   const value = (flag: string): string | undefined => {
@@ -179,21 +178,6 @@ const drive = async (
   };
 };
 
-/** Commits of one database and the cluster's WAL position (the WAL is shared with anything else running). */
-type DbCounters = Readonly<{ commits: number; lsn: string }>;
-const dbCounters = async (admin: pg.Client, database: string): Promise<DbCounters> => {
-  await admin.query('select pg_stat_clear_snapshot()');
-  const { rows } = await admin.query<{ commits: string; lsn: string }>(
-    'select xact_commit::text as commits, pg_current_wal_lsn()::text as lsn from pg_stat_database where datname = $1',
-    [database],
-  );
-  return { commits: Number(rows[0]?.commits ?? 0), lsn: rows[0]?.lsn ?? '0/0' };
-};
-const walBytes = async (admin: pg.Client, from: string, to: string): Promise<number> =>
-  Number(
-    (await admin.query<{ d: string }>('select pg_wal_lsn_diff($1, $2)::text as d', [to, from])).rows[0]?.d,
-  );
-
 /** User + system CPU milliseconds of processes so far, from /proc (Linux). */
 const processesCpuMs = async (pids: readonly number[]): Promise<number> =>
   (await Promise.all(pids.map(processCpuMs))).reduce((sum, ms) => sum + ms, 0);
@@ -202,7 +186,12 @@ const result = (
   name: string,
   shape: Shape,
   run: Driven,
-  extra: { commits?: number; wal?: number; cpuMs?: number; cpuMsByProcess?: Record<string, number> },
+  extra: {
+    commits?: number | undefined;
+    wal?: number;
+    cpuMs?: number;
+    cpuMsByProcess?: Record<string, number>;
+  },
 ): RunResult => {
   const turns = shape.sessions * shape.turns;
   const byProcess = extra.cpuMsByProcess;
@@ -396,18 +385,12 @@ const pgBaselines = async (admin: pg.Client, shape: Shape): Promise<RunResult[]>
     for (const mode of ['turn', 'step'] as const) {
       const id = (session: number): string => `${mode}-${session}`;
       await withPool((pool) => baselineSessions(pgBaseline(pool), shape, id));
-      const before = await settledCounters(admin, database.name);
+      const before = await walPosition(admin);
       const cpu = process.cpuUsage();
       const run = await withPool((pool) => runBaseline(pgBaseline(pool), shape, mode, id));
       const used = process.cpuUsage(cpu);
-      const after = await settledCounters(admin, database.name, before);
-      out.push(
-        result(`pg tx/${mode}`, shape, run, {
-          commits: after.commits - before.commits,
-          wal: await walBytes(admin, before.lsn, after.lsn),
-          cpuMs: (used.user + used.system) / 1000,
-        }),
-      );
+      const written = await walWritten(database.url, before, await walPosition(admin));
+      out.push(result(`pg tx/${mode}`, shape, run, { ...written, cpuMs: (used.user + used.system) / 1000 }));
     }
   } finally {
     await database.drop();
@@ -419,21 +402,6 @@ const pgBaselines = async (admin: pg.Client, shape: Shape): Promise<RunResult[]>
  * Backends report their commit counts to the statistics at most once a second (or when they
  * exit): poll until the count stops moving.
  */
-const settledCounters = async (
-  admin: pg.Client,
-  database: string,
-  before?: DbCounters,
-): Promise<DbCounters> => {
-  let last = await dbCounters(admin, database);
-  for (let attempt = 0; attempt < 12; attempt += 1) {
-    await sleep(before === undefined ? 300 : 1_100);
-    const next = await dbCounters(admin, database);
-    if (next.commits === last.commits && next.commits > (before?.commits ?? -1)) return next;
-    last = next;
-  }
-  return last;
-};
-
 const pgliteBaselines = async (shape: Shape): Promise<RunResult[]> => {
   const dir = await mkdtemp(join(tmpdir(), 'agentledger-bench-pglite-'));
   const db = await PGlite.create(dir);
@@ -515,7 +483,7 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
         { tenantId: TENANT, sessionId: id },
       );
     }
-    const before = await dbCounters(admin, database.name);
+    const before = await walPosition(admin);
     const cpu = process.cpuUsage();
     const stop = options.cpuProf ? await profileThisProcess(`a-${shape.sessions}x${shape.turns}`) : undefined;
     const run = await drive(shape, async (session, turn) => {
@@ -532,16 +500,14 @@ const scenarioA = async (admin: pg.Client, shape: Shape, options: Options): Prom
       await done;
     });
     const used = process.cpuUsage(cpu);
+    // Every turn's appends committed before its end was seen: the run's WAL ends here.
+    const after = await walPosition(admin);
     await stop?.();
     await runtime.stop();
     await bus.close();
     await store.close();
-    const after = await settledCounters(admin, database.name, before);
-    return result('a runtime+pg', shape, run, {
-      commits: after.commits - before.commits,
-      wal: await walBytes(admin, before.lsn, after.lsn),
-      cpuMs: (used.user + used.system) / 1000,
-    });
+    const written = await walWritten(database.url, before, after);
+    return result('a runtime+pg', shape, run, { ...written, cpuMs: (used.user + used.system) / 1000 });
   } finally {
     await runtime.stop().catch(() => undefined);
     await bus.close().catch(() => undefined);
@@ -696,19 +662,18 @@ const scenarioB = async (admin: pg.Client, shape: Shape, options: Options): Prom
       Object.fromEntries(
         await Promise.all(Object.entries(pids).map(async ([name, pid]) => [name, await processCpuMs(pid)])),
       ) as Record<string, number>;
-    const before = await dbCounters(admin, database.name);
+    const before = await walPosition(admin);
     const cpu = await cpuOf();
     const measured = await turns();
     const spent = await cpuOf();
+    const after = await walPosition(admin);
     const cpuMsByProcess = Object.fromEntries(
       Object.keys(pids).map((name) => [name, spent[name]! - cpu[name]!]),
     );
     await stopApp(gateway);
     await stopApp(orchestrator);
-    const after = await settledCounters(admin, database.name, before);
     return result('b gateway+orch+kafka', shape, measured, {
-      commits: after.commits - before.commits,
-      wal: await walBytes(admin, before.lsn, after.lsn),
+      ...(await walWritten(database.url, before, after)),
       cpuMs: Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0),
       cpuMsByProcess,
     });
@@ -861,9 +826,9 @@ export default async function bench(args: readonly string[] = []): Promise<void>
           at: new Date().toISOString(),
           notes:
             'turn = user message → scripted model asks for the calculator → calculator → model answers. ' +
-            'commits/turn: pg_stat_database.xact_commit delta of the run database (includes the read side: every ' +
-            'query outside a transaction commits). WAL bytes/turn: pg_current_wal_lsn delta, cluster-wide (other ' +
-            'databases on the server add to it). CPU ms/turn: the product processes (a and baselines: this process, ' +
+            'commits/turn: commit records in the WAL the run wrote (pg_walinspect; a transaction that wrote, once ' +
+            'however many appends it held; read-only statements and NOTIFY reads are not commits), cluster-wide ' +
+            'like WAL bytes/turn: pg_current_wal_lsn delta (other databases on the server add to both). CPU ms/turn: the product processes (a and baselines: this process, ' +
             'which also drives the load); Postgres server CPU is not counted. machine busy % and machine CPU ' +
             'ms/turn: /proc/stat over the measured part, every process (Postgres, Kafka, the driver; other work ' +
             'on the machine too). Baselines write the events of each ' +
