@@ -826,9 +826,10 @@ export default async function bench(args: readonly string[] = []): Promise<void>
           at: new Date().toISOString(),
           notes:
             'turn = user message → scripted model asks for the calculator → calculator → model answers. ' +
-            'commits/turn: commit records in the WAL the run wrote (pg_walinspect; a transaction that wrote, once ' +
-            'however many appends it held; read-only statements and NOTIFY reads are not commits), cluster-wide ' +
-            'like WAL bytes/turn: pg_current_wal_lsn delta (other databases on the server add to both). CPU ms/turn: the product processes (a and baselines: this process, ' +
+            'commits/turn: commit records of the run database in the WAL the run wrote (pg_walinspect; a ' +
+            'transaction that wrote, once however many appends it held; read-only statements and NOTIFY reads are ' +
+            'not commits; other databases are left out). WAL bytes/turn: pg_current_wal_lsn delta, cluster-wide ' +
+            '(other databases on the server add to it). CPU ms/turn: the product processes (a and baselines: this process, ' +
             'which also drives the load); Postgres server CPU is not counted. machine busy % and machine CPU ' +
             'ms/turn: /proc/stat over the measured part, every process (Postgres, Kafka, the driver; other work ' +
             'on the machine too). Baselines write the events of each ' +

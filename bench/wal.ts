@@ -1,10 +1,5 @@
 import pg from 'pg';
 
-/**
- * What the benchmarks count in Postgres' WAL. A position is the cluster's (shared with anything
- * else the server runs); a commit record is a transaction that wrote.
- */
-
 /** The cluster's WAL insert position (the WAL is shared with anything else the server runs). */
 export const walPosition = async (admin: pg.Client): Promise<string> =>
   (await admin.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0]?.lsn ?? '0/0';
